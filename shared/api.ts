@@ -1,0 +1,71 @@
+/**
+ * The REST contract between the PBX (`server/api`) and the app (`renderer/`), written once.
+ * Each schema validates at runtime on the server and gives the static type to both sides.
+ */
+import { z } from 'zod';
+
+export const API_PREFIX = '/api/v1';
+
+/** Path of SIP over WebSocket (RFC 7118) on the PBX's HTTP port. */
+export const SIP_WS_PATH = '/sip';
+
+export const SessionRequest = z.object({
+  extension: z
+    .string({ error: 'extension is required' })
+    .trim()
+    .regex(/^\d{2,10}$/, { error: 'extension must be 2 to 10 digits' }),
+  password: z.string({ error: 'password is required' }).min(1, { error: 'password is required' }).max(1024),
+  /** The organization's SIP domain; may be left out on a PBX that hosts a single organization. */
+  organization: z.string().trim().min(1).max(253).optional(),
+});
+export type SessionRequest = z.infer<typeof SessionRequest>;
+
+export const Organization = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  domain: z.string(),
+});
+export type Organization = z.infer<typeof Organization>;
+
+export const UserProfile = z.object({
+  id: z.number().int(),
+  extension: z.string(),
+  displayName: z.string(),
+  role: z.enum(['user', 'admin']),
+  organization: Organization,
+});
+export type UserProfile = z.infer<typeof UserProfile>;
+
+/** What the app needs to register its device: RFC 3261 digest credentials that live as long as the session. */
+export const SipCredentials = z.object({
+  uri: z.string(),
+  wsUrl: z.string(),
+  authorizationUser: z.string(),
+  password: z.string(),
+  realm: z.string(),
+  displayName: z.string(),
+});
+export type SipCredentials = z.infer<typeof SipCredentials>;
+
+export const SessionResponse = z.object({
+  token: z.string(),
+  expiresAt: z.string(),
+  user: UserProfile,
+  sip: SipCredentials,
+});
+export type SessionResponse = z.infer<typeof SessionResponse>;
+
+export const ApiError = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+  }),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+export const HealthResponse = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
