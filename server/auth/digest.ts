@@ -1,0 +1,167 @@
+/**
+ * HTTP digest authentication as SIP uses it (RFC 3261 §22.4, RFC 7616, RFC 8760 for SHA-256), qop=auth only.
+ *
+ * The server never holds a password: it keeps HA1 = H(username:realm:password) per live credential and
+ * checks a response against each. Nonces are random, kept in memory, single use and bound to a Call-ID,
+ * which is stricter than the RFCs require and removes replay without tracking nonce counts.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createLogger } from '../log';
+
+const log = createLogger('auth');
+
+export type DigestAlgorithm = 'MD5' | 'SHA-256';
+
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
+
+const NODE_HASH: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
+const HEX_LENGTH: Record<DigestAlgorithm, number> = { MD5: 32, 'SHA-256': 64 };
+
+function hash(algorithm: DigestAlgorithm, text: string): string {
+  return createHash(NODE_HASH[algorithm]).update(text, 'utf8').digest('hex');
+}
+
+/** Maps an `algorithm` parameter to one we support; RFC 7616 §3.3: absent means MD5. The -sess variants are refused. */
+export function parseDigestAlgorithm(value: string | undefined): DigestAlgorithm | undefined {
+  if (value === undefined) return 'MD5';
+  const upper = value.toUpperCase();
+  return upper === 'MD5' || upper === 'SHA-256' ? upper : undefined;
+}
+
+/** RFC 7616 §3.4.2: A1 = username:realm:password. */
+export function computeHa1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string {
+  return hash(algorithm, `${username}:${realm}:${password}`);
+}
+
+export type NonceState = 'ok' | 'stale' | 'unknown';
+
+export interface NonceStoreOptions {
+  /** How long a nonce is accepted after it is issued. */
+  ttlMs?: number;
+  /** Most nonces held at once; the oldest are dropped beyond it, so a flood of unanswered challenges is bounded. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface NonceEntry {
+  callId: string;
+  issuedAt: number;
+}
+
+export class NonceStore {
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  /** Insertion order is issue order, so the oldest entries are always at the front. */
+  private readonly entries = new Map<string, NonceEntry>();
+
+  constructor({ ttlMs = 30_000, maxEntries = 100_000, now = Date.now }: NonceStoreOptions = {}) {
+    if (!(ttlMs > 0)) throw new Error(`nonce ttlMs must be positive, got ${ttlMs}`);
+    if (!(maxEntries >= 1)) throw new Error(`nonce maxEntries must be at least 1, got ${maxEntries}`);
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+    this.now = now;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  issue(callId: string): string {
+    this.dropOld();
+    const nonce = randomBytes(18).toString('base64url');
+    this.entries.set(nonce, { callId, issuedAt: this.now() });
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries) break;
+      this.entries.delete(oldest);
+    }
+    return nonce;
+  }
+
+  /**
+   * 'ok' once per nonce. An expired nonce answers 'stale' so the caller can re-challenge with stale=true
+   * (RFC 7616 §3.3) and the client retries without asking its user again. A nonce from a request with
+   * another Call-ID is left in place: a third party who saw it can't burn it for its rightful client.
+   */
+  consume(nonce: string, callId: string): NonceState {
+    const entry = this.entries.get(nonce);
+    if (!entry || entry.callId !== callId) {
+      log.debug('unknown nonce', { known: entry !== undefined });
+      return 'unknown';
+    }
+    this.entries.delete(nonce);
+    return this.now() - entry.issuedAt > this.ttlMs ? 'stale' : 'ok';
+  }
+
+  /** An expired nonce is kept for one more ttl so that it is still recognised as stale rather than unknown. */
+  private dropOld(): void {
+    const cutoff = this.now() - 2 * this.ttlMs;
+    for (const [nonce, entry] of this.entries) {
+      if (entry.issuedAt >= cutoff) break;
+      this.entries.delete(nonce);
+    }
+  }
+}
+
+export interface ChallengeOptions {
+  realm: string;
+  nonce: string;
+  algorithm: DigestAlgorithm;
+  stale?: boolean;
+  opaque?: string;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The value of a WWW-Authenticate (401) or Proxy-Authenticate (407) header, RFC 3261 §22.1 / RFC 7616 §3.3. */
+export function buildChallenge({ realm, nonce, algorithm, stale, opaque }: ChallengeOptions): string {
+  const parts = [`realm=${quote(realm)}`, `nonce=${quote(nonce)}`];
+  if (opaque !== undefined) parts.push(`opaque=${quote(opaque)}`);
+  parts.push(`algorithm=${algorithm}`, 'qop="auth"');
+  if (stale) parts.push('stale=true');
+  return `Digest ${parts.join(', ')}`;
+}
+
+export interface DigestResponseCheck {
+  /** Parameters of the Authorization / Proxy-Authorization header, keys in lower case. */
+  params: Record<string, string>;
+  method: string;
+  /** HA1 of every credential the claimed user may be using, for the algorithm in params. */
+  ha1Candidates: readonly string[];
+}
+
+const NONCE_COUNT = /^[0-9a-fA-F]{8}$/;
+
+/**
+ * True when `response` matches one of the candidates. Every candidate is checked, each in constant time,
+ * so the time taken does not tell which one matched. It checks neither the nonce (NonceStore does, first)
+ * nor that username and realm name the user whose HA1s are given: the caller picks the candidates by them.
+ */
+export function verifyDigestResponse({ params, method, ha1Candidates }: DigestResponseCheck): boolean {
+  const algorithm = parseDigestAlgorithm(params.algorithm);
+  const { nonce, uri, qop, nc, cnonce } = params;
+  const response = params.response?.toLowerCase();
+  if (!algorithm || nonce === undefined || uri === undefined || response === undefined) return false;
+  if (!new RegExp(`^[0-9a-f]{${HEX_LENGTH[algorithm]}}$`).test(response)) return false;
+
+  // RFC 7616 §3.4.3: A2 = method:digest-uri for qop=auth.
+  const ha2 = hash(algorithm, `${method}:${uri}`);
+  let tail: string;
+  if (qop === undefined) {
+    // RFC 3261 §22.4 keeps RFC 2069 clients working: no qop, no nc, no cnonce.
+    tail = `${nonce}:${ha2}`;
+  } else {
+    if (qop.toLowerCase() !== 'auth' || nc === undefined || !NONCE_COUNT.test(nc) || cnonce === undefined) return false;
+    tail = `${nonce}:${nc}:${cnonce}:${qop}:${ha2}`;
+  }
+
+  const given = Buffer.from(response, 'hex');
+  let matched = false;
+  for (const ha1 of ha1Candidates) {
+    const expected = Buffer.from(hash(algorithm, `${ha1.toLowerCase()}:${tail}`), 'hex');
+    if (timingSafeEqual(expected, given)) matched = true;
+  }
+  return matched;
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { closeDatabase, openDatabase } from './db';
+import { migrateToLatest } from './migrate';
+import { ensureOrganization, listOrganizations } from './organizations';
+
+async function pragma(db: ReturnType<typeof openDatabase>, name: string): Promise<unknown> {
+  const { rows } = await sql<Record<string, unknown>>`pragma ${sql.raw(name)}`.execute(db);
+  return Object.values(rows[0] ?? {})[0];
+}
+
+describe('openDatabase', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-db-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens a file in WAL mode with foreign keys enforced and a busy timeout', async () => {
+    const db = openDatabase(join(dir, 'offhook.db'));
+    expect(await pragma(db, 'journal_mode')).toBe('wal');
+    expect(await pragma(db, 'foreign_keys')).toBe(1);
+    expect(await pragma(db, 'busy_timeout')).toBe(5000);
+    await closeDatabase(db);
+  });
+
+  it('opens an in-memory database with foreign keys enforced', async () => {
+    const db = openDatabase(':memory:');
+    expect(await pragma(db, 'journal_mode')).toBe('memory');
+    expect(await pragma(db, 'foreign_keys')).toBe(1);
+    await closeDatabase(db);
+  });
+
+  it('keeps what was written after the file is closed and opened again', async () => {
+    const file = join(dir, 'offhook.db');
+    const first = openDatabase(file);
+    await migrateToLatest(first);
+    await ensureOrganization(first, { name: 'Demo Company', domain: 'demo.offhook.test' });
+    await closeDatabase(first);
+
+    const second = openDatabase(file);
+    expect(await migrateToLatest(second)).toEqual([]);
+    expect((await listOrganizations(second)).map((org) => org.domain)).toEqual(['demo.offhook.test']);
+    await closeDatabase(second);
+  });
+
+  it('closes the SQLite handle even when no query ran, which Kysely alone would not', async () => {
+    const close = vi.spyOn(SqliteDatabase.prototype, 'close');
+    try {
+      const db = openDatabase(join(dir, 'unused.db'));
+      await closeDatabase(db);
+      expect(close).toHaveBeenCalledTimes(1);
+    } finally {
+      close.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_ORGANIZATION, DEMO_USERS, seedDemo } from './demo';
+import { listOrganizations } from './organizations';
+import type { Database } from './schema';
+import { openTestDatabase, TEST_STORAGES } from './test-support';
+import type { TestDatabase } from './test-support';
+import { authenticateUser, listUsers, setPassword } from './users';
+
+describe.each(TEST_STORAGES)('seedDemo (%s)', (storage) => {
+  let store: TestDatabase;
+  let db: Kysely<Database>;
+  beforeEach(async () => {
+    store = await openTestDatabase(storage);
+    db = store.db;
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('lists the demo company people the README names', () => {
+    expect(DEMO_ORGANIZATION).toEqual({ name: 'Demo Company', domain: 'demo.offhook.test' });
+    expect(DEMO_USERS.map((user) => [user.extension, user.displayName, user.password, user.role])).toEqual([
+      ['100', 'Dana Admin', 'dana-100', 'admin'],
+      ['101', 'Alice Adams', 'alice-101', 'user'],
+      ['102', 'Bob Brown', 'bob-102', 'user'],
+      ['103', 'Carol Chen', 'carol-103', 'user'],
+    ]);
+  });
+
+  it('creates the demo company, whose people sign in with the listed passwords', async () => {
+    const { organization, users } = await seedDemo(db);
+    expect(organization).toMatchObject(DEMO_ORGANIZATION);
+    expect(users.map((user) => user.extension)).toEqual(['100', '101', '102', '103']);
+    for (const demo of DEMO_USERS) {
+      const user = await authenticateUser(db, organization.id, demo.extension, demo.password);
+      expect(user).toMatchObject({ extension: demo.extension, display_name: demo.displayName, role: demo.role });
+    }
+  });
+
+  it('can run on every start without duplicating or resetting anyone', async () => {
+    const first = await seedDemo(db);
+    const alice = first.users.find((user) => user.extension === '101');
+    await setPassword(db, alice?.id ?? -1, 'changed-by-alice');
+    await db.deleteFrom('users').where('extension', '=', '103').execute();
+
+    const second = await seedDemo(db);
+    expect(second.organization).toEqual(first.organization);
+    expect(await listOrganizations(db)).toHaveLength(1);
+    expect((await listUsers(db, first.organization.id)).map((user) => user.extension)).toEqual(['100', '101', '102', '103']);
+    expect(await authenticateUser(db, first.organization.id, '101', 'changed-by-alice')).toBeDefined();
+    expect(await authenticateUser(db, first.organization.id, '103', 'carol-103')).toBeDefined();
+  });
+});

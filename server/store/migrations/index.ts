@@ -1,0 +1,11 @@
+/**
+ * Every migration, in the order they run. Imported statically rather than read from a folder, because
+ * the server ships as one bundle. Names sort in order (Kysely's Migrator sorts them) and never change once
+ * released: a database records the names it has run.
+ */
+import type { Migration } from 'kysely';
+import { initial } from './001_initial';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '001_initial': initial,
+};

@@ -1,0 +1,83 @@
+/**
+ * The tables, written once for Kysely. Every query in server/store is typed by this interface; the
+ * migrations in ./migrations create what it describes.
+ *
+ * Timestamps are ISO 8601 strings in UTC from `Date.toISOString()` (always 24 characters), so they sort
+ * and compare correctly as text on SQLite and PostgreSQL alike.
+ */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export type UserRole = 'user' | 'admin';
+
+export const USER_ROLES: readonly UserRole[] = ['user', 'admin'];
+
+export type CallDisposition = 'answered' | 'missed' | 'declined' | 'cancelled' | 'failed' | 'busy';
+
+export const CALL_DISPOSITIONS: readonly CallDisposition[] = ['answered', 'missed', 'declined', 'cancelled', 'failed', 'busy'];
+
+export interface OrganizationTable {
+  id: Generated<number>;
+  name: string;
+  /** Lower case; also the SIP domain and the digest realm. Unique. */
+  domain: string;
+  created_at: string;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  organization_id: number;
+  /** Unique within the organization; the user part of the user's SIP address. */
+  extension: string;
+  display_name: string;
+  role: UserRole;
+  /** server/auth/password.ts encoding. */
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionTable {
+  id: Generated<number>;
+  user_id: number;
+  /** sha256 hex of the bearer token; the token itself is never stored. */
+  token_hash: string;
+  /** HA1 of the session's SIP password for each digest algorithm; the password itself is never stored. */
+  sip_ha1_md5: string;
+  sip_ha1_sha256: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** One call as its parties see it: no direction column, the reader's extension tells in or out. */
+export interface CallRecordTable {
+  id: Generated<number>;
+  organization_id: number;
+  /** Call-ID of the caller's leg. */
+  call_id: string;
+  caller_extension: string;
+  caller_name: string;
+  /** What was dialled. */
+  callee: string;
+  /** The extension that the call reached, when it reached one. */
+  callee_extension: string | null;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  disposition: CallDisposition;
+  end_reason: string | null;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  users: UserTable;
+  sessions: SessionTable;
+  call_records: CallRecordTable;
+}
+
+export type Organization = Selectable<OrganizationTable>;
+export type UserRow = Selectable<UserTable>;
+/** A user as the store hands it out: never with the password hash. */
+export type User = Omit<UserRow, 'password_hash'>;
+export type Session = Selectable<SessionTable>;
+export type CallRecord = Selectable<CallRecordTable>;
+export type NewCallRecordRow = Insertable<CallRecordTable>;

@@ -1,0 +1,155 @@
+/**
+ * Sign-in sessions. Signing in gives the app a bearer token for the API and a SIP password for its
+ * device registration; both are random, shown once, and stored only as hashes: sha256 of the token, and
+ * the digest HA1s of the SIP password (RFC 7616 §3.4.2), which is all the registrar needs to check it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { computeHa1 } from '../auth/digest';
+import type { DigestAlgorithm } from '../auth/digest';
+import { createLogger } from '../log';
+import type { Database, Organization, Session, User } from './schema';
+
+const log = createLogger('store');
+
+const SECRET_BYTES = 32;
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface NewSession {
+  userId: number;
+  /** Digest realm, the organization's domain. */
+  realm: string;
+  /** Digest username, the user's extension. */
+  username: string;
+  ttlMs: number;
+  now?: Date;
+}
+
+export interface CreatedSession {
+  sessionId: number;
+  token: string;
+  sipPassword: string;
+  expiresAt: string;
+}
+
+export async function createSession(db: Kysely<Database>, { userId, realm, username, ttlMs, now = new Date() }: NewSession): Promise<CreatedSession> {
+  log.debug('creating session', { userId });
+  if (!(ttlMs > 0)) throw new Error(`session ttlMs must be positive, got ${ttlMs}`);
+  const token = randomBytes(SECRET_BYTES).toString('base64url');
+  const sipPassword = randomBytes(SECRET_BYTES).toString('base64url');
+  const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+  const { id } = await db
+    .insertInto('sessions')
+    .values({
+      user_id: userId,
+      token_hash: hashToken(token),
+      sip_ha1_md5: computeHa1('MD5', username, realm, sipPassword),
+      sip_ha1_sha256: computeHa1('SHA-256', username, realm, sipPassword),
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { sessionId: id, token, sipPassword, expiresAt };
+}
+
+export interface SessionContext {
+  session: Session;
+  user: User;
+  organization: Organization;
+}
+
+/** The session a bearer token names, with its user and organization; undefined when unknown or expired. */
+export async function findSessionByToken(db: Kysely<Database>, token: string, now = new Date()): Promise<SessionContext | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .innerJoin('organizations', 'organizations.id', 'users.organization_id')
+    .select([
+      'sessions.id as session_id',
+      'sessions.user_id as session_user_id',
+      'sessions.token_hash as session_token_hash',
+      'sessions.sip_ha1_md5 as session_sip_ha1_md5',
+      'sessions.sip_ha1_sha256 as session_sip_ha1_sha256',
+      'sessions.created_at as session_created_at',
+      'sessions.expires_at as session_expires_at',
+      'users.id as user_id',
+      'users.organization_id as user_organization_id',
+      'users.extension as user_extension',
+      'users.display_name as user_display_name',
+      'users.role as user_role',
+      'users.created_at as user_created_at',
+      'users.updated_at as user_updated_at',
+      'organizations.id as organization_id',
+      'organizations.name as organization_name',
+      'organizations.domain as organization_domain',
+      'organizations.created_at as organization_created_at',
+    ])
+    .where('sessions.token_hash', '=', hashToken(token))
+    .where('sessions.expires_at', '>', now.toISOString())
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    session: {
+      id: row.session_id,
+      user_id: row.session_user_id,
+      token_hash: row.session_token_hash,
+      sip_ha1_md5: row.session_sip_ha1_md5,
+      sip_ha1_sha256: row.session_sip_ha1_sha256,
+      created_at: row.session_created_at,
+      expires_at: row.session_expires_at,
+    },
+    user: {
+      id: row.user_id,
+      organization_id: row.user_organization_id,
+      extension: row.user_extension,
+      display_name: row.user_display_name,
+      role: row.user_role,
+      created_at: row.user_created_at,
+      updated_at: row.user_updated_at,
+    },
+    organization: {
+      id: row.organization_id,
+      name: row.organization_name,
+      domain: row.organization_domain,
+      created_at: row.organization_created_at,
+    },
+  };
+}
+
+/** Signs a session out; true when there was one. */
+export async function deleteSession(db: Kysely<Database>, token: string): Promise<boolean> {
+  log.debug('deleting session');
+  const result = await db.deleteFrom('sessions').where('token_hash', '=', hashToken(token)).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Signs a user out everywhere, for instance after their password changes; returns how many sessions ended. */
+export async function deleteSessionsForUser(db: Kysely<Database>, userId: number): Promise<number> {
+  log.debug('deleting sessions of user', { userId });
+  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** HA1 of the SIP password of each of the user's live sessions, for one digest algorithm. */
+export async function listSipHa1(db: Kysely<Database>, userId: number, algorithm: DigestAlgorithm, now = new Date()): Promise<string[]> {
+  const column = algorithm === 'MD5' ? 'sip_ha1_md5' : 'sip_ha1_sha256';
+  const rows = await db
+    .selectFrom('sessions')
+    .select(`${column} as ha1`)
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now.toISOString())
+    .execute();
+  return rows.map((row) => row.ha1);
+}
+
+/** Deletes expired sessions; returns how many. */
+export async function purgeExpiredSessions(db: Kysely<Database>, now = new Date()): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<=', now.toISOString()).executeTakeFirst();
+  const purged = Number(result.numDeletedRows);
+  if (purged > 0) log.debug('purged expired sessions', { purged });
+  return purged;
+}

@@ -1,0 +1,125 @@
+/**
+ * Users: a person in an organization, reached at an extension, who signs in with a password.
+ * Nothing here returns the password hash.
+ */
+import type { Kysely } from 'kysely';
+import { hashPassword, verifyPassword } from '../auth/password';
+import { createLogger } from '../log';
+import { getOrganizationById } from './organizations';
+import type { Database, User, UserRole } from './schema';
+
+const log = createLogger('store');
+
+const USER_COLUMNS = ['id', 'organization_id', 'extension', 'display_name', 'role', 'created_at', 'updated_at'] as const;
+
+/** Digits only: an extension is dialled from a keypad and is the user part of a SIP URI. The call engine routes 2 to 10. */
+const EXTENSION = /^[0-9]{2,10}$/;
+
+export interface NewUser {
+  organizationId: number;
+  extension: string;
+  displayName: string;
+  password: string;
+  role?: UserRole;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // better-sqlite3's code for SQLite, and SQLSTATE unique_violation for PostgreSQL.
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+export async function createUser(
+  db: Kysely<Database>,
+  { organizationId, extension, displayName, password, role = 'user' }: NewUser,
+): Promise<User> {
+  log.debug('creating user', { organizationId, extension });
+  if (!EXTENSION.test(extension)) throw new Error(`extension must be 2 to 10 digits, got ${JSON.stringify(extension)}`);
+  if (displayName.trim() === '') throw new Error(`extension ${extension} needs a display name`);
+  if (password === '') throw new Error(`extension ${extension} needs a password`);
+  const organization = await getOrganizationById(db, organizationId);
+  if (!organization) throw new Error(`organization ${organizationId} does not exist`);
+  const duplicate = () => new Error(`extension ${extension} already exists in ${organization.domain}`);
+  // Checked before hashing so a duplicate costs no scrypt; the unique constraint still settles a race.
+  if (await findUserByExtension(db, organizationId, extension)) throw duplicate();
+
+  const now = new Date().toISOString();
+  const passwordHash = await hashPassword(password);
+  try {
+    return await db
+      .insertInto('users')
+      .values({
+        organization_id: organizationId,
+        extension,
+        display_name: displayName.trim(),
+        role,
+        password_hash: passwordHash,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning(USER_COLUMNS)
+      .executeTakeFirstOrThrow();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicate();
+    throw error;
+  }
+}
+
+export async function findUserByExtension(db: Kysely<Database>, organizationId: number, extension: string): Promise<User | undefined> {
+  return db
+    .selectFrom('users')
+    .select(USER_COLUMNS)
+    .where('organization_id', '=', organizationId)
+    .where('extension', '=', extension)
+    .executeTakeFirst();
+}
+
+export async function getUserById(db: Kysely<Database>, id: number): Promise<User | undefined> {
+  return db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
+/** The organization's users in extension order (shorter extensions first, as a keypad user expects). */
+export async function listUsers(db: Kysely<Database>, organizationId: number): Promise<User[]> {
+  const users = await db.selectFrom('users').select(USER_COLUMNS).where('organization_id', '=', organizationId).execute();
+  return users.sort((a, b) => a.extension.length - b.extension.length || a.extension.localeCompare(b.extension));
+}
+
+export async function setPassword(db: Kysely<Database>, userId: number, password: string): Promise<void> {
+  log.debug('setting password', { userId });
+  if (password === '') throw new Error(`user ${userId} needs a password`);
+  const passwordHash = await hashPassword(password);
+  const result = await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: new Date().toISOString() })
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new Error(`user ${userId} does not exist`);
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * The user when the password is right, otherwise undefined. An unknown extension costs the same scrypt
+ * as a wrong password, so the time taken does not tell which extensions exist.
+ */
+export async function authenticateUser(
+  db: Kysely<Database>,
+  organizationId: number,
+  extension: string,
+  password: string,
+): Promise<User | undefined> {
+  log.debug('authenticating user', { organizationId, extension });
+  const row = await db
+    .selectFrom('users')
+    .select([...USER_COLUMNS, 'password_hash'])
+    .where('organization_id', '=', organizationId)
+    .where('extension', '=', extension)
+    .executeTakeFirst();
+  if (!row) {
+    dummyHash ??= hashPassword('offhook-no-such-user');
+    await verifyPassword(password, await dummyHash);
+    return undefined;
+  }
+  const { password_hash: passwordHash, ...user } = row;
+  return (await verifyPassword(password, passwordHash)) ? user : undefined;
+}
