@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createDesktopBridge } from './desktop-bridge';
+
+function setUp() {
+  const deps = {
+    appVersion: '0.1.0',
+    platform: 'win32',
+    settings: { get: vi.fn(() => ({ lastExtension: '201' })), save: vi.fn((patch: object) => ({ ...patch })) },
+    tray: { setRegistrationState: vi.fn() },
+    notifier: { show: vi.fn(() => true) },
+  };
+  return { deps, bridge: createDesktopBridge(deps) };
+}
+
+describe('createDesktopBridge', () => {
+  it('describes the desktop app', async () => {
+    await expect(setUp().bridge.getAppInfo()).resolves.toEqual({ name: 'Offhook', version: '0.1.0', shell: 'desktop', platform: 'win32' });
+  });
+
+  it('reads and saves settings through the settings store', async () => {
+    const { bridge, deps } = setUp();
+    await expect(bridge.getSettings()).resolves.toEqual({ lastExtension: '201' });
+    await expect(bridge.saveSettings({ serverUrl: 'http://pbx.example' })).resolves.toEqual({ serverUrl: 'http://pbx.example' });
+    expect(deps.settings.save).toHaveBeenCalledWith({ serverUrl: 'http://pbx.example' });
+  });
+
+  it('shows the registration state in the tray and notifications through the notifier', async () => {
+    const { bridge, deps } = setUp();
+    await bridge.setRegistrationState('registering');
+    await bridge.notify({ title: 'Missed call', body: '201' });
+    expect(deps.tray.setRegistrationState).toHaveBeenCalledWith('registering');
+    expect(deps.notifier.show).toHaveBeenCalledWith({ title: 'Missed call', body: '201' });
+  });
+
+  it('accepts the registration state without a tray', async () => {
+    const { deps } = setUp();
+    await expect(createDesktopBridge({ ...deps, tray: undefined }).setRegistrationState('failed')).resolves.toBeUndefined();
+  });
+});

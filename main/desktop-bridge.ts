@@ -1,0 +1,26 @@
+/** The desktop implementation of the bridge contract, put together from main's modules. */
+import type { AppInfo, AppSettings, NotificationRequest, OffhookBridge } from '../shared/bridge';
+import type { RegistrationState } from '../shared/registration';
+
+export interface DesktopBridgeDeps {
+  appVersion: string;
+  platform: string;
+  settings: { get(): AppSettings; save(patch: AppSettings): AppSettings };
+  tray: { setRegistrationState(state: RegistrationState): void } | undefined;
+  notifier: { show(request: NotificationRequest): boolean };
+}
+
+export function createDesktopBridge(deps: DesktopBridgeDeps): OffhookBridge {
+  const info: AppInfo = { name: 'Offhook', version: deps.appVersion, shell: 'desktop', platform: deps.platform };
+  return {
+    getAppInfo: async () => ({ ...info }),
+    getSettings: async () => deps.settings.get(),
+    saveSettings: async (patch) => deps.settings.save(patch),
+    setRegistrationState: async (state) => {
+      deps.tray?.setRegistrationState(state);
+    },
+    notify: async (request) => {
+      deps.notifier.show(request);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The tray icon: the registration state at a glance (icon, tooltip, first menu line) and the way back to the
+ * window when it is hidden. Linux app indicators show neither tooltips nor clicks, so the state is also
+ * written in the menu.
+ */
+import { REGISTRATION_LABELS } from '../shared/registration';
+import type { RegistrationState } from '../shared/registration';
+import { createLogger } from './log';
+
+const log = createLogger('tray');
+
+export type TrayMenuItem =
+  | { type: 'separator' }
+  | { type?: 'normal'; label: string; enabled?: boolean; click?: () => void };
+
+export interface TrayLike<Icon, Menu> {
+  setImage(image: Icon): void;
+  setToolTip(toolTip: string): void;
+  setContextMenu(menu: Menu | null): void;
+  on(event: 'click', listener: () => void): unknown;
+  destroy(): void;
+}
+
+export interface TrayDeps<Icon, Menu> {
+  createTray(icon: Icon): TrayLike<Icon, Menu>;
+  buildMenu(template: TrayMenuItem[]): Menu;
+  iconFor(state: RegistrationState): Icon;
+  onShow(): void;
+  onQuit(): void;
+}
+
+export class TrayController<Icon, Menu> {
+  readonly #deps: TrayDeps<Icon, Menu>;
+  readonly #tray: TrayLike<Icon, Menu>;
+  #state: RegistrationState;
+
+  constructor(deps: TrayDeps<Icon, Menu>, initialState: RegistrationState = 'unregistered') {
+    this.#deps = deps;
+    this.#state = initialState;
+    this.#tray = deps.createTray(deps.iconFor(initialState));
+    this.#tray.on('click', () => deps.onShow());
+    this.#render();
+  }
+
+  get state(): RegistrationState {
+    return this.#state;
+  }
+
+  setRegistrationState(state: RegistrationState): void {
+    if (state === this.#state) return;
+    log.debug('registration state changed', { from: this.#state, to: state });
+    this.#state = state;
+    this.#tray.setImage(this.#deps.iconFor(state));
+    this.#render();
+  }
+
+  destroy(): void {
+    this.#tray.destroy();
+  }
+
+  #render(): void {
+    const label = REGISTRATION_LABELS[this.#state];
+    this.#tray.setToolTip(`Offhook — ${label}`);
+    // Some Linux desktops only pick up menu changes when the menu is set again, so it is rebuilt each time.
+    this.#tray.setContextMenu(
+      this.#deps.buildMenu([
+        { label, enabled: false },
+        { type: 'separator' },
+        { label: 'Show Offhook', click: () => this.#deps.onShow() },
+        { label: 'Quit', click: () => this.#deps.onQuit() },
+      ]),
+    );
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it, vi } from 'vitest';
+import { BRIDGE_CHANNELS } from '../shared/bridge';
+import type { OffhookBridge } from '../shared/bridge';
+import { createPreloadBridge } from './bridge';
+
+// Listed here by hand, checked against the interface by the compiler, so the test does not trust
+// BRIDGE_CHANNELS to tell it which functions the contract has.
+const CONTRACT_FUNCTIONS = {
+  getAppInfo: true,
+  getSettings: true,
+  saveSettings: true,
+  setRegistrationState: true,
+  notify: true,
+} satisfies Record<keyof OffhookBridge, true>;
+
+function setUp() {
+  const invoke = vi.fn(async (_channel: string, ..._args: unknown[]): Promise<unknown> => 'answer');
+  return { invoke, bridge: createPreloadBridge(invoke) };
+}
+
+describe('createPreloadBridge', () => {
+  it('has exactly the functions of the contract', () => {
+    const { bridge } = setUp();
+    expect(Object.keys(bridge).sort()).toEqual(Object.keys(CONTRACT_FUNCTIONS).sort());
+    for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
+  });
+
+  it('cannot be changed by the page', () => {
+    const { bridge } = setUp();
+    expect(Object.isFrozen(bridge)).toBe(true);
+  });
+
+  it.each([
+    ['getAppInfo', []],
+    ['getSettings', []],
+    ['saveSettings', [{ serverUrl: 'http://pbx.example' }]],
+    ['setRegistrationState', ['registered']],
+    ['notify', [{ title: 'Missed call', body: '201' }]],
+  ] as const)('%s invokes its own channel with its arguments', async (name, args) => {
+    const { bridge, invoke } = setUp();
+    const call = bridge[name] as (...values: unknown[]) => Promise<unknown>;
+    await expect(call(...args)).resolves.toBe('answer');
+    expect(invoke.mock.calls).toEqual([[BRIDGE_CHANNELS[name], ...args]]);
+  });
+
+  it('forwards only the arguments of the contract', async () => {
+    const { bridge, invoke } = setUp();
+    const notify = bridge.notify as (...values: unknown[]) => Promise<void>;
+    await notify({ title: 'a', body: 'b' }, 'smuggled');
+    expect(invoke.mock.calls).toEqual([[BRIDGE_CHANNELS.notify, { title: 'a', body: 'b' }]]);
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * The bridge object the preload exposes: the functions of the contract, each forwarding its own arguments,
+ * and nothing else. Taking `invoke` as a parameter keeps this free of Electron so it is tested under Node.
+ */
+import { BRIDGE_CHANNELS } from '../shared/bridge';
+import type { AppInfo, AppSettings, OffhookBridge } from '../shared/bridge';
+
+/** `ipcRenderer.invoke`, and only that. */
+export type Invoke = (channel: string, ...args: unknown[]) => Promise<unknown>;
+
+export function createPreloadBridge(invoke: Invoke): OffhookBridge {
+  // Written out function by function: the object literal must match OffhookBridge exactly, so a function
+  // added to or removed from the contract is a compile error here, and no caller can pass extra arguments.
+  const bridge: OffhookBridge = {
+    getAppInfo: () => invoke(BRIDGE_CHANNELS.getAppInfo) as Promise<AppInfo>,
+    getSettings: () => invoke(BRIDGE_CHANNELS.getSettings) as Promise<AppSettings>,
+    saveSettings: (patch) => invoke(BRIDGE_CHANNELS.saveSettings, patch) as Promise<AppSettings>,
+    setRegistrationState: (state) => invoke(BRIDGE_CHANNELS.setRegistrationState, state) as Promise<void>,
+    notify: (request) => invoke(BRIDGE_CHANNELS.notify, request) as Promise<void>,
+  };
+  return Object.freeze(bridge);
+}
