@@ -1,0 +1,84 @@
+/**
+ * The PBX's SIP service: endpoint, authenticator, registrar and call engine wired together, with the
+ * method dispatch between them. Transports feed it messages; it owns everything learned from them.
+ */
+import type { Kysely } from 'kysely';
+import { createLogger } from '../log';
+import type { MediaConfig } from '../media/webrtc-leg';
+import type { Database } from '../store/schema';
+import { SipAuthenticator } from './authenticator';
+import { CallEngine } from './call-engine';
+import { SipEndpoint } from './endpoint';
+import { Registrar } from './registrar';
+import type { ServerTransaction } from './transactions';
+
+const log = createLogger('sip-service');
+
+const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER';
+
+export interface SipServiceOptions {
+  db: Kysely<Database>;
+  media: MediaConfig;
+  /** Host for our Via and Contact headers. */
+  host: string;
+  userAgent: string;
+}
+
+export class SipService {
+  readonly endpoint: SipEndpoint;
+  readonly registrar: Registrar;
+  readonly calls: CallEngine;
+
+  constructor(options: SipServiceOptions) {
+    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent });
+    const authenticator = new SipAuthenticator(options.db);
+    this.registrar = new Registrar(authenticator);
+    this.calls = new CallEngine({
+      db: options.db,
+      endpoint: this.endpoint,
+      registrar: this.registrar,
+      authenticator,
+      media: options.media,
+      contactHost: options.host,
+    });
+    this.endpoint.setApplication({
+      onRequest: (tx) => this.dispatch(tx),
+      onAck: (request) => this.calls.handleAck(request),
+    });
+  }
+
+  shutdown(): void {
+    this.calls.shutdown();
+    this.registrar.close();
+  }
+
+  private dispatch(tx: ServerTransaction): void {
+    const run = (work: Promise<void>) =>
+      work.catch((error: unknown) => {
+        log.error('request failed', { method: tx.request.method, error });
+        if (tx.state === 'trying' || tx.state === 'proceeding') tx.reply(500, 'Server Internal Error');
+      });
+    switch (tx.request.method) {
+      case 'REGISTER':
+        void run(this.registrar.handleRegister(tx));
+        return;
+      case 'INVITE':
+        void run(this.calls.handleInvite(tx));
+        return;
+      case 'CANCEL':
+        this.calls.handleCancel(tx);
+        return;
+      case 'BYE':
+        this.calls.handleBye(tx);
+        return;
+      case 'OPTIONS':
+        tx.reply(200, 'OK', { headers: [['Allow', ALLOWED], ['Accept', 'application/sdp']] });
+        return;
+      default:
+        // RFC 3261 §8.2.1: a method we know of but do not serve gets 405 with Allow; 501 for the unknown.
+        tx.reply(['SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'UPDATE', 'REFER', 'PRACK', 'PUBLISH'].includes(tx.request.method) ? 405 : 501, undefined, {
+          headers: [['Allow', ALLOWED]],
+        });
+    }
+  }
+}
