@@ -1,0 +1,90 @@
+/**
+ * The PBX's HTTP side, built apart from `listen()` so tests use `inject()` without a port: the REST API under
+ * /api/v1, SIP over WebSocket at /sip, and the web phone at /.
+ */
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { API_PREFIX, SIP_WS_PATH } from '../../shared/api';
+import { createLogger } from '../log';
+import type { SipService } from '../sip/sip-service';
+import { WsConnection } from '../sip/ws-transport';
+import type { Database } from '../store/schema';
+import { HttpError } from './errors';
+import { registerSessionRoutes } from './routes/session';
+
+const log = createLogger('http');
+
+export interface AppOptions {
+  db: Kysely<Database>;
+  version: string;
+  /** SIP service fed by the WebSocket transport; left out in tests of the REST API alone. */
+  sip?: SipService;
+  /** Folder holding the built web phone (dist/renderer). */
+  webRoot?: string;
+  sessionTtlMs?: number;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false });
+
+  // Bearer tokens, not cookies, authenticate API calls, so any origin (the desktop app loads from file://)
+  // may call the API without exposing anything a page could ride on.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith(API_PREFIX)) return;
+    reply.header('Access-Control-Allow-Origin', '*');
+    reply.header('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    reply.header('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+    reply.header('Cache-Control', 'no-store');
+    if (request.method === 'OPTIONS') return reply.code(204).send();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send(error.toBody());
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      const message = status === 413 ? 'The request body is too large.' : status === 415 ? 'Send JSON (Content-Type: application/json).' : 'The request body is not valid JSON.';
+      return reply.code(status).send(new HttpError(status, 'bad_request', message).toBody());
+    }
+    log.error('request failed', { method: request.method, url: request.url, error });
+    return reply.code(500).send(new HttpError(500, 'internal', 'Something went wrong on the server. Try again.').toBody());
+  });
+
+  app.get(`${API_PREFIX}/health`, async () => ({ status: 'ok' as const, version: options.version }));
+  await app.register(async (api) => registerSessionRoutes(api, { db: options.db, ttlMs: options.sessionTtlMs }), { prefix: API_PREFIX });
+
+  if (options.sip) await registerSipWebSocket(app, options.sip);
+
+  if (options.webRoot && existsSync(options.webRoot)) {
+    await app.register(fastifyStatic, { root: options.webRoot, index: ['index.html'], wildcard: false });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply.code(503).type('text/plain').send('The web phone has not been built yet. Run `npm run build`, then reload.'),
+    );
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(new HttpError(404, 'not_found', `There is nothing at ${request.method} ${request.url.split('?')[0]}.`).toBody());
+  });
+  return app;
+}
+
+async function registerSipWebSocket(app: FastifyInstance, sip: SipService): Promise<void> {
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      // RFC 7118 §4.1: the client asks for the "sip" subprotocol and the server must agree to it.
+      handleProtocols: (protocols: Set<string>) => (protocols.has('sip') ? 'sip' : false),
+    },
+  });
+  app.get(SIP_WS_PATH, { websocket: true }, (socket, request: FastifyRequest) => {
+    const secure = request.protocol === 'https';
+    const connection = new WsConnection(socket, secure ? 'WSS' : 'WS', request.socket.remoteAddress ?? '', request.socket.remotePort ?? 0, (data, from) =>
+      sip.endpoint.receive(data, from),
+    );
+    log.debug('sip websocket opened', { connection: connection.id, remote: connection.remoteAddress });
+  });
+}

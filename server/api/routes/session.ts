@@ -1,0 +1,109 @@
+/**
+ * Sign-in: `POST /session` exchanges an extension and password for a bearer token and the SIP credentials
+ * the app registers with. `GET /me` and `DELETE /session` need the token.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { SessionRequest, SIP_WS_PATH } from '../../../shared/api';
+import type { SessionResponse, UserProfile } from '../../../shared/api';
+import { findOrganizationByDomain, getOrganizationById, listOrganizations } from '../../store/organizations';
+import type { Database } from '../../store/schema';
+import { createSession, deleteSession, findSessionByToken } from '../../store/sessions';
+import { authenticateUser } from '../../store/users';
+import { HttpError, validationError } from '../errors';
+
+export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+interface SessionRouteOptions {
+  db: Kysely<Database>;
+  ttlMs?: number;
+}
+
+export async function registerSessionRoutes(api: FastifyInstance, options: SessionRouteOptions): Promise<void> {
+  const { db } = options;
+
+  api.post('/session', async (request, reply) => {
+    const parsed = SessionRequest.safeParse(request.body ?? {});
+    if (!parsed.success) throw validationError(parsed.error);
+    const { extension, password, organization: domain } = parsed.data;
+
+    let organization;
+    if (domain) {
+      organization = await findOrganizationByDomain(db, domain.toLowerCase());
+    } else {
+      const all = await listOrganizations(db);
+      if (all.length > 1) {
+        throw new HttpError(400, 'organization_required', "This server hosts several organizations: enter your organization's domain.", 'organization');
+      }
+      organization = all[0];
+    }
+    const user = organization ? await authenticateUser(db, organization.id, extension, password) : undefined;
+    if (!organization || !user) {
+      throw new HttpError(401, 'invalid_credentials', 'The extension or password is incorrect.');
+    }
+    const session = await createSession(db, {
+      userId: user.id,
+      realm: organization.domain,
+      username: user.extension,
+      ttlMs: options.ttlMs ?? DEFAULT_SESSION_TTL_MS,
+    });
+    const body: SessionResponse = {
+      token: session.token,
+      expiresAt: session.expiresAt,
+      user: profile(user, organization),
+      sip: {
+        uri: `sip:${user.extension}@${organization.domain}`,
+        wsUrl: sipWebSocketUrl(request),
+        authorizationUser: user.extension,
+        password: session.sipPassword,
+        realm: organization.domain,
+        displayName: user.display_name,
+      },
+    };
+    return reply.code(201).send(body);
+  });
+
+  api.get('/me', async (request) => {
+    const { user, organization } = await requireSession(db, request);
+    return profile(user, organization);
+  });
+
+  api.delete('/session', async (request, reply) => {
+    await requireSession(db, request);
+    await deleteSession(db, bearerToken(request) ?? '');
+    return reply.code(204).send();
+  });
+}
+
+export async function requireSession(db: Kysely<Database>, request: FastifyRequest) {
+  const token = bearerToken(request);
+  const found = token ? await findSessionByToken(db, token) : undefined;
+  if (!found) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+  const organization = found.organization ?? (await getOrganizationById(db, found.user.organization_id));
+  if (!organization) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+  return { ...found, organization };
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function sipWebSocketUrl(request: FastifyRequest): string {
+  const scheme = request.protocol === 'https' ? 'wss' : 'ws';
+  return `${scheme}://${request.host}${SIP_WS_PATH}`;
+}
+
+function profile(
+  user: { id: number; extension: string; display_name: string; role: 'user' | 'admin' },
+  organization: { id: number; name: string; domain: string },
+): UserProfile {
+  return {
+    id: user.id,
+    extension: user.extension,
+    displayName: user.display_name,
+    role: user.role,
+    organization: { id: organization.id, name: organization.name, domain: organization.domain },
+  };
+}

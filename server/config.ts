@@ -1,0 +1,102 @@
+/**
+ * Settings of `offhook-pbx serve`: each from a flag, else an environment variable, else a default.
+ * All of them are printed at start so a person can see what the server is doing.
+ */
+import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+
+export interface ServeConfig {
+  httpPort: number;
+  bind: string;
+  dataDir: string;
+  /** Address media sockets bind to and announce in SDP. */
+  mediaAddress: string;
+  mediaPortRange?: [number, number];
+  /** Host name or address the PBX puts in its SIP headers. */
+  sipHost: string;
+  demo: boolean;
+  webRoot: string;
+}
+
+export const DEFAULT_HTTP_PORT = 8088;
+
+interface Setting {
+  flag: string;
+  env: string;
+  help: string;
+}
+
+export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'mediaPorts', Setting> = {
+  httpPort: { flag: '--http-port', env: 'OFFHOOK_HTTP_PORT', help: `HTTP port for the web phone, /api/v1 and SIP over WebSocket at /sip (default ${DEFAULT_HTTP_PORT}; 0 picks a free port)` },
+  bind: { flag: '--bind', env: 'OFFHOOK_BIND', help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)' },
+  dataDir: { flag: '--data-dir', env: 'OFFHOOK_DATA_DIR', help: 'folder for the database and audio files (default ./.offhook-data)' },
+  mediaAddress: { flag: '--media-address', env: 'OFFHOOK_MEDIA_ADDRESS', help: 'address for RTP media (default: the bind address, or the first LAN address when binding to all)' },
+  mediaPorts: { flag: '--media-ports', env: 'OFFHOOK_MEDIA_PORTS', help: 'UDP port range for media, e.g. 20000-29999 (default: any free port)' },
+  sipHost: { flag: '--sip-host', env: 'OFFHOOK_SIP_HOST', help: 'host name used in SIP headers (default: the media address)' },
+  demo: { flag: '--demo', env: 'OFFHOOK_DEMO', help: 'seed the demo organization and its users (see README)' },
+  webRoot: { flag: '--web-root', env: 'OFFHOOK_WEB_ROOT', help: 'folder of the built web phone (default dist/renderer)' },
+};
+
+export class ConfigError extends Error {}
+
+export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaults: { webRoot: string }): ServeConfig {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument "${arg}".`);
+    const [name, inline] = arg.split('=', 2) as [string, string | undefined];
+    const known = Object.values(SETTINGS).some((s) => s.flag === name);
+    if (!known) throw new ConfigError(`Unknown option ${name}. Run "offhook-pbx help" for the list.`);
+    if (name === SETTINGS.demo.flag) {
+      flags.set(name, true);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || value.startsWith('--')) throw new ConfigError(`${name} needs a value.`);
+    flags.set(name, value);
+  }
+  const pick = (setting: Setting): string | undefined => {
+    const flag = flags.get(setting.flag);
+    if (typeof flag === 'string') return flag;
+    const fromEnv = env[setting.env];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  };
+
+  const portText = pick(SETTINGS.httpPort) ?? `${DEFAULT_HTTP_PORT}`;
+  const httpPort = Number(portText);
+  if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) {
+    throw new ConfigError(`${SETTINGS.httpPort.flag} must be a port number from 0 to 65535, not "${portText}".`);
+  }
+  const bind = pick(SETTINGS.bind) ?? '127.0.0.1';
+  const mediaAddress = pick(SETTINGS.mediaAddress) ?? (bind === '0.0.0.0' || bind === '::' ? firstLanAddress() : bind);
+  const portsText = pick(SETTINGS.mediaPorts);
+  let mediaPortRange: [number, number] | undefined;
+  if (portsText) {
+    const match = /^(\d+)-(\d+)$/.exec(portsText);
+    const low = Number(match?.[1]);
+    const high = Number(match?.[2]);
+    if (!match || low < 1024 || high > 65535 || low >= high) {
+      throw new ConfigError(`${SETTINGS.mediaPorts.flag} must look like 20000-29999, not "${portsText}".`);
+    }
+    mediaPortRange = [low, high];
+  }
+  const demoFlag = flags.get(SETTINGS.demo.flag) === true;
+  const demoEnv = env[SETTINGS.demo.env];
+  return {
+    httpPort,
+    bind,
+    dataDir: resolve(pick(SETTINGS.dataDir) ?? '.offhook-data'),
+    mediaAddress,
+    mediaPortRange,
+    sipHost: pick(SETTINGS.sipHost) ?? mediaAddress,
+    demo: demoFlag || demoEnv === '1' || demoEnv === 'true',
+    webRoot: resolve(pick(SETTINGS.webRoot) ?? defaults.webRoot),
+  };
+}
+
+function firstLanAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const address of list ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  return '127.0.0.1';
+}
