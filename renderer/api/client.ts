@@ -1,0 +1,121 @@
+/**
+ * The renderer's side of the REST contract in `shared/api.ts`. Every failure becomes a sentence a person can act
+ * on; status codes, stack traces and parser output stay in the log.
+ */
+import { API_PREFIX, ApiError, SessionResponse } from '../../shared/api';
+import type { SessionRequest } from '../../shared/api';
+import { createLogger } from '../log';
+
+const log = createLogger('api');
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** A failure to show as is: `message` is written for the person signing in. */
+export class SignInError extends Error {
+  constructor(
+    message: string,
+    /** The request field the message is about, when the server names one. */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'SignInError';
+  }
+}
+
+export interface ClientOptions {
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/**
+ * What a person types as the server, as a base URL without a trailing slash. A bare host name means HTTPS,
+ * which is what a PBX on the internet serves.
+ */
+export function normalizeServerUrl(input: string): string {
+  const trimmed = input.trim();
+  if (trimmed === '') throw new SignInError('Enter the server address, for example https://pbx.example.com.', 'serverUrl');
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new SignInError(`"${trimmed}" is not a server address. Use one like https://pbx.example.com.`, 'serverUrl');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SignInError('The server address must start with https:// or http://.', 'serverUrl');
+  }
+  url.search = '';
+  url.hash = '';
+  return url.href.replace(/\/+$/, '');
+}
+
+export async function signIn(
+  serverUrl: string,
+  request: SessionRequest,
+  options: ClientOptions = {},
+): Promise<SessionResponse> {
+  const base = normalizeServerUrl(serverUrl);
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  log.debug('sign in', { server: base, extension: request.extension });
+
+  let response: Response;
+  try {
+    response = await fetchImpl(`${base}${API_PREFIX}/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+  } catch (error) {
+    log.warn('sign-in request failed', { server: base, error: error instanceof Error ? error.message : String(error) });
+    if (error instanceof DOMException && error.name === 'TimeoutError') {
+      throw new SignInError(`The server at ${base} did not answer in time. Try again in a moment.`);
+    }
+    throw new SignInError(`Can't reach the server at ${base}. Check the address and that the server is running.`);
+  }
+
+  const body = await readJson(response);
+  if (response.ok) {
+    const session = SessionResponse.safeParse(body);
+    if (session.success) return session.data;
+    log.warn('sign-in reply does not match the contract', { server: base, issues: session.error.issues.length });
+    throw new SignInError(`The server at ${base} is not an Offhook server, or runs a version this app does not understand.`);
+  }
+
+  const apiError = ApiError.safeParse(body);
+  const problem = apiError.success ? apiError.data.error : undefined;
+  log.warn('sign-in refused', { server: base, status: response.status, code: problem?.code });
+  if (response.status === 401) {
+    throw new SignInError(sentence(problem?.message) ?? 'The extension or password is incorrect.');
+  }
+  if (response.status === 429) {
+    throw new SignInError(sentence(problem?.message) ?? 'Too many sign-in attempts. Wait a minute and try again.');
+  }
+  if (response.status >= 400 && response.status < 500 && problem) {
+    throw new SignInError(sentence(problem.message) ?? 'The server refused the sign-in.', problem.field);
+  }
+  if (response.status === 404 || response.status === 405) {
+    throw new SignInError(`There is no Offhook server at ${base}. Check the address.`);
+  }
+  if (response.status >= 500) {
+    throw new SignInError(`The server at ${base} could not sign you in right now (error ${response.status}). Try again in a moment.`);
+  }
+  throw new SignInError(`Signing in failed (error ${response.status}). Try again in a moment.`);
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    // An HTML error page or an empty body: the status code is all there is to go on.
+    return undefined;
+  }
+}
+
+/** The server's message as a sentence: capitalised and ending in a full stop. */
+function sentence(message: string | undefined): string | undefined {
+  const text = message?.trim();
+  if (!text) return undefined;
+  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}

@@ -1,0 +1,41 @@
+// Must stay the first import: it configures zod before any schema is built.
+import './zod-config';
+import { createPinia } from 'pinia';
+import { createApp } from 'vue';
+import App from './App.vue';
+import { getBridge } from './bridge';
+import { createLogger } from './log';
+import { syncPlatform } from './platform-sync';
+import { createAppRouter } from './router';
+import { usePhoneStore } from './stores/phone';
+import { useSettingsStore } from './stores/settings';
+import './styles.css';
+
+const log = createLogger('app');
+
+async function start(): Promise<void> {
+  const app = createApp(App);
+  // Faults are logged for whoever debugs; the person using the phone never sees a stack trace.
+  app.config.errorHandler = (error, _instance, info) => {
+    log.error('unhandled error', { info, error: error instanceof Error ? error.message : String(error) });
+  };
+
+  const pinia = createPinia();
+  app.use(pinia);
+  await useSettingsStore(pinia)
+    .load()
+    .catch((error: unknown) => log.error('could not load settings', { error: String(error) }));
+
+  const phone = usePhoneStore(pinia);
+  syncPlatform(getBridge(), phone);
+  // Unregister on the way out, so the PBX stops ringing a page that is gone.
+  window.addEventListener('pagehide', () => phone.stop());
+
+  const router = createAppRouter();
+  app.use(router);
+  await router.isReady();
+  app.mount('#app');
+  log.debug('started');
+}
+
+void start();

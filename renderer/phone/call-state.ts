@@ -1,0 +1,95 @@
+/**
+ * The life of one call in the renderer, as an explicit state machine. The JsSIP adapter is the only code that
+ * moves it, mapping the SIP events of one RTCSession onto these states; the store and the views only read it.
+ *
+ * ```
+ *            dial                180/183                 2xx                  ACK
+ *   idle ───────────► dialing ─────────► ringing-out ──────────► connecting ──────► active
+ *     │                  │                                          ▲                 │
+ *     │                  └──────────── 2xx without ringing ─────────┘                 │
+ *     │   INVITE            answer                                  │                 │
+ *     └────────► ringing-in ────────────────────────────────────────┘                 │
+ *                                                                                     │
+ *   every state but ended ───────────────────────────────────────────────► ended ◄────┘
+ *                                                            (with an EndReason)
+ * ```
+ *
+ * `active ⇄ held` comes with hold in a later version. `ended` is final: a call is never revived.
+ */
+
+export const CALL_STATES = ['idle', 'dialing', 'ringing-out', 'ringing-in', 'connecting', 'active', 'ended'] as const;
+export type CallState = (typeof CALL_STATES)[number];
+
+/** Why a call ended, as the person sees it. */
+export const END_REASONS = [
+  'hung-up-local',
+  'hung-up-remote',
+  'declined',
+  'cancelled',
+  'missed',
+  'busy',
+  'unavailable',
+  'failed',
+  'not-found',
+] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+/** Every legal move; anything not listed here is a bug in whoever asked for it. */
+export const CALL_STATE_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
+  idle: ['dialing', 'ringing-in', 'ended'],
+  // A PBX may answer without sending 180 first (voicemail, an auto-answering service), hence dialing → connecting.
+  dialing: ['ringing-out', 'connecting', 'ended'],
+  'ringing-out': ['connecting', 'ended'],
+  'ringing-in': ['connecting', 'ended'],
+  connecting: ['active', 'ended'],
+  active: ['ended'],
+  ended: [],
+};
+
+export class IllegalCallTransition extends Error {
+  constructor(
+    readonly from: CallState,
+    readonly to: CallState,
+  ) {
+    super(`A call cannot go from ${from} to ${to}`);
+    this.name = 'IllegalCallTransition';
+  }
+}
+
+export function canTransition(from: CallState, to: CallState): boolean {
+  return CALL_STATE_TRANSITIONS[from].includes(to);
+}
+
+export class CallStateMachine {
+  private current: CallState = 'idle';
+  private reason: EndReason | undefined;
+
+  get state(): CallState {
+    return this.current;
+  }
+
+  /** Set once the call has ended, never before. */
+  get endReason(): EndReason | undefined {
+    return this.reason;
+  }
+
+  get isEnded(): boolean {
+    return this.current === 'ended';
+  }
+
+  can(to: CallState): boolean {
+    return canTransition(this.current, to);
+  }
+
+  /** Moves the call to `to`, or throws IllegalCallTransition and leaves the state as it was. */
+  transition(to: Exclude<CallState, 'ended'>): void;
+  transition(to: 'ended', reason: EndReason): void;
+  transition(to: CallState, reason?: EndReason): void {
+    if (!this.can(to)) throw new IllegalCallTransition(this.current, to);
+    if (to === 'ended') {
+      if (!reason) throw new TypeError('An ended call needs an end reason');
+      this.reason = reason;
+    }
+    this.current = to;
+  }
+}

@@ -1,0 +1,57 @@
+/** How calls read on screen: durations, end reasons, the other party. */
+import type { EndReason } from './call-state';
+import type { CallSnapshot, RemoteParty } from './engine';
+
+export const END_REASON_LABELS: Record<EndReason, string> = {
+  'hung-up-local': 'Call ended',
+  'hung-up-remote': 'Call ended',
+  declined: 'Call declined',
+  cancelled: 'Call cancelled',
+  missed: 'Missed call',
+  busy: 'Line busy',
+  unavailable: 'Not available',
+  failed: 'Call failed',
+  'not-found': 'Number not found',
+};
+
+/** `m:ss` is hard to scan in a column of cards, so minutes are always two digits; hours appear when needed. */
+export function formatDuration(milliseconds: number): string {
+  const total = Math.max(0, Math.floor(milliseconds / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  const mmss = `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`;
+  return hours > 0 ? `${hours}:${mmss}` : mmss;
+}
+
+/** The line a card leads with: the name when the PBX sends one, else the number. */
+export function partyTitle(remote: RemoteParty): string {
+  return remote.name.trim() || remote.number || 'Unknown caller';
+}
+
+/** The second line of a card: the number, when the title is the name. */
+export function partyDetail(remote: RemoteParty): string | undefined {
+  const name = remote.name.trim();
+  return name && remote.number && name !== remote.number ? remote.number : undefined;
+}
+
+/**
+ * The accessible name of a call's card, which says what kind of call it is now; tests and screen readers find
+ * cards by it ("Incoming call", "Active call").
+ */
+export function cardLabel(call: Pick<CallSnapshot, 'state' | 'direction'>): string {
+  switch (call.state) {
+    case 'ringing-in':
+      return 'Incoming call';
+    case 'idle':
+    case 'dialing':
+    case 'ringing-out':
+      return call.direction === 'incoming' ? 'Incoming call' : 'Outgoing call';
+    case 'connecting':
+      return 'Connecting call';
+    case 'active':
+      return 'Active call';
+    case 'ended':
+      return 'Ended call';
+  }
+}

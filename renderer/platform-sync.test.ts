@@ -1,0 +1,68 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import { nextTick } from 'vue';
+import type { NotificationRequest, OffhookBridge } from '../shared/bridge';
+import type { RegistrationState } from '../shared/registration';
+import { syncPlatform } from './platform-sync';
+import { usePhoneStore } from './stores/phone';
+import { FakePhoneEngine } from './testing/fake-engine';
+
+/** The platform edge: records what the renderer tells it. */
+function recordingBridge() {
+  const states: RegistrationState[] = [];
+  const notifications: NotificationRequest[] = [];
+  const bridge: OffhookBridge = {
+    getAppInfo: async () => ({ name: 'Offhook', version: '0.0.0', shell: 'web', platform: 'test' }),
+    getSettings: async () => ({}),
+    saveSettings: async (patch) => patch,
+    setRegistrationState: async (state) => void states.push(state),
+    notify: async (request) => void notifications.push(request),
+  };
+  return { bridge, states, notifications };
+}
+
+describe('syncPlatform', () => {
+  let engine: FakePhoneEngine;
+  let phone: ReturnType<typeof usePhoneStore>;
+
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    phone = usePhoneStore();
+    engine = new FakePhoneEngine();
+    phone.start(engine);
+  });
+
+  it('reports every registration state, starting with the current one', async () => {
+    const { bridge, states } = recordingBridge();
+    syncPlatform(bridge, phone);
+    engine.register('registering');
+    await nextTick();
+    engine.register('registered');
+    await nextTick();
+    expect(states).toEqual(['unregistered', 'registering', 'registered']);
+  });
+
+  it('notifies once for each call that starts ringing', async () => {
+    const { bridge, notifications } = recordingBridge();
+    syncPlatform(bridge, phone);
+    const id = engine.ring({ name: 'Ada Lovelace', number: '101' });
+    await nextTick();
+    engine.ring({ name: '', number: '102' });
+    await nextTick();
+    engine.move(id, 'connecting');
+    await nextTick();
+    expect(notifications).toEqual([
+      { title: 'Incoming call', body: 'Ada Lovelace (101)' },
+      { title: 'Incoming call', body: '102' },
+    ]);
+  });
+
+  it('stops reporting once stopped', async () => {
+    const { bridge, states } = recordingBridge();
+    const stop = syncPlatform(bridge, phone);
+    stop();
+    engine.register('registered');
+    await nextTick();
+    expect(states).toEqual(['unregistered']);
+  });
+});

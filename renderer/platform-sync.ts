@@ -1,0 +1,45 @@
+/**
+ * Tells the platform what the phone is doing: the registration state (tray icon in the desktop app, page title
+ * in the web phone) and a notification for each call that starts ringing, for when Offhook is in the background.
+ */
+import { watch } from 'vue';
+import type { OffhookBridge } from '../shared/bridge';
+import { createLogger } from './log';
+import { partyDetail, partyTitle } from './phone/format';
+import type { usePhoneStore } from './stores/phone';
+
+const log = createLogger('platform');
+
+type PhoneStore = ReturnType<typeof usePhoneStore>;
+
+export function syncPlatform(bridge: OffhookBridge, phone: PhoneStore): () => void {
+  const report = (what: string) => (error: unknown) =>
+    log.warn(`could not ${what}`, { error: error instanceof Error ? error.message : String(error) });
+
+  const stopRegistration = watch(
+    () => phone.registration,
+    (state) => void bridge.setRegistrationState(state).catch(report('show the registration state')),
+    { immediate: true },
+  );
+
+  const notified = new Set<string>();
+  const stopCalls = watch(
+    () => phone.callList.filter((call) => call.state === 'ringing-in'),
+    (ringing) => {
+      for (const call of ringing) {
+        if (notified.has(call.id)) continue;
+        notified.add(call.id);
+        const detail = partyDetail(call.remote);
+        const body = detail ? `${partyTitle(call.remote)} (${detail})` : partyTitle(call.remote);
+        void bridge.notify({ title: 'Incoming call', body }).catch(report('show a notification'));
+      }
+      const ringingIds = new Set(ringing.map((call) => call.id));
+      for (const id of notified) if (!ringingIds.has(id)) notified.delete(id);
+    },
+  );
+
+  return () => {
+    stopRegistration();
+    stopCalls();
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The sections of the navigation pane, in the order the product lists them. Only Phone is built in this version;
+ * the others say so plainly rather than show made-up data.
+ */
+export interface Section {
+  /** Route name, path segment and key. */
+  id: string;
+  /** The link's text, which is also its accessible name. */
+  title: string;
+  /** Shown on a section that is not built yet. */
+  comingSoon?: string;
+}
+
+export const SECTIONS: readonly Section[] = [
+  { id: 'phone', title: 'Phone' },
+  { id: 'contacts', title: 'Contacts', comingSoon: 'Contacts are coming in a later version of Offhook.' },
+  { id: 'history', title: 'Call History', comingSoon: 'Call history is coming in a later version of Offhook.' },
+  { id: 'voicemail', title: 'Voicemail', comingSoon: 'Voicemail is coming in a later version of Offhook.' },
+  { id: 'chat', title: 'Chat and SMS', comingSoon: 'Chat and SMS are coming in a later version of Offhook.' },
+  {
+    id: 'answering-rules',
+    title: 'Answering Rules',
+    comingSoon: 'Answering rules are coming in a later version of Offhook.',
+  },
+  { id: 'greetings', title: 'Greetings', comingSoon: 'Greetings are coming in a later version of Offhook.' },
+  { id: 'park', title: 'Call Park', comingSoon: 'Call park is coming in a later version of Offhook.' },
+  { id: 'call-center', title: 'Call Center', comingSoon: 'Call center is coming in a later version of Offhook.' },
+  { id: 'settings', title: 'Settings', comingSoon: 'Settings are coming in a later version of Offhook.' },
+];
