@@ -1,40 +1,14 @@
 /**
- * The Content-Security-Policy of the app's pages. Only the app's own scripts run; the network is open
- * because each user points the app at their own PBX (REST over http(s), SIP over ws(s), RFC 7118).
+ * Sets the app's Content-Security-Policy (shared/content-security-policy.ts) on every response the
+ * desktop app's session receives.
  */
+import { CONTENT_SECURITY_POLICY, contentSecurityPolicy } from '../shared/content-security-policy';
 import { createLogger } from './log';
 
+export { CONTENT_SECURITY_POLICY, contentSecurityPolicy };
+export type { ContentSecurityPolicyOptions } from '../shared/content-security-policy';
+
 const log = createLogger('csp');
-
-export interface ContentSecurityPolicyOptions {
-  /**
-   * The Vite dev server injects each component's CSS as a `<style>` element at run time, which needs
-   * `'unsafe-inline'`; the built app links compiled CSS files and does not.
-   */
-  devServer?: boolean;
-}
-
-export function contentSecurityPolicy(options: ContentSecurityPolicyOptions = {}): string {
-  const directives: Record<string, string[]> = {
-    'default-src': ["'self'"],
-    'script-src': ["'self'"],
-    'style-src': options.devServer ? ["'self'", "'unsafe-inline'"] : ["'self'"],
-    'connect-src': ["'self'", 'http:', 'https:', 'ws:', 'wss:'],
-    // Remote audio arrives as a MediaStream; recordings and greetings are fetched and played from blob: URLs.
-    'media-src': ["'self'", 'blob:', 'mediastream:'],
-    'img-src': ["'self'", 'data:', 'blob:'],
-    'font-src': ["'self'", 'data:'],
-    'object-src': ["'none'"],
-    'base-uri': ["'none'"],
-    'form-action': ["'none'"],
-    'frame-ancestors': ["'none'"],
-  };
-  return Object.entries(directives)
-    .map(([name, sources]) => `${name} ${sources.join(' ')}`)
-    .join('; ');
-}
-
-export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 type ResponseHeaders = Record<string, string | string[]>;
 

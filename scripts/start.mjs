@@ -69,13 +69,13 @@ function launchDesktop(webPhoneUrl) {
         '(two windows, e.g. one normal and one private, to call between two demo users). Press Ctrl+C to stop.\n',
     );
   };
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    fallback('there is no graphical display (DISPLAY is not set)');
-    return;
-  }
   const found = electronBinary();
   if (!found.binary) {
     fallback(found.reason);
+    return;
+  }
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    fallback('there is no graphical display (DISPLAY is not set)');
     return;
   }
   const app = spawn(found.binary, ['.'], { stdio: 'inherit', env: { ...process.env, OFFHOOK_SERVER_URL: webPhoneUrl.replace(/\/$/, '') } });

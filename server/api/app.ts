@@ -9,6 +9,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { API_PREFIX, SIP_WS_PATH } from '../../shared/api';
+import { CONTENT_SECURITY_POLICY } from '../../shared/content-security-policy';
 import { createLogger } from '../log';
 import type { SipService } from '../sip/sip-service';
 import { WsConnection } from '../sip/ws-transport';
@@ -59,7 +60,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.sip) await registerSipWebSocket(app, options.sip);
 
   if (options.webRoot && existsSync(options.webRoot)) {
-    await app.register(fastifyStatic, { root: options.webRoot, index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, {
+      root: options.webRoot,
+      index: ['index.html'],
+      wildcard: false,
+      setHeaders: (res) => {
+        res.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+        res.header('X-Content-Type-Options', 'nosniff');
+        res.header('Referrer-Policy', 'no-referrer');
+      },
+    });
   } else {
     app.get('/', async (_request, reply) =>
       reply.code(503).type('text/plain').send('The web phone has not been built yet. Run `npm run build`, then reload.'),

@@ -83,6 +83,30 @@ describe('calling between two people through the PBX', () => {
     await expect.poll(() => b.callCards().count(), { timeout: 10_000 }).toBe(0);
   });
 
+  it('A hangs up before B answers and B stops ringing', async () => {
+    const a = await signedIn(browserA, alice);
+    const b = await signedIn(browserB, bob);
+
+    await a.call(bob.extension);
+    await b.incomingCall().waitFor();
+    await a.hangUp();
+    await expect.poll(() => b.incomingCall().count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => b.callCards().count(), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('B hangs up an answered call and A returns to idle', async () => {
+    const a = await signedIn(browserA, alice);
+    const b = await signedIn(browserB, bob);
+
+    await a.call(bob.extension);
+    await b.answer();
+    await a.activeCall().waitFor();
+    await b.hangUp();
+    await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => b.callCards().count(), { timeout: 10_000 }).toBe(0);
+  });
+
   it('a wrong password shows the sign-in error and does not sign in', async () => {
     const phone = await WebPhone.open(browserA, pbx.url);
     phones.push(phone);
