@@ -69,3 +69,38 @@ export const HealthResponse = z.object({
   version: z.string(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** How a call looks from the reader's side: they placed it, took it, or missed it. */
+export const CallDirection = z.enum(['outbound', 'inbound', 'missed']);
+export type CallDirection = z.infer<typeof CallDirection>;
+
+export const CallHistoryEntry = z.object({
+  id: z.number().int(),
+  direction: CallDirection,
+  /** How the call ended, as the PBX recorded it. */
+  disposition: z.enum(['answered', 'missed', 'declined', 'cancelled', 'failed', 'busy']),
+  /** The other party. */
+  party: z.object({ name: z.string(), number: z.string() }),
+  startedAt: z.string(),
+  answeredAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  /** Talk time in whole seconds; 0 for calls that were never answered. */
+  durationSeconds: z.number().int().nonnegative(),
+});
+export type CallHistoryEntry = z.infer<typeof CallHistoryEntry>;
+
+export const CallHistoryQuery = z.object({
+  limit: z.coerce.number({ error: 'limit must be a number' }).int().min(1, { error: 'limit must be at least 1' }).max(1000, { error: 'limit must be at most 1000' }).default(200),
+  /** Entries with an id below this one (the next page); leave out for the newest. */
+  before: z.coerce.number({ error: 'before must be a number' }).int().positive().optional(),
+  /** Entries with an id above this one (what is new since the last sync). */
+  after: z.coerce.number({ error: 'after must be a number' }).int().nonnegative().optional(),
+});
+export type CallHistoryQuery = z.infer<typeof CallHistoryQuery>;
+
+export const CallHistoryPage = z.object({
+  calls: z.array(CallHistoryEntry),
+  /** Pass as `before` for the next page; absent on the last page. */
+  nextBefore: z.number().int().optional(),
+});
+export type CallHistoryPage = z.infer<typeof CallHistoryPage>;

@@ -15,6 +15,7 @@ import type { SipService } from '../sip/sip-service';
 import { WsConnection } from '../sip/ws-transport';
 import type { Database } from '../store/schema';
 import { HttpError } from './errors';
+import { registerCallRoutes } from './routes/calls';
 import { registerSessionRoutes } from './routes/session';
 
 const log = createLogger('http');
@@ -55,7 +56,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get(`${API_PREFIX}/health`, async () => ({ status: 'ok' as const, version: options.version }));
-  await app.register(async (api) => registerSessionRoutes(api, { db: options.db, ttlMs: options.sessionTtlMs }), { prefix: API_PREFIX });
+  await app.register(
+    async (api) => {
+      await registerSessionRoutes(api, { db: options.db, ttlMs: options.sessionTtlMs });
+      await registerCallRoutes(api, { db: options.db });
+    },
+    { prefix: API_PREFIX },
+  );
 
   if (options.sip) await registerSipWebSocket(app, options.sip);
 
