@@ -6,6 +6,8 @@ import { createRouter, createWebHashHistory } from 'vue-router';
 import type { RouteRecordRaw } from 'vue-router';
 import { SECTIONS } from './sections';
 import { useSessionStore } from './stores/session';
+import type { Component } from 'vue';
+import CallHistoryView from './views/CallHistoryView.vue';
 import ComingSoonView from './views/ComingSoonView.vue';
 import PhoneView from './views/PhoneView.vue';
 import SignInView from './views/SignInView.vue';
@@ -18,9 +20,15 @@ declare module 'vue-router' {
   }
 }
 
+/** The view of each built section; the others show their "coming soon" sentence. */
+const VIEWS: Record<string, Component> = {
+  phone: PhoneView,
+  history: CallHistoryView,
+};
+
 const sectionRoutes: RouteRecordRaw[] = SECTIONS.map((section) =>
   section.comingSoon === undefined
-    ? { path: `/${section.id}`, name: section.id, component: PhoneView, meta: { title: section.title } }
+    ? { path: `/${section.id}`, name: section.id, component: VIEWS[section.id] ?? PhoneView, meta: { title: section.title } }
     : {
         path: `/${section.id}`,
         name: section.id,

@@ -1,6 +1,5 @@
 /**
- * The sections of the navigation pane, in the order the product lists them. Only Phone is built in this version;
- * the others say so plainly rather than show made-up data.
+ * The sections of the navigation pane, in the order the product lists them. Sections that are not built yet say so plainly rather than show made-up data.
  */
 export interface Section {
   /** Route name, path segment and key. */
@@ -14,7 +13,7 @@ export interface Section {
 export const SECTIONS: readonly Section[] = [
   { id: 'phone', title: 'Phone' },
   { id: 'contacts', title: 'Contacts', comingSoon: 'Contacts are coming in a later version of Offhook.' },
-  { id: 'history', title: 'Call History', comingSoon: 'Call history is coming in a later version of Offhook.' },
+  { id: 'history', title: 'Call History' },
   { id: 'voicemail', title: 'Voicemail', comingSoon: 'Voicemail is coming in a later version of Offhook.' },
   { id: 'chat', title: 'Chat and SMS', comingSoon: 'Chat and SMS are coming in a later version of Offhook.' },
   {

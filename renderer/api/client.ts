@@ -2,7 +2,7 @@
  * The renderer's side of the REST contract in `shared/api.ts`. Every failure becomes a sentence a person can act
  * on; status codes, stack traces and parser output stay in the log.
  */
-import { API_PREFIX, ApiError, SessionResponse } from '../../shared/api';
+import { API_PREFIX, ApiError, CallHistoryPage, SessionResponse } from '../../shared/api';
 import type { SessionRequest } from '../../shared/api';
 import { createLogger } from '../log';
 
@@ -118,4 +118,48 @@ function sentence(message: string | undefined): string | undefined {
   if (!text) return undefined;
   const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
+/** A failure to load something the signed-in user asked for, as a sentence to show. */
+export class RequestError extends Error {
+  constructor(
+    message: string,
+    /** 401: the session is over and the person must sign in again. */
+    readonly signedOut = false,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+/** One page of the signed-in user's call history (newest first). */
+export async function fetchCallHistory(
+  serverUrl: string,
+  token: string,
+  query: { limit?: number; before?: number; after?: number } = {},
+  options: ClientOptions = {},
+): Promise<CallHistoryPage> {
+  const base = normalizeServerUrl(serverUrl);
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  let response: Response;
+  try {
+    response = await fetchImpl(`${base}${API_PREFIX}/calls?${params}`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+  } catch (error) {
+    log.warn('call history request failed', { error: error instanceof Error ? error.message : String(error) });
+    throw new RequestError(`Can't reach the server at ${base} to load your call history.`);
+  }
+  const body = await readJson(response);
+  if (response.status === 401) throw new RequestError('Your session has ended. Sign in again.', true);
+  if (!response.ok) {
+    const problem = ApiError.safeParse(body);
+    throw new RequestError(sentence(problem.success ? problem.data.error.message : undefined) ?? `Loading the call history failed (error ${response.status}).`);
+  }
+  const page = CallHistoryPage.safeParse(body);
+  if (!page.success) throw new RequestError('The server sent a call history this app does not understand.');
+  return page.data;
 }
