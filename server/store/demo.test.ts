@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { computeHa1 } from '../auth/digest';
 import { DEMO_ORGANIZATION, DEMO_USERS, seedDemo } from './demo';
+import { listDeviceHa1, setDevicePassword } from './device-credentials';
 import { listOrganizations } from './organizations';
 import type { Database } from './schema';
 import { openTestDatabase, TEST_STORAGES } from './test-support';
@@ -20,11 +22,11 @@ describe.each(TEST_STORAGES)('seedDemo (%s)', (storage) => {
 
   it('lists the demo company people the README names', () => {
     expect(DEMO_ORGANIZATION).toEqual({ name: 'Demo Company', domain: 'demo.offhook.test' });
-    expect(DEMO_USERS.map((user) => [user.extension, user.displayName, user.password, user.role])).toEqual([
-      ['100', 'Dana Admin', 'dana-100', 'admin'],
-      ['101', 'Alice Adams', 'alice-101', 'user'],
-      ['102', 'Bob Brown', 'bob-102', 'user'],
-      ['103', 'Carol Chen', 'carol-103', 'user'],
+    expect(DEMO_USERS.map((user) => [user.extension, user.displayName, user.password, user.sipPassword, user.role])).toEqual([
+      ['100', 'Dana Admin', 'dana-100', 'dana-100-sip', 'admin'],
+      ['101', 'Alice Adams', 'alice-101', 'alice-101-sip', 'user'],
+      ['102', 'Bob Brown', 'bob-102', 'bob-102-sip', 'user'],
+      ['103', 'Carol Chen', 'carol-103', 'carol-103-sip', 'user'],
     ]);
   });
 
@@ -35,6 +37,9 @@ describe.each(TEST_STORAGES)('seedDemo (%s)', (storage) => {
     for (const demo of DEMO_USERS) {
       const user = await authenticateUser(db, organization.id, demo.extension, demo.password);
       expect(user).toMatchObject({ extension: demo.extension, display_name: demo.displayName, role: demo.role });
+      expect(await listDeviceHa1(db, user?.id ?? -1, 'SHA-256')).toEqual([
+        computeHa1('SHA-256', demo.extension, DEMO_ORGANIZATION.domain, demo.sipPassword),
+      ]);
     }
   });
 
@@ -42,6 +47,7 @@ describe.each(TEST_STORAGES)('seedDemo (%s)', (storage) => {
     const first = await seedDemo(db);
     const alice = first.users.find((user) => user.extension === '101');
     await setPassword(db, alice?.id ?? -1, 'changed-by-alice');
+    await setDevicePassword(db, alice?.id ?? -1, 'alice-changed-sip');
     await db.deleteFrom('users').where('extension', '=', '103').execute();
 
     const second = await seedDemo(db);
@@ -50,5 +56,6 @@ describe.each(TEST_STORAGES)('seedDemo (%s)', (storage) => {
     expect((await listUsers(db, first.organization.id)).map((user) => user.extension)).toEqual(['100', '101', '102', '103']);
     expect(await authenticateUser(db, first.organization.id, '101', 'changed-by-alice')).toBeDefined();
     expect(await authenticateUser(db, first.organization.id, '103', 'carol-103')).toBeDefined();
+    expect(await listDeviceHa1(db, alice?.id ?? -1, 'MD5')).toEqual([computeHa1('MD5', '101', DEMO_ORGANIZATION.domain, 'alice-changed-sip')]);
   });
 });

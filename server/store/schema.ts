@@ -34,6 +34,8 @@ export interface UserTable {
   password_hash: string;
   created_at: string;
   updated_at: string;
+  /** 1 when the dial policy lets the user call outside numbers (server/sip/security.ts); 0 by default. */
+  can_call_external: Generated<number>;
 }
 
 export interface SessionTable {
@@ -46,6 +48,17 @@ export interface SessionTable {
   sip_ha1_sha256: string;
   created_at: string;
   expires_at: string;
+}
+
+/** A long-lived SIP password for a desk phone or SIP app, stored as digest HA1s only. */
+export interface DeviceCredentialTable {
+  id: Generated<number>;
+  user_id: number;
+  /** Unique per user: setting a password for a label replaces that label's password. */
+  label: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  created_at: string;
 }
 
 /** One call as its parties see it: no direction column, the reader's extension tells in or out. */
@@ -72,12 +85,17 @@ export interface Database {
   users: UserTable;
   sessions: SessionTable;
   call_records: CallRecordTable;
+  device_credentials: DeviceCredentialTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
 export type UserRow = Selectable<UserTable>;
-/** A user as the store hands it out: never with the password hash. */
-export type User = Omit<UserRow, 'password_hash'>;
+/**
+ * A user as the store hands it out: never with the password hash. Policy flags are not part of it either;
+ * they are read where the policy is applied (server/store/dial-permissions.ts).
+ */
+export type User = Omit<UserRow, 'password_hash' | 'can_call_external'>;
 export type Session = Selectable<SessionTable>;
 export type CallRecord = Selectable<CallRecordTable>;
+export type DeviceCredential = Selectable<DeviceCredentialTable>;
 export type NewCallRecordRow = Insertable<CallRecordTable>;

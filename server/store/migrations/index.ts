@@ -5,7 +5,9 @@
  */
 import type { Migration } from 'kysely';
 import { initial } from './001_initial';
+import { deviceCredentials } from './002_device_credentials';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
+  '002_device_credentials': deviceCredentials,
 };
