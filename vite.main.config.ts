@@ -16,13 +16,13 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     rolldownOptions: {
-      external: ['electron', 'electron-store', ...builtinModules, /^node:/],
+      external: ['electron', 'electron-store', 'better-sqlite3', ...builtinModules, /^node:/],
       output: { format: 'es', entryFileNames: 'main.js' },
     },
   },
   ssr: {
     target: 'node',
     noExternal: true,
-    external: ['electron', 'electron-store'],
+    external: ['electron', 'electron-store', 'better-sqlite3'],
   },
 });

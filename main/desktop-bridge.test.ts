@@ -8,6 +8,7 @@ function setUp() {
     settings: { get: vi.fn(() => ({ lastExtension: '201' })), save: vi.fn((patch: object) => ({ ...patch })) },
     tray: { setRegistrationState: vi.fn() },
     notifier: { show: vi.fn(() => true) },
+    historyCache: undefined,
   };
   return { deps, bridge: createDesktopBridge(deps) };
 }

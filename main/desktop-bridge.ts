@@ -1,6 +1,7 @@
 /** The desktop implementation of the bridge contract, put together from main's modules. */
 import type { AppInfo, AppSettings, NotificationRequest, OffhookBridge } from '../shared/bridge';
 import type { RegistrationState } from '../shared/registration';
+import type { CallHistoryCache } from './call-history-cache';
 
 export interface DesktopBridgeDeps {
   appVersion: string;
@@ -8,6 +9,7 @@ export interface DesktopBridgeDeps {
   settings: { get(): AppSettings; save(patch: AppSettings): AppSettings };
   tray: { setRegistrationState(state: RegistrationState): void } | undefined;
   notifier: { show(request: NotificationRequest): boolean };
+  historyCache: Pick<CallHistoryCache, 'list' | 'put'> | undefined;
 }
 
 export function createDesktopBridge(deps: DesktopBridgeDeps): OffhookBridge {
@@ -21,6 +23,10 @@ export function createDesktopBridge(deps: DesktopBridgeDeps): OffhookBridge {
     },
     notify: async (request) => {
       deps.notifier.show(request);
+    },
+    getCachedCallHistory: async (query) => deps.historyCache?.list(query) ?? [],
+    cacheCallHistory: async (request) => {
+      deps.historyCache?.put(request.account, request.entries);
     },
   };
 }

@@ -29,6 +29,8 @@ function setUp() {
     saveSettings: vi.fn(async (patch: object) => ({ ...patch })),
     setRegistrationState: vi.fn(async () => {}),
     notify: vi.fn(async () => {}),
+    getCachedCallHistory: vi.fn(async () => []),
+    cacheCallHistory: vi.fn(async () => {}),
   } satisfies OffhookBridge;
   const ipcMain = new FakeIpcMain();
   registerBridgeHandlers(ipcMain, impl, (url) => url.startsWith('file:///app/dist/renderer/'));

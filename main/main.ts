@@ -4,11 +4,14 @@
  */
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, shell, Tray } from 'electron';
 import type { NativeImage } from 'electron';
+import Database from 'better-sqlite3';
 import Store from 'electron-store';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RegistrationState } from '../shared/registration';
 import { createAppOrigin } from './app-origin';
+import { CallHistoryCache } from './call-history-cache';
 import type { AppOrigin } from './app-origin';
 import { contentSecurityPolicy, installContentSecurityPolicy } from './csp';
 import { createDesktopBridge } from './desktop-bridge';
@@ -113,9 +116,19 @@ function main(): void {
       });
       app.on('will-quit', () => tray.destroy());
 
+      let historyCache: CallHistoryCache | undefined;
+      try {
+        const cacheDb = new Database(join(app.getPath('userData'), 'offhook-cache.db'));
+        app.on('will-quit', () => cacheDb.close());
+        historyCache = new CallHistoryCache(cacheDb);
+      } catch (error) {
+        // Without the cache the app still works; the history loads from the PBX each time.
+        log.error('the call history cache could not be opened', { error: error instanceof Error ? error.message : String(error) });
+      }
+
       registerBridgeHandlers(
         ipcMain,
-        createDesktopBridge({ appVersion: app.getVersion(), platform: process.platform, settings, tray, notifier }),
+        createDesktopBridge({ appVersion: app.getVersion(), platform: process.platform, settings, tray, notifier, historyCache }),
         (url) => origin.contains(url),
       );
 

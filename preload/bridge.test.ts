@@ -11,6 +11,8 @@ const CONTRACT_FUNCTIONS = {
   saveSettings: true,
   setRegistrationState: true,
   notify: true,
+  getCachedCallHistory: true,
+  cacheCallHistory: true,
 } satisfies Record<keyof OffhookBridge, true>;
 
 function setUp() {
@@ -36,6 +38,8 @@ describe('createPreloadBridge', () => {
     ['saveSettings', [{ serverUrl: 'http://pbx.example' }]],
     ['setRegistrationState', ['registered']],
     ['notify', [{ title: 'Missed call', body: '201' }]],
+    ['getCachedCallHistory', [{ account: 'http://pbx.example|101', limit: 50 }]],
+    ['cacheCallHistory', [{ account: 'http://pbx.example|101', entries: [] }]],
   ] as const)('%s invokes its own channel with its arguments', async (name, args) => {
     const { bridge, invoke } = setUp();
     const call = bridge[name] as (...values: unknown[]) => Promise<unknown>;

@@ -3,6 +3,7 @@
  * and nothing else. Taking `invoke` as a parameter keeps this free of Electron so it is tested under Node.
  */
 import { BRIDGE_CHANNELS } from '../shared/bridge';
+import type { CallHistoryEntry } from '../shared/api';
 import type { AppInfo, AppSettings, OffhookBridge } from '../shared/bridge';
 
 /** `ipcRenderer.invoke`, and only that. */
@@ -17,6 +18,8 @@ export function createPreloadBridge(invoke: Invoke): OffhookBridge {
     saveSettings: (patch) => invoke(BRIDGE_CHANNELS.saveSettings, patch) as Promise<AppSettings>,
     setRegistrationState: (state) => invoke(BRIDGE_CHANNELS.setRegistrationState, state) as Promise<void>,
     notify: (request) => invoke(BRIDGE_CHANNELS.notify, request) as Promise<void>,
+    getCachedCallHistory: (query) => invoke(BRIDGE_CHANNELS.getCachedCallHistory, query) as Promise<CallHistoryEntry[]>,
+    cacheCallHistory: (request) => invoke(BRIDGE_CHANNELS.cacheCallHistory, request) as Promise<void>,
   };
   return Object.freeze(bridge);
 }

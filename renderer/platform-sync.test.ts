@@ -17,6 +17,8 @@ function recordingBridge() {
     saveSettings: async (patch) => patch,
     setRegistrationState: async (state) => void states.push(state),
     notify: async (request) => void notifications.push(request),
+    getCachedCallHistory: async () => [],
+    cacheCallHistory: async () => undefined,
   };
   return { bridge, states, notifications };
 }

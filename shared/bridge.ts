@@ -6,13 +6,34 @@
  * the process boundary are validated in main with the schemas below.
  */
 import { z } from 'zod';
+import { CallDirection, CallHistoryEntry } from './api';
 import { REGISTRATION_STATES } from './registration';
 import type { RegistrationState } from './registration';
+
+/** The ringtones the app generates (no audio files ship with it). */
+export const RINGTONES = ['classic', 'chirp', 'soft'] as const;
+export type Ringtone = (typeof RINGTONES)[number];
+
+export const DTMF_METHODS = ['rfc4733', 'info'] as const;
+export type DtmfMethod = (typeof DTMF_METHODS)[number];
 
 export const AppSettings = z.object({
   /** Base URL of the PBX the user signs in to, e.g. `http://127.0.0.1:8088`. */
   serverUrl: z.string().max(2048).optional(),
   lastExtension: z.string().max(32).optional(),
+  /** Incoming calls are refused with 486 Busy Here without ringing. */
+  doNotDisturb: z.boolean().optional(),
+  /** Incoming calls are answered after a short ring, for headset and intercom use. */
+  autoAnswer: z.boolean().optional(),
+  /** Device ids as `MediaDeviceInfo.deviceId` gives them; absent means the system default. */
+  microphoneId: z.string().max(256).optional(),
+  speakerId: z.string().max(256).optional(),
+  ringerId: z.string().max(256).optional(),
+  ringtone: z.enum(RINGTONES).optional(),
+  /** 0 (silent) to 1 (full). */
+  ringVolume: z.number().min(0).max(1).optional(),
+  /** How key presses during a call are sent: RFC 4733 telephone-events in the media (default) or SIP INFO. */
+  dtmfMethod: z.enum(DTMF_METHODS).optional(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
@@ -23,6 +44,24 @@ export const NotificationRequest = z.object({
 export type NotificationRequest = z.infer<typeof NotificationRequest>;
 
 export const RegistrationStateSchema = z.enum(REGISTRATION_STATES);
+
+/** Whose history: the server and extension it belongs to, so two accounts never mix. */
+const HistoryAccount = z.string().min(1).max(2100);
+
+export const CachedHistoryQuery = z.object({
+  account: HistoryAccount,
+  limit: z.number().int().min(1).max(100_000),
+  before: z.number().int().positive().optional(),
+  direction: CallDirection.optional(),
+  search: z.string().max(200).optional(),
+});
+export type CachedHistoryQuery = z.infer<typeof CachedHistoryQuery>;
+
+export const CacheHistoryRequest = z.object({
+  account: HistoryAccount,
+  entries: z.array(CallHistoryEntry).max(5_000),
+});
+export type CacheHistoryRequest = z.infer<typeof CacheHistoryRequest>;
 
 export interface AppInfo {
   name: string;
@@ -39,6 +78,9 @@ export interface OffhookBridge {
   /** Shown by the tray icon in the desktop app; the web phone shows it in the page title. */
   setRegistrationState(state: RegistrationState): Promise<void>;
   notify(request: NotificationRequest): Promise<void>;
+  /** The cached call history (desktop: SQLite owned by main; web: nothing is cached, so always empty). */
+  getCachedCallHistory(query: CachedHistoryQuery): Promise<CallHistoryEntry[]>;
+  cacheCallHistory(request: CacheHistoryRequest): Promise<void>;
 }
 
 /** IPC channel per bridge function; preload and main use these names and no others. */
@@ -48,6 +90,8 @@ export const BRIDGE_CHANNELS = {
   saveSettings: 'offhook:save-settings',
   setRegistrationState: 'offhook:set-registration-state',
   notify: 'offhook:notify',
+  getCachedCallHistory: 'offhook:get-cached-call-history',
+  cacheCallHistory: 'offhook:cache-call-history',
 } as const satisfies Record<keyof OffhookBridge, string>;
 
 /** The global name under which preload exposes the bridge (`window.offhook`). */

@@ -63,6 +63,11 @@ export function createWebBridge(environment: WebBridgeEnvironment = browserEnvir
     async notify(request: NotificationRequest) {
       environment.showNotification(request.title, request.body);
     },
+    // The web phone keeps no local copy of the call history; it reads the PBX each time.
+    async getCachedCallHistory() {
+      return [];
+    },
+    async cacheCallHistory() {},
   };
 }
 

@@ -1,59 +1,84 @@
 /**
- * Call history as the PBX records it. Loaded a page at a time (newest first), synced with `after` when a
- * call ends or the view opens again, filtered and searched here so typing never waits on the network.
+ * Call history as the PBX records it. The desktop app keeps a copy in SQLite (main's cache, through the
+ * bridge), so the pane opens at once and offline; the PBX is then asked for what is new and the copy is
+ * brought up to date. Older entries load a page at a time as the list scrolls, from the copy first.
+ * Filters and search run here over what is loaded, and over the whole copy for search.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
 import type { CallDirection, CallHistoryEntry } from '../../shared/api';
 import { fetchCallHistory, RequestError } from '../api/client';
+import { getBridge } from '../bridge';
 import { createLogger } from '../log';
 import { useSessionStore } from './session';
 
 const log = createLogger('history');
 
 export const PAGE_SIZE = 200;
+/** How many of the newest known entries are asked for again, since a call recorded as ringing may have ended. */
+const RECHECK = 20;
+const SEARCH_LIMIT = 5_000;
 export type HistoryFilter = 'all' | CallDirection;
+
+/** A number typed with spaces or dashes matches numbers too; words match names only. */
+function matcher(text: string): (entry: CallHistoryEntry) => boolean {
+  const lower = text.trim().toLowerCase();
+  if (!lower) return () => true;
+  const digits = /^[0-9*#+\s().-]+$/.test(lower) ? lower.replace(/[^0-9*#+]/g, '') : '';
+  return (entry) => entry.party.name.toLowerCase().includes(lower) || (digits !== '' && entry.party.number.includes(digits));
+}
+
+function merge(...lists: ReadonlyArray<readonly CallHistoryEntry[]>): CallHistoryEntry[] {
+  const byId = new Map<number, CallHistoryEntry>();
+  for (const list of lists) for (const entry of list) byId.set(entry.id, entry);
+  return [...byId.values()].sort((a, b) => b.id - a.id);
+}
 
 export const useHistoryStore = defineStore('history', () => {
   /** Newest first, unique by id. */
   const entries = shallowRef<readonly CallHistoryEntry[]>([]);
+  /** Matches for the current search from the whole cached copy (desktop). */
+  const cachedMatches = shallowRef<readonly CallHistoryEntry[]>([]);
   const filter = ref<HistoryFilter>('all');
   const search = ref('');
   const loading = ref(false);
   const error = ref('');
   const complete = ref(false);
-  let nextBefore: number | undefined;
+  let serverBefore: number | undefined;
   let loadedFor: string | undefined;
 
   const filtered = computed(() => {
     const wanted = filter.value;
-    const text = search.value.trim().toLowerCase();
-    const digits = text.replace(/[^0-9*#+]/g, '');
-    return entries.value.filter((entry) => {
-      if (wanted !== 'all' && entry.direction !== wanted) return false;
-      if (!text) return true;
-      return entry.party.name.toLowerCase().includes(text) || (digits !== '' && entry.party.number.includes(digits));
-    });
+    const matches = matcher(search.value);
+    const pool = search.value.trim() ? merge(entries.value, cachedMatches.value) : entries.value;
+    return pool.filter((entry) => (wanted === 'all' || entry.direction === wanted) && matches(entry));
   });
 
   function withParty(number: string): CallHistoryEntry[] {
-    return entries.value.filter((entry) => entry.party.number === number);
+    return merge(entries.value, cachedMatches.value).filter((entry) => entry.party.number === number);
   }
 
-  function credentials() {
+  function account() {
     const session = useSessionStore();
     const token = session.session?.token;
-    return token ? { server: session.serverUrl, token, who: `${session.serverUrl}|${session.user?.extension}` } : undefined;
+    const extension = session.user?.extension;
+    return token && extension ? { server: session.serverUrl, token, key: `${session.serverUrl}|${extension}` } : undefined;
   }
 
-  async function run(work: (c: NonNullable<ReturnType<typeof credentials>>) => Promise<void>): Promise<void> {
-    const c = credentials();
-    if (!c || loading.value) return;
-    if (loadedFor !== c.who) reset(c.who);
+  async function run(work: (a: NonNullable<ReturnType<typeof account>>) => Promise<void>): Promise<void> {
+    const a = account();
+    if (!a || loading.value) return;
+    if (loadedFor !== a.key) {
+      entries.value = [];
+      cachedMatches.value = [];
+      serverBefore = undefined;
+      complete.value = false;
+      loadedFor = a.key;
+    }
     loading.value = true;
     error.value = '';
     try {
-      await work(c);
+      await work(a);
     } catch (failure) {
       error.value = failure instanceof RequestError ? failure.message : 'Loading the call history did not work. Try again.';
       log.warn('history load failed', { error: failure instanceof Error ? failure.message : String(failure) });
@@ -63,41 +88,65 @@ export const useHistoryStore = defineStore('history', () => {
     }
   }
 
-  function reset(who: string | undefined): void {
-    entries.value = [];
-    nextBefore = undefined;
-    complete.value = false;
-    loadedFor = who;
+  async function remember(key: string, fresh: readonly CallHistoryEntry[]): Promise<void> {
+    if (fresh.length === 0) return;
+    await getBridge()
+      .cacheCallHistory({ account: key, entries: [...fresh] })
+      .catch((failure: unknown) => log.warn('could not cache the history', { error: String(failure) }));
   }
 
-  /** The newest page on first open; afterwards only what is new. */
+  /** Shows the cached copy at once, then brings it up to date from the PBX. */
   async function refresh(): Promise<void> {
-    await run(async ({ server, token }) => {
-      const newest = entries.value[0]?.id;
-      if (newest === undefined) {
-        const page = await fetchCallHistory(server, token, { limit: PAGE_SIZE });
-        entries.value = page.calls;
-        nextBefore = page.nextBefore;
-        complete.value = page.nextBefore === undefined;
+    await run(async ({ server, token, key }) => {
+      if (entries.value.length === 0) {
+        entries.value = await getBridge().getCachedCallHistory({ account: key, limit: PAGE_SIZE }).catch(() => []);
+      }
+      const newestKnown = entries.value[0]?.id;
+      const newest = await fetchCallHistory(server, token, { limit: PAGE_SIZE });
+      const recent = newestKnown === undefined ? [] : (await fetchCallHistory(server, token, { limit: PAGE_SIZE, after: Math.max(0, newestKnown - RECHECK) })).calls;
+      if (serverBefore === undefined) serverBefore = newest.nextBefore;
+      if (newest.nextBefore === undefined) complete.value = true;
+      entries.value = merge(entries.value, newest.calls, recent);
+      await remember(key, [...newest.calls, ...recent]);
+    });
+  }
+
+  /** The next older page: from the cached copy when it has it, else from the PBX. */
+  async function loadMore(): Promise<void> {
+    if (complete.value) return;
+    await run(async ({ server, token, key }) => {
+      const oldest = entries.value.at(-1)?.id;
+      if (oldest === undefined) return;
+      const cached = await getBridge().getCachedCallHistory({ account: key, limit: PAGE_SIZE, before: oldest }).catch(() => []);
+      if (cached.length === PAGE_SIZE) {
+        entries.value = merge(entries.value, cached);
         return;
       }
-      // Newer calls, plus the recent ones again: a call recorded as ringing may have ended since.
-      const page = await fetchCallHistory(server, token, { limit: PAGE_SIZE, after: Math.max(0, newest - 20) });
-      const byId = new Map(entries.value.map((e) => [e.id, e]));
-      for (const entry of page.calls) byId.set(entry.id, entry);
-      entries.value = [...byId.values()].sort((a, b) => b.id - a.id);
+      const page = await fetchCallHistory(server, token, { limit: PAGE_SIZE, before: oldest });
+      entries.value = merge(entries.value, cached, page.calls);
+      complete.value = page.nextBefore === undefined;
+      await remember(key, page.calls);
     });
   }
 
-  async function loadMore(): Promise<void> {
-    if (complete.value || nextBefore === undefined) return;
-    await run(async ({ server, token }) => {
-      const page = await fetchCallHistory(server, token, { limit: PAGE_SIZE, before: nextBefore });
-      entries.value = [...entries.value, ...page.calls];
-      nextBefore = page.nextBefore;
-      complete.value = page.nextBefore === undefined;
-    });
-  }
+  let searchTimer: ReturnType<typeof setTimeout> | undefined;
+  watch(search, (text) => {
+    clearTimeout(searchTimer);
+    if (!text.trim()) {
+      cachedMatches.value = [];
+      return;
+    }
+    searchTimer = setTimeout(() => {
+      const a = account();
+      if (!a) return;
+      void getBridge()
+        .getCachedCallHistory({ account: a.key, limit: SEARCH_LIMIT, search: text })
+        .then((found) => {
+          if (search.value === text) cachedMatches.value = found;
+        })
+        .catch(() => undefined);
+    }, 150);
+  });
 
   return { entries, filter, search, loading, error, complete, filtered, withParty, refresh, loadMore };
 });
