@@ -4,11 +4,14 @@
  * malformed message is answered (400 with a reason) or dropped here and never reaches the layers above.
  */
 import { createLogger } from '../log';
-import type { SipConnection } from './connection';
-import { createResponse, generateBranch, parseMessage, parseVia, SipParseError } from './message';
-import type { SipRequest, SipResponse } from './message';
-import { ClientTransaction, clientTransactionKey, ServerTransaction, serverTransactionKey } from './transactions';
-import type { ClientTransactionHandler } from './transactions';
+import type { SipConnection, SipTransportName } from './connection';
+import { splitList } from './grammar';
+import { createResponse, formatVia, generateBranch, parseMessage, parseVia, SipParseError } from './message';
+import type { SipMessage, SipRequest, SipResponse } from './message';
+import {
+  ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
+} from './transactions';
+import type { ClientTransactionHandler, TransactionContext } from './transactions';
 
 const log = createLogger('sip');
 
@@ -19,18 +22,67 @@ export interface SipApplication {
   onAck(request: SipRequest, connection: SipConnection): void;
 }
 
+export interface TransactionLimits {
+  /** Server transactions held at once, answered ones that linger for retransmissions included. */
+  maxServerTransactions: number;
+  /** Requests from one flow still waiting for their final response. */
+  maxPendingPerFlow: number;
+  /** Seconds a client refused for overload is asked to wait (RFC 3261 §21.5.4, Retry-After). */
+  retryAfterS: number;
+}
+
+export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = {
+  maxServerTransactions: 100_000,
+  maxPendingPerFlow: 200,
+  retryAfterS: 5,
+};
+
 export interface EndpointOptions {
   /** Host we put in our own Via headers and Contact URIs. */
   viaHost: string;
   userAgent: string;
+  /** Clock and T1/T2/T4; tests hand in their own. */
+  transactions?: TransactionContext;
+  limits?: Partial<TransactionLimits>;
 }
 
 export class SipEndpoint {
   private readonly serverTransactions = new Map<string, ServerTransaction>();
   private readonly clientTransactions = new Map<string, ClientTransaction>();
+  /** INVITE server transactions whose 2xx awaits its ACK, by Call-ID, From tag and CSeq number. */
+  private readonly acceptedInvites = new Map<string, ServerTransaction>();
+  /** INVITE client transactions by the same key, so our ACK for a 2xx can be resent with it. */
+  private readonly clientInvites = new Map<string, ClientTransaction>();
+  /** Server transactions still waiting for their final response, and how many each flow has. */
+  private readonly pending = new Set<ServerTransaction>();
+  private readonly pendingByFlow = new Map<SipConnection, number>();
+  /** The port each transport listens on, for the sent-by of our Via and our Contact. */
+  private readonly ports = new Map<SipTransportName, number>();
+  private readonly context: TransactionContext;
+  private readonly limits: TransactionLimits;
   private application: SipApplication | undefined;
 
-  constructor(readonly options: EndpointOptions) {}
+  constructor(readonly options: EndpointOptions) {
+    this.context = options.transactions ?? DEFAULT_CONTEXT;
+    this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
+  }
+
+  /** Tells the endpoint where a transport listens, so that requests we send over it say so. */
+  setListeningPort(transport: SipTransportName, port: number): void {
+    this.ports.set(transport, port);
+  }
+
+  /** The sent-by of our Via on this transport (RFC 3261 §18.1.1): host, and port where one is bound. */
+  sentBy(transport: SipTransportName): string {
+    const host = bracketed(this.options.viaHost);
+    const port = this.ports.get(transport);
+    return port === undefined ? host : `${host}:${port}`;
+  }
+
+  /** Our Contact for requests and responses on this flow: where the device can reach us on the same transport. */
+  contactFor(connection: SipConnection): string {
+    return `<sip:pbx@${this.sentBy(connection.transport)};transport=${connection.transport.toLowerCase()}>`;
+  }
 
   setApplication(application: SipApplication): void {
     this.application = application;
@@ -42,14 +94,21 @@ export class SipEndpoint {
 
   /** Entry point for every transport: one complete message from one flow. */
   receive(data: Buffer, connection: SipConnection): void {
+    connection.touch();
     if (isKeepAlive(data)) return;
     let message;
     try {
       message = parseMessage(data);
     } catch (error) {
-      this.rejectMalformed(error, data, connection);
+      this.rejectMalformed(error, connection, looksLikeRequest(data));
       return;
     }
+    this.receiveMessage(message, connection);
+  }
+
+  /** Entry point for stream transports, which frame and parse messages themselves. */
+  receiveMessage(message: SipMessage, connection: SipConnection): void {
+    connection.touch();
     try {
       if (message.kind === 'response') this.receiveResponse(message);
       else this.receiveRequest(message, connection);
@@ -60,27 +119,39 @@ export class SipEndpoint {
 
   /** Sends a request in a new client transaction; the top Via is added here. */
   sendRequest(request: SipRequest, connection: SipConnection, handler: ClientTransactionHandler): ClientTransaction {
-    if (!request.headers.has('Via')) {
-      request.headers.prepend('Via', `SIP/2.0/${connection.transport} ${this.options.viaHost};branch=${generateBranch()}`);
-    }
-    if (!request.headers.has('Max-Forwards')) request.headers.set('Max-Forwards', '70');
+    this.addOwnVia(request, connection);
     if (!request.headers.has('User-Agent')) request.headers.set('User-Agent', this.options.userAgent);
-    const tx = new ClientTransaction(request, connection, handler, (done) => this.clientTransactions.delete(done.key));
+    const isInvite = request.method === 'INVITE';
+    const dialogKey = isInvite ? inviteDialogKey(request) : '';
+    const tx = new ClientTransaction(request, connection, handler, (done) => {
+      this.clientTransactions.delete(done.key);
+      if (isInvite && this.clientInvites.get(dialogKey) === done) this.clientInvites.delete(dialogKey);
+    }, this.context);
     this.clientTransactions.set(tx.key, tx);
+    if (isInvite) this.clientInvites.set(dialogKey, tx);
     tx.start();
     return tx;
   }
 
   /** Sends a request outside any transaction: an ACK for a 2xx (RFC 3261 §13.2.2.4). */
   sendStateless(request: SipRequest, connection: SipConnection): void {
-    if (!request.headers.has('Via')) {
-      request.headers.prepend('Via', `SIP/2.0/${connection.transport} ${this.options.viaHost};branch=${generateBranch()}`);
-    }
-    if (!request.headers.has('Max-Forwards')) request.headers.set('Max-Forwards', '70');
+    this.addOwnVia(request, connection);
+    // RFC 6026 §8.4: the INVITE transaction resends this ACK if the 2xx it answers comes again.
+    if (request.method === 'ACK') this.clientInvites.get(inviteDialogKey(request))?.rememberAck(request);
     connection.send(request);
   }
 
+  private addOwnVia(request: SipRequest, connection: SipConnection): void {
+    if (!request.headers.has('Via')) {
+      // RFC 3581: over UDP we ask for rport so a device behind NAT answers to the port we sent from.
+      const rport = connection.transport === 'UDP' ? ';rport' : '';
+      request.headers.prepend('Via', `SIP/2.0/${connection.transport} ${this.sentBy(connection.transport)};branch=${generateBranch()}${rport}`);
+    }
+    if (!request.headers.has('Max-Forwards')) request.headers.set('Max-Forwards', '70');
+  }
+
   private receiveRequest(request: SipRequest, connection: SipConnection): void {
+    stampVia(request, connection);
     const key = serverTransactionKey(request);
     if (!key) {
       // RFC 3261 §8.1.1.7: we only support RFC 3261 branches; older clients are not served.
@@ -89,16 +160,39 @@ export class SipEndpoint {
     }
     const existing = this.serverTransactions.get(key);
     if (request.method === 'ACK') {
-      if (existing) existing.acknowledge();
-      else this.application?.onAck(request, connection);
+      if (existing) {
+        existing.acknowledge();
+        return;
+      }
+      // An ACK with a branch of its own acknowledges a 2xx (RFC 3261 §17.1.1.3): the 2xx stops being resent.
+      this.acceptedInvites.get(inviteDialogKey(request))?.acknowledge2xx();
+      this.application?.onAck(request, connection);
       return;
     }
     if (existing) {
       existing.absorbRetransmission();
       return;
     }
-    const tx = new ServerTransaction(key, request, connection, (done) => this.serverTransactions.delete(done.key));
+    if (this.serverTransactions.size >= this.limits.maxServerTransactions || (this.pendingByFlow.get(connection) ?? 0) >= this.limits.maxPendingPerFlow) {
+      log.warn('overloaded, refusing a request', { connection: connection.id, method: request.method, transactions: this.serverTransactions.size });
+      connection.send(createResponse(request, 503, 'Service Unavailable', { headers: [['Retry-After', `${this.limits.retryAfterS}`]] }));
+      return;
+    }
+    const tx = new ServerTransaction(key, request, connection, {
+      answered: (done) => {
+        this.release(done);
+        if (done.state === 'accepted') this.acceptedInvites.set(inviteDialogKey(done.request), done);
+      },
+      terminated: (done) => {
+        this.release(done);
+        this.serverTransactions.delete(done.key);
+        const dialogKey = done.isInvite ? inviteDialogKey(done.request) : '';
+        if (done.isInvite && this.acceptedInvites.get(dialogKey) === done) this.acceptedInvites.delete(dialogKey);
+      },
+    }, this.context);
     this.serverTransactions.set(key, tx);
+    this.pending.add(tx);
+    this.pendingByFlow.set(connection, (this.pendingByFlow.get(connection) ?? 0) + 1);
     if (!this.application) {
       tx.reply(503, 'Service Unavailable');
       return;
@@ -131,25 +225,83 @@ export class SipEndpoint {
     tx.receive(response);
   }
 
-  private rejectMalformed(error: unknown, data: Buffer, connection: SipConnection): void {
+  private release(tx: ServerTransaction): void {
+    if (!this.pending.delete(tx)) return;
+    const left = (this.pendingByFlow.get(tx.connection) ?? 1) - 1;
+    if (left <= 0) this.pendingByFlow.delete(tx.connection);
+    else this.pendingByFlow.set(tx.connection, left);
+  }
+
+  /**
+   * Answers a message that could not be parsed, when it is a request and has the headers to address a
+   * response (RFC 3261 §8.2, RFC 4475): 400 with the reason, 505 or 513 where the parser says so. A
+   * malformed response, or a request without those headers, is dropped. `isRequest` is false when the
+   * caller knows the message was a response; stream transports cannot always tell, and pass undefined.
+   */
+  rejectMalformed(error: unknown, connection: SipConnection, isRequest?: boolean): boolean {
     if (!(error instanceof SipParseError)) {
       log.error('parser failed unexpectedly', { connection: connection.id, error });
-      return;
-    }
-    const partial = error.partial;
-    const looksLikeRequest = !data.subarray(0, 8).toString('latin1').startsWith('SIP/');
-    // RFC 3261 §8.2 / RFC 4475: answer a malformed request with 400 when we can address the response;
-    // a malformed response, or a request without the headers to answer it, is dropped.
-    if (looksLikeRequest && partial?.has('Via') && partial.has('Call-ID') && partial.has('CSeq') && partial.has('From') && partial.has('To')) {
-      const fakeRequest: SipRequest = { kind: 'request', method: 'INVALID', uri: 'sip:invalid', headers: partial, body: Buffer.alloc(0) };
-      try {
-        connection.send(createResponse(fakeRequest, 400, error.reason));
-      } catch (sendError) {
-        log.debug('could not answer a malformed request', { error: sendError });
-      }
+      return false;
     }
     log.debug('malformed message', { connection: connection.id, reason: error.reason });
+    const partial = error.partial;
+    if (isRequest === false || !partial?.has('Via') || !partial.has('Call-ID') || !partial.has('CSeq') || !partial.has('From') || !partial.has('To')) {
+      return false;
+    }
+    try {
+      // A response to one of our requests carries our own Via on top; it is never answered.
+      if (isRequest === undefined && parseVia(partial.get('Via') ?? '').host === bracketed(this.options.viaHost)) return false;
+      const fakeRequest: SipRequest = { kind: 'request', method: 'INVALID', uri: 'sip:invalid', headers: partial, body: Buffer.alloc(0) };
+      try {
+        stampVia(fakeRequest, connection);
+      } catch {
+        // A Via we cannot read is echoed as it came; a UDP flow then answers the packet's source.
+      }
+      connection.send(createResponse(fakeRequest, error.status, error.reason));
+      return true;
+    } catch (sendError) {
+      log.debug('could not answer a malformed request', { error: sendError });
+      return false;
+    }
   }
+}
+
+function looksLikeRequest(data: Buffer): boolean {
+  let from = 0;
+  while (from < data.length && (data[from] === 0x0d || data[from] === 0x0a)) from++;
+  return !data.subarray(from, from + 4).toString('latin1').startsWith('SIP/');
+}
+
+function bracketed(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function sameHost(viaHost: string, address: string): boolean {
+  const host = viaHost.startsWith('[') ? viaHost.slice(1, -1) : viaHost;
+  return host.toLowerCase() === address.toLowerCase();
+}
+
+/**
+ * RFC 3261 §18.2.1 and RFC 3581 §4: the top Via of a request records where it really came from. `received`
+ * is added when the sent-by host is not the packet's source address (or when rport was asked for, which
+ * requires it), and an empty `rport` is filled with the source port. Responses are then routed by them.
+ */
+export function stampVia(request: SipRequest, connection: SipConnection): void {
+  const lines = request.headers.getRaw('Via');
+  const firstLine = lines[0];
+  if (firstLine === undefined || !connection.remoteAddress) return;
+  const elements = splitList(firstLine);
+  const top = elements[0];
+  if (top === undefined) return;
+  const via = parseVia(top);
+  const wantsRport = 'rport' in via.params;
+  if (!wantsRport && sameHost(via.host, connection.remoteAddress)) return;
+  via.params.received = connection.remoteAddress;
+  if (wantsRport) via.params.rport = `${connection.remotePort}`;
+  elements[0] = formatVia(via);
+  request.headers.remove('Via');
+  const rewritten = [elements.join(', '), ...lines.slice(1)];
+  for (let i = rewritten.length - 1; i >= 0; i--) request.headers.prepend('Via', rewritten[i] ?? '');
 }
 
 function isKeepAlive(data: Buffer): boolean {

@@ -1,27 +1,84 @@
 /**
- * RFC 3261 §17 transactions, as they apply to reliable flows (WebSocket now; TCP/TLS and UDP retransmission
- * timers build on the same states).
+ * RFC 3261 §17 transactions with every timer, for reliable flows (TCP, TLS, WebSocket) and unreliable ones
+ * (UDP), plus the RFC 6026 "accepted" states that keep an INVITE transaction alive after a 2xx so that
+ * retransmissions on either side are absorbed instead of reaching the call engine as new work.
  *
- * Server transaction states (INVITE):   proceeding → completed (non-2xx sent, awaiting ACK) → terminated
- *                                        proceeding → terminated (2xx sent; the ACK belongs to the dialog)
- * Server transaction states (non-INVITE): trying → proceeding → completed → terminated
- * Client transaction states:             calling/trying → proceeding → completed/terminated
+ * INVITE server transaction (§17.2.1, RFC 6026 §7.1):
+ *
+ *     proceeding ──1xx──► proceeding
+ *       │   │ 2xx                          non-2xx
+ *       │   └──► accepted ──Timer L──► terminated      (2xx resent on Timer G until the ACK, over UDP)
+ *       └──300-699──► completed ──ACK──► confirmed ──Timer I──► terminated
+ *                         └──Timer H (no ACK)──► terminated
+ *
+ * non-INVITE server transaction (§17.2.2):
+ *
+ *     trying ──1xx──► proceeding ──final──► completed ──Timer J──► terminated
+ *        └───────────── final ──────────────┘
+ *
+ * INVITE client transaction (§17.1.1, RFC 6026 §8.4):
+ *
+ *     calling ──Timer A: resend (UDP)      Timer B ──► terminated (408 to the TU)
+ *       │ 1xx ──► proceeding
+ *       │ 2xx ──► accepted ──Timer M──► terminated  (a 2xx resent by the callee gets our ACK again)
+ *       └ 300-699 ──► completed (ACK sent) ──Timer D──► terminated
+ *
+ * non-INVITE client transaction (§17.1.2):
+ *
+ *     trying ──Timer E: resend (UDP)       Timer F ──► terminated (408 to the TU)
+ *       │ 1xx ──► proceeding ──final──► completed ──Timer K──► terminated
+ *       └──────── final ───────────────────┘
  *
  * Illegal moves throw: a transaction that sent its final response cannot send another.
  */
 import { createLogger } from '../log';
 import type { SipConnection } from './connection';
-import { createResponse, generateBranch, parseCSeq, parseVia } from './message';
+import { createResponse, generateBranch, parseCSeq, parseNameAddr, parseVia } from './message';
 import type { SipRequest, SipResponse } from './message';
+import { DEFAULT_TIMERS, systemClock, timerD, transactionTimeout } from './timers';
+import type { Clock, TimerHandle, TimerValues } from './timers';
+import { TypedEmitter } from '../util/typed-emitter';
 
 const log = createLogger('sip-transaction');
 
 /** RFC 3261 §17.1.1.1: T1 is the round-trip estimate; Timer B and Timer F are 64·T1. */
-export const T1_MS = 500;
+export const T1_MS = DEFAULT_TIMERS.t1;
 export const TIMER_B_MS = 64 * T1_MS;
 
-export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'terminated';
-export type ClientTransactionState = 'calling' | 'proceeding' | 'completed' | 'terminated';
+/** RFC 3261 §17.2.1: a server sends 100 Trying itself when the TU has said nothing within 200 ms. */
+export const AUTO_TRYING_MS = 200;
+
+/** How long a finished transaction lingers on a reliable flow, so a late duplicate is still absorbed. */
+const RELIABLE_LINGER_MS = T1_MS;
+
+export type ServerTransactionState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+export type ClientTransactionState = 'calling' | 'trying' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
+
+const SERVER_MOVES: Record<ServerTransactionState, readonly ServerTransactionState[]> = {
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['proceeding', 'completed', 'accepted', 'terminated'],
+  completed: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  accepted: ['terminated'],
+  terminated: [],
+};
+
+const CLIENT_MOVES: Record<ClientTransactionState, readonly ClientTransactionState[]> = {
+  calling: ['proceeding', 'completed', 'accepted', 'terminated'],
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['proceeding', 'completed', 'accepted', 'terminated'],
+  completed: ['terminated'],
+  accepted: ['terminated'],
+  terminated: [],
+};
+
+/** What a transaction needs from its surroundings; tests hand in a manual clock and their own timer values. */
+export interface TransactionContext {
+  clock: Clock;
+  timers: TimerValues;
+}
+
+export const DEFAULT_CONTEXT: TransactionContext = { clock: systemClock, timers: DEFAULT_TIMERS };
 
 /** RFC 3261 §17.2.3: server transactions are matched by the top Via branch, sent-by and method. */
 export function serverTransactionKey(request: SipRequest): string | undefined {
@@ -39,22 +96,64 @@ export function clientTransactionKey(branch: string, method: string): string {
   return `${branch}|${method === 'ACK' ? 'INVITE' : method}`;
 }
 
-export class ServerTransaction {
+/** Call-ID, From tag and CSeq number: what ties an ACK for a 2xx to the INVITE it acknowledges (§13.2.2.4). */
+export function inviteDialogKey(request: SipRequest): string {
+  let fromTag = '';
+  try {
+    fromTag = parseNameAddr(request.headers.get('From') ?? '').params.tag ?? '';
+  } catch {
+    // A From we cannot read matches nothing.
+  }
+  const seq = parseCSeq(request.headers.get('CSeq') ?? '0 ACK').seq;
+  return `${request.headers.get('Call-ID') ?? ''}|${fromTag}|${seq}`;
+}
+
+interface ServerTransactionEvents {
+  /** §13.3.1.4: our 2xx to an INVITE was never acknowledged within 64·T1; the dialog should be ended with BYE. */
+  ackTimedOut: [];
+}
+
+export interface ServerTransactionHooks {
+  terminated(tx: ServerTransaction): void;
+  /** The first final response went out (the transaction no longer counts as pending work). */
+  answered?(tx: ServerTransaction): void;
+}
+
+export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   private stateValue: ServerTransactionState;
   private lastResponse: SipResponse | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private retransmitTimer: TimerHandle | undefined;
+  private endTimer: TimerHandle | undefined;
+  private interval = 0;
+  private acked = false;
+  private readonly context: TransactionContext;
+  private readonly hooks: ServerTransactionHooks;
 
   constructor(
     readonly key: string,
     readonly request: SipRequest,
     readonly connection: SipConnection,
-    private readonly onTerminated: (tx: ServerTransaction) => void,
+    hooks: ServerTransactionHooks | ((tx: ServerTransaction) => void),
+    context: TransactionContext = DEFAULT_CONTEXT,
   ) {
+    super();
+    this.hooks = typeof hooks === 'function' ? { terminated: hooks } : hooks;
+    this.context = context;
     this.stateValue = request.method === 'INVITE' ? 'proceeding' : 'trying';
+    if (request.method === 'INVITE') {
+      this.retransmitTimer = context.clock.schedule(AUTO_TRYING_MS, () => {
+        this.retransmitTimer = undefined;
+        if (!this.lastResponse && this.stateValue === 'proceeding') this.reply(100, 'Trying');
+      });
+    }
   }
 
   get state(): ServerTransactionState {
     return this.stateValue;
+  }
+
+  get isInvite(): boolean {
+    return this.request.method === 'INVITE';
   }
 
   get finalStatus(): number | undefined {
@@ -69,42 +168,116 @@ export class ServerTransaction {
   }
 
   send(response: SipResponse): void {
-    if (this.stateValue === 'completed' || this.stateValue === 'terminated') {
+    const status = response.status;
+    if (this.stateValue === 'accepted' && status >= 200 && status < 300) {
+      // RFC 6026 §7.1: a 2xx from the TU in "accepted" goes straight to the transport.
+      this.lastResponse = response;
+      this.connection.send(response);
+      return;
+    }
+    if (this.stateValue !== 'trying' && this.stateValue !== 'proceeding') {
       throw new Error(`transaction ${this.key} already sent a final response (${this.lastResponse?.status})`);
     }
+    this.cancelTimers();
     this.lastResponse = response;
     this.connection.send(response);
-    if (response.status < 200) {
-      this.stateValue = 'proceeding';
+    if (status < 200) {
+      this.move('proceeding');
       return;
     }
-    if (this.request.method === 'INVITE' && response.status < 300) {
-      // RFC 6026 §7.1 would keep an "accepted" state for 2xx retransmissions; on reliable flows the
-      // transaction can end here and the dialog takes the ACK.
-      this.terminate();
-      return;
+    const unreliable = !this.connection.reliable;
+    const timeout = transactionTimeout(this.context.timers);
+    if (this.isInvite && status < 300) {
+      this.move('accepted');
+      // §13.3.1.4: the 2xx is resent from T1, doubling up to T2, until the ACK arrives. Over reliable flows
+      // the PBX talks to the device directly, hop-by-hop delivery suffices and only the ACK wait remains.
+      if (unreliable) this.scheduleRetransmit(this.context.timers.t1);
+      this.endTimer = this.context.clock.schedule(timeout, () => {
+        if (!this.acked) {
+          log.info('2xx was never acknowledged', { key: this.key });
+          this.emit('ackTimedOut');
+        }
+        this.terminate();
+      });
+    } else if (this.isInvite) {
+      this.move('completed');
+      // Timer G resends the final response (UDP only); Timer H gives up waiting for the ACK.
+      if (unreliable) this.scheduleRetransmit(this.context.timers.t1);
+      this.endTimer = this.context.clock.schedule(timeout, () => {
+        log.debug('Timer H: no ACK for a final response', { key: this.key, status });
+        this.terminate();
+      });
+    } else {
+      this.move('completed');
+      // Timer J: 64·T1 over UDP to absorb retransmitted requests.
+      this.endTimer = this.context.clock.schedule(unreliable ? timeout : RELIABLE_LINGER_MS, () => this.terminate());
     }
-    this.stateValue = 'completed';
-    // RFC 3261 §17.2.1 Timer H (INVITE, waiting for ACK) / §17.2.2 Timer J (0 on reliable transports, but
-    // kept briefly so a late retransmission over a new flow is still absorbed).
-    this.timer = setTimeout(() => this.terminate(), this.request.method === 'INVITE' ? TIMER_B_MS : T1_MS);
+    this.hooks.answered?.(this);
   }
 
   /** A retransmitted request: answer with the last response (RFC 3261 §17.2.1, §17.2.2). */
   absorbRetransmission(): void {
+    // In "trying" the request is still being worked on and there is nothing to resend; in "confirmed" the
+    // ACK has arrived and a late INVITE copy needs nothing either.
+    if (this.stateValue === 'trying' || this.stateValue === 'confirmed' || this.stateValue === 'terminated') return;
     if (this.lastResponse) this.connection.send(this.lastResponse);
   }
 
-  /** The ACK for a non-2xx final response ends an INVITE server transaction (§17.2.1, state "confirmed"). */
+  /** The ACK for a non-2xx final response, matched to this transaction (§17.2.1: "confirmed"). */
   acknowledge(): void {
-    if (this.request.method === 'INVITE' && this.stateValue === 'completed') this.terminate();
+    if (!this.isInvite || this.stateValue !== 'completed') return;
+    this.cancelTimers();
+    this.move('confirmed');
+    // Timer I absorbs further ACK retransmissions over UDP; on reliable flows it is zero.
+    if (this.connection.reliable) this.terminate();
+    else this.endTimer = this.context.clock.schedule(this.context.timers.t4, () => this.terminate());
+  }
+
+  /**
+   * The ACK for our 2xx, which arrives as a request of the dialog with a branch of its own: stops the 2xx
+   * retransmissions (§13.3.1.4). The transaction lingers until Timer L to absorb INVITE copies.
+   */
+  acknowledge2xx(): void {
+    if (this.stateValue !== 'accepted') return;
+    this.acked = true;
+    this.retransmitTimer?.cancel();
+    this.retransmitTimer = undefined;
+  }
+
+  get acknowledged(): boolean {
+    return this.acked;
   }
 
   terminate(): void {
     if (this.stateValue === 'terminated') return;
+    this.cancelTimers();
     this.stateValue = 'terminated';
-    if (this.timer) clearTimeout(this.timer);
-    this.onTerminated(this);
+    this.hooks.terminated(this);
+    this.removeAllListeners();
+  }
+
+  private scheduleRetransmit(interval: number): void {
+    this.interval = interval;
+    this.retransmitTimer = this.context.clock.schedule(interval, () => {
+      this.retransmitTimer = undefined;
+      if ((this.stateValue !== 'completed' && this.stateValue !== 'accepted') || this.acked || !this.lastResponse) return;
+      this.connection.send(this.lastResponse);
+      this.scheduleRetransmit(Math.min(2 * this.interval, this.context.timers.t2));
+    });
+  }
+
+  private cancelTimers(): void {
+    this.retransmitTimer?.cancel();
+    this.retransmitTimer = undefined;
+    this.endTimer?.cancel();
+    this.endTimer = undefined;
+  }
+
+  private move(to: ServerTransactionState): void {
+    if (!SERVER_MOVES[this.stateValue].includes(to)) {
+      throw new Error(`transaction ${this.key}: illegal transition ${this.stateValue} → ${to}`);
+    }
+    this.stateValue = to;
   }
 }
 
@@ -114,7 +287,13 @@ export interface ClientTransactionHandler {
 
 export class ClientTransaction {
   private stateValue: ClientTransactionState;
-  private timer: NodeJS.Timeout | undefined;
+  private retransmitTimer: TimerHandle | undefined;
+  private endTimer: TimerHandle | undefined;
+  private interval = 0;
+  private failureAck: SipRequest | undefined;
+  /** To tags of the 2xx responses passed up, each with the ACK the TU sent for it (RFC 6026 §8.4). */
+  private readonly accepted = new Map<string, SipRequest | undefined>();
+  private stopWatchingFlow: (() => void) | undefined;
   readonly branch: string;
   readonly method: string;
 
@@ -123,13 +302,14 @@ export class ClientTransaction {
     readonly connection: SipConnection,
     private readonly handler: ClientTransactionHandler,
     private readonly onTerminated: (tx: ClientTransaction) => void,
+    private readonly context: TransactionContext = DEFAULT_CONTEXT,
   ) {
     const top = request.headers.get('Via');
     const branch = top ? parseVia(top).params.branch : undefined;
     if (!branch) throw new Error('a client request needs a top Via with a branch');
     this.branch = branch;
     this.method = request.method;
-    this.stateValue = 'calling';
+    this.stateValue = request.method === 'INVITE' ? 'calling' : 'trying';
   }
 
   get key(): string {
@@ -142,33 +322,95 @@ export class ClientTransaction {
 
   start(): void {
     this.connection.send(this.request);
+    const { clock, timers } = this.context;
+    // Timer A (INVITE) / Timer E (others) resend the request over UDP.
+    if (!this.connection.reliable) this.scheduleRetransmit(timers.t1);
     // Timer B / Timer F: no final response within 64·T1 means the far end is gone (§17.1.1.2, §17.1.2.2).
-    this.timer = setTimeout(() => this.timeout(), TIMER_B_MS);
-    // A flow that closes under a pending request will never carry its response.
-    this.connection.once('closed', () => {
-      if (this.stateValue === 'calling' || this.stateValue === 'proceeding') this.synthesize(503, 'Service Unavailable');
+    this.endTimer = clock.schedule(transactionTimeout(timers), () => {
+      this.endTimer = undefined;
+      log.debug('timed out', { method: this.method, branch: this.branch });
+      this.synthesize(408, 'Request Timeout');
+    });
+    // A flow that closes under a pending request will never carry its response (§17.1.4).
+    this.stopWatchingFlow = this.connection.once('closed', () => {
+      if (this.isPending) this.synthesize(503, 'Service Unavailable');
     });
   }
 
+  private get isPending(): boolean {
+    return this.stateValue === 'calling' || this.stateValue === 'trying' || this.stateValue === 'proceeding';
+  }
+
   receive(response: SipResponse): void {
-    if (this.stateValue === 'terminated' || this.stateValue === 'completed') {
-      // A 2xx retransmission for INVITE goes to the dialog layer; for us the transaction is done.
-      if (this.method === 'INVITE' && response.status >= 200 && response.status < 300) this.handler(response, this);
+    const status = response.status;
+    if (this.stateValue === 'terminated') return;
+    if (this.stateValue === 'completed') {
+      // A retransmitted final response: the INVITE's ACK goes out again (§17.1.1.2); others are absorbed.
+      if (this.failureAck && status >= 300) this.connection.send(this.failureAck);
       return;
     }
-    if (response.status < 200) {
-      this.stateValue = 'proceeding';
+    if (this.stateValue === 'accepted') {
+      if (status < 200 || status >= 300) return;
+      const tag = toTagOf(response);
+      if (this.accepted.has(tag)) {
+        const ack = this.accepted.get(tag);
+        if (ack) this.connection.send(ack);
+        return;
+      }
+      // A 2xx from another fork downstream is news for the TU, which acknowledges it and hangs it up.
+      this.accepted.set(tag, undefined);
       this.handler(response, this);
       return;
     }
-    if (this.timer) clearTimeout(this.timer);
-    if (this.method === 'INVITE' && response.status >= 300) {
-      // RFC 3261 §17.1.1.3: the client transaction itself acknowledges a non-2xx final response.
-      this.connection.send(this.buildAckForFailure(response));
+    if (status < 200) {
+      if (this.method === 'INVITE') {
+        // §17.1.1.2: Timers A and B cover "calling" only; a ringing INVITE waits for the TU to give up.
+        this.cancelRetransmit();
+        this.cancelEnd();
+      }
+      this.move('proceeding');
+      this.handler(response, this);
+      return;
     }
-    this.stateValue = 'completed';
+    this.cancelRetransmit();
+    this.cancelEnd();
+    this.stopWatchingFlow?.();
+    const { clock, timers } = this.context;
+    const unreliable = !this.connection.reliable;
+    if (this.method === 'INVITE' && status < 300) {
+      this.move('accepted');
+      this.accepted.set(toTagOf(response), undefined);
+      this.endTimer = clock.schedule(transactionTimeout(timers), () => this.terminate());
+      this.handler(response, this);
+      return;
+    }
+    this.move('completed');
+    if (this.method === 'INVITE') {
+      // RFC 3261 §17.1.1.3: the client transaction itself acknowledges a non-2xx final response.
+      this.failureAck = this.buildAckForFailure(response);
+      this.connection.send(this.failureAck);
+    }
     this.handler(response, this);
-    this.terminate();
+    // The handler may have ended the transaction already.
+    if ((this.stateValue as ClientTransactionState) !== 'completed') return;
+    // Timer D (INVITE) / Timer K (others) absorb retransmitted final responses over UDP; zero when reliable.
+    if (!unreliable) this.terminate();
+    else this.endTimer = clock.schedule(this.method === 'INVITE' ? timerD(timers) : timers.t4, () => this.terminate());
+  }
+
+  /**
+   * The TU's ACK for a 2xx of this INVITE (sent outside the transaction, RFC 3261 §13.2.2.4), kept so that
+   * a retransmission of that 2xx is acknowledged again without troubling the TU.
+   */
+  rememberAck(ack: SipRequest): void {
+    if (this.stateValue !== 'accepted') return;
+    let tag = '';
+    try {
+      tag = parseNameAddr(ack.headers.get('To') ?? '').params.tag ?? '';
+    } catch {
+      return;
+    }
+    if (this.accepted.has(tag)) this.accepted.set(tag, ack);
   }
 
   /** RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, the CSeq number and the top Via. */
@@ -186,21 +428,53 @@ export class ClientTransaction {
 
   terminate(): void {
     if (this.stateValue === 'terminated') return;
+    this.cancelRetransmit();
+    this.cancelEnd();
+    this.stopWatchingFlow?.();
     this.stateValue = 'terminated';
-    if (this.timer) clearTimeout(this.timer);
     this.onTerminated(this);
   }
 
-  private timeout(): void {
-    log.debug('timed out', { method: this.method, branch: this.branch });
-    this.synthesize(408, 'Request Timeout');
+  private scheduleRetransmit(interval: number): void {
+    this.interval = interval;
+    this.retransmitTimer = this.context.clock.schedule(interval, () => {
+      this.retransmitTimer = undefined;
+      if (!this.isPending) return;
+      this.connection.send(this.request);
+      // Timer A doubles without bound until Timer B fires; Timer E doubles up to T2, and stays at T2 once
+      // a provisional response has arrived (§17.1.2.2).
+      const next = this.method === 'INVITE' ? 2 * this.interval
+        : this.stateValue === 'proceeding' ? this.context.timers.t2
+          : Math.min(2 * this.interval, this.context.timers.t2);
+      this.scheduleRetransmit(next);
+    });
+  }
+
+  private cancelRetransmit(): void {
+    this.retransmitTimer?.cancel();
+    this.retransmitTimer = undefined;
+  }
+
+  private cancelEnd(): void {
+    this.endTimer?.cancel();
+    this.endTimer = undefined;
   }
 
   private synthesize(status: number, reason: string): void {
+    if (!this.isPending) return;
     const response = createResponse(this.request, status, reason);
-    this.stateValue = 'completed';
+    this.cancelRetransmit();
+    this.cancelEnd();
+    this.move('completed');
     this.handler(response, this);
     this.terminate();
+  }
+
+  private move(to: ClientTransactionState): void {
+    if (!CLIENT_MOVES[this.stateValue].includes(to)) {
+      throw new Error(`client transaction ${this.key}: illegal transition ${this.stateValue} → ${to}`);
+    }
+    this.stateValue = to;
   }
 
   private buildAckForFailure(response: SipResponse): SipRequest {
@@ -214,6 +488,14 @@ export class ClientTransaction {
     headers.set('To', response.headers.get('To') ?? this.request.headers.get('To') ?? '');
     headers.set('CSeq', `${parseCSeq(this.request.headers.get('CSeq') ?? '1 INVITE').seq} ACK`);
     return { kind: 'request', method: 'ACK', uri: this.request.uri, headers, body: Buffer.alloc(0) };
+  }
+}
+
+function toTagOf(response: SipResponse): string {
+  try {
+    return parseNameAddr(response.headers.get('To') ?? '').params.tag ?? '';
+  } catch {
+    return '';
   }
 }
 

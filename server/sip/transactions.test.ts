@@ -1,0 +1,350 @@
+/**
+ * The RFC 3261 §17 state machines, every timer path, on a manual clock: what each transaction puts on the
+ * wire and when, over an unreliable flow (UDP) and a reliable one (TCP).
+ */
+import { describe, expect, it } from 'vitest';
+import { SipConnection } from './connection';
+import type { SipTransportName } from './connection';
+import { parseMessage, serializeMessage } from './message';
+import type { SipMessage, SipRequest, SipResponse } from './message';
+import { DEFAULT_TIMERS } from './timers';
+import type { Clock, TimerHandle } from './timers';
+import { ClientTransaction, ServerTransaction, serverTransactionKey } from './transactions';
+import type { TransactionContext } from './transactions';
+
+class ManualClock implements Clock {
+  private time = 0;
+  private timers: Array<{ at: number; fire: () => void; live: boolean }> = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  schedule(ms: number, fire: () => void): TimerHandle {
+    const timer = { at: this.time + ms, fire, live: true };
+    this.timers.push(timer);
+    return { cancel: () => (timer.live = false) };
+  }
+
+  /** Moves time forward, firing due timers in order (timers they schedule fire too if due). */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.time = due.at;
+      due.live = false;
+      due.fire();
+    }
+    this.time = end;
+    this.timers = this.timers.filter((t) => t.live);
+  }
+
+  get pending(): number {
+    return this.timers.filter((t) => t.live).length;
+  }
+}
+
+/** Records what goes out, with the clock's time, as the wire text would read. */
+class RecordingFlow extends SipConnection {
+  readonly sent: Array<{ at: number; text: string }> = [];
+
+  constructor(transport: SipTransportName, private readonly clock: ManualClock) {
+    super(`test-${transport}`, transport, '192.0.2.10', 5062);
+  }
+
+  protected write(message: SipMessage): void {
+    this.sent.push({ at: this.clock.now(), text: serializeMessage(message).toString('utf8') });
+  }
+
+  firstLines(): string[] {
+    return this.sent.map((s) => s.text.split('\r\n')[0] ?? '');
+  }
+
+  times(): number[] {
+    return this.sent.map((s) => s.at);
+  }
+
+  drop(): void {
+    this.markClosed();
+  }
+}
+
+function request(method: string, branch = 'z9hG4bKtest1'): SipRequest {
+  const text = [
+    `${method} sip:101@pbx.test SIP/2.0`,
+    `Via: SIP/2.0/UDP 192.0.2.10:5062;branch=${branch}`,
+    'From: <sip:102@pbx.test>;tag=caller',
+    'To: <sip:101@pbx.test>',
+    'Call-ID: tx-test@192.0.2.10',
+    `CSeq: 1 ${method}`,
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+  return parseMessage(text) as SipRequest;
+}
+
+function response(req: SipRequest, status: number, toTag = 'callee'): SipResponse {
+  const lines = [
+    `SIP/2.0 ${status} Whatever`,
+    `Via: ${req.headers.get('Via')}`,
+    `From: ${req.headers.get('From')}`,
+    `To: ${req.headers.get('To')};tag=${toTag}`,
+    `Call-ID: ${req.headers.get('Call-ID')}`,
+    `CSeq: ${req.headers.get('CSeq')}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ];
+  return parseMessage(lines.join('\r\n')) as SipResponse;
+}
+
+function setup(transport: SipTransportName = 'UDP') {
+  const clock = new ManualClock();
+  const context: TransactionContext = { clock, timers: DEFAULT_TIMERS };
+  const flow = new RecordingFlow(transport, clock);
+  return { clock, context, flow };
+}
+
+function serverTx(method: string, transport: SipTransportName = 'UDP') {
+  const { clock, context, flow } = setup(transport);
+  const req = request(method);
+  const terminated: number[] = [];
+  const tx = new ServerTransaction(serverTransactionKey(req) ?? '', req, flow, { terminated: () => terminated.push(clock.now()) }, context);
+  return { clock, flow, tx, terminated };
+}
+
+function clientTx(method: string, transport: SipTransportName = 'UDP') {
+  const { clock, context, flow } = setup(transport);
+  const req = request(method, 'z9hG4bKclient1');
+  const seen: number[] = [];
+  const terminated: number[] = [];
+  const tx = new ClientTransaction(req, flow, (res) => seen.push(res.status), () => terminated.push(clock.now()), context);
+  tx.start();
+  return { clock, flow, tx, seen, terminated, req };
+}
+
+describe('INVITE server transaction', () => {
+  it('sends 100 Trying by itself when the TU says nothing within 200 ms', () => {
+    const { clock, flow } = serverTx('INVITE');
+    clock.advance(199);
+    expect(flow.sent).toHaveLength(0);
+    clock.advance(1);
+    expect(flow.firstLines()).toEqual(['SIP/2.0 100 Trying']);
+  });
+
+  it('resends the last provisional response for a retransmitted INVITE', () => {
+    const { flow, tx } = serverTx('INVITE');
+    tx.reply(180, 'Ringing', { toTag: 'pbx' });
+    tx.absorbRetransmission();
+    expect(flow.firstLines()).toEqual(['SIP/2.0 180 Ringing', 'SIP/2.0 180 Ringing']);
+  });
+
+  it('over UDP resends a failure on Timer G (T1 doubling to T2) until Timer H ends it at 64·T1', () => {
+    const { clock, flow, tx, terminated } = serverTx('INVITE');
+    tx.reply(486, 'Busy Here', { toTag: 'pbx' });
+    expect(tx.state).toBe('completed');
+    clock.advance(32_000);
+    expect(flow.times()).toEqual([0, 500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]);
+    expect(terminated).toEqual([32_000]);
+    expect(tx.state).toBe('terminated');
+    expect(() => tx.reply(500)).toThrow(/already sent a final response/);
+  });
+
+  it('stops resending at the ACK, absorbs ACKs for Timer I (T4), then terminates', () => {
+    const { clock, flow, tx, terminated } = serverTx('INVITE');
+    tx.reply(404, 'Not Found', { toTag: 'pbx' });
+    clock.advance(600);
+    tx.absorbRetransmission();
+    expect(flow.sent).toHaveLength(3);
+    tx.acknowledge();
+    expect(tx.state).toBe('confirmed');
+    tx.acknowledge();
+    clock.advance(4_999);
+    expect(flow.sent).toHaveLength(3);
+    expect(terminated).toEqual([]);
+    clock.advance(1);
+    expect(terminated).toEqual([5_600]);
+  });
+
+  it('over UDP resends a 2xx until acknowledge2xx, and lingers to Timer L to absorb INVITE copies', () => {
+    const { clock, flow, tx, terminated } = serverTx('INVITE');
+    tx.reply(200, 'OK', { toTag: 'pbx' });
+    expect(tx.state).toBe('accepted');
+    clock.advance(1_600);
+    expect(flow.times()).toEqual([0, 500, 1500]);
+    tx.acknowledge2xx();
+    clock.advance(10_000);
+    expect(flow.sent).toHaveLength(3);
+    tx.absorbRetransmission();
+    expect(flow.sent).toHaveLength(4);
+    clock.advance(20_400);
+    expect(terminated).toEqual([32_000]);
+  });
+
+  it('reports a 2xx that was never acknowledged when Timer L fires', () => {
+    const { clock, flow, tx } = serverTx('INVITE');
+    const timedOut: number[] = [];
+    tx.on('ackTimedOut', () => timedOut.push(clock.now()));
+    tx.reply(200, 'OK', { toTag: 'pbx' });
+    clock.advance(32_000);
+    expect(timedOut).toEqual([32_000]);
+    expect(flow.times().slice(0, 6)).toEqual([0, 500, 1500, 3500, 7500, 11_500]);
+    expect(tx.state).toBe('terminated');
+  });
+
+  it('over TCP never retransmits and ends at the ACK (Timer I is zero)', () => {
+    const { clock, flow, tx, terminated } = serverTx('INVITE', 'TCP');
+    tx.reply(603, 'Decline', { toTag: 'pbx' });
+    clock.advance(10_000);
+    expect(flow.sent).toHaveLength(1);
+    tx.acknowledge();
+    expect(terminated).toEqual([10_000]);
+  });
+});
+
+describe('non-INVITE server transaction', () => {
+  it('discards retransmissions while trying, then answers them with the final response until Timer J', () => {
+    const { clock, flow, tx, terminated } = serverTx('OPTIONS');
+    tx.absorbRetransmission();
+    expect(flow.sent).toHaveLength(0);
+    clock.advance(300);
+    expect(flow.sent).toHaveLength(0);
+    tx.reply(200, 'OK');
+    expect(tx.state).toBe('completed');
+    clock.advance(10_000);
+    tx.absorbRetransmission();
+    expect(flow.firstLines()).toEqual(['SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+    clock.advance(21_999);
+    expect(terminated).toEqual([]);
+    clock.advance(1);
+    expect(terminated).toEqual([32_300]);
+  });
+
+  it('resends the provisional response while proceeding', () => {
+    const { flow, tx } = serverTx('REGISTER');
+    tx.reply(100, 'Trying');
+    tx.absorbRetransmission();
+    expect(flow.firstLines()).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 100 Trying']);
+  });
+
+  it('on a reliable flow lingers only briefly after the final response', () => {
+    const { clock, tx, terminated } = serverTx('OPTIONS', 'TCP');
+    tx.reply(200, 'OK');
+    clock.advance(500);
+    expect(terminated).toEqual([500]);
+  });
+});
+
+describe('INVITE client transaction', () => {
+  it('resends on Timer A (doubling) and gives up with 408 on Timer B', () => {
+    const { clock, flow, seen, terminated } = clientTx('INVITE');
+    clock.advance(32_000);
+    expect(flow.times()).toEqual([0, 500, 1500, 3500, 7500, 15_500, 31_500]);
+    expect(seen).toEqual([408]);
+    expect(terminated).toEqual([32_000]);
+  });
+
+  it('stops Timers A and B at a provisional response', () => {
+    const { clock, flow, tx, seen } = clientTx('INVITE');
+    clock.advance(700);
+    tx.receive(response(tx.request, 180));
+    clock.advance(60_000);
+    expect(flow.sent).toHaveLength(2);
+    expect(seen).toEqual([180]);
+    expect(tx.state).toBe('proceeding');
+  });
+
+  it('acknowledges a failure itself, again for each retransmission, until Timer D', () => {
+    const { clock, flow, tx, seen, terminated } = clientTx('INVITE');
+    tx.receive(response(tx.request, 486));
+    expect(flow.firstLines()).toEqual(['INVITE sip:101@pbx.test SIP/2.0', 'ACK sip:101@pbx.test SIP/2.0']);
+    expect(flow.sent[1]?.text).toContain('Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKclient1');
+    expect(flow.sent[1]?.text).toContain('To: <sip:101@pbx.test>;tag=callee');
+    tx.receive(response(tx.request, 486));
+    expect(flow.sent).toHaveLength(3);
+    expect(seen).toEqual([486]);
+    clock.advance(31_999);
+    expect(terminated).toEqual([]);
+    clock.advance(1);
+    expect(terminated).toEqual([32_000]);
+  });
+
+  it('over TCP sends once and ends at the failure (Timer D is zero)', () => {
+    const { clock, flow, tx, terminated } = clientTx('INVITE', 'TCP');
+    clock.advance(10_000);
+    expect(flow.sent).toHaveLength(1);
+    tx.receive(response(tx.request, 480));
+    expect(terminated).toEqual([10_000]);
+  });
+
+  it('passes the first 2xx up, answers its retransmissions with the same ACK, and ends on Timer M', () => {
+    const { clock, flow, tx, seen, terminated } = clientTx('INVITE');
+    tx.receive(response(tx.request, 200));
+    expect(tx.state).toBe('accepted');
+    const ack = request('ACK', 'z9hG4bKack1');
+    ack.headers.set('To', '<sip:101@pbx.test>;tag=callee');
+    tx.rememberAck(ack);
+    tx.receive(response(tx.request, 200));
+    tx.receive(response(tx.request, 200));
+    expect(seen).toEqual([200]);
+    expect(flow.firstLines().filter((l) => l.startsWith('ACK'))).toHaveLength(2);
+    // A 2xx from another fork is news for the TU.
+    tx.receive(response(tx.request, 200, 'other-fork'));
+    expect(seen).toEqual([200, 200]);
+    clock.advance(32_000);
+    expect(terminated).toEqual([32_000]);
+  });
+
+  it('ends with 503 when its flow closes before a final response', () => {
+    const { flow, seen, tx } = clientTx('INVITE', 'TCP');
+    flow.drop();
+    expect(seen).toEqual([503]);
+    expect(tx.state).toBe('terminated');
+  });
+});
+
+describe('non-INVITE client transaction', () => {
+  it('resends on Timer E (doubling to T2) and gives up with 408 on Timer F', () => {
+    const { clock, flow, seen, terminated } = clientTx('OPTIONS');
+    clock.advance(32_000);
+    expect(flow.times()).toEqual([0, 500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]);
+    expect(seen).toEqual([408]);
+    expect(terminated).toEqual([32_000]);
+  });
+
+  it('resends every T2 once a provisional response has arrived', () => {
+    const { clock, flow, tx, seen } = clientTx('BYE');
+    clock.advance(600);
+    tx.receive(response(tx.request, 100));
+    clock.advance(10_000);
+    expect(flow.times()).toEqual([0, 500, 1500, 5500, 9500]);
+    expect(seen).toEqual([100]);
+  });
+
+  it('absorbs retransmitted final responses until Timer K (T4)', () => {
+    const { clock, flow, tx, seen, terminated } = clientTx('BYE');
+    tx.receive(response(tx.request, 200));
+    tx.receive(response(tx.request, 200));
+    expect(seen).toEqual([200]);
+    clock.advance(4_999);
+    expect(terminated).toEqual([]);
+    clock.advance(1);
+    expect(terminated).toEqual([5_000]);
+    expect(flow.sent).toHaveLength(1);
+  });
+
+  it('over TCP never retransmits, still times out with 408, and ends at once on a final response', () => {
+    const timedOut = clientTx('OPTIONS', 'TCP');
+    timedOut.clock.advance(32_000);
+    expect(timedOut.flow.sent).toHaveLength(1);
+    expect(timedOut.seen).toEqual([408]);
+
+    const answered = clientTx('OPTIONS', 'TCP');
+    answered.tx.receive(response(answered.req, 200));
+    expect(answered.terminated).toEqual([0]);
+    expect(answered.clock.pending).toBe(0);
+  });
+});
