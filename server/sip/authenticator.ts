@@ -1,20 +1,23 @@
 /**
  * Digest authentication of SIP requests (RFC 3261 §22, RFC 8760) against the stored users.
  *
- * A device authenticates with the per-session SIP password the app received when the user signed in, so
- * any live session's credentials are accepted. Nonces are single use and bound to the request's Call-ID.
- * A request for an unknown user or domain is challenged exactly like one for a real user and then refused
- * with the same 403, so extensions can't be enumerated.
+ * A device authenticates either with the per-session SIP password the app received when the user signed
+ * in (any live session's) or with one of the user's long-lived desk-phone passwords. Nonces are single use
+ * and bound to the request's Call-ID. A request for an unknown user or domain is challenged exactly like
+ * one for a real user and then refused with the same 403, so extensions can't be enumerated. Every such
+ * refusal is announced (`authenticationFailed`) so the security layer can slow down or ban the source.
  */
 import type { Kysely } from 'kysely';
 import { buildChallenge, NonceStore, verifyDigestResponse } from '../auth/digest';
 import type { DigestAlgorithm } from '../auth/digest';
 import { createLogger } from '../log';
 import { findOrganizationByDomain } from '../store/organizations';
+import { listDeviceHa1 } from '../store/device-credentials';
 import { listSipHa1 } from '../store/sessions';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
-import { parseAuthorization, parseNameAddr } from './message';
+import { TypedEmitter } from '../util/typed-emitter';
+import { parseAuthorization, parseNameAddr, parseUri, uriEquals } from './message';
 import type { ServerTransaction } from './transactions';
 
 const log = createLogger('sip-auth');
@@ -33,10 +36,22 @@ export interface AuthenticatedUser {
  */
 const CHALLENGE_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
-export class SipAuthenticator {
+export interface AuthenticationFailure {
+  /** The flow's remote address: what rate limits and bans are keyed by. */
+  source: string;
+  method: string;
+}
+
+interface AuthenticatorEvents {
+  authenticationFailed: [failure: AuthenticationFailure];
+}
+
+export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
   private readonly nonces = new NonceStore();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>) {
+    super();
+  }
 
   /**
    * Returns the authenticated user, or answers the transaction (401/407 challenge, 403) and returns undefined.
@@ -58,6 +73,12 @@ export class SipAuthenticator {
       return undefined;
     }
     const params = credentials.params;
+    if (!digestUriMatches(params.uri, request.uri)) {
+      // RFC 3261 §22.4 (after RFC 2617 §3.2.2.5): credentials computed for another URI are a bad request,
+      // whoever the user is, so this answer reveals nothing about who exists.
+      tx.reply(400, 'Bad Request - Authorization uri does not match the Request-URI');
+      return undefined;
+    }
     const nonceState = this.nonces.consume(params.nonce ?? '', callId);
     if (nonceState !== 'ok') {
       this.challenge(tx, domain, callId, nonceState === 'stale');
@@ -66,11 +87,12 @@ export class SipAuthenticator {
     const algorithm: DigestAlgorithm = params.algorithm?.toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5';
     const organization = await findOrganizationByDomain(this.db, domain);
     const user = organization && params.username === extension ? await findUserByExtension(this.db, organization.id, extension) : undefined;
-    const candidates = user ? await listSipHa1(this.db, user.id, algorithm) : [];
+    const candidates = user ? [...(await listSipHa1(this.db, user.id, algorithm)), ...(await listDeviceHa1(this.db, user.id, algorithm))] : [];
     const valid = verifyDigestResponse({ params, method: request.method, ha1Candidates: candidates });
     if (!organization || !user || !valid) {
       log.info('authentication failed', { method: request.method, source: tx.connection.remoteAddress });
       tx.reply(403, 'Forbidden');
+      this.emit('authenticationFailed', { source: tx.connection.remoteAddress, method: request.method });
       return undefined;
     }
     return { userId: user.id, organizationId: organization.id, extension: user.extension, displayName: user.display_name, domain };
@@ -84,5 +106,20 @@ export class SipAuthenticator {
       buildChallenge({ realm, nonce: this.nonces.issue(callId), algorithm, stale }),
     ]);
     tx.reply(proxy ? 407 : 401, undefined, { headers });
+  }
+}
+
+/**
+ * Whether the digest `uri` names the Request-URI. RFC 3261 §22.4 asks for the same URI; clients differ in
+ * how they escape it, so both are parsed and compared per §19.1.4 (which undoes escapes), and a URI that
+ * does not parse must match as text.
+ */
+export function digestUriMatches(digestUri: string | undefined, requestUri: string): boolean {
+  if (digestUri === undefined) return false;
+  if (digestUri === requestUri) return true;
+  try {
+    return uriEquals(parseUri(digestUri), parseUri(requestUri));
+  } catch {
+    return false;
   }
 }

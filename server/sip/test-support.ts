@@ -1,0 +1,91 @@
+/**
+ * For the SIP layer's unit tests: a flow that records what the PBX sends instead of writing it to a
+ * socket, requests written as wire text, and a digest client that computes responses on its own.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { SipConnection } from './connection';
+import type { SipTransportName } from './connection';
+import { parseMessage } from './message';
+import type { SipMessage, SipRequest, SipResponse } from './message';
+import { ServerTransaction, serverTransactionKey } from './transactions';
+
+let nextId = 1;
+
+export class FakeConnection extends SipConnection {
+  readonly sent: SipMessage[] = [];
+
+  constructor(remoteAddress = '192.0.2.10', transport: SipTransportName = 'WS') {
+    super(`fake-${nextId++}`, transport, remoteAddress, 50_000 + nextId);
+  }
+
+  get responses(): SipResponse[] {
+    return this.sent.filter((m): m is SipResponse => m.kind === 'response');
+  }
+
+  get requests(): SipRequest[] {
+    return this.sent.filter((m): m is SipRequest => m.kind === 'request');
+  }
+
+  lastResponse(): SipResponse | undefined {
+    return this.responses.at(-1);
+  }
+
+  /** The peer goes away. */
+  drop(): void {
+    this.markClosed();
+  }
+
+  protected write(message: SipMessage): void {
+    this.sent.push(message);
+  }
+}
+
+export interface RequestText {
+  method: string;
+  uri: string;
+  from: string;
+  to: string;
+  callId?: string;
+  cseq?: number;
+  headers?: Array<[string, string]>;
+  body?: string;
+}
+
+/** A request as a device writes it, parsed by the real parser. */
+export function sipRequest({ method, uri, from, to, callId = randomBytes(6).toString('hex'), cseq = 1, headers = [], body = '' }: RequestText): SipRequest {
+  const lines = [
+    `${method} ${uri} SIP/2.0`,
+    `Via: SIP/2.0/WSS client.invalid;branch=z9hG4bK${randomBytes(6).toString('hex')}`,
+    'Max-Forwards: 70',
+    `From: ${from}`,
+    `To: ${to}`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} ${method}`,
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ];
+  const message = parseMessage(lines.join('\r\n'));
+  if (message.kind !== 'request') throw new Error('not a request');
+  return message;
+}
+
+export function serverTransaction(request: SipRequest, connection: SipConnection): ServerTransaction {
+  return new ServerTransaction(serverTransactionKey(request) ?? 'no-key', request, connection, () => undefined);
+}
+
+/** An Authorization value answering `challenge` (a WWW- or Proxy-Authenticate value), qop=auth. */
+export function answerChallenge(challenge: string, options: { method: string; uri: string; username: string; password: string }): string {
+  const params: Record<string, string> = {};
+  for (const m of challenge.replace(/^Digest\s+/i, '').matchAll(/([a-zA-Z-]+)=("([^"]*)"|[^,\s]+)/g)) {
+    params[(m[1] ?? '').toLowerCase()] = m[3] ?? m[2] ?? '';
+  }
+  const algorithm = (params.algorithm ?? 'MD5').toUpperCase();
+  const hash = (s: string) => createHash(algorithm === 'SHA-256' ? 'sha256' : 'md5').update(s).digest('hex');
+  const ha1 = hash(`${options.username}:${params.realm}:${options.password}`);
+  const ha2 = hash(`${options.method}:${options.uri}`);
+  const cnonce = randomBytes(8).toString('hex');
+  const response = hash(`${ha1}:${params.nonce}:00000001:${cnonce}:auth:${ha2}`);
+  return `Digest username="${options.username}", realm="${params.realm}", nonce="${params.nonce}", uri="${options.uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=00000001, cnonce="${cnonce}"`;
+}
