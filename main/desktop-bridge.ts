@@ -1,5 +1,5 @@
 /** The desktop implementation of the bridge contract, put together from main's modules. */
-import type { AppInfo, AppSettings, NotificationRequest, OffhookBridge } from '../shared/bridge';
+import type { AppInfo, AppSettings, BridgeCalls, NotificationRequest } from '../shared/bridge';
 import type { RegistrationState } from '../shared/registration';
 import type { CallHistoryCache } from './call-history-cache';
 
@@ -12,7 +12,7 @@ export interface DesktopBridgeDeps {
   historyCache: Pick<CallHistoryCache, 'list' | 'put'> | undefined;
 }
 
-export function createDesktopBridge(deps: DesktopBridgeDeps): OffhookBridge {
+export function createDesktopBridge(deps: DesktopBridgeDeps): BridgeCalls {
   const info: AppInfo = { name: 'Offhook', version: deps.appVersion, shell: 'desktop', platform: deps.platform };
   return {
     getAppInfo: async () => ({ ...info }),

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BRIDGE_CHANNELS } from '../shared/bridge';
-import type { OffhookBridge } from '../shared/bridge';
+import type { BridgeCalls } from '../shared/bridge';
 import { registerBridgeHandlers } from './ipc';
 import type { IpcInvokeEventLike, IpcMainLike } from './ipc';
 
@@ -31,7 +31,7 @@ function setUp() {
     notify: vi.fn(async () => {}),
     getCachedCallHistory: vi.fn(async () => []),
     cacheCallHistory: vi.fn(async () => {}),
-  } satisfies OffhookBridge;
+  } satisfies BridgeCalls;
   const ipcMain = new FakeIpcMain();
   registerBridgeHandlers(ipcMain, impl, (url) => url.startsWith('file:///app/dist/renderer/'));
   return { ipcMain, impl };

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { AppSettings, BRIDGE_CHANNELS, CachedHistoryQuery, CacheHistoryRequest, NotificationRequest, RegistrationStateSchema } from '../shared/bridge';
-import type { OffhookBridge } from '../shared/bridge';
+import type { BridgeCalls } from '../shared/bridge';
 import { createLogger } from './log';
 
 const log = createLogger('ipc');
 
-type BridgeFunction = keyof OffhookBridge;
+type BridgeFunction = keyof BridgeCalls;
 
 /** The argument list of each bridge function; a change to the contract that is not made here fails to compile. */
 const ARGUMENT_SCHEMAS = {
@@ -21,7 +21,7 @@ const ARGUMENT_SCHEMAS = {
   notify: z.tuple([NotificationRequest]),
   getCachedCallHistory: z.tuple([CachedHistoryQuery]),
   cacheCallHistory: z.tuple([CacheHistoryRequest]),
-} satisfies { [F in BridgeFunction]: z.ZodType<Parameters<OffhookBridge[F]>> };
+} satisfies { [F in BridgeFunction]: z.ZodType<Parameters<BridgeCalls[F]>> };
 
 export interface IpcInvokeEventLike {
   readonly senderFrame: { readonly url: string } | null;
@@ -35,7 +35,7 @@ export interface IpcMainLike {
  * @param isAppPage whether a frame URL is one of the app's own pages (see app-origin.ts); calls from any
  *   other page (a frame that navigated elsewhere, an injected iframe) are rejected.
  */
-export function registerBridgeHandlers(ipcMain: IpcMainLike, impl: OffhookBridge, isAppPage: (url: string) => boolean): void {
+export function registerBridgeHandlers(ipcMain: IpcMainLike, impl: BridgeCalls, isAppPage: (url: string) => boolean): void {
   for (const name of Object.keys(BRIDGE_CHANNELS) as BridgeFunction[]) {
     const channel = BRIDGE_CHANNELS[name];
     const schema: z.ZodType<unknown[]> = ARGUMENT_SCHEMAS[name];

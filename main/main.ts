@@ -9,12 +9,14 @@ import Store from 'electron-store';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BRIDGE_EVENT_CHANNELS } from '../shared/bridge';
 import type { RegistrationState } from '../shared/registration';
 import { createAppOrigin } from './app-origin';
 import { CallHistoryCache } from './call-history-cache';
 import type { AppOrigin } from './app-origin';
 import { contentSecurityPolicy, installContentSecurityPolicy } from './csp';
 import { createDesktopBridge } from './desktop-bridge';
+import { DialRequestRouter } from './dial-requests';
 import { registerBridgeHandlers } from './ipc';
 import { createLogger } from './log';
 import { Notifier } from './notifications';
@@ -27,7 +29,7 @@ import { createMainWindow, hideOnClose, revealWindow } from './window';
 const log = createLogger('main');
 
 const APP_USER_MODEL_ID = 'com.offhook.desktop';
-const LINK_SCHEMES = ['tel', 'sip'] as const;
+const LINK_SCHEMES = ['tel', 'sip', 'callto'] as const;
 
 // Built layout: dist/main/main.js beside dist/preload/ and dist/renderer/, with resources/ at the app root.
 const fromHere = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
@@ -71,16 +73,26 @@ function main(): void {
     if (window && !window.isDestroyed()) revealWindow(window);
   };
 
+  const dialRequests = new DialRequestRouter((link) => {
+    if (window && !window.isDestroyed()) window.webContents.send(BRIDGE_EVENT_CHANNELS.onDidRequestDial, link);
+  });
   const onSecondLaunch = (launch: SecondLaunch) => {
     show();
-    // Links (tel:, sip:) arrive here on Windows and Linux; dialling them is the renderer's job, to be wired.
-    log.debug('second launch', { links: launch.argv.filter((arg) => /^(tel|sip):/i.test(arg)).length });
+    // Links (tel:, sip:, callto:) arrive here on Windows and Linux.
+    dialRequests.fromArgv(launch.argv);
   };
   if (!acquireSingleInstance(app, onSecondLaunch)) {
     app.quit();
     return;
   }
   registerLinkSchemes();
+  // macOS hands links over with open-url, possibly before the app is ready.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    show();
+    dialRequests.fromUrl(url);
+  });
+  dialRequests.fromArgv(process.argv);
 
   app.on('open-url', (event) => {
     // macOS delivers tel:/sip: links as events rather than a command line.
@@ -142,6 +154,8 @@ function main(): void {
       );
       // The phone keeps running in the tray so it can still ring; Quit in the tray menu ends it.
       hideOnClose(window, () => quitting);
+      window.webContents.on('did-finish-load', () => dialRequests.rendererReady());
+      window.webContents.on('did-start-loading', () => dialRequests.rendererGone());
       window.webContents.on('render-process-gone', (_event, details) => {
         log.error('the renderer process is gone', { reason: details.reason });
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BRIDGE_CHANNELS } from '../shared/bridge';
+import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNELS } from '../shared/bridge';
 import type { OffhookBridge } from '../shared/bridge';
 import { createPreloadBridge } from './bridge';
 
@@ -13,11 +13,17 @@ const CONTRACT_FUNCTIONS = {
   notify: true,
   getCachedCallHistory: true,
   cacheCallHistory: true,
+  onDidRequestDial: true,
 } satisfies Record<keyof OffhookBridge, true>;
 
 function setUp() {
   const invoke = vi.fn(async (_channel: string, ..._args: unknown[]): Promise<unknown> => 'answer');
-  return { invoke, bridge: createPreloadBridge(invoke) };
+  const listeners = new Map<string, (payload: unknown) => void>();
+  const subscribe = vi.fn((channel: string, listener: (payload: unknown) => void) => {
+    listeners.set(channel, listener);
+    return () => void listeners.delete(channel);
+  });
+  return { invoke, subscribe, listeners, bridge: createPreloadBridge(invoke, subscribe) };
 }
 
 describe('createPreloadBridge', () => {
@@ -45,6 +51,16 @@ describe('createPreloadBridge', () => {
     const call = bridge[name] as (...values: unknown[]) => Promise<unknown>;
     await expect(call(...args)).resolves.toBe('answer');
     expect(invoke.mock.calls).toEqual([[BRIDGE_CHANNELS[name], ...args]]);
+  });
+
+  it('passes main\'s dial requests to the listener and removes it when asked', () => {
+    const { bridge, listeners } = setUp();
+    const seen: unknown[] = [];
+    const off = bridge.onDidRequestDial((link) => seen.push(link));
+    listeners.get(BRIDGE_EVENT_CHANNELS.onDidRequestDial)?.({ target: '+15551234567', scheme: 'tel' });
+    expect(seen).toEqual([{ target: '+15551234567', scheme: 'tel' }]);
+    off();
+    expect(listeners.has(BRIDGE_EVENT_CHANNELS.onDidRequestDial)).toBe(false);
   });
 
   it('forwards only the arguments of the contract', async () => {

@@ -2,14 +2,17 @@
  * The bridge object the preload exposes: the functions of the contract, each forwarding its own arguments,
  * and nothing else. Taking `invoke` as a parameter keeps this free of Electron so it is tested under Node.
  */
-import { BRIDGE_CHANNELS } from '../shared/bridge';
+import { BRIDGE_CHANNELS, BRIDGE_EVENT_CHANNELS } from '../shared/bridge';
 import type { CallHistoryEntry } from '../shared/api';
 import type { AppInfo, AppSettings, OffhookBridge } from '../shared/bridge';
+import type { DialLink } from '../shared/dial-links';
 
 /** `ipcRenderer.invoke`, and only that. */
 export type Invoke = (channel: string, ...args: unknown[]) => Promise<unknown>;
+/** Listens on one channel for main's messages, passing on the payload only (never the IPC event); returns the remover. */
+export type Subscribe = (channel: string, listener: (payload: unknown) => void) => () => void;
 
-export function createPreloadBridge(invoke: Invoke): OffhookBridge {
+export function createPreloadBridge(invoke: Invoke, subscribe: Subscribe): OffhookBridge {
   // Written out function by function: the object literal must match OffhookBridge exactly, so a function
   // added to or removed from the contract is a compile error here, and no caller can pass extra arguments.
   const bridge: OffhookBridge = {
@@ -20,6 +23,7 @@ export function createPreloadBridge(invoke: Invoke): OffhookBridge {
     notify: (request) => invoke(BRIDGE_CHANNELS.notify, request) as Promise<void>,
     getCachedCallHistory: (query) => invoke(BRIDGE_CHANNELS.getCachedCallHistory, query) as Promise<CallHistoryEntry[]>,
     cacheCallHistory: (request) => invoke(BRIDGE_CHANNELS.cacheCallHistory, request) as Promise<void>,
+    onDidRequestDial: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestDial, (payload) => listener(payload as DialLink)),
   };
   return Object.freeze(bridge);
 }

@@ -8,5 +8,12 @@ import { createPreloadBridge } from './bridge';
 
 contextBridge.exposeInMainWorld(
   BRIDGE_GLOBAL,
-  createPreloadBridge((channel, ...args) => ipcRenderer.invoke(channel, ...args)),
+  createPreloadBridge(
+    (channel, ...args) => ipcRenderer.invoke(channel, ...args),
+    (channel, listener) => {
+      const handler = (_event: unknown, payload: unknown) => listener(payload);
+      ipcRenderer.on(channel, handler);
+      return () => void ipcRenderer.removeListener(channel, handler);
+    },
+  ),
 );

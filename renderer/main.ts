@@ -27,7 +27,8 @@ async function start(): Promise<void> {
     .catch((error: unknown) => log.error('could not load settings', { error: String(error) }));
 
   const phone = usePhoneStore(pinia);
-  syncPlatform(getBridge(), phone);
+  const settings = useSettingsStore(pinia);
+  syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill');
   // Unregister on the way out, so the PBX stops ringing a page that is gone.
   window.addEventListener('pagehide', () => phone.stop());
 

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import { nextTick } from 'vue';
 import type { NotificationRequest, OffhookBridge } from '../shared/bridge';
+import type { DialLink } from '../shared/dial-links';
 import type { RegistrationState } from '../shared/registration';
 import { syncPlatform } from './platform-sync';
 import { usePhoneStore } from './stores/phone';
@@ -11,6 +12,7 @@ import { FakePhoneEngine } from './testing/fake-engine';
 function recordingBridge() {
   const states: RegistrationState[] = [];
   const notifications: NotificationRequest[] = [];
+  const dialListeners = new Set<(link: DialLink) => void>();
   const bridge: OffhookBridge = {
     getAppInfo: async () => ({ name: 'Offhook', version: '0.0.0', shell: 'web', platform: 'test' }),
     getSettings: async () => ({}),
@@ -19,8 +21,15 @@ function recordingBridge() {
     notify: async (request) => void notifications.push(request),
     getCachedCallHistory: async () => [],
     cacheCallHistory: async () => undefined,
+    onDidRequestDial: (listener) => {
+      dialListeners.add(listener);
+      return () => void dialListeners.delete(listener);
+    },
   };
-  return { bridge, states, notifications };
+  const openLink = (link: DialLink) => {
+    for (const listener of dialListeners) listener(link);
+  };
+  return { bridge, states, notifications, openLink };
 }
 
 describe('syncPlatform', () => {
@@ -66,5 +75,25 @@ describe('syncPlatform', () => {
     engine.register('registered');
     await nextTick();
     expect(states).toEqual(['unregistered']);
+  });
+
+  it('puts an opened link in the number field, waiting for registration first', async () => {
+    const { bridge, openLink } = recordingBridge();
+    syncPlatform(bridge, phone);
+    openLink({ target: '+15551234567', scheme: 'tel' });
+    expect(phone.number).toBe('');
+    engine.register('registered');
+    await nextTick();
+    expect(phone.number).toBe('+15551234567');
+    expect(engine.requests.filter((r) => r.startsWith('call'))).toEqual([]);
+  });
+
+  it('calls an opened link at once when the setting says so', async () => {
+    const { bridge, openLink } = recordingBridge();
+    syncPlatform(bridge, phone, () => 'call');
+    engine.register('registered');
+    await nextTick();
+    openLink({ target: '102', scheme: 'sip' });
+    expect(engine.requests.filter((r) => r.startsWith('call'))).toEqual(['call 102']);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { watch } from 'vue';
 import type { OffhookBridge } from '../shared/bridge';
+import type { DialLink } from '../shared/dial-links';
 import { createLogger } from './log';
 import { partyDetail, partyTitle } from './phone/format';
 import type { usePhoneStore } from './stores/phone';
@@ -12,7 +13,11 @@ const log = createLogger('platform');
 
 type PhoneStore = ReturnType<typeof usePhoneStore>;
 
-export function syncPlatform(bridge: OffhookBridge, phone: PhoneStore): () => void {
+/**
+ * @param linkAction what an opened tel:/sip:/callto: link does, read when the link arrives. A link that
+ *   arrives before the phone is registered waits for registration.
+ */
+export function syncPlatform(bridge: OffhookBridge, phone: PhoneStore, linkAction: () => 'prefill' | 'call' = () => 'prefill'): () => void {
   const report = (what: string) => (error: unknown) =>
     log.warn(`could not ${what}`, { error: error instanceof Error ? error.message : String(error) });
 
@@ -38,8 +43,30 @@ export function syncPlatform(bridge: OffhookBridge, phone: PhoneStore): () => vo
     },
   );
 
+  let waitingLink: DialLink | undefined;
+  const useLink = (link: DialLink) => {
+    phone.setNumber(link.target);
+    if (linkAction() === 'call') phone.dial(link.target);
+  };
+  const stopLinks = bridge.onDidRequestDial((link) => {
+    log.debug('dial link', { scheme: link.scheme });
+    if (phone.isRegistered) useLink(link);
+    else waitingLink = link;
+  });
+  const stopWaiting = watch(
+    () => phone.isRegistered,
+    (registered) => {
+      if (!registered || !waitingLink) return;
+      const link = waitingLink;
+      waitingLink = undefined;
+      useLink(link);
+    },
+  );
+
   return () => {
     stopRegistration();
     stopCalls();
+    stopLinks();
+    stopWaiting();
   };
 }

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { CallDirection, CallHistoryEntry } from './api';
+import type { DialLink } from './dial-links';
 import { REGISTRATION_STATES } from './registration';
 import type { RegistrationState } from './registration';
 
@@ -34,6 +35,8 @@ export const AppSettings = z.object({
   ringVolume: z.number().min(0).max(1).optional(),
   /** How key presses during a call are sent: RFC 4733 telephone-events in the media (default) or SIP INFO. */
   dtmfMethod: z.enum(DTMF_METHODS).optional(),
+  /** What a tel:/sip:/callto: link does: put the number in the dial field (default) or call it at once. */
+  linkAction: z.enum(['prefill', 'call']).optional(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
@@ -71,7 +74,8 @@ export interface AppInfo {
   platform: string;
 }
 
-export interface OffhookBridge {
+/** Requests from the renderer to the platform: each returns a promise. */
+export interface BridgeCalls {
   getAppInfo(): Promise<AppInfo>;
   getSettings(): Promise<AppSettings>;
   saveSettings(patch: AppSettings): Promise<AppSettings>;
@@ -83,6 +87,14 @@ export interface OffhookBridge {
   cacheCallHistory(request: CacheHistoryRequest): Promise<void>;
 }
 
+/** What the platform tells the renderer: each takes a listener and returns the function that removes it. */
+export interface BridgeEvents {
+  /** A tel:, sip: or callto: link was opened (OS link handler or the command line). */
+  onDidRequestDial(listener: (link: DialLink) => void): () => void;
+}
+
+export type OffhookBridge = BridgeCalls & BridgeEvents;
+
 /** IPC channel per bridge function; preload and main use these names and no others. */
 export const BRIDGE_CHANNELS = {
   getAppInfo: 'offhook:get-app-info',
@@ -92,7 +104,12 @@ export const BRIDGE_CHANNELS = {
   notify: 'offhook:notify',
   getCachedCallHistory: 'offhook:get-cached-call-history',
   cacheCallHistory: 'offhook:cache-call-history',
-} as const satisfies Record<keyof OffhookBridge, string>;
+} as const satisfies Record<keyof BridgeCalls, string>;
+
+/** IPC channel per bridge event, sent by main and received only by preload. */
+export const BRIDGE_EVENT_CHANNELS = {
+  onDidRequestDial: 'offhook:did-request-dial',
+} as const satisfies Record<keyof BridgeEvents, string>;
 
 /** The global name under which preload exposes the bridge (`window.offhook`). */
 export const BRIDGE_GLOBAL = 'offhook';

@@ -68,6 +68,10 @@ export function createWebBridge(environment: WebBridgeEnvironment = browserEnvir
       return [];
     },
     async cacheCallHistory() {},
+    // A browser has no OS link handler to hear from.
+    onDidRequestDial() {
+      return () => undefined;
+    },
   };
 }
 
