@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
 
-// Three projects, run in this order by `npm test`: fast unit tests beside the code, integration tests
-// against a real PBX and SQLite, and end-to-end tests that drive Chromium through a real PBX.
+// Four projects, run in this order by `npm test`: fast unit tests beside the code, integration tests
+// against a real PBX and SQLite, end-to-end tests that drive Chromium through a real PBX,
+// and interop tests with real SIP peers from Debian (SIPp, baresip).
 export default defineConfig({
   plugins: [vue()],
   test: {
@@ -31,6 +32,17 @@ export default defineConfig({
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
           testTimeout: 90_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'interop',
+          include: ['tests/interop/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
           hookTimeout: 60_000,
           fileParallelism: false,
         },

@@ -16,13 +16,14 @@ const steps = [
   ['build', 'node', ['scripts/build.mjs']],
   ['integration tests', 'npx', vitest('integration')],
   ['end-to-end tests', 'npx', vitest('e2e')],
+  ['interop tests', 'npx', vitest('interop')],
 ];
 
 function totals() {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  for (const project of ['unit', 'integration', 'e2e']) {
+  for (const project of ['unit', 'integration', 'e2e', 'interop']) {
     const file = join(reports, `${project}.json`);
     if (!existsSync(file)) continue;
     const report = JSON.parse(readFileSync(file, 'utf8'));
