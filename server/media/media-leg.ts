@@ -6,6 +6,13 @@
 import type { RtpPacket } from 'werift';
 
 export type LegKind = 'webrtc' | 'rtp';
+
+export interface MediaConfig {
+  /** Local address the legs' sockets bind to and announce, e.g. 127.0.0.1 or the host's LAN address. */
+  address: string;
+  /** UDP port range for media sockets; any free port when left out. */
+  portRange?: [number, number];
+}
 export type LegState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
 /** SDP direction attribute (RFC 3264 §5.1); used for hold (RFC 3264 §8.4). */
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
