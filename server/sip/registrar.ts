@@ -1,7 +1,13 @@
 /**
  * Registrar and location service (RFC 3261 §10): which devices each user has registered, reached through
- * which flow. A user may register several devices; each binding is keyed by its instance id (RFC 5626) or
- * its Contact URI, expires on its own, and dies with the flow that carried it.
+ * which flow. A user may register several devices; each binding expires on its own and dies with the flow
+ * that carried it.
+ *
+ * Bindings are keyed (RFC 5626 §6) by +sip.instance and reg-id when the device uses outbound (one binding,
+ * and so one flow, per reg-id), by +sip.instance alone when it sends no reg-id, else by the Contact URI.
+ * A device with several outbound flows is still one device: `lookup` returns the flow it refreshed last.
+ * The Path vector of a REGISTER that came through edge proxies (RFC 3327) is stored with its bindings, so
+ * requests to the device can be routed back through them (several PBX nodes behind an edge proxy).
  */
 import { createLogger } from '../log';
 import type { SipAuthenticator } from './authenticator';
@@ -17,6 +23,11 @@ export const DEFAULT_EXPIRES_S = 600;
 export const MIN_EXPIRES_S = 60;
 export const MAX_EXPIRES_S = 3600;
 export const MAX_BINDINGS_PER_USER = 10;
+/**
+ * RFC 5626 §4.4.1 / §5.4: seconds between keep-alives we ask of outbound clients in Flow-Timer. Below
+ * typical NAT and WebSocket idle timeouts, close to the RFC's suggested 95 to 120 s for reliable flows.
+ */
+export const FLOW_TIMER_S = 90;
 
 export interface Binding {
   /** `organizationId:extension` */
@@ -24,6 +35,10 @@ export interface Binding {
   contact: NameAddr;
   /** RFC 5626 +sip.instance, when the device sent one. */
   instance?: string;
+  /** RFC 5626 reg-id: which of the device's flows this is; only with an instance and outbound. */
+  regId?: number;
+  /** RFC 3327 Path of the REGISTER, first proxy (nearest us) first; empty when the device reached us directly. */
+  path: string[];
   connection: SipConnection;
   callId: string;
   cseq: number;
@@ -44,7 +59,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly authenticator: SipAuthenticator,
+    private readonly authenticator: Pick<SipAuthenticator, 'authenticate'>,
     private readonly now: () => number = Date.now,
   ) {
     super();
@@ -52,8 +67,21 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     this.sweeper.unref();
   }
 
-  /** Live bindings of a user, most recent registration first. */
+  /** Live bindings of a user, most recent registration first, one per device (RFC 5626 §5.3). */
   lookup(aor: string): Binding[] {
+    const now = this.now();
+    const seen = new Set<string>();
+    return (this.bindings.get(aor) ?? []).filter((b) => {
+      if (b.expiresAt <= now || !b.connection.isOpen) return false;
+      if (b.instance === undefined) return true;
+      if (seen.has(b.instance)) return false;
+      seen.add(b.instance);
+      return true;
+    });
+  }
+
+  /** Every live binding of a user, each outbound flow on its own. */
+  flows(aor: string): Binding[] {
     const now = this.now();
     return (this.bindings.get(aor) ?? []).filter((b) => b.expiresAt > now && b.connection.isOpen);
   }
@@ -85,16 +113,42 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       return;
     }
 
+    // RFC 3327 §5.3: the Path vector is stored as it came, and returned to a UA that supports it.
+    const path = request.headers.getAll('Path');
+    const supported = new Set(request.headers.getAll('Supported').map((token) => token.trim().toLowerCase()));
+    let parsed: Array<{ contact: NameAddr; requested: number; instance?: string; regId?: number }>;
+    try {
+      parsed = contacts.map((value) => {
+        const contact = parseNameAddr(value);
+        const requested = Number.parseInt(contact.params.expires ?? headerExpires ?? `${DEFAULT_EXPIRES_S}`, 10);
+        const instance = contact.params['+sip.instance'] ?? undefined;
+        const regIdText = contact.params['reg-id'] ?? undefined;
+        // RFC 5626 §6: reg-id counts only with an instance and a UA that says it supports outbound.
+        const regId = instance && regIdText !== undefined && supported.has('outbound') ? Number(regIdText) : undefined;
+        return { contact, requested, ...(instance ? { instance } : {}), ...(regId !== undefined ? { regId } : {}) };
+      });
+    } catch {
+      tx.reply(400, 'Bad Request - Invalid Contact');
+      return;
+    }
+    const outbound = parsed.filter((c) => c.regId !== undefined);
+    if (outbound.some((c) => !Number.isInteger(c.regId) || (c.regId ?? 0) < 1 || (c.regId ?? 0) > 2 ** 31 - 1)) {
+      tx.reply(400, 'Bad Request - Invalid reg-id');
+      return;
+    }
+    if (outbound.length > 1) {
+      // RFC 5626 §6: one REGISTER registers one flow.
+      tx.reply(400, 'Bad Request - More than one Contact with reg-id');
+      return;
+    }
+    if (outbound.length === 1 && request.headers.getAll('Via').length > 1 && !firstHopSupportsOutbound(path)) {
+      // RFC 5626 §6: through a proxy, the flow is only usable if that edge proxy does outbound (";ob" in Path).
+      tx.reply(439, 'First Hop Lacks Outbound Support');
+      return;
+    }
+
     let list = this.bindings.get(aor) ?? [];
-    for (const value of contacts) {
-      let contact: NameAddr;
-      try {
-        contact = parseNameAddr(value);
-      } catch {
-        tx.reply(400, 'Bad Request - Invalid Contact');
-        return;
-      }
-      const requested = Number.parseInt(contact.params.expires ?? headerExpires ?? `${DEFAULT_EXPIRES_S}`, 10);
+    for (const { contact, requested, instance, regId } of parsed) {
       if (!Number.isFinite(requested) || requested < 0) {
         tx.reply(400, 'Bad Request - Invalid expires');
         return;
@@ -103,8 +157,10 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
         tx.reply(423, 'Interval Too Brief', { headers: [['Min-Expires', `${MIN_EXPIRES_S}`]] });
         return;
       }
-      const instance = contact.params['+sip.instance'] ?? undefined;
-      const same = (b: Binding) => (instance ? b.instance === instance : b.contact.uri.host === contact.uri.host && b.contact.uri.user === contact.uri.user);
+      const same = (b: Binding) =>
+        instance
+          ? b.instance === instance && b.regId === regId
+          : b.instance === undefined && b.contact.uri.host === contact.uri.host && b.contact.uri.user === contact.uri.user;
       const previous = list.find(same);
       // RFC 3261 §10.3 step 7: an older CSeq for the same Call-ID is out of order.
       if (previous && previous.callId === callId && previous.cseq >= cseq) {
@@ -117,7 +173,9 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       const binding: Binding = {
         aor,
         contact,
-        instance: instance ?? undefined,
+        ...(instance ? { instance } : {}),
+        ...(regId !== undefined ? { regId } : {}),
+        path,
         connection: tx.connection,
         callId,
         cseq,
@@ -128,13 +186,18 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       tx.connection.once('closed', () => this.removeWhere(aor, (b) => b === binding));
     }
     this.store(aor, list);
-    log.debug('registered', { aor, bindings: list.length });
+    log.debug('registered', { aor, bindings: list.length, outbound: outbound.length > 0 });
 
     const now = this.now();
-    const headers: Array<[string, string]> = this.lookup(aor).map((b) => [
+    const headers: Array<[string, string]> = this.flows(aor).map((b) => [
       'Contact',
       `${formatNameAddr({ ...b.contact, params: { ...b.contact.params, expires: `${Math.max(0, Math.round((b.expiresAt - now) / 1000))}` } })}`,
     ]);
+    if (path.length > 0 && supported.has('path')) for (const hop of path) headers.push(['Path', hop]);
+    if (outbound.length > 0) {
+      // RFC 5626 §6: tell the UA its flow is registered with outbound, and how often to keep it alive (§5.4).
+      headers.push(['Require', 'outbound'], ['Flow-Timer', `${FLOW_TIMER_S}`]);
+    }
     headers.push(['Date', new Date(now).toUTCString()]);
     tx.reply(200, 'OK', { headers });
     this.emit('bindingsChanged', aor);
@@ -162,5 +225,16 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
   private sweep(): void {
     const now = this.now();
     for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.expiresAt <= now || !b.connection.isOpen);
+  }
+}
+
+/** RFC 5626 §5.1: an edge proxy that does outbound puts ";ob" on the URI it adds to Path. */
+function firstHopSupportsOutbound(path: readonly string[]): boolean {
+  const first = path[0];
+  if (first === undefined) return false;
+  try {
+    return 'ob' in parseNameAddr(first).uri.params;
+  } catch {
+    return false;
   }
 }

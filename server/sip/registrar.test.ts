@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthenticatedUser } from './authenticator';
+import { aorKey, FLOW_TIMER_S, Registrar } from './registrar';
+import { FakeConnection, serverTransaction, sipRequest } from './test-support';
+
+const DOMAIN = 'demo.offhook.test';
+const ALICE: AuthenticatedUser = { userId: 1, organizationId: 7, extension: '101', displayName: 'Alice Adams', domain: DOMAIN };
+const AOR = aorKey(7, '101');
+const INSTANCE = '"<urn:uuid:00000000-0000-4000-8000-000000000001>"';
+
+describe('Registrar', () => {
+  let now: number;
+  let registrar: Registrar;
+  let cseq: number;
+
+  beforeEach(() => {
+    now = 1_700_000_000_000;
+    cseq = 0;
+    // Digest authentication has its own tests; here every REGISTER comes from Alice.
+    registrar = new Registrar({ authenticate: () => Promise.resolve(ALICE) }, () => now);
+  });
+  afterEach(() => registrar.close());
+
+  async function register(connection: FakeConnection, contacts: string[], headers: Array<[string, string]> = [], callId = 'reg-call') {
+    cseq += 1;
+    const request = sipRequest({
+      method: 'REGISTER',
+      uri: `sip:${DOMAIN}`,
+      from: `<sip:101@${DOMAIN}>;tag=a`,
+      to: `<sip:101@${DOMAIN}>`,
+      callId,
+      cseq,
+      headers: [...contacts.map((c): [string, string] => ['Contact', c]), ...headers],
+    });
+    await registrar.handleRegister(serverTransaction(request, connection));
+    return connection.lastResponse()!;
+  }
+
+  it('keeps one binding per outbound flow and hands out one per device, the flow refreshed last', async () => {
+    const flow1 = new FakeConnection();
+    const flow2 = new FakeConnection();
+    const supported: [string, string] = ['Supported', 'path, outbound'];
+    const first = await register(flow1, [`<sip:a@phone.invalid;transport=ws>;+sip.instance=${INSTANCE};reg-id=1`], [supported], 'flow-1');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('Require')).toBe('outbound');
+    expect(first.headers.get('Flow-Timer')).toBe(`${FLOW_TIMER_S}`);
+    await register(flow2, [`<sip:a@phone.invalid;transport=ws>;+sip.instance=${INSTANCE};reg-id=2`], [supported], 'flow-2');
+
+    expect(registrar.flows(AOR).map((b) => b.regId)).toEqual([2, 1]);
+    expect(registrar.lookup(AOR).map((b) => b.connection)).toEqual([flow2]);
+    // RFC 5626 §5.3: when that flow dies the device is still reachable over the other one.
+    flow2.drop();
+    expect(registrar.lookup(AOR).map((b) => [b.regId, b.connection])).toEqual([[1, flow1]]);
+  });
+
+  it('replaces the binding of the same instance and reg-id, and unregisters just that flow', async () => {
+    const supported: [string, string] = ['Supported', 'outbound'];
+    const flow1 = new FakeConnection();
+    const flow2 = new FakeConnection();
+    await register(flow1, [`<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=1`], [supported], 'flow-1');
+    await register(flow2, [`<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=2`], [supported], 'flow-2');
+    const flow1b = new FakeConnection();
+    await register(flow1b, [`<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=1`], [supported], 'flow-1b');
+    expect(registrar.flows(AOR).map((b) => [b.regId, b.connection])).toEqual([[1, flow1b], [2, flow2]]);
+    await register(flow2, [`<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=2;expires=0`], [supported], 'flow-2');
+    expect(registrar.flows(AOR).map((b) => b.regId)).toEqual([1]);
+  });
+
+  it('ignores reg-id without outbound support or without an instance', async () => {
+    const response = await register(new FakeConnection(), [`<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=1`]);
+    expect(response.status).toBe(200);
+    expect(response.headers.has('Require')).toBe(false);
+    expect(registrar.flows(AOR).map((b) => b.regId)).toEqual([undefined]);
+    const bare = await register(new FakeConnection(), ['<sip:b@phone.invalid>;reg-id=1'], [['Supported', 'outbound']]);
+    expect(bare.headers.has('Require')).toBe(false);
+  });
+
+  it('refuses two outbound contacts in one REGISTER, and a flow through a proxy that lacks outbound', async () => {
+    const supported: [string, string] = ['Supported', 'outbound'];
+    const two = await register(new FakeConnection(), [
+      `<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=1`,
+      `<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=2`,
+    ], [supported]);
+    expect([two.status, two.reason]).toEqual([400, 'Bad Request - More than one Contact with reg-id']);
+    const viaProxy: [string, string] = ['Via', 'SIP/2.0/TCP edge.offhook.test;branch=z9hG4bKedge1'];
+    const lacking = await register(new FakeConnection(), [`<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=1`], [supported, viaProxy, ['Path', '<sip:edge.offhook.test;lr>']]);
+    expect(lacking.status).toBe(439);
+    const withOb = await register(new FakeConnection(), [`<sip:a@phone.invalid>;+sip.instance=${INSTANCE};reg-id=1`], [supported, viaProxy, ['Path', '<sip:edge.offhook.test;lr;ob>']]);
+    expect(withOb.status).toBe(200);
+  });
+
+  it('stores the Path vector with the binding and returns it to a UA that supports path (RFC 3327)', async () => {
+    const path: Array<[string, string]> = [['Path', '<sip:edge1.offhook.test;lr>'], ['Path', '<sip:edge2.offhook.test;lr>']];
+    const silent = await register(new FakeConnection(), ['<sip:a@phone.invalid>'], path);
+    expect(silent.headers.getAll('Path')).toEqual([]);
+    expect(registrar.lookup(AOR)[0]?.path).toEqual(['<sip:edge1.offhook.test;lr>', '<sip:edge2.offhook.test;lr>']);
+    const echoed = await register(new FakeConnection(), ['<sip:a@phone.invalid>'], [...path, ['Supported', 'path']]);
+    expect(echoed.headers.getAll('Path')).toEqual(['<sip:edge1.offhook.test;lr>', '<sip:edge2.offhook.test;lr>']);
+    const direct = await register(new FakeConnection(), ['<sip:a@phone.invalid>']);
+    expect(direct.status).toBe(200);
+    expect(registrar.lookup(AOR)[0]?.path).toEqual([]);
+  });
+
+  it('lets bindings expire, and refuses too brief an interval', async () => {
+    const brief = await register(new FakeConnection(), ['<sip:a@phone.invalid>;expires=30']);
+    expect([brief.status, brief.headers.get('Min-Expires')]).toEqual([423, '60']);
+    await register(new FakeConnection(), ['<sip:a@phone.invalid>;expires=120']);
+    expect(registrar.lookup(AOR)).toHaveLength(1);
+    now += 120_000;
+    expect(registrar.lookup(AOR)).toEqual([]);
+  });
+});
