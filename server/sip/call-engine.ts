@@ -1,14 +1,21 @@
 /**
- * The call engine: a back-to-back user agent. Every call is a caller leg (the INVITE we received) and one
- * callee leg per device of the called user (parallel forking, RFC 3261 §16.7 done as a B2BUA); the first
- * device to answer wins and the others are cancelled. Media is anchored: each leg terminates at the PBX
- * (`server/media`) and a bridge relays audio between the caller's leg and the answering device's leg.
+ * The call engine: a back-to-back user agent. A call starts as the caller's party (the INVITE we received)
+ * and an attempt that rings every device of the called user (parallel forking, RFC 3261 §16.7 done as a
+ * B2BUA); the first device to answer becomes the second party and the others are cancelled. Media is
+ * anchored: each party's leg terminates at the PBX (`server/media`) and a bridge relays audio between them.
+ *
+ * Within a dialog the engine answers re-INVITE and UPDATE (hold, resume, session refresh), relays INFO,
+ * runs session timers (RFC 4028), and carries out transfers: REFER (RFC 3515) to a new target, REFER with
+ * Replaces and INVITE with Replaces (RFC 3891) to join or take over calls the PBX already holds.
  *
  * Call states:   routing ──► ringing ──► answered ──► ended
  *                   └───────────┴────────────────────────┘   (cancel, decline, failure, hang-up)
- * A call owns its legs, forks, media and record; ending it releases all of them, once.
+ * A call owns its parties, attempts, media, bridges and record; ending it releases all of them, once.
+ *
+ * Events (see CallEngineEvents): `callStateChanged` reports each extension's line in a call as it moves
+ * through trying → early → confirmed → terminated, in the terms of the dialog event package (RFC 4235).
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
 import { MediaBridge } from '../media/bridge';
@@ -17,13 +24,20 @@ import type { MediaConfig } from '../media/webrtc-leg';
 import { insertCallRecord, updateCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
+import { TypedEmitter } from '../util/typed-emitter';
 import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
+import { Dialog, formatTarget } from './dialog';
 import type { SipEndpoint } from './endpoint';
-import { formatNameAddr, formatUri, generateCallId, generateTag, parseCSeq, parseNameAddr, parseUri, SipHeaders } from './message';
-import type { SipRequest, SipResponse } from './message';
+import { formatNameAddr, formatUri, generateCallId, generateTag, parseCSeq, parseNameAddr, parseUri } from './message';
+import type { SipMessage, SipRequest, SipResponse, SipUri } from './message';
+import { parseReferTo, parseReplaces, REFER_SUBSCRIPTION_S, sipfrag, SIPFRAG_CONTENT_TYPE } from './refer';
+import type { ReplacesTarget } from './refer';
 import { aorKey } from './registrar';
 import type { Binding, Registrar } from './registrar';
+import { answerKeepingSession, isHold, sdpDirection } from './sdp-direction';
+import { negotiateSessionTimer, parseSessionExpires, RFC_MIN_SE_S, SessionTimer, sessionTimerResponseHeaders } from './session-timer';
+import type { SessionTimerNegotiation, SessionTimerSettings } from './session-timer';
 import type { ClientTransaction, ServerTransaction } from './transactions';
 
 const log = createLogger('calls');
@@ -41,48 +55,132 @@ const TRANSITIONS: Record<CallState, readonly CallState[]> = {
   ended: [],
 };
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY';
+const SUPPORTED = 'timer, replaces';
 
-/** Our side of one SIP dialog: what we need to send in-dialog requests (RFC 3261 §12.2.1.1). */
-interface DialogSide {
+/** The state of one extension's line in a call, as the dialog event package names it (RFC 4235 §3.7.1). */
+export type LineState = 'trying' | 'early' | 'confirmed' | 'terminated';
+
+export interface LineIdentity {
+  extension: string;
+  displayName: string;
+}
+
+export interface CallStateChangedEvent {
+  /** The PBX's id of the call (stable across transfers that keep the call). */
   callId: string;
-  localTag: string;
-  remoteTag: string | undefined;
-  /** Header values as we send them: From is ours, To is theirs. */
-  localUri: string;
-  remoteUri: string;
-  remoteTarget: string;
-  localCseq: number;
-  connection: SipConnection;
+  organizationId: number;
+  /** Whose line this is. */
+  extension: string;
+  /** RFC 4235: the initiator placed the call, the recipient was called. */
+  direction: 'initiator' | 'recipient';
+  state: LineState;
+  /** Who the line is talking to (or ringing), when known. */
+  remote: LineIdentity | undefined;
+}
+
+export interface CallEngineEvents {
+  /** An extension's line in a call changed state, or (while confirmed) now talks to someone else after a transfer. */
+  callStateChanged: [CallStateChangedEvent];
+}
+
+type CallMediaLeg = WebRtcLeg;
+type Codec = NonNullable<CallMediaLeg['codec']>;
+
+interface Line {
+  identity: LineIdentity;
+  direction: 'initiator' | 'recipient';
+  state: LineState | undefined;
+  remote: LineIdentity | undefined;
+}
+
+/** One side of an established (or, for the caller, establishing) call: a dialog, its media leg and its line. */
+interface Party {
+  dialog: Dialog;
+  media: CallMediaLeg;
+  line: Line;
+  timer: SessionTimer | undefined;
+  cleanups: Array<() => void>;
+  /** Hung up or replaced; it no longer takes part in the call. */
+  gone: boolean;
 }
 
 interface Fork {
+  attempt: Attempt;
   binding: Binding;
-  dialog: DialogSide;
-  media: WebRtcLeg;
+  dialog: Dialog;
+  media: CallMediaLeg;
   tx: ClientTransaction | undefined;
   state: 'calling' | 'early' | 'answered' | 'failed' | 'cancelled';
+  /** The device's answer (in a 183 or the 2xx) has been applied to the media leg. */
+  answerApplied: boolean;
+  /** Early media already bridged this fork to the caller. */
+  bridged: boolean;
+}
+
+interface AttemptHandlers {
+  ringing(fork: Fork): void;
+  earlyMedia(fork: Fork): void;
+  /** The fork's answer has been applied to its media; it is the attempt's winner. */
+  answered(fork: Fork): void;
+  failed(status: number, reason: string): void;
+}
+
+/** Ringing every device of one user on behalf of a call (the first call, or a transfer target). */
+interface Attempt {
+  call: Call;
+  target: LineIdentity;
+  line: Line;
+  forks: Fork[];
+  done: boolean;
+  earlyFork: Fork | undefined;
+  handlers: AttemptHandlers;
+}
+
+/** RFC 3515 §2.4.4: the implicit subscription a REFER creates, reported to the transferor. */
+interface ReferSubscription {
+  party: Party;
+  referId: number;
+  done: boolean;
+}
+
+interface Transfer {
+  transferor: Party;
+  transferee: Party;
+  subscription: ReferSubscription;
+  attempt: Attempt | undefined;
+}
+
+interface DialogEntry {
+  call: Call;
+  party?: Party;
+  fork?: Fork;
 }
 
 class Call {
   readonly id = randomUUID();
   private stateValue: CallState = 'routing';
-  readonly forks: Fork[] = [];
-  answeredFork: Fork | undefined;
-  bridge: MediaBridge | undefined;
+  readonly parties: Party[] = [];
+  attempt: Attempt | undefined;
+  readonly attempts: Attempt[] = [];
+  readonly bridges: MediaBridge[] = [];
+  transfer: Transfer | undefined;
   recordId: number | undefined;
   ringTimer: NodeJS.Timeout | undefined;
   sentRinging = false;
-  readonly cleanups: Array<() => void> = [];
+  sentEarlyMedia = false;
 
   constructor(
-    readonly caller: AuthenticatedUser,
+    readonly organizationId: number,
+    readonly domain: string,
     readonly calleeExtension: string,
     readonly inviteTx: ServerTransaction,
-    readonly callerDialog: DialogSide,
-    readonly callerMedia: WebRtcLeg,
-    readonly callerAnswerSdp: string,
-  ) {}
+    readonly origin: Party,
+    readonly originAnswerSdp: string,
+    readonly originTimer: SessionTimerNegotiation,
+  ) {
+    this.parties.push(origin);
+  }
 
   get state(): CallState {
     return this.stateValue;
@@ -99,6 +197,10 @@ class Call {
     }
     this.stateValue = to;
   }
+
+  other(party: Party): Party | undefined {
+    return this.parties.find((p) => p !== party && !p.gone);
+  }
 }
 
 export interface CallEngineDeps {
@@ -111,13 +213,17 @@ export interface CallEngineDeps {
   contactHost: string;
 }
 
-export class CallEngine {
+export class CallEngine extends TypedEmitter<CallEngineEvents> {
   private readonly calls = new Set<Call>();
-  /** Every dialog we are part of, by Call-ID (ours are unique; the callers' are unique per call). */
-  private readonly dialogs = new Map<string, { call: Call; fork?: Fork }>();
+  /** Every dialog we are part of, by Call-ID (ours are unique; the devices' are unique per call). */
+  private readonly dialogs = new Map<string, DialogEntry>();
   private readonly byInvite = new Map<ServerTransaction, Call>();
+  /** Our session timer policy (RFC 4028): the smallest interval we accept. */
+  readonly sessionTimers: SessionTimerSettings = { minSeconds: RFC_MIN_SE_S };
 
-  constructor(private readonly deps: CallEngineDeps) {}
+  constructor(private readonly deps: CallEngineDeps) {
+    super();
+  }
 
   get activeCallCount(): number {
     return this.calls.size;
@@ -125,14 +231,20 @@ export class CallEngine {
 
   async handleInvite(tx: ServerTransaction): Promise<void> {
     const request = tx.request;
-    const toTag = parseNameAddr(request.headers.get('To') ?? '').params.tag;
-    if (toTag) {
-      this.handleReInvite(tx);
+    if (parseNameAddr(request.headers.get('To') ?? '').params.tag) {
+      await this.handleModify(tx);
       return;
     }
     tx.reply(100, 'Trying');
     const caller = await this.deps.authenticator.authenticate(tx, 'From');
     if (!caller || !isPending(tx)) return;
+    log.debug('new call', { caller: caller.extension, uri: request.uri });
+
+    const replaces = request.headers.get('Replaces');
+    if (replaces !== undefined) {
+      await this.handleReplacingInvite(tx, caller, replaces);
+      return;
+    }
 
     const target = parseUri(request.uri).user ?? '';
     const callee = /^[0-9]{2,10}$/.test(target) ? await findUserByExtension(this.deps.db, caller.organizationId, target) : undefined;
@@ -143,6 +255,11 @@ export class CallEngine {
     }
     if (!isSdp(request)) {
       tx.reply(488, 'Not Acceptable Here - An SDP offer is required');
+      return;
+    }
+    const timer = negotiateSessionTimer(request, this.sessionTimers);
+    if (timer.kind === 'reject') {
+      tx.reply(422, 'Session Interval Too Small', { headers: [['Min-SE', `${timer.minSe}`]] });
       return;
     }
     const bindings = this.deps.registrar.lookup(aorKey(caller.organizationId, target));
@@ -166,37 +283,30 @@ export class CallEngine {
       return;
     }
 
-    const from = parseNameAddr(request.headers.get('From') ?? '');
-    const to = parseNameAddr(request.headers.get('To') ?? '');
-    const localTag = generateTag();
-    const contact = request.headers.get('Contact');
-    const callerDialog: DialogSide = {
-      callId,
-      localTag,
-      remoteTag: from.params.tag ?? undefined,
-      localUri: formatNameAddr({ ...to, params: { ...to.params, tag: localTag } }),
-      remoteUri: request.headers.get('From') ?? '',
-      remoteTarget: contact ? formatUri(parseNameAddr(contact).uri) : formatUri(from.uri),
-      localCseq: 0,
-      connection: tx.connection,
-    };
-    const call = new Call(caller, target, tx, callerDialog, answer.leg, answer.answerSdp);
+    const callerLine: Line = { identity: { extension: caller.extension, displayName: caller.displayName }, direction: 'initiator', state: undefined, remote: undefined };
+    const calleeIdentity: LineIdentity = { extension: target, displayName: callee.display_name };
+    const callerDialog = Dialog.fromRequest(request, generateTag(), tx.connection);
+    const origin = this.newParty(callerDialog, answer.leg, callerLine);
+    const call = new Call(caller.organizationId, caller.domain, target, tx, origin, answer.answerSdp, timer);
     this.calls.add(call);
-    this.dialogs.set(callId, { call });
+    this.dialogs.set(callerDialog.callId, { call, party: origin });
     this.byInvite.set(tx, call);
-    call.cleanups.push(tx.connection.on('closed', () => this.onCallerGone(call)));
-    answer.leg.on('stateChanged', (state) => {
-      if (state === 'failed') this.hangUp(call, 'failed', 'media failed');
-    });
+    this.setLine(call, callerLine, 'trying', calleeIdentity);
     call.recordId = await this.writeRecord(caller, target, callee.display_name, request, 'missed', undefined);
     if (call.ended) return;
 
     call.ringTimer = setTimeout(() => this.onNoAnswer(call), RING_TIMEOUT_MS);
     const codec = answer.leg.codec;
-    await Promise.all(bindings.map((binding) => this.fork(call, binding, codec ? [codec] : [])));
-    if (call.forks.length === 0 && !call.ended) {
-      this.finish(call, 480, 'Temporarily Unavailable', 'failed', 'no device could be offered the call');
-    }
+    call.attempt = this.ring(call, calleeIdentity, callerLine.identity, bindings, codec ? [codec] : [], {
+      ringing: () => this.onRinging(call),
+      earlyMedia: (fork) => this.onEarlyMedia(call, fork),
+      answered: (fork) => this.connect(call, this.partyFromFork(fork), fork.bridged),
+      failed: (status, reason) => {
+        const disposition: CallDisposition = status === 603 ? 'declined' : status === 486 || status === 600 ? 'busy' : status === 408 ? 'missed' : 'failed';
+        // The caller hears the callee's answer as it was given (busy, declined, unavailable).
+        this.finish(call, status, reason, disposition, `callee answered ${status}`);
+      },
+    });
   }
 
   handleCancel(tx: ServerTransaction): void {
@@ -218,25 +328,120 @@ export class CallEngine {
   }
 
   handleBye(tx: ServerTransaction): void {
-    const entry = this.dialogs.get(tx.request.headers.get('Call-ID') ?? '');
-    if (!entry || !this.matchesDialog(tx.request, entry)) {
+    const entry = this.lookup(tx.request);
+    if (!entry) {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
     tx.reply(200, 'OK');
-    const { call, fork } = entry;
-    if (fork && fork !== call.answeredFork) {
-      fork.state = 'failed';
-      fork.media.close();
+    const { call, fork, party } = entry;
+    if (!party) {
+      if (fork) this.dropFork(fork);
       return;
     }
-    this.hangUp(call, 'answered', fork ? 'callee hung up' : 'caller hung up', fork ? 'callee' : 'caller');
+    this.onPartyGone(call, party, party === call.origin ? 'caller hung up' : 'callee hung up', true);
   }
 
   handleAck(request: SipRequest): void {
-    // The caller's ACK for our 2xx confirms the dialog; reliable flows need no 2xx retransmission to stop.
-    const entry = this.dialogs.get(request.headers.get('Call-ID') ?? '');
-    if (entry) log.debug('dialog confirmed', { call: entry.call.id });
+    // The ACK for our 2xx confirms the dialog; reliable flows need no 2xx retransmission to stop.
+    const entry = this.lookup(request);
+    const dialog = entry?.party?.dialog;
+    if (!entry || !dialog) return;
+    if (dialog.state === 'early') dialog.transition('confirmed');
+    if (dialog.localOfferPending) {
+      // RFC 3261 §14.2: after an offerless re-INVITE the answer to our 2xx's offer arrives here.
+      dialog.localOfferPending = false;
+      if (isSdp(request)) log.debug('re-INVITE answered in ACK', { call: entry.call.id, direction: sdpDirection(request.body.toString('utf8')) });
+    }
+  }
+
+  /** UPDATE (RFC 3311): a session refresh or a new offer, within an early or confirmed dialog. */
+  async handleUpdate(tx: ServerTransaction): Promise<void> {
+    await this.handleModify(tx);
+  }
+
+  /** INFO (RFC 6086) is relayed to the other party and its answer relayed back; with nobody to relay to we consume it. */
+  handleInfo(tx: ServerTransaction): void {
+    const entry = this.lookup(tx.request);
+    if (!entry) {
+      tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const use = entry.party ?? entry.fork;
+    if (use && !use.dialog.acceptRemoteCseq(tx.request)) {
+      tx.reply(500, 'Server Internal Error - CSeq out of order');
+      return;
+    }
+    const other = entry.party ? entry.call.other(entry.party) : undefined;
+    if (!other || !other.dialog.connection.isOpen || entry.call.state !== 'answered') {
+      tx.reply(200, 'OK');
+      return;
+    }
+    const info = other.dialog.createRequest('INFO');
+    for (const name of ['Content-Type', 'Content-Disposition', 'Info-Package']) {
+      const value = tx.request.headers.get(name);
+      if (value !== undefined) info.headers.set(name, value);
+    }
+    info.headers.set('Contact', this.contact(other.dialog.connection));
+    info.body = tx.request.body;
+    log.debug('relaying INFO', { call: entry.call.id, type: tx.request.headers.get('Content-Type') });
+    this.deps.endpoint.sendRequest(info, other.dialog.connection, (response) => {
+      if (response.status < 200 || !isPending(tx)) return;
+      const contentType = response.headers.get('Content-Type');
+      tx.reply(response.status, response.reason, { body: response.body, ...(contentType ? { contentType } : {}) });
+    });
+  }
+
+  /** REFER (RFC 3515): blind transfer to a target, or attended transfer when Refer-To carries Replaces. */
+  async handleRefer(tx: ServerTransaction): Promise<void> {
+    const request = tx.request;
+    const entry = this.lookup(request);
+    if (!entry) {
+      tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const { call, party } = entry;
+    if (!party || call.state !== 'answered' || party.gone) {
+      tx.reply(403, 'Forbidden - Only an answered call can be transferred');
+      return;
+    }
+    if (!party.dialog.acceptRemoteCseq(request)) {
+      tx.reply(500, 'Server Internal Error - CSeq out of order');
+      return;
+    }
+    const referTo = request.headers.getAll('Refer-To');
+    if (referTo.length !== 1) {
+      tx.reply(400, 'Bad Request - Exactly one Refer-To is required');
+      return;
+    }
+    let target;
+    try {
+      target = parseReferTo(referTo[0] ?? '');
+    } catch {
+      tx.reply(400, 'Bad Request - Invalid Refer-To');
+      return;
+    }
+    if (call.transfer) {
+      tx.reply(491, 'Request Pending');
+      return;
+    }
+    const transferee = call.other(party);
+    if (!transferee) {
+      tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    tx.reply(202, 'Accepted', { headers: [['Contact', this.contact(party.dialog.connection)]] });
+    const subscription: ReferSubscription = { party, referId: parseCSeq(request.headers.get('CSeq') ?? '0 REFER').seq, done: false };
+    call.transfer = { transferor: party, transferee, subscription, attempt: undefined };
+    this.notifyRefer(subscription, 100, 'Trying', false);
+    log.info('transfer requested', { call: call.id, by: party.line.identity.extension, to: formatUri(target.uri), attended: Boolean(target.replaces) });
+    if (target.replaces) this.attendedTransfer(call, call.transfer, target.replaces);
+    else await this.blindTransfer(call, call.transfer, target.uri);
+  }
+
+  /** We hold no subscriptions of our own, so a NOTIFY is only acknowledged when it names a dialog of ours. */
+  handleNotify(tx: ServerTransaction): void {
+    tx.reply(this.lookup(tx.request) ? 200 : 481);
   }
 
   /** Ends every call (BYE to answered ones, 503 or CANCEL to the rest), e.g. when the PBX shuts down. */
@@ -247,140 +452,290 @@ export class CallEngine {
     }
   }
 
-  private handleReInvite(tx: ServerTransaction): void {
-    const entry = this.dialogs.get(tx.request.headers.get('Call-ID') ?? '');
-    if (!entry || !this.matchesDialog(tx.request, entry)) {
+  // ── In-dialog offers: re-INVITE and UPDATE ──────────────────────────────────────────────────────────────
+
+  private async handleModify(tx: ServerTransaction): Promise<void> {
+    const request = tx.request;
+    const entry = this.lookup(request);
+    const use = entry?.party ?? entry?.fork;
+    if (!entry || !use) {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
-    // Mid-call renegotiation (hold, codec change) is not offered yet; RFC 3261 §14.2 lets us refuse it and
-    // the call carries on as it was.
-    tx.reply(488, 'Not Acceptable Here - Session modification is not supported yet');
+    const dialog = use.dialog;
+    if (!dialog.acceptRemoteCseq(request)) {
+      tx.reply(500, 'Server Internal Error - CSeq out of order');
+      return;
+    }
+    const isInvite = request.method === 'INVITE';
+    const hasOffer = isSdp(request);
+    // RFC 3261 §14.1 / RFC 3311 §5.2: an offer crossing one of ours is glare; the sender retries later.
+    if (dialog.localOfferPending && (hasOffer || isInvite)) {
+      tx.reply(491, 'Request Pending');
+      return;
+    }
+    // RFC 3261 §14.2: a second re-INVITE while we still answer the first gets 500 with Retry-After.
+    if (dialog.remoteOfferPending) {
+      tx.reply(500, 'Server Internal Error - Previous offer in progress', { headers: [['Retry-After', `${randomInt(0, 11)}`]] });
+      return;
+    }
+    const timer = negotiateSessionTimer(request, this.sessionTimers);
+    if (timer.kind === 'reject') {
+      tx.reply(422, 'Session Interval Too Small', { headers: [['Min-SE', `${timer.minSe}`]] });
+      return;
+    }
+
+    let body: string | undefined;
+    if (hasOffer) {
+      const offer = request.body.toString('utf8');
+      dialog.remoteOfferPending = true;
+      try {
+        body = await this.renegotiate(use.media, dialog, offer);
+      } catch (error) {
+        log.info('new offer not acceptable', { call: entry.call.id, error });
+        if (isPending(tx)) tx.reply(488, 'Not Acceptable Here');
+        return;
+      } finally {
+        dialog.remoteOfferPending = false;
+      }
+      if (!isPending(tx)) return;
+      dialog.localSdp = body;
+      const direction = sdpDirection(offer);
+      log.info(isHold(direction) ? 'call held' : 'call resumed or renegotiated', { call: entry.call.id, by: entry.party?.line.identity.extension, direction });
+    } else if (isInvite) {
+      // RFC 3261 §14.2: an offerless re-INVITE gets our offer in the 2xx and its answer in the ACK.
+      body = dialog.localSdp;
+      dialog.localOfferPending = true;
+    }
+    tx.reply(200, 'OK', {
+      headers: [
+        ['Contact', this.contact(dialog.connection)],
+        ['Allow', ALLOW],
+        ['Supported', SUPPORTED],
+        ...sessionTimerResponseHeaders(timer),
+      ],
+      ...(body !== undefined ? { contentType: 'application/sdp', body: Buffer.from(body, 'utf8') } : {}),
+    });
+    // RFC 4028 §10: a 2xx to a re-INVITE or UPDATE refreshes the session.
+    if (entry.party) this.applySessionTimer(entry.party, timer);
   }
 
-  private matchesDialog(request: SipRequest, entry: { call: Call; fork?: Fork }): boolean {
-    const toTag = parseNameAddr(request.headers.get('To') ?? '').params.tag;
-    const dialog = entry.fork ? entry.fork.dialog : entry.call.callerDialog;
-    return toTag === dialog.localTag;
+  /** The leg answers a new offer itself when it can; until then the transport is kept and only the direction answered. */
+  private async renegotiate(media: CallMediaLeg, dialog: Dialog, offerSdp: string): Promise<string> {
+    if ('renegotiate' in media && typeof media.renegotiate === 'function') {
+      return (await (media.renegotiate as (sdp: string) => Promise<string>).call(media, offerSdp));
+    }
+    return answerKeepingSession(dialog.localSdp, offerSdp);
   }
 
-  private async fork(call: Call, binding: Binding, codecs: NonNullable<WebRtcLeg['codec']>[]): Promise<void> {
+  // ── Session timers (RFC 4028) ────────────────────────────────────────────────────────────────────────
+
+  private applySessionTimer(party: Party, negotiation: SessionTimerNegotiation): void {
+    if (negotiation.kind !== 'use') {
+      party.timer?.restart();
+      return;
+    }
+    party.timer ??= new SessionTimer(() => this.refreshSession(party), () => this.onSessionExpired(party));
+    // `refresher` names the UAC or UAS of the request just answered; we were its UAS.
+    party.timer.start(negotiation.seconds, negotiation.refresher === 'uas');
+    log.debug('session timer', { seconds: negotiation.seconds, refresher: negotiation.refresher, dialog: party.dialog.callId });
+  }
+
+  private onSessionExpired(party: Party): void {
+    const entry = this.dialogs.get(party.dialog.callId);
+    if (!entry || entry.party !== party) return;
+    log.info('session expired without refresh', { call: entry.call.id, dialog: party.dialog.callId });
+    // RFC 4028 §10: the session is over; both sides get a BYE.
+    this.hangUp(entry.call, 'answered', 'session expired');
+  }
+
+  /** We are the refresher: a re-INVITE with the session as it stands (RFC 4028 §7.4). */
+  private refreshSession(party: Party): void {
+    const dialog = party.dialog;
+    const timer = party.timer;
+    if (party.gone || !timer || !dialog.connection.isOpen) return;
+    if (dialog.localOfferPending || dialog.remoteOfferPending) {
+      timer.retryRefresh(1_000);
+      return;
+    }
+    const invite = dialog.createRequest('INVITE');
+    invite.headers.set('Contact', this.contact(dialog.connection));
+    invite.headers.set('Allow', ALLOW);
+    invite.headers.set('Supported', SUPPORTED);
+    invite.headers.set('Session-Expires', `${timer.seconds};refresher=uac`);
+    invite.headers.set('Content-Type', 'application/sdp');
+    invite.body = Buffer.from(dialog.localSdp, 'utf8');
+    dialog.localOfferPending = true;
+    log.debug('refreshing session', { dialog: dialog.callId });
+    this.deps.endpoint.sendRequest(invite, dialog.connection, (response) => {
+      if (response.status < 200) return;
+      dialog.localOfferPending = false;
+      if (response.status < 300) {
+        this.deps.endpoint.sendStateless(dialog.createAck(parseCSeq(response.headers.get('CSeq') ?? '0 INVITE').seq), dialog.connection);
+        const granted = parseSessionExpires(response.headers.get('Session-Expires'));
+        if (granted && !party.gone) timer.start(Math.max(granted.seconds, this.sessionTimers.minSeconds), granted.refresher !== 'uas');
+        else timer.restart();
+        return;
+      }
+      if (response.status === 491) {
+        // RFC 3261 §14.1: retry after a random wait, longer when we own the Call-ID.
+        const ours = this.dialogs.get(dialog.callId)?.call.origin.dialog !== dialog;
+        timer.retryRefresh(ours ? randomInt(2_100, 4_001) : randomInt(0, 2_001));
+        return;
+      }
+      if (response.status === 408 || response.status === 481) {
+        const entry = this.dialogs.get(dialog.callId);
+        // RFC 4028 §10: a refresh that times out or finds no dialog ends the session.
+        if (entry?.party === party) this.hangUp(entry.call, 'answered', `session refresh failed (${response.status})`);
+      }
+    });
+  }
+
+  // ── Ringing devices ─────────────────────────────────────────────────────────────────────────────────
+
+  private ring(call: Call, target: LineIdentity, from: LineIdentity, bindings: Binding[], codecs: Codec[], handlers: AttemptHandlers): Attempt {
+    const attempt: Attempt = {
+      call,
+      target,
+      line: { identity: target, direction: 'recipient', state: undefined, remote: from },
+      forks: [],
+      done: false,
+      earlyFork: undefined,
+      handlers,
+    };
+    call.attempts.push(attempt);
+    this.setLine(call, attempt.line, 'trying', from);
+    void Promise.all(bindings.map((binding) => this.fork(attempt, from, binding, codecs))).then(() => {
+      if (attempt.forks.length === 0 && !attempt.done && !call.ended) {
+        attempt.done = true;
+        log.warn('no device could be offered the call', { call: call.id, target: target.extension });
+        handlers.failed(480, 'Temporarily Unavailable');
+      }
+    });
+    return attempt;
+  }
+
+  private async fork(attempt: Attempt, from: LineIdentity, binding: Binding, codecs: Codec[]): Promise<void> {
+    const call = attempt.call;
     let offer;
     try {
-      offer = await WebRtcLeg.offer(`${call.id}:${call.forks.length}`, this.deps.media, codecs);
+      offer = await WebRtcLeg.offer(`${call.id}:${call.attempts.length}:${attempt.forks.length}`, this.deps.media, codecs);
     } catch (error) {
       log.warn('could not create an offer for a device', { error });
       return;
     }
-    if (call.ended) {
+    if (call.ended || attempt.done) {
       offer.leg.close();
       return;
     }
-    const calleeUri = `sip:${call.calleeExtension}@${call.caller.domain}`;
     const localTag = generateTag();
-    const dialog: DialogSide = {
+    const dialog = new Dialog({
       callId: generateCallId(),
       localTag,
       remoteTag: undefined,
-      localUri: formatNameAddr({
-        displayName: call.caller.displayName,
-        uri: parseUri(`sip:${call.caller.extension}@${call.caller.domain}`),
-        params: { tag: localTag },
-      }),
-      remoteUri: `<${calleeUri}>`,
+      localUri: formatNameAddr({ displayName: from.displayName, uri: parseUri(`sip:${from.extension}@${call.domain}`), params: { tag: localTag } }),
+      remoteUri: `<sip:${attempt.target.extension}@${call.domain}>`,
       remoteTarget: formatUri(binding.contact.uri),
-      localCseq: 1,
+      localCseq: 0,
       connection: binding.connection,
-    };
-    const fork: Fork = { binding, dialog, media: offer.leg, tx: undefined, state: 'calling' };
-    call.forks.push(fork);
-    this.dialogs.set(dialog.callId, { call, fork });
-    offer.leg.on('stateChanged', (state) => {
-      if (state === 'failed' && fork === call.answeredFork) this.hangUp(call, 'failed', 'media failed');
     });
-    call.cleanups.push(binding.connection.on('closed', () => {
-      if (fork === call.answeredFork) this.hangUp(call, 'answered', 'callee device disconnected', 'callee');
-    }));
+    dialog.localSdp = offer.offerSdp;
+    const fork: Fork = { attempt, binding, dialog, media: offer.leg, tx: undefined, state: 'calling', answerApplied: false, bridged: false };
+    attempt.forks.push(fork);
+    this.dialogs.set(dialog.callId, { call, fork });
 
-    const invite = this.buildRequest('INVITE', dialog, dialog.localCseq);
+    const invite = dialog.createRequest('INVITE');
     invite.headers.set('Contact', this.contact(binding.connection));
     invite.headers.set('Allow', ALLOW);
+    invite.headers.set('Supported', SUPPORTED);
     invite.headers.set('Content-Type', 'application/sdp');
     invite.body = Buffer.from(offer.offerSdp, 'utf8');
-    fork.tx = this.deps.endpoint.sendRequest(invite, binding.connection, (response) => this.onForkResponse(call, fork, response));
+    fork.tx = this.deps.endpoint.sendRequest(invite, binding.connection, (response) => this.onForkResponse(fork, response));
   }
 
-  private onForkResponse(call: Call, fork: Fork, response: SipResponse): void {
+  private onForkResponse(fork: Fork, response: SipResponse): void {
     const status = response.status;
     if (status === 100) return;
+    const attempt = fork.attempt;
     const toTag = parseNameAddr(response.headers.get('To') ?? '').params.tag ?? undefined;
     if (status < 200) {
       if (fork.state !== 'calling' && fork.state !== 'early') return;
       fork.state = 'early';
       fork.dialog.remoteTag = toTag;
-      if (call.state === 'routing') call.transition('ringing');
-      if (!call.sentRinging && call.state === 'ringing') {
-        call.sentRinging = true;
-        call.inviteTx.reply(180, 'Ringing', { toTag: call.callerDialog.localTag, headers: [['Contact', this.contact(call.callerDialog.connection)]] });
-      }
+      const contact = response.headers.get('Contact');
+      if (contact) fork.dialog.remoteTarget = formatTarget(contact);
+      if (attempt.done) return;
+      if (isSdp(response) && !fork.answerApplied && !attempt.earlyFork) void this.onForkEarlyMedia(fork, response);
+      else attempt.handlers.ringing(fork);
       return;
     }
     if (status < 300) {
-      void this.onForkAnswered(call, fork, response, toTag);
+      void this.onForkAnswered(fork, response, toTag);
       return;
     }
-    if (fork.state === 'cancelled' || call.state === 'ended') return;
-    fork.state = 'failed';
-    fork.media.close();
-    const pending = call.forks.filter((f) => f.state === 'calling' || f.state === 'early');
-    if (pending.length > 0 || call.state === 'answered') return;
-    const disposition: CallDisposition = status === 603 ? 'declined' : status === 486 || status === 600 ? 'busy' : status === 408 ? 'missed' : 'failed';
-    // The caller hears the callee's answer as it was given (busy, declined, unavailable).
-    this.finish(call, status, response.reason, disposition, `callee answered ${status}`);
+    if (fork.state !== 'calling' && fork.state !== 'early') return;
+    this.dropFork(fork);
+    if (attempt.earlyFork === fork) attempt.earlyFork = undefined;
+    const pending = attempt.forks.filter((f) => f.state === 'calling' || f.state === 'early');
+    if (pending.length > 0 || attempt.done || attempt.call.ended) return;
+    attempt.done = true;
+    attempt.handlers.failed(status, response.reason);
   }
 
-  private async onForkAnswered(call: Call, fork: Fork, response: SipResponse, toTag: string | undefined): Promise<void> {
-    fork.dialog.remoteTag = toTag;
-    const contact = response.headers.get('Contact');
-    if (contact) fork.dialog.remoteTarget = formatUri(parseNameAddr(contact).uri);
-    // RFC 3261 §13.2.2.4: the UAC acknowledges every 2xx, even one it no longer wants, then hangs up.
-    const cseq = parseCSeq(response.headers.get('CSeq') ?? '1 INVITE').seq;
-    this.deps.endpoint.sendStateless(this.buildRequest('ACK', fork.dialog, cseq), fork.dialog.connection);
-    if (call.state === 'ended' || call.answeredFork || fork.state === 'cancelled') {
-      this.sendBye(fork.dialog);
-      fork.media.close();
-      return;
-    }
-    fork.state = 'answered';
-    call.answeredFork = fork;
-    call.transition('answered');
-    if (call.ringTimer) clearTimeout(call.ringTimer);
-    for (const other of call.forks) if (other !== fork) this.cancelFork(other);
+  /** RFC 3261 §13.2.1 / RFC 3264: an answer in a 183 is the answer; the 2xx repeats it. */
+  private async onForkEarlyMedia(fork: Fork, response: SipResponse): Promise<void> {
+    const attempt = fork.attempt;
+    fork.answerApplied = true;
+    attempt.earlyFork = fork;
     try {
       await fork.media.acceptAnswer(response.body.toString('utf8'));
     } catch (error) {
-      log.warn('callee answer not acceptable', { error });
-      this.sendBye(fork.dialog);
-      call.answeredFork = undefined;
-      this.endCall(call, 'failed', 'callee answer not acceptable');
-      if (call.inviteTx.state === 'proceeding') call.inviteTx.reply(488, 'Not Acceptable Here', { toTag: call.callerDialog.localTag });
+      log.info('early media answer not acceptable', { error });
+      attempt.earlyFork = undefined;
+      attempt.handlers.ringing(fork);
       return;
     }
-    if (call.state !== 'answered') return;
-    call.bridge = new MediaBridge(call.callerMedia, fork.media);
-    call.inviteTx.reply(200, 'OK', {
-      toTag: call.callerDialog.localTag,
-      headers: [
-        ['Contact', this.contact(call.callerDialog.connection)],
-        ['Allow', ALLOW],
-      ],
-      contentType: 'application/sdp',
-      body: Buffer.from(call.callerAnswerSdp, 'utf8'),
-    });
-    if (call.recordId !== undefined) {
-      await updateCallRecord(this.deps.db, call.recordId, { answered_at: new Date().toISOString(), disposition: 'answered' });
+    if (attempt.done || fork.state !== 'early' || attempt.call.ended) return;
+    attempt.handlers.earlyMedia(fork);
+  }
+
+  private async onForkAnswered(fork: Fork, response: SipResponse, toTag: string | undefined): Promise<void> {
+    const attempt = fork.attempt;
+    const call = attempt.call;
+    fork.dialog.remoteTag = toTag;
+    const contact = response.headers.get('Contact');
+    if (contact) fork.dialog.remoteTarget = formatTarget(contact);
+    // RFC 3261 §13.2.2.4: the UAC acknowledges every 2xx, even one it no longer wants, then hangs up.
+    const cseq = parseCSeq(response.headers.get('CSeq') ?? '1 INVITE').seq;
+    this.deps.endpoint.sendStateless(fork.dialog.createAck(cseq), fork.dialog.connection);
+    if (fork.state === 'answered') return;
+    if (call.ended || attempt.done || fork.state === 'cancelled' || fork.state === 'failed') {
+      this.sendBye(fork.dialog);
+      this.dropFork(fork);
+      return;
     }
-    log.info('call answered', { call: call.id, caller: call.caller.extension, callee: call.calleeExtension });
+    fork.state = 'answered';
+    attempt.done = true;
+    for (const other of attempt.forks) if (other !== fork) this.cancelFork(other);
+    if (!fork.answerApplied) {
+      fork.answerApplied = true;
+      try {
+        await fork.media.acceptAnswer(response.body.toString('utf8'));
+      } catch (error) {
+        log.warn('callee answer not acceptable', { error });
+        this.sendBye(fork.dialog);
+        this.dropFork(fork);
+        if (!call.ended) attempt.handlers.failed(488, 'Not Acceptable Here');
+        return;
+      }
+    }
+    if (call.ended) {
+      this.sendBye(fork.dialog);
+      this.dropFork(fork);
+      return;
+    }
+    fork.dialog.transition('confirmed');
+    attempt.handlers.answered(fork);
   }
 
   private cancelFork(fork: Fork): void {
@@ -392,29 +747,134 @@ export class CallEngine {
     }
   }
 
+  /** A fork that failed, was refused or hung up before it won: release its leg and forget its dialog. */
+  private dropFork(fork: Fork): void {
+    if (fork.state === 'calling' || fork.state === 'early' || fork.state === 'answered') fork.state = 'failed';
+    fork.media.close();
+    const entry = this.dialogs.get(fork.dialog.callId);
+    if (entry?.fork === fork && !entry.party) this.dialogs.delete(fork.dialog.callId);
+  }
+
+  // ── The first call: caller, ringing, answer ─────────────────────────────────────────────────────────
+
+  private onRinging(call: Call): void {
+    if (call.ended || call.state === 'answered') return;
+    if (call.state === 'routing') call.transition('ringing');
+    const attempt = call.attempt;
+    if (attempt) this.setLine(call, attempt.line, 'early', call.origin.line.identity);
+    this.setLine(call, call.origin.line, 'early', attempt?.target);
+    if (!call.sentRinging && call.inviteTx.state === 'proceeding') {
+      call.sentRinging = true;
+      call.inviteTx.reply(180, 'Ringing', { toTag: call.origin.dialog.localTag, headers: [['Contact', this.contact(call.origin.dialog.connection)]] });
+    }
+  }
+
+  /** With anchored media the caller's leg is ours already: a 183 carries its answer and the bridge starts early. */
+  private onEarlyMedia(call: Call, fork: Fork): void {
+    if (call.ended || call.state === 'answered') return;
+    if (call.state === 'routing') call.transition('ringing');
+    this.setLine(call, fork.attempt.line, 'early', call.origin.line.identity);
+    this.setLine(call, call.origin.line, 'early', fork.attempt.target);
+    fork.bridged = true;
+    // A bridge closes its legs only when the call ends; a fork that loses later just stops receiving.
+    call.bridges.push(new MediaBridge(call.origin.media, fork.media));
+    if (!call.sentEarlyMedia && call.inviteTx.state === 'proceeding') {
+      call.sentEarlyMedia = true;
+      call.origin.dialog.localSdp = call.originAnswerSdp;
+      call.inviteTx.reply(183, 'Session Progress', {
+        toTag: call.origin.dialog.localTag,
+        headers: [['Contact', this.contact(call.origin.dialog.connection)]],
+        contentType: 'application/sdp',
+        body: Buffer.from(call.originAnswerSdp, 'utf8'),
+      });
+    }
+  }
+
+  /** The caller's INVITE is answered: `party` (a device that answered, or one that picked the call up) joins it. */
+  private connect(call: Call, party: Party, bridged = false): void {
+    if (call.ended) return;
+    call.parties.push(party);
+    call.transition('answered');
+    if (call.ringTimer) clearTimeout(call.ringTimer);
+    if (!bridged) call.bridges.push(new MediaBridge(call.origin.media, party.media));
+    const origin = call.origin;
+    origin.dialog.localSdp = call.originAnswerSdp;
+    call.inviteTx.reply(200, 'OK', {
+      toTag: origin.dialog.localTag,
+      headers: [
+        ['Contact', this.contact(origin.dialog.connection)],
+        ['Allow', ALLOW],
+        ['Supported', SUPPORTED],
+        ...sessionTimerResponseHeaders(call.originTimer),
+      ],
+      contentType: 'application/sdp',
+      body: Buffer.from(call.originAnswerSdp, 'utf8'),
+    });
+    origin.dialog.transition('confirmed');
+    this.applySessionTimer(origin, call.originTimer);
+    this.setLine(call, origin.line, 'confirmed', party.line.identity);
+    this.setLine(call, party.line, 'confirmed', origin.line.identity);
+    if (call.recordId !== undefined) {
+      updateCallRecord(this.deps.db, call.recordId, { answered_at: new Date().toISOString(), disposition: 'answered' })
+        .catch((error: unknown) => log.error('could not update call record', { error }));
+    }
+    log.info('call answered', { call: call.id, caller: origin.line.identity.extension, callee: party.line.identity.extension });
+  }
+
+  private partyFromFork(fork: Fork): Party {
+    const party = this.newParty(fork.dialog, fork.media, fork.attempt.line);
+    this.dialogs.set(fork.dialog.callId, { call: fork.attempt.call, party, fork });
+    return party;
+  }
+
+  private newParty(dialog: Dialog, media: CallMediaLeg, line: Line): Party {
+    const party: Party = { dialog, media, line, timer: undefined, cleanups: [], gone: false };
+    party.cleanups.push(
+      dialog.connection.on('closed', () => this.onPartyGoneByDialog(party, 'device disconnected')),
+      media.on('stateChanged', (state) => {
+        if (state === 'failed') this.onPartyGoneByDialog(party, 'media failed');
+      }),
+    );
+    return party;
+  }
+
+  private onPartyGoneByDialog(party: Party, why: string): void {
+    const entry = this.dialogs.get(party.dialog.callId);
+    if (entry?.party !== party) return;
+    this.onPartyGone(entry.call, party, why, false);
+  }
+
+  /** A party hung up (BYE) or vanished. During a transfer the transferor may leave alone. */
+  private onPartyGone(call: Call, party: Party, why: string, sentBye: boolean): void {
+    if (call.ended || party.gone) return;
+    if (call.transfer?.transferor === party) {
+      log.debug('transferor left before the transfer completed', { call: call.id });
+      this.dropParty(call, party);
+      return;
+    }
+    if (call.state !== 'answered') {
+      if (party === call.origin) this.finish(call, 487, 'Request Terminated', 'cancelled', why);
+      return;
+    }
+    this.hangUp(call, 'answered', why, sentBye ? party : undefined);
+  }
+
   /** Ends a call that was never answered, answering the caller's INVITE with `status`. */
   private finish(call: Call, status: number, reason: string | undefined, disposition: CallDisposition, why: string): void {
-    if (call.state === 'ended') return;
-    if (call.inviteTx.state === 'proceeding') call.inviteTx.reply(status, reason, { toTag: call.callerDialog.localTag });
-    for (const fork of call.forks) this.cancelFork(fork);
+    if (call.ended) return;
+    if (call.inviteTx.state === 'proceeding') call.inviteTx.reply(status, reason, { toTag: call.origin.dialog.localTag });
     this.endCall(call, disposition, why);
   }
 
-  /** Ends an answered call: BYE to whichever side did not hang up. */
-  private hangUp(call: Call, disposition: CallDisposition, why: string, hungUpBy?: 'caller' | 'callee'): void {
-    if (call.state === 'ended') return;
+  /** Ends an answered call: BYE to every party that did not hang up itself. */
+  private hangUp(call: Call, disposition: CallDisposition, why: string, hungUp?: Party): void {
+    if (call.ended) return;
     if (call.state !== 'answered') {
       this.finish(call, 480, 'Temporarily Unavailable', disposition === 'answered' ? 'failed' : disposition, why);
       return;
     }
-    if (hungUpBy !== 'caller') this.sendBye(call.callerDialog);
-    if (hungUpBy !== 'callee' && call.answeredFork) this.sendBye(call.answeredFork.dialog);
+    for (const party of call.parties) if (party !== hungUp && !party.gone) this.sendBye(party.dialog);
     this.endCall(call, disposition, why);
-  }
-
-  private onCallerGone(call: Call): void {
-    if (call.state === 'answered') this.hangUp(call, 'answered', 'caller device disconnected', 'caller');
-    else this.finish(call, 487, 'Request Terminated', 'cancelled', 'caller device disconnected');
   }
 
   private onNoAnswer(call: Call): void {
@@ -422,17 +882,20 @@ export class CallEngine {
   }
 
   private endCall(call: Call, disposition: CallDisposition, why: string): void {
-    if (call.state === 'ended') return;
+    if (call.ended) return;
     call.transition('ended');
     if (call.ringTimer) clearTimeout(call.ringTimer);
-    for (const cleanup of call.cleanups) cleanup();
-    call.bridge?.close();
-    call.callerMedia.close();
-    for (const fork of call.forks) {
-      fork.media.close();
-      this.dialogs.delete(fork.dialog.callId);
+    if (call.transfer) this.notifyRefer(call.transfer.subscription, 487, 'Request Terminated', true);
+    for (const party of [...call.parties]) this.dropParty(call, party);
+    for (const attempt of call.attempts) {
+      attempt.done = true;
+      for (const fork of attempt.forks) {
+        this.cancelFork(fork);
+        if (fork.state !== 'answered') this.dropFork(fork);
+      }
+      this.setLine(call, attempt.line, 'terminated', attempt.line.remote);
     }
-    this.dialogs.delete(call.callerDialog.callId);
+    for (const bridge of call.bridges) bridge.close();
     this.byInvite.delete(call.inviteTx);
     this.calls.delete(call);
     log.info('call ended', { call: call.id, disposition, why });
@@ -442,23 +905,271 @@ export class CallEngine {
     }
   }
 
-  private sendBye(dialog: DialogSide): void {
-    if (!dialog.connection.isOpen) return;
-    dialog.localCseq += 1;
-    const bye = this.buildRequest('BYE', dialog, dialog.localCseq);
-    this.deps.endpoint.sendRequest(bye, dialog.connection, () => undefined);
+  /** A party leaves the call: its timer, listeners, media and dialog go with it; the call goes on. */
+  private dropParty(call: Call, party: Party): void {
+    if (party.gone) return;
+    party.gone = true;
+    party.timer?.stop();
+    for (const cleanup of party.cleanups) cleanup();
+    party.media.close();
+    party.dialog.transition('terminated');
+    const entry = this.dialogs.get(party.dialog.callId);
+    if (entry?.party === party) this.dialogs.delete(party.dialog.callId);
+    const at = call.parties.indexOf(party);
+    if (at >= 0) call.parties.splice(at, 1);
+    this.setLine(call, party.line, 'terminated', party.line.remote);
   }
 
-  /** A request within (or establishing) a dialog, per RFC 3261 §12.2.1.1. No route set: we never Record-Route. */
-  private buildRequest(method: string, dialog: DialogSide, cseq: number): SipRequest {
-    const headers = new SipHeaders();
-    headers.set('From', dialog.localUri);
-    const to = parseNameAddr(dialog.remoteUri);
-    if (dialog.remoteTag) to.params = { ...to.params, tag: dialog.remoteTag };
-    headers.set('To', formatNameAddr(to));
-    headers.set('Call-ID', dialog.callId);
-    headers.set('CSeq', `${cseq} ${method}`);
-    return { kind: 'request', method, uri: dialog.remoteTarget, headers, body: Buffer.alloc(0) };
+  // ── Transfer ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** Blind transfer: ring the target on the transferee's behalf; when it answers, it takes the transferor's place. */
+  private async blindTransfer(call: Call, transfer: Transfer, target: SipUri): Promise<void> {
+    const extension = target.user ?? '';
+    const user = /^[0-9]{2,10}$/.test(extension) ? await findUserByExtension(this.deps.db, call.organizationId, extension) : undefined;
+    if (call.ended || call.transfer !== transfer) return;
+    const fail = (status: number, reason: string) => {
+      this.notifyRefer(transfer.subscription, status, reason, true);
+      call.transfer = undefined;
+      // With the transferor gone there is nobody to return the transferee to.
+      if (transfer.transferor.gone) this.hangUp(call, 'answered', `transfer failed (${status})`);
+    };
+    if (!user) {
+      fail(404, 'Not Found');
+      return;
+    }
+    const bindings = this.deps.registrar.lookup(aorKey(call.organizationId, extension));
+    if (bindings.length === 0) {
+      fail(480, 'Temporarily Unavailable');
+      return;
+    }
+    const codec = transfer.transferee.media.codec;
+    const targetIdentity: LineIdentity = { extension, displayName: user.display_name };
+    transfer.attempt = this.ring(call, targetIdentity, transfer.transferee.line.identity, bindings, codec ? [codec] : [], {
+      ringing: (fork) => {
+        this.setLine(call, fork.attempt.line, 'early', transfer.transferee.line.identity);
+        this.notifyRefer(transfer.subscription, 180, 'Ringing', false);
+      },
+      earlyMedia: (fork) => {
+        this.setLine(call, fork.attempt.line, 'early', transfer.transferee.line.identity);
+        this.notifyRefer(transfer.subscription, 183, 'Session Progress', false);
+      },
+      answered: (fork) => this.completeBlindTransfer(call, transfer, fork),
+      failed: (status, reason) => {
+        if (transfer.attempt) this.setLine(call, transfer.attempt.line, 'terminated', transfer.transferee.line.identity);
+        fail(status, reason);
+      },
+    });
+  }
+
+  private completeBlindTransfer(call: Call, transfer: Transfer, fork: Fork): void {
+    const { transferor, transferee } = transfer;
+    if (call.ended || transferee.gone) {
+      this.sendBye(fork.dialog);
+      this.dropFork(fork);
+      return;
+    }
+    const party = this.partyFromFork(fork);
+    call.parties.push(party);
+    call.bridges.push(new MediaBridge(transferee.media, party.media));
+    this.notifyRefer(transfer.subscription, 200, 'OK', true);
+    call.transfer = undefined;
+    if (!transferor.gone) {
+      this.sendBye(transferor.dialog);
+      this.dropParty(call, transferor);
+    }
+    this.setLine(call, party.line, 'confirmed', transferee.line.identity);
+    this.setLine(call, transferee.line, 'confirmed', party.line.identity);
+    log.info('blind transfer completed', { call: call.id, transferee: transferee.line.identity.extension, target: party.line.identity.extension });
+  }
+
+  /**
+   * Attended transfer: the transferor talks to the transferee in `call` and to the target in the call that
+   * Replaces names. The two remote parties are bridged together in `call`; both of the transferor's dialogs end.
+   */
+  private attendedTransfer(call: Call, transfer: Transfer, replaces: ReplacesTarget): void {
+    const { transferor, transferee } = transfer;
+    const fail = (status: number, reason: string) => {
+      this.notifyRefer(transfer.subscription, status, reason, true);
+      call.transfer = undefined;
+    };
+    const entry = this.findReplaced(replaces);
+    const held = entry?.party;
+    if (!entry || !held || entry.call === call || entry.call.state !== 'answered' || entry.call.organizationId !== call.organizationId) {
+      fail(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    // Only the transferor's own line in the other call can be handed over.
+    if (held.line.identity.extension !== transferor.line.identity.extension) {
+      fail(403, 'Forbidden');
+      return;
+    }
+    const other = entry.call;
+    const target = other.other(held);
+    if (!target) {
+      fail(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    if (!sameCodec(transferee.media.codec, target.media.codec)) {
+      // Both legs of a bridge must carry one codec; the media layer relays without transcoding.
+      fail(488, 'Not Acceptable Here');
+      return;
+    }
+    other.parties.splice(other.parties.indexOf(target), 1);
+    call.parties.push(target);
+    this.dialogs.set(target.dialog.callId, { call, party: target });
+    // The other call's bridges still hold the target's leg; they now end with this call.
+    call.bridges.push(...other.bridges.splice(0), new MediaBridge(transferee.media, target.media));
+    this.notifyRefer(transfer.subscription, 200, 'OK', true);
+    call.transfer = undefined;
+    this.sendBye(transferor.dialog);
+    this.dropParty(call, transferor);
+    this.sendBye(held.dialog);
+    this.dropParty(other, held);
+    this.endCall(other, 'answered', 'transferred');
+    this.setLine(call, transferee.line, 'confirmed', target.line.identity);
+    this.setLine(call, target.line, 'confirmed', transferee.line.identity);
+    log.info('attended transfer completed', { call: call.id, joined: other.id });
+  }
+
+  /**
+   * INVITE with Replaces (RFC 3891): a device takes over a dialog the PBX holds, either a device still ringing
+   * (call pickup) or the same user's line in an answered call (moving a call to another device).
+   */
+  private async handleReplacingInvite(tx: ServerTransaction, user: AuthenticatedUser, value: string): Promise<void> {
+    const request = tx.request;
+    const replaces = parseReplaces(value);
+    if (!replaces) {
+      tx.reply(400, 'Bad Request - Invalid Replaces');
+      return;
+    }
+    const entry = this.findReplaced(replaces);
+    if (!entry || entry.call.organizationId !== user.organizationId || entry.call.ended) {
+      tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    if (!isSdp(request)) {
+      tx.reply(488, 'Not Acceptable Here - An SDP offer is required');
+      return;
+    }
+    const call = entry.call;
+    const pickup = entry.fork && !entry.party && call.attempt === entry.fork.attempt && !entry.fork.attempt.done;
+    const takeover = entry.party && call.state === 'answered' && entry.party !== undefined;
+    if (!pickup && !takeover) {
+      tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    if (takeover && replaces.earlyOnly) {
+      tx.reply(486, 'Busy Here');
+      return;
+    }
+    if (takeover && entry.party?.line.identity.extension !== user.extension) {
+      tx.reply(403, 'Forbidden');
+      return;
+    }
+    const peer = pickup ? call.origin : entry.party ? call.other(entry.party) : undefined;
+    if (!peer) {
+      tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    let answer;
+    try {
+      answer = await WebRtcLeg.answer(`${request.headers.get('Call-ID') ?? ''}:replaces`, request.body.toString('utf8'), this.deps.media);
+    } catch (error) {
+      log.info('replacing offer not acceptable', { error });
+      tx.reply(488, 'Not Acceptable Here');
+      return;
+    }
+    if (!isPending(tx) || call.ended || !sameCodec(answer.leg.codec, peer.media.codec) || (pickup && call.state === 'answered')) {
+      answer.leg.close();
+      if (isPending(tx)) tx.reply(call.ended ? 481 : 488);
+      return;
+    }
+    const dialog = Dialog.fromRequest(request, generateTag(), tx.connection);
+    dialog.localSdp = answer.answerSdp;
+    const identity: LineIdentity = { extension: user.extension, displayName: user.displayName };
+    const line: Line = entry.party ? entry.party.line : { identity, direction: 'recipient', state: undefined, remote: call.origin.line.identity };
+    const party = this.newParty(dialog, answer.leg, line);
+    this.dialogs.set(dialog.callId, { call, party });
+    const timer = negotiateSessionTimer(request, this.sessionTimers);
+    tx.reply(200, 'OK', {
+      toTag: dialog.localTag,
+      headers: [['Contact', this.contact(tx.connection)], ['Allow', ALLOW], ['Supported', SUPPORTED], ...sessionTimerResponseHeaders(timer)],
+      contentType: 'application/sdp',
+      body: Buffer.from(answer.answerSdp, 'utf8'),
+    });
+    dialog.transition('confirmed');
+    this.applySessionTimer(party, timer);
+
+    if (pickup && call.attempt) {
+      const attempt = call.attempt;
+      attempt.done = true;
+      for (const fork of attempt.forks) this.cancelFork(fork);
+      if (line !== attempt.line) this.setLine(call, attempt.line, 'terminated', call.origin.line.identity);
+      log.info('call picked up', { call: call.id, by: user.extension });
+      this.connect(call, party);
+      return;
+    }
+    const replaced = entry.party;
+    if (!replaced) return;
+    // The line carries on with the new device; only the replaced dialog and its leg end, without a lamp change.
+    replaced.line = { ...replaced.line, state: 'terminated' };
+    call.parties.push(party);
+    call.bridges.push(new MediaBridge(peer.media, party.media));
+    this.sendBye(replaced.dialog);
+    this.dropParty(call, replaced);
+    this.setLine(call, party.line, 'confirmed', peer.line.identity);
+    log.info('call moved to another device', { call: call.id, extension: user.extension });
+  }
+
+  private findReplaced(replaces: ReplacesTarget): DialogEntry | undefined {
+    const entry = this.dialogs.get(replaces.callId);
+    const dialog = entry?.party?.dialog ?? entry?.fork?.dialog;
+    if (!entry || !dialog || !dialog.isNamedBy(replaces.callId, replaces.toTag, replaces.fromTag)) return undefined;
+    return entry;
+  }
+
+  /** RFC 3515 §2.4.4: each NOTIFY reports the referred call's progress as a sipfrag status line. */
+  private notifyRefer(subscription: ReferSubscription, status: number, reason: string, final: boolean): void {
+    if (subscription.done) return;
+    if (final) subscription.done = true;
+    const party = subscription.party;
+    if (party.gone || !party.dialog.connection.isOpen) return;
+    const notify = party.dialog.createRequest('NOTIFY');
+    notify.headers.set('Event', `refer;id=${subscription.referId}`);
+    notify.headers.set('Subscription-State', final ? 'terminated;reason=noresource' : `active;expires=${REFER_SUBSCRIPTION_S}`);
+    notify.headers.set('Contact', this.contact(party.dialog.connection));
+    notify.headers.set('Content-Type', SIPFRAG_CONTENT_TYPE);
+    notify.body = sipfrag(status, reason);
+    this.deps.endpoint.sendRequest(notify, party.dialog.connection, () => undefined);
+  }
+
+  // ── Plumbing ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** The dialog an in-dialog request belongs to, if its tags match (RFC 3261 §12.2.2). */
+  private lookup(request: SipRequest): DialogEntry | undefined {
+    const entry = this.dialogs.get(request.headers.get('Call-ID') ?? '');
+    const dialog = entry?.party?.dialog ?? entry?.fork?.dialog;
+    return entry && dialog?.matches(request) ? entry : undefined;
+  }
+
+  private setLine(call: Call, line: Line, state: LineState, remote: LineIdentity | undefined): void {
+    if (line.state === 'terminated') return;
+    if (line.state === state && line.remote?.extension === remote?.extension) return;
+    line.state = state;
+    line.remote = remote;
+    this.emit('callStateChanged', {
+      callId: call.id,
+      organizationId: call.organizationId,
+      extension: line.identity.extension,
+      direction: line.direction,
+      state,
+      remote,
+    });
+  }
+
+  private sendBye(dialog: Dialog): void {
+    if (!dialog.connection.isOpen || dialog.state === 'terminated') return;
+    this.deps.endpoint.sendRequest(dialog.createRequest('BYE'), dialog.connection, () => undefined);
   }
 
   private contact(connection: SipConnection): string {
@@ -500,7 +1211,12 @@ function isPending(tx: ServerTransaction): boolean {
   return tx.state === 'trying' || tx.state === 'proceeding';
 }
 
-function isSdp(request: SipRequest): boolean {
-  const type = request.headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
-  return request.body.length > 0 && type === 'application/sdp';
+function isSdp(message: SipMessage): boolean {
+  const type = message.headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
+  return message.body.length > 0 && type === 'application/sdp';
+}
+
+function sameCodec(a: Codec | undefined, b: Codec | undefined): boolean {
+  if (!a || !b) return true;
+  return a.mimeType.toLowerCase() === b.mimeType.toLowerCase() && a.clockRate === b.clockRate;
 }
