@@ -14,7 +14,7 @@ import type { ServerTransaction } from './transactions';
 
 const log = createLogger('sip-service');
 
-const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER';
+const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY';
 
 export interface SipServiceOptions {
   db: Kysely<Database>;
@@ -71,12 +71,24 @@ export class SipService {
       case 'BYE':
         this.calls.handleBye(tx);
         return;
+      case 'UPDATE':
+        void run(this.calls.handleUpdate(tx));
+        return;
+      case 'INFO':
+        this.calls.handleInfo(tx);
+        return;
+      case 'REFER':
+        void run(this.calls.handleRefer(tx));
+        return;
+      case 'NOTIFY':
+        this.calls.handleNotify(tx);
+        return;
       case 'OPTIONS':
         tx.reply(200, 'OK', { headers: [['Allow', ALLOWED], ['Accept', 'application/sdp']] });
         return;
       default:
         // RFC 3261 §8.2.1: a method we know of but do not serve gets 405 with Allow; 501 for the unknown.
-        tx.reply(['SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'UPDATE', 'REFER', 'PRACK', 'PUBLISH'].includes(tx.request.method) ? 405 : 501, undefined, {
+        tx.reply(['SUBSCRIBE', 'MESSAGE', 'PRACK', 'PUBLISH'].includes(tx.request.method) ? 405 : 501, undefined, {
           headers: [['Allow', ALLOWED]],
         });
     }
