@@ -9,6 +9,7 @@ function setUp() {
     tray: { setRegistrationState: vi.fn() },
     notifier: { show: vi.fn(() => true) },
     historyCache: undefined,
+    setBadgeCount: vi.fn(),
   };
   return { deps, bridge: createDesktopBridge(deps) };
 }

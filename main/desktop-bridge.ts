@@ -10,6 +10,8 @@ export interface DesktopBridgeDeps {
   tray: { setRegistrationState(state: RegistrationState): void } | undefined;
   notifier: { show(request: NotificationRequest): boolean };
   historyCache: Pick<CallHistoryCache, 'list' | 'put'> | undefined;
+  /** `app.setBadgeCount` (macOS dock, Linux launchers that support it). */
+  setBadgeCount: (count: number) => void;
 }
 
 export function createDesktopBridge(deps: DesktopBridgeDeps): BridgeCalls {
@@ -23,6 +25,9 @@ export function createDesktopBridge(deps: DesktopBridgeDeps): BridgeCalls {
     },
     notify: async (request) => {
       deps.notifier.show(request);
+    },
+    setBadgeCount: async (count) => {
+      deps.setBadgeCount(count);
     },
     getCachedCallHistory: async (query) => deps.historyCache?.list(query) ?? [],
     cacheCallHistory: async (request) => {

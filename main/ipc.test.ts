@@ -29,6 +29,7 @@ function setUp() {
     saveSettings: vi.fn(async (patch: object) => ({ ...patch })),
     setRegistrationState: vi.fn(async () => {}),
     notify: vi.fn(async () => {}),
+    setBadgeCount: vi.fn(async () => {}),
     getCachedCallHistory: vi.fn(async () => []),
     cacheCallHistory: vi.fn(async () => {}),
   } satisfies BridgeCalls;

@@ -140,7 +140,15 @@ function main(): void {
 
       registerBridgeHandlers(
         ipcMain,
-        createDesktopBridge({ appVersion: app.getVersion(), platform: process.platform, settings, tray, notifier, historyCache }),
+        createDesktopBridge({
+          appVersion: app.getVersion(),
+          platform: process.platform,
+          settings,
+          tray,
+          notifier,
+          historyCache,
+          setBadgeCount: (count) => void app.setBadgeCount(count),
+        }),
         (url) => origin.contains(url),
       );
 

@@ -11,6 +11,7 @@ const CONTRACT_FUNCTIONS = {
   saveSettings: true,
   setRegistrationState: true,
   notify: true,
+  setBadgeCount: true,
   getCachedCallHistory: true,
   cacheCallHistory: true,
   onDidRequestDial: true,
@@ -44,6 +45,7 @@ describe('createPreloadBridge', () => {
     ['saveSettings', [{ serverUrl: 'http://pbx.example' }]],
     ['setRegistrationState', ['registered']],
     ['notify', [{ title: 'Missed call', body: '201' }]],
+    ['setBadgeCount', [3]],
     ['getCachedCallHistory', [{ account: 'http://pbx.example|101', limit: 50 }]],
     ['cacheCallHistory', [{ account: 'http://pbx.example|101', entries: [] }]],
   ] as const)('%s invokes its own channel with its arguments', async (name, args) => {

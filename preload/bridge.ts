@@ -21,6 +21,7 @@ export function createPreloadBridge(invoke: Invoke, subscribe: Subscribe): Offho
     saveSettings: (patch) => invoke(BRIDGE_CHANNELS.saveSettings, patch) as Promise<AppSettings>,
     setRegistrationState: (state) => invoke(BRIDGE_CHANNELS.setRegistrationState, state) as Promise<void>,
     notify: (request) => invoke(BRIDGE_CHANNELS.notify, request) as Promise<void>,
+    setBadgeCount: (count) => invoke(BRIDGE_CHANNELS.setBadgeCount, count) as Promise<void>,
     getCachedCallHistory: (query) => invoke(BRIDGE_CHANNELS.getCachedCallHistory, query) as Promise<CallHistoryEntry[]>,
     cacheCallHistory: (request) => invoke(BRIDGE_CHANNELS.cacheCallHistory, request) as Promise<void>,
     onDidRequestDial: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestDial, (payload) => listener(payload as DialLink)),

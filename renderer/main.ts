@@ -6,6 +6,7 @@ import App from './App.vue';
 import { getBridge } from './bridge';
 import { createLogger } from './log';
 import { syncPlatform } from './platform-sync';
+import { useHistoryStore } from './stores/history';
 import { createAppRouter } from './router';
 import { usePhoneStore } from './stores/phone';
 import { useSettingsStore } from './stores/settings';
@@ -28,7 +29,7 @@ async function start(): Promise<void> {
 
   const phone = usePhoneStore(pinia);
   const settings = useSettingsStore(pinia);
-  syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill');
+  syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill', useHistoryStore(pinia));
   // Unregister on the way out, so the PBX stops ringing a page that is gone.
   window.addEventListener('pagehide', () => phone.stop());
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { nextTick } from 'vue';
+import { nextTick, reactive } from 'vue';
 import type { NotificationRequest, OffhookBridge } from '../shared/bridge';
 import type { DialLink } from '../shared/dial-links';
 import type { RegistrationState } from '../shared/registration';
@@ -13,12 +13,14 @@ function recordingBridge() {
   const states: RegistrationState[] = [];
   const notifications: NotificationRequest[] = [];
   const dialListeners = new Set<(link: DialLink) => void>();
+  const badges: number[] = [];
   const bridge: OffhookBridge = {
     getAppInfo: async () => ({ name: 'Offhook', version: '0.0.0', shell: 'web', platform: 'test' }),
     getSettings: async () => ({}),
     saveSettings: async (patch) => patch,
     setRegistrationState: async (state) => void states.push(state),
     notify: async (request) => void notifications.push(request),
+    setBadgeCount: async (count) => void badges.push(count),
     getCachedCallHistory: async () => [],
     cacheCallHistory: async () => undefined,
     onDidRequestDial: (listener) => {
@@ -29,7 +31,7 @@ function recordingBridge() {
   const openLink = (link: DialLink) => {
     for (const listener of dialListeners) listener(link);
   };
-  return { bridge, states, notifications, openLink };
+  return { bridge, states, notifications, openLink, badges };
 }
 
 describe('syncPlatform', () => {
@@ -95,5 +97,25 @@ describe('syncPlatform', () => {
     await nextTick();
     openLink({ target: '102', scheme: 'sip' });
     expect(engine.requests.filter((r) => r.startsWith('call'))).toEqual(['call 102']);
+  });
+
+  it('tells the person about a missed call and counts it on the badge until they look', async () => {
+    const { bridge, notifications, badges } = recordingBridge();
+    const missed = { unseenMissed: 0, noteMissedCall() { this.unseenMissed += 1; } };
+    const counter = reactive(missed);
+    syncPlatform(bridge, phone, undefined, counter);
+    const id = engine.ring({ name: 'Ada Lovelace', number: '101' });
+    await nextTick();
+    engine.end(id, 'missed');
+    await nextTick();
+    await nextTick();
+    expect(notifications.at(-1)).toEqual({ title: 'Missed call', body: 'Ada Lovelace' });
+    expect(counter.unseenMissed).toBe(1);
+    expect(badges).toEqual([1]);
+
+    const answered = engine.ring({ name: 'Bob', number: '102' });
+    engine.end(answered, 'hung-up-remote');
+    await nextTick();
+    expect(counter.unseenMissed).toBe(1);
   });
 });

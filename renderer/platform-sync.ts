@@ -17,7 +17,12 @@ type PhoneStore = ReturnType<typeof usePhoneStore>;
  * @param linkAction what an opened tel:/sip:/callto: link does, read when the link arrives. A link that
  *   arrives before the phone is registered waits for registration.
  */
-export function syncPlatform(bridge: OffhookBridge, phone: PhoneStore, linkAction: () => 'prefill' | 'call' = () => 'prefill'): () => void {
+export function syncPlatform(
+  bridge: OffhookBridge,
+  phone: PhoneStore,
+  linkAction: () => 'prefill' | 'call' = () => 'prefill',
+  missedCalls?: { noteMissedCall(): void; readonly unseenMissed: number },
+): () => void {
   const report = (what: string) => (error: unknown) =>
     log.warn(`could not ${what}`, { error: error instanceof Error ? error.message : String(error) });
 
@@ -42,6 +47,26 @@ export function syncPlatform(bridge: OffhookBridge, phone: PhoneStore, linkActio
       for (const id of notified) if (!ringingIds.has(id)) notified.delete(id);
     },
   );
+
+  // A call to us that ended before anyone answered: tell the person, and count it until they look.
+  const missedSeen = new Set<string>();
+  const stopMissed = watch(
+    () => phone.callList.filter((call) => call.state === 'ended' && call.direction === 'incoming' && call.endReason === 'missed'),
+    (missed) => {
+      for (const call of missed) {
+        if (missedSeen.has(call.id)) continue;
+        missedSeen.add(call.id);
+        missedCalls?.noteMissedCall();
+        void bridge.notify({ title: 'Missed call', body: partyTitle(call.remote) }).catch(report('show a notification'));
+      }
+    },
+  );
+  const stopBadge = missedCalls
+    ? watch(
+        () => missedCalls.unseenMissed,
+        (count) => void bridge.setBadgeCount(count).catch(report('show the missed-call count')),
+      )
+    : () => undefined;
 
   let waitingLink: DialLink | undefined;
   const useLink = (link: DialLink) => {
@@ -68,5 +93,7 @@ export function syncPlatform(bridge: OffhookBridge, phone: PhoneStore, linkActio
     stopCalls();
     stopLinks();
     stopWaiting();
+    stopMissed();
+    stopBadge();
   };
 }

@@ -47,6 +47,7 @@ export const NotificationRequest = z.object({
 export type NotificationRequest = z.infer<typeof NotificationRequest>;
 
 export const RegistrationStateSchema = z.enum(REGISTRATION_STATES);
+export const BadgeCount = z.number().int().min(0).max(9_999);
 
 /** Whose history: the server and extension it belongs to, so two accounts never mix. */
 const HistoryAccount = z.string().min(1).max(2100);
@@ -82,6 +83,8 @@ export interface BridgeCalls {
   /** Shown by the tray icon in the desktop app; the web phone shows it in the page title. */
   setRegistrationState(state: RegistrationState): Promise<void>;
   notify(request: NotificationRequest): Promise<void>;
+  /** Unseen missed calls on the app icon (dock/taskbar); 0 clears it. The web phone puts it in the page title. */
+  setBadgeCount(count: number): Promise<void>;
   /** The cached call history (desktop: SQLite owned by main; web: nothing is cached, so always empty). */
   getCachedCallHistory(query: CachedHistoryQuery): Promise<CallHistoryEntry[]>;
   cacheCallHistory(request: CacheHistoryRequest): Promise<void>;
@@ -102,6 +105,7 @@ export const BRIDGE_CHANNELS = {
   saveSettings: 'offhook:save-settings',
   setRegistrationState: 'offhook:set-registration-state',
   notify: 'offhook:notify',
+  setBadgeCount: 'offhook:set-badge-count',
   getCachedCallHistory: 'offhook:get-cached-call-history',
   cacheCallHistory: 'offhook:cache-call-history',
 } as const satisfies Record<keyof BridgeCalls, string>;

@@ -40,6 +40,11 @@ export function createWebBridge(environment: WebBridgeEnvironment = browserEnvir
     return {};
   };
 
+  // The page title carries what the desktop app shows on its tray and icon: "(2) Offhook — Registered".
+  let registration: RegistrationState = 'unregistered';
+  let badge = 0;
+  const showTitle = () => environment.setTitle(`${badge > 0 ? `(${badge}) ` : ''}${APP_NAME} — ${REGISTRATION_LABELS[registration]}`);
+
   return {
     async getAppInfo(): Promise<AppInfo> {
       return { name: APP_NAME, version, shell: 'web', platform: environment.platform };
@@ -58,7 +63,12 @@ export function createWebBridge(environment: WebBridgeEnvironment = browserEnvir
       return next;
     },
     async setRegistrationState(state: RegistrationState) {
-      environment.setTitle(`${APP_NAME} — ${REGISTRATION_LABELS[state]}`);
+      registration = state;
+      showTitle();
+    },
+    async setBadgeCount(count: number) {
+      badge = count;
+      showTitle();
     },
     async notify(request: NotificationRequest) {
       environment.showNotification(request.title, request.body);

@@ -44,6 +44,8 @@ export const useHistoryStore = defineStore('history', () => {
   const loading = ref(false);
   const error = ref('');
   const complete = ref(false);
+  /** Missed calls since the person last looked at the history; shown on the app icon and the nav pane. */
+  const unseenMissed = ref(0);
   let serverBefore: number | undefined;
   let loadedFor: string | undefined;
 
@@ -148,5 +150,13 @@ export const useHistoryStore = defineStore('history', () => {
     }, 150);
   });
 
-  return { entries, filter, search, loading, error, complete, filtered, withParty, refresh, loadMore };
+  function noteMissedCall(): void {
+    unseenMissed.value += 1;
+  }
+
+  function markSeen(): void {
+    unseenMissed.value = 0;
+  }
+
+  return { entries, filter, search, loading, error, complete, unseenMissed, filtered, withParty, refresh, loadMore, noteMissedCall, markSeen };
 });
