@@ -1,0 +1,207 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import dgram from 'node:dgram';
+import { RtpHeader, RtpPacket } from 'werift';
+import { parseTelephoneEvent, serializeTelephoneEvent } from './dtmf';
+import type { DtmfEvent } from './media-leg';
+import { RtpLeg } from './rtp-leg';
+import { pcmu, phoneOffer, rtpPeer, until } from './rtp-peer.test-helper';
+import type { RtpPeer } from './rtp-peer.test-helper';
+import { describeAudio, parseSdp } from './sdp';
+
+const config = { address: '127.0.0.1' };
+
+describe('RtpLeg', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  async function answered(extra = ''): Promise<{ leg: RtpLeg; peer: RtpPeer; answerSdp: string }> {
+    const peer = await rtpPeer();
+    const { leg, answerSdp } = await RtpLeg.answer('phone', phoneOffer(peer.port, extra), config);
+    cleanups.push(() => leg.close(), () => peer.close());
+    return { leg, peer, answerSdp };
+  }
+
+  it('answers a phone with PCMU and telephone-event on an even port, RTCP beside it', async () => {
+    const { leg, answerSdp } = await answered();
+    const answer = describeAudio(parseSdp(answerSdp));
+    expect(answer).toMatchObject({ address: '127.0.0.1', protocol: 'RTP/AVP', direction: 'sendrecv', ptime: 20, rtcpMux: false });
+    expect(answer.port % 2).toBe(0);
+    expect(answer.codecs.map((c) => `${c.payloadType} ${c.mimeType}`)).toEqual(['0 audio/PCMU', '101 audio/telephone-event']);
+    expect(leg.kind).toBe('rtp');
+    expect(leg.state).toBe('connected');
+    expect(leg.codec).toMatchObject({ mimeType: 'audio/PCMU', payloadType: 0 });
+    // the RTCP port is ours: another socket cannot take it
+    const probe = dgram.createSocket('udp4');
+    await expect(new Promise((resolve, reject) => probe.once('error', reject).bind(answer.port + 1, '127.0.0.1', () => resolve(undefined)))).rejects.toThrow(/EADDRINUSE/);
+    probe.close();
+  });
+
+  it('binds within the configured port range', async () => {
+    const peer = await rtpPeer();
+    cleanups.push(() => peer.close());
+    const { leg, answerSdp } = await RtpLeg.answer('ranged', phoneOffer(peer.port), { address: '127.0.0.1', portRange: [41000, 41009] });
+    cleanups.push(() => leg.close());
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    expect(port).toBeGreaterThanOrEqual(41000);
+    expect(port).toBeLessThanOrEqual(41008);
+    expect(port % 2).toBe(0);
+  });
+
+  it('answers rtcp-mux with rtcp-mux and ignores RTCP on the RTP port', async () => {
+    const { leg, peer, answerSdp } = await answered('a=rtcp-mux');
+    expect(describeAudio(parseSdp(answerSdp)).rtcpMux).toBe(true);
+    const got: RtpPacket[] = [];
+    leg.on('rtp', (p) => got.push(p));
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    // an RTCP receiver report (PT 201) with no report blocks
+    const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0x5e, 0xed]);
+    const rtcp = dgram.createSocket('udp4');
+    rtcp.send(rr, port, '127.0.0.1', () => rtcp.close());
+    peer.send(pcmu(7, 1), port);
+    await until(() => got.length === 1);
+    expect(got[0]?.payload.readUInt8(0)).toBe(7);
+  });
+
+  it('exchanges G.711 with the phone, rewriting SSRC, sequence and timestamp, and answers where media comes from', async () => {
+    const { leg, peer, answerSdp } = await answered();
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    const got: RtpPacket[] = [];
+    leg.on('rtp', (p) => got.push(p));
+
+    // The phone sends from another socket than the one it announced (a NAT); the leg must follow it.
+    const natted = await rtpPeer();
+    cleanups.push(() => natted.close());
+    for (let seq = 1; seq <= 5; seq++) natted.send(pcmu(0x11, seq), port);
+    await until(() => got.length === 5);
+    expect(got.map((p) => p.header.sequenceNumber)).toEqual([1, 2, 3, 4, 5]);
+    expect(got.every((p) => p.payload.equals(Buffer.alloc(160, 0x11)))).toBe(true);
+
+    for (let seq = 1; seq <= 5; seq++) leg.sendRtp(new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: 500 + seq, timestamp: 9000 + seq * 160, ssrc: 42 }), Buffer.alloc(160, 0x22)));
+    await until(() => natted.received.length === 5);
+    expect(peer.received).toHaveLength(0);
+    const out = natted.received;
+    expect(new Set(out.map((p) => p.header.ssrc)).size).toBe(1);
+    expect(out[0]?.header.ssrc).not.toBe(42);
+    expect(out.every((p) => p.header.payloadType === 0 && p.payload.equals(Buffer.alloc(160, 0x22)))).toBe(true);
+    const seqs = out.map((p) => p.header.sequenceNumber);
+    expect(seqs.slice(1).map((s, i) => (s - (seqs[i] as number) + 0x10000) % 0x10000)).toEqual([1, 1, 1, 1]);
+    const stamps = out.map((p) => p.header.timestamp);
+    expect(stamps.slice(1).map((t, i) => t - (stamps[i] as number))).toEqual([160, 160, 160, 160]);
+  });
+
+  it('sends to the c=/m= address before any media arrives', async () => {
+    const { leg, peer } = await answered();
+    leg.sendRtp(pcmu(0x33, 1));
+    await until(() => peer.received.length === 1);
+    expect(peer.received[0]?.payload.readUInt8(0)).toBe(0x33);
+  });
+
+  it('reports a key press from the phone once, and sends key presses as RFC 4733 events', async () => {
+    const { leg, peer, answerSdp } = await answered();
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    const events: DtmfEvent[] = [];
+    leg.on('dtmf', (e) => events.push(e));
+    const audio: RtpPacket[] = [];
+    leg.on('rtp', (p) => audio.push(p));
+    const send = (seq: number, end: boolean, duration: number) =>
+      peer.send(new RtpPacket(new RtpHeader({ payloadType: 101, sequenceNumber: seq, timestamp: 8000, ssrc: 9, marker: seq === 1 }), serializeTelephoneEvent({ event: 5, end, volume: 10, duration })), port);
+    send(1, false, 160);
+    send(2, false, 320);
+    send(3, true, 640);
+    send(4, true, 640);
+    send(5, true, 640);
+    await until(() => events.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual([{ digit: '5', durationMs: 80 }]);
+    expect(audio).toHaveLength(0);
+
+    leg.sendDtmf({ digit: '#', durationMs: 100 });
+    await until(() => peer.received.filter((p) => parseTelephoneEvent(p.payload)?.end).length === 3);
+    const packets = peer.received;
+    expect(packets.every((p) => p.header.payloadType === 101)).toBe(true);
+    expect(new Set(packets.map((p) => p.header.timestamp)).size).toBe(1);
+    expect(packets[0]?.header.marker).toBe(true);
+    expect(packets.map((p) => parseTelephoneEvent(p.payload)?.event)).toEqual(packets.map(() => 11));
+    expect(parseTelephoneEvent(packets.at(-1)!.payload)).toMatchObject({ end: true, duration: 800 });
+  });
+
+  it('does not send DTMF to a phone that did not negotiate telephone-event', async () => {
+    const peer = await rtpPeer();
+    const offer = phoneOffer(peer.port).replace(' 0 8 101', ' 0 8').replace(/a=rtpmap:101.*\r\na=fmtp:101.*\r\n/, '');
+    const { leg, answerSdp } = await RtpLeg.answer('no-dtmf', offer, config);
+    cleanups.push(() => leg.close(), () => peer.close());
+    expect(answerSdp).not.toContain('telephone-event');
+    leg.sendDtmf({ digit: '1', durationMs: 60 });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(peer.received).toHaveLength(0);
+  });
+
+  it('is put on hold and resumed by re-offers (RFC 3264 §8.4)', async () => {
+    const { leg, peer } = await answered();
+    const held = await leg.renegotiate(phoneOffer(peer.port, 'a=sendonly'));
+    expect(describeAudio(parseSdp(held)).direction).toBe('recvonly');
+    expect(leg.remoteDirection).toBe('sendonly');
+    expect(parseSdp(held).origin.sessionVersion).toBe('2');
+    leg.sendRtp(pcmu(1, 1));
+    leg.sendDtmf({ digit: '1', durationMs: 40 });
+
+    const inactive = await leg.renegotiate(phoneOffer(peer.port, 'a=inactive'));
+    expect(describeAudio(parseSdp(inactive)).direction).toBe('inactive');
+    leg.sendRtp(pcmu(2, 2));
+
+    const legacy = await leg.renegotiate(phoneOffer(peer.port).replace(/c=IN IP4 127.0.0.1/, 'c=IN IP4 0.0.0.0'));
+    expect(leg.remoteDirection).toBe('sendonly');
+    expect(describeAudio(parseSdp(legacy)).direction).toBe('sendrecv');
+    leg.sendRtp(pcmu(3, 3));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(peer.received).toHaveLength(0);
+
+    const resumed = await leg.renegotiate(phoneOffer(peer.port));
+    expect(describeAudio(parseSdp(resumed)).direction).toBe('sendrecv');
+    expect(leg.remoteDirection).toBe('sendrecv');
+    leg.sendRtp(pcmu(4, 4));
+    await until(() => peer.received.length === 1);
+    expect(peer.received[0]?.payload.readUInt8(0)).toBe(4);
+  });
+
+  it('offers PCMU with telephone-event and takes the callee answer', async () => {
+    const peer = await rtpPeer();
+    const { leg, offerSdp } = await RtpLeg.offer('callee', config, [{ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    cleanups.push(() => leg.close(), () => peer.close());
+    const offer = describeAudio(parseSdp(offerSdp));
+    expect(offer.codecs.map((c) => `${c.payloadType} ${c.mimeType}/${c.clockRate}`)).toEqual(['0 audio/PCMU/8000', '101 audio/telephone-event/8000']);
+    expect(offer.direction).toBe('sendrecv');
+    expect(leg.state).toBe('new');
+    await leg.acceptAnswer(phoneOffer(peer.port).replace(' 0 8 101', ' 0 101'));
+    expect(leg.state).toBe('connected');
+    expect(leg.codec?.mimeType).toBe('audio/PCMU');
+    leg.sendRtp(pcmu(9, 1));
+    await until(() => peer.received.length === 1);
+    await expect(leg.acceptAnswer(phoneOffer(peer.port).replace(' 0 8 101', ' 8'))).rejects.toThrow(/no codec/);
+  });
+
+  it('refuses an offer it cannot answer, and survives garbage on its port', async () => {
+    const peer = await rtpPeer();
+    cleanups.push(() => peer.close());
+    await expect(RtpLeg.answer('g729', phoneOffer(peer.port).replace(' 0 8 101', ' 18'), config)).rejects.toThrow(/codec/);
+    const { leg, answerSdp } = await answered();
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    const junk = dgram.createSocket('udp4');
+    for (const bytes of [Buffer.from('hello'), Buffer.alloc(12, 0xff), Buffer.from([0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xff])]) junk.send(bytes, port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 50));
+    junk.close();
+    expect(leg.state).toBe('connected');
+  });
+
+  it('closes its sockets', async () => {
+    const { leg, answerSdp } = await answered();
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    leg.close();
+    expect(leg.state).toBe('closed');
+    const again = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => again.bind(port, '127.0.0.1', resolve));
+    again.close();
+  });
+});

@@ -1,0 +1,380 @@
+/**
+ * One plain RTP/AVP media leg (RFC 3550, RFC 3551) for desk phones and other SIP devices: a UDP socket pair
+ * on the PBX's media address, G.711 (or whatever single codec the bridge carries) and RFC 4733
+ * telephone-events.
+ *
+ * - Ports: RTP on an even port and RTCP on the next one (RFC 3550 §11), or one port when the offer asks
+ *   for rtcp-mux (RFC 5761). Received RTCP is read and dropped; the leg does not send RTCP yet.
+ * - Symmetric RTP (RFC 4961): the leg sends to the c=/m= address until media arrives, then to the address
+ *   the media comes from, which is what gets through a NAT in front of the phone.
+ * - State: there is no handshake on plain RTP, so the leg is `connected` as soon as it knows where to send
+ *   (after answering an offer, or after its own offer is answered).
+ * - Hold (RFC 3264 §8.4): an offer with sendonly or inactive is answered recvonly or inactive, and the leg
+ *   stops sending while the remote side asks not to receive. A c= of 0.0.0.0 (RFC 2543 hold, still sent
+ *   by some phones) means the same as sendonly.
+ */
+import dgram from 'node:dgram';
+import type { Socket, RemoteInfo } from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import { RtpHeader, RtpPacket } from 'werift';
+import { createLogger } from '../log';
+import { TypedEmitter } from '../util/typed-emitter';
+import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
+import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec } from './media-leg';
+import { OutboundStream } from './outbound-stream';
+import { answerDirection, describeAudio, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
+import type { AudioDescription, SdpAttribute } from './sdp';
+
+const log = createLogger('media');
+
+/** What a plain RTP leg carries when the caller gives no list: G.711, µ-law first (RFC 3551 §4.5.14). */
+export const RTP_DEFAULT_CODECS: readonly NegotiatedCodec[] = [
+  { mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 },
+  { mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 },
+];
+
+const DEFAULT_PTIME = 20;
+
+interface Address {
+  address: string;
+  port: number;
+}
+
+export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
+  readonly kind = 'rtp';
+  private stateValue: LegState = 'new';
+  private audio: NegotiatedCodec | undefined;
+  private telephoneEvent: NegotiatedCodec | undefined;
+  /** Payload types the remote may send us for the audio codec and for telephone-event. */
+  private readonly receiveAudio = new Set<number>();
+  private readonly receiveEvents = new Set<number>();
+  private remoteDirectionValue: MediaDirection = 'sendrecv';
+  private signalled: Address | undefined;
+  private latched: Address | undefined;
+  private rtcpMux = false;
+  private ptime = DEFAULT_PTIME;
+  private sdpVersion = 0;
+  private readonly sessionId = String(randomInt(1, 2 ** 47));
+  private stream: OutboundStream | undefined;
+  private dtmfReceiver: DtmfReceiver | undefined;
+  private readonly dtmfSender: DtmfSender;
+
+  private constructor(
+    readonly id: string,
+    private readonly config: MediaConfig,
+    private readonly rtp: Socket,
+    private readonly rtcp: Socket | undefined,
+    private readonly localPort: number,
+    private offered: readonly NegotiatedCodec[],
+  ) {
+    super();
+    rtp.on('message', (message, from) => this.receive(message, from));
+    rtp.on('error', (error) => this.fail(error));
+    rtcp?.on('message', () => undefined); // RTCP from the phone: read so the socket buffer never fills
+    rtcp?.on('error', (error) => log.debug('rtcp socket error', { leg: this.id, error }));
+    this.dtmfSender = new DtmfSender({
+      clockRate: () => this.telephoneEvent?.clockRate,
+      startTimestamp: () => this.outbound()?.currentTimestamp() ?? 0,
+      transmit: (timestamp, marker, payload) => {
+        const event = this.telephoneEvent;
+        const stream = this.outbound();
+        if (!event || !stream) return;
+        const header = stream.inject(timestamp, marker);
+        this.send(new RtpPacket(new RtpHeader({ ...header, payloadType: event.payloadType }), payload));
+      },
+    });
+  }
+
+  get state(): LegState {
+    return this.stateValue;
+  }
+
+  get codec(): NegotiatedCodec | undefined {
+    return this.audio;
+  }
+
+  get remoteDirection(): MediaDirection {
+    return this.remoteDirectionValue;
+  }
+
+  /** The local RTP port (RTCP is on the next one unless multiplexed). */
+  get port(): number {
+    return this.localPort;
+  }
+
+  /**
+   * Answers a plain RTP offer (an INVITE from a desk phone), choosing the first offered codec that is in
+   * `allowedCodecs` and, when offered at the same clock rate, telephone-event.
+   */
+  static async answer(
+    id: string,
+    offerSdp: string,
+    config: MediaConfig,
+    allowedCodecs: readonly NegotiatedCodec[] = RTP_DEFAULT_CODECS,
+  ): Promise<{ leg: RtpLeg; answerSdp: string }> {
+    log.debug('answering rtp offer', { leg: id });
+    const offer = describeAudio(parseSdp(offerSdp));
+    if (offer.port === 0) throw new SdpError('the audio stream is disabled (port 0)');
+    const sockets = await bindSockets(config, !offer.rtcpMux);
+    const leg = new RtpLeg(id, config, sockets.rtp, sockets.rtcp, sockets.port, allowedCodecs);
+    try {
+      leg.rtcpMux = offer.rtcpMux;
+      const answerSdp = leg.applyOffer(offer, allowedCodecs);
+      leg.setState('connected');
+      return { leg, answerSdp };
+    } catch (error) {
+      leg.close();
+      throw error;
+    }
+  }
+
+  /** Makes an offer for a callee with the given codecs (the other leg's), adding telephone-event. */
+  static async offer(id: string, config: MediaConfig, codecs: readonly NegotiatedCodec[]): Promise<{ leg: RtpLeg; offerSdp: string }> {
+    log.debug('making rtp offer', { leg: id });
+    const audio = codecs.filter((codec) => !isTelephoneEvent(codec));
+    if (audio.length === 0) throw new Error('no codec to offer');
+    const sockets = await bindSockets(config, true);
+    const offered = [...audio, ...telephoneEventsFor(audio, new Set(audio.map((codec) => codec.payloadType)))];
+    const leg = new RtpLeg(id, config, sockets.rtp, sockets.rtcp, sockets.port, offered);
+    return { leg, offerSdp: leg.describe(offered, 'sendrecv') };
+  }
+
+  async acceptAnswer(answerSdp: string): Promise<void> {
+    log.debug('accepting rtp answer', { leg: this.id });
+    const answer = describeAudio(parseSdp(answerSdp));
+    if (answer.port === 0) throw new SdpError('the callee rejected the audio stream');
+    const audio = answer.codecs.find((codec) => !isTelephoneEvent(codec) && this.offered.some((o) => sameCodec(o, codec)));
+    if (!audio) throw new SdpError('the answer has no codec that was offered');
+    const offeredAudio = this.offered.find((o) => sameCodec(o, audio));
+    this.setCodecs(
+      audio,
+      answer.codecs.find((codec) => isTelephoneEvent(codec) && codec.clockRate === audio.clockRate),
+      offeredAudio ? [offeredAudio.payloadType] : [],
+      this.offered.filter((o) => isTelephoneEvent(o) && o.clockRate === audio.clockRate).map((o) => o.payloadType),
+    );
+    this.rtcpMux = answer.rtcpMux;
+    this.applyRemote(answer);
+    this.setState('connected');
+  }
+
+  async renegotiate(offerSdp: string): Promise<string> {
+    log.debug('renegotiating rtp leg', { leg: this.id });
+    const offer = describeAudio(parseSdp(offerSdp));
+    // Keep the codec the bridge carries when it is still offered; another would need transcoding.
+    const allowed = this.audio ? [this.audio, ...this.offered.filter((c) => !sameCodec(c, this.audio as NegotiatedCodec))] : this.offered;
+    this.rtcpMux = this.rtcpMux && offer.rtcpMux;
+    return this.applyOffer(offer, allowed);
+  }
+
+  sendRtp(packet: RtpPacket): void {
+    const audio = this.audio;
+    const stream = this.outbound();
+    if (!audio || !stream || !this.canSend()) return;
+    const header = stream.relay(packet.header);
+    this.send(new RtpPacket(new RtpHeader({ ...header, payloadType: audio.payloadType }), packet.payload));
+  }
+
+  sendDtmf(event: DtmfEvent): void {
+    if (!this.telephoneEvent) {
+      log.debug('dtmf not sent: telephone-event not negotiated', { leg: this.id });
+      return;
+    }
+    void this.dtmfSender.send(event);
+  }
+
+  close(): void {
+    if (this.stateValue === 'closed') return;
+    this.setState('closed');
+    this.dtmfSender.close();
+    this.rtp.close();
+    this.rtcp?.close();
+    this.removeAllListeners();
+  }
+
+  /** Negotiates from an offer (initial or re-INVITE) and returns the answer. */
+  private applyOffer(offer: AudioDescription, allowed: readonly NegotiatedCodec[]): string {
+    let audio: NegotiatedCodec | undefined;
+    for (const preferred of allowed) {
+      if (isTelephoneEvent(preferred)) continue;
+      audio = offer.codecs.find((codec) => !isTelephoneEvent(codec) && sameCodec(codec, preferred));
+      if (audio) break;
+    }
+    if (!audio) throw new SdpError('no common audio codec');
+    const event = offer.codecs.find((codec) => isTelephoneEvent(codec) && codec.clockRate === audio.clockRate);
+    this.setCodecs(audio, event, [audio.payloadType], event ? [event.payloadType] : []);
+    this.ptime = offer.ptime ?? DEFAULT_PTIME;
+    this.applyRemote(offer);
+    this.sdpVersion++;
+    return this.describe(event ? [audio, event] : [audio], offer.port === 0 ? 'inactive' : answerDirection(offer.direction), offer.protocol);
+  }
+
+  private setCodecs(audio: NegotiatedCodec, event: NegotiatedCodec | undefined, audioPts: number[], eventPts: number[]): void {
+    if (this.audio && !sameCodec(this.audio, audio)) log.info('codec changed', { leg: this.id, from: this.audio.mimeType, to: audio.mimeType });
+    this.audio = audio;
+    this.telephoneEvent = event;
+    this.receiveAudio.clear();
+    for (const pt of [audio.payloadType, ...audioPts]) this.receiveAudio.add(pt);
+    this.receiveEvents.clear();
+    if (event) for (const pt of [event.payloadType, ...eventPts]) this.receiveEvents.add(pt);
+    if (event && this.dtmfReceiver?.clockRate !== event.clockRate) this.dtmfReceiver = new DtmfReceiver(event.clockRate);
+    this.stream?.setClockRate(audio.clockRate);
+  }
+
+  private applyRemote(description: AudioDescription): void {
+    const held = description.address === '0.0.0.0' || description.address === '::';
+    let direction = description.direction;
+    if (description.port === 0) direction = 'inactive';
+    else if (held) direction = direction === 'sendrecv' ? 'sendonly' : direction === 'recvonly' ? 'inactive' : direction;
+    const target = held || description.port === 0 ? undefined : { address: description.address, port: description.port };
+    if (target?.address !== this.signalled?.address || target?.port !== this.signalled?.port) this.latched = undefined;
+    this.signalled = target;
+    if (direction !== this.remoteDirectionValue) log.debug('remote direction', { leg: this.id, direction });
+    this.remoteDirectionValue = direction;
+  }
+
+  private describe(codecs: readonly NegotiatedCodec[], direction: MediaDirection, protocol = 'RTP/AVP'): string {
+    const addrType = this.config.address.includes(':') ? 'IP6' : 'IP4';
+    const attributes: SdpAttribute[] = [];
+    for (const codec of codecs) {
+      const name = codec.mimeType.replace(/^audio\//i, '');
+      const channels = codec.channels !== undefined && codec.channels > 1 ? `/${codec.channels}` : '';
+      attributes.push({ name: 'rtpmap', value: `${codec.payloadType} ${name}/${codec.clockRate}${channels}` });
+      if (codec.parameters) attributes.push({ name: 'fmtp', value: `${codec.payloadType} ${codec.parameters}` });
+    }
+    attributes.push({ name: 'ptime', value: String(this.ptime) });
+    if (this.rtcpMux) attributes.push({ name: 'rtcp-mux' });
+    attributes.push({ name: direction });
+    return writeSdp({
+      origin: { username: 'offhook', sessionId: this.sessionId, sessionVersion: String(this.sdpVersion), netType: 'IN', addrType, address: this.config.address },
+      sessionName: 'offhook',
+      connection: { netType: 'IN', addrType, address: this.config.address },
+      bandwidths: [],
+      timing: ['0 0'],
+      attributes: [],
+      media: [
+        {
+          type: 'audio',
+          port: this.localPort,
+          protocol,
+          formats: codecs.map((codec) => String(codec.payloadType)),
+          bandwidths: [],
+          attributes,
+        },
+      ],
+    });
+  }
+
+  private receive(message: Buffer, from: RemoteInfo): void {
+    if (this.stateValue === 'closed' || message.length < 12 || message.readUInt8(0) >> 6 !== 2) return;
+    // RFC 5761 §4: with rtcp-mux, RTCP packet types 192–223 share the port; they are not RTP.
+    const second = message.readUInt8(1);
+    if (second >= 192 && second <= 223) return;
+    let packet: RtpPacket;
+    try {
+      packet = RtpPacket.deSerialize(message);
+    } catch {
+      return;
+    }
+    const payloadType = packet.header.payloadType;
+    if (this.receiveEvents.has(payloadType)) {
+      this.latch(from);
+      for (const event of this.dtmfReceiver?.push(packet.header.timestamp, packet.payload) ?? []) {
+        log.debug('dtmf received', { leg: this.id, digit: event.digit });
+        this.emit('dtmf', event);
+      }
+    } else if (this.receiveAudio.has(payloadType)) {
+      this.latch(from);
+      this.emit('rtp', packet);
+    }
+  }
+
+  /** RFC 4961: once media arrives, answer it where it came from. */
+  private latch(from: RemoteInfo): void {
+    if (this.latched) return;
+    this.latched = { address: from.address, port: from.port };
+    if (from.address !== this.signalled?.address || from.port !== this.signalled.port) {
+      log.debug('symmetric rtp: sending to the media source', { leg: this.id, address: from.address, port: from.port });
+    }
+  }
+
+  private canSend(): boolean {
+    return this.stateValue === 'connected' && remoteReceives(this.remoteDirectionValue);
+  }
+
+  private send(packet: RtpPacket): void {
+    const target = this.latched ?? this.signalled;
+    if (!target || !this.canSend()) return;
+    this.rtp.send(packet.serialize(), target.port, target.address, (error) => {
+      if (error) log.debug('rtp send failed', { leg: this.id, error });
+    });
+  }
+
+  private outbound(): OutboundStream | undefined {
+    if (!this.audio) return undefined;
+    this.stream ??= new OutboundStream(this.audio.clockRate);
+    return this.stream;
+  }
+
+  private fail(error: Error): void {
+    log.warn('rtp socket failed', { leg: this.id, error });
+    this.setState('failed');
+  }
+
+  private setState(state: LegState): void {
+    if (this.stateValue === state || this.stateValue === 'closed') return;
+    this.stateValue = state;
+    this.emit('stateChanged', state);
+  }
+}
+
+/**
+ * Binds the RTP socket on an even port and, unless RTCP is multiplexed, the RTCP socket on the next one
+ * (RFC 3550 §11), within the configured range or anywhere when there is none.
+ */
+async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rtp: Socket; rtcp: Socket | undefined; port: number }> {
+  const type = config.address.includes(':') ? 'udp6' : 'udp4';
+  const candidates: number[] = [];
+  if (config.portRange) {
+    const [low, high] = config.portRange;
+    const first = low % 2 === 0 ? low : low + 1;
+    const count = Math.floor((high - (withRtcp ? 1 : 0) - first) / 2) + 1;
+    if (count <= 0) throw new Error(`media port range ${low}-${high} holds no RTP port`);
+    const start = randomInt(0, count);
+    for (let i = 0; i < count; i++) candidates.push(first + 2 * ((start + i) % count));
+  } else {
+    for (let i = 0; i < 50; i++) candidates.push(0);
+  }
+  for (const candidate of candidates) {
+    const rtp = dgram.createSocket(type);
+    const port = await bind(rtp, candidate, config.address);
+    if (port === undefined || port % 2 !== 0) {
+      closeQuietly(rtp);
+      continue;
+    }
+    if (!withRtcp) return { rtp, rtcp: undefined, port };
+    const rtcp = dgram.createSocket(type);
+    if ((await bind(rtcp, port + 1, config.address)) !== undefined) return { rtp, rtcp, port };
+    closeQuietly(rtcp);
+    closeQuietly(rtp);
+  }
+  throw new Error('no free media port');
+}
+
+function bind(socket: Socket, port: number, address: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const onError = () => resolve(undefined);
+    socket.once('error', onError);
+    socket.bind(port, address, () => {
+      socket.off('error', onError);
+      resolve(socket.address().port);
+    });
+  });
+}
+
+function closeQuietly(socket: Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // a socket whose bind failed is not running; nothing to release
+  }
+}
