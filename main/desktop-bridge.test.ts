@@ -6,7 +6,7 @@ function setUp() {
     appVersion: '0.1.0',
     platform: 'win32',
     settings: { get: vi.fn(() => ({ lastExtension: '201' })), save: vi.fn((patch: object) => ({ ...patch })) },
-    tray: { setRegistrationState: vi.fn() },
+    tray: { setRegistrationState: vi.fn(), setRingingCall: vi.fn() },
     notifier: { show: vi.fn(() => true) },
     historyCache: undefined,
     setBadgeCount: vi.fn(),

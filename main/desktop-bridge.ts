@@ -7,7 +7,7 @@ export interface DesktopBridgeDeps {
   appVersion: string;
   platform: string;
   settings: { get(): AppSettings; save(patch: AppSettings): AppSettings };
-  tray: { setRegistrationState(state: RegistrationState): void } | undefined;
+  tray: { setRegistrationState(state: RegistrationState): void; setRingingCall(call: { id: string; caller: string } | undefined): void } | undefined;
   notifier: { show(request: NotificationRequest): boolean };
   historyCache: Pick<CallHistoryCache, 'list' | 'put'> | undefined;
   /** `app.setBadgeCount` (macOS dock, Linux launchers that support it). */
@@ -25,6 +25,9 @@ export function createDesktopBridge(deps: DesktopBridgeDeps): BridgeCalls {
     },
     notify: async (request) => {
       deps.notifier.show(request);
+    },
+    setRingingCall: async (call) => {
+      deps.tray?.setRingingCall(call ?? undefined);
     },
     setBadgeCount: async (count) => {
       deps.setBadgeCount(count);

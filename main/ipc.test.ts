@@ -30,6 +30,7 @@ function setUp() {
     setRegistrationState: vi.fn(async () => {}),
     notify: vi.fn(async () => {}),
     setBadgeCount: vi.fn(async () => {}),
+    setRingingCall: vi.fn(async () => {}),
     getCachedCallHistory: vi.fn(async () => []),
     cacheCallHistory: vi.fn(async () => {}),
   } satisfies BridgeCalls;

@@ -4,7 +4,7 @@
  * and its arguments must match the contract's schemas.
  */
 import { z } from 'zod';
-import { AppSettings, BadgeCount, BRIDGE_CHANNELS, CachedHistoryQuery, CacheHistoryRequest, NotificationRequest, RegistrationStateSchema } from '../shared/bridge';
+import { AppSettings, BadgeCount, BRIDGE_CHANNELS, RingingCallSchema, CachedHistoryQuery, CacheHistoryRequest, NotificationRequest, RegistrationStateSchema } from '../shared/bridge';
 import type { BridgeCalls } from '../shared/bridge';
 import { createLogger } from './log';
 
@@ -20,6 +20,7 @@ const ARGUMENT_SCHEMAS = {
   setRegistrationState: z.tuple([RegistrationStateSchema]),
   notify: z.tuple([NotificationRequest]),
   setBadgeCount: z.tuple([BadgeCount]),
+  setRingingCall: z.tuple([RingingCallSchema]),
   getCachedCallHistory: z.tuple([CachedHistoryQuery]),
   cacheCallHistory: z.tuple([CacheHistoryRequest]),
 } satisfies { [F in BridgeFunction]: z.ZodType<Parameters<BridgeCalls[F]>> };

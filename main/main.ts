@@ -125,6 +125,8 @@ function main(): void {
         iconFor: trayIcon,
         onShow: show,
         onQuit: quit,
+        onAnswer: (callId) => window?.webContents.send(BRIDGE_EVENT_CHANNELS.onDidRequestAnswer, callId),
+        onDecline: (callId) => window?.webContents.send(BRIDGE_EVENT_CHANNELS.onDidRequestDecline, callId),
       });
       app.on('will-quit', () => tray.destroy());
 

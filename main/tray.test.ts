@@ -34,6 +34,8 @@ function setUp(initial?: RegistrationState) {
   let tray: FakeTray | undefined;
   const onShow = vi.fn();
   const onQuit = vi.fn();
+  const onAnswer = vi.fn();
+  const onDecline = vi.fn();
   const controller = new TrayController<string, TrayMenuItem[]>(
     {
       createTray: (icon) => (tray = new FakeTray(icon)),
@@ -41,11 +43,13 @@ function setUp(initial?: RegistrationState) {
       iconFor: (state) => `resources/tray-${state}.png`,
       onShow,
       onQuit,
+      onAnswer,
+      onDecline,
     },
     initial,
   );
   if (!tray) throw new Error('no tray was created');
-  return { controller, tray, onShow, onQuit };
+  return { controller, tray, onShow, onQuit, onAnswer, onDecline };
 }
 
 function menuItem(tray: FakeTray, label: string) {
@@ -107,5 +111,24 @@ describe('TrayController', () => {
     const { tray, controller } = setUp();
     controller.destroy();
     expect(tray.destroyed).toBe(true);
+  });
+
+  it('shows a ringing call, answers it on a click of the icon, and offers Answer and Decline', () => {
+    const { controller, tray, onShow, onAnswer, onDecline } = setUp('registered');
+    controller.setRingingCall({ id: 'call-1', caller: 'Bob Brown' });
+    expect(tray.toolTip).toBe('Offhook — Incoming call from Bob Brown');
+    const items = (tray.menu ?? []).filter((item): item is Extract<TrayMenuItem, { label: string }> => 'label' in item);
+    expect(items.map((item) => item.label).slice(0, 3)).toEqual(['Incoming call from Bob Brown', 'Answer', 'Decline']);
+    items.find((item) => item.label === 'Decline')?.click?.();
+    expect(onDecline).toHaveBeenCalledWith('call-1');
+
+    for (const click of tray.clickListeners) click();
+    expect(onAnswer).toHaveBeenCalledWith('call-1');
+    expect(onShow).not.toHaveBeenCalled();
+
+    controller.setRingingCall(undefined);
+    expect(tray.toolTip).toBe(`Offhook — ${REGISTRATION_LABELS.registered}`);
+    for (const click of tray.clickListeners) click();
+    expect(onShow).toHaveBeenCalledTimes(1);
   });
 });

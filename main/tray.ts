@@ -27,18 +27,32 @@ export interface TrayDeps<Icon, Menu> {
   iconFor(state: RegistrationState): Icon;
   onShow(): void;
   onQuit(): void;
+  /** A click on the ringing call (icon or menu) answers it. */
+  onAnswer?(callId: string): void;
+  onDecline?(callId: string): void;
+}
+
+/** The call ringing right now, as the tray shows it. */
+export interface RingingCall {
+  id: string;
+  caller: string;
 }
 
 export class TrayController<Icon, Menu> {
   readonly #deps: TrayDeps<Icon, Menu>;
   readonly #tray: TrayLike<Icon, Menu>;
   #state: RegistrationState;
+  #ringing: RingingCall | undefined;
 
   constructor(deps: TrayDeps<Icon, Menu>, initialState: RegistrationState = 'unregistered') {
     this.#deps = deps;
     this.#state = initialState;
     this.#tray = deps.createTray(deps.iconFor(initialState));
-    this.#tray.on('click', () => deps.onShow());
+    // While a call rings, a click on the icon answers it, without bringing the window to the front.
+    this.#tray.on('click', () => {
+      if (this.#ringing && deps.onAnswer) deps.onAnswer(this.#ringing.id);
+      else deps.onShow();
+    });
     this.#render();
   }
 
@@ -54,16 +68,36 @@ export class TrayController<Icon, Menu> {
     this.#render();
   }
 
+  get ringing(): RingingCall | undefined {
+    return this.#ringing;
+  }
+
+  setRingingCall(call: RingingCall | undefined): void {
+    if (call?.id === this.#ringing?.id && call?.caller === this.#ringing?.caller) return;
+    this.#ringing = call;
+    this.#render();
+  }
+
   destroy(): void {
     this.#tray.destroy();
   }
 
   #render(): void {
     const label = REGISTRATION_LABELS[this.#state];
-    this.#tray.setToolTip(`Offhook — ${label}`);
+    const ringing = this.#ringing;
+    this.#tray.setToolTip(ringing ? `Offhook — Incoming call from ${ringing.caller}` : `Offhook — ${label}`);
+    const callItems: TrayMenuItem[] = ringing
+      ? [
+          { label: `Incoming call from ${ringing.caller}`, enabled: false },
+          ...(this.#deps.onAnswer ? [{ label: 'Answer', click: () => this.#deps.onAnswer?.(ringing.id) }] : []),
+          ...(this.#deps.onDecline ? [{ label: 'Decline', click: () => this.#deps.onDecline?.(ringing.id) }] : []),
+          { type: 'separator' },
+        ]
+      : [];
     // Some Linux desktops only pick up menu changes when the menu is set again, so it is rebuilt each time.
     this.#tray.setContextMenu(
       this.#deps.buildMenu([
+        ...callItems,
         { label, enabled: false },
         { type: 'separator' },
         { label: 'Show Offhook', click: () => this.#deps.onShow() },

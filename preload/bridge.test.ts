@@ -12,9 +12,12 @@ const CONTRACT_FUNCTIONS = {
   setRegistrationState: true,
   notify: true,
   setBadgeCount: true,
+  setRingingCall: true,
   getCachedCallHistory: true,
   cacheCallHistory: true,
   onDidRequestDial: true,
+  onDidRequestAnswer: true,
+  onDidRequestDecline: true,
 } satisfies Record<keyof OffhookBridge, true>;
 
 function setUp() {
@@ -46,6 +49,7 @@ describe('createPreloadBridge', () => {
     ['setRegistrationState', ['registered']],
     ['notify', [{ title: 'Missed call', body: '201' }]],
     ['setBadgeCount', [3]],
+    ['setRingingCall', [{ id: 'c1', caller: 'Bob Brown' }]],
     ['getCachedCallHistory', [{ account: 'http://pbx.example|101', limit: 50 }]],
     ['cacheCallHistory', [{ account: 'http://pbx.example|101', entries: [] }]],
   ] as const)('%s invokes its own channel with its arguments', async (name, args) => {

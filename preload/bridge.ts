@@ -22,9 +22,12 @@ export function createPreloadBridge(invoke: Invoke, subscribe: Subscribe): Offho
     setRegistrationState: (state) => invoke(BRIDGE_CHANNELS.setRegistrationState, state) as Promise<void>,
     notify: (request) => invoke(BRIDGE_CHANNELS.notify, request) as Promise<void>,
     setBadgeCount: (count) => invoke(BRIDGE_CHANNELS.setBadgeCount, count) as Promise<void>,
+    setRingingCall: (call) => invoke(BRIDGE_CHANNELS.setRingingCall, call) as Promise<void>,
     getCachedCallHistory: (query) => invoke(BRIDGE_CHANNELS.getCachedCallHistory, query) as Promise<CallHistoryEntry[]>,
     cacheCallHistory: (request) => invoke(BRIDGE_CHANNELS.cacheCallHistory, request) as Promise<void>,
     onDidRequestDial: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestDial, (payload) => listener(payload as DialLink)),
+    onDidRequestAnswer: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestAnswer, (payload) => listener(String(payload))),
+    onDidRequestDecline: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestDecline, (payload) => listener(String(payload))),
   };
   return Object.freeze(bridge);
 }

@@ -14,6 +14,8 @@ function recordingBridge() {
   const notifications: NotificationRequest[] = [];
   const dialListeners = new Set<(link: DialLink) => void>();
   const badges: number[] = [];
+  const ringingShown: Array<{ id: string; caller: string } | null> = [];
+  const answerListeners = new Set<(id: string) => void>();
   const bridge: OffhookBridge = {
     getAppInfo: async () => ({ name: 'Offhook', version: '0.0.0', shell: 'web', platform: 'test' }),
     getSettings: async () => ({}),
@@ -21,6 +23,12 @@ function recordingBridge() {
     setRegistrationState: async (state) => void states.push(state),
     notify: async (request) => void notifications.push(request),
     setBadgeCount: async (count) => void badges.push(count),
+    setRingingCall: async (call) => void ringingShown.push(call),
+    onDidRequestAnswer: (listener) => {
+      answerListeners.add(listener);
+      return () => void answerListeners.delete(listener);
+    },
+    onDidRequestDecline: () => () => undefined,
     getCachedCallHistory: async () => [],
     cacheCallHistory: async () => undefined,
     onDidRequestDial: (listener) => {
@@ -31,7 +39,7 @@ function recordingBridge() {
   const openLink = (link: DialLink) => {
     for (const listener of dialListeners) listener(link);
   };
-  return { bridge, states, notifications, openLink, badges };
+  return { bridge, states, notifications, openLink, badges, ringingShown, answerFromTray: (id: string) => answerListeners.forEach((l) => l(id)) };
 }
 
 describe('syncPlatform', () => {
@@ -117,5 +125,18 @@ describe('syncPlatform', () => {
     engine.end(answered, 'hung-up-remote');
     await nextTick();
     expect(counter.unseenMissed).toBe(1);
+  });
+
+  it('shows the ringing call in the tray and answers it from there', async () => {
+    const { bridge, ringingShown, answerFromTray } = recordingBridge();
+    syncPlatform(bridge, phone);
+    const id = engine.ring({ name: 'Ada Lovelace', number: '101' });
+    await nextTick();
+    expect(ringingShown.at(-1)).toEqual({ id, caller: 'Ada Lovelace' });
+    answerFromTray(id);
+    expect(engine.requests).toContain(`answer ${id}`);
+    engine.move(id, 'connecting');
+    await nextTick();
+    expect(ringingShown.at(-1)).toBeNull();
   });
 });

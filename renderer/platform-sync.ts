@@ -68,6 +68,17 @@ export function syncPlatform(
       )
     : () => undefined;
 
+  // The tray shows the first ringing call; answering or declining it there acts on that call.
+  const stopTray = watch(
+    () => phone.callList.find((call) => call.state === 'ringing-in'),
+    (call) => {
+      const ringing = call ? { id: call.id, caller: partyTitle(call.remote) } : null;
+      void bridge.setRingingCall(ringing).catch(report('show the ringing call in the tray'));
+    },
+  );
+  const stopAnswerRequests = bridge.onDidRequestAnswer((id) => phone.answer(id));
+  const stopDeclineRequests = bridge.onDidRequestDecline((id) => phone.decline(id));
+
   let waitingLink: DialLink | undefined;
   const useLink = (link: DialLink) => {
     phone.setNumber(link.target);
@@ -95,5 +106,8 @@ export function syncPlatform(
     stopWaiting();
     stopMissed();
     stopBadge();
+    stopTray();
+    stopAnswerRequests();
+    stopDeclineRequests();
   };
 }

@@ -49,6 +49,10 @@ export type NotificationRequest = z.infer<typeof NotificationRequest>;
 export const RegistrationStateSchema = z.enum(REGISTRATION_STATES);
 export const BadgeCount = z.number().int().min(0).max(9_999);
 
+/** The call ringing now, for the tray (null: none). */
+export const RingingCallSchema = z.object({ id: z.string().min(1).max(200), caller: z.string().max(200) }).nullable();
+export type RingingCall = z.infer<typeof RingingCallSchema>;
+
 /** Whose history: the server and extension it belongs to, so two accounts never mix. */
 const HistoryAccount = z.string().min(1).max(2100);
 
@@ -85,6 +89,8 @@ export interface BridgeCalls {
   notify(request: NotificationRequest): Promise<void>;
   /** Unseen missed calls on the app icon (dock/taskbar); 0 clears it. The web phone puts it in the page title. */
   setBadgeCount(count: number): Promise<void>;
+  /** The tray shows the ringing call, and a click on it answers (desktop; nothing in the web phone). */
+  setRingingCall(call: RingingCall): Promise<void>;
   /** The cached call history (desktop: SQLite owned by main; web: nothing is cached, so always empty). */
   getCachedCallHistory(query: CachedHistoryQuery): Promise<CallHistoryEntry[]>;
   cacheCallHistory(request: CacheHistoryRequest): Promise<void>;
@@ -94,6 +100,9 @@ export interface BridgeCalls {
 export interface BridgeEvents {
   /** A tel:, sip: or callto: link was opened (OS link handler or the command line). */
   onDidRequestDial(listener: (link: DialLink) => void): () => void;
+  /** The person answered or declined the ringing call from the tray. */
+  onDidRequestAnswer(listener: (callId: string) => void): () => void;
+  onDidRequestDecline(listener: (callId: string) => void): () => void;
 }
 
 export type OffhookBridge = BridgeCalls & BridgeEvents;
@@ -106,6 +115,7 @@ export const BRIDGE_CHANNELS = {
   setRegistrationState: 'offhook:set-registration-state',
   notify: 'offhook:notify',
   setBadgeCount: 'offhook:set-badge-count',
+  setRingingCall: 'offhook:set-ringing-call',
   getCachedCallHistory: 'offhook:get-cached-call-history',
   cacheCallHistory: 'offhook:cache-call-history',
 } as const satisfies Record<keyof BridgeCalls, string>;
@@ -113,6 +123,8 @@ export const BRIDGE_CHANNELS = {
 /** IPC channel per bridge event, sent by main and received only by preload. */
 export const BRIDGE_EVENT_CHANNELS = {
   onDidRequestDial: 'offhook:did-request-dial',
+  onDidRequestAnswer: 'offhook:did-request-answer',
+  onDidRequestDecline: 'offhook:did-request-decline',
 } as const satisfies Record<keyof BridgeEvents, string>;
 
 /** The global name under which preload exposes the bridge (`window.offhook`). */

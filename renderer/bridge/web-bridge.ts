@@ -78,8 +78,16 @@ export function createWebBridge(environment: WebBridgeEnvironment = browserEnvir
       return [];
     },
     async cacheCallHistory() {},
-    // A browser has no OS link handler to hear from.
+    // A browser has no tray: the ringing call is on the page.
+    async setRingingCall() {},
+    // A browser has no OS link handler or tray to hear from.
     onDidRequestDial() {
+      return () => undefined;
+    },
+    onDidRequestAnswer() {
+      return () => undefined;
+    },
+    onDidRequestDecline() {
       return () => undefined;
     },
   };
