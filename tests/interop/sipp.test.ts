@@ -89,6 +89,7 @@ for (const transport of ['udp', 'tcp'] as const satisfies readonly SipTransport[
           keys: { user: ALICE, callee: BOB, domain: DOMAIN },
           credentials: credentials(ALICE),
           timeoutS: 15,
+          extraArgs: ['-d', '500'],
         });
         const bob = await bobRun.done;
         return { alice, bob };

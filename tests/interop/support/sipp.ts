@@ -96,7 +96,8 @@ export function startSipp(options: SippOptions): SippRun {
         errors: readErrors(work),
         output,
       };
-      rmSync(work, { recursive: true, force: true });
+      if (process.env.OFFHOOK_KEEP_SIPP) process.stdout.write(`SIPp files kept in ${work}\n`);
+      else rmSync(work, { recursive: true, force: true });
       resolveDone(result);
     });
   });
