@@ -5,6 +5,7 @@ import {
   CallStateMachine,
   IllegalCallTransition,
   canTransition,
+  isEstablished,
 } from './call-state';
 import type { CallState } from './call-state';
 
@@ -26,6 +27,9 @@ const PATH_TO: Record<CallState, CallState[]> = {
   'ringing-in': ['ringing-in'],
   connecting: ['ringing-in', 'connecting'],
   active: ['ringing-in', 'connecting', 'active'],
+  holding: ['ringing-in', 'connecting', 'active', 'holding'],
+  held: ['ringing-in', 'connecting', 'active', 'holding', 'held'],
+  resuming: ['ringing-in', 'connecting', 'active', 'holding', 'held', 'resuming'],
   ended: ['ended'],
 };
 
@@ -63,6 +67,34 @@ describe('call state machine', () => {
     const machine = machineAt(['dialing']);
     machine.transition('connecting');
     expect(machine.state).toBe('connecting');
+  });
+
+  it('puts an active call on hold and takes it off again', () => {
+    const machine = machineAt(PATH_TO.active);
+    for (const state of ['holding', 'held', 'resuming', 'active'] as const) {
+      machine.transition(state);
+      expect(machine.state).toBe(state);
+    }
+  });
+
+  it('stays on the line when the hold is refused, and on hold when the resume is (RFC 3261 §14.1)', () => {
+    const holding = machineAt(PATH_TO.holding);
+    holding.transition('active');
+    expect(holding.state).toBe('active');
+    const resuming = machineAt(PATH_TO.resuming);
+    resuming.transition('held');
+    expect(resuming.state).toBe('held');
+  });
+
+  it('cannot hold a call that is not answered yet', () => {
+    for (const from of ['dialing', 'ringing-out', 'ringing-in', 'connecting'] as const) {
+      expect(canTransition(from, 'holding')).toBe(false);
+      expect(canTransition(from, 'held')).toBe(false);
+    }
+  });
+
+  it('counts a call as established from active until it ends', () => {
+    expect(CALL_STATES.filter(isEstablished)).toEqual(['active', 'holding', 'held', 'resuming']);
   });
 
   it.each(LEGAL)('allows %s → %s', (from, to) => {

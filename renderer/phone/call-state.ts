@@ -10,14 +10,35 @@
  *     │   INVITE            answer                                  │                 │
  *     └────────► ringing-in ────────────────────────────────────────┘                 │
  *                                                                                     │
+ *                                                       re-INVITE (a=sendonly) sent    │
+ *                                              ┌──────────── holding ◄─────────────────┤
+ *                                      refused │                │ 2xx                  │
+ *                                              └──────► active  ▼                      │
+ *                                                     ▲        held                    │
+ *                                          2xx        │         │ re-INVITE (sendrecv) │
+ *                                                     └──── resuming ──► held (refused)│
+ *                                                                                     │
  *   every state but ended ───────────────────────────────────────────────► ended ◄────┘
  *                                                            (with an EndReason)
  * ```
  *
- * `active ⇄ held` comes with hold in a later version. `ended` is final: a call is never revived.
+ * Hold is ours (we placed the call on hold); the far end holding us does not change our state. RFC 3261 §14.1:
+ * a refused re-INVITE leaves the session as it was, hence `holding → active` and `resuming → held`.
+ * `ended` is final: a call is never revived.
  */
 
-export const CALL_STATES = ['idle', 'dialing', 'ringing-out', 'ringing-in', 'connecting', 'active', 'ended'] as const;
+export const CALL_STATES = [
+  'idle',
+  'dialing',
+  'ringing-out',
+  'ringing-in',
+  'connecting',
+  'active',
+  'holding',
+  'held',
+  'resuming',
+  'ended',
+] as const;
 export type CallState = (typeof CALL_STATES)[number];
 
 /** Why a call ended, as the person sees it. */
@@ -42,7 +63,10 @@ export const CALL_STATE_TRANSITIONS: Readonly<Record<CallState, readonly CallSta
   'ringing-out': ['connecting', 'ended'],
   'ringing-in': ['connecting', 'ended'],
   connecting: ['active', 'ended'],
-  active: ['ended'],
+  active: ['holding', 'ended'],
+  holding: ['held', 'active', 'ended'],
+  held: ['resuming', 'ended'],
+  resuming: ['active', 'held', 'ended'],
   ended: [],
 };
 
@@ -54,6 +78,11 @@ export class IllegalCallTransition extends Error {
     super(`A call cannot go from ${from} to ${to}`);
     this.name = 'IllegalCallTransition';
   }
+}
+
+/** A call that has been answered and not ended: on the line, on hold, or between the two. */
+export function isEstablished(state: CallState): boolean {
+  return state === 'active' || state === 'holding' || state === 'held' || state === 'resuming';
 }
 
 export function canTransition(from: CallState, to: CallState): boolean {

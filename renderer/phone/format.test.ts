@@ -59,6 +59,9 @@ describe('cardLabel', () => {
     [{ state: 'connecting', direction: 'outgoing' }, 'Connecting call'],
     [{ state: 'active', direction: 'incoming' }, 'Active call'],
     [{ state: 'active', direction: 'outgoing' }, 'Active call'],
+    [{ state: 'holding', direction: 'outgoing' }, 'Active call'],
+    [{ state: 'held', direction: 'incoming' }, 'Held call'],
+    [{ state: 'resuming', direction: 'incoming' }, 'Held call'],
     [{ state: 'ended', direction: 'outgoing' }, 'Ended call'],
   ] as const)('names a card for %o "%s"', (call, label) => {
     expect(cardLabel(call)).toBe(label);

@@ -1,6 +1,6 @@
 /** How calls read on screen: durations, end reasons, the other party. */
 import type { EndReason } from './call-state';
-import type { CallSnapshot, RemoteParty } from './engine';
+import type { CallNotice, CallSnapshot, RemoteParty } from './engine';
 
 export const END_REASON_LABELS: Record<EndReason, string> = {
   'hung-up-local': 'Call ended',
@@ -23,6 +23,13 @@ export function formatDuration(milliseconds: number): string {
   const mmss = `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`;
   return hours > 0 ? `${hours}:${mmss}` : mmss;
 }
+
+/** What went wrong with an in-call option, said on the call's card. */
+export const CALL_NOTICE_LABELS: Record<CallNotice, string> = {
+  'hold-failed': "Couldn't put the call on hold",
+  'resume-failed': "Couldn't take the call off hold",
+  'dtmf-failed': "Couldn't send the key press",
+};
 
 /** The line a card leads with: the name when the PBX sends one, else the number. */
 export function partyTitle(remote: RemoteParty): string {
@@ -50,7 +57,11 @@ export function cardLabel(call: Pick<CallSnapshot, 'state' | 'direction'>): stri
     case 'connecting':
       return 'Connecting call';
     case 'active':
+    case 'holding':
       return 'Active call';
+    case 'held':
+    case 'resuming':
+      return 'Held call';
     case 'ended':
       return 'Ended call';
   }
