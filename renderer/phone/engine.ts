@@ -3,7 +3,10 @@
  * snapshot whenever it changes. `jssip-adapter.ts` is the one implementation and the only code that talks to
  * JsSIP; the store depends on this interface alone.
  */
+import type { DtmfMethod } from '../../shared/bridge';
 import type { RegistrationState } from '../../shared/registration';
+import type { DialPadKey } from './dial-string';
+import type { MediaStatsSample } from './call-quality';
 import type { Subscribable } from '../util/typed-emitter';
 import type { CallState, EndReason } from './call-state';
 
@@ -28,6 +31,23 @@ export interface CallSnapshot {
   /** When the call became active; the call timer counts from here. */
   answeredAt?: number;
   endedAt?: number;
+  /** Our microphone is muted for this call: the far end hears silence. */
+  muted: boolean;
+  /** The far end has put us on hold (their re-INVITE said sendonly or inactive). */
+  remoteHold: boolean;
+  /** The last in-call option that did not work, until the next one is tried. */
+  notice?: CallNotice;
+}
+
+export type CallNotice = 'hold-failed' | 'resume-failed' | 'dtmf-failed';
+
+/** How we turn a call down: 603 Decline (the person chose not to answer) or 486 Busy Here (do not disturb). */
+export type DeclineKind = 'decline' | 'busy';
+
+/** The audio devices calls use; undefined means the system default. */
+export interface CallDevices {
+  microphoneId?: string;
+  speakerId?: string;
 }
 
 export interface PhoneEngineEvents {
@@ -46,7 +66,7 @@ export interface PhoneEngine extends Subscribable<PhoneEngineEvents> {
   /** Places a call to an extension or number; returns the call's id. */
   call(target: string): string;
   answer(id: string): void;
-  decline(id: string): void;
+  decline(id: string, kind?: DeclineKind): void;
   /** Cancels a call that has not been answered yet, or ends an answered one. */
   hangUp(id: string): void;
   /**
@@ -54,4 +74,19 @@ export interface PhoneEngine extends Subscribable<PhoneEngineEvents> {
    * tracks arrive. Returns a function that detaches the element.
    */
   attachRemoteAudio(id: string, element: HTMLAudioElement): () => void;
+  /** Silences or restores our microphone on one call; the call stays up either way. */
+  setMuted(id: string, muted: boolean): void;
+  /** Puts an active call on hold with a re-INVITE (RFC 3264 §8.4: a=sendonly); the call moves holding → held. */
+  hold(id: string): void;
+  /** Takes a held call off hold with a re-INVITE (a=sendrecv); the call moves resuming → active. */
+  resume(id: string): void;
+  /** Sends one key press to the far end of an established call. */
+  sendDtmf(id: string, key: DialPadKey, method: DtmfMethod): void;
+  /** The call's audio counters now, or undefined when it has no media yet. */
+  readStats(id: string): Promise<MediaStatsSample | undefined>;
+  /**
+   * Uses these devices for every call from now on, moving calls in progress over without dropping them (the
+   * microphone track is replaced on each call's sender, the speaker is changed on each call's audio element).
+   */
+  useDevices(devices: CallDevices): Promise<void>;
 }

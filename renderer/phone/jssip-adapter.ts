@@ -5,28 +5,51 @@
  */
 import { C, UA, WebSocketInterface } from 'jssip';
 import type { RTCSessionEvent, UAConfiguration } from 'jssip/lib/UA';
-import type { AnswerOptions, EndEvent, RTCSession } from 'jssip/lib/RTCSession';
+import type { AnswerOptions, EndEvent, RTCSession, TerminateOptions } from 'jssip/lib/RTCSession';
 import type { SipCredentials } from '../../shared/api';
+import type { DtmfMethod } from '../../shared/bridge';
 import type { RegistrationState } from '../../shared/registration';
 import { createLogger } from '../log';
 import { TypedEmitter } from '../util/typed-emitter';
-import { CallStateMachine } from './call-state';
+import { readMediaStats } from './call-quality';
+import type { MediaStatsSample } from './call-quality';
+import { CallStateMachine, isEstablished } from './call-state';
 import type { CallState, EndReason } from './call-state';
-import type { CallDirection, CallSnapshot, PhoneEngine, PhoneEngineEvents, RemoteParty } from './engine';
+import type { DialPadKey } from './dial-string';
+import type {
+  CallDevices,
+  CallDirection,
+  CallNotice,
+  CallSnapshot,
+  DeclineKind,
+  PhoneEngine,
+  PhoneEngineEvents,
+  RemoteParty,
+} from './engine';
 
 const log = createLogger('phone');
 
 /** Seconds a registration lasts before JsSIP refreshes it. */
 const REGISTER_EXPIRES = 300;
 
+/** RFC 4733 §2.5.1.3 leaves tone length to the sender; 100 ms with a 70 ms gap is what IVRs expect of a person. */
+const DTMF_DURATION_MS = 100;
+const DTMF_GAP_MS = 70;
+
 /**
  * Media for every call. Media is anchored at the PBX, which this device reaches directly, so host candidates
  * suffice and no STUN or TURN server is asked.
  */
-const MEDIA_OPTIONS: AnswerOptions = {
-  pcConfig: { iceServers: [] },
-  mediaConstraints: { audio: true, video: false },
-};
+export function mediaOptions(devices: CallDevices): AnswerOptions {
+  return {
+    pcConfig: { iceServers: [] },
+    mediaConstraints: { audio: microphoneConstraint(devices.microphoneId), video: false },
+  };
+}
+
+function microphoneConstraint(deviceId: string | undefined): MediaTrackConstraints | true {
+  return deviceId ? { deviceId: { exact: deviceId } } : true;
+}
 
 export function uaConfiguration(sip: SipCredentials): UAConfiguration {
   return {
@@ -95,6 +118,11 @@ interface CallRecord {
   remoteTracks: Map<string, MediaStreamTrack>;
   remoteStream?: MediaStream;
   audioElements: Set<HTMLAudioElement>;
+  muted: boolean;
+  remoteHold: boolean;
+  notice?: CallNotice;
+  /** Microphone tracks we captured for a device change; JsSIP stops only the ones it captured itself. */
+  ownTracks: MediaStreamTrack[];
 }
 
 export interface JsSipEngineOptions {
@@ -113,6 +141,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
   private readonly calls = new Map<string, CallRecord>();
   /** The call `call()` is placing, until JsSIP reports its RTCSession (synchronously, inside `UA.call`). */
   private placing: CallRecord | undefined;
+  private devices: CallDevices = {};
 
   constructor(
     private readonly sip: SipCredentials,
@@ -176,7 +205,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     this.move(record, 'dialing');
     this.placing = record;
     try {
-      ua.call(target, MEDIA_OPTIONS);
+      ua.call(target, mediaOptions(this.devices));
     } catch (error) {
       log.warn('could not place the call', { target, error: describe(error) });
       this.end(record, 'failed');
@@ -196,23 +225,28 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     log.debug('answer', { id });
     this.move(record, 'connecting');
     try {
-      record.session.answer(MEDIA_OPTIONS);
+      record.session.answer(mediaOptions(this.devices));
     } catch (error) {
       // The caller gave up in the same instant; JsSIP reports that end on its own if it has not already.
       log.warn('could not answer', { id, error: describe(error) });
     }
   }
 
-  decline(id: string): void {
+  decline(id: string, kind: DeclineKind = 'decline'): void {
     const record = this.live(id, 'decline');
     if (!record?.session) return;
     if (record.machine.state !== 'ringing-in') {
       log.warn('decline ignored: the call is not ringing', { id, state: record.machine.state });
       return;
     }
-    log.debug('decline', { id });
-    // RFC 3261 §21.6.2: 603 Decline says the person was reached and chose not to take the call.
-    this.terminate(record, { status_code: 603, reason_phrase: 'Decline' });
+    log.debug('decline', { id, kind });
+    if (kind === 'busy') {
+      // RFC 3261 §21.4.24: 486 Busy Here: reachable, but not taking calls now (do not disturb).
+      this.terminate(record, { status_code: 486, reason_phrase: 'Busy Here', cause: C.causes.BUSY });
+    } else {
+      // RFC 3261 §21.6.2: 603 Decline says the person was reached and chose not to take the call.
+      this.terminate(record, { status_code: 603, reason_phrase: 'Decline' });
+    }
   }
 
   hangUp(id: string): void {
@@ -232,11 +266,214 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     if (!record) return () => {};
     record.audioElements.add(element);
     this.collectReceivers(record);
+    this.routeOutput(element);
+    element.muted = isHeld(record);
     if (record.remoteStream) play(element, record.remoteStream);
     return () => {
       record.audioElements.delete(element);
       if (element.srcObject === record.remoteStream) element.srcObject = null;
     };
+  }
+
+  setMuted(id: string, muted: boolean): void {
+    const record = this.live(id, muted ? 'mute' : 'unmute');
+    if (!record || record.muted === muted) return;
+    log.debug(muted ? 'mute' : 'unmute', { id });
+    record.muted = muted;
+    this.applyMediaState(record);
+    this.emit('callChanged', snapshot(record));
+  }
+
+  hold(id: string): void {
+    const record = this.live(id, 'hold');
+    if (!record) return;
+    if (record.machine.state !== 'active') {
+      log.warn('hold ignored: the call is not active', { id, state: record.machine.state });
+      return;
+    }
+    log.debug('hold', { id });
+    record.notice = undefined;
+    this.move(record, 'holding');
+    this.reoffer(record, 'sendonly');
+  }
+
+  resume(id: string): void {
+    const record = this.live(id, 'resume');
+    if (!record) return;
+    if (record.machine.state !== 'held') {
+      log.warn('resume ignored: the call is not held', { id, state: record.machine.state });
+      return;
+    }
+    log.debug('resume', { id });
+    record.notice = undefined;
+    this.move(record, 'resuming');
+    this.reoffer(record, 'sendrecv');
+  }
+
+  sendDtmf(id: string, key: DialPadKey, method: DtmfMethod): void {
+    const record = this.live(id, 'send DTMF');
+    if (!record?.session || !isEstablished(record.machine.state)) return;
+    // RFC 4733 needs telephone-event negotiated on the audio sender; without it, SIP INFO still gets through.
+    const dtmfSender = record.peerConnection?.getSenders().find((sender) => sender.track?.kind === 'audio')?.dtmf;
+    const inMedia = method === 'rfc4733' && dtmfSender?.canInsertDTMF === true;
+    log.debug('dtmf', { id, key, via: inMedia ? 'rfc4733' : 'info' });
+    try {
+      record.session.sendDTMF(key, {
+        transportType: inMedia ? C.DTMF_TRANSPORT.RFC2833 : C.DTMF_TRANSPORT.INFO,
+        duration: DTMF_DURATION_MS,
+        interToneGap: DTMF_GAP_MS,
+      });
+      this.setNotice(record, undefined);
+    } catch (error) {
+      log.warn('could not send DTMF', { id, error: describe(error) });
+      this.setNotice(record, 'dtmf-failed');
+    }
+  }
+
+  async readStats(id: string): Promise<MediaStatsSample | undefined> {
+    const peerConnection = this.calls.get(id)?.peerConnection;
+    if (!peerConnection) return undefined;
+    const report = await peerConnection.getStats();
+    return readMediaStats(report.values() as Iterable<Record<string, unknown>>);
+  }
+
+  async useDevices(devices: CallDevices): Promise<void> {
+    const previous = this.devices;
+    this.devices = { ...devices };
+    log.debug('devices', { microphone: devices.microphoneId ?? 'default', speaker: devices.speakerId ?? 'default' });
+    if (previous.speakerId !== devices.speakerId) {
+      for (const record of this.calls.values()) for (const element of record.audioElements) this.routeOutput(element);
+    }
+    if (previous.microphoneId !== devices.microphoneId) {
+      await Promise.all([...this.calls.values()].map((record) => this.replaceMicrophone(record)));
+    }
+  }
+
+  private async replaceMicrophone(record: CallRecord): Promise<void> {
+    const senders = record.peerConnection?.getSenders().filter((sender) => sender.track?.kind === 'audio') ?? [];
+    if (senders.length === 0 || record.machine.isEnded) return;
+    const wanted = this.devices.microphoneId;
+    let track: MediaStreamTrack | undefined;
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: microphoneConstraint(wanted), video: false });
+      track = stream.getAudioTracks()[0];
+    } catch (error) {
+      // The call keeps the microphone it has; a later device change tries again.
+      log.warn('could not open the microphone', { id: record.id, error: describe(error) });
+      return;
+    }
+    if (!track) return;
+    if (record.machine.isEnded || this.devices.microphoneId !== wanted) {
+      track.stop();
+      return;
+    }
+    for (const sender of senders) {
+      const old = sender.track;
+      // replaceTrack swaps the source without renegotiation (WebRTC §5.2), so the call never drops.
+      await sender.replaceTrack(track);
+      if (old && old !== track) old.stop();
+    }
+    record.ownTracks.push(track);
+    this.applyMediaState(record);
+  }
+
+  /**
+   * Sends a re-INVITE whose offer says `direction` for the audio (RFC 3264 §8.4). JsSIP ends the whole call when
+   * a re-INVITE is refused; RFC 3261 §14.1 says the session carries on unchanged instead, so the refusal is caught
+   * here, the offer rolled back, and the call stays as it was with a notice on its card.
+   */
+  private reoffer(record: CallRecord, direction: 'sendonly' | 'sendrecv'): void {
+    const session = record.session;
+    const peerConnection = record.peerConnection;
+    const holding = direction === 'sendonly';
+    if (!session || !peerConnection) {
+      this.settleReoffer(record, holding, false);
+      return;
+    }
+    const transceivers = peerConnection
+      .getTransceivers()
+      .filter((transceiver) => transceiver.receiver.track.kind === 'audio' && transceiver.direction !== 'stopped');
+    const before = transceivers.map((transceiver) => transceiver.direction);
+    for (const transceiver of transceivers) transceiver.direction = direction;
+
+    const terminate = session.terminate;
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      session.terminate = terminate;
+      if (!ok) {
+        transceivers.forEach((transceiver, i) => {
+          transceiver.direction = before[i] ?? 'sendrecv';
+        });
+        if (peerConnection.signalingState === 'have-local-offer') {
+          peerConnection
+            .setLocalDescription({ type: 'rollback' })
+            .catch((error: unknown) => log.warn('could not roll back the refused offer', { error: describe(error) }));
+        }
+      }
+      this.settleReoffer(record, holding, ok);
+    };
+    session.terminate = (options?: TerminateOptions) => {
+      if (!settled && options?.cause === C.causes.WEBRTC_ERROR) {
+        log.info(holding ? 'hold refused' : 'resume refused', { id: record.id });
+        settle(false);
+        return;
+      }
+      session.terminate = terminate;
+      terminate.call(session, options);
+    };
+    let started = false;
+    try {
+      started = session.renegotiate({}, () => settle(true));
+    } catch (error) {
+      log.warn('could not send the re-INVITE', { id: record.id, error: describe(error) });
+    }
+    if (!started) settle(false);
+    // renegotiate() re-enables the microphone by JsSIP's own reckoning, which knows nothing of our hold.
+    this.applyMediaState(record);
+  }
+
+  private settleReoffer(record: CallRecord, holding: boolean, ok: boolean): void {
+    if (record.machine.isEnded) return;
+    const expected = holding ? 'holding' : 'resuming';
+    if (record.machine.state !== expected) return;
+    if (ok) {
+      record.notice = undefined;
+      this.move(record, holding ? 'held' : 'active');
+    } else {
+      record.notice = holding ? 'hold-failed' : 'resume-failed';
+      this.move(record, holding ? 'active' : 'held');
+    }
+    this.applyMediaState(record);
+  }
+
+  /**
+   * Our microphone is live only on a call that is on the line and not muted; a held call hears nothing of us (the
+   * issue's "the held side hears silence, not the room") and we hear nothing of it.
+   */
+  private applyMediaState(record: CallRecord): void {
+    const held = isHeld(record);
+    const sending = !record.muted && !held && !record.remoteHold;
+    for (const sender of record.peerConnection?.getSenders() ?? []) {
+      if (sender.track?.kind === 'audio') sender.track.enabled = sending;
+    }
+    for (const element of record.audioElements) element.muted = held;
+  }
+
+  private setNotice(record: CallRecord, notice: CallNotice | undefined): void {
+    if (record.notice === notice) return;
+    record.notice = notice;
+    this.emit('callChanged', snapshot(record));
+  }
+
+  private routeOutput(element: HTMLAudioElement): void {
+    const sinkId = this.devices.speakerId ?? '';
+    if (typeof element.setSinkId !== 'function' || element.sinkId === sinkId) return;
+    element.setSinkId(sinkId).catch((error: unknown) => {
+      // The device went away between choosing and routing; the system default keeps playing.
+      log.warn('could not route call audio to the speaker', { error: describe(error) });
+    });
   }
 
   private onOutgoingSession(session: RTCSession): void {
@@ -270,6 +507,9 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       startedAt: this.now(),
       remoteTracks: new Map(),
       audioElements: new Set(),
+      muted: false,
+      remoteHold: false,
+      ownTracks: [],
     };
     this.calls.set(record.id, record);
     this.emit('callAdded', snapshot(record));
@@ -302,11 +542,24 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       log.debug(`call ${event}`, { id: record.id, originator: facts.originator, cause: facts.cause });
       this.end(record, endReasonFor(facts));
     };
+    // The far end holding us (RFC 3264 §8.4 in their re-INVITE) is shown on the card; JsSIP answers it itself.
+    session.on('hold', ({ originator }) => {
+      if (String(originator) !== 'remote') return;
+      record.remoteHold = true;
+      this.applyMediaState(record);
+      this.emit('callChanged', snapshot(record));
+    });
+    session.on('unhold', ({ originator }) => {
+      if (String(originator) !== 'remote') return;
+      record.remoteHold = false;
+      this.applyMediaState(record);
+      this.emit('callChanged', snapshot(record));
+    });
     session.on('ended', onEnd('ended'));
     session.on('failed', onEnd('failed'));
   }
 
-  private terminate(record: CallRecord, options: { status_code?: number; reason_phrase?: string }): void {
+  private terminate(record: CallRecord, options: TerminateOptions): void {
     try {
       record.session?.terminate(options);
     } catch (error) {
@@ -329,6 +582,8 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       if (element.srcObject === record.remoteStream) element.srcObject = null;
     }
     record.audioElements.clear();
+    for (const track of record.ownTracks) track.stop();
+    record.ownTracks = [];
     this.calls.delete(record.id);
     this.emit('callChanged', snapshot(record));
   }
@@ -360,6 +615,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     // A new stream object, rather than addTrack on the old one, makes every element pick the track up at once.
     record.remoteStream = new MediaStream([...record.remoteTracks.values()]);
     for (const element of record.audioElements) play(element, record.remoteStream);
+    this.applyMediaState(record);
   }
 
   private setRegistration(state: RegistrationState): void {
@@ -380,7 +636,15 @@ function snapshot(record: CallRecord): CallSnapshot {
     startedAt: record.startedAt,
     answeredAt: record.answeredAt,
     endedAt: record.endedAt,
+    muted: record.muted,
+    remoteHold: record.remoteHold,
+    notice: record.notice,
   };
+}
+
+function isHeld(record: CallRecord): boolean {
+  const state = record.machine.state;
+  return state === 'held' || state === 'resuming';
 }
 
 function play(element: HTMLAudioElement, stream: MediaStream): void {

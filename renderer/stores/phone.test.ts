@@ -1,23 +1,50 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { ENDED_CARD_MS, usePhoneStore } from './phone';
+import { AUTO_ANSWER_DELAY_MS, ENDED_CARD_MS, QUALITY_INTERVAL_MS, usePhoneStore } from './phone';
+import { useDevicesStore } from './devices';
+import { useSettingsStore } from './settings';
 import { FakePhoneEngine } from '../testing/fake-engine';
+import { FakeMediaDevices, FakeRinger } from '../testing/fake-media';
+import { createWebBridge } from '../bridge/web-bridge';
 
 describe('phone store', () => {
   let engine: FakePhoneEngine;
+  let ringer: FakeRinger;
+  let mediaDevices: FakeMediaDevices;
   let phone: ReturnType<typeof usePhoneStore>;
 
   beforeEach(() => {
     vi.useFakeTimers();
+    // The settings live behind the bridge; an in-memory web bridge stands in for localStorage.
+    const items = new Map<string, string>();
+    const bridge = createWebBridge({
+      storage: { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) },
+      setTitle: () => {},
+      showNotification: () => {},
+      platform: 'test',
+    });
+    vi.stubGlobal('window', { offhook: bridge });
     setActivePinia(createPinia());
     phone = usePhoneStore();
     engine = new FakePhoneEngine();
-    phone.start(engine);
+    ringer = new FakeRinger();
+    mediaDevices = new FakeMediaDevices();
+    phone.start(engine, { ringer, mediaDevices });
   });
 
   afterEach(() => {
+    phone.stop();
+    vi.unstubAllGlobals();
     vi.useRealTimers();
   });
+
+  /** An answered call from `number`, on the line. */
+  function activeCall(number: string): string {
+    const id = engine.ring({ name: '', number });
+    engine.move(id, 'connecting');
+    engine.move(id, 'active');
+    return id;
+  }
 
   it('starts the engine and follows its registration', () => {
     expect(engine.started).toBe(true);
@@ -77,6 +104,209 @@ describe('phone store', () => {
     expect(engine.requests).toEqual([`answer ${id}`, `decline ${id}`, `hang up ${id}`]);
   });
 
+  describe('in-call options', () => {
+    it('mutes and unmutes a call', () => {
+      const id = activeCall('101');
+      phone.toggleMute(id);
+      expect(phone.calls[id]?.muted).toBe(true);
+      phone.toggleMute(id);
+      expect(phone.calls[id]?.muted).toBe(false);
+      expect(engine.requests).toEqual([`mute ${id}`, `unmute ${id}`]);
+    });
+
+    it('holds and resumes a call as the PBX confirms', () => {
+      const id = activeCall('101');
+      phone.hold(id);
+      expect(phone.calls[id]?.state).toBe('holding');
+      engine.settleReoffer(id, true);
+      expect(phone.calls[id]?.state).toBe('held');
+      phone.resume(id);
+      expect(phone.calls[id]?.state).toBe('resuming');
+      engine.settleReoffer(id, true);
+      expect(phone.calls[id]).toMatchObject({ state: 'active', notice: undefined });
+    });
+
+    it('stays on the line, saying so, when the PBX refuses the hold', () => {
+      const id = activeCall('101');
+      phone.hold(id);
+      engine.settleReoffer(id, false);
+      expect(phone.calls[id]).toMatchObject({ state: 'active', notice: 'hold-failed' });
+    });
+
+    it('sends keys as DTMF while the dial pad of a call is open, and to the number otherwise', () => {
+      const id = activeCall('101');
+      phone.pressKey('1');
+      expect(phone.number).toBe('1');
+      phone.openKeypad(id);
+      phone.pressKey('5');
+      phone.pressKey('#');
+      expect(engine.requests).toEqual([`dtmf ${id} 5 rfc4733`, `dtmf ${id} # rfc4733`]);
+      expect(phone.sentDigits[id]).toBe('5#');
+      phone.closeKeypad();
+      phone.pressKey('2');
+      expect(phone.number).toBe('12');
+    });
+
+    it('sends DTMF by SIP INFO when the setting says so', () => {
+      useSettingsStore().settings = { dtmfMethod: 'info' };
+      const id = activeCall('101');
+      phone.openKeypad(id);
+      phone.pressKey('9');
+      expect(engine.requests).toEqual([`dtmf ${id} 9 info`]);
+    });
+
+    it('opens no dial pad for a call that is not answered, and closes it when the call ends', () => {
+      const ringing = engine.ring({ name: '', number: '101' });
+      phone.openKeypad(ringing);
+      expect(phone.keypadCall).toBeUndefined();
+      const id = activeCall('102');
+      phone.openKeypad(id);
+      expect(phone.keypadCall?.id).toBe(id);
+      engine.end(id, 'hung-up-remote');
+      expect(phone.keypadCallId).toBeUndefined();
+    });
+  });
+
+  describe('call waiting and switching', () => {
+    it('answering a second call holds the first', () => {
+      const first = activeCall('101');
+      const second = engine.ring({ name: '', number: '102' });
+      phone.answer(second);
+      expect(engine.requests).toEqual([`hold ${first}`, `answer ${second}`]);
+      expect(phone.calls[first]?.state).toBe('holding');
+    });
+
+    it('resuming the held call holds the other, so the two swap', () => {
+      const first = activeCall('101');
+      phone.hold(first);
+      engine.settleReoffer(first, true);
+      const second = activeCall('102');
+      engine.requests.length = 0;
+      phone.resume(first);
+      expect(engine.requests).toEqual([`hold ${second}`, `resume ${first}`]);
+      engine.settleReoffer(second, true);
+      engine.settleReoffer(first, true);
+      expect(phone.activeCall?.id).toBe(first);
+      expect(phone.calls[second]?.state).toBe('held');
+    });
+
+    it('placing a second call holds the first', () => {
+      engine.register('registered');
+      const first = activeCall('101');
+      phone.dial('103');
+      expect(engine.requests).toEqual([`hold ${first}`, 'call 103']);
+    });
+  });
+
+  describe('do not disturb and auto-answer', () => {
+    it('turns calls away busy without showing or ringing them', () => {
+      useSettingsStore().settings = { doNotDisturb: true };
+      const id = engine.ring({ name: '', number: '101' });
+      expect(engine.requests).toEqual([`busy ${id}`]);
+      expect(phone.callList).toEqual([]);
+      expect(ringer.log).toEqual([]);
+      engine.end(id, 'declined');
+      expect(phone.callList).toEqual([]);
+    });
+
+    it('answers after a short ring when auto-answer is on', () => {
+      useSettingsStore().settings = { autoAnswer: true };
+      const id = engine.ring({ name: '', number: '101' });
+      vi.advanceTimersByTime(AUTO_ANSWER_DELAY_MS - 1);
+      expect(engine.requests).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(engine.requests).toEqual([`answer ${id}`]);
+    });
+
+    it('leaves a waiting call to the person even with auto-answer on', () => {
+      useSettingsStore().settings = { autoAnswer: true };
+      activeCall('101');
+      engine.ring({ name: '', number: '102' });
+      vi.advanceTimersByTime(AUTO_ANSWER_DELAY_MS * 2);
+      expect(engine.requests).toEqual([]);
+    });
+
+    it('does not auto-answer a call that stopped ringing', () => {
+      useSettingsStore().settings = { autoAnswer: true };
+      const id = engine.ring({ name: '', number: '101' });
+      engine.end(id, 'missed');
+      vi.advanceTimersByTime(AUTO_ANSWER_DELAY_MS);
+      expect(engine.requests).toEqual([]);
+    });
+  });
+
+  describe('ringtone', () => {
+    it('rings while a call rings and stops the moment it is answered', () => {
+      useSettingsStore().settings = { ringtone: 'chirp', ringVolume: 0.5 };
+      const id = engine.ring({ name: '', number: '101' });
+      expect(ringer.ringing).toBe(true);
+      expect(ringer.lastOptions).toEqual({ ringtone: 'chirp', volume: 0.5, deviceId: undefined });
+      engine.move(id, 'connecting');
+      expect(ringer.log).toEqual(['ring chirp on default', 'stop']);
+    });
+
+    it('stops when the caller gives up or the call is answered elsewhere (CANCEL)', () => {
+      const id = engine.ring({ name: '', number: '101' });
+      engine.end(id, 'missed');
+      expect(ringer.ringing).toBe(false);
+    });
+
+    it('keeps ringing while a second call still rings', () => {
+      const first = engine.ring({ name: '', number: '101' });
+      engine.ring({ name: '', number: '102' });
+      engine.end(first, 'missed');
+      expect(ringer.ringing).toBe(true);
+      expect(ringer.log).toEqual(['ring classic on default']);
+    });
+
+    it('rings on the chosen ringer device while it is plugged in', async () => {
+      mediaDevices.plugIn({ deviceId: 'usb-bell', kind: 'audiooutput', label: 'USB bell' });
+      await vi.advanceTimersByTimeAsync(0);
+      await useDevicesStore().choose('ringer', 'usb-bell');
+      engine.ring({ name: '', number: '101' });
+      expect(ringer.lastOptions?.deviceId).toBe('usb-bell');
+    });
+  });
+
+  describe('devices', () => {
+    it('moves calls to a chosen device, to the default when it is unplugged, and back when it returns', async () => {
+      const headset = { deviceId: 'headset-mic', kind: 'audioinput' as const, label: 'Headset' };
+      mediaDevices.plugIn(headset);
+      await vi.advanceTimersByTimeAsync(0);
+      await useDevicesStore().choose('microphone', 'headset-mic');
+      expect(engine.devices).toEqual({ microphoneId: 'headset-mic', speakerId: undefined });
+      mediaDevices.unplug('headset-mic');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(engine.devices).toEqual({ microphoneId: undefined, speakerId: undefined });
+      mediaDevices.plugIn(headset);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(engine.devices).toEqual({ microphoneId: 'headset-mic', speakerId: undefined });
+    });
+
+    it('remembers the choice in the settings by device id', async () => {
+      mediaDevices.plugIn({ deviceId: 'desk-speaker', kind: 'audiooutput', label: 'Desk speaker' });
+      await vi.advanceTimersByTimeAsync(0);
+      await useDevicesStore().choose('speaker', 'desk-speaker');
+      expect(useSettingsStore().settings.speakerId).toBe('desk-speaker');
+      expect(engine.devices.speakerId).toBe('desk-speaker');
+    });
+  });
+
+  describe('call quality', () => {
+    it('estimates the quality of the call on the line every interval', async () => {
+      const id = activeCall('101');
+      engine.stats.set(id, { packetsReceived: 100, packetsLost: 0, jitterMs: 3, roundTripMs: 10 });
+      await vi.advanceTimersByTimeAsync(QUALITY_INTERVAL_MS);
+      expect(phone.quality[id]).toMatchObject({ lossPercent: 0, jitterMs: 3, roundTripMs: 10, grade: 'good' });
+      // 20 of the next 100 packets lost: a poor interval.
+      engine.stats.set(id, { packetsReceived: 180, packetsLost: 20, jitterMs: 40, roundTripMs: 300 });
+      await vi.advanceTimersByTimeAsync(QUALITY_INTERVAL_MS);
+      expect(phone.quality[id]).toMatchObject({ lossPercent: 20, grade: 'poor' });
+      engine.end(id, 'hung-up-remote');
+      expect(phone.quality[id]).toBeUndefined();
+    });
+  });
+
   it('follows a call through its states', () => {
     const id = engine.ring({ name: '', number: '103' });
     engine.move(id, 'connecting');
@@ -120,10 +350,11 @@ describe('phone store', () => {
     expect(phone.callList).toEqual([]);
     expect(phone.registration).toBe('unregistered');
     expect(phone.number).toBe('');
-    // Events from the old engine no longer reach the store, and no removal timer is left behind.
+    // Events from the old engine no longer reach the store, and no timer is left behind.
     engine.ring({ name: '', number: '102' });
     expect(phone.callList).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
+    expect(ringer.ringing).toBe(false);
   });
 
   it('does nothing for actions after stop', () => {

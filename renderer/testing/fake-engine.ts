@@ -2,10 +2,22 @@
  * A phone engine for unit tests: the edge where the real one would talk SIP. Tests drive it the way the network
  * would (a call arrives, the far end answers) and read back what the store asked it to do.
  */
+import type { DtmfMethod } from '../../shared/bridge';
 import type { RegistrationState } from '../../shared/registration';
+import type { MediaStatsSample } from '../phone/call-quality';
+import type { DialPadKey } from '../phone/dial-string';
 import { CallStateMachine } from '../phone/call-state';
 import type { CallState, EndReason } from '../phone/call-state';
-import type { CallDirection, CallSnapshot, PhoneEngine, PhoneEngineEvents, RemoteParty } from '../phone/engine';
+import type {
+  CallDevices,
+  CallDirection,
+  CallNotice,
+  CallSnapshot,
+  DeclineKind,
+  PhoneEngine,
+  PhoneEngineEvents,
+  RemoteParty,
+} from '../phone/engine';
 import { TypedEmitter } from '../util/typed-emitter';
 
 interface FakeCall {
@@ -22,6 +34,9 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
   private readonly calls = new Map<string, FakeCall>();
   private nextId = 1;
   now = 1_000;
+  /** What readStats answers, per call; tests set the counters the far end would produce. */
+  readonly stats = new Map<string, MediaStatsSample>();
+  devices: CallDevices = {};
 
   start(): void {
     this.started = true;
@@ -43,8 +58,8 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
     this.requests.push(`answer ${id}`);
   }
 
-  decline(id: string): void {
-    this.requests.push(`decline ${id}`);
+  decline(id: string, kind: DeclineKind = 'decline'): void {
+    this.requests.push(kind === 'busy' ? `busy ${id}` : `decline ${id}`);
   }
 
   hangUp(id: string): void {
@@ -56,7 +71,53 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
     return () => this.requests.push(`detach ${id}`);
   }
 
+  setMuted(id: string, muted: boolean): void {
+    this.requests.push(`${muted ? 'mute' : 'unmute'} ${id}`);
+    const call = this.get(id);
+    call.snapshot.muted = muted;
+    this.publish(call);
+  }
+
+  /** Like the real engine, moves the call to holding; the network settles it with `settleReoffer`. */
+  hold(id: string): void {
+    this.requests.push(`hold ${id}`);
+    const call = this.get(id);
+    if (call.machine.state !== 'active') return;
+    call.snapshot.notice = undefined;
+    this.move(id, 'holding');
+  }
+
+  resume(id: string): void {
+    this.requests.push(`resume ${id}`);
+    const call = this.get(id);
+    if (call.machine.state !== 'held') return;
+    call.snapshot.notice = undefined;
+    this.move(id, 'resuming');
+  }
+
+  sendDtmf(id: string, key: DialPadKey, method: DtmfMethod): void {
+    this.requests.push(`dtmf ${id} ${key} ${method}`);
+  }
+
+  async readStats(id: string): Promise<MediaStatsSample | undefined> {
+    return this.stats.get(id);
+  }
+
+  async useDevices(devices: CallDevices): Promise<void> {
+    this.devices = { ...devices };
+  }
+
   // What the network does:
+
+  /** The PBX answers the re-INVITE of a hold or resume: 2xx (`ok`) or a refusal such as 488. */
+  settleReoffer(id: string, ok: boolean): void {
+    const call = this.get(id);
+    const holding = call.machine.state === 'holding';
+    if (!holding && call.machine.state !== 'resuming') throw new Error(`${id} is not being held or resumed`);
+    const notice: CallNotice | undefined = ok ? undefined : holding ? 'hold-failed' : 'resume-failed';
+    call.snapshot.notice = notice;
+    this.move(id, ok === holding ? 'held' : 'active');
+  }
 
   register(state: RegistrationState): void {
     this.registration = state;
@@ -87,7 +148,7 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
     const id = `call-${this.nextId++}`;
     const call: FakeCall = {
       machine: new CallStateMachine(),
-      snapshot: { id, direction, state: 'idle', remote, startedAt: this.now++ },
+      snapshot: { id, direction, state: 'idle', remote, startedAt: this.now++, muted: false, remoteHold: false },
     };
     this.calls.set(id, call);
     this.emit('callAdded', { ...call.snapshot });
