@@ -1,0 +1,228 @@
+/**
+ * SIP over real UDP sockets on 127.0.0.1: hand-written requests in, the wire text out. The endpoint is the
+ * PBX's own; the application behind it is a small stand-in that answers as the test needs.
+ */
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readResponse, sipRequest } from '../../tests/support/sip-text';
+import type { ResponseText } from '../../tests/support/sip-text';
+import { SipEndpoint } from './endpoint';
+import type { TransactionLimits } from './endpoint';
+import { SipHeaders } from './message';
+import type { SipRequest } from './message';
+import type { ServerTransaction } from './transactions';
+import { UdpTransport } from './udp-transport';
+
+class UdpPeer {
+  private readonly inbox: Array<{ text: string; data: Buffer }> = [];
+  private readonly waiting: Array<(m: { text: string; data: Buffer }) => void> = [];
+
+  private constructor(readonly socket: Socket) {
+    socket.on('message', (data) => {
+      const message = { text: data.toString('utf8'), data };
+      const next = this.waiting.shift();
+      if (next) next(message);
+      else this.inbox.push(message);
+    });
+  }
+
+  static async open(): Promise<UdpPeer> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    return new UdpPeer(socket);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(text: string | Buffer, port: number): void {
+    this.socket.send(typeof text === 'string' ? Buffer.from(text) : text, port, '127.0.0.1');
+  }
+
+  async nextRaw(timeoutMs = 2_000): Promise<{ text: string; data: Buffer }> {
+    const queued = this.inbox.shift();
+    if (queued) return queued;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no datagram arrived')), timeoutMs);
+      this.waiting.push((m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  }
+
+  async next(timeoutMs?: number): Promise<ResponseText> {
+    return readResponse((await this.nextRaw(timeoutMs)).text);
+  }
+
+  /** Resolves with nothing if no datagram comes within `ms`. */
+  async silence(ms: number): Promise<boolean> {
+    if (this.inbox.length > 0) return false;
+    return new Promise((resolve) => setTimeout(() => resolve(this.inbox.length === 0), ms));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+describe('SIP over UDP', () => {
+  let endpoint: SipEndpoint;
+  let transport: UdpTransport;
+  let peer: UdpPeer;
+  let seen: ServerTransaction[];
+
+  async function start(limits?: Partial<TransactionLimits>): Promise<void> {
+    endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', limits });
+    seen = [];
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        seen.push(tx);
+        if (tx.request.method === 'OPTIONS') tx.reply(200, 'OK');
+        // INVITEs ring and stay pending, so retransmissions and limits can be watched.
+        if (tx.request.method === 'INVITE') tx.reply(180, 'Ringing', { toTag: 'pbx' });
+      },
+      onAck: () => undefined,
+    });
+    transport = await UdpTransport.listen({ host: '127.0.0.1', port: 0, endpoint });
+    endpoint.setListeningPort('UDP', transport.port);
+  }
+
+  beforeEach(async () => {
+    peer = await UdpPeer.open();
+  });
+
+  afterEach(async () => {
+    peer.close();
+    await transport?.close();
+  });
+
+  it('answers OPTIONS, filling in received and rport, to the port the request came from', async () => {
+    await start();
+    peer.send(sipRequest({ method: 'OPTIONS', via: '192.0.2.1:5099', viaParams: ';rport' }), transport.port);
+    const response = await peer.next();
+    expect(response.status).toBe(200);
+    expect(response.header('Via')).toMatch(new RegExp(`^SIP/2\\.0/UDP 192\\.0\\.2\\.1:5099;branch=z9hG4bK[^;]+;rport=${peer.port};received=127\\.0\\.0\\.1$`));
+  });
+
+  it('adds received when the sent-by host differs, and without rport answers the sent-by port (RFC 3261 §18.2.2)', async () => {
+    await start();
+    const listener = await UdpPeer.open();
+    try {
+      peer.send(sipRequest({ method: 'OPTIONS', via: `localhost:${listener.port}` }), transport.port);
+      const response = await listener.next();
+      expect(response.status).toBe(200);
+      expect(response.header('Via')).toMatch(new RegExp(`^SIP/2\\.0/UDP localhost:${listener.port};branch=[^;]+;received=127\\.0\\.0\\.1$`));
+      expect(await peer.silence(100)).toBe(true);
+    } finally {
+      listener.close();
+    }
+  });
+
+  it('leaves the Via alone when it already names the source address', async () => {
+    await start();
+    peer.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${peer.port}`, branch: 'z9hG4bK-plain' }), transport.port);
+    expect((await peer.next()).header('Via')).toBe(`SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK-plain`);
+  });
+
+  it('absorbs a retransmitted INVITE: the application sees it once, the peer gets the last response again', async () => {
+    await start();
+    const invite = sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, viaParams: ';rport', branch: 'z9hG4bK-inv-1' });
+    peer.send(invite, transport.port);
+    expect((await peer.next()).status).toBe(180);
+    peer.send(invite, transport.port);
+    expect((await peer.next()).status).toBe(180);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('resends a failure response over UDP on Timer G until the ACK comes', async () => {
+    await start();
+    const invite = sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, branch: 'z9hG4bK-inv-g', callId: 'g@test' });
+    peer.send(invite, transport.port);
+    expect((await peer.next()).status).toBe(180);
+    seen[0]?.reply(486, 'Busy Here', { toTag: 'pbx' });
+    expect((await peer.next()).status).toBe(486);
+    // Timer G: T1 later the same response comes again.
+    expect((await peer.next(1_500)).status).toBe(486);
+    peer.send(sipRequest({ method: 'ACK', via: `127.0.0.1:${peer.port}`, branch: 'z9hG4bK-inv-g', callId: 'g@test', to: '<sip:pbx.test>;tag=pbx' }), transport.port);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen[0]?.state).toBe('confirmed');
+    expect(await peer.silence(1_200)).toBe(true);
+  });
+
+  it('answers a malformed request with 400 and keeps serving', async () => {
+    await start();
+    const broken = sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${peer.port}` }).replace('CSeq: 1 OPTIONS', 'CSeq: one OPTIONS');
+    peer.send(broken, transport.port);
+    const refused = await peer.next();
+    expect(refused.status).toBe(400);
+    expect(refused.reason).toMatch(/CSeq/);
+    peer.send('\x00\x01garbage that is not SIP at all', transport.port);
+    peer.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${peer.port}` }), transport.port);
+    expect((await peer.next()).status).toBe(200);
+  });
+
+  it('refuses requests beyond the per-flow limit with 503 and Retry-After', async () => {
+    await start({ maxPendingPerFlow: 2 });
+    for (const n of [1, 2]) {
+      peer.send(sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, branch: `z9hG4bK-cap-${n}` }), transport.port);
+      expect((await peer.next()).status).toBe(180);
+    }
+    peer.send(sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, branch: 'z9hG4bK-cap-3' }), transport.port);
+    const refused = await peer.next();
+    expect(refused.status).toBe(503);
+    expect(refused.header('Retry-After')).toBe('5');
+    // Another flow is not affected.
+    const other = await UdpPeer.open();
+    try {
+      other.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${other.port}` }), transport.port);
+      expect((await other.next()).status).toBe(200);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('sends requests the PBX originates to the flow they are for, with our Via and rport', async () => {
+    await start();
+    peer.send(sipRequest({ method: 'OPTIONS', via: '10.0.0.9:5060', viaParams: ';rport' }), transport.port);
+    await peer.next();
+    const flow = transport.flow('127.0.0.1', peer.port);
+    expect(flow).toBeDefined();
+    if (!flow) return;
+    const headers = new SipHeaders([
+      ['From', '<sip:pbx@127.0.0.1>;tag=pbx1'],
+      ['To', '<sip:device@10.0.0.9>'],
+      ['Call-ID', 'out-1@127.0.0.1'],
+      ['CSeq', '1 OPTIONS'],
+    ]);
+    const request: SipRequest = { kind: 'request', method: 'OPTIONS', uri: 'sip:device@10.0.0.9:5060', headers, body: Buffer.alloc(0) };
+    const statuses: number[] = [];
+    endpoint.sendRequest(request, flow, (response) => statuses.push(response.status));
+    const arrived = (await peer.nextRaw()).text;
+    expect(arrived.split('\r\n')[0]).toBe('OPTIONS sip:device@10.0.0.9:5060 SIP/2.0');
+    expect(arrived).toMatch(new RegExp(`\r\nVia: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${transport.port};branch=z9hG4bK[^;\r]+;rport\r\n`));
+    // Timer E resends it while unanswered.
+    expect((await peer.nextRaw(1_500)).text).toBe(arrived);
+    const via = /\r\nVia: ([^\r]+)/.exec(arrived)?.[1];
+    peer.send(['SIP/2.0 200 OK', `Via: ${via}`, 'From: <sip:pbx@127.0.0.1>;tag=pbx1', 'To: <sip:device@10.0.0.9>;tag=d1', 'Call-ID: out-1@127.0.0.1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'), transport.port);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(statuses).toEqual([200]);
+  });
+
+  it('answers a STUN Binding keep-alive with the address it came from (RFC 5626 §4.4.2)', async () => {
+    await start();
+    const request = Buffer.alloc(20);
+    request.writeUInt16BE(0x0001, 0);
+    request.writeUInt32BE(0x2112a442, 4);
+    Buffer.from('0123456789ab').copy(request, 8);
+    peer.send(request, transport.port);
+    const { data } = await peer.nextRaw();
+    expect(data.readUInt16BE(0)).toBe(0x0101);
+    expect(data.subarray(8, 20).toString()).toBe('0123456789ab');
+    expect(data.readUInt16BE(20)).toBe(0x0020);
+    expect(data.readUInt16BE(26) ^ 0x2112).toBe(peer.port);
+    expect([...data.subarray(28, 32)].map((b, i) => b ^ [0x21, 0x12, 0xa4, 0x42][i]!).join('.')).toBe('127.0.0.1');
+  });
+});
