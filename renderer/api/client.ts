@@ -163,3 +163,18 @@ export async function fetchCallHistory(
   if (!page.success) throw new RequestError('The server sent a call history this app does not understand.');
   return page.data;
 }
+
+/** Ends the session on the PBX, which also revokes the device's SIP password. Best effort: signing out never waits on it. */
+export async function endSession(serverUrl: string, token: string, options: ClientOptions = {}): Promise<void> {
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  try {
+    await fetchImpl(`${normalizeServerUrl(serverUrl)}${API_PREFIX}/session`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+      keepalive: true,
+    });
+  } catch (error) {
+    log.warn('could not end the session on the server', { error: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { SessionResponse } from '../../shared/api';
-import { SignInError, normalizeServerUrl, signIn as requestSession } from '../api/client';
+import { endSession, SignInError, normalizeServerUrl, signIn as requestSession } from '../api/client';
 import { createLogger } from '../log';
 import { createJsSipEngine } from '../phone/jssip-adapter';
 import { usePhoneStore } from './phone';
@@ -68,6 +68,8 @@ export const useSessionStore = defineStore('session', () => {
   function signOut(): void {
     log.info('signed out');
     usePhoneStore().stop();
+    const ending = session.value;
+    if (ending) void endSession(serverUrl.value, ending.token);
     session.value = undefined;
     fail('');
   }

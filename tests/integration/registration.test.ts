@@ -131,4 +131,22 @@ describe('signing in and registering', () => {
       client.close();
     }
   });
+
+  it('signing out revokes the session and its SIP password', async () => {
+    const session = (await (await signIn('103', 'carol-103')).json()) as SessionResponse;
+    const out = await fetch(`${pbx.httpUrl}/api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${session.token}` } });
+    expect(out.status).toBe(204);
+    expect((await fetch(`${pbx.httpUrl}/api/v1/me`, { headers: { authorization: `Bearer ${session.token}` } })).status).toBe(401);
+
+    const client = await SipWsClient.connect(pbx.sipWebSocketUrl);
+    try {
+      client.register({ user: '103', domain: DOMAIN, callId: 'revoked-1', cseq: 1 });
+      const challenge = await client.next();
+      const authorization = digestAuthorization({ challenge: challenge.header('WWW-Authenticate')!, method: 'REGISTER', uri: `sip:${DOMAIN}`, username: '103', password: session.sip.password });
+      client.register({ user: '103', domain: DOMAIN, callId: 'revoked-1', cseq: 2, authorization });
+      expect((await client.next()).status).toBe(403);
+    } finally {
+      client.close();
+    }
+  });
 });
