@@ -225,6 +225,11 @@ export class SipEndpoint {
     tx.receive(response);
   }
 
+  private isOwnVia(value: string, transport: SipTransportName): boolean {
+    const via = parseVia(value);
+    return `${via.host}${via.port === undefined ? '' : `:${via.port}`}` === this.sentBy(transport);
+  }
+
   private release(tx: ServerTransaction): void {
     if (!this.pending.delete(tx)) return;
     const left = (this.pendingByFlow.get(tx.connection) ?? 1) - 1;
@@ -250,7 +255,7 @@ export class SipEndpoint {
     }
     try {
       // A response to one of our requests carries our own Via on top; it is never answered.
-      if (isRequest === undefined && parseVia(partial.get('Via') ?? '').host === bracketed(this.options.viaHost)) return false;
+      if (isRequest === undefined && this.isOwnVia(partial.get('Via') ?? '', connection.transport)) return false;
       const fakeRequest: SipRequest = { kind: 'request', method: 'INVALID', uri: 'sip:invalid', headers: partial, body: Buffer.alloc(0) };
       try {
         stampVia(fakeRequest, connection);
