@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRelay } from './media-relay';
+import { pbxMemory, sipRates } from './sip-rates';
 import type { RelayRun } from './media-relay';
 
 const RESULTS = join(import.meta.dirname, 'results');
@@ -51,5 +52,22 @@ async function mediaRelay(): Promise<void> {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-await mediaRelay();
+function writeResults(name: string, figures: Record<string, unknown>): void {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ benchmark: name, node: process.version, ...figures }, null, 2));
+  process.stdout.write(`figures written to ${file}\n`);
+}
+
+// BENCH_ONLY=media|sip|memory runs one of them.
+const only = process.env.BENCH_ONLY;
+if (!only || only === 'media') await mediaRelay();
+if (!only || only === 'sip') {
+  const figures = await sipRates();
+  if (figures) writeResults('sip-rates', figures);
+}
+if (!only || only === 'memory') {
+  const figures = await pbxMemory();
+  if (figures) writeResults('pbx-memory', figures);
+}
 process.exit(0);

@@ -41,6 +41,8 @@ export interface SippStats {
   successful: number;
   failed: number;
   created: number;
+  /** Successful calls per second in each statistics period (`-fd 1`), oldest first. */
+  series: number[];
   /** Every column of the last line of the statistics file, by name (cumulative "(C)" columns included). */
   columns: Record<string, string>;
 }
@@ -117,7 +119,16 @@ function readStats(file: string): SippStats | undefined {
   const columns: Record<string, string> = {};
   header.forEach((name, i) => (columns[name] = last[i] ?? ''));
   const count = (name: string) => Number(columns[name] ?? 0);
-  return { successful: count('SuccessfulCall(C)'), failed: count('FailedCall(C)'), created: count('TotalCallCreated'), columns };
+  const successCol = header.indexOf('SuccessfulCall(P)');
+  const elapsedCol = header.indexOf('ElapsedTime(P)');
+  const series = lines.slice(1).map((line) => {
+    const cells = line.split(';');
+    // ElapsedTime(P) reads HH:MM:SS:microseconds.
+    const [h = 0, m = 0, sec = 0, us = 0] = (cells[elapsedCol] ?? '').split(':').map(Number);
+    const seconds = h * 3600 + m * 60 + sec + us / 1e6;
+    return seconds > 0 ? Number(cells[successCol] ?? 0) / seconds : 0;
+  });
+  return { successful: count('SuccessfulCall(C)'), failed: count('FailedCall(C)'), created: count('TotalCallCreated'), series, columns };
 }
 
 function readErrors(work: string): string {
