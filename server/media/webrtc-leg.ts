@@ -5,52 +5,79 @@
  * it releases its sockets. The PBX is ICE-lite (RFC 8445 §2.5): it has a reachable address, answers the
  * browser's connectivity checks and sends none of its own, so a leg is ready to describe itself at once
  * instead of waiting on address gathering.
+ *
+ * Beside the audio codec the leg negotiates RFC 4733 telephone-event, reports received key presses as `dtmf`
+ * (never as audio) and sends them as event packets; it stops sending while the browser holds the call
+ * (a=sendonly or a=inactive in its latest offer, RFC 3264 §8.4).
  */
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import type { RTCRtpTransceiver, RtpPacket } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import type { RTCRtpTransceiver } from 'werift';
 import { createLogger } from '../log';
 import { TypedEmitter } from '../util/typed-emitter';
+import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
+import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec } from './media-leg';
+import { OutboundStream } from './outbound-stream';
+import { describeAudio, isTelephoneEvent, parseSdp, remoteReceives, writeSdp } from './sdp';
+
+export type { LegState, MediaConfig, NegotiatedCodec } from './media-leg';
 
 const log = createLogger('media');
 
-export interface MediaConfig {
-  /** Local address the legs' sockets bind to and announce, e.g. 127.0.0.1 or the host's LAN address. */
-  address: string;
-  /** UDP port range for media sockets; any free port when left out. */
-  portRange?: [number, number];
-}
-
-/** A codec as negotiated on a leg; the other leg of a bridge is offered the same one so RTP is relayed untouched. */
-export interface NegotiatedCodec {
-  mimeType: string;
-  clockRate: number;
-  channels?: number;
-  payloadType: number;
-  parameters?: string;
-}
-
+/** The audio codecs a WebRTC leg can carry, in order of preference; telephone-event is added per clock rate. */
 export const SUPPORTED_AUDIO_CODECS: readonly NegotiatedCodec[] = [
   { mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111, parameters: 'minptime=10;useinbandfec=1' },
   { mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 },
   { mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 },
 ];
 
-export type LegState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
-
-interface LegEvents {
-  stateChanged: [LegState];
-  rtp: [RtpPacket];
+/**
+ * The codecs handed to werift: the audio ones given, then telephone-event at each of their clock rates
+ * (RFC 4733 §2.1 ties the event clock to the audio's: /48000 beside Opus, /8000 beside G.711).
+ */
+function withTelephoneEvents(codecs: readonly NegotiatedCodec[]): NegotiatedCodec[] {
+  const audio = codecs.filter((codec) => !isTelephoneEvent(codec));
+  const given = codecs.filter(isTelephoneEvent);
+  const missing = audio.filter((codec) => !given.some((event) => event.clockRate === codec.clockRate));
+  const used = new Set(codecs.map((codec) => codec.payloadType));
+  return [...audio, ...given, ...telephoneEventsFor(missing, used)];
 }
 
-export class WebRtcLeg extends TypedEmitter<LegEvents> {
+/**
+ * The offer without the telephone-events at clock rates none of our audio codecs has. werift matches
+ * telephone-event by name alone, so a G.711-only leg would otherwise accept telephone-event/48000 too, which
+ * RFC 4733 §2.1 ties to a 48 kHz audio stream we do not carry.
+ */
+function withoutForeignEvents(offerSdp: string, codecs: readonly NegotiatedCodec[]): string {
+  const sdp = parseSdp(offerSdp);
+  const media = sdp.media.find((m) => m.type === 'audio');
+  if (!media) return offerSdp;
+  const clocks = new Set(codecs.filter((codec) => !isTelephoneEvent(codec)).map((codec) => codec.clockRate));
+  const foreign = new Set(
+    describeAudio(sdp)
+      .codecs.filter((codec) => isTelephoneEvent(codec) && !clocks.has(codec.clockRate))
+      .map((codec) => String(codec.payloadType)),
+  );
+  if (foreign.size === 0) return offerSdp;
+  media.formats = media.formats.filter((format) => !foreign.has(format));
+  media.attributes = media.attributes.filter((a) => !(['rtpmap', 'fmtp', 'rtcp-fb'].includes(a.name) && foreign.has(a.value?.split(' ')[0] ?? '')));
+  return writeSdp(sdp);
+}
+
+export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
+  readonly kind = 'webrtc';
   private readonly pc: RTCPeerConnection;
   private transceiver: RTCRtpTransceiver | undefined;
   private stateValue: LegState = 'new';
+  private remoteDirectionValue: MediaDirection = 'sendrecv';
+  private stream: OutboundStream | undefined;
+  private negotiatedCache: NegotiatedCodec[] | undefined;
+  private dtmfReceiver: DtmfReceiver | undefined;
+  private readonly dtmfSender: DtmfSender;
 
   private constructor(
     readonly id: string,
     config: MediaConfig,
-    codecs: readonly NegotiatedCodec[],
+    private readonly codecs: readonly NegotiatedCodec[],
   ) {
     super();
     this.pc = new RTCPeerConnection({
@@ -61,7 +88,7 @@ export class WebRtcLeg extends TypedEmitter<LegEvents> {
       iceAdditionalHostAddresses: [config.address],
       icePortRange: config.portRange,
       bundlePolicy: 'max-bundle',
-      codecs: { audio: codecs.map((codec) => new RTCRtpCodecParameters({ ...codec, rtcpFeedback: [] })) },
+      codecs: { audio: withTelephoneEvents(codecs).map((codec) => new RTCRtpCodecParameters({ ...codec, rtcpFeedback: [] })) },
       headerExtensions: { audio: [] },
     });
     this.pc.connectionStateChange.subscribe((state) => {
@@ -70,36 +97,56 @@ export class WebRtcLeg extends TypedEmitter<LegEvents> {
       else if (state === 'connecting') this.setState('connecting');
     });
     this.pc.onTransceiverAdded.subscribe((transceiver) => this.attach(transceiver));
+    this.dtmfSender = new DtmfSender({
+      clockRate: () => this.telephoneEvent?.clockRate,
+      startTimestamp: () => this.outbound()?.currentTimestamp() ?? 0,
+      transmit: (timestamp, marker, payload) => this.transmitEvent(timestamp, marker, payload),
+    });
   }
 
   get state(): LegState {
     return this.stateValue;
   }
 
-  /** The codec this leg sends with, once negotiated. */
+  /** The audio codec this leg sends with, once negotiated. */
   get codec(): NegotiatedCodec | undefined {
-    const codec = this.transceiver?.sender.codec;
-    if (!codec) return undefined;
-    return {
-      mimeType: codec.mimeType,
-      clockRate: codec.clockRate,
-      channels: codec.channels,
-      payloadType: codec.payloadType,
-      parameters: codec.parameters,
-    };
+    return this.negotiated().find((c) => !isTelephoneEvent(c));
   }
 
-  /** Answers a remote offer (the caller's INVITE). */
-  static async answer(id: string, offerSdp: string, config: MediaConfig): Promise<{ leg: WebRtcLeg; answerSdp: string }> {
-    const leg = new WebRtcLeg(id, config, SUPPORTED_AUDIO_CODECS);
+  get remoteDirection(): MediaDirection {
+    return this.remoteDirectionValue;
+  }
+
+  /** The negotiated telephone-event at the audio codec's clock rate, if the far end accepted one. */
+  private get telephoneEvent(): NegotiatedCodec | undefined {
+    const audio = this.codec;
+    if (!audio) return undefined;
+    return this.negotiated().find((c) => isTelephoneEvent(c) && c.clockRate === audio.clockRate);
+  }
+
+  /**
+   * Answers a remote offer (the caller's INVITE), choosing among `allowedCodecs` (by default every codec a
+   * WebRTC leg carries) in the offer's order of preference.
+   */
+  static async answer(
+    id: string,
+    offerSdp: string,
+    config: MediaConfig,
+    allowedCodecs: readonly NegotiatedCodec[] = SUPPORTED_AUDIO_CODECS,
+  ): Promise<{ leg: WebRtcLeg; answerSdp: string }> {
+    log.debug('answering webrtc offer', { leg: id });
+    const leg = new WebRtcLeg(id, config, allowedCodecs);
     try {
-      await leg.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      const direction = describeAudio(parseSdp(offerSdp)).direction;
+      await leg.pc.setRemoteDescription({ type: 'offer', sdp: withoutForeignEvents(offerSdp, allowedCodecs) });
       const transceiver = leg.pc.getTransceivers().find((t) => t.kind === 'audio');
       if (!transceiver) throw new Error('the offer has no audio stream');
       transceiver.setDirection('sendrecv');
       await leg.pc.setLocalDescription(await leg.pc.createAnswer());
       const answerSdp = await leg.localSdp();
+      leg.negotiatedCache = undefined;
       if (!leg.codec) throw new Error('no common audio codec');
+      leg.remoteDirectionValue = direction;
       return { leg, answerSdp };
     } catch (error) {
       leg.close();
@@ -107,8 +154,9 @@ export class WebRtcLeg extends TypedEmitter<LegEvents> {
     }
   }
 
-  /** Creates an offer for a callee, restricted to the codecs given (those of the other leg). */
+  /** Creates an offer for a callee, restricted to the codecs given (those of the other leg) plus telephone-event. */
   static async offer(id: string, config: MediaConfig, codecs: readonly NegotiatedCodec[]): Promise<{ leg: WebRtcLeg; offerSdp: string }> {
+    log.debug('making webrtc offer', { leg: id });
     const leg = new WebRtcLeg(id, config, codecs);
     try {
       leg.pc.addTransceiver('audio', { direction: 'sendrecv' });
@@ -122,29 +170,111 @@ export class WebRtcLeg extends TypedEmitter<LegEvents> {
 
   /** Applies the callee's answer to an offer made by `offer()`. */
   async acceptAnswer(answerSdp: string): Promise<void> {
+    const direction = describeAudio(parseSdp(answerSdp)).direction;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    this.negotiatedCache = undefined;
+    this.remoteDirectionValue = direction;
+  }
+
+  /**
+   * Answers a re-offer from the browser (hold, resume, codec change). werift applies a second remote offer
+   * on the same peer connection (JSEP subsequent offer, RFC 8829 §5.3.2) and answers each m= section with
+   * its transceiver's direction intersected with the offered one reversed, so sendonly is answered recvonly
+   * and inactive inactive, while ICE and DTLS carry on unchanged.
+   */
+  async renegotiate(offerSdp: string): Promise<string> {
+    log.debug('renegotiating webrtc leg', { leg: this.id });
+    const direction = describeAudio(parseSdp(offerSdp)).direction;
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: withoutForeignEvents(offerSdp, this.codecs) });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    this.negotiatedCache = undefined;
+    this.remoteDirectionValue = direction;
+    const codec = this.codec;
+    if (codec) this.stream?.setClockRate(codec.clockRate);
+    return this.localSdp();
   }
 
   /** Sends a packet from the other leg; the sender rewrites SSRC, sequence and payload type for this leg. */
   sendRtp(packet: RtpPacket): void {
     const sender = this.transceiver?.sender;
-    if (!sender || this.stateValue !== 'connected') return;
-    sender.sendRtp(packet).catch((error: unknown) => log.debug('rtp send failed', { leg: this.id, error }));
+    const stream = this.outbound();
+    if (!sender || !stream || !this.canSend()) return;
+    // A copy: the packet may be on its way to other legs, and werift's sender writes into the header it sends.
+    const header = new RtpHeader({ ...stream.relay(packet.header), payloadType: packet.header.payloadType });
+    sender.sendRtp(new RtpPacket(header, packet.payload)).catch((error: unknown) => log.debug('rtp send failed', { leg: this.id, error }));
+  }
+
+  sendDtmf(event: DtmfEvent): void {
+    if (!this.telephoneEvent) {
+      log.debug('dtmf not sent: telephone-event not negotiated', { leg: this.id });
+      return;
+    }
+    void this.dtmfSender.send(event);
   }
 
   close(): void {
     if (this.stateValue === 'closed') return;
     this.setState('closed');
+    this.dtmfSender.close();
     this.pc.close().catch((error: unknown) => log.debug('close failed', { leg: this.id, error }));
     this.removeAllListeners();
+  }
+
+  /**
+   * werift's sender stamps every packet with the audio codec's payload type, so a telephone-event goes out
+   * through the SRTP transport directly, in the sender's SSRC, with a sequence number from the same stream.
+   */
+  private transmitEvent(timestamp: number, marker: boolean, payload: Buffer): void {
+    const sender = this.transceiver?.sender;
+    const event = this.telephoneEvent;
+    const stream = this.outbound();
+    if (!sender || !event || !stream || !this.canSend()) return;
+    const header = new RtpHeader({ ...stream.inject(timestamp, marker), ssrc: sender.ssrc, payloadType: event.payloadType });
+    sender.dtlsTransport.sendRtp(payload, header).catch((error: unknown) => log.debug('dtmf send failed', { leg: this.id, error }));
+  }
+
+  /** The negotiated codecs, sender's first; read per packet, so kept until the next negotiation. */
+  private negotiated(): readonly NegotiatedCodec[] {
+    if (this.negotiatedCache) return this.negotiatedCache;
+    const transceiver = this.transceiver;
+    if (!transceiver?.sender.codec) return [];
+    const all = [transceiver.sender.codec, ...transceiver.codecs];
+    this.negotiatedCache = all.map((c) => ({ mimeType: c.mimeType, clockRate: c.clockRate, channels: c.channels, payloadType: c.payloadType, parameters: c.parameters }));
+    return this.negotiatedCache;
+  }
+
+  private canSend(): boolean {
+    return this.stateValue === 'connected' && remoteReceives(this.remoteDirectionValue);
+  }
+
+  private outbound(): OutboundStream | undefined {
+    const codec = this.codec;
+    if (!codec) return undefined;
+    this.stream ??= new OutboundStream(codec.clockRate);
+    return this.stream;
   }
 
   private attach(transceiver: RTCRtpTransceiver): void {
     if (transceiver.kind !== 'audio' || this.transceiver) return;
     this.transceiver = transceiver;
     transceiver.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((packet) => this.emit('rtp', packet));
+      track.onReceiveRtp.subscribe((packet) => this.receive(packet));
     });
+  }
+
+  private receive(packet: RtpPacket): void {
+    const event = this.telephoneEvent;
+    if (event && packet.header.payloadType === event.payloadType) {
+      if (this.dtmfReceiver?.clockRate !== event.clockRate) this.dtmfReceiver = new DtmfReceiver(event.clockRate);
+      for (const dtmf of this.dtmfReceiver.push(packet.header.timestamp, packet.payload)) {
+        log.debug('dtmf received', { leg: this.id, digit: dtmf.digit });
+        this.emit('dtmf', dtmf);
+      }
+      return;
+    }
+    // Any telephone-event (whatever its clock) is signalling, never audio for the other leg.
+    if (this.negotiated().some((c) => isTelephoneEvent(c) && c.payloadType === packet.header.payloadType)) return;
+    this.emit('rtp', packet);
   }
 
   private async localSdp(): Promise<string> {
