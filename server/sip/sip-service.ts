@@ -1,6 +1,7 @@
 /**
- * The PBX's SIP service: endpoint, authenticator, registrar and call engine wired together, with the
- * method dispatch between them. Transports feed it messages; it owns everything learned from them.
+ * The PBX's SIP service: endpoint, authenticator, registrar, call engine, subscriptions and messages wired
+ * together, with the method dispatch between them. Every new request passes the security guard first.
+ * Transports feed it messages; it owns everything learned from them.
  */
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
@@ -9,12 +10,17 @@ import type { Database } from '../store/schema';
 import { SipAuthenticator } from './authenticator';
 import { CallEngine } from './call-engine';
 import { SipEndpoint } from './endpoint';
+import { StoreVoicemailCounter } from '../store/voicemail-counts';
+import { MessageRouter } from './messages';
 import { Registrar } from './registrar';
+import { OrganizationDialPolicy, SipSecurity } from './security';
+import type { DialPolicy, SecurityOptions } from './security';
+import { ALLOW_EVENTS, SubscriptionManager } from './subscriptions';
 import type { ServerTransaction } from './transactions';
 
 const log = createLogger('sip-service');
 
-const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY';
+const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
 
 export interface SipServiceOptions {
   db: Kysely<Database>;
@@ -22,16 +28,25 @@ export interface SipServiceOptions {
   /** Host for our Via and Contact headers. */
   host: string;
   userAgent: string;
+  /** Rate limits, bans, scanner list, trusted sources; defaults in DEFAULT_SECURITY_OPTIONS. */
+  security?: Partial<SecurityOptions>;
 }
 
 export class SipService {
   readonly endpoint: SipEndpoint;
   readonly registrar: Registrar;
   readonly calls: CallEngine;
+  readonly security: SipSecurity;
+  readonly subscriptions: SubscriptionManager;
+  readonly messages: MessageRouter;
+  readonly dialPolicy: DialPolicy;
 
   constructor(options: SipServiceOptions) {
     this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent });
+    this.security = new SipSecurity(options.security);
     const authenticator = new SipAuthenticator(options.db);
+    authenticator.on('authenticationFailed', ({ source }) => this.security.recordAuthFailure(source));
+    this.dialPolicy = new OrganizationDialPolicy(options.db);
     this.registrar = new Registrar(authenticator);
     this.calls = new CallEngine({
       db: options.db,
@@ -41,6 +56,15 @@ export class SipService {
       media: options.media,
       contactHost: options.host,
     });
+    this.subscriptions = new SubscriptionManager({
+      db: options.db,
+      endpoint: this.endpoint,
+      authenticator,
+      voicemail: new StoreVoicemailCounter(options.db),
+      dialogStates: this.calls,
+      contactHost: options.host,
+    });
+    this.messages = new MessageRouter({ db: options.db, endpoint: this.endpoint, registrar: this.registrar, authenticator });
     this.endpoint.setApplication({
       onRequest: (tx) => this.dispatch(tx),
       onAck: (request) => this.calls.handleAck(request),
@@ -48,6 +72,7 @@ export class SipService {
   }
 
   shutdown(): void {
+    this.subscriptions.shutdown();
     this.calls.shutdown();
     this.registrar.close();
   }
@@ -58,6 +83,7 @@ export class SipService {
         log.error('request failed', { method: tx.request.method, error });
         if (tx.state === 'trying' || tx.state === 'proceeding') tx.reply(500, 'Server Internal Error');
       });
+    if (this.security.guard(tx) !== 'pass') return;
     switch (tx.request.method) {
       case 'REGISTER':
         void run(this.registrar.handleRegister(tx));
@@ -83,12 +109,18 @@ export class SipService {
       case 'NOTIFY':
         this.calls.handleNotify(tx);
         return;
+      case 'SUBSCRIBE':
+        void run(this.subscriptions.handleSubscribe(tx));
+        return;
+      case 'MESSAGE':
+        void run(this.messages.handleMessage(tx));
+        return;
       case 'OPTIONS':
-        tx.reply(200, 'OK', { headers: [['Allow', ALLOWED], ['Accept', 'application/sdp']] });
+        tx.reply(200, 'OK', { headers: [['Allow', ALLOWED], ['Accept', 'application/sdp'], ['Allow-Events', ALLOW_EVENTS]] });
         return;
       default:
         // RFC 3261 §8.2.1: a method we know of but do not serve gets 405 with Allow; 501 for the unknown.
-        tx.reply(['SUBSCRIBE', 'MESSAGE', 'PRACK', 'PUBLISH'].includes(tx.request.method) ? 405 : 501, undefined, {
+        tx.reply(['PRACK', 'PUBLISH'].includes(tx.request.method) ? 405 : 501, undefined, {
           headers: [['Allow', ALLOWED]],
         });
     }
