@@ -194,7 +194,10 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     return this.localSdp();
   }
 
-  /** Sends a packet from the other leg; the sender rewrites SSRC, sequence and payload type for this leg. */
+  /**
+   * Sends a packet from the other leg: sequence number and timestamp continue this leg's stream (the same
+   * one its DTMF events use), and werift's sender puts in its SSRC and the negotiated payload type.
+   */
   sendRtp(packet: RtpPacket): void {
     const sender = this.transceiver?.sender;
     const stream = this.outbound();
