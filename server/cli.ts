@@ -79,6 +79,9 @@ async function serve(args: string[]): Promise<number> {
     `  web phone      ${pbx.httpUrl}/`,
     `  REST API       ${pbx.httpUrl}/api/v1`,
     `  SIP over WS    ${pbx.sipWebSocketUrl}`,
+    `  SIP over UDP   ${sipAddress(config.sipHost, pbx.sipPorts.udp, 'udp')}`,
+    `  SIP over TCP   ${sipAddress(config.sipHost, pbx.sipPorts.tcp, 'tcp')}`,
+    `  SIP over TLS   ${sipAddress(config.sipHost, pbx.sipPorts.tls, 'tls')}${pbx.tlsCertificate ? `  certificate ${pbx.tlsCertificate}` : ''}`,
     `  bind address   ${config.bind}`,
     `  HTTP port      ${new URL(pbx.httpUrl).port}`,
     `  media address  ${config.mediaAddress}${config.mediaPortRange ? ` ports ${config.mediaPortRange.join('-')}` : ''}`,
@@ -108,6 +111,11 @@ async function serve(args: string[]): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   return new Promise<number>(() => undefined);
+}
+
+function sipAddress(host: string, port: number | undefined, transport: string): string {
+  if (port === undefined) return 'off';
+  return `sip:${host.includes(':') ? `[${host}]` : host}:${port};transport=${transport}`;
 }
 
 function options(args: string[], allowed: string[]): Map<string, string> {

@@ -16,9 +16,18 @@ export interface ServeConfig {
   sipHost: string;
   demo: boolean;
   webRoot: string;
+  /** SIP over UDP, TCP and TLS ports: 0 picks a free port, undefined turns that transport off. */
+  sipUdpPort?: number;
+  sipTcpPort?: number;
+  sipTlsPort?: number;
+  /** PEM files for SIP over TLS; without them TLS runs only in the demo, with a self-signed pair. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export const DEFAULT_HTTP_PORT = 8088;
+export const DEFAULT_SIP_PORT = 5060;
+export const DEFAULT_SIPS_PORT = 5061;
 
 interface Setting {
   flag: string;
@@ -35,6 +44,11 @@ export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'me
   sipHost: { flag: '--sip-host', env: 'OFFHOOK_SIP_HOST', help: 'host name used in SIP headers (default: the media address)' },
   demo: { flag: '--demo', env: 'OFFHOOK_DEMO', help: 'seed the demo organization and its users (see README)' },
   webRoot: { flag: '--web-root', env: 'OFFHOOK_WEB_ROOT', help: 'folder of the built web phone (default dist/renderer)' },
+  sipUdpPort: { flag: '--sip-udp-port', env: 'OFFHOOK_SIP_UDP_PORT', help: `SIP over UDP port (default ${DEFAULT_SIP_PORT}; 0 picks a free port; off or -1 turns it off)` },
+  sipTcpPort: { flag: '--sip-tcp-port', env: 'OFFHOOK_SIP_TCP_PORT', help: `SIP over TCP port (default ${DEFAULT_SIP_PORT}; 0 picks a free port; off or -1 turns it off)` },
+  sipTlsPort: { flag: '--sip-tls-port', env: 'OFFHOOK_SIP_TLS_PORT', help: `SIP over TLS port (default ${DEFAULT_SIPS_PORT}; 0 picks a free port; off or -1 turns it off; needs --tls-cert and --tls-key, except with --demo)` },
+  tlsCert: { flag: '--tls-cert', env: 'OFFHOOK_TLS_CERT', help: 'PEM certificate (chain) for SIP over TLS' },
+  tlsKey: { flag: '--tls-key', env: 'OFFHOOK_TLS_KEY', help: 'PEM private key for SIP over TLS' },
 };
 
 export class ConfigError extends Error {}
@@ -80,6 +94,16 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     }
     mediaPortRange = [low, high];
   }
+  const sipPort = (setting: Setting, fallback: number): number | undefined => {
+    const text = pick(setting) ?? `${fallback}`;
+    if (text === 'off' || text === '-1') return undefined;
+    const port = Number(text);
+    if (!/^\d+$/.test(text) || port > 65535) throw new ConfigError(`${setting.flag} must be a port number from 0 to 65535, or off, not "${text}".`);
+    return port;
+  };
+  const tlsCert = pick(SETTINGS.tlsCert);
+  const tlsKey = pick(SETTINGS.tlsKey);
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError(`${SETTINGS.tlsCert.flag} and ${SETTINGS.tlsKey.flag} go together.`);
   const demoFlag = flags.get(SETTINGS.demo.flag) === true;
   const demoEnv = env[SETTINGS.demo.env];
   return {
@@ -91,6 +115,11 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     sipHost: pick(SETTINGS.sipHost) ?? mediaAddress,
     demo: demoFlag || demoEnv === '1' || demoEnv === 'true',
     webRoot: resolve(pick(SETTINGS.webRoot) ?? defaults.webRoot),
+    sipUdpPort: sipPort(SETTINGS.sipUdpPort, DEFAULT_SIP_PORT),
+    sipTcpPort: sipPort(SETTINGS.sipTcpPort, DEFAULT_SIP_PORT),
+    sipTlsPort: sipPort(SETTINGS.sipTlsPort, DEFAULT_SIPS_PORT),
+    tlsCert: tlsCert === undefined ? undefined : resolve(tlsCert),
+    tlsKey: tlsKey === undefined ? undefined : resolve(tlsKey),
   };
 }
 

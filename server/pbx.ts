@@ -9,6 +9,9 @@ import { buildApp } from './api/app';
 import type { ServeConfig } from './config';
 import { createLogger } from './log';
 import { SipService } from './sip/sip-service';
+import { StreamTransport } from './sip/stream-transport';
+import { loadTlsCredentials } from './sip/tls-credentials';
+import { UdpTransport } from './sip/udp-transport';
 import { closeDatabase, openDatabase } from './store/db';
 import { seedDemo } from './store/demo';
 import { migrateToLatest } from './store/migrate';
@@ -17,9 +20,19 @@ import { PBX_VERSION } from './version';
 
 const log = createLogger('pbx');
 
+/** Ports the SIP transports are bound to; a transport that is off has none. */
+export interface SipPorts {
+  udp?: number;
+  tcp?: number;
+  tls?: number;
+}
+
 export interface RunningPbx {
   httpUrl: string;
   sipWebSocketUrl: string;
+  sipPorts: SipPorts;
+  /** Where the TLS certificate came from, when TLS runs. */
+  tlsCertificate?: string;
   db: Kysely<Database>;
   sip: SipService;
   close(): Promise<void>;
@@ -37,6 +50,47 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
     host: config.sipHost,
     userAgent: `Offhook PBX ${PBX_VERSION}`,
   });
+  const transports: Array<UdpTransport | StreamTransport> = [];
+  const sipPorts: SipPorts = {};
+  let tlsCertificate: string | undefined;
+  try {
+    if (config.sipUdpPort !== undefined) {
+      const udp = await UdpTransport.listen({ host: config.bind, port: config.sipUdpPort, endpoint: sip.endpoint });
+      transports.push(udp);
+      sipPorts.udp = udp.port;
+      sip.endpoint.setListeningPort('UDP', udp.port);
+    }
+    if (config.sipTcpPort !== undefined) {
+      const tcp = await StreamTransport.listen({ transport: 'TCP', host: config.bind, port: config.sipTcpPort, endpoint: sip.endpoint });
+      transports.push(tcp);
+      sipPorts.tcp = tcp.port;
+      sip.endpoint.setListeningPort('TCP', tcp.port);
+    }
+    if (config.sipTlsPort !== undefined) {
+      const credentials = await loadTlsCredentials({
+        certFile: config.tlsCert,
+        keyFile: config.tlsKey,
+        dataDir: config.dataDir,
+        demo: config.demo,
+        host: config.sipHost,
+      });
+      if (credentials) {
+        const tls = await StreamTransport.listen({ transport: 'TLS', host: config.bind, port: config.sipTlsPort, endpoint: sip.endpoint, tls: credentials });
+        transports.push(tls);
+        sipPorts.tls = tls.port;
+        tlsCertificate = credentials.source;
+        sip.endpoint.setListeningPort('TLS', tls.port);
+      } else {
+        log.warn('SIP over TLS is off: give --tls-cert and --tls-key (or run with --demo for a self-signed pair)');
+      }
+    }
+  } catch (error) {
+    sip.shutdown();
+    await Promise.all(transports.map((t) => t.close()));
+    await closeDatabase(db);
+    throw new Error(`could not open the SIP transports: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+
   const app = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot });
   await app.listen({ port: config.httpPort, host: config.bind });
   const address = app.server.address();
@@ -50,6 +104,8 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   return {
     httpUrl,
     sipWebSocketUrl: `ws://${hostPart}:${port}/sip`,
+    sipPorts,
+    tlsCertificate,
     db,
     sip,
     async close() {
@@ -58,6 +114,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
       sip.shutdown();
       // Give the BYEs a moment on the wire before the sockets go.
       await new Promise((r) => setTimeout(r, 100));
+      await Promise.all(transports.map((t) => t.close()));
       await app.close();
       await closeDatabase(db);
     },

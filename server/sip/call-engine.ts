@@ -1173,7 +1173,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   }
 
   private contact(connection: SipConnection): string {
-    return `<sip:pbx@${this.deps.contactHost};transport=${connection.transport.toLowerCase()}>`;
+    return this.deps.endpoint.contactFor(connection);
   }
 
   private async writeRecord(

@@ -10,6 +10,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/server/cli.js');
+/** SIP transports on free ports, so tests never compete for 5060/5061 with each other or the machine. */
+const EPHEMERAL_SIP = ['--sip-udp-port', '0', '--sip-tcp-port', '0', '--sip-tls-port', '0'];
 
 function pbx(args: string[], input?: string) {
   const result = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, OFFHOOK_LOG_LEVEL: 'warn' } });
@@ -49,7 +51,7 @@ describe('offhook-pbx', () => {
     expect(pbx(['user', 'passwd', '--data-dir', dir, '--extension', '999', '--password', 'second-password']).err).toContain('There is no extension 999');
 
     // The server reads the same database: the new password signs in, the old one does not.
-    const server = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', ...EPHEMERAL_SIP, '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const url = await new Promise<string>((resolveUrl, reject) => {
         let out = '';
@@ -84,7 +86,7 @@ describe('npm start where Electron cannot run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'offhook-start-'));
     // Here Electron's runtime is missing; where it is installed, having no display stops it the same way.
     const env = { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' };
-    const child = spawn(process.execPath, ['scripts/start.mjs', '--http-port', '0', '--data-dir', dir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['scripts/start.mjs', '--http-port', '0', ...EPHEMERAL_SIP, '--data-dir', dir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {

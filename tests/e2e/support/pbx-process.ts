@@ -25,7 +25,7 @@ export async function startPbxProcess(options: { dataDir?: string; port?: number
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'offhook-e2e-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, 'serve', '--demo', '--http-port', String(options.port ?? 0), '--bind', '127.0.0.1', '--data-dir', dataDir],
+    [CLI, 'serve', '--demo', '--http-port', String(options.port ?? 0), '--bind', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', '0', '--sip-tls-port', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'warn' } },
   );
   let out = '';

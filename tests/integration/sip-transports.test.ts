@@ -1,0 +1,212 @@
+/**
+ * The PBX in-process with SIP over UDP, TCP and TLS on ephemeral ports: a device registers over each with
+ * digest authentication, and requests the PBX originates reach it back over the flow it registered on.
+ */
+import { createSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionResponse } from '../../shared/api';
+import { parseServeConfig } from '../../server/config';
+import { startPbx } from '../../server/pbx';
+import type { RunningPbx } from '../../server/pbx';
+import { SipHeaders } from '../../server/sip/message';
+import { aorKey } from '../../server/sip/registrar';
+import { findOrganizationByDomain } from '../../server/store/organizations';
+import { readResponse, sipRequest, splitStream } from '../support/sip-text';
+import type { ResponseText } from '../support/sip-text';
+import { digestAuthorization } from '../support/sip-ws-client';
+
+const DOMAIN = 'demo.offhook.test';
+
+/** One device's wire: a UDP socket or a TCP connection, with everything it receives in order. */
+interface Wire {
+  port: number;
+  send(text: string): void;
+  next(): Promise<string>;
+  close(): void;
+}
+
+function queue(): { push(text: string): void; next(): Promise<string> } {
+  const inbox: string[] = [];
+  const waiting: Array<(text: string) => void> = [];
+  return {
+    push(text) {
+      const wake = waiting.shift();
+      if (wake) wake(text);
+      else inbox.push(text);
+    },
+    next() {
+      const queued = inbox.shift();
+      if (queued !== undefined) return Promise.resolve(queued);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('nothing arrived')), 5_000);
+        waiting.push((text) => {
+          clearTimeout(timer);
+          resolve(text);
+        });
+      });
+    },
+  };
+}
+
+async function udpWire(pbxPort: number): Promise<Wire> {
+  const socket: UdpSocket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const q = queue();
+  socket.on('message', (data) => q.push(data.toString('utf8')));
+  return { port: socket.address().port, send: (text) => socket.send(text, pbxPort, '127.0.0.1'), next: q.next, close: () => socket.close() };
+}
+
+async function tcpWire(pbxPort: number): Promise<Wire> {
+  const socket: Socket = connect(pbxPort, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const q = queue();
+  let buffered = '';
+  socket.on('data', (chunk: Buffer) => {
+    const { messages, rest } = splitStream(buffered + chunk.toString('utf8'));
+    buffered = rest;
+    for (const message of messages) q.push(message);
+  });
+  return { port: socket.localPort ?? 0, send: (text) => socket.write(text), next: q.next, close: () => socket.destroy() };
+}
+
+/** The next message that is not a provisional response. */
+async function finalResponse(wire: Wire): Promise<ResponseText> {
+  for (;;) {
+    const response = readResponse(await wire.next());
+    if (response.status >= 200) return response;
+  }
+}
+
+describe('SIP over UDP, TCP and TLS', () => {
+  let pbx: RunningPbx;
+  let dataDir: string;
+  let organizationId: number;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'offhook-transports-'));
+    const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', '0', '--sip-tls-port', '0'];
+    pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
+    organizationId = (await findOrganizationByDomain(pbx.db, DOMAIN))?.id ?? 0;
+  });
+
+  afterAll(async () => {
+    await pbx?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function sipPassword(extension: string, password: string): Promise<string> {
+    const response = await fetch(`${pbx.httpUrl}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ extension, password }),
+    });
+    return ((await response.json()) as SessionResponse).sip.password;
+  }
+
+  async function register(wire: Wire, transport: 'UDP' | 'TCP', extension: string, password: string): Promise<ResponseText> {
+    const common = {
+      method: 'REGISTER',
+      uri: `sip:${DOMAIN}`,
+      via: `127.0.0.1:${wire.port}`,
+      viaTransport: transport,
+      viaParams: ';rport',
+      from: `<sip:${extension}@${DOMAIN}>;tag=reg${extension}`,
+      to: `<sip:${extension}@${DOMAIN}>`,
+      callId: `reg-${transport}-${extension}@test`,
+    } as const;
+    const contact = `Contact: <sip:${extension}@127.0.0.1:${wire.port};transport=${transport.toLowerCase()}>`;
+    wire.send(sipRequest({ ...common, cseq: 1, headers: [contact, 'Expires: 600'] }));
+    const challenge = await finalResponse(wire);
+    expect(challenge.status).toBe(401);
+    const authorization = digestAuthorization({
+      challenge: challenge.headerAll('WWW-Authenticate')[0] ?? '',
+      method: 'REGISTER',
+      uri: `sip:${DOMAIN}`,
+      username: extension,
+      password: await sipPassword(extension, password),
+    });
+    wire.send(sipRequest({ ...common, cseq: 2, headers: [contact, 'Expires: 600', `Authorization: ${authorization}`] }));
+    return finalResponse(wire);
+  }
+
+  /** The PBX sends OPTIONS to the user's newest binding, as the call engine sends an INVITE. */
+  function optionsFromPbx(extension: string): { statuses: number[] } {
+    const binding = pbx.sip.registrar.lookup(aorKey(organizationId, extension))[0];
+    if (!binding) throw new Error(`${extension} has no binding`);
+    const headers = new SipHeaders([
+      ['From', `<sip:pbx@${DOMAIN}>;tag=probe`],
+      ['To', `<sip:${extension}@${DOMAIN}>`],
+      ['Call-ID', `probe-${extension}@pbx`],
+      ['CSeq', '1 OPTIONS'],
+      ['Contact', pbx.sip.endpoint.contactFor(binding.connection)],
+    ]);
+    const statuses: number[] = [];
+    pbx.sip.endpoint.sendRequest({ kind: 'request', method: 'OPTIONS', uri: `sip:${extension}@127.0.0.1`, headers, body: Buffer.alloc(0) }, binding.connection, (r) =>
+      statuses.push(r.status),
+    );
+    return { statuses };
+  }
+
+  it('listens on each transport and made a self-signed certificate for the demo', () => {
+    expect(pbx.sipPorts.udp).toBeGreaterThan(0);
+    expect(pbx.sipPorts.tcp).toBeGreaterThan(0);
+    expect(pbx.sipPorts.tls).toBeGreaterThan(0);
+    expect(existsSync(join(dataDir, 'tls', 'demo-cert.pem'))).toBe(true);
+  });
+
+  it('registers a device over UDP and reaches it back over the same flow', async () => {
+    const wire = await udpWire(pbx.sipPorts.udp ?? 0);
+    try {
+      const ok = await register(wire, 'UDP', '103', 'carol-103');
+      expect(ok.status).toBe(200);
+      expect(ok.header('Via')).toContain(`rport=${wire.port};received=127.0.0.1`);
+
+      const probe = optionsFromPbx('103');
+      const arrived = await wire.next();
+      expect(arrived.split('\r\n')[0]).toBe('OPTIONS sip:103@127.0.0.1 SIP/2.0');
+      expect(arrived).toContain(`\r\nVia: SIP/2.0/UDP 127.0.0.1:${pbx.sipPorts.udp};branch=`);
+      expect(arrived).toContain(`\r\nContact: <sip:pbx@127.0.0.1:${pbx.sipPorts.udp};transport=udp>`);
+      const via = /\r\nVia: ([^\r]+)/.exec(arrived)?.[1] ?? '';
+      wire.send(['SIP/2.0 200 OK', `Via: ${via}`, `From: <sip:pbx@${DOMAIN}>;tag=probe`, `To: <sip:103@${DOMAIN}>;tag=dev`, 'Call-ID: probe-103@pbx', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'));
+      await expect.poll(() => probe.statuses).toEqual([200]);
+    } finally {
+      wire.close();
+    }
+  });
+
+  it('registers a device over TCP and sends to it over the connection it registered on', async () => {
+    const wire = await tcpWire(pbx.sipPorts.tcp ?? 0);
+    try {
+      expect((await register(wire, 'TCP', '102', 'bob-102')).status).toBe(200);
+      optionsFromPbx('102');
+      const arrived = await wire.next();
+      expect(arrived).toContain(`\r\nVia: SIP/2.0/TCP 127.0.0.1:${pbx.sipPorts.tcp};branch=`);
+      expect(arrived).toContain(`\r\nContact: <sip:pbx@127.0.0.1:${pbx.sipPorts.tcp};transport=tcp>`);
+    } finally {
+      wire.close();
+    }
+    // The binding dies with its connection (RFC 5626 §5.2).
+    await expect.poll(() => pbx.sip.registrar.lookup(aorKey(organizationId, '102')).length).toBe(0);
+  });
+
+  it('answers OPTIONS over UDP and TCP', async () => {
+    const wires = [['UDP', () => udpWire(pbx.sipPorts.udp ?? 0)], ['TCP', () => tcpWire(pbx.sipPorts.tcp ?? 0)]] as const;
+    for (const [transport, open] of wires) {
+      const wire = await open();
+      try {
+        wire.send(sipRequest({ method: 'OPTIONS', uri: `sip:${DOMAIN}`, via: `127.0.0.1:${wire.port}`, viaTransport: transport }));
+        const ok = await finalResponse(wire);
+        expect(ok.status).toBe(200);
+        expect(ok.header('Allow')).toContain('INVITE');
+      } finally {
+        wire.close();
+      }
+    }
+  });
+});
