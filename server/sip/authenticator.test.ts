@@ -60,6 +60,14 @@ describe('SipAuthenticator', () => {
     expect(challenge.headers.getAll('WWW-Authenticate').map((c) => /algorithm=([\w-]+)/.exec(c)?.[1])).toEqual(['SHA-256', 'MD5']);
   });
 
+  it('challenges plain SIP devices with MD5 alone, which SIPp and baresip require', async () => {
+    for (const transport of ['UDP', 'TCP', 'TLS'] as const) {
+      const connection = new FakeConnection('192.0.2.20', transport);
+      await authenticator.authenticate(serverTransaction(register('101', `plain-${transport}`, 1), connection), 'To');
+      expect(connection.lastResponse()!.headers.getAll('WWW-Authenticate').map((c) => /algorithm=([\w-]+)/.exec(c)?.[1])).toEqual(['MD5']);
+    }
+  });
+
   it('accepts a desk-phone password with either algorithm', async () => {
     const expected: Partial<AuthenticatedUser> = { extension: '101', displayName: 'Alice Adams', domain: DOMAIN };
     expect((await attempt({ user: '101', password: alice.sipPassword, algorithm: 'SHA-256' })).user).toMatchObject(expected);

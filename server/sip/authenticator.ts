@@ -31,10 +31,20 @@ export interface AuthenticatedUser {
 }
 
 /**
- * RFC 8760 §2.4: challenges in order of preference, strongest first. MD5 must come last as well as be
- * there: JsSIP, like many WebRTC clients, knows only MD5 and reads the last challenge of the response.
+ * Which digest challenges a client is sent, by the transport it came over. RFC 8760 §2.4 lists challenges
+ * strongest first and lets the client pick, but clients in the field are less forgiving:
+ * - WebSocket (the web phone, JsSIP): SHA-256 then MD5. JsSIP knows only MD5 and reads the *last* challenge.
+ * - UDP, TCP, TLS (desk phones, SIPp, baresip): MD5 alone by default. SIPp 3.6 reads only the first challenge
+ *   and baresip 1.0 gives up when any challenge is not MD5. Sites whose devices all do SHA-256 set
+ *   `sipDigestAlgorithms` (serve's --sip-digest) to e.g. SHA-256,MD5.
+ * Verification accepts either algorithm whatever was offered.
  */
-const CHALLENGE_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+export interface ChallengePolicy {
+  webSocket: readonly DigestAlgorithm[];
+  other: readonly DigestAlgorithm[];
+}
+
+export const DEFAULT_CHALLENGE_POLICY: ChallengePolicy = { webSocket: ['SHA-256', 'MD5'], other: ['MD5'] };
 
 export interface AuthenticationFailure {
   /** The flow's remote address: what rate limits and bans are keyed by. */
@@ -49,7 +59,10 @@ interface AuthenticatorEvents {
 export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
   private readonly nonces = new NonceStore();
 
-  constructor(private readonly db: Kysely<Database>) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly challengePolicy: ChallengePolicy = DEFAULT_CHALLENGE_POLICY,
+  ) {
     super();
   }
 
@@ -101,7 +114,9 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
   private challenge(tx: ServerTransaction, realm: string, callId: string, stale: boolean): void {
     const proxy = tx.request.method !== 'REGISTER';
     const header = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-    const headers: Array<[string, string]> = CHALLENGE_ALGORITHMS.map((algorithm) => [
+    const transport = tx.connection.transport;
+    const algorithms = transport === 'WS' || transport === 'WSS' ? this.challengePolicy.webSocket : this.challengePolicy.other;
+    const headers: Array<[string, string]> = algorithms.map((algorithm) => [
       header,
       buildChallenge({ realm, nonce: this.nonces.issue(callId), algorithm, stale }),
     ]);

@@ -87,11 +87,17 @@ export class SipWsClient {
   async next(options: { includeTrying?: boolean; timeoutMs?: number } = {}): Promise<ParsedResponse> {
     for (;;) {
       const raw = this.inbox.shift() ?? (await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no SIP message within the timeout')), options.timeoutMs ?? 5_000);
-        this.waiting.push((m) => {
+        const waiter = (m: string) => {
           clearTimeout(timer);
           resolve(m);
-        });
+        };
+        // A waiter that timed out must leave the queue, or it would swallow the next message.
+        const timer = setTimeout(() => {
+          const index = this.waiting.indexOf(waiter);
+          if (index >= 0) this.waiting.splice(index, 1);
+          reject(new Error('no SIP message within the timeout'));
+        }, options.timeoutMs ?? 5_000);
+        this.waiting.push(waiter);
       }));
       const parsed = parseResponse(raw);
       if (parsed.status === 100 && !options.includeTrying) continue;
