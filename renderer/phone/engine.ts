@@ -35,6 +35,8 @@ export interface CallSnapshot {
   muted: boolean;
   /** The far end has put us on hold (their re-INVITE said sendonly or inactive). */
   remoteHold: boolean;
+  /** Keys the far end sent us by SIP INFO (RFC 6086 with application/dtmf-relay), oldest first. */
+  receivedDigits: string;
   /** The last in-call option that did not work, until the next one is tried. */
   notice?: CallNotice;
 }

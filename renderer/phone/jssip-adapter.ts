@@ -5,7 +5,14 @@
  */
 import { C, UA, WebSocketInterface } from 'jssip';
 import type { RTCSessionEvent, UAConfiguration } from 'jssip/lib/UA';
-import type { AnswerOptions, EndEvent, RTCSession, TerminateOptions } from 'jssip/lib/RTCSession';
+import type {
+  AnswerOptions,
+  EndEvent,
+  IncomingDTMFEvent,
+  OutgoingDTMFEvent,
+  RTCSession,
+  TerminateOptions,
+} from 'jssip/lib/RTCSession';
 import type { SipCredentials } from '../../shared/api';
 import type { DtmfMethod } from '../../shared/bridge';
 import type { RegistrationState } from '../../shared/registration';
@@ -120,6 +127,7 @@ interface CallRecord {
   audioElements: Set<HTMLAudioElement>;
   muted: boolean;
   remoteHold: boolean;
+  receivedDigits: string;
   notice?: CallNotice;
   /** Microphone tracks we captured for a device change; JsSIP stops only the ones it captured itself. */
   ownTracks: MediaStreamTrack[];
@@ -509,6 +517,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       audioElements: new Set(),
       muted: false,
       remoteHold: false,
+      receivedDigits: '',
       ownTracks: [],
     };
     this.calls.set(record.id, record);
@@ -553,6 +562,14 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       if (String(originator) !== 'remote') return;
       record.remoteHold = false;
       this.applyMediaState(record);
+      this.emit('callChanged', snapshot(record));
+    });
+    // Browsers cannot receive RFC 4733 events, so only keys relayed to us as SIP INFO can be shown.
+    session.on('newDTMF', (event: IncomingDTMFEvent | OutgoingDTMFEvent) => {
+      if (String(event.originator) !== 'remote') return;
+      const tone = String(event.dtmf.tone ?? '');
+      if (!/^[0-9*#A-D]$/i.test(tone)) return;
+      record.receivedDigits += tone.toUpperCase();
       this.emit('callChanged', snapshot(record));
     });
     session.on('ended', onEnd('ended'));
@@ -638,6 +655,7 @@ function snapshot(record: CallRecord): CallSnapshot {
     endedAt: record.endedAt,
     muted: record.muted,
     remoteHold: record.remoteHold,
+    receivedDigits: record.receivedDigits,
     notice: record.notice,
   };
 }

@@ -148,7 +148,7 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
     const id = `call-${this.nextId++}`;
     const call: FakeCall = {
       machine: new CallStateMachine(),
-      snapshot: { id, direction, state: 'idle', remote, startedAt: this.now++, muted: false, remoteHold: false },
+      snapshot: { id, direction, state: 'idle', remote, startedAt: this.now++, muted: false, remoteHold: false, receivedDigits: '' },
     };
     this.calls.set(id, call);
     this.emit('callAdded', { ...call.snapshot });
