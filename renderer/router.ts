@@ -10,6 +10,7 @@ import type { Component } from 'vue';
 import CallHistoryView from './views/CallHistoryView.vue';
 import ComingSoonView from './views/ComingSoonView.vue';
 import PhoneView from './views/PhoneView.vue';
+import SettingsView from './views/SettingsView.vue';
 import SignInView from './views/SignInView.vue';
 
 declare module 'vue-router' {
@@ -24,6 +25,7 @@ declare module 'vue-router' {
 const VIEWS: Record<string, Component> = {
   phone: PhoneView,
   history: CallHistoryView,
+  settings: SettingsView,
 };
 
 const sectionRoutes: RouteRecordRaw[] = SECTIONS.map((section) =>

@@ -24,5 +24,5 @@ export const SECTIONS: readonly Section[] = [
   { id: 'greetings', title: 'Greetings', comingSoon: 'Greetings are coming in a later version of Offhook.' },
   { id: 'park', title: 'Call Park', comingSoon: 'Call park is coming in a later version of Offhook.' },
   { id: 'call-center', title: 'Call Center', comingSoon: 'Call center is coming in a later version of Offhook.' },
-  { id: 'settings', title: 'Settings', comingSoon: 'Settings are coming in a later version of Offhook.' },
+  { id: 'settings', title: 'Settings' },
 ];

@@ -9,6 +9,8 @@ import { computed, ref } from 'vue';
 import type { AppSettings } from '../../shared/bridge';
 import { createLogger } from '../log';
 import type { CallDevices } from '../phone/engine';
+import { playRingtone, playTestTone } from '../phone/tones';
+import type { PlayingSound } from '../phone/tones';
 import { useSettingsStore } from './settings';
 
 const log = createLogger('devices');
@@ -115,6 +117,23 @@ export const useDevicesStore = defineStore('devices', () => {
     announce();
   }
 
+  let testSound: PlayingSound | undefined;
+
+  /** A test tone on the speaker, or the chosen ringtone at the chosen volume on the ringer. */
+  function playTest(role: 'speaker' | 'ringer'): void {
+    testSound?.stop();
+    if (role === 'speaker') {
+      testSound = playTestTone(choice.value.speakerId);
+    } else {
+      const settings = useSettingsStore().settings;
+      testSound = playRingtone({
+        ringtone: settings.ringtone ?? 'classic',
+        volume: settings.ringVolume ?? 0.8,
+        deviceId: choice.value.ringerId,
+      });
+    }
+  }
+
   /**
    * Follows the system's devices from now on and calls `listener` with the devices to use, now and whenever they
    * change. Returns the function that stops following.
@@ -135,5 +154,18 @@ export const useDevicesStore = defineStore('devices', () => {
     };
   }
 
-  return { devices, listed, microphones, outputs, canChooseOutput, hasLabels, choice, chosen, refresh, choose, watch };
+  return {
+    devices,
+    listed,
+    microphones,
+    outputs,
+    canChooseOutput,
+    hasLabels,
+    choice,
+    chosen,
+    refresh,
+    choose,
+    playTest,
+    watch,
+  };
 });
