@@ -4,7 +4,7 @@
  * Controls are found by their accessible names, as a keyboard or screen-reader user would find them.
  */
 import { expect } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 
 export class WebPhone {
   private constructor(
@@ -67,10 +67,10 @@ export class WebPhone {
    * Listens to what this person hears (the far end's audio) and returns the loudest frequency, with its level,
    * as a median over several readings so a single noisy frame does not decide.
    */
-  async dominantFrequency(): Promise<{ hz: number; db: number }> {
-    return this.page.evaluate(async () => {
-      const audio = document.querySelector<HTMLAudioElement>('[data-testid="remote-audio"]');
-      const stream = audio?.srcObject;
+  async dominantFrequency(card?: Locator): Promise<{ hz: number; db: number }> {
+    const audio = (card ?? this.page).locator('[data-testid="remote-audio"]').first();
+    return audio.evaluate(async (element) => {
+      const stream = (element as HTMLAudioElement).srcObject;
       if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) throw new Error('no remote audio stream is playing');
       const ctx = new AudioContext();
       await ctx.resume();
@@ -95,18 +95,82 @@ export class WebPhone {
     });
   }
 
+  /**
+   * How loud what this person hears from the call on `card` is, in dBFS (RMS over about a second): a tone
+   * reads around -10 dB, silence far below -60 dB.
+   */
+  async level(card?: Locator): Promise<number> {
+    const audio = (card ?? this.page).locator('[data-testid="remote-audio"]').first();
+    return audio.evaluate(async (element) => {
+      const stream = (element as HTMLAudioElement).srcObject;
+      if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) throw new Error('no remote audio stream is playing');
+      const ctx = new AudioContext();
+      await ctx.resume();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 2048;
+      ctx.createMediaStreamSource(stream).connect(analyser);
+      const samples = new Float32Array(analyser.fftSize);
+      const readings: number[] = [];
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        analyser.getFloatTimeDomainData(samples);
+        let sum = 0;
+        for (const sample of samples) sum += sample * sample;
+        readings.push(10 * Math.log10(sum / samples.length + 1e-12));
+      }
+      await ctx.close();
+      readings.sort((a, b) => a - b);
+      return readings[Math.floor(readings.length / 2)] ?? -Infinity;
+    });
+  }
+
+  /** A call card by what it is now: 'Active call', 'Held call', 'Incoming call'… */
+  card(name: string): Locator {
+    return this.page.getByRole('region', { name, exact: true });
+  }
+
+  /** Presses an in-call option (Mute, Hold, Dial pad, Resume, Back…) on the card given, or the active one. */
+  async press(option: string, card: Locator = this.activeCall()): Promise<void> {
+    await card.getByRole('button', { name: option, exact: true }).click();
+  }
+
+  /** Presses keys on the open in-call dial pad of the active call. */
+  async pressKeys(keys: string): Promise<void> {
+    const pad = this.activeCall().getByRole('group', { name: 'Dial pad' });
+    for (const key of keys) await pad.getByRole('button', { name: key, exact: true }).click();
+  }
+
+  async openSection(name: string): Promise<void> {
+    await this.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
+  }
+
+  async toggle(name: 'Do not disturb' | 'Auto-answer'): Promise<void> {
+    await this.page.getByRole('group', { name: 'Call handling' }).getByRole('button', { name }).click();
+  }
+
   async close(): Promise<void> {
     await this.context.close();
   }
 }
 
 /** Waits until the person hears a tone near `hz` (within one FFT bin or two), clearly above silence. */
-export async function expectToHear(phone: WebPhone, hz: number): Promise<void> {
+export async function expectToHear(phone: WebPhone, hz: number, card?: Locator): Promise<void> {
   let last = { hz: 0, db: -Infinity };
   for (let attempt = 0; attempt < 8; attempt++) {
-    last = await phone.dominantFrequency();
+    last = await phone.dominantFrequency(card);
     if (Math.abs(last.hz - hz) <= 15 && last.db > -80) return;
   }
   expect(Math.abs(last.hz - hz), `expected ${hz} Hz, heard ${last.hz.toFixed(1)} Hz at ${last.db.toFixed(1)} dB`).toBeLessThanOrEqual(15);
   expect(last.db, 'the tone is clearly above silence').toBeGreaterThan(-80);
+}
+
+/** Waits until what the person hears from `card` is silent (at least 30 dB below a tone), or fails. */
+export async function expectSilence(phone: WebPhone, card?: Locator): Promise<void> {
+  let level = 0;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    level = await phone.level(card);
+    if (level < -45) return;
+  }
+  expect(level, 'the far end should hear silence').toBeLessThan(-45);
 }
