@@ -87,10 +87,12 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
     }
     const params = credentials.params;
     if (!digestUriMatches(params.uri, request.uri)) {
-      // RFC 3261 §22.4 (after RFC 2617 §3.2.2.5): credentials computed for another URI are a bad request,
-      // whoever the user is, so this answer reveals nothing about who exists.
-      tx.reply(400, 'Bad Request - Authorization uri does not match the Request-URI');
-      return undefined;
+      // RFC 3261 §22.4 asks for the Request-URI here, but devices in the field sign other things: SIPp signs
+      // the server's address (sip:127.0.0.1:5060), some desk phones the registrar. The check exists to stop a
+      // response being replayed for another request; our nonces are single use and bound to the Call-ID, so
+      // that replay cannot happen, and refusing these devices would protect nothing. The response itself is
+      // still verified over the uri the device signed.
+      log.debug('digest uri differs from the Request-URI', { method: request.method });
     }
     const nonceState = this.nonces.consume(params.nonce ?? '', callId);
     if (nonceState !== 'ok') {
