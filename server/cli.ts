@@ -21,6 +21,7 @@ import { migrateToLatest } from './store/migrate';
 import { ensureOrganization, findOrganizationByDomain, listOrganizations } from './store/organizations';
 import type { Database } from './store/schema';
 import { createUser, findUserByExtension, listUsers, setPassword } from './store/users';
+import { runDevicePasswordCommand, DEVICE_PASSWORD_USAGE } from './cli-device';
 import { DEMO_USERS } from './store/demo';
 import { PBX_VERSION } from './version';
 
@@ -32,7 +33,7 @@ const USAGE = `offhook-pbx ${PBX_VERSION}
 
 Usage:
   offhook-pbx serve [options]       run the PBX
-  offhook-pbx user add|list|passwd  provision extensions
+  offhook-pbx user add|list|passwd|sip-password  provision extensions and desk-phone passwords
   offhook-pbx help
 
 serve options (flag, environment variable):
@@ -47,6 +48,9 @@ user options:
   --password P            otherwise read from standard input
   --role user|admin       (user add; default user)
   --data-dir DIR          as for serve
+
+desk phones:
+  ${DEVICE_PASSWORD_USAGE}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -211,7 +215,8 @@ async function user(args: string[]): Promise<number> {
     });
     return 0;
   }
-  throw new ConfigError('Use "user add", "user list" or "user passwd".');
+  if (sub === 'sip-password') return runDevicePasswordCommand(rest);
+  throw new ConfigError('Use "user add", "user list", "user passwd" or "user sip-password".');
 }
 
 main(process.argv.slice(2)).then(

@@ -44,6 +44,10 @@ describe('offhook-pbx', () => {
     expect(duplicate.code).toBe(2);
     expect(duplicate.err).toContain('already exists');
 
+    const device = pbx(['user', 'sip-password', '--data-dir', dir, '--extension', '201', '--password', 'desk-phone-pass']);
+    expect(device.code).toBe(0);
+    expect(device.out).toContain('201');
+
     const listed = pbx(['user', 'list', '--data-dir', dir]);
     expect(listed.out).toMatch(/example\.com[\s\S]*201\s+Erin Example/);
 
