@@ -52,6 +52,12 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   });
   const transports: Array<UdpTransport | StreamTransport> = [];
   const sipPorts: SipPorts = {};
+  const streams: Partial<Record<'TCP' | 'TLS', StreamTransport>> = {};
+  sip.registrar.setStreamConnector(async (transport, host, port) => {
+    const stream = streams[transport];
+    if (!stream) throw new Error(`SIP over ${transport} is off`);
+    return stream.connect(host, port);
+  });
   let tlsCertificate: string | undefined;
   try {
     if (config.sipUdpPort !== undefined) {
@@ -63,6 +69,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
     if (config.sipTcpPort !== undefined) {
       const tcp = await StreamTransport.listen({ transport: 'TCP', host: config.bind, port: config.sipTcpPort, endpoint: sip.endpoint });
       transports.push(tcp);
+      streams.TCP = tcp;
       sipPorts.tcp = tcp.port;
       sip.endpoint.setListeningPort('TCP', tcp.port);
     }
@@ -77,6 +84,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
       if (credentials) {
         const tls = await StreamTransport.listen({ transport: 'TLS', host: config.bind, port: config.sipTlsPort, endpoint: sip.endpoint, tls: credentials });
         transports.push(tls);
+        streams.TLS = tls;
         sipPorts.tls = tls.port;
         tlsCertificate = credentials.source;
         sip.endpoint.setListeningPort('TLS', tls.port);

@@ -19,7 +19,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
 import { MediaBridge } from '../media/bridge';
-import { WebRtcLeg } from '../media/webrtc-leg';
+import { answerOffer, chooseBridgeCodecs, createOffer } from '../media/legs';
+import type { LegKind, MediaLeg } from '../media/media-leg';
 import type { MediaConfig } from '../media/webrtc-leg';
 import { insertCallRecord, updateCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
@@ -84,7 +85,13 @@ export interface CallEngineEvents {
   callStateChanged: [CallStateChangedEvent];
 }
 
-type CallMediaLeg = WebRtcLeg;
+type CallMediaLeg = MediaLeg;
+
+/** The leg a device speaks: browsers and the app reach us over WebSocket with WebRTC; everything else is plain RTP. */
+function legKindFor(binding: Binding): LegKind {
+  const transport = binding.connection.transport;
+  return transport === 'WS' || transport === 'WSS' ? 'webrtc' : 'rtp';
+}
 type Codec = NonNullable<CallMediaLeg['codec']>;
 
 interface Line {
@@ -272,9 +279,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const callId = request.headers.get('Call-ID') ?? '';
     let answer;
     try {
-      answer = await WebRtcLeg.answer(`${callId}:caller`, request.body.toString('utf8'), this.deps.media);
+      // Relayed without transcoding, so the caller is answered with a codec every device can be offered.
+      const offerSdp = request.body.toString('utf8');
+      const codecs = chooseBridgeCodecs(offerSdp, bindings.map(legKindFor));
+      if (codecs.length === 0) throw new Error('no codec both the caller and the called devices speak');
+      answer = await answerOffer(`${callId}:caller`, offerSdp, this.deps.media, { allowedCodecs: codecs });
     } catch (error) {
-      log.info('caller offer not acceptable', { error });
+      log.info('caller offer not acceptable', { error: error instanceof Error ? error.message : String(error) });
       tx.reply(488, 'Not Acceptable Here');
       return;
     }
@@ -520,12 +531,16 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     if (entry.party) this.applySessionTimer(entry.party, timer);
   }
 
-  /** The leg answers a new offer itself when it can; until then the transport is kept and only the direction answered. */
+  /** The leg answers a new offer itself; if it cannot, the transport is kept and only the direction answered. */
   private async renegotiate(media: CallMediaLeg, dialog: Dialog, offerSdp: string): Promise<string> {
-    if ('renegotiate' in media && typeof media.renegotiate === 'function') {
-      return (await (media.renegotiate as (sdp: string) => Promise<string>).call(media, offerSdp));
+    try {
+      return await media.renegotiate(offerSdp);
+    } catch (error) {
+      // A re-offer the leg cannot apply (e.g. one that arrives before its ICE/DTLS is up) must not end the
+      // call: keep the session as it is and answer only the direction asked for (RFC 3264 §8.4).
+      log.info('re-offer answered with the current session', { error: error instanceof Error ? error.message : String(error) });
+      return answerKeepingSession(dialog.localSdp, offerSdp);
     }
-    return answerKeepingSession(dialog.localSdp, offerSdp);
   }
 
   // ── Session timers (RFC 4028) ────────────────────────────────────────────────────────────────────────
@@ -617,9 +632,15 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
 
   private async fork(attempt: Attempt, from: LineIdentity, binding: Binding, codecs: Codec[]): Promise<void> {
     const call = attempt.call;
+    try {
+      await this.deps.registrar.connectionFor(binding);
+    } catch (error) {
+      log.info('could not reach a device', { error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
     let offer;
     try {
-      offer = await WebRtcLeg.offer(`${call.id}:${call.attempts.length}:${attempt.forks.length}`, this.deps.media, codecs);
+      offer = await createOffer(`${call.id}:${call.attempts.length}:${attempt.forks.length}`, legKindFor(binding), this.deps.media, codecs);
     } catch (error) {
       log.warn('could not create an offer for a device', { error });
       return;
@@ -1073,7 +1094,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
     let answer;
     try {
-      answer = await WebRtcLeg.answer(`${request.headers.get('Call-ID') ?? ''}:replaces`, request.body.toString('utf8'), this.deps.media);
+      const allowedCodecs = peer.media.codec ? [peer.media.codec] : undefined;
+      answer = await answerOffer(`${request.headers.get('Call-ID') ?? ''}:replaces`, request.body.toString('utf8'), this.deps.media, { allowedCodecs });
     } catch (error) {
       log.info('replacing offer not acceptable', { error });
       tx.reply(488, 'Not Acceptable Here');

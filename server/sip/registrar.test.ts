@@ -109,4 +109,33 @@ describe('Registrar', () => {
     now += 120_000;
     expect(registrar.lookup(AOR)).toEqual([]);
   });
+
+  it('keeps a TCP desk phone reachable after its connection closes by connecting to its Contact (RFC 3261 §18.1.1)', async () => {
+    const tcp = new FakeConnection('192.0.2.30', 'TCP');
+    await register(tcp, ['<sip:101@192.0.2.30:5070;transport=tcp>']);
+    tcp.drop();
+    const [binding] = registrar.lookup(AOR);
+    expect(binding).toBeDefined();
+
+    const opened: Array<[string, string, number]> = [];
+    const fresh = new FakeConnection('192.0.2.30', 'TCP');
+    registrar.setStreamConnector(async (transport, host, port) => {
+      opened.push([transport, host, port]);
+      return fresh;
+    });
+    expect(await registrar.connectionFor(binding!)).toBe(fresh);
+    expect(opened).toEqual([['TCP', '192.0.2.30', 5070]]);
+  });
+
+  it('drops WebSocket and outbound bindings with their flow: nothing else reaches them', async () => {
+    const ws = new FakeConnection('192.0.2.31', 'WS');
+    await register(ws, ['<sip:a@x.invalid;transport=ws>']);
+    ws.drop();
+    expect(registrar.lookup(AOR)).toEqual([]);
+
+    const tcp = new FakeConnection('192.0.2.32', 'TCP');
+    await register(tcp, [`<sip:a@192.0.2.32;transport=tcp>;+sip.instance=${INSTANCE};reg-id=1`], [['Supported', 'outbound']], 'ob-1');
+    tcp.drop();
+    expect(registrar.lookup(AOR)).toEqual([]);
+  });
 });

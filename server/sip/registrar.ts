@@ -50,6 +50,24 @@ interface RegistrarEvents {
   bindingsChanged: [aor: string];
 }
 
+/** Opens a new stream connection to a device (the PBX's TCP or TLS transport). */
+export type StreamConnector = (transport: 'TCP' | 'TLS', host: string, port: number) => Promise<SipConnection>;
+
+/**
+ * Whether a binding outlives the connection it was registered over. RFC 5626 §5.2: a binding made through an
+ * outbound flow (reg-id) — and any WebSocket binding, whose contact is a placeholder — is reachable only
+ * through that flow and dies with it. A TCP/TLS device registered without outbound names an address where it
+ * listens (RFC 3261 §18.1.1), so a new connection can be opened to it.
+ */
+function survivesConnection(binding: Binding): boolean {
+  const transport = binding.connection.transport;
+  return (transport === 'TCP' || transport === 'TLS') && binding.regId === undefined && !binding.contact.uri.host.toLowerCase().endsWith('.invalid');
+}
+
+function usable(binding: Binding): boolean {
+  return binding.connection.isOpen || survivesConnection(binding);
+}
+
 export function aorKey(organizationId: number, extension: string): string {
   return `${organizationId}:${extension}`;
 }
@@ -57,6 +75,8 @@ export function aorKey(organizationId: number, extension: string): string {
 export class Registrar extends TypedEmitter<RegistrarEvents> {
   private readonly bindings = new Map<string, Binding[]>();
   private readonly sweeper: NodeJS.Timeout;
+
+  private connector: StreamConnector | undefined;
 
   constructor(
     private readonly authenticator: Pick<SipAuthenticator, 'authenticate'>,
@@ -72,7 +92,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     const now = this.now();
     const seen = new Set<string>();
     return (this.bindings.get(aor) ?? []).filter((b) => {
-      if (b.expiresAt <= now || !b.connection.isOpen) return false;
+      if (b.expiresAt <= now || !usable(b)) return false;
       if (b.instance === undefined) return true;
       if (seen.has(b.instance)) return false;
       seen.add(b.instance);
@@ -83,7 +103,23 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
   /** Every live binding of a user, each outbound flow on its own. */
   flows(aor: string): Binding[] {
     const now = this.now();
-    return (this.bindings.get(aor) ?? []).filter((b) => b.expiresAt > now && b.connection.isOpen);
+    return (this.bindings.get(aor) ?? []).filter((b) => b.expiresAt > now && usable(b));
+  }
+
+  /** Lets the registrar reach TCP/TLS devices whose registration connection has closed. */
+  setStreamConnector(connector: StreamConnector): void {
+    this.connector = connector;
+  }
+
+  /** A live connection to the device of a binding, opening a new one if the device allows it. */
+  async connectionFor(binding: Binding): Promise<SipConnection> {
+    if (binding.connection.isOpen || !survivesConnection(binding) || !this.connector) return binding.connection;
+    const transport = binding.connection.transport as 'TCP' | 'TLS';
+    const uri = binding.contact.uri;
+    const port = uri.port ?? (transport === 'TLS' ? 5061 : 5060);
+    const connection = await this.connector(transport, uri.host.replace(/^\[(.*)\]$/, '$1'), port);
+    binding.connection = connection;
+    return connection;
   }
 
   get bindingCount(): number {
@@ -183,7 +219,9 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
         userAgent: request.headers.get('User-Agent'),
       };
       list.unshift(binding);
-      tx.connection.once('closed', () => this.removeWhere(aor, (b) => b === binding));
+      tx.connection.once('closed', () => {
+        if (!survivesConnection(binding)) this.removeWhere(aor, (b) => b === binding);
+      });
     }
     this.store(aor, list);
     log.debug('registered', { aor, bindings: list.length, outbound: outbound.length > 0 });
@@ -224,7 +262,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
 
   private sweep(): void {
     const now = this.now();
-    for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.expiresAt <= now || !b.connection.isOpen);
+    for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.expiresAt <= now || !usable(b));
   }
 }
 

@@ -7,9 +7,9 @@
  * is capped, a message that breaks the framing is answered (400 or 513) and the connection closed, and idle
  * connections are closed (sooner when nothing learned from them needs them).
  */
-import { createServer as createTcpServer } from 'node:net';
+import { connect as connectTcp, createServer as createTcpServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { createLogger } from '../log';
 import { SipConnection } from './connection';
 import type { SipEndpoint } from './endpoint';
@@ -178,6 +178,38 @@ export class StreamTransport {
     this.connections.closeAll();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * Opens a connection to a device (RFC 3261 §18.1.1: a request over a stream transport needs a connection,
+   * and one is opened when none is left). Used for a device that registered over TCP/TLS without outbound
+   * (RFC 5626) whose connection has since closed; its Contact names where it listens.
+   */
+  async connect(host: string, port: number, timeoutMs = 5_000): Promise<StreamConnection> {
+    const socket: Socket = await new Promise((resolve, reject) => {
+      // A device's certificate is rarely one a CA signed; the device was authenticated by digest when it
+      // registered, and this connection goes to the address it registered.
+      const next: Socket = this.transport === 'TLS' ? connectTls({ host, port, rejectUnauthorized: false, minVersion: 'TLSv1.2' }) : connectTcp({ host, port });
+      const timer = setTimeout(() => {
+        next.destroy();
+        reject(new Error(`no ${this.transport} connection to ${host}:${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      next.once(this.transport === 'TLS' ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        next.off('error', reject);
+        resolve(next);
+      });
+      next.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const connection = new StreamConnection(socket, this.transport, this.endpoint, this.maxMessageBytes, (gone) => this.connections.remove(gone.id, gone));
+    this.connections.add(connection.id, connection);
+    log.debug('connection opened to a device', { connection: connection.id, remote: `${host}:${port}` });
+    return connection;
   }
 
   private accept(socket: Socket): void {

@@ -191,8 +191,13 @@ describe('SIP over UDP, TCP and TLS', () => {
     } finally {
       wire.close();
     }
-    // The binding dies with its connection (RFC 5626 §5.2).
-    await expect.poll(() => pbx.sip.registrar.lookup(aorKey(organizationId, '102')).length).toBe(0);
+    // Registered without outbound, the device named where it listens: the binding outlives the connection,
+    // and the PBX opens a new one to that Contact when it next needs the device (RFC 3261 §18.1.1). Nothing
+    // listens there any more, so the attempt fails and the binding's connection stays closed.
+    const [binding] = pbx.sip.registrar.lookup(aorKey(organizationId, '102'));
+    expect(binding).toBeDefined();
+    await expect.poll(() => binding!.connection.isOpen).toBe(false);
+    await expect(pbx.sip.registrar.connectionFor(binding!)).rejects.toThrow();
   });
 
   it('answers OPTIONS over UDP and TCP', async () => {
