@@ -26,6 +26,7 @@ import { insertCallRecord, updateCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
 import { TypedEmitter } from '../util/typed-emitter';
+import type { DialPolicy } from './security';
 import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
 import { Dialog, formatTarget } from './dialog';
@@ -218,6 +219,8 @@ export interface CallEngineDeps {
   media: MediaConfig;
   /** Host of the Contact URI we put in our requests and responses. */
   contactHost: string;
+  /** Who may dial what (outside numbers); every call and transfer target is checked before it is routed. */
+  dialPolicy?: DialPolicy;
 }
 
 export class CallEngine extends TypedEmitter<CallEngineEvents> {
@@ -254,6 +257,12 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
 
     const target = parseUri(request.uri).user ?? '';
+    const decision = (await this.deps.dialPolicy?.check(caller, target)) ?? 'allow';
+    if (!isPending(tx)) return;
+    if (decision !== 'allow') {
+      tx.reply(decision.deny, decision.reason);
+      return;
+    }
     const callee = /^[0-9]{2,10}$/.test(target) ? await findUserByExtension(this.deps.db, caller.organizationId, target) : undefined;
     if (!isPending(tx)) return;
     if (!callee) {

@@ -55,6 +55,7 @@ export class SipService {
       authenticator,
       media: options.media,
       contactHost: options.host,
+      dialPolicy: this.dialPolicy,
     });
     this.subscriptions = new SubscriptionManager({
       db: options.db,
