@@ -83,6 +83,8 @@ async function serve(args: string[]): Promise<number> {
     `  web phone      ${pbx.httpUrl}/`,
     `  REST API       ${pbx.httpUrl}/api/v1`,
     `  SIP over WS    ${pbx.sipWebSocketUrl}`,
+    `  web phone (TLS) ${pbx.httpsUrl ? `${pbx.httpsUrl}/` : 'off (--https-port)'}`,
+    `  SIP over WSS   ${pbx.sipSecureWebSocketUrl ?? 'off (--https-port)'}`,
     `  SIP over UDP   ${sipAddress(config.sipHost, pbx.sipPorts.udp, 'udp')}`,
     `  SIP over TCP   ${sipAddress(config.sipHost, pbx.sipPorts.tcp, 'tcp')}`,
     `  SIP over TLS   ${sipAddress(config.sipHost, pbx.sipPorts.tls, 'tls')}${pbx.tlsCertificate ? `  certificate ${pbx.tlsCertificate}` : ''}`,
@@ -90,6 +92,7 @@ async function serve(args: string[]): Promise<number> {
     `  HTTP port      ${new URL(pbx.httpUrl).port}`,
     `  media address  ${config.mediaAddress}${config.mediaPortRange ? ` ports ${config.mediaPortRange.join('-')}` : ''}`,
     `  SIP host       ${config.sipHost}`,
+    `  SIP trusted    ${config.sipTrustedSources?.length ? config.sipTrustedSources.join(', ') : 'none (every source is rate-limited)'}`,
     `  data folder    ${config.dataDir}`,
     `  web phone from ${config.webRoot}`,
   ];

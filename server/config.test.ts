@@ -31,3 +31,17 @@ describe('SIP transport settings', () => {
     expect(config.tlsKey).toMatch(/^\/.*key\.pem$/);
   });
 });
+
+describe('trusted SIP sources', () => {
+  it('are none unless given, and a comma-separated list of addresses from the flag or the environment', () => {
+    expect(parse([]).sipTrustedSources).toEqual([]);
+    expect(parse(['--sip-trusted-sources', '127.0.0.1, ::1']).sipTrustedSources).toEqual(['127.0.0.1', '::1']);
+    expect(parse([], { OFFHOOK_SIP_TRUSTED_SOURCES: '10.0.0.5,10.0.0.6' }).sipTrustedSources).toEqual(['10.0.0.5', '10.0.0.6']);
+  });
+
+  it('refuse a host name, which the security layer would never match', () => {
+    expect(() => parse(['--sip-trusted-sources', 'proxy.example.com'])).toThrow(
+      new ConfigError('--sip-trusted-sources takes IP addresses separated by commas, not "proxy.example.com".'),
+    );
+  });
+});

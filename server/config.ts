@@ -2,6 +2,7 @@
  * Settings of `offhook-pbx serve`: each from a flag, else an environment variable, else a default.
  * All of them are printed at start so a person can see what the server is doing.
  */
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -23,6 +24,13 @@ export interface ServeConfig {
   /** PEM files for SIP over TLS; without them TLS runs only in the demo, with a self-signed pair. */
   tlsCert?: string;
   tlsKey?: string;
+  /** HTTPS port (web phone, API, SIP over secure WebSocket); undefined turns it off. Uses the TLS certificate. */
+  httpsPort?: number;
+  /**
+   * Source addresses the SIP security layer never rate-limits nor bans: an edge proxy in front of the PBX,
+   * or the load generator of a benchmark. None when omitted.
+   */
+  sipTrustedSources?: string[];
 }
 
 export const DEFAULT_HTTP_PORT = 8088;
@@ -47,8 +55,10 @@ export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'me
   sipUdpPort: { flag: '--sip-udp-port', env: 'OFFHOOK_SIP_UDP_PORT', help: `SIP over UDP port (default ${DEFAULT_SIP_PORT}; 0 picks a free port; off or -1 turns it off)` },
   sipTcpPort: { flag: '--sip-tcp-port', env: 'OFFHOOK_SIP_TCP_PORT', help: `SIP over TCP port (default ${DEFAULT_SIP_PORT}; 0 picks a free port; off or -1 turns it off)` },
   sipTlsPort: { flag: '--sip-tls-port', env: 'OFFHOOK_SIP_TLS_PORT', help: `SIP over TLS port (default ${DEFAULT_SIPS_PORT}; 0 picks a free port; off or -1 turns it off; needs --tls-cert and --tls-key, except with --demo)` },
-  tlsCert: { flag: '--tls-cert', env: 'OFFHOOK_TLS_CERT', help: 'PEM certificate (chain) for SIP over TLS' },
+  tlsCert: { flag: '--tls-cert', env: 'OFFHOOK_TLS_CERT', help: 'PEM certificate (chain) for SIP over TLS and HTTPS' },
+  httpsPort: { flag: '--https-port', env: 'OFFHOOK_HTTPS_PORT', help: 'HTTPS port for the web phone, /api/v1 and SIP over secure WebSocket (WSS) at /sip (default off; 0 picks a free port; needs --tls-cert and --tls-key, except with --demo)' },
   tlsKey: { flag: '--tls-key', env: 'OFFHOOK_TLS_KEY', help: 'PEM private key for SIP over TLS' },
+  sipTrustedSources: { flag: '--sip-trusted-sources', env: 'OFFHOOK_SIP_TRUSTED_SOURCES', help: 'comma-separated source addresses never rate-limited nor banned, e.g. an edge proxy (default: none)' },
 };
 
 export class ConfigError extends Error {}
@@ -104,6 +114,13 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const tlsCert = pick(SETTINGS.tlsCert);
   const tlsKey = pick(SETTINGS.tlsKey);
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError(`${SETTINGS.tlsCert.flag} and ${SETTINGS.tlsKey.flag} go together.`);
+  const sipTrustedSources = (pick(SETTINGS.sipTrustedSources) ?? '')
+    .split(',')
+    .map((address) => address.trim())
+    .filter((address) => address !== '');
+  // The security layer compares a flow's remote address as text, so a host name or a range would never match.
+  const notAddress = sipTrustedSources.find((address) => isIP(address) === 0);
+  if (notAddress !== undefined) throw new ConfigError(`${SETTINGS.sipTrustedSources.flag} takes IP addresses separated by commas, not "${notAddress}".`);
   const demoFlag = flags.get(SETTINGS.demo.flag) === true;
   const demoEnv = env[SETTINGS.demo.env];
   return {
@@ -120,6 +137,8 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     sipTlsPort: sipPort(SETTINGS.sipTlsPort, DEFAULT_SIPS_PORT),
     tlsCert: tlsCert === undefined ? undefined : resolve(tlsCert),
     tlsKey: tlsKey === undefined ? undefined : resolve(tlsKey),
+    httpsPort: sipPort(SETTINGS.httpsPort, -1),
+    sipTrustedSources,
   };
 }
 

@@ -30,6 +30,9 @@ export interface SipPorts {
 export interface RunningPbx {
   httpUrl: string;
   sipWebSocketUrl: string;
+  /** The web phone over HTTPS and SIP over secure WebSocket, when --https-port is on. */
+  httpsUrl?: string;
+  sipSecureWebSocketUrl?: string;
   sipPorts: SipPorts;
   /** Where the TLS certificate came from, when TLS runs. */
   tlsCertificate?: string;
@@ -49,6 +52,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
     media: { address: config.mediaAddress, portRange: config.mediaPortRange },
     host: config.sipHost,
     userAgent: `Offhook PBX ${PBX_VERSION}`,
+    security: { trustedSources: config.sipTrustedSources ?? [] },
   });
   const transports: Array<UdpTransport | StreamTransport> = [];
   const sipPorts: SipPorts = {};
@@ -101,6 +105,23 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
 
   const app = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot });
   await app.listen({ port: config.httpPort, host: config.bind });
+
+  // Browsers give the microphone only to secure pages: http://127.0.0.1 counts, a LAN address does not, so
+  // phones on other computers need the web phone over HTTPS (and SIP over WSS).
+  let secureApp: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let securePort: number | undefined;
+  if (config.httpsPort !== undefined) {
+    const credentials = await loadTlsCredentials({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, demo: config.demo, host: config.sipHost });
+    if (credentials) {
+      secureApp = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot, https: credentials });
+      await secureApp.listen({ port: config.httpsPort, host: config.bind });
+      const secureAddress = secureApp.server.address();
+      securePort = typeof secureAddress === 'object' && secureAddress ? secureAddress.port : config.httpsPort;
+      tlsCertificate ??= credentials.source;
+    } else {
+      log.warn('HTTPS is off: give --tls-cert and --tls-key (or run with --demo for a self-signed pair)');
+    }
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const host = config.bind === '0.0.0.0' || config.bind === '::' ? config.mediaAddress : config.bind;
@@ -112,6 +133,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   return {
     httpUrl,
     sipWebSocketUrl: `ws://${hostPart}:${port}/sip`,
+    ...(securePort !== undefined ? { httpsUrl: `https://${hostPart}:${securePort}`, sipSecureWebSocketUrl: `wss://${hostPart}:${securePort}/sip` } : {}),
     sipPorts,
     tlsCertificate,
     db,
@@ -124,6 +146,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
       await new Promise((r) => setTimeout(r, 100));
       await Promise.all(transports.map((t) => t.close()));
       await app.close();
+      await secureApp?.close();
       await closeDatabase(db);
     },
   };

@@ -28,10 +28,16 @@ export interface AppOptions {
   /** Folder holding the built web phone (dist/renderer). */
   webRoot?: string;
   sessionTtlMs?: number;
+  /** Certificate and key: the app serves HTTPS, and SIP at /sip over secure WebSocket. */
+  https?: { cert: string; key: string };
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false });
+  const common = { logger: false, bodyLimit: 64 * 1024, trustProxy: false } as const;
+  // The routes are the same over HTTP and HTTPS; only the server underneath differs, so one type serves both.
+  const app: FastifyInstance = options.https
+    ? (Fastify({ ...common, https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' } }) as unknown as FastifyInstance)
+    : Fastify(common);
 
   // Bearer tokens, not cookies, authenticate API calls, so any origin (the desktop app loads from file://)
   // may call the API without exposing anything a page could ride on.
