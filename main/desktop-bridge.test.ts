@@ -10,6 +10,7 @@ function setUp() {
     notifier: { show: vi.fn(() => true) },
     historyCache: undefined,
     setBadgeCount: vi.fn(),
+    setOpenAtLogin: vi.fn(),
   };
   return { deps, bridge: createDesktopBridge(deps) };
 }
@@ -24,6 +25,13 @@ describe('createDesktopBridge', () => {
     await expect(bridge.getSettings()).resolves.toEqual({ lastExtension: '201' });
     await expect(bridge.saveSettings({ serverUrl: 'http://pbx.example' })).resolves.toEqual({ serverUrl: 'http://pbx.example' });
     expect(deps.settings.save).toHaveBeenCalledWith({ serverUrl: 'http://pbx.example' });
+  });
+
+  it('applies Start at login to the OS when it is saved, and only then', async () => {
+    const { bridge, deps } = setUp();
+    await bridge.saveSettings({ startAtLogin: true });
+    await bridge.saveSettings({ doNotDisturb: true });
+    expect(deps.setOpenAtLogin.mock.calls).toEqual([[true]]);
   });
 
   it('shows the registration state in the tray and notifications through the notifier', async () => {

@@ -12,6 +12,8 @@ export interface DesktopBridgeDeps {
   historyCache: Pick<CallHistoryCache, 'list' | 'put'> | undefined;
   /** `app.setBadgeCount` (macOS dock, Linux launchers that support it). */
   setBadgeCount: (count: number) => void;
+  /** `app.setLoginItemSettings({ openAtLogin })`. */
+  setOpenAtLogin?: (open: boolean) => void;
 }
 
 export function createDesktopBridge(deps: DesktopBridgeDeps): BridgeCalls {
@@ -19,7 +21,11 @@ export function createDesktopBridge(deps: DesktopBridgeDeps): BridgeCalls {
   return {
     getAppInfo: async () => ({ ...info }),
     getSettings: async () => deps.settings.get(),
-    saveSettings: async (patch) => deps.settings.save(patch),
+    saveSettings: async (patch) => {
+      const saved = deps.settings.save(patch);
+      if (patch.startAtLogin !== undefined) deps.setOpenAtLogin?.(patch.startAtLogin);
+      return saved;
+    },
     setRegistrationState: async (state) => {
       deps.tray?.setRegistrationState(state);
     },

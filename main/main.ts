@@ -150,6 +150,7 @@ function main(): void {
           notifier,
           historyCache,
           setBadgeCount: (count) => void app.setBadgeCount(count),
+          setOpenAtLogin: (open) => app.setLoginItemSettings({ openAtLogin: open }),
         }),
         (url) => origin.contains(url),
       );
@@ -163,7 +164,8 @@ function main(): void {
         },
       );
       // The phone keeps running in the tray so it can still ring; Quit in the tray menu ends it.
-      hideOnClose(window, () => quitting);
+      // Closing the window keeps the phone in the tray unless the person chose otherwise.
+      hideOnClose(window, () => quitting || settings.get().closeToTray === false);
       window.webContents.on('did-finish-load', () => dialRequests.rendererReady());
       window.webContents.on('did-start-loading', () => dialRequests.rendererGone());
       window.webContents.on('render-process-gone', (_event, details) => {

@@ -37,6 +37,10 @@ export const AppSettings = z.object({
   dtmfMethod: z.enum(DTMF_METHODS).optional(),
   /** What a tel:/sip:/callto: link does: put the number in the dial field (default) or call it at once. */
   linkAction: z.enum(['prefill', 'call']).optional(),
+  /** Desktop: start Offhook when the user logs in to the computer. */
+  startAtLogin: z.boolean().optional(),
+  /** Desktop: closing the window keeps the phone running in the tray (default) rather than quitting. */
+  closeToTray: z.boolean().optional(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
