@@ -118,7 +118,9 @@ function main(): void {
         // `npm start` names the PBX it launched, so a first run needs no typing.
         process.env.OFFHOOK_SERVER_URL ? { serverUrl: process.env.OFFHOOK_SERVER_URL } : {},
       );
-      const notifier = new Notifier(Notification, show);
+      const notifier = new Notifier(Notification, show, (callId, action) =>
+        window?.webContents.send(action === 'answer' ? BRIDGE_EVENT_CHANNELS.onDidRequestAnswer : BRIDGE_EVENT_CHANNELS.onDidRequestDecline, callId),
+      );
       const tray = new TrayController<NativeImage, Menu>({
         createTray: (icon) => new Tray(icon),
         buildMenu: (template) => Menu.buildFromTemplate(template),

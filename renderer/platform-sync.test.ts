@@ -73,8 +73,8 @@ describe('syncPlatform', () => {
     engine.move(id, 'connecting');
     await nextTick();
     expect(notifications).toEqual([
-      { title: 'Incoming call', body: 'Ada Lovelace (101)' },
-      { title: 'Incoming call', body: '102' },
+      { title: 'Incoming call', body: 'Ada Lovelace (101)', callId: id },
+      { title: 'Incoming call', body: '102', callId: expect.any(String) },
     ]);
   });
 

@@ -41,7 +41,7 @@ export function syncPlatform(
         notified.add(call.id);
         const detail = partyDetail(call.remote);
         const body = detail ? `${partyTitle(call.remote)} (${detail})` : partyTitle(call.remote);
-        void bridge.notify({ title: 'Incoming call', body }).catch(report('show a notification'));
+        void bridge.notify({ title: 'Incoming call', body, callId: call.id }).catch(report('show a notification'));
       }
       const ringingIds = new Set(ringing.map((call) => call.id));
       for (const id of notified) if (!ringingIds.has(id)) notified.delete(id);

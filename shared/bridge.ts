@@ -47,6 +47,8 @@ export type AppSettings = z.infer<typeof AppSettings>;
 export const NotificationRequest = z.object({
   title: z.string().min(1).max(200),
   body: z.string().max(1000),
+  /** An incoming call: the notification offers Answer and Decline where the OS has notification buttons. */
+  callId: z.string().min(1).max(200).optional(),
 });
 export type NotificationRequest = z.infer<typeof NotificationRequest>;
 
