@@ -104,3 +104,25 @@ export const CallHistoryPage = z.object({
   nextBefore: z.number().int().optional(),
 });
 export type CallHistoryPage = z.infer<typeof CallHistoryPage>;
+
+/** A person in the caller's organization, as the directory lists them. */
+export const DirectoryEntry = z.object({
+  extension: z.string(),
+  displayName: z.string(),
+});
+export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
+
+export const DirectoryQuery = z.object({
+  /** Part of a name (any case) or the start of an extension; leave out for everyone. */
+  q: z.string({ error: 'q must be text' }).trim().max(100, { error: 'q must be at most 100 characters' }).default(''),
+  limit: z.coerce.number({ error: 'limit must be a number' }).int({ error: 'limit must be a whole number' }).min(1, { error: 'limit must be at least 1' }).max(200, { error: 'limit must be at most 200' }).default(20),
+});
+export type DirectoryQuery = z.infer<typeof DirectoryQuery>;
+
+export const DirectoryPage = z.object({
+  /** Best matches first: the extension itself, extensions that start with the query, names that start with it, names with a word that does, the rest. */
+  entries: z.array(DirectoryEntry),
+  /** More people match than `limit` let through. */
+  more: z.boolean(),
+});
+export type DirectoryPage = z.infer<typeof DirectoryPage>;

@@ -16,6 +16,7 @@ import { WsConnection } from '../sip/ws-transport';
 import type { Database } from '../store/schema';
 import { HttpError } from './errors';
 import { registerCallRoutes } from './routes/calls';
+import { registerDirectoryRoutes } from './routes/directory';
 import { registerSessionRoutes } from './routes/session';
 
 const log = createLogger('http');
@@ -66,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async (api) => {
       await registerSessionRoutes(api, { db: options.db, ttlMs: options.sessionTtlMs });
       await registerCallRoutes(api, { db: options.db });
+      await registerDirectoryRoutes(api, { db: options.db });
     },
     { prefix: API_PREFIX },
   );
