@@ -17,6 +17,7 @@ import type { SipCredentials } from '../../shared/api';
 import type { DtmfMethod } from '../../shared/bridge';
 import type { RegistrationState } from '../../shared/registration';
 import { createLogger } from '../log';
+import { KeepAlive } from './keep-alive';
 import { TypedEmitter } from '../util/typed-emitter';
 import { readMediaStats } from './call-quality';
 import type { MediaStatsSample } from './call-quality';
@@ -143,6 +144,8 @@ export function createJsSipEngine(sip: SipCredentials, options: JsSipEngineOptio
 
 class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneEngine {
   private ua: UA | undefined;
+  private keepAlive: KeepAlive | undefined;
+  private readonly onWake = () => this.keepAlive?.nudge();
   private state: RegistrationState = 'unregistered';
   private stopped = false;
   private nextId = 1;
@@ -193,12 +196,57 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     });
     this.setRegistration('registering');
     ua.start();
+    this.keepAlive = new KeepAlive({ ping: (timeoutMs) => this.ping(ua, timeoutMs), reconnect: () => this.reconnect(ua) });
+    this.keepAlive.start();
+    // Back online, awake again, or looked at again: check the connection now rather than at the next ping.
+    globalThis.addEventListener?.('online', this.onWake);
+    globalThis.document?.addEventListener('visibilitychange', this.onWake);
+  }
+
+  /** An OPTIONS to our registrar: any response, even an error status, proves the connection carries SIP. */
+  private ping(ua: UA, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const done = (alive: boolean) => {
+        clearTimeout(timer);
+        resolve(alive);
+      };
+      if (!ua.isConnected()) {
+        done(false);
+        return;
+      }
+      const domain = this.sip.uri.split('@')[1] ?? this.sip.realm;
+      // sendOptions is part of JsSIP's UA but missing from its type declarations.
+      (ua as unknown as { sendOptions(target: string, body: null, options: object): void }).sendOptions(`sip:${domain}`, null, {
+        eventHandlers: {
+          succeeded: () => done(true),
+          failed: (event: { response?: unknown }) => done(event.response !== undefined && event.response !== null),
+        },
+      });
+    });
+  }
+
+  /**
+   * Replaces a dead connection. Without calls the UA is restarted at once (it connects and registers again);
+   * during a call, restarting would end it, so JsSIP's own recovery (on the socket's close) is left to act.
+   */
+  private reconnect(ua: UA): void {
+    if (this.stopped || this.ua !== ua) return;
+    const busy = [...this.calls.values()].some((record) => record.machine.state !== 'ended');
+    log.info('the connection to the PBX did not answer', { reconnecting: !busy });
+    if (busy) return;
+    this.setRegistration('registering');
+    ua.stop();
+    ua.start();
   }
 
   stop(): void {
     if (this.stopped) return;
     log.debug('stop');
     this.stopped = true;
+    this.keepAlive?.stop();
+    globalThis.removeEventListener?.('online', this.onWake);
+    globalThis.document?.removeEventListener('visibilitychange', this.onWake);
     // UA.stop() ends every session (so each call reports its end) and unregisters before disconnecting.
     this.ua?.stop();
     for (const record of this.calls.values()) this.end(record, 'hung-up-local');
