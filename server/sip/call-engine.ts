@@ -21,12 +21,13 @@ import { createLogger } from '../log';
 import { MediaBridge } from '../media/bridge';
 import { answerOffer, chooseBridgeCodecs, createOffer } from '../media/legs';
 import type { LegKind, MediaLeg } from '../media/media-leg';
+import { SdpError } from '../media/sdp';
 import type { MediaConfig } from '../media/webrtc-leg';
 import { insertCallRecord, updateCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
 import { TypedEmitter } from '../util/typed-emitter';
-import type { DialPolicy } from './security';
+import type { DialDecision, DialPolicy } from './security';
 import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
 import { Dialog, formatTarget } from './dialog';
@@ -86,14 +87,12 @@ export interface CallEngineEvents {
   callStateChanged: [CallStateChangedEvent];
 }
 
-type CallMediaLeg = MediaLeg;
-
 /** The leg a device speaks: browsers and the app reach us over WebSocket with WebRTC; everything else is plain RTP. */
 function legKindFor(binding: Binding): LegKind {
   const transport = binding.connection.transport;
   return transport === 'WS' || transport === 'WSS' ? 'webrtc' : 'rtp';
 }
-type Codec = NonNullable<CallMediaLeg['codec']>;
+type Codec = NonNullable<MediaLeg['codec']>;
 
 interface Line {
   identity: LineIdentity;
@@ -105,7 +104,7 @@ interface Line {
 /** One side of an established (or, for the caller, establishing) call: a dialog, its media leg and its line. */
 interface Party {
   dialog: Dialog;
-  media: CallMediaLeg;
+  media: MediaLeg;
   line: Line;
   timer: SessionTimer | undefined;
   cleanups: Array<() => void>;
@@ -117,7 +116,7 @@ interface Fork {
   attempt: Attempt;
   binding: Binding;
   dialog: Dialog;
-  media: CallMediaLeg;
+  media: MediaLeg;
   tx: ClientTransaction | undefined;
   state: 'calling' | 'early' | 'answered' | 'failed' | 'cancelled';
   /** The device's answer (in a 183 or the 2xx) has been applied to the media leg. */
@@ -450,6 +449,20 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
+    if (!target.replaces) {
+      // The transferor places the new call, so their dial policy applies to its target.
+      const decision = await this.checkDialPolicy(call, party, target.uri.user ?? '');
+      if (!isPending(tx)) return;
+      if (decision !== 'allow') {
+        log.info('transfer target refused by the dial policy', { call: call.id, by: party.line.identity.extension, status: decision.deny });
+        tx.reply(decision.deny, decision.reason);
+        return;
+      }
+      if (call.ended || call.transfer || party.gone) {
+        tx.reply(call.transfer ? 491 : 481);
+        return;
+      }
+    }
     tx.reply(202, 'Accepted', { headers: [['Contact', this.contact(party.dialog.connection)]] });
     const subscription: ReferSubscription = { party, referId: parseCSeq(request.headers.get('CSeq') ?? '0 REFER').seq, done: false };
     call.transfer = { transferor: party, transferee, subscription, attempt: undefined };
@@ -536,17 +549,22 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       ],
       ...(body !== undefined ? { contentType: 'application/sdp', body: Buffer.from(body, 'utf8') } : {}),
     });
+    if (isInvite && entry.party) this.hangUpUnlessAcknowledged(tx, entry.party);
     // RFC 4028 §10: a 2xx to a re-INVITE or UPDATE refreshes the session.
     if (entry.party) this.applySessionTimer(entry.party, timer);
   }
 
-  /** The leg answers a new offer itself; if it cannot, the transport is kept and only the direction answered. */
-  private async renegotiate(media: CallMediaLeg, dialog: Dialog, offerSdp: string): Promise<string> {
+  /**
+   * The leg answers a new offer itself. An offer we cannot read, or with no codec in common, is refused (488,
+   * RFC 3261 §14.2) and the session goes on as before. An offer the leg cannot apply yet (a WebRTC leg whose
+   * ICE/DTLS is not up has no mid assigned) must not end the call: the session is kept as it is and only the
+   * direction asked for is answered (RFC 3264 §8.4).
+   */
+  private async renegotiate(media: MediaLeg, dialog: Dialog, offerSdp: string): Promise<string> {
     try {
       return await media.renegotiate(offerSdp);
     } catch (error) {
-      // A re-offer the leg cannot apply (e.g. one that arrives before its ICE/DTLS is up) must not end the
-      // call: keep the session as it is and answer only the direction asked for (RFC 3264 §8.4).
+      if (error instanceof SdpError) throw error;
       log.info('re-offer answered with the current session', { error: error instanceof Error ? error.message : String(error) });
       return answerKeepingSession(dialog.localSdp, offerSdp);
     }
@@ -667,6 +685,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       remoteUri: `<sip:${attempt.target.extension}@${call.domain}>`,
       remoteTarget: formatUri(binding.contact.uri),
       localCseq: 0,
+      // RFC 3327 §5.2: a device registered through proxies is reached through them, nearest first.
+      routeSet: [...binding.path],
       connection: binding.connection,
     });
     dialog.localSdp = offer.offerSdp;
@@ -692,6 +712,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       if (fork.state !== 'calling' && fork.state !== 'early') return;
       fork.state = 'early';
       fork.dialog.remoteTag = toTag;
+      if (toTag) fork.dialog.routeSet = responseRouteSet(response);
       const contact = response.headers.get('Contact');
       if (contact) fork.dialog.remoteTarget = formatTarget(contact);
       if (attempt.done) return;
@@ -733,6 +754,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const attempt = fork.attempt;
     const call = attempt.call;
     fork.dialog.remoteTag = toTag;
+    // RFC 3261 §12.1.2 / §13.2.2.4: the 2xx fixes the route set, and the ACK already follows it.
+    if (fork.state !== 'answered') fork.dialog.routeSet = responseRouteSet(response);
     const contact = response.headers.get('Contact');
     if (contact) fork.dialog.remoteTarget = formatTarget(contact);
     // RFC 3261 §13.2.2.4: the UAC acknowledges every 2xx, even one it no longer wants, then hangs up.
@@ -795,7 +818,10 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.setLine(call, call.origin.line, 'early', attempt?.target);
     if (!call.sentRinging && call.inviteTx.state === 'proceeding') {
       call.sentRinging = true;
-      call.inviteTx.reply(180, 'Ringing', { toTag: call.origin.dialog.localTag, headers: [['Contact', this.contact(call.origin.dialog.connection)]] });
+      call.inviteTx.reply(180, 'Ringing', {
+        toTag: call.origin.dialog.localTag,
+        headers: [...recordRoute(call.inviteTx.request), ['Contact', this.contact(call.origin.dialog.connection)]],
+      });
     }
   }
 
@@ -813,7 +839,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       call.origin.dialog.localSdp = call.originAnswerSdp;
       call.inviteTx.reply(183, 'Session Progress', {
         toTag: call.origin.dialog.localTag,
-        headers: [['Contact', this.contact(call.origin.dialog.connection)]],
+        headers: [...recordRoute(call.inviteTx.request), ['Contact', this.contact(call.origin.dialog.connection)]],
         contentType: 'application/sdp',
         body: Buffer.from(call.originAnswerSdp, 'utf8'),
       });
@@ -832,6 +858,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     call.inviteTx.reply(200, 'OK', {
       toTag: origin.dialog.localTag,
       headers: [
+        ...recordRoute(call.inviteTx.request),
         ['Contact', this.contact(origin.dialog.connection)],
         ['Allow', ALLOW],
         ['Supported', SUPPORTED],
@@ -841,6 +868,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       body: Buffer.from(call.originAnswerSdp, 'utf8'),
     });
     origin.dialog.transition('confirmed');
+    this.hangUpUnlessAcknowledged(call.inviteTx, origin);
     this.applySessionTimer(origin, call.originTimer);
     this.setLine(call, origin.line, 'confirmed', party.line.identity);
     this.setLine(call, party.line, 'confirmed', origin.line.identity);
@@ -851,13 +879,27 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     log.info('call answered', { call: call.id, caller: origin.line.identity.extension, callee: party.line.identity.extension });
   }
 
+  /**
+   * RFC 3261 §13.3.1.4: a 2xx to an INVITE that is never acknowledged (64·T1) confirms the dialog, but the
+   * session is over: every party still in the call gets a BYE, the silent one included.
+   */
+  private hangUpUnlessAcknowledged(tx: ServerTransaction, party: Party): void {
+    const off = tx.once('ackTimedOut', () => {
+      const entry = this.dialogs.get(party.dialog.callId);
+      if (party.gone || entry?.party !== party) return;
+      log.info('answer never acknowledged; hanging up', { call: entry.call.id, extension: party.line.identity.extension });
+      this.hangUp(entry.call, 'answered', 'answer never acknowledged');
+    });
+    party.cleanups.push(off);
+  }
+
   private partyFromFork(fork: Fork): Party {
     const party = this.newParty(fork.dialog, fork.media, fork.attempt.line);
     this.dialogs.set(fork.dialog.callId, { call: fork.attempt.call, party, fork });
     return party;
   }
 
-  private newParty(dialog: Dialog, media: CallMediaLeg, line: Line): Party {
+  private newParty(dialog: Dialog, media: MediaLeg, line: Line): Party {
     const party: Party = { dialog, media, line, timer: undefined, cleanups: [], gone: false };
     party.cleanups.push(
       dialog.connection.on('closed', () => this.onPartyGoneByDialog(party, 'device disconnected')),
@@ -1124,11 +1166,12 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const timer = negotiateSessionTimer(request, this.sessionTimers);
     tx.reply(200, 'OK', {
       toTag: dialog.localTag,
-      headers: [['Contact', this.contact(tx.connection)], ['Allow', ALLOW], ['Supported', SUPPORTED], ...sessionTimerResponseHeaders(timer)],
+      headers: [...recordRoute(request), ['Contact', this.contact(tx.connection)], ['Allow', ALLOW], ['Supported', SUPPORTED], ...sessionTimerResponseHeaders(timer)],
       contentType: 'application/sdp',
       body: Buffer.from(answer.answerSdp, 'utf8'),
     });
     dialog.transition('confirmed');
+    this.hangUpUnlessAcknowledged(tx, party);
     this.applySessionTimer(party, timer);
 
     if (pickup && call.attempt) {
@@ -1157,6 +1200,22 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const dialog = entry?.party?.dialog ?? entry?.fork?.dialog;
     if (!entry || !dialog || !dialog.isNamedBy(replaces.callId, replaces.toTag, replaces.fromTag)) return undefined;
     return entry;
+  }
+
+  /** The dial policy for a party of a call, who authenticated when the call or transfer began. */
+  private async checkDialPolicy(call: Call, party: Party, dialled: string): Promise<DialDecision> {
+    const policy = this.deps.dialPolicy;
+    if (!policy) return 'allow';
+    const user = await findUserByExtension(this.deps.db, call.organizationId, party.line.identity.extension);
+    if (!user) return { deny: 403, reason: 'Forbidden' };
+    const caller: AuthenticatedUser = {
+      userId: user.id,
+      organizationId: call.organizationId,
+      extension: user.extension,
+      displayName: user.display_name,
+      domain: call.domain,
+    };
+    return policy.check(caller, dialled);
   }
 
   /** RFC 3515 §2.4.4: each NOTIFY reports the referred call's progress as a sipfrag status line. */
@@ -1245,6 +1304,16 @@ function isPending(tx: ServerTransaction): boolean {
 function isSdp(message: SipMessage): boolean {
   const type = message.headers.get('Content-Type')?.split(';')[0]?.trim().toLowerCase();
   return message.body.length > 0 && type === 'application/sdp';
+}
+
+/** RFC 3261 §12.1.2: a UAC's route set is the response's Record-Route in reverse order. */
+function responseRouteSet(response: SipResponse): string[] {
+  return response.headers.getAll('Record-Route').reverse();
+}
+
+/** RFC 3261 §12.1.1: a UAS copies the request's Record-Route into every response that creates a dialog. */
+function recordRoute(request: SipRequest): Array<[string, string]> {
+  return request.headers.getAll('Record-Route').map((value): [string, string] => ['Record-Route', value]);
 }
 
 function sameCodec(a: Codec | undefined, b: Codec | undefined): boolean {

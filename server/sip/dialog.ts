@@ -30,6 +30,8 @@ export interface DialogInit {
   localCseq: number;
   /** The CSeq of the request that created the dialog, when the remote side created it. */
   remoteCseq?: number;
+  /** Route header values every request of ours carries, nearest hop first (RFC 3261 §12.1, RFC 3327 §5.2). */
+  routeSet?: string[];
   connection: SipConnection;
   state?: DialogState;
 }
@@ -43,6 +45,11 @@ export class Dialog {
   remoteTarget: string;
   localCseq: number;
   remoteCseq: number | undefined;
+  /**
+   * RFC 3261 §12.1: the Record-Route of the request (as UAS) or of the response (as UAC, reversed). Before a
+   * response names one, a UAC dialog's set is the pre-loaded route it was sent with, e.g. a binding's Path.
+   */
+  routeSet: string[];
   readonly connection: SipConnection;
   private stateValue: DialogState;
 
@@ -62,6 +69,7 @@ export class Dialog {
     this.remoteTarget = init.remoteTarget;
     this.localCseq = init.localCseq;
     this.remoteCseq = init.remoteCseq;
+    this.routeSet = init.routeSet ?? [];
     this.connection = init.connection;
     this.stateValue = init.state ?? 'early';
   }
@@ -80,6 +88,8 @@ export class Dialog {
       remoteTarget: contact ? formatTarget(contact) : formatTarget(request.headers.get('From') ?? ''),
       localCseq: 0,
       remoteCseq: parseCSeq(request.headers.get('CSeq') ?? '0 INVITE').seq,
+      // RFC 3261 §12.1.1: the UAS's route set is the Record-Route of the request, in order.
+      routeSet: request.headers.getAll('Record-Route'),
       connection,
     });
   }
@@ -120,7 +130,7 @@ export class Dialog {
     return true;
   }
 
-  /** A new in-dialog request with the next CSeq (RFC 3261 §12.2.1.1). We never Record-Route, so no route set. */
+  /** A new in-dialog request with the next CSeq (RFC 3261 §12.2.1.1), routed by the dialog's route set. */
   createRequest(method: string): SipRequest {
     this.localCseq += 1;
     return this.buildRequest(method, this.localCseq);
@@ -139,6 +149,8 @@ export class Dialog {
     headers.set('To', formatNameAddr(to));
     headers.set('Call-ID', this.callId);
     headers.set('CSeq', `${cseq} ${method}`);
+    // Loose routing (RFC 3261 §12.2.1.1): the Request-URI stays the remote target and every hop is a Route.
+    for (const hop of this.routeSet) headers.append('Route', hop);
     return { kind: 'request', method, uri: this.remoteTarget, headers, body: Buffer.alloc(0) };
   }
 }

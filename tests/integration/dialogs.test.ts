@@ -304,14 +304,27 @@ describe('dialogs through the PBX', () => {
     const alice = await phone('101');
     const bob = await phone('102');
     const { callerDialog, calleeDialog } = await connected(alice, bob);
-    alice.inDialog(callerDialog, 'REFER', { 'Refer-To': `<sip:199@${alice.domain}>` });
+    // Dana (100) has no device registered.
+    alice.inDialog(callerDialog, 'REFER', { 'Refer-To': `<sip:100@${alice.domain}>` });
     expect((await alice.response('REFER')).status).toBe(202);
     let last: SipText;
     do {
       last = await alice.request('NOTIFY');
       alice.reply(last, 200, 'OK');
     } while (!last.header('Subscription-State')?.startsWith('terminated'));
-    expect(last.body).toBe('SIP/2.0 404 Not Found\r\n');
+    expect(last.body).toBe('SIP/2.0 480 Temporarily Unavailable\r\n');
+    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    await hangUp(bob, calleeDialog, alice);
+  });
+
+  it('refuses a transfer to an outside number by the transferor\'s dial policy, and keeps the call', async () => {
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const { callerDialog, calleeDialog } = await connected(alice, bob);
+    alice.inDialog(callerDialog, 'REFER', { 'Refer-To': `<sip:15551234567@${alice.domain}>` });
+    const refused = await alice.response('REFER');
+    expect(refused.status).toBe(403);
+    expect(refused.reason).toMatch(/Outside calls are not allowed/);
     expect(pbx.sip.calls.activeCallCount).toBe(1);
     await hangUp(bob, calleeDialog, alice);
   });
