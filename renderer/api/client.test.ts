@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SignInError, normalizeServerUrl, signIn } from './client';
+import { RequestError, SignInError, normalizeServerUrl, searchDirectory, signIn } from './client';
 import type { SessionResponse } from '../../shared/api';
 
 const SESSION: SessionResponse = {
@@ -152,5 +152,31 @@ describe('normalizeServerUrl', () => {
 
   it('refuses what is not an address', () => {
     expect(() => normalizeServerUrl('http://exa mple')).toThrow(SignInError);
+  });
+});
+
+describe('searchDirectory', () => {
+  it('asks for the text and limit with the bearer token, and reads the page', async () => {
+    const { fetch, sent } = fakeFetch(() => json(200, { entries: [{ extension: '102', displayName: 'Bob Brown' }], more: false }));
+    const page = await searchDirectory('http://pbx.test/', 'token-1', { q: 'bo b', limit: 5 }, { fetch });
+    expect(page.entries).toEqual([{ extension: '102', displayName: 'Bob Brown' }]);
+    expect(sent[0]?.url).toBe('http://pbx.test/api/v1/directory?q=bo+b&limit=5');
+    expect(new Headers(sent[0]?.init?.headers).get('authorization')).toBe('Bearer token-1');
+  });
+
+  it('turns every failure into a sentence, and an ended session into a sign-out', async () => {
+    const down = (async () => {
+      throw new TypeError('fetch failed');
+    }) as typeof globalThis.fetch;
+    await expect(searchDirectory('http://pbx.test', 't', { q: 'bo' }, { fetch: down })).rejects.toThrow("Can't reach the server at http://pbx.test to search the directory.");
+    const signedOut = await searchDirectory('http://pbx.test', 't', { q: 'bo' }, { fetch: fakeFetch(() => json(401, {})).fetch }).catch((e: unknown) => e);
+    expect(signedOut).toBeInstanceOf(RequestError);
+    expect((signedOut as RequestError).signedOut).toBe(true);
+    await expect(searchDirectory('http://pbx.test', 't', { q: 'bo' }, { fetch: fakeFetch(() => json(200, { people: [] })).fetch })).rejects.toThrow(
+      'The server sent a directory this app does not understand.',
+    );
+    await expect(
+      searchDirectory('http://pbx.test', 't', { q: 'bo' }, { fetch: fakeFetch(() => json(500, { error: { code: 'internal', message: 'Something went wrong on the server. Try again.' } })).fetch }),
+    ).rejects.toThrow('Something went wrong on the server. Try again.');
   });
 });

@@ -2,7 +2,7 @@
  * The renderer's side of the REST contract in `shared/api.ts`. Every failure becomes a sentence a person can act
  * on; status codes, stack traces and parser output stay in the log.
  */
-import { API_PREFIX, ApiError, CallHistoryPage, SessionResponse } from '../../shared/api';
+import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, SessionResponse } from '../../shared/api';
 import type { SessionRequest } from '../../shared/api';
 import { createLogger } from '../log';
 
@@ -161,6 +161,40 @@ export async function fetchCallHistory(
   }
   const page = CallHistoryPage.safeParse(body);
   if (!page.success) throw new RequestError('The server sent a call history this app does not understand.');
+  return page.data;
+}
+
+/** The people of the user's organization matching `q` (name or extension), best matches first. */
+export async function searchDirectory(
+  serverUrl: string,
+  token: string,
+  query: { q: string; limit?: number },
+  options: ClientOptions & { signal?: AbortSignal } = {},
+): Promise<DirectoryPage> {
+  const base = normalizeServerUrl(serverUrl);
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const params = new URLSearchParams({ q: query.q });
+  if (query.limit !== undefined) params.set('limit', String(query.limit));
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let response: Response;
+  try {
+    response = await fetchImpl(`${base}${API_PREFIX}/directory?${params}`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    log.warn('directory request failed', { error: error instanceof Error ? error.message : String(error) });
+    throw new RequestError(`Can't reach the server at ${base} to search the directory.`);
+  }
+  const body = await readJson(response);
+  if (response.status === 401) throw new RequestError('Your session has ended. Sign in again.', true);
+  if (!response.ok) {
+    const problem = ApiError.safeParse(body);
+    throw new RequestError(sentence(problem.success ? problem.data.error.message : undefined) ?? `Searching the directory failed (error ${response.status}).`);
+  }
+  const page = DirectoryPage.safeParse(body);
+  if (!page.success) throw new RequestError('The server sent a directory this app does not understand.');
   return page.data;
 }
 
