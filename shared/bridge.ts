@@ -35,6 +35,8 @@ export const AppSettings = z.object({
   ringVolume: z.number().min(0).max(1).optional(),
   /** How key presses during a call are sent: RFC 4733 telephone-events in the media (default) or SIP INFO. */
   dtmfMethod: z.enum(DTMF_METHODS).optional(),
+  /** ISO 3166-1 region whose numbering plan national numbers are read in ("US", "GB"); absent: the browser locale's. */
+  region: z.string().regex(/^[A-Z]{2}$/).optional(),
   /** What a tel:/sip:/callto: link does: put the number in the dial field (default) or call it at once. */
   linkAction: z.enum(['prefill', 'call']).optional(),
   /** Desktop: start Offhook when the user logs in to the computer. */
@@ -109,6 +111,11 @@ export interface BridgeEvents {
   /** The person answered or declined the ringing call from the tray. */
   onDidRequestAnswer(listener: (callId: string) => void): () => void;
   onDidRequestDecline(listener: (callId: string) => void): () => void;
+  /**
+   * The computer woke from sleep or its screen was unlocked (desktop only): the network under the phone may have
+   * changed, so it checks its connection and registers again.
+   */
+  onDidResume(listener: () => void): () => void;
 }
 
 export type OffhookBridge = BridgeCalls & BridgeEvents;
@@ -131,6 +138,7 @@ export const BRIDGE_EVENT_CHANNELS = {
   onDidRequestDial: 'offhook:did-request-dial',
   onDidRequestAnswer: 'offhook:did-request-answer',
   onDidRequestDecline: 'offhook:did-request-decline',
+  onDidResume: 'offhook:did-resume',
 } as const satisfies Record<keyof BridgeEvents, string>;
 
 /** The global name under which preload exposes the bridge (`window.offhook`). */
