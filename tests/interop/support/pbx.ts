@@ -6,8 +6,7 @@
  * It also says which pieces the PBX has, so a test that needs one that is not there yet is skipped with
  * the reason printed, rather than failing or passing by accident.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseServeConfig, SETTINGS } from '../../../server/config';
@@ -32,12 +31,6 @@ export function plainRtpMissing(): string | undefined {
   return existsSync(join(ROOT, 'server/media/rtp-leg.ts')) ? undefined : 'the PBX has no plain RTP media legs yet (server/media/rtp-leg.ts)';
 }
 
-/** Why hold by re-INVITE can't be tested yet, or undefined. */
-export function reInviteMissing(): string | undefined {
-  const engine = readFileSync(join(ROOT, 'server/sip/call-engine.ts'), 'utf8');
-  return engine.includes('Session modification is not supported yet') ? 'the PBX answers re-INVITEs with 488 "Session modification is not supported yet"' : undefined;
-}
-
 export interface InteropPbx {
   pbx: RunningPbx;
   ports: Partial<Record<SipTransport | 'tls', number>>;
@@ -50,7 +43,7 @@ export async function startInteropPbx(webRoot?: string): Promise<InteropPbx> {
   for (const flag of ['--sip-udp-port', '--sip-tcp-port', '--sip-tls-port']) if (knownFlags.has(flag)) argv.push(flag, '0');
   const config = parseServeConfig(argv, {}, { webRoot: webRoot ?? join(dataDir, 'no-web-phone') });
   const pbx = await startPbx(config);
-  const ports = (pbx as { sipPorts?: InteropPbx['ports'] }).sipPorts ?? {};
+  const ports = pbx.sipPorts;
   return {
     pbx,
     ports,
@@ -77,49 +70,4 @@ export async function sipPassword(pbx: RunningPbx, extension: string): Promise<s
   if (response.status !== 201) throw new Error(`signing ${extension} in answered ${response.status}`);
   const body = (await response.json()) as { sip: { password: string } };
   return body.sip.password;
-}
-
-/**
- * SIPp 3.6 computes digest responses for MD5 only, and uses the first challenge of a 401; baresip 1.0 gives
- * up on any challenge that is not MD5. Returns why such a device can't register, or undefined when it can:
- * the PBX's first challenge to a UDP REGISTER must be MD5.
- */
-export async function md5ChallengeMissing(port: number): Promise<string | undefined> {
-  const socket = createSocket('udp4');
-  try {
-    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-    const local = socket.address().port;
-    const request = [
-      `REGISTER sip:${DOMAIN} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-probe-${Date.now()};rport`,
-      'Max-Forwards: 70',
-      `From: <sip:101@${DOMAIN}>;tag=probe`,
-      `To: <sip:101@${DOMAIN}>`,
-      `Call-ID: probe-${Date.now()}@127.0.0.1`,
-      'CSeq: 1 REGISTER',
-      `Contact: <sip:101@127.0.0.1:${local}>`,
-      'Expires: 0',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-    const response = new Promise<string>((resolveResponse, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer')), 3_000);
-      socket.on('message', (message) => {
-        const text = message.toString();
-        if (/^SIP\/2\.0 1\d\d/.test(text)) return;
-        clearTimeout(timer);
-        resolveResponse(text);
-      });
-    });
-    socket.send(request, port, '127.0.0.1');
-    const text = await response.catch(() => '');
-    const first = /^WWW-Authenticate:.*$/im.exec(text)?.[0];
-    if (!first) return `the PBX did not challenge a UDP REGISTER (answer: ${text.split('\r\n')[0] || 'none'})`;
-    return /algorithm="?MD5"?(?![-\w])/i.test(first) || !/algorithm=/i.test(first)
-      ? undefined
-      : `the PBX's first digest challenge is not MD5 (${first.trim()}); SIPp 3.6 and baresip 1.0 answer MD5 only`;
-  } finally {
-    socket.close();
-  }
 }
