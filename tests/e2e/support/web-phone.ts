@@ -38,6 +38,20 @@ export class WebPhone {
     await this.page.getByRole('button', { name: 'Call', exact: true }).click();
   }
 
+  /** The number field, a combobox whose list suggests people as their name or number is typed. */
+  numberField() {
+    return this.page.getByRole('combobox', { name: 'Number' });
+  }
+
+  /** A suggestion under the number field, by what it reads ("Bob Brown 102"). */
+  suggestion(name: string) {
+    return this.page.getByRole('listbox', { name: 'Suggestions' }).getByRole('option', { name, exact: true });
+  }
+
+  async redial(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Redial', exact: true }).click();
+  }
+
   incomingCall() {
     return this.page.getByRole('region', { name: 'Incoming call' });
   }

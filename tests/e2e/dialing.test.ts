@@ -1,0 +1,78 @@
+/**
+ * Dialling by name through a real PBX: A types the start of B's name, the directory suggests B, A picks the
+ * suggestion with the keyboard and calls; later A calls B again with Redial.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_USERS } from '../../server/store/demo';
+import { launchBrowser } from './support/browser';
+import { startPbxProcess } from './support/pbx-process';
+import type { PbxProcess } from './support/pbx-process';
+import { writeToneWav } from './support/tone';
+import { WebPhone } from './support/web-phone';
+
+const alice = DEMO_USERS.find((u) => u.extension === '101')!;
+const bob = DEMO_USERS.find((u) => u.extension === '102')!;
+
+describe('dialling by name', () => {
+  let pbx: PbxProcess;
+  let workDir: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'offhook-dialing-'));
+    writeToneWav(join(workDir, 'tone.wav'), 440);
+    pbx = await startPbxProcess();
+    browser = await launchBrowser(join(workDir, 'tone.wav'));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await pbx?.dispose();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('A finds B by name, picks B with the keyboard and calls; after hanging up, Redial calls B again', async () => {
+    const a = await WebPhone.open(browser, pbx.url);
+    const b = await WebPhone.open(browser, pbx.url);
+    try {
+      await a.signIn(alice.extension, alice.password);
+      await a.waitUntilRegistered();
+      await b.signIn(bob.extension, bob.password);
+      await b.waitUntilRegistered();
+
+      const number = a.numberField();
+      await number.pressSequentially('bo');
+      const bobSuggestion = a.suggestion(`${bob.displayName} ${bob.extension}`);
+      await bobSuggestion.waitFor();
+      await expect.poll(() => number.getAttribute('aria-expanded')).toBe('true');
+
+      await number.press('ArrowDown');
+      await expect.poll(() => bobSuggestion.getAttribute('aria-selected')).toBe('true');
+      await number.press('Enter');
+      await expect.poll(() => number.inputValue()).toBe(bob.extension);
+      await expect.poll(() => number.getAttribute('aria-expanded')).toBe('false');
+
+      await number.press('Enter');
+      await b.incomingCall().waitFor();
+      await expect.poll(() => b.incomingCall().textContent()).toContain(alice.displayName);
+
+      await a.hangUp();
+      await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);
+      await expect.poll(() => b.callCards().count(), { timeout: 10_000 }).toBe(0);
+
+      expect(await number.inputValue()).toBe('');
+      await a.redial();
+      await b.incomingCall().waitFor();
+      await expect.poll(() => b.incomingCall().textContent()).toContain(alice.displayName);
+      await a.hangUp();
+      await expect.poll(() => b.callCards().count(), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
