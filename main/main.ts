@@ -2,7 +2,7 @@
  * The Electron main process. This file alone touches the `electron` module: it hands Electron's objects to
  * the modules beside it, which hold the logic and are tested under plain Node.
  */
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, powerMonitor, session, shell, Tray } from 'electron';
 import type { NativeImage } from 'electron';
 import Database from 'better-sqlite3';
 import Store from 'electron-store';
@@ -168,6 +168,12 @@ function main(): void {
       // The phone keeps running in the tray so it can still ring; Quit in the tray menu ends it.
       // Closing the window keeps the phone in the tray unless the person chose otherwise.
       hideOnClose(window, () => quitting || settings.get().closeToTray === false);
+      // After sleep the phone's socket is likely dead and its registration expired; it checks both when told.
+      const resumed = () => {
+        if (window && !window.isDestroyed()) window.webContents.send(BRIDGE_EVENT_CHANNELS.onDidResume);
+      };
+      powerMonitor.on('resume', resumed);
+      powerMonitor.on('unlock-screen', resumed);
       window.webContents.on('did-finish-load', () => dialRequests.rendererReady());
       window.webContents.on('did-start-loading', () => dialRequests.rendererGone());
       window.webContents.on('render-process-gone', (_event, details) => {

@@ -18,6 +18,7 @@ const CONTRACT_FUNCTIONS = {
   onDidRequestDial: true,
   onDidRequestAnswer: true,
   onDidRequestDecline: true,
+  onDidResume: true,
 } satisfies Record<keyof OffhookBridge, true>;
 
 function setUp() {
@@ -67,6 +68,16 @@ describe('createPreloadBridge', () => {
     expect(seen).toEqual([{ target: '+15551234567', scheme: 'tel' }]);
     off();
     expect(listeners.has(BRIDGE_EVENT_CHANNELS.onDidRequestDial)).toBe(false);
+  });
+
+  it('tells the listener the computer resumed, passing on nothing main sent with it', () => {
+    const { bridge, listeners } = setUp();
+    const seen: unknown[][] = [];
+    const off = bridge.onDidResume((...args: unknown[]) => seen.push(args));
+    listeners.get(BRIDGE_EVENT_CHANNELS.onDidResume)?.({ smuggled: true });
+    expect(seen).toEqual([[]]);
+    off();
+    expect(listeners.has(BRIDGE_EVENT_CHANNELS.onDidResume)).toBe(false);
   });
 
   it('forwards only the arguments of the contract', async () => {

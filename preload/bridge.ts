@@ -28,6 +28,8 @@ export function createPreloadBridge(invoke: Invoke, subscribe: Subscribe): Offho
     onDidRequestDial: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestDial, (payload) => listener(payload as DialLink)),
     onDidRequestAnswer: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestAnswer, (payload) => listener(String(payload))),
     onDidRequestDecline: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidRequestDecline, (payload) => listener(String(payload))),
+    // The event carries nothing; whatever main sent is not passed on.
+    onDidResume: (listener) => subscribe(BRIDGE_EVENT_CHANNELS.onDidResume, () => listener()),
   };
   return Object.freeze(bridge);
 }

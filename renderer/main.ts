@@ -5,6 +5,7 @@ import { createApp } from 'vue';
 import App from './App.vue';
 import { getBridge } from './bridge';
 import { createLogger } from './log';
+import { watchWakeSignals } from './phone/wake-signals';
 import { syncPlatform } from './platform-sync';
 import { useHistoryStore } from './stores/history';
 import { createAppRouter } from './router';
@@ -30,6 +31,7 @@ async function start(): Promise<void> {
   const phone = usePhoneStore(pinia);
   const settings = useSettingsStore(pinia);
   syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill', useHistoryStore(pinia));
+  watchWakeSignals({ window, document, bridge: getBridge() }, (reason) => phone.checkConnection(reason));
   // Unregister on the way out, so the PBX stops ringing a page that is gone.
   window.addEventListener('pagehide', () => phone.stop());
 

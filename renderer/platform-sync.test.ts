@@ -29,6 +29,7 @@ function recordingBridge() {
       return () => void answerListeners.delete(listener);
     },
     onDidRequestDecline: () => () => undefined,
+    onDidResume: () => () => undefined,
     getCachedCallHistory: async () => [],
     cacheCallHistory: async () => undefined,
     onDidRequestDial: (listener) => {

@@ -90,6 +90,10 @@ export function createWebBridge(environment: WebBridgeEnvironment = browserEnvir
     onDidRequestDecline() {
       return () => undefined;
     },
+    // A page hears of sleep and network changes itself (online, visibilitychange); there is no shell to ask.
+    onDidResume() {
+      return () => undefined;
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import type { DialPadKey } from './dial-string';
 import type { MediaStatsSample } from './call-quality';
 import type { Subscribable } from '../util/typed-emitter';
 import type { CallState, EndReason } from './call-state';
+import type { WakeReason } from './connection-keeper';
 
 export type CallDirection = 'incoming' | 'outgoing';
 
@@ -61,8 +62,16 @@ export interface PhoneEngineEvents {
 
 export interface PhoneEngine extends Subscribable<PhoneEngineEvents> {
   readonly registration: RegistrationState;
-  /** Connects and registers; reconnects on its own after a network loss. */
+  /**
+   * Connects and registers; keeps the connection alive (keep-alive OPTIONS) and replaces it, with backoff, when
+   * it dies. Calls whose media drops are repaired with an ICE restart, or ended when they cannot be.
+   */
   start(): void;
+  /**
+   * The network, the computer or the page just changed (back online, resumed from sleep, shown again): checks
+   * the connection now instead of at the next keep-alive, replaces it if dead, and registers again.
+   */
+  checkConnection(reason: WakeReason): void;
   /** Ends every call, unregisters and disconnects. The engine cannot be started again. */
   stop(): void;
   /** Places a call to an extension or number; returns the call's id. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocketInterface } from 'jssip';
-import { endReasonFor, uaConfiguration } from './jssip-adapter';
+import { endReasonFor, registrarUri, uaConfiguration } from './jssip-adapter';
 import type { EndFacts } from './jssip-adapter';
 
 // The strings JsSIP reports as `cause` (its C.causes), written out so that a change in JsSIP shows up here.
@@ -51,12 +51,20 @@ describe('uaConfiguration', () => {
       register: true,
       register_expires: 300,
       session_timers: false,
-      connection_recovery_min_interval: 2,
-      connection_recovery_max_interval: 30,
+      // The connection keeper reconnects; JsSIP's own recovery is pushed out of its way.
+      connection_recovery_min_interval: 3_600,
+      connection_recovery_max_interval: 3_600,
     });
     expect(config.sockets).toHaveLength(1);
     const [socket] = config.sockets as WebSocketInterface[];
     expect(socket).toBeInstanceOf(WebSocketInterface);
     expect(socket?.url).toBe('wss://pbx.example.org/sip');
+  });
+});
+
+describe('registrarUri', () => {
+  it('sends the keep-alive to the domain of our address of record', () => {
+    expect(registrarUri('sip:101@pbx.example.org')).toBe('sip:pbx.example.org');
+    expect(registrarUri('sip:101@10.0.0.5:5060;transport=ws')).toBe('sip:10.0.0.5');
   });
 });

@@ -3,11 +3,12 @@
  * one CallStateMachine per RTCSession, maps JsSIP's events onto those, and reports everything else in the app
  * needs through the typed events of `PhoneEngine`.
  */
-import { C, UA, WebSocketInterface } from 'jssip';
+import { C, UA, URI, WebSocketInterface } from 'jssip';
 import type { RTCSessionEvent, UAConfiguration } from 'jssip/lib/UA';
 import type {
   AnswerOptions,
   EndEvent,
+  IceCandidateEvent,
   IncomingDTMFEvent,
   OutgoingDTMFEvent,
   RTCSession,
@@ -17,12 +18,15 @@ import type { SipCredentials } from '../../shared/api';
 import type { DtmfMethod } from '../../shared/bridge';
 import type { RegistrationState } from '../../shared/registration';
 import { createLogger } from '../log';
-import { KeepAlive } from './keep-alive';
 import { TypedEmitter } from '../util/typed-emitter';
 import { readMediaStats } from './call-quality';
 import type { MediaStatsSample } from './call-quality';
 import { CallStateMachine, isEstablished } from './call-state';
 import type { CallState, EndReason } from './call-state';
+import { ConnectionKeeper } from './connection-keeper';
+import type { SignallingLink, WakeReason } from './connection-keeper';
+import { GatheringCap } from './ice-gathering';
+import { MediaWatch } from './media-watch';
 import type { DialPadKey } from './dial-string';
 import type {
   CallDevices,
@@ -39,6 +43,29 @@ const log = createLogger('phone');
 
 /** Seconds a registration lasts before JsSIP refreshes it. */
 const REGISTER_EXPIRES = 300;
+
+/**
+ * JsSIP's own reconnection runs on its own timer whenever a socket closes; `ConnectionKeeper` decides when to
+ * reconnect instead (with its keep-alive, wake signals and backoff), so JsSIP's is pushed out to an hour, where
+ * it can only ever be a harmless second try.
+ */
+const JSSIP_RECOVERY_SECONDS = 3_600;
+
+/** Registration failures that trying again cannot fix: the PBX refused these credentials. */
+const FINAL_REGISTRATION_CAUSES: readonly string[] = [C.causes.AUTHENTICATION_ERROR, C.causes.REJECTED, C.causes.NOT_FOUND];
+
+/**
+ * Parts of JsSIP 3.13's UA that its type declarations leave out: the transport (to replace a dead socket) and
+ * sendOptions (the keep-alive).
+ */
+interface UaWithTransport {
+  readonly transport: { connect(): void; disconnect(): void };
+  sendOptions(
+    target: string,
+    body: string | null,
+    options: { eventHandlers: { succeeded(): void; failed(event: { originator: string; cause?: string }): void } },
+  ): unknown;
+}
 
 /** RFC 4733 §2.5.1.3 leaves tone length to the sender; 100 ms with a 70 ms gap is what IVRs expect of a person. */
 const DTMF_DURATION_MS = 100;
@@ -71,9 +98,15 @@ export function uaConfiguration(sip: SipCredentials): UAConfiguration {
     register_expires: REGISTER_EXPIRES,
     // The PBX keeps its own watch on each leg; RFC 4028 refreshes would only add re-INVITEs.
     session_timers: false,
-    connection_recovery_min_interval: 2,
-    connection_recovery_max_interval: 30,
+    connection_recovery_min_interval: JSSIP_RECOVERY_SECONDS,
+    connection_recovery_max_interval: JSSIP_RECOVERY_SECONDS,
   };
+}
+
+/** Where the keep-alive OPTIONS go: the registrar's domain, taken from our own address of record. */
+export function registrarUri(aor: string): string {
+  const host = URI.parse(aor)?.host;
+  return `sip:${host ?? aor.replace(/^sips?:(?:[^@]*@)?/, '')}`;
 }
 
 export interface EndFacts {
@@ -132,6 +165,8 @@ interface CallRecord {
   notice?: CallNotice;
   /** Microphone tracks we captured for a device change; JsSIP stops only the ones it captured itself. */
   ownTracks: MediaStreamTrack[];
+  media: MediaWatch;
+  gathering: GatheringCap;
 }
 
 export interface JsSipEngineOptions {
@@ -144,8 +179,6 @@ export function createJsSipEngine(sip: SipCredentials, options: JsSipEngineOptio
 
 class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneEngine {
   private ua: UA | undefined;
-  private keepAlive: KeepAlive | undefined;
-  private readonly onWake = () => this.keepAlive?.nudge();
   private state: RegistrationState = 'unregistered';
   private stopped = false;
   private nextId = 1;
@@ -153,6 +186,9 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
   /** The call `call()` is placing, until JsSIP reports its RTCSession (synchronously, inside `UA.call`). */
   private placing: CallRecord | undefined;
   private devices: CallDevices = {};
+  private keeper: ConnectionKeeper | undefined;
+  /** The UA has been connected before: a later `connected` is a reconnection. */
+  private everConnected = false;
 
   constructor(
     private readonly sip: SipCredentials,
@@ -177,76 +213,119 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       return;
     }
     this.ua = ua;
+    const keeper = new ConnectionKeeper(this.signallingLink(ua));
+    this.keeper = keeper;
     ua.on('connecting', () => {
       if (this.state !== 'registered') this.setRegistration('registering');
     });
-    // JsSIP reconnects on its own (connection_recovery_*) and registers again once connected.
-    ua.on('disconnected', () => this.setRegistration(this.stopped ? 'unregistered' : 'registering'));
-    ua.on('registered', () => this.setRegistration('registered'));
+    // JsSIP registers again by itself each time the socket connects.
+    ua.on('connected', () => {
+      keeper.connected();
+      if (this.everConnected) this.afterReconnect();
+      this.everConnected = true;
+    });
+    ua.on('disconnected', () => {
+      this.setRegistration(this.stopped ? 'unregistered' : 'registering');
+      keeper.disconnected();
+    });
+    ua.on('registered', () => {
+      keeper.registered();
+      this.setRegistration('registered');
+    });
     ua.on('unregistered', () => {
       this.setRegistration(this.stopped || ua.isConnected() ? 'unregistered' : 'registering');
     });
     ua.on('registrationFailed', (event) => {
       log.warn('registration failed', { cause: event.cause, status: event.response?.status_code });
       this.setRegistration('failed');
+      keeper.registrationFailed(!FINAL_REGISTRATION_CAUSES.includes(String(event.cause)));
     });
     ua.on('newRTCSession', (event: RTCSessionEvent) => {
       if (String(event.originator) === 'local') this.onOutgoingSession(event.session);
       else this.onIncomingSession(event.session);
     });
     this.setRegistration('registering');
+    keeper.start();
     ua.start();
-    this.keepAlive = new KeepAlive({ ping: (timeoutMs) => this.ping(ua, timeoutMs), reconnect: () => this.reconnect(ua) });
-    this.keepAlive.start();
-    // Back online, awake again, or looked at again: check the connection now rather than at the next ping.
-    globalThis.addEventListener?.('online', this.onWake);
-    globalThis.document?.addEventListener('visibilitychange', this.onWake);
   }
 
-  /** An OPTIONS to our registrar: any response, even an error status, proves the connection carries SIP. */
-  private ping(ua: UA, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      const done = (alive: boolean) => {
-        clearTimeout(timer);
-        resolve(alive);
-      };
-      if (!ua.isConnected()) {
-        done(false);
-        return;
-      }
-      const domain = this.sip.uri.split('@')[1] ?? this.sip.realm;
-      // sendOptions is part of JsSIP's UA but missing from its type declarations.
-      (ua as unknown as { sendOptions(target: string, body: null, options: object): void }).sendOptions(`sip:${domain}`, null, {
-        eventHandlers: {
-          succeeded: () => done(true),
-          failed: (event: { response?: unknown }) => done(event.response !== undefined && event.response !== null),
-        },
-      });
-    });
+  checkConnection(reason: WakeReason): void {
+    if (this.stopped) return;
+    log.debug('check connection', { reason });
+    this.keeper?.wake(reason);
+  }
+
+  private signallingLink(ua: UA): SignallingLink {
+    const internals = ua as unknown as UaWithTransport;
+    const target = registrarUri(this.sip.uri);
+    return {
+      isConnected: () => ua.isConnected(),
+      probe: (done) => {
+        try {
+          internals.sendOptions(target, null, {
+            eventHandlers: {
+              succeeded: () => done(true),
+              // Any response at all, even an error, proves the socket carries messages both ways.
+              failed: (event) => done(String(event.originator) === 'remote'),
+            },
+          });
+        } catch (error) {
+          log.warn('could not send the keep-alive', { error: describe(error) });
+          done(false);
+        }
+      },
+      connect: () => internals.transport.connect(),
+      drop: () => internals.transport.disconnect(),
+      register: () => ua.register(),
+    };
   }
 
   /**
-   * Replaces a dead connection. Without calls the UA is restarted at once (it connects and registers again);
-   * during a call, restarting would end it, so JsSIP's own recovery (on the socket's close) is left to act.
+   * The socket was replaced. The PBX ties every dialog to the connection it was made on and hangs up the calls of
+   * a connection that closes, so each call is checked with a re-INVITE: one the PBX still holds gets a 2xx (with an
+   * ICE restart if its media is down too), a lost one gets 481 (RFC 3261 §12.2.1.2) and JsSIP ends it. A call still
+   * ringing here was cancelled by the PBX meanwhile.
    */
-  private reconnect(ua: UA): void {
-    if (this.stopped || this.ua !== ua) return;
-    const busy = [...this.calls.values()].some((record) => record.machine.state !== 'ended');
-    log.info('the connection to the PBX did not answer', { reconnecting: !busy });
-    if (busy) return;
-    this.setRegistration('registering');
-    ua.stop();
-    ua.start();
+  private afterReconnect(): void {
+    for (const record of [...this.calls.values()]) {
+      const state = record.machine.state;
+      if (state === 'ringing-in') {
+        log.info('a ringing call was lost with the connection', { id: record.id });
+        this.end(record, 'missed');
+        this.terminateQuietly(record);
+      } else if (state === 'active' || state === 'held') {
+        log.info('checking the call after reconnecting', { id: record.id, restartIce: record.media.isDown });
+        this.restartIce(record, record.media.isDown);
+      }
+    }
+  }
+
+  /**
+   * A re-INVITE with the session as it is, or with fresh ICE credentials (`iceRestart`, RFC 8445 §9) when the
+   * media path broke. False when it cannot be sent now: no connection to the PBX, or another offer in flight.
+   */
+  private restartIce(record: CallRecord, iceRestart = true): boolean {
+    const state = record.machine.state;
+    if (!this.ua?.isConnected() || !record.session || (state !== 'active' && state !== 'held')) return false;
+    log.debug(iceRestart ? 'ice restart' : 'dialog check', { id: record.id });
+    return this.sendReoffer(record, iceRestart ? { iceRestart: true } : undefined, (ok) => {
+      if (!ok) log.info(iceRestart ? 'the ICE restart was refused' : 'the dialog check was refused', { id: record.id });
+    });
+  }
+
+  private terminateQuietly(record: CallRecord): void {
+    try {
+      record.session?.terminate();
+    } catch {
+      // Already over on JsSIP's side.
+    }
   }
 
   stop(): void {
     if (this.stopped) return;
     log.debug('stop');
     this.stopped = true;
-    this.keepAlive?.stop();
-    globalThis.removeEventListener?.('online', this.onWake);
-    globalThis.document?.removeEventListener('visibilitychange', this.onWake);
+    this.keeper?.stop();
     // UA.stop() ends every session (so each call reports its end) and unregisters before disconnecting.
     this.ua?.stop();
     for (const record of this.calls.values()) this.end(record, 'hung-up-local');
@@ -434,9 +513,8 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
   }
 
   /**
-   * Sends a re-INVITE whose offer says `direction` for the audio (RFC 3264 §8.4). JsSIP ends the whole call when
-   * a re-INVITE is refused; RFC 3261 §14.1 says the session carries on unchanged instead, so the refusal is caught
-   * here, the offer rolled back, and the call stays as it was with a notice on its card.
+   * Sends a re-INVITE whose offer says `direction` for the audio (RFC 3264 §8.4); refused, the call stays as it
+   * was with a notice on its card.
    */
   private reoffer(record: CallRecord, direction: 'sendonly' | 'sendrecv'): void {
     const session = record.session;
@@ -451,29 +529,45 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       .filter((transceiver) => transceiver.receiver.track.kind === 'audio' && transceiver.direction !== 'stopped');
     const before = transceivers.map((transceiver) => transceiver.direction);
     for (const transceiver of transceivers) transceiver.direction = direction;
-
-    const terminate = session.terminate;
-    let settled = false;
-    const settle = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      session.terminate = terminate;
+    this.sendReoffer(record, undefined, (ok) => {
       if (!ok) {
         transceivers.forEach((transceiver, i) => {
           transceiver.direction = before[i] ?? 'sendrecv';
         });
-        if (peerConnection.signalingState === 'have-local-offer') {
-          peerConnection
-            .setLocalDescription({ type: 'rollback' })
-            .catch((error: unknown) => log.warn('could not roll back the refused offer', { error: describe(error) }));
-        }
       }
       this.settleReoffer(record, holding, ok);
+    });
+  }
+
+  /**
+   * Sends a re-INVITE with a new offer and calls `settle` once with whether it was accepted. JsSIP ends the whole
+   * call when a re-INVITE is refused; RFC 3261 §14.1 says the session carries on unchanged instead, so the refusal
+   * is caught here and the offer rolled back. A lost dialog (408/481) or connection still ends the call.
+   */
+  private sendReoffer(record: CallRecord, rtcOfferConstraints: RTCOfferOptions | undefined, settle: (ok: boolean) => void): boolean {
+    const session = record.session;
+    const peerConnection = record.peerConnection;
+    if (!session || !peerConnection) {
+      settle(false);
+      return false;
+    }
+    const terminate = session.terminate;
+    let settled = false;
+    const finish = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      session.terminate = terminate;
+      if (!ok && peerConnection.signalingState === 'have-local-offer') {
+        peerConnection
+          .setLocalDescription({ type: 'rollback' })
+          .catch((error: unknown) => log.warn('could not roll back the refused offer', { error: describe(error) }));
+      }
+      settle(ok);
     };
     session.terminate = (options?: TerminateOptions) => {
       if (!settled && options?.cause === C.causes.WEBRTC_ERROR) {
-        log.info(holding ? 'hold refused' : 'resume refused', { id: record.id });
-        settle(false);
+        log.info('re-INVITE refused', { id: record.id });
+        finish(false);
         return;
       }
       session.terminate = terminate;
@@ -481,13 +575,14 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     };
     let started = false;
     try {
-      started = session.renegotiate({}, () => settle(true));
+      started = session.renegotiate(rtcOfferConstraints ? { rtcOfferConstraints } : {}, () => finish(true));
     } catch (error) {
       log.warn('could not send the re-INVITE', { id: record.id, error: describe(error) });
     }
-    if (!started) settle(false);
-    // renegotiate() re-enables the microphone by JsSIP's own reckoning, which knows nothing of our hold.
+    if (!started) finish(false);
+    // renegotiate() re-enables the microphone by JsSIP's own reckoning, which knows nothing of mute or hold.
     this.applyMediaState(record);
+    return started;
   }
 
   private settleReoffer(record: CallRecord, holding: boolean, ok: boolean): void {
@@ -567,6 +662,15 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       remoteHold: false,
       receivedDigits: '',
       ownTracks: [],
+      media: new MediaWatch({
+        restartIce: () => this.restartIce(record),
+        giveUp: () => {
+          log.warn('the call has had no media for too long; ending it', { id: record.id });
+          this.end(record, 'failed');
+          this.terminateQuietly(record);
+        },
+      }),
+      gathering: new GatheringCap(),
     };
     this.calls.set(record.id, record);
     this.emit('callAdded', snapshot(record));
@@ -579,6 +683,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     // when answered.
     if (session.connection) this.watchPeerConnection(record, session.connection);
     session.on('peerconnection', ({ peerconnection }) => this.watchPeerConnection(record, peerconnection));
+    session.on('icecandidate', (event: IceCandidateEvent) => record.gathering.candidate(event));
     session.on('progress', () => {
       // Any 1xx above 100 means the far end is alerting or sending early media (RFC 3261 §13.2.2.1).
       if (record.direction === 'outgoing' && record.machine.state === 'dialing') this.move(record, 'ringing-out');
@@ -649,6 +754,8 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     record.audioElements.clear();
     for (const track of record.ownTracks) track.stop();
     record.ownTracks = [];
+    record.media.dispose();
+    record.gathering.dispose();
     this.calls.delete(record.id);
     this.emit('callChanged', snapshot(record));
   }
@@ -664,6 +771,12 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     if (record.peerConnection === peerConnection) return;
     record.peerConnection = peerConnection;
     peerConnection.addEventListener('track', (event) => this.addRemoteTrack(record, event.track));
+    peerConnection.addEventListener('iceconnectionstatechange', () => {
+      if (!record.machine.isEnded) record.media.update(peerConnection.iceConnectionState);
+    });
+    peerConnection.addEventListener('icegatheringstatechange', () => {
+      if (peerConnection.iceGatheringState === 'gathering') record.gathering.began();
+    });
     this.collectReceivers(record);
   }
 

@@ -55,6 +55,12 @@ describe('phone store', () => {
     expect(phone.isRegistered).toBe(true);
   });
 
+  it('passes wake signals to the engine, which checks its connection', () => {
+    phone.checkConnection('resume');
+    phone.checkConnection('online');
+    expect(engine.requests).toEqual(['check connection (resume)', 'check connection (online)']);
+  });
+
   it('builds the number from the dial pad', () => {
     phone.pressDigit('1');
     phone.pressDigit('0');

@@ -17,6 +17,7 @@ import type { CallQuality, MediaStatsSample } from '../phone/call-quality';
 import { isEstablished } from '../phone/call-state';
 import { parseDialString } from '../phone/dial-string';
 import type { DialPadKey } from '../phone/dial-string';
+import type { WakeReason } from '../phone/connection-keeper';
 import type { CallSnapshot, PhoneEngine } from '../phone/engine';
 import { createWebAudioRinger } from '../phone/tones';
 import type { Ringer } from '../phone/tones';
@@ -309,6 +310,11 @@ export const usePhoneStore = defineStore('phone', () => {
     lastSamples.delete(id);
   }
 
+  /** The network, the computer or the page woke up: the phone checks its connection and registers again. */
+  function checkConnection(reason: WakeReason): void {
+    engine?.checkConnection(reason);
+  }
+
   /** Plays the far end of a call through `element`; returns the function that stops it. */
   function attachRemoteAudio(id: string, element: HTMLAudioElement): () => void {
     return engine?.attachRemoteAudio(id, element) ?? (() => {});
@@ -344,6 +350,7 @@ export const usePhoneStore = defineStore('phone', () => {
     closeKeypad,
     sendDtmf,
     sampleQuality,
+    checkConnection,
     attachRemoteAudio,
   };
 });

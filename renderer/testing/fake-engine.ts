@@ -8,6 +8,7 @@ import type { MediaStatsSample } from '../phone/call-quality';
 import type { DialPadKey } from '../phone/dial-string';
 import { CallStateMachine } from '../phone/call-state';
 import type { CallState, EndReason } from '../phone/call-state';
+import type { WakeReason } from '../phone/connection-keeper';
 import type {
   CallDevices,
   CallDirection,
@@ -45,6 +46,10 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
   stop(): void {
     this.stopped = true;
     this.requests.push('stop');
+  }
+
+  checkConnection(reason: WakeReason): void {
+    this.requests.push(`check connection (${reason})`);
   }
 
   call(target: string): string {
