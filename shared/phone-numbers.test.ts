@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REGION, displayNumber, formatAsTyped, isRegion, readDialNumber, regionFromLocale } from './phone-numbers';
+import { DEFAULT_REGION, displayNumber, formatAsTyped, isRegion, readDialNumber, regionChoices, regionFromLocale } from './phone-numbers';
 
 describe('readDialNumber', () => {
   it('keeps extensions and feature codes as typed', () => {
@@ -69,6 +69,15 @@ describe('regions', () => {
     expect(regionFromLocale(undefined)).toBe(DEFAULT_REGION);
     expect(regionFromLocale('not a locale!')).toBe('US');
     expect(regionFromLocale('en-001')).toBe('US');
+  });
+
+  it('names every region in the user language, with its calling code, sorted by name', () => {
+    const choices = regionChoices('en');
+    expect(choices.find((c) => c.region === 'GB')?.label).toBe('United Kingdom (+44)');
+    expect(regionChoices('de').find((c) => c.region === 'DE')?.label).toBe('Deutschland (+49)');
+    const labels = choices.map((c) => c.label);
+    expect(labels).toEqual([...labels].sort((a, b) => a.localeCompare(b, 'en')));
+    expect(choices.every((c) => isRegion(c.region))).toBe(true);
   });
 
   it('knows the regions libphonenumber has numbering plans for', () => {

@@ -10,7 +10,7 @@
  *
  * What cannot be dialled comes back as a sentence to show, never as a code.
  */
-import { AsYouType, isSupportedCountry, parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js';
+import { AsYouType, getCountries, getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js';
 import type { CountryCode } from 'libphonenumber-js';
 
 /** ISO 3166-1 alpha-2 region whose numbering plan national numbers are read in ("US", "GB", "DE"). */
@@ -51,6 +51,21 @@ export function regionFromLocale(locale: string | undefined): Region {
   } catch {
     return DEFAULT_REGION;
   }
+}
+
+export interface RegionChoice {
+  region: Region;
+  /** "United Kingdom (+44)", in the language of `locale`. */
+  label: string;
+}
+
+/** Every region with a numbering plan, named in the user's language and sorted by name, for a settings list. */
+export function regionChoices(locale?: string): RegionChoice[] {
+  const names = new Intl.DisplayNames(locale ? [locale] : undefined, { type: 'region', fallback: 'code' });
+  return getCountries()
+    .map((region) => ({ region, name: names.of(region) ?? region, code: getCountryCallingCode(region) }))
+    .sort((a, b) => a.name.localeCompare(b.name, locale))
+    .map(({ region, name, code }) => ({ region, label: `${name} (+${code})` }));
 }
 
 function kindOf(compact: string): NumberKind | undefined {
