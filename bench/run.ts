@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runRelay } from './media-relay';
 import { pbxMemory, sipRates } from './sip-rates';
 import type { RelayRun } from './media-relay';
+import { webPhoneBench, webPhoneTable } from './web-phone';
 
 const RESULTS = join(import.meta.dirname, 'results');
 
@@ -59,7 +60,7 @@ function writeResults(name: string, figures: Record<string, unknown>): void {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-// BENCH_ONLY=media|sip|memory runs one of them.
+// BENCH_ONLY=media|sip|memory|webphone runs one of them.
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'media') await mediaRelay();
 if (!only || only === 'sip') {
@@ -69,5 +70,11 @@ if (!only || only === 'sip') {
 if (!only || only === 'memory') {
   const figures = await pbxMemory();
   if (figures) writeResults('pbx-memory', figures);
+}
+if (!only || only === 'webphone') {
+  const figures = await webPhoneBench();
+  process.stdout.write(`\nWeb phone in Chromium over loopback (median; ${figures.loads} page loads, ${figures.calls} calls in a row)\n`);
+  console.table(webPhoneTable(figures));
+  writeResults('web-phone', { ...figures });
 }
 process.exit(0);
