@@ -884,13 +884,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
    * session is over: every party still in the call gets a BYE, the silent one included.
    */
   private hangUpUnlessAcknowledged(tx: ServerTransaction, party: Party): void {
-    const off = tx.once('ackTimedOut', () => {
+    // The listener lives as long as the transaction (64·T1 at most) and checks that the party is still here.
+    tx.once('ackTimedOut', () => {
       const entry = this.dialogs.get(party.dialog.callId);
       if (party.gone || entry?.party !== party) return;
       log.info('answer never acknowledged; hanging up', { call: entry.call.id, extension: party.line.identity.extension });
       this.hangUp(entry.call, 'answered', 'answer never acknowledged');
     });
-    party.cleanups.push(off);
   }
 
   private partyFromFork(fork: Fork): Party {
