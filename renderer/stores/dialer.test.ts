@@ -125,6 +125,13 @@ describe('dialer store', () => {
     expect(engine.requests.filter((r) => r.startsWith('call'))).toEqual(['call +12125550123', 'call +12125550123']);
   });
 
+  it('shows numbers from calls and the history as read in the region, extensions as they are', async () => {
+    expect(dialer.display('+12125550123')).toBe('(212) 555-0123');
+    expect(dialer.display('102')).toBe('102');
+    await useSettingsStore().save({ region: 'GB' });
+    expect(dialer.display('+12125550123')).toBe('+1 212 555 0123');
+  });
+
   it('does not redial a number dialled by someone who signed in before', () => {
     dialer.type('102', true);
     dialer.call();

@@ -48,7 +48,12 @@ export const useDialerStore = defineStore('dialer', () => {
     if (remembered && remembered.account === account.value) return remembered.number;
     return useHistoryStore().entries.find((entry) => entry.direction === 'outbound')?.party.number;
   });
-  const redialDisplay = computed(() => (redialNumber.value ? displayNumber(redialNumber.value, region.value) : undefined));
+  const redialDisplay = computed(() => (redialNumber.value ? display(redialNumber.value) : undefined));
+
+  /** A number from the history, the directory or a call, as the user reads it in their region. */
+  function display(number: string): string {
+    return displayNumber(number, region.value);
+  }
 
   /**
    * Text typed into the number field. `appending` says the text grew at its end (typing, pasting), the one time
@@ -89,5 +94,5 @@ export const useDialerStore = defineStore('dialer', () => {
     return number === undefined ? undefined : call(number);
   }
 
-  return { numberError, region, suggestions, redialNumber, redialDisplay, type, pick, call, redial };
+  return { numberError, region, suggestions, redialNumber, redialDisplay, display, type, pick, call, redial };
 });
