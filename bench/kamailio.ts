@@ -4,6 +4,9 @@
  * same SIPp scenarios: digest authentication of REGISTER (401) and INVITE (407) with single-use nonces,
  * an in-memory location table (usrloc without a database), and `t_relay` of calls to the registered callee.
  * Passwords are held in an htable filled from the config itself, so no database is needed.
+ *
+ * REGISTER and INVITE are answered inside a transaction (t_newtran), so a retransmission is absorbed, as the
+ * PBX's transaction layer absorbs it, instead of meeting a one-time nonce already spent and drawing a new 401.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -36,7 +39,7 @@ export interface KamailioUser {
   password: string;
 }
 
-function config(options: { port: number; domain: string; users: readonly KamailioUser[]; children: number }): string {
+function config(options: { port: number; domain: string; users: readonly KamailioUser[]; children: number; bufferBytes: number }): string {
   const users = options.users.map((u) => `\t$sht(users=>${u.extension}) = "${u.password}";`).join('\n');
   return `#!KAMAILIO
 # Written by Offhook's bench: a registrar and stateful proxy comparable to the PBX's SIP core.
@@ -49,6 +52,8 @@ auto_aliases=no
 listen=udp:127.0.0.1:${options.port}
 listen=tcp:127.0.0.1:${options.port}
 alias="${options.domain}"
+# Probe the UDP receive buffer up to this size (Linux caps it at net.core.rmem_max).
+maxbuffer=${options.bufferBytes}
 
 mpath="${modulesDir()}"
 loadmodule "tm.so"
@@ -67,7 +72,7 @@ loadmodule "ctl.so"
 modparam("ctl", "binrpc", "unix:${'$'}{CTL_SOCKET}")
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", 3600)
-modparam("htable", "htable", "users=>size=10;")
+modparam("htable", "htable", "users=>size=${Math.max(4, Math.ceil(Math.log2(Math.max(1, options.users.length))))};")
 # Single-use nonces, as the PBX's.
 modparam("auth", "nonce_count", 0)
 modparam("auth", "one_time_nonce", 1)
@@ -99,7 +104,12 @@ request_route {
 		if (t_check_trans()) t_relay();
 		exit;
 	}
+	# A retransmission of a request in a transaction is answered from it, and the script ends here.
 	t_check_trans();
+	if (is_method("REGISTER|INVITE") && !t_newtran()) {
+		sl_reply_error();
+		exit;
+	}
 	if (is_method("REGISTER")) {
 		if (!pv_www_authenticate("$td", "$sht(users=>$tU)", "0")) {
 			www_challenge("$td", "0");
@@ -132,11 +142,11 @@ export interface RunningKamailio {
   stop(): Promise<void>;
 }
 
-export async function startKamailio(binary: string, options: { port: number; domain: string; users: readonly KamailioUser[]; children?: number }): Promise<RunningKamailio> {
+export async function startKamailio(binary: string, options: { port: number; domain: string; users: readonly KamailioUser[]; children?: number; bufferBytes?: number }): Promise<RunningKamailio> {
   const work = mkdtempSync(join(tmpdir(), 'offhook-kamailio-'));
   const configFile = join(work, 'kamailio.cfg');
   const pidFile = join(work, 'kamailio.pid');
-  writeFileSync(configFile, config({ ...options, children: options.children ?? 2 }).replace('${CTL_SOCKET}', join(work, 'ctl.sock')));
+  writeFileSync(configFile, config({ ...options, children: options.children ?? 2, bufferBytes: options.bufferBytes ?? 4 * 1024 * 1024 }).replace('${CTL_SOCKET}', join(work, 'ctl.sock')));
   const check = spawnSync(binary, ['-c', '-f', configFile], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`Kamailio refused the bench config:\n${check.stderr}`);
   // -DD: stay in the foreground with the children forked; -E: log to stderr; -w: working folder.
