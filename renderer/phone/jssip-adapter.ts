@@ -310,6 +310,9 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     log.debug(iceRestart ? 'ice restart' : 'dialog check', { id: record.id });
     return this.sendReoffer(record, iceRestart ? { iceRestart: true } : undefined, (ok) => {
       if (!ok) log.info(iceRestart ? 'the ICE restart was refused' : 'the dialog check was refused', { id: record.id });
+      // Chromium keeps the old pair while the new one is checked, so a restart that lands may change no state.
+      const peerConnection = record.peerConnection;
+      if (ok && peerConnection && !record.machine.isEnded) record.media.update(peerConnection.iceConnectionState);
     });
   }
 
