@@ -12,15 +12,30 @@ const CLI = resolve(import.meta.dirname, '../../../dist/server/cli.js');
 
 export interface PbxProcess {
   url: string;
+  /** The HTTP port it listens on (also the SIP over WebSocket port). */
+  port: number;
   dataDir: string;
   output(): string;
-  /** Stops the PBX (SIGTERM, as a service manager would) and waits for it to exit. */
-  stop(): Promise<number | null>;
+  /**
+   * Stops the PBX and waits for it to exit: SIGTERM as a service manager would (it ends its calls first), or
+   * SIGKILL for a crash (nothing is said to anyone).
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
+  /** Stops it if it runs and starts it again on the same port and data folder, as after a reboot or an upgrade. */
+  restart(signal?: 'SIGTERM' | 'SIGKILL'): Promise<PbxProcess>;
   /** Stops it and removes its data folder. */
   dispose(): Promise<void>;
 }
 
-export async function startPbxProcess(options: { dataDir?: string; port?: number } = {}): Promise<PbxProcess> {
+export interface PbxProcessOptions {
+  /** A data folder to use (and keep); without one, a temporary folder is made and removed by `dispose()`. */
+  dataDir?: string;
+  port?: number;
+  /** Remove `dataDir` on dispose even though it was given (a restarted PBX owns the folder its first run made). */
+  removeDataDir?: boolean;
+}
+
+export async function startPbxProcess(options: PbxProcessOptions = {}): Promise<PbxProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'offhook-e2e-'));
   const child: ChildProcess = spawn(
@@ -49,18 +64,24 @@ export async function startPbxProcess(options: { dataDir?: string; port?: number
     });
   });
 
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
+  const port = Number(new URL(url).port);
   return {
     url,
+    port,
     dataDir,
     output: () => out,
     stop,
+    async restart(signal) {
+      await stop(signal);
+      return startPbxProcess({ dataDir, port, removeDataDir: !options.dataDir || options.removeDataDir === true });
+    },
     async dispose() {
       await stop();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir || options.removeDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
