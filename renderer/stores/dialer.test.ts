@@ -29,10 +29,16 @@ describe('dialer store', () => {
   let engine: FakePhoneEngine;
   let phone: ReturnType<typeof usePhoneStore>;
   let dialer: ReturnType<typeof useDialerStore>;
-  const fetch = vi.fn(async () => new Response(JSON.stringify({ entries: [{ extension: '102', displayName: 'Bob Brown' }], more: false })));
+  /** The PBX's REST API: Bob in the directory, one call to Carol in the history. */
+  const fetch = vi.fn(async (input: RequestInfo | URL) => {
+    const path = new URL(String(input)).pathname;
+    const body = path.endsWith('/calls') ? { calls: [outbound(5, '103', 'Carol Chen')] } : { entries: [{ extension: '102', displayName: 'Bob Brown' }], more: false };
+    return new Response(JSON.stringify(body));
+  });
 
   beforeEach(() => {
     vi.useFakeTimers();
+    fetch.mockClear();
     const items = new Map<string, string>();
     const bridge = createWebBridge({
       storage: { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) },
@@ -130,6 +136,15 @@ describe('dialer store', () => {
     expect(dialer.display('102')).toBe('102');
     await useSettingsStore().save({ region: 'GB' });
     expect(dialer.display('+12125550123')).toBe('+1 212 555 0123');
+  });
+
+  it('loads the call history once per sign-in when the Phone view opens, for suggestions and Redial', async () => {
+    dialer.prepare();
+    dialer.prepare();
+    await vi.waitFor(() => expect(dialer.redialNumber).toBe('103'));
+    expect(fetch.mock.calls.filter(([url]) => String(url).includes('/calls'))).toHaveLength(1);
+    dialer.type('car', true);
+    expect(dialer.suggestions.map((s) => `${s.name} ${s.display}`)).toEqual(['Carol Chen 103']);
   });
 
   it('does not redial a number dialled by someone who signed in before', () => {

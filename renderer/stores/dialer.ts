@@ -23,6 +23,8 @@ export const useDialerStore = defineStore('dialer', () => {
   const numberError = ref('');
   /** What this person dialled last in this session, keyed by account so that a second sign-in starts afresh. */
   const lastDialled = ref<{ account: string; number: string }>();
+  /** The account whose call history this store has asked for, so the Phone view loads it once per sign-in. */
+  let historyLoadedFor: string | undefined;
 
   const region = computed<Region>(() => {
     const chosen = useSettingsStore().settings.region;
@@ -53,6 +55,17 @@ export const useDialerStore = defineStore('dialer', () => {
   /** A number from the history, the directory or a call, as the user reads it in their region. */
   function display(number: string): string {
     return displayNumber(number, region.value);
+  }
+
+  /**
+   * Loads the call history once per sign-in when the Phone view opens, for suggestions and Redial; the Call
+   * History pane brings it up to date whenever it opens.
+   */
+  function prepare(): void {
+    const key = account.value;
+    if (!key || historyLoadedFor === key) return;
+    historyLoadedFor = key;
+    void useHistoryStore().refresh();
   }
 
   /**
@@ -94,5 +107,5 @@ export const useDialerStore = defineStore('dialer', () => {
     return number === undefined ? undefined : call(number);
   }
 
-  return { numberError, region, suggestions, redialNumber, redialDisplay, display, type, pick, call, redial };
+  return { numberError, region, suggestions, redialNumber, redialDisplay, display, prepare, type, pick, call, redial };
 });

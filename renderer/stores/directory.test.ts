@@ -100,6 +100,15 @@ describe('directory store', () => {
     expect(net.requests).toHaveLength(1);
   });
 
+  it("never shows one account's answers after signing in as someone else", async () => {
+    directory.search('bo');
+    await vi.advanceTimersByTimeAsync(DIRECTORY_DEBOUNCE_MS);
+    net.requests[0]?.answer(200, page(['Bob Brown', '102']));
+    await vi.waitFor(() => expect(directory.entries).toHaveLength(1));
+    useSessionStore().session = { ...ALICE_SESSION, user: { ...ALICE_SESSION.user, extension: '103' } };
+    expect(directory.entries).toEqual([]);
+  });
+
   it('says when the search failed, and signs out when the session has ended', async () => {
     directory.search('bo');
     await vi.advanceTimersByTimeAsync(DIRECTORY_DEBOUNCE_MS);

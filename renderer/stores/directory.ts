@@ -3,7 +3,7 @@
  * answer to the latest text is kept, and a search overtaken by newer text is abandoned.
  */
 import { defineStore } from 'pinia';
-import { ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import type { DirectoryEntry } from '../../shared/api';
 import { RequestError, searchDirectory } from '../api/client';
 import { createLogger } from '../log';
@@ -20,8 +20,9 @@ const NOT_IN_DIRECTORY = /^[+*#]/;
 const MAX_QUERY = 100;
 
 export const useDirectoryStore = defineStore('directory', () => {
-  /** People matching `query`, best first. */
-  const entries = shallowRef<readonly DirectoryEntry[]>([]);
+  const found = shallowRef<{ account: string; entries: readonly DirectoryEntry[] }>();
+  /** People matching `query`, best first; never another account's, after signing in as someone else. */
+  const entries = computed<readonly DirectoryEntry[]>(() => (found.value && found.value.account === accountKey() ? found.value.entries : []));
   /** The text `entries` answer. */
   const query = ref('');
   const error = ref('');
@@ -32,7 +33,7 @@ export const useDirectoryStore = defineStore('directory', () => {
     clearTimeout(timer);
     inFlight?.abort();
     inFlight = undefined;
-    entries.value = [];
+    found.value = undefined;
     query.value = '';
     error.value = '';
   }
@@ -48,10 +49,16 @@ export const useDirectoryStore = defineStore('directory', () => {
     timer = setTimeout(() => void run(q), DIRECTORY_DEBOUNCE_MS);
   }
 
+  function accountKey(): string | undefined {
+    const session = useSessionStore();
+    return session.user ? `${session.serverUrl}|${session.user.extension}` : undefined;
+  }
+
   async function run(q: string): Promise<void> {
     const session = useSessionStore();
     const token = session.session?.token;
-    if (!token) return;
+    const account = accountKey();
+    if (!token || !account) return;
     inFlight?.abort();
     const controller = new AbortController();
     inFlight = controller;
@@ -59,7 +66,7 @@ export const useDirectoryStore = defineStore('directory', () => {
     try {
       const page = await searchDirectory(session.serverUrl, token, { q, limit: DIRECTORY_LIMIT }, { signal: controller.signal });
       if (controller.signal.aborted) return;
-      entries.value = page.entries;
+      found.value = { account, entries: page.entries };
       query.value = q;
       error.value = '';
     } catch (failure) {
