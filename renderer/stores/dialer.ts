@@ -23,7 +23,7 @@ export const useDialerStore = defineStore('dialer', () => {
   const numberError = ref('');
   /** What this person dialled last in this session, keyed by account so that a second sign-in starts afresh. */
   const lastDialled = ref<{ account: string; number: string }>();
-  /** The account whose call history this store has asked for, so the Phone view loads it once per sign-in. */
+  /** The account whose call history this store has asked for, so the Phone view loads it once per account. */
   let historyLoadedFor: string | undefined;
 
   const region = computed<Region>(() => {
@@ -58,7 +58,7 @@ export const useDialerStore = defineStore('dialer', () => {
   }
 
   /**
-   * Loads the call history once per sign-in when the Phone view opens, for suggestions and Redial; the Call
+   * Loads the call history once per account when the Phone view opens, for suggestions and Redial; the Call
    * History pane brings it up to date whenever it opens.
    */
   function prepare(): void {
