@@ -1,34 +1,23 @@
-import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DirectoryPage } from '../../../shared/api';
-import { seedDemo } from '../../store/demo';
 import { ensureOrganization } from '../../store/organizations';
-import { openTestDatabase } from '../../store/test-support';
-import type { TestDatabase } from '../../store/test-support';
 import { createUser } from '../../store/users';
-import { buildApp } from '../app';
+import { openTestApi } from '../test-support';
+import type { TestApi } from '../test-support';
 
 describe('GET /api/v1/directory', () => {
-  let store: TestDatabase;
-  let app: FastifyInstance;
+  let api: TestApi;
+  let store: TestApi['store'];
+  let app: TestApi['app'];
   let orgId: number;
+  const tokenFor = (extension: string, password: string, organization?: string) => api.tokenFor(extension, password, organization);
 
   beforeEach(async () => {
-    store = await openTestDatabase('memory');
-    orgId = (await seedDemo(store.db)).organization.id;
-    app = await buildApp({ db: store.db, version: 'test' });
+    api = await openTestApi();
+    ({ store, app, organizationId: orgId } = api);
   });
 
-  afterEach(async () => {
-    await app.close();
-    await store.close();
-  });
-
-  async function tokenFor(extension: string, password: string, organization?: string): Promise<string> {
-    const response = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { extension, password, organization } });
-    expect(response.statusCode).toBe(201);
-    return (response.json() as { token: string }).token;
-  }
+  afterEach(() => api.close());
 
   async function search(token: string, query: string): Promise<DirectoryPage> {
     const response = await app.inject({ url: `/api/v1/directory?${query}`, headers: { authorization: `Bearer ${token}` } });
