@@ -4,12 +4,9 @@
  * shown in development builds, or in any build after `localStorage.setItem('offhook.debug', '1')`. Unit tests
  * provoke failures on purpose, so under test only errors are written.
  */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger } from '../shared/logging';
+
+export type { Logger };
 
 type Level = keyof Logger;
 

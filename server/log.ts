@@ -1,46 +1,16 @@
 /**
- * One named logger per module (`createLogger('registrar')`). Lines go to stderr as
- * `time level [name] message {fields}`; OFFHOOK_LOG_LEVEL picks the threshold (debug, info, warn, error, silent).
+ * One named logger per module (`createLogger('registrar')`). Lines go to stderr in the shared format
+ * (shared/logging.ts); OFFHOOK_LOG_LEVEL picks the threshold (debug, info, warn, error, silent).
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+import { loggerFactory, parseLogLevel } from '../shared/logging';
+import type { LogLevel } from '../shared/logging';
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+export type { Logger, LogLevel } from '../shared/logging';
 
-let threshold: LogLevel = parseLevel(process.env.OFFHOOK_LOG_LEVEL) ?? 'info';
-
-function parseLevel(value: string | undefined): LogLevel | undefined {
-  return value && value in RANK ? (value as LogLevel) : undefined;
-}
+let threshold: LogLevel = parseLogLevel(process.env.OFFHOOK_LOG_LEVEL) ?? 'info';
 
 export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export function createLogger(name: string): Logger {
-  const write = (level: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
-    if (RANK[level] < RANK[threshold]) return;
-    const extra = fields && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';
-    process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} [${name}] ${message}${extra}\n`);
-  };
-  return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-  };
-}
-
-function safeJson(fields: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(fields, (_key, value: unknown) => (value instanceof Error ? value.message : value));
-  } catch {
-    return '{unserializable}';
-  }
-}
+export const createLogger = loggerFactory((line) => process.stderr.write(line), () => threshold);
