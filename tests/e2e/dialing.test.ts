@@ -2,42 +2,16 @@
  * Dialling by name through a real PBX: A types the start of B's name, the directory suggests B, A picks the
  * suggestion with the keyboard and calls; later A calls B again with Redial.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS } from '../../server/store/demo';
-import { launchBrowser } from './support/browser';
-import { startPbxProcess } from './support/pbx-process';
-import type { PbxProcess } from './support/pbx-process';
-import { writeToneWav } from './support/tone';
+import { describe, expect, it } from 'vitest';
+import { alice, bob, useStage } from './support/setup';
 import { WebPhone } from './support/web-phone';
 
-const alice = DEMO_USERS.find((u) => u.extension === '101')!;
-const bob = DEMO_USERS.find((u) => u.extension === '102')!;
-
 describe('dialling by name', () => {
-  let pbx: PbxProcess;
-  let workDir: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'offhook-dialing-'));
-    writeToneWav(join(workDir, 'tone.wav'), 440);
-    pbx = await startPbxProcess();
-    browser = await launchBrowser(join(workDir, 'tone.wav'));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await pbx?.dispose();
-    rmSync(workDir, { recursive: true, force: true });
-  });
+  const stage = useStage('dialing', [440]);
 
   it('A finds B by name, picks B with the keyboard and calls; after hanging up, Redial calls B again', async () => {
-    const a = await WebPhone.open(browser, pbx.url);
-    const b = await WebPhone.open(browser, pbx.url);
+    const a = await WebPhone.open(stage.browsers[0]!, stage.pbx.url);
+    const b = await WebPhone.open(stage.browsers[0]!, stage.pbx.url);
     try {
       await a.signIn(alice.extension, alice.password);
       await a.waitUntilRegistered();

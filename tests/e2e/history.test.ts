@@ -2,42 +2,16 @@
  * Call History after a few real calls through the PBX: each call shows up on both sides with the direction
  * its reader sees (outbound for the caller; inbound or missed for the callee), and filters and call-back work.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS } from '../../server/store/demo';
-import { launchBrowser } from './support/browser';
-import { startPbxProcess } from './support/pbx-process';
-import type { PbxProcess } from './support/pbx-process';
-import { writeToneWav } from './support/tone';
+import { describe, expect, it } from 'vitest';
+import { alice, bob, useStage } from './support/setup';
 import { WebPhone } from './support/web-phone';
 
-const alice = DEMO_USERS.find((u) => u.extension === '101')!;
-const bob = DEMO_USERS.find((u) => u.extension === '102')!;
-
 describe('call history', () => {
-  let pbx: PbxProcess;
-  let workDir: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'offhook-history-'));
-    writeToneWav(join(workDir, 'tone.wav'), 500);
-    pbx = await startPbxProcess();
-    browser = await launchBrowser(join(workDir, 'tone.wav'));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await pbx?.dispose();
-    rmSync(workDir, { recursive: true, force: true });
-  });
+  const stage = useStage('history', [440]);
 
   it('shows answered, declined and cancelled calls with the right direction on both sides', async () => {
-    const a = await WebPhone.open(browser, pbx.url);
-    const b = await WebPhone.open(browser, pbx.url);
+    const a = await WebPhone.open(stage.browsers[0]!, stage.pbx.url);
+    const b = await WebPhone.open(stage.browsers[0]!, stage.pbx.url);
     try {
       await a.signIn(alice.extension, alice.password);
       await a.waitUntilRegistered();
