@@ -110,7 +110,7 @@ describe('syncPlatform', () => {
 
   it('tells the person about a missed call and counts it on the badge until they look', async () => {
     const { bridge, notifications, badges } = recordingBridge();
-    const missed = { unseenMissed: 0, noteMissedCall() { this.unseenMissed += 1; } };
+    const missed = { unseenMissed: 0, noteMissedCall() { this.unseenMissed += 1; }, refresh: async () => undefined };
     const counter = reactive(missed);
     syncPlatform(bridge, phone, undefined, counter);
     const id = engine.ring({ name: 'Ada Lovelace', number: '101' });
@@ -139,5 +139,18 @@ describe('syncPlatform', () => {
     engine.move(id, 'connecting');
     await nextTick();
     expect(ringingShown.at(-1)).toBeNull();
+  });
+
+  it('syncs the call history each time the phone registers, including after a reconnect', async () => {
+    const { bridge } = recordingBridge();
+    let refreshes = 0;
+    syncPlatform(bridge, phone, undefined, { unseenMissed: 0, noteMissedCall: () => undefined, refresh: async () => void refreshes++ });
+    engine.register('registered');
+    await nextTick();
+    engine.register('registering');
+    await nextTick();
+    engine.register('registered');
+    await nextTick();
+    expect(refreshes).toBe(2);
   });
 });

@@ -21,7 +21,7 @@ export function syncPlatform(
   bridge: OffhookBridge,
   phone: PhoneStore,
   linkAction: () => 'prefill' | 'call' = () => 'prefill',
-  missedCalls?: { noteMissedCall(): void; readonly unseenMissed: number },
+  history?: { noteMissedCall(): void; readonly unseenMissed: number; refresh(): Promise<void> },
 ): () => void {
   const report = (what: string) => (error: unknown) =>
     log.warn(`could not ${what}`, { error: error instanceof Error ? error.message : String(error) });
@@ -56,14 +56,14 @@ export function syncPlatform(
       for (const call of missed) {
         if (missedSeen.has(call.id)) continue;
         missedSeen.add(call.id);
-        missedCalls?.noteMissedCall();
+        history?.noteMissedCall();
         void bridge.notify({ title: 'Missed call', body: partyTitle(call.remote) }).catch(report('show a notification'));
       }
     },
   );
-  const stopBadge = missedCalls
+  const stopBadge = history
     ? watch(
-        () => missedCalls.unseenMissed,
+        () => history.unseenMissed,
         (count) => void bridge.setBadgeCount(count).catch(report('show the missed-call count')),
       )
     : () => undefined;
@@ -78,6 +78,17 @@ export function syncPlatform(
   );
   const stopAnswerRequests = bridge.onDidRequestAnswer((id) => phone.answer(id));
   const stopDeclineRequests = bridge.onDidRequestDecline((id) => phone.decline(id));
+
+  // The call history is synced whenever the phone (re)registers: after sign-in, and after any reconnect,
+  // so the desktop app's copy catches up with calls it missed while offline.
+  const stopHistorySync = history
+    ? watch(
+        () => phone.registration,
+        (state, before) => {
+          if (state === 'registered' && before !== 'registered') void history.refresh().catch(report('sync the call history'));
+        },
+      )
+    : () => undefined;
 
   let waitingLink: DialLink | undefined;
   const useLink = (link: DialLink) => {
@@ -106,6 +117,7 @@ export function syncPlatform(
     stopWaiting();
     stopMissed();
     stopBadge();
+    stopHistorySync();
     stopTray();
     stopAnswerRequests();
     stopDeclineRequests();
