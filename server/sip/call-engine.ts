@@ -246,7 +246,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
     tx.reply(100, 'Trying');
     const caller = await this.deps.authenticator.authenticate(tx, 'From');
-    if (!caller || !isPending(tx)) return;
+    if (!caller || !tx.pending) return;
     log.debug('new call', { caller: caller.extension, uri: request.uri });
 
     const replaces = request.headers.get('Replaces');
@@ -257,13 +257,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
 
     const target = parseUri(request.uri).user ?? '';
     const decision = (await this.deps.dialPolicy?.check(caller, target)) ?? 'allow';
-    if (!isPending(tx)) return;
+    if (!tx.pending) return;
     if (decision !== 'allow') {
       tx.reply(decision.deny, decision.reason);
       return;
     }
     const callee = /^[0-9]{2,10}$/.test(target) ? await findUserByExtension(this.deps.db, caller.organizationId, target) : undefined;
-    if (!isPending(tx)) return;
+    if (!tx.pending) return;
     if (!callee) {
       tx.reply(404, 'Not Found');
       return;
@@ -297,7 +297,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       tx.reply(488, 'Not Acceptable Here');
       return;
     }
-    if (!isPending(tx)) {
+    if (!tx.pending) {
       answer.leg.close();
       return;
     }
@@ -405,7 +405,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     info.body = tx.request.body;
     log.debug('relaying INFO', { call: entry.call.id, type: tx.request.headers.get('Content-Type') });
     this.deps.endpoint.sendRequest(info, other.dialog.connection, (response) => {
-      if (response.status < 200 || !isPending(tx)) return;
+      if (response.status < 200 || !tx.pending) return;
       const contentType = response.headers.get('Content-Type');
       tx.reply(response.status, response.reason, { body: response.body, ...(contentType ? { contentType } : {}) });
     });
@@ -452,7 +452,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     if (!target.replaces) {
       // The transferor places the new call, so their dial policy applies to its target.
       const decision = await this.checkDialPolicy(call, party, target.uri.user ?? '');
-      if (!isPending(tx)) return;
+      if (!tx.pending) return;
       if (decision !== 'allow') {
         log.info('transfer target refused by the dial policy', { call: call.id, by: party.line.identity.extension, status: decision.deny });
         tx.reply(decision.deny, decision.reason);
@@ -526,12 +526,12 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
         body = await this.renegotiate(use.media, dialog, offer);
       } catch (error) {
         log.info('new offer not acceptable', { call: entry.call.id, error });
-        if (isPending(tx)) tx.reply(488, 'Not Acceptable Here');
+        if (tx.pending) tx.reply(488, 'Not Acceptable Here');
         return;
       } finally {
         dialog.remoteOfferPending = false;
       }
-      if (!isPending(tx)) return;
+      if (!tx.pending) return;
       dialog.localSdp = body;
       const direction = sdpDirection(offer);
       log.info(isHold(direction) ? 'call held' : 'call resumed or renegotiated', { call: entry.call.id, by: entry.party?.line.identity.extension, direction });
@@ -1152,9 +1152,9 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       tx.reply(488, 'Not Acceptable Here');
       return;
     }
-    if (!isPending(tx) || call.ended || !sameCodec(answer.leg.codec, peer.media.codec) || (pickup && call.state === 'answered')) {
+    if (!tx.pending || call.ended || !sameCodec(answer.leg.codec, peer.media.codec) || (pickup && call.state === 'answered')) {
       answer.leg.close();
-      if (isPending(tx)) tx.reply(call.ended ? 481 : 488);
+      if (tx.pending) tx.reply(call.ended ? 481 : 488);
       return;
     }
     const dialog = Dialog.fromRequest(request, generateTag(), tx.connection);
@@ -1294,11 +1294,6 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       return undefined;
     }
   }
-}
-
-/** A CANCEL may have answered the INVITE while we were waiting on the database or the media stack. */
-function isPending(tx: ServerTransaction): boolean {
-  return tx.state === 'trying' || tx.state === 'proceeding';
 }
 
 function isSdp(message: SipMessage): boolean {

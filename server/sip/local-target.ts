@@ -8,8 +8,9 @@ import type { Kysely } from 'kysely';
 import { findOrganizationByDomain } from '../store/organizations';
 import type { Database, User } from '../store/schema';
 import { findUserByExtension } from '../store/users';
-import type { AuthenticatedUser } from './authenticator';
+import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
 import { parseUri } from './message';
+import type { ServerTransaction } from './transactions';
 
 export type LocalTarget = { kind: 'user'; user: User } | { kind: 'other-organization' } | { kind: 'not-found' };
 
@@ -30,4 +31,28 @@ export async function resolveLocalTarget(db: Kysely<Database>, caller: Authentic
   if (!user || !/^[0-9]{2,10}$/.test(user)) return { kind: 'not-found' };
   const found = await findUserByExtension(db, caller.organizationId, user);
   return found ? { kind: 'user', user: found } : { kind: 'not-found' };
+}
+
+/**
+ * Authenticates a request between users (MESSAGE, SUBSCRIBE) and finds whom it is for. Returns undefined
+ * after answering the transaction itself: the challenge, 403 for another organization, 404 for nobody.
+ */
+export async function authenticateLocalRequest(
+  tx: ServerTransaction,
+  authenticator: Pick<SipAuthenticator, 'authenticate'>,
+  db: Kysely<Database>,
+): Promise<{ caller: AuthenticatedUser; user: User } | undefined> {
+  const caller = await authenticator.authenticate(tx, 'From');
+  if (!caller || !tx.pending) return undefined;
+  const target = await resolveLocalTarget(db, caller, tx.request.uri);
+  if (!tx.pending) return undefined;
+  if (target.kind === 'other-organization') {
+    tx.reply(403, 'Forbidden - Another organization');
+    return undefined;
+  }
+  if (target.kind === 'not-found') {
+    tx.reply(404, 'Not Found');
+    return undefined;
+  }
+  return { caller, user: target.user };
 }

@@ -11,7 +11,7 @@ import { createLogger } from '../log';
 import type { Database } from '../store/schema';
 import type { SipAuthenticator } from './authenticator';
 import type { SipEndpoint } from './endpoint';
-import { resolveLocalTarget } from './local-target';
+import { authenticateLocalRequest } from './local-target';
 import { formatNameAddr, formatUri, generateCallId, generateTag, parseNameAddr, parseUri, SipHeaders } from './message';
 import type { SipRequest, SipResponse } from './message';
 import type { Binding, Registrar } from './registrar';
@@ -57,31 +57,22 @@ export class MessageRouter {
       tx.reply(400, 'Bad Request - A body needs a Content-Type');
       return;
     }
-    const sender = await this.deps.authenticator.authenticate(tx, 'From');
-    if (!sender || !isPending(tx)) return;
-    const target = await resolveLocalTarget(this.deps.db, sender, request.uri);
-    if (!isPending(tx)) return;
-    if (target.kind === 'other-organization') {
-      tx.reply(403, 'Forbidden - Another organization');
-      return;
-    }
-    if (target.kind === 'not-found') {
-      tx.reply(404, 'Not Found');
-      return;
-    }
-    const bindings = this.deps.registrar.lookup(aorKey(sender.organizationId, target.user.extension));
+    const found = await authenticateLocalRequest(tx, this.deps.authenticator, this.deps.db);
+    if (!found) return;
+    const { caller: sender, user: recipient } = found;
+    const bindings = this.deps.registrar.lookup(aorKey(sender.organizationId, recipient.extension));
     if (bindings.length === 0) {
       tx.reply(480, 'Temporarily Unavailable');
       return;
     }
-    log.debug('relaying message', { from: sender.extension, to: target.user.extension, devices: bindings.length });
+    log.debug('relaying message', { from: sender.extension, to: recipient.extension, devices: bindings.length });
 
     const from = formatNameAddr({
       displayName: sender.displayName,
       uri: parseUri(`sip:${sender.extension}@${sender.domain}`),
       params: { tag: generateTag() },
     });
-    const to = `<sip:${target.user.extension}@${sender.domain}>`;
+    const to = `<sip:${recipient.extension}@${sender.domain}>`;
     const failures: number[] = [];
     let answered = false;
     const timer = setTimeout(() => settle(480, 'Temporarily Unavailable'), DELIVERY_TIMEOUT_MS);
@@ -89,7 +80,7 @@ export class MessageRouter {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
-      if (isPending(tx)) tx.reply(status, reason);
+      if (tx.pending) tx.reply(status, reason);
     };
     const onResponse = (response: SipResponse) => {
       if (response.status < 200 || answered) return;
@@ -125,6 +116,3 @@ function relayedMessage(original: SipRequest, binding: Binding, from: string, to
   return { kind: 'request', method: 'MESSAGE', uri: formatUri(binding.contact.uri), headers, body: original.body };
 }
 
-function isPending(tx: ServerTransaction): boolean {
-  return tx.state === 'trying' || tx.state === 'proceeding';
-}

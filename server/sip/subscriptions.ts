@@ -22,7 +22,7 @@ import type { MailboxCounts, VoicemailCounter } from '../store/voicemail-counts'
 import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
 import type { SipEndpoint } from './endpoint';
-import { resolveLocalTarget } from './local-target';
+import { authenticateLocalRequest } from './local-target';
 import { formatNameAddr, formatUri, generateTag, parseCSeq, parseNameAddr, SipHeaders } from './message';
 import type { SipRequest, SipResponse } from './message';
 import type { ServerTransaction } from './transactions';
@@ -167,19 +167,10 @@ export class SubscriptionManager {
       return;
     }
 
-    const subscriber = await this.deps.authenticator.authenticate(tx, 'From');
-    if (!subscriber || !isPending(tx)) return;
-    const target = await resolveLocalTarget(this.deps.db, subscriber, request.uri);
-    if (!isPending(tx)) return;
-    if (target.kind === 'other-organization') {
-      tx.reply(403, 'Forbidden - Another organization');
-      return;
-    }
-    if (target.kind === 'not-found') {
-      tx.reply(404, 'Not Found');
-      return;
-    }
-    if (eventPackage === 'message-summary' && target.user.id !== subscriber.userId) {
+    const found = await authenticateLocalRequest(tx, this.deps.authenticator, this.deps.db);
+    if (!found) return;
+    const { caller: subscriber, user: watched } = found;
+    if (eventPackage === 'message-summary' && watched.id !== subscriber.userId) {
       // RFC 3842 §5: a mailbox is watched by its owner only.
       tx.reply(403, 'Forbidden - Not your mailbox');
       return;
@@ -196,9 +187,9 @@ export class SubscriptionManager {
       event: eventPackage,
       eventId: event.id,
       subscriber,
-      target: target.user,
-      aor: aorOf(subscriber.organizationId, target.user.extension),
-      entity: `sip:${target.user.extension}@${subscriber.domain}`,
+      target: watched,
+      aor: aorOf(subscriber.organizationId, watched.extension),
+      entity: `sip:${watched.extension}@${subscriber.domain}`,
       state: 'active',
       callId: request.headers.get('Call-ID') ?? '',
       localTag,
@@ -221,7 +212,7 @@ export class SubscriptionManager {
     };
     // RFC 6665 §4.2.1.1: 200 (202 is deprecated), with the duration we granted.
     tx.reply(200, 'OK', { toTag: localTag, headers: [['Contact', this.contact(tx.connection)], ['Expires', `${expires}`]] });
-    log.debug('subscribed', { event: eventPackage, subscriber: subscriber.extension, target: target.user.extension, expires });
+    log.debug('subscribed', { event: eventPackage, subscriber: subscriber.extension, target: watched.extension, expires });
     if (expires === 0) {
       // RFC 6665 §4.4.3: Expires: 0 on a new subscription fetches the state once.
       subscription.state = 'terminated';
@@ -479,10 +470,6 @@ function accepts(request: SipRequest, contentType: string): boolean {
   if (accept.length === 0) return true;
   const [type] = contentType.split('/');
   return accept.some((range) => range === contentType || range === '*/*' || range === `${type}/*`);
-}
-
-function isPending(tx: ServerTransaction): boolean {
-  return tx.state === 'trying' || tx.state === 'proceeding';
 }
 
 /** RFC 3842 §5.2: the message-summary body. */

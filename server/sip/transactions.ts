@@ -152,6 +152,14 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     return this.stateValue;
   }
 
+  /**
+   * No final response sent yet, so the request may still be answered. Read after every await: a CANCEL or a
+   * timeout may have answered it meanwhile.
+   */
+  get pending(): boolean {
+    return this.stateValue === 'trying' || this.stateValue === 'proceeding';
+  }
+
   get isInvite(): boolean {
     return this.request.method === 'INVITE';
   }
