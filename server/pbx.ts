@@ -100,7 +100,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
     sip.shutdown();
     await Promise.all(transports.map((t) => t.close()));
     await closeDatabase(db);
-    throw new Error(`could not open the SIP transports: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`could not open the SIP transports: ${describeListenError(error)}`, { cause: error });
   }
 
   const app = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot });
@@ -150,4 +150,13 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
       await closeDatabase(db);
     },
   };
+}
+
+/** A port already taken is the usual reason a transport cannot open: say which, and what to do about it. */
+function describeListenError(error: unknown): string {
+  const detail = error as { code?: string; port?: number; address?: string; message?: string };
+  if (detail.code === 'EADDRINUSE') {
+    return `${detail.address ?? 'the address'} port ${detail.port ?? '?'} is already in use by another program; choose other ports with --sip-udp-port, --sip-tcp-port and --sip-tls-port (0 picks a free one) or turn a transport off with "off"`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@
  * machine where Electron's runtime is missing. Runs after `npm run build` (as `npm test` orders it).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,6 +73,19 @@ describe('offhook-pbx', () => {
       expect((await signIn('first-password')).status).toBe(401);
     } finally {
       server.kill('SIGTERM');
+    }
+  });
+
+  it('says which port is taken when a SIP port is already in use', async () => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolveBind) => holder.bind(0, '127.0.0.1', () => resolveBind()));
+    try {
+      const port = holder.address().port;
+      const taken = pbx(['serve', '--data-dir', dataDir(), '--http-port', '0', '--sip-udp-port', String(port), '--sip-tcp-port', 'off', '--sip-tls-port', 'off']);
+      expect(taken.code).toBe(1);
+      expect(taken.err).toContain(`127.0.0.1 port ${port} is already in use by another program`);
+    } finally {
+      holder.close();
     }
   });
 
