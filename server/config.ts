@@ -31,11 +31,17 @@ export interface ServeConfig {
    * or the load generator of a benchmark. None when omitted.
    */
   sipTrustedSources?: string[];
+  /**
+   * Seconds a plain RTP device in a call may send no media (RTP or RTCP) while it should be sending before
+   * the call is hung up as if it had sent BYE; 0 turns the watch off, left out means the default.
+   */
+  mediaTimeoutS?: number;
 }
 
 export const DEFAULT_HTTP_PORT = 8088;
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_SIPS_PORT = 5061;
+export const DEFAULT_MEDIA_TIMEOUT_S = 60;
 
 interface Setting {
   flag: string;
@@ -58,6 +64,7 @@ export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'me
   tlsCert: { flag: '--tls-cert', env: 'OFFHOOK_TLS_CERT', help: 'PEM certificate (chain) for SIP over TLS and HTTPS' },
   httpsPort: { flag: '--https-port', env: 'OFFHOOK_HTTPS_PORT', help: 'HTTPS port for the web phone, /api/v1 and SIP over secure WebSocket (WSS) at /sip (default off; 0 picks a free port; needs --tls-cert and --tls-key, except with --demo)' },
   tlsKey: { flag: '--tls-key', env: 'OFFHOOK_TLS_KEY', help: 'PEM private key for SIP over TLS' },
+  mediaTimeoutS: { flag: '--media-timeout', env: 'OFFHOOK_MEDIA_TIMEOUT', help: `seconds a desk phone in a call may send no RTP or RTCP before the call is hung up (default ${DEFAULT_MEDIA_TIMEOUT_S}; 0 turns it off)` },
   sipTrustedSources: { flag: '--sip-trusted-sources', env: 'OFFHOOK_SIP_TRUSTED_SOURCES', help: 'comma-separated source addresses never rate-limited nor banned, e.g. an edge proxy (default: none)' },
 };
 
@@ -121,6 +128,11 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   // The security layer compares a flow's remote address as text, so a host name or a range would never match.
   const notAddress = sipTrustedSources.find((address) => isIP(address) === 0);
   if (notAddress !== undefined) throw new ConfigError(`${SETTINGS.sipTrustedSources.flag} takes IP addresses separated by commas, not "${notAddress}".`);
+  const timeoutText = pick(SETTINGS.mediaTimeoutS) ?? `${DEFAULT_MEDIA_TIMEOUT_S}`;
+  const mediaTimeoutS = Number(timeoutText);
+  if (!/^\d+(\.\d+)?$/.test(timeoutText) || mediaTimeoutS > 86_400) {
+    throw new ConfigError(`${SETTINGS.mediaTimeoutS.flag} must be a number of seconds from 0 to 86400, not "${timeoutText}".`);
+  }
   const demoFlag = flags.get(SETTINGS.demo.flag) === true;
   const demoEnv = env[SETTINGS.demo.env];
   return {
@@ -139,6 +151,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     tlsKey: tlsKey === undefined ? undefined : resolve(tlsKey),
     httpsPort: sipPort(SETTINGS.httpsPort, -1),
     sipTrustedSources,
+    mediaTimeoutS,
   };
 }
 

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { buildApp } from './api/app';
+import { DEFAULT_MEDIA_TIMEOUT_S } from './config';
 import type { ServeConfig } from './config';
 import { createLogger } from './log';
 import { SipService } from './sip/sip-service';
@@ -53,6 +54,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
     host: config.sipHost,
     userAgent: `Offhook PBX ${PBX_VERSION}`,
     security: { trustedSources: config.sipTrustedSources ?? [] },
+    mediaTimeoutMs: (config.mediaTimeoutS ?? DEFAULT_MEDIA_TIMEOUT_S) * 1000,
   });
   const transports: Array<UdpTransport | StreamTransport> = [];
   const sipPorts: SipPorts = {};

@@ -46,6 +46,8 @@ export interface MediaLeg {
   readonly codec: NegotiatedCodec | undefined;
   /** The direction the remote side last asked for (sendonly/inactive mean it put us on hold). */
   readonly remoteDirection: MediaDirection;
+  /** Packets received from the remote side so far (RTP, telephone-events and, where the leg reads it, RTCP). */
+  readonly packetsReceived: number;
   on<K extends keyof MediaLegEvents>(event: K, listener: (...args: MediaLegEvents[K]) => void): () => void;
   /** Applies the answer to an offer this leg made. */
   acceptAnswer(answerSdp: string): Promise<void>;

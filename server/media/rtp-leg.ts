@@ -4,7 +4,8 @@
  * telephone-events.
  *
  * - Ports: RTP on an even port and RTCP on the next one (RFC 3550 §11), or one port when the offer asks
- *   for rtcp-mux (RFC 5761). Received RTCP is read and dropped; the leg does not send RTCP yet.
+ *   for rtcp-mux (RFC 5761). Received RTCP is counted as a sign of life (see media-timeout.ts) and
+ *   dropped; the leg does not send RTCP yet.
  * - Symmetric RTP (RFC 4961): the leg sends to the c=/m= address until media arrives, then to the address
  *   the media comes from, which is what gets through a NAT in front of the phone.
  * - State: there is no handshake on plain RTP, so the leg is `connected` as soon as it knows where to send
@@ -58,6 +59,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private stream: OutboundStream | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
+  private received = 0;
 
   private constructor(
     readonly id: string,
@@ -70,7 +72,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     super();
     rtp.on('message', (message, from) => this.receive(message, from));
     rtp.on('error', (error) => this.fail(error));
-    rtcp?.on('message', () => undefined); // RTCP from the phone: read so the socket buffer never fills
+    rtcp?.on('message', () => this.received++); // RTCP from the phone: a sign of life, read so the buffer never fills
     rtcp?.on('error', (error) => log.debug('rtcp socket error', { leg: this.id, error }));
     this.dtmfSender = new DtmfSender({
       clockRate: () => this.telephoneEvent?.clockRate,
@@ -95,6 +97,10 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
   get remoteDirection(): MediaDirection {
     return this.remoteDirectionValue;
+  }
+
+  get packetsReceived(): number {
+    return this.received;
   }
 
   /** The local RTP port (RTCP is on the next one unless multiplexed). */
@@ -268,7 +274,10 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (this.stateValue === 'closed' || message.length < 12 || message.readUInt8(0) >> 6 !== 2) return;
     // RFC 5761 §4: with rtcp-mux, RTCP packet types 192–223 share the port; they are not RTP.
     const second = message.readUInt8(1);
-    if (second >= 192 && second <= 223) return;
+    if (second >= 192 && second <= 223) {
+      this.received++;
+      return;
+    }
     let packet: RtpPacket;
     try {
       packet = RtpPacket.deSerialize(message);
@@ -276,6 +285,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
       return;
     }
     const payloadType = packet.header.payloadType;
+    this.received++;
     if (this.receiveEvents.has(payloadType)) {
       this.latch(from);
       for (const event of this.dtmfReceiver?.push(packet.header.timestamp, packet.payload) ?? []) {

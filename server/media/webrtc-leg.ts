@@ -69,6 +69,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private transceiver: RTCRtpTransceiver | undefined;
   private stateValue: LegState = 'new';
   private remoteDirectionValue: MediaDirection = 'sendrecv';
+  private received = 0;
   private stream: OutboundStream | undefined;
   private negotiatedCache: NegotiatedCodec[] | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
@@ -115,6 +116,10 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
 
   get remoteDirection(): MediaDirection {
     return this.remoteDirectionValue;
+  }
+
+  get packetsReceived(): number {
+    return this.received;
   }
 
   /** The negotiated telephone-event at the audio codec's clock rate, if the far end accepted one. */
@@ -266,6 +271,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   }
 
   private receive(packet: RtpPacket): void {
+    this.received++;
     const event = this.telephoneEvent;
     if (event && packet.header.payloadType === event.payloadType) {
       if (this.dtmfReceiver?.clockRate !== event.clockRate) this.dtmfReceiver = new DtmfReceiver(event.clockRate);

@@ -20,6 +20,7 @@ import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
 import { MediaBridge } from '../media/bridge';
 import { answerOffer, chooseBridgeCodecs, createOffer } from '../media/legs';
+import { MediaTimeout } from '../media/media-timeout';
 import type { LegKind, MediaLeg } from '../media/media-leg';
 import { SdpError } from '../media/sdp';
 import type { MediaConfig } from '../media/webrtc-leg';
@@ -220,6 +221,13 @@ export interface CallEngineDeps {
   contactHost: string;
   /** Who may dial what (outside numbers); every call and transfer target is checked before it is routed. */
   dialPolicy?: DialPolicy;
+  /**
+   * How long a plain RTP device in an answered call may send nothing (RTP or RTCP) while it should be
+   * sending before it counts as gone and the call is hung up (media-timeout.ts); 0 or left out: never.
+   * WebRTC devices are not watched: a muted browser may send no RTP at all, and a browser that vanishes
+   * closes its WebSocket, which ends its calls.
+   */
+  mediaTimeoutMs?: number;
 }
 
 export class CallEngine extends TypedEmitter<CallEngineEvents> {
@@ -907,7 +915,19 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
         if (state === 'failed') this.onPartyGoneByDialog(party, 'media failed');
       }),
     );
+    const timeoutMs = this.deps.mediaTimeoutMs ?? 0;
+    if (media.kind === 'rtp' && timeoutMs > 0) {
+      party.cleanups.push(new MediaTimeout(media, { timeoutMs }, (silentMs) => this.onPartySilent(party, silentMs)).start());
+    }
     return party;
+  }
+
+  /** A device that sends no media in an answered call is gone (media-timeout.ts); before the answer it may be quiet. */
+  private onPartySilent(party: Party, silentMs: number): void {
+    const entry = this.dialogs.get(party.dialog.callId);
+    if (entry?.party !== party || entry.call.state !== 'answered') return;
+    log.info('no media from the device; hanging up', { call: entry.call.id, extension: party.line.identity.extension, silentMs });
+    this.onPartyGone(entry.call, party, 'no media from the device', false);
   }
 
   private onPartyGoneByDialog(party: Party, why: string): void {

@@ -30,6 +30,8 @@ export interface SipServiceOptions {
   userAgent: string;
   /** Rate limits, bans, scanner list, trusted sources; defaults in DEFAULT_SECURITY_OPTIONS. */
   security?: Partial<SecurityOptions>;
+  /** See CallEngineDeps.mediaTimeoutMs; off when left out. */
+  mediaTimeoutMs?: number;
 }
 
 export class SipService {
@@ -56,6 +58,7 @@ export class SipService {
       media: options.media,
       contactHost: options.host,
       dialPolicy: this.dialPolicy,
+      mediaTimeoutMs: options.mediaTimeoutMs ?? 0,
     });
     this.subscriptions = new SubscriptionManager({
       db: options.db,

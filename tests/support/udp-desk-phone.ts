@@ -90,7 +90,7 @@ export class UdpDeskPhone {
   }
 
   /** A G.711 offer (or answer) for the phone's RTP socket, with telephone-event. */
-  sdp(): string {
+  sdp(direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' = 'sendrecv'): string {
     return [
       'v=0',
       `o=deskphone ${Date.now()} 1 IN IP4 127.0.0.1`,
@@ -102,7 +102,7 @@ export class UdpDeskPhone {
       'a=rtpmap:101 telephone-event/8000',
       'a=fmtp:101 0-15',
       'a=ptime:20',
-      'a=sendrecv',
+      `a=${direction}`,
       '',
     ].join('\r\n');
   }
@@ -152,6 +152,16 @@ export class UdpDeskPhone {
       remoteTarget: uriOf(invite.header('Contact')),
       cseq: 0,
     };
+  }
+
+  /** A re-INVITE in the dialog with a new direction (sendonly holds the call), acknowledged; returns its answer. */
+  async reinvite(dialog: PhoneDialog, direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'): Promise<SipText> {
+    dialog.cseq += 1;
+    const headers = { 'From': dialog.local, 'To': dialog.remote, 'Call-ID': dialog.callId, 'Contact': this.contact };
+    this.send('INVITE', dialog.remoteTarget, { ...headers, CSeq: `${dialog.cseq} INVITE` }, this.sdp(direction));
+    const final = await this.response('INVITE', 8_000, dialog.cseq);
+    if (final.status < 300) this.send('ACK', dialog.remoteTarget, { ...headers, CSeq: `${dialog.cseq} ACK` });
+    return final;
   }
 
   bye(dialog: PhoneDialog): void {

@@ -1,0 +1,114 @@
+/**
+ * A desk phone that vanishes mid-call without a BYE (pulled cable, power cut) and runs no session timer is
+ * noticed by its silence: the PBX, started with `--media-timeout 1`, hangs the call up once the phone has
+ * sent no RTP for a second, sends the other phone a BYE and writes why in the call record. A phone that put
+ * the call on hold may stay silent as long as it likes. Two desk phones on real UDP sockets, the PBX
+ * in-process with its SQLite store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseServeConfig } from '../../server/config';
+import { startPbx } from '../../server/pbx';
+import type { RunningPbx } from '../../server/pbx';
+import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
+import type { PhoneDialog } from '../support/sip-phone';
+import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
+
+const DOMAIN = DEMO_ORGANIZATION.domain;
+const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
+const TIMEOUT_S = 1;
+
+describe('a desk phone that vanishes mid-call', () => {
+  let pbx: RunningPbx;
+  let dataDir: string;
+  const cleanups: Array<() => unknown> = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'offhook-media-timeout-'));
+    const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--media-address', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', 'off', '--sip-tls-port', 'off', '--media-timeout', String(TIMEOUT_S)];
+    pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await pbx?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function deskPhone(extension: string): Promise<UdpDeskPhone> {
+    const desk = await UdpDeskPhone.start(pbx.sipPorts.udp ?? 0, extension, DOMAIN);
+    expect((await desk.register(deskPassword(extension))).status).toBe(200);
+    cleanups.push(() => desk.close());
+    return desk;
+  }
+
+  /** 101 calls 102 and 102 answers; both send a few packets of audio so each leg has seen media. */
+  async function call(): Promise<{ caller: UdpDeskPhone; callee: UdpDeskPhone; callerDialog: PhoneDialog; calleeDialog: PhoneDialog; toPbx: { caller: { address: string; port: number }; callee: { address: string; port: number } } }> {
+    const caller = await deskPhone('101');
+    const callee = await deskPhone('102');
+    const calling = caller.invite('102', deskPassword('101'));
+    const invite = await callee.request('INVITE');
+    const calleeDialog = callee.answer(invite);
+    const { final, dialog: callerDialog } = await calling;
+    expect(final.status).toBe(200);
+    const toPbx = { caller: audioDestination(final.body), callee: audioDestination(invite.body) };
+    for (let seq = 1; seq <= 5; seq++) {
+      caller.sendAudio(0x11, seq, toPbx.caller);
+      callee.sendAudio(0x22, seq, toPbx.callee);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { caller, callee, callerDialog, calleeDialog, toPbx };
+  }
+
+  /** The caller keeps talking for `ms` (so only the callee can be the silent one); resolves to a BYE if one came. */
+  async function callerTalksFor(caller: UdpDeskPhone, to: { address: string; port: number }, ms: number): Promise<boolean> {
+    const bye = caller.request('BYE', ms).then(
+      (request) => {
+        caller.reply(request, 200, 'OK');
+        return true;
+      },
+      () => false,
+    );
+    let gotBye = false;
+    void bye.then((got) => (gotBye = got));
+    for (let seq = 100; seq < 100 + ms / 20 && !gotBye; seq++) {
+      caller.sendAudio(0x11, seq, to);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return bye;
+  }
+
+  async function lastEndReason(): Promise<string | null | undefined> {
+    const row = await pbx.db.selectFrom('call_records').select(['end_reason', 'disposition']).orderBy('id', 'desc').executeTakeFirst();
+    return row?.end_reason;
+  }
+
+  it('hangs up a call whose desk phone went silent without a BYE: the other phone gets BYE and the record says why', async () => {
+    const { caller, callee, toPbx } = await call();
+    // The callee's cable is pulled: nothing more from it, not even RTCP.
+    const calleeBye = callee.request('BYE', 10_000);
+    expect(await callerTalksFor(caller, toPbx.caller, 6_000), 'a BYE reached the phone still talking').toBe(true);
+    // The vanished phone is sent a BYE too, in case it was only its media that went away.
+    expect((await calleeBye).method).toBe('BYE');
+    expect(pbx.sip.calls.activeCallCount).toBe(0);
+    await expect.poll(lastEndReason).toBe('no media from the device');
+  });
+
+  it('leaves a held call up however long the holding phone is silent, and hangs up once it resumes and stays silent', async () => {
+    const { caller, callee, calleeDialog, toPbx } = await call();
+    const held = await callee.reinvite(calleeDialog, 'sendonly');
+    expect(held.status).toBe(200);
+    expect(held.body).toMatch(/^a=recvonly/m);
+    // Three timeouts of silence on hold: the call stays up.
+    expect(await callerTalksFor(caller, toPbx.caller, 3_000 * TIMEOUT_S), 'no BYE while on hold').toBe(false);
+    expect(pbx.sip.calls.activeCallCount).toBe(1);
+
+    expect((await callee.reinvite(calleeDialog, 'sendrecv')).status).toBe(200);
+    expect(await callerTalksFor(caller, toPbx.caller, 6_000), 'a BYE once the resumed phone stays silent').toBe(true);
+    callee.reply(await callee.request('BYE'), 200, 'OK');
+    expect(pbx.sip.calls.activeCallCount).toBe(0);
+  });
+});
