@@ -45,6 +45,9 @@ const RATES = (process.env.BENCH_SIP_RATES ?? '250,500,1000,2000,4000,8000').spl
 const STEADY_S = Number(process.env.BENCH_SIP_SECONDS ?? 30);
 const PROBE_S = Number(process.env.BENCH_SIP_PROBE_SECONDS ?? 5);
 const USERS = Number(process.env.BENCH_SIP_USERS ?? 1000);
+/** Which servers and measures to run (both of each by default): BENCH_SIP_SERVERS=pbx,kamailio, BENCH_SIP_MEASURES=register,calls. */
+const SERVERS = (process.env.BENCH_SIP_SERVERS ?? 'pbx,kamailio').split(',');
+const MEASURES = (process.env.BENCH_SIP_MEASURES ?? 'register,calls').split(',');
 /** Socket buffers for SIPp and Kamailio; Linux caps them at net.core.rmem_max / wmem_max. */
 const BUFFER_BYTES = 4 * 1024 * 1024;
 const SIPP_ARGS = ['-buff_size', String(BUFFER_BYTES)];
@@ -123,7 +126,9 @@ async function startPbxTarget(users: readonly BenchUser[]): Promise<Target> {
   const port = await freePort();
   // Every SIPp here is 127.0.0.1, and the PBX limits requests per source: trusted, as an edge proxy would be.
   const args = [CLI, 'serve', '--demo', '--http-port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', String(port), '--sip-tcp-port', 'off', '--sip-tls-port', 'off', SETTINGS.sipTrustedSources.flag, '127.0.0.1'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OFFHOOK_LOG_LEVEL: 'error' } });
+  // BENCH_PBX_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the PBX under the load.
+  const nodeArgs = (process.env.BENCH_PBX_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OFFHOOK_LOG_LEVEL: 'error' } });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-5_000)));
   child.stderr.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-5_000)));
@@ -283,14 +288,16 @@ export async function sipRates(): Promise<Record<string, unknown> | undefined> {
   const targets: Array<() => Promise<Target>> = [];
   const pbxMissing = pbxSipMissing();
   if (pbxMissing) process.stdout.write(`\nSIP rates: the PBX is left out: ${pbxMissing}.\n`);
-  else targets.push(() => startPbxTarget(users));
+  else if (SERVERS.includes('pbx')) targets.push(() => startPbxTarget(users));
   const kamailio = findKamailio();
-  if (kamailio) targets.push(() => startKamailioTarget(kamailio, users));
-  else process.stdout.write(`\n${KAMAILIO_INSTALL_HINT}\n`);
+  if (kamailio && SERVERS.includes('kamailio')) targets.push(() => startKamailioTarget(kamailio, users));
+  else if (!kamailio) process.stdout.write(`\n${KAMAILIO_INSTALL_HINT}\n`);
 
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(`\nSIP rates: probes of ${PROBE_S} s at ${RATES.join(', ')}/s, then ${STEADY_S} s held (BENCH_SIP_RATES, BENCH_SIP_PROBE_SECONDS, BENCH_SIP_SECONDS)`);
-  const kinds = [['REGISTER with digest auth', registerRun], ['call setups (INVITE/407/200/ACK/BYE)', callRun]] as const;
+  const kinds = ([['register', 'REGISTER with digest auth', registerRun], ['calls', 'call setups (INVITE/407/200/ACK/BYE)', callRun]] as const)
+    .filter(([key]) => MEASURES.includes(key))
+    .map(([, kind, run]) => [kind, run] as const);
   const rows: Array<Record<string, string | number>> = [];
   const raw: Array<Record<string, unknown>> = [];
   for (const start of targets) {

@@ -11,11 +11,8 @@ import type { Kysely } from 'kysely';
 import { buildChallenge, NonceStore, verifyDigestResponse } from '../auth/digest';
 import type { DigestAlgorithm } from '../auth/digest';
 import { createLogger } from '../log';
-import { findOrganizationByDomain } from '../store/organizations';
-import { listDeviceHa1 } from '../store/device-credentials';
-import { listSipHa1 } from '../store/sessions';
+import { findDigestIdentity } from '../store/digest-identity';
 import type { Database } from '../store/schema';
-import { findUserByExtension } from '../store/users';
 import { TypedEmitter } from '../util/typed-emitter';
 import { parseAuthorization, parseNameAddr, parseUri, uriEquals } from './message';
 import type { ServerTransaction } from './transactions';
@@ -100,17 +97,15 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
       return undefined;
     }
     const algorithm: DigestAlgorithm = params.algorithm?.toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5';
-    const organization = await findOrganizationByDomain(this.db, domain);
-    const user = organization && params.username === extension ? await findUserByExtension(this.db, organization.id, extension) : undefined;
-    const candidates = user ? [...(await listSipHa1(this.db, user.id, algorithm)), ...(await listDeviceHa1(this.db, user.id, algorithm))] : [];
-    const valid = verifyDigestResponse({ params, method: request.method, ha1Candidates: candidates });
-    if (!organization || !user || !valid) {
+    const found = params.username === extension ? await findDigestIdentity(this.db, domain, extension, algorithm) : undefined;
+    const valid = verifyDigestResponse({ params, method: request.method, ha1Candidates: found?.ha1 ?? [] });
+    if (!found || !valid) {
       log.info('authentication failed', { method: request.method, source: tx.connection.remoteAddress });
       tx.reply(403, 'Forbidden');
       this.emit('authenticationFailed', { source: tx.connection.remoteAddress, method: request.method });
       return undefined;
     }
-    return { userId: user.id, organizationId: organization.id, extension: user.extension, displayName: user.display_name, domain };
+    return { userId: found.userId, organizationId: found.organizationId, extension: found.extension, displayName: found.displayName, domain };
   }
 
   private challenge(tx: ServerTransaction, realm: string, callId: string, stale: boolean): void {

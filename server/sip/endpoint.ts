@@ -27,6 +27,11 @@ export interface TransactionLimits {
   maxServerTransactions: number;
   /** Requests from one flow still waiting for their final response. */
   maxPendingPerFlow: number;
+  /**
+   * The same for a flow from a trusted source (an edge proxy carrying many users' requests on one flow, or a
+   * load generator): larger, as one such flow is many devices.
+   */
+  maxPendingPerTrustedFlow: number;
   /** Seconds a client refused for overload is asked to wait (RFC 3261 §21.5.4, Retry-After). */
   retryAfterS: number;
 }
@@ -34,6 +39,7 @@ export interface TransactionLimits {
 export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = {
   maxServerTransactions: 100_000,
   maxPendingPerFlow: 200,
+  maxPendingPerTrustedFlow: 20_000,
   retryAfterS: 5,
 };
 
@@ -44,6 +50,8 @@ export interface EndpointOptions {
   /** Clock and T1/T2/T4; tests hand in their own. */
   transactions?: TransactionContext;
   limits?: Partial<TransactionLimits>;
+  /** Source addresses whose flows get maxPendingPerTrustedFlow (the security layer's trusted sources). */
+  trustedSources?: readonly string[];
 }
 
 export class SipEndpoint {
@@ -60,11 +68,13 @@ export class SipEndpoint {
   private readonly ports = new Map<SipTransportName, number>();
   private readonly context: TransactionContext;
   private readonly limits: TransactionLimits;
+  private readonly trustedSources: ReadonlySet<string>;
   private application: SipApplication | undefined;
 
   constructor(readonly options: EndpointOptions) {
     this.context = options.transactions ?? DEFAULT_CONTEXT;
     this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
+    this.trustedSources = new Set(options.trustedSources ?? []);
   }
 
   /** Tells the endpoint where a transport listens, so that requests we send over it say so. */
@@ -173,7 +183,8 @@ export class SipEndpoint {
       existing.absorbRetransmission();
       return;
     }
-    if (this.serverTransactions.size >= this.limits.maxServerTransactions || (this.pendingByFlow.get(connection) ?? 0) >= this.limits.maxPendingPerFlow) {
+    const perFlow = this.trustedSources.has(connection.remoteAddress) ? this.limits.maxPendingPerTrustedFlow : this.limits.maxPendingPerFlow;
+    if (this.serverTransactions.size >= this.limits.maxServerTransactions || (this.pendingByFlow.get(connection) ?? 0) >= perFlow) {
       log.warn('overloaded, refusing a request', { connection: connection.id, method: request.method, transactions: this.serverTransactions.size });
       connection.send(createResponse(request, 503, 'Service Unavailable', { headers: [['Retry-After', `${this.limits.retryAfterS}`]] }));
       return;

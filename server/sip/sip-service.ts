@@ -44,7 +44,7 @@ export class SipService {
   readonly dialPolicy: DialPolicy;
 
   constructor(options: SipServiceOptions) {
-    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent });
+    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, trustedSources: options.security?.trustedSources });
     this.security = new SipSecurity(options.security);
     const authenticator = new SipAuthenticator(options.db);
     authenticator.on('authenticationFailed', ({ source }) => this.security.recordAuthFailure(source));

@@ -74,8 +74,8 @@ describe('SIP over UDP', () => {
   let peer: UdpPeer;
   let seen: ServerTransaction[];
 
-  async function start(limits?: Partial<TransactionLimits>): Promise<void> {
-    endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', limits });
+  async function start(limits?: Partial<TransactionLimits>, trustedSources?: string[]): Promise<void> {
+    endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', limits, trustedSources });
     seen = [];
     endpoint.setApplication({
       onRequest: (tx) => {
@@ -182,6 +182,16 @@ describe('SIP over UDP', () => {
     } finally {
       other.close();
     }
+  });
+
+  it('gives a flow from a trusted source (an edge proxy, many devices) its own, larger limit', async () => {
+    await start({ maxPendingPerFlow: 1, maxPendingPerTrustedFlow: 3 }, ['127.0.0.1']);
+    for (const n of [1, 2, 3]) {
+      peer.send(sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, branch: `z9hG4bK-trusted-${n}` }), transport.port);
+      expect((await peer.next()).status).toBe(180);
+    }
+    peer.send(sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, branch: 'z9hG4bK-trusted-4' }), transport.port);
+    expect((await peer.next()).status).toBe(503);
   });
 
   it('sends requests the PBX originates to the flow they are for, with our Via and rport', async () => {

@@ -27,7 +27,29 @@ describe('openDatabase', () => {
     expect(await pragma(db, 'journal_mode')).toBe('wal');
     expect(await pragma(db, 'foreign_keys')).toBe(1);
     expect(await pragma(db, 'busy_timeout')).toBe(5000);
+    // NORMAL (1): in WAL mode, synced at checkpoints rather than at each commit.
+    expect(await pragma(db, 'synchronous')).toBe(1);
     await closeDatabase(db);
+  });
+
+  it('prepares each SQL text once and reuses it, with each run reading its own parameters', async () => {
+    const prepare = vi.spyOn(SqliteDatabase.prototype, 'prepare');
+    try {
+      const db = openDatabase(':memory:');
+      await migrateToLatest(db);
+      for (const domain of ['a.test', 'b.test', 'c.test']) await ensureOrganization(db, { name: domain, domain });
+      const before = prepare.mock.calls.length;
+      const found: string[] = [];
+      for (const domain of ['c.test', 'a.test', 'b.test', 'nowhere.test']) {
+        const row = await db.selectFrom('organizations').select('domain').where('domain', '=', domain).executeTakeFirst();
+        found.push(row?.domain ?? 'none');
+      }
+      expect(found).toEqual(['c.test', 'a.test', 'b.test', 'none']);
+      expect(prepare.mock.calls.length - before).toBe(1);
+      await closeDatabase(db);
+    } finally {
+      prepare.mockRestore();
+    }
   });
 
   it('opens an in-memory database with foreign keys enforced', async () => {

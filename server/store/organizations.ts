@@ -8,7 +8,7 @@ import type { Database, Organization } from './schema';
 const log = createLogger('store');
 
 /** SIP domains compare without case (RFC 3261 §19.1.4), so they are stored in lower case. */
-function normalizeDomain(domain: string): string {
+export function normalizeDomain(domain: string): string {
   return domain.trim().toLowerCase();
 }
 

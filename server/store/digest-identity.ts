@@ -1,0 +1,49 @@
+/**
+ * Who a digest response may come from, in two queries: the user an extension names in the organization a
+ * domain names, and every HA1 that user's response may be checked against, those of the web phone's
+ * signed-in sessions (still valid at `now`) and those of the long-lived device passwords. Authentication runs
+ * for every INVITE, REGISTER, MESSAGE and SUBSCRIBE, so these are among the PBX's hottest queries.
+ */
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { DigestAlgorithm } from '../auth/digest';
+import { normalizeDomain } from './organizations';
+import type { Database } from './schema';
+
+export interface DigestIdentity {
+  organizationId: number;
+  userId: number;
+  extension: string;
+  displayName: string;
+  /** HA1 values for `algorithm`: signed-in sessions first, then device passwords in the order they were set. */
+  ha1: string[];
+}
+
+export async function findDigestIdentity(
+  db: Kysely<Database>,
+  domain: string,
+  extension: string,
+  algorithm: DigestAlgorithm,
+  now = new Date(),
+): Promise<DigestIdentity | undefined> {
+  const user = await db
+    .selectFrom('users')
+    .innerJoin('organizations', 'organizations.id', 'users.organization_id')
+    .select(['users.id', 'users.organization_id', 'users.extension', 'users.display_name'])
+    .where('organizations.domain', '=', normalizeDomain(domain))
+    .where('users.extension', '=', extension)
+    .executeTakeFirst();
+  if (!user) return undefined;
+  const sessionColumn = algorithm === 'MD5' ? 'sip_ha1_md5' : 'sip_ha1_sha256';
+  const deviceColumn = algorithm === 'MD5' ? 'ha1_md5' : 'ha1_sha256';
+  const rows = await db
+    .selectFrom('sessions')
+    .select([`${sessionColumn} as ha1`, sql<number>`0`.as('source'), 'id'])
+    .where('user_id', '=', user.id)
+    .where('expires_at', '>', now.toISOString())
+    .unionAll((eb) => eb.selectFrom('device_credentials').select([`${deviceColumn} as ha1`, sql<number>`1`.as('source'), 'id']).where('user_id', '=', user.id))
+    .orderBy('source')
+    .orderBy('id')
+    .execute();
+  return { organizationId: user.organization_id, userId: user.id, extension: user.extension, displayName: user.display_name, ha1: rows.map((row) => row.ha1) };
+}
