@@ -146,6 +146,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
       sip.shutdown();
       // Give the BYEs a moment on the wire before the sockets go.
       await new Promise((r) => setTimeout(r, 100));
+      await sip.calls.flushRecords();
       await Promise.all(transports.map((t) => t.close()));
       await app.close();
       await secureApp?.close();

@@ -24,7 +24,7 @@ import { MediaTimeout } from '../media/media-timeout';
 import type { LegKind, MediaLeg } from '../media/media-leg';
 import { SdpError } from '../media/sdp';
 import type { MediaConfig } from '../media/webrtc-leg';
-import { insertCallRecord, updateCallRecord } from '../store/call-records';
+import { CallRecordWriter } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -237,9 +237,16 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   private readonly byInvite = new Map<ServerTransaction, Call>();
   /** Our session timer policy (RFC 4028): the smallest interval we accept. */
   readonly sessionTimers: SessionTimerSettings = { minSeconds: RFC_MIN_SE_S };
+  private readonly records: CallRecordWriter;
 
   constructor(private readonly deps: CallEngineDeps) {
     super();
+    this.records = new CallRecordWriter(deps.db);
+  }
+
+  /** Resolves once every call record written so far is in the database (before it closes). */
+  flushRecords(): Promise<void> {
+    return this.records.flush();
   }
 
   get activeCallCount(): number {
@@ -881,7 +888,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.setLine(call, origin.line, 'confirmed', party.line.identity);
     this.setLine(call, party.line, 'confirmed', origin.line.identity);
     if (call.recordId !== undefined) {
-      updateCallRecord(this.deps.db, call.recordId, { answered_at: new Date().toISOString(), disposition: 'answered' })
+      this.records.update(call.recordId, { answered_at: new Date().toISOString(), disposition: 'answered' })
         .catch((error: unknown) => log.error('could not update call record', { error }));
     }
     log.info('call answered', { call: call.id, caller: origin.line.identity.extension, callee: party.line.identity.extension });
@@ -993,7 +1000,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     log.info('call ended', { call: call.id, disposition, why });
     if (call.recordId !== undefined) {
       const patch = { ended_at: new Date().toISOString(), end_reason: why, ...(disposition === 'answered' ? {} : { disposition }) };
-      updateCallRecord(this.deps.db, call.recordId, patch).catch((error: unknown) => log.error('could not update call record', { error }));
+      this.records.update(call.recordId, patch).catch((error: unknown) => log.error('could not update call record', { error }));
     }
   }
 
@@ -1296,7 +1303,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   ): Promise<number | undefined> {
     try {
       const now = new Date().toISOString();
-      return await insertCallRecord(this.deps.db, {
+      return await this.records.insert({
         organization_id: caller.organizationId,
         call_id: request.headers.get('Call-ID') ?? '',
         caller_extension: caller.extension,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { insertCallRecord, listCallRecordsForExtension, updateCallRecord } from './call-records';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CallRecordWriter, insertCallRecord, listCallRecordsForExtension, updateCallRecord } from './call-records';
 import type { NewCallRecord } from './call-records';
 import { ensureOrganization } from './organizations';
 import type { Database, Organization } from './schema';
@@ -33,6 +33,30 @@ describe.each(TEST_STORAGES)('call records (%s)', (storage) => {
     disposition: 'missed',
     end_reason: null,
     ...extra,
+  });
+
+  it('writes what the call engine queues in one turn as one transaction, each write settling after the commit', async () => {
+    const writer = new CallRecordWriter(db);
+    const transaction = vi.spyOn(db, 'transaction');
+    const ids = await Promise.all(['102', '103', '104'].map((callee, i) => writer.insert(call('101', callee, `2025-06-01T12:00:0${i}.000Z`))));
+    expect(new Set(ids).size).toBe(3);
+    expect(transaction).toHaveBeenCalledTimes(1);
+    await Promise.all(ids.map((id) => writer.update(id, { ended_at: '2025-06-01T12:01:00.000Z', end_reason: 'hung up' })));
+    expect(transaction).toHaveBeenCalledTimes(2);
+    const rows = await listCallRecordsForExtension(db, demo.id, '101', 10);
+    expect(rows.map((r) => [r.callee_extension, r.end_reason])).toEqual([['104', 'hung up'], ['103', 'hung up'], ['102', 'hung up']]);
+  });
+
+  it('loses no other write when one in the batch fails, and flush() waits for everything queued', async () => {
+    const writer = new CallRecordWriter(db);
+    const good = writer.insert(call('101', '102', '2025-06-01T12:00:00.000Z'));
+    const bad = writer.insert(call('101', '103', '2025-06-01T12:00:01.000Z', { organization_id: 9_999 })).catch((error: unknown) => error);
+    const alsoGood = writer.insert(call('101', '104', '2025-06-01T12:00:02.000Z'));
+    await writer.flush();
+    expect(String(await bad)).toMatch(/FOREIGN KEY/i);
+    expect(await good).toBeGreaterThan(0);
+    expect(await alsoGood).toBeGreaterThan(0);
+    expect((await listCallRecordsForExtension(db, demo.id, '101', 10)).map((r) => r.callee_extension)).toEqual(['104', '102']);
   });
 
   it('records a call as it rings, is answered and ends', async () => {

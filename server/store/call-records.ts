@@ -44,3 +44,93 @@ export async function listCallRecordsForExtension(
     .limit(limit)
     .execute();
 }
+
+interface QueuedWrite {
+  apply(db: Kysely<Database>): Promise<void>;
+  /** The write's transaction committed. */
+  commit(): void;
+  fail(error: unknown): void;
+}
+
+/**
+ * The call engine's writes to call records, a few per call, gathered into one transaction per turn of the
+ * event loop: with SQLite each transaction appends every page it touched to the write-ahead log, so a
+ * hundred inserts and updates in one cost little more than one alone. A write is queued at once and its
+ * promise settles when its transaction has committed; should a batch fail, its writes are tried one by one,
+ * so one bad write costs no other. `flush()` waits for everything queued so far (the PBX calls it before
+ * closing the database).
+ */
+export class CallRecordWriter {
+  private queue: QueuedWrite[] = [];
+  private running: Promise<void> | undefined;
+  private scheduled = false;
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Returns the new record's id once it is written. */
+  insert(record: NewCallRecord): Promise<number> {
+    return this.enqueue((db) => insertCallRecord(db, record));
+  }
+
+  async update(id: number, patch: CallRecordPatch): Promise<void> {
+    await this.enqueue((db) => updateCallRecord(db, id, patch));
+  }
+
+  async flush(): Promise<void> {
+    while (this.running || this.queue.length > 0) await (this.running ?? this.run());
+  }
+
+  private enqueue<T>(write: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let result: T | undefined;
+      this.queue.push({
+        apply: async (db) => {
+          result = await write(db);
+        },
+        commit: () => resolve(result as T),
+        fail: reject,
+      });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private run(): Promise<void> {
+    if (this.running) return this.running;
+    const batch = this.queue;
+    this.queue = [];
+    this.running = this.write(batch).finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0) this.schedule();
+    });
+    return this.running;
+  }
+
+  private async write(batch: QueuedWrite[]): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const entry of batch) await entry.apply(trx);
+      });
+      for (const entry of batch) entry.commit();
+    } catch (error) {
+      log.warn('call record batch failed; writing its records one by one', { count: batch.length, error });
+      for (const entry of batch) {
+        try {
+          await entry.apply(this.db);
+          entry.commit();
+        } catch (single) {
+          entry.fail(single);
+        }
+      }
+    }
+  }
+}
