@@ -4,7 +4,8 @@
  * through BENCH_SIP_USERS users), and call setups per second (tests/interop/scenarios caller.xml and
  * answerer.xml: INVITE with 407, 200, ACK, BYE; no media, though the PBX still anchors each call's media on
  * plain RTP legs, which is its real cost). For each server and kind, short probes at rising fixed rates find
- * the highest rate SIPp sustains with no failed call; one probe halfway to the first failing rate narrows it;
+ * the highest rate SIPp sustains with no failed call; one probe narrows it, at the pace the server kept when
+ * it lost nothing but fell short of a rate, else halfway to the first failing rate;
  * that rate is then held for the steady-state period, stepping back by a quarter if the hold fails. The
  * figure is the median of SIPp's per-second successful rates over the hold.
  *
@@ -22,7 +23,8 @@
  *   server shows up as a lower rate rather than as failures. The hold is judged on failures alone.
  *
  * Also the PBX's memory: RSS at idle, per registration (BENCH_MEMORY_USERS distinct users each registered
- * once) and per active call (BENCH_MEMORY_CALLS calls held up, plain RTP legs on both sides).
+ * once, read after their REGISTER transactions have ended) and per active call (BENCH_MEMORY_CALLS calls
+ * held up, plain RTP legs on both sides).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -259,16 +261,20 @@ async function steadyRate(target: Target, run: Run, log: (line: string) => void)
   };
   let best = 0;
   let failedAt: number | undefined;
+  /** The pace of a probe that lost nothing but fell short of its rate: the server's own pace. */
+  let pace: number | undefined;
   for (const rate of RATES) {
-    if (!(await probe(rate, PROBE_S)).clean) {
+    const a = await probe(rate, PROBE_S);
+    if (!a.clean) {
       failedAt = rate;
+      if (a.failed === 0 && a.successful === rate * PROBE_S) pace = Math.floor(a.medianPerSecond / 10) * 10;
       break;
     }
     best = rate;
   }
   const low = best === 0 ? Math.round((failedAt ?? RATES[0] ?? 100) / 4) : best;
   if (failedAt !== undefined) {
-    const mid = Math.round((low + failedAt) / 2);
+    const mid = pace !== undefined && pace > low ? pace : Math.round((low + failedAt) / 2);
     if ((await probe(mid, PROBE_S)).clean) best = mid;
     else if (best === 0 && (await probe(low, PROBE_S)).clean) best = low;
   }
@@ -340,6 +346,9 @@ export async function sipRates(): Promise<Record<string, unknown> | undefined> {
   return { rows, raw, users: users.length, steadySeconds: STEADY_S, probeSeconds: PROBE_S, rates: RATES, targets: TARGETS };
 }
 
+/** Timer J (64·T1) and a few seconds for the heap to shrink after it. */
+const LINGER_MS = Number(process.env.BENCH_MEMORY_LINGER_MS ?? 40_000);
+
 /** RSS of the PBX at idle, after each of N users registers once, and with M anchored calls up (plain RTP legs on both sides). */
 export async function pbxMemory(): Promise<Record<string, unknown> | undefined> {
   const missing = pbxSipMissing();
@@ -358,7 +367,9 @@ export async function pbxMemory(): Promise<Record<string, unknown> | undefined> 
     const injection = injectionFile(bench);
     const registered = await registerUsers(target, injection, 250, bench.length, await freePort());
     rmSync(resolve(injection, '..'), { recursive: true, force: true });
-    await settle();
+    // What a registration costs while it lasts, not the REGISTER transactions that linger 64·T1 (32 s, Timer J)
+    // after their answer to absorb retransmissions: measured once those have ended and V8 has collected them.
+    await new Promise((r) => setTimeout(r, LINGER_MS));
     const afterRegistrations = rssKb(pid);
 
     const bobPort = await freePort();

@@ -43,6 +43,9 @@ export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = {
   retryAfterS: 5,
 };
 
+/** How many answered transactions one request may look through for one to evict. */
+const EVICTION_SCAN = 64;
+
 export interface EndpointOptions {
   /** Host we put in our own Via headers and Contact URIs. */
   viaHost: string;
@@ -61,6 +64,8 @@ export class SipEndpoint {
   private readonly acceptedInvites = new Map<string, ServerTransaction>();
   /** INVITE client transactions by the same key, so our ACK for a 2xx can be resent with it. */
   private readonly clientInvites = new Map<string, ClientTransaction>();
+  /** Server transactions that have sent their final response, oldest first. */
+  private readonly answered = new Set<ServerTransaction>();
   /** Server transactions still waiting for their final response, and how many each flow has. */
   private readonly pending = new Set<ServerTransaction>();
   private readonly pendingByFlow = new Map<SipConnection, number>();
@@ -184,6 +189,7 @@ export class SipEndpoint {
       return;
     }
     const perFlow = this.trustedSources.has(connection.remoteAddress) ? this.limits.maxPendingPerTrustedFlow : this.limits.maxPendingPerFlow;
+    if (this.serverTransactions.size >= this.limits.maxServerTransactions) this.evictLingering();
     if (this.serverTransactions.size >= this.limits.maxServerTransactions || (this.pendingByFlow.get(connection) ?? 0) >= perFlow) {
       log.warn('overloaded, refusing a request', { connection: connection.id, method: request.method, transactions: this.serverTransactions.size });
       connection.send(createResponse(request, 503, 'Service Unavailable', { headers: [['Retry-After', `${this.limits.retryAfterS}`]] }));
@@ -192,10 +198,12 @@ export class SipEndpoint {
     const tx = new ServerTransaction(key, request, connection, {
       answered: (done) => {
         this.release(done);
+        this.answered.add(done);
         if (done.state === 'accepted') this.acceptedInvites.set(inviteDialogKey(done.request), done);
       },
       terminated: (done) => {
         this.release(done);
+        this.answered.delete(done);
         this.serverTransactions.delete(done.key);
         const dialogKey = done.isInvite ? inviteDialogKey(done.request) : '';
         if (done.isInvite && this.acceptedInvites.get(dialogKey) === done) this.acceptedInvites.delete(dialogKey);
@@ -239,6 +247,19 @@ export class SipEndpoint {
   private isOwnVia(value: string, transport: SipTransportName): boolean {
     const via = parseVia(value);
     return `${via.host}${via.port === undefined ? '' : `:${via.port}`}` === this.sentBy(transport);
+  }
+
+  /**
+   * At the transaction limit, answered transactions that only linger to absorb retransmissions (Timer J, I, L
+   * once acknowledged) make room for new requests, oldest first: new work matters more than a late copy of
+   * old work, which at worst is answered afresh. Transactions still waiting for an ACK keep their place.
+   */
+  private evictLingering(): void {
+    let scanned = 0;
+    for (const tx of this.answered) {
+      if (this.serverTransactions.size < this.limits.maxServerTransactions || scanned++ >= EVICTION_SCAN) break;
+      if (tx.lingering) tx.terminate();
+    }
   }
 
   private release(tx: ServerTransaction): void {

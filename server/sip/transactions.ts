@@ -256,6 +256,14 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     return this.acked;
   }
 
+  /**
+   * Answered and kept only to absorb retransmitted requests (a non-INVITE in "completed", an INVITE whose
+   * failure or 2xx was acknowledged): ending it early costs at most a late copy answered afresh.
+   */
+  get lingering(): boolean {
+    return (this.stateValue === 'completed' && !this.isInvite) || this.stateValue === 'confirmed' || (this.stateValue === 'accepted' && this.acked);
+  }
+
   terminate(): void {
     if (this.stateValue === 'terminated') return;
     this.cancelTimers();

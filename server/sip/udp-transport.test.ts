@@ -184,6 +184,21 @@ describe('SIP over UDP', () => {
     }
   });
 
+  it('at the transaction limit makes room by ending answered transactions that only linger, oldest first, and refuses only when all are pending', async () => {
+    await start({ maxServerTransactions: 2 });
+    for (const n of [1, 2]) {
+      peer.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${peer.port}`, branch: `z9hG4bK-linger-${n}` }), transport.port);
+      expect((await peer.next()).status).toBe(200);
+    }
+    for (const n of [3, 4]) {
+      peer.send(sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, branch: `z9hG4bK-linger-${n}` }), transport.port);
+      expect((await peer.next()).status).toBe(180);
+    }
+    peer.send(sipRequest({ method: 'INVITE', via: `127.0.0.1:${peer.port}`, branch: 'z9hG4bK-linger-5' }), transport.port);
+    expect((await peer.next()).status).toBe(503);
+    expect(seen.map((tx) => tx.request.method)).toEqual(['OPTIONS', 'OPTIONS', 'INVITE', 'INVITE']);
+  });
+
   it('gives a flow from a trusted source (an edge proxy, many devices) its own, larger limit', async () => {
     await start({ maxPendingPerFlow: 1, maxPendingPerTrustedFlow: 3 }, ['127.0.0.1']);
     for (const n of [1, 2, 3]) {
