@@ -12,7 +12,7 @@
  */
 import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
-import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { MediaBridge } from '../server/media/bridge';
 import type { MediaLeg, NegotiatedCodec } from '../server/media/media-leg';
 import { RtpLeg } from '../server/media/rtp-leg';
@@ -56,7 +56,7 @@ function webrtcEndpoint(): Endpoint & { pc: RTCPeerConnection } {
     iceUseIpv6: false,
     iceInterfaceAddresses: { udp4: '127.0.0.1' },
     iceAdditionalHostAddresses: ['127.0.0.1'],
-    codecs: { audio: [{ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 } as never] },
+    codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0, rtcpFeedback: [] })] },
   });
   const track = new MediaStreamTrack({ kind: 'audio' });
   pc.addTransceiver(track, { direction: 'sendrecv' });
