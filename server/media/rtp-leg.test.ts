@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import { RtpHeader, RtpPacket } from 'werift';
 import { parseTelephoneEvent, serializeTelephoneEvent } from './dtmf';
 import type { DtmfEvent } from './media-leg';
-import { RtpLeg } from './rtp-leg';
+import { readRtp, RtpLeg, rtpBytes } from './rtp-leg';
 import { pcmu, phoneOffer, rtpPeer, until } from './rtp-peer.test-helper';
 import type { RtpPeer } from './rtp-peer.test-helper';
 import { describeAudio, parseSdp } from './sdp';
@@ -203,5 +203,43 @@ describe('RtpLeg', () => {
     const again = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => again.bind(port, '127.0.0.1', resolve));
     again.close();
+  });
+});
+
+describe('rtpBytes', () => {
+  it('writes what werift reads back: version 2, marker, payload type, sequence, timestamp, SSRC and payload', () => {
+    const payload = Buffer.from([1, 2, 3, 4]);
+    const bytes = rtpBytes({ ssrc: 0xfedcba98, sequenceNumber: 0x1_0005, timestamp: 2 ** 32 + 7, marker: true }, 101, payload);
+    const packet = RtpPacket.deSerialize(bytes);
+    expect(packet.header.version).toBe(2);
+    expect(packet.header.marker).toBe(true);
+    expect(packet.header.payloadType).toBe(101);
+    expect(packet.header.sequenceNumber).toBe(5);
+    expect(packet.header.timestamp).toBe(7);
+    expect(packet.header.ssrc).toBe(0xfedcba98);
+    expect(packet.payload.equals(payload)).toBe(true);
+    expect(RtpPacket.deSerialize(rtpBytes({ ssrc: 1, sequenceNumber: 1, timestamp: 1, marker: false }, 0, payload)).header.marker).toBe(false);
+  });
+});
+
+describe('readRtp', () => {
+  it('finds the payload past CSRCs and a header extension, without padding, and refuses lengths that do not add up', () => {
+    const payload = Buffer.from([9, 8, 7]);
+    // V=2, P=1, X=1, CC=1; marker and PT 0; one CSRC; a one-word extension; 3 payload bytes; 2 bytes of padding.
+    const bytes = Buffer.concat([
+      Buffer.from([0xb1, 0x80, 0x00, 0x07, 0, 0, 0, 42, 0, 0, 0, 5]),
+      Buffer.from([0, 0, 0, 99]),
+      Buffer.from([0xbe, 0xde, 0x00, 0x01, 1, 2, 3, 4]),
+      payload,
+      Buffer.from([0, 2]),
+    ]);
+    const packet = readRtp(bytes);
+    expect(packet?.header.marker).toBe(true);
+    expect(packet?.header.sequenceNumber).toBe(7);
+    expect(packet?.header.timestamp).toBe(42);
+    expect(packet?.header.ssrc).toBe(5);
+    expect(packet?.payload.equals(payload)).toBe(true);
+    expect(readRtp(Buffer.from([0x8f, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]))).toBeUndefined();
+    expect(readRtp(Buffer.from([0x90, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xbe]))).toBeUndefined();
   });
 });

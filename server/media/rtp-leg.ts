@@ -81,8 +81,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
         const event = this.telephoneEvent;
         const stream = this.outbound();
         if (!event || !stream) return;
-        const header = stream.inject(timestamp, marker);
-        this.send(new RtpPacket(new RtpHeader({ ...header, payloadType: event.payloadType }), payload));
+        this.send(rtpBytes(stream.inject(timestamp, marker), event.payloadType, payload));
       },
     });
   }
@@ -176,8 +175,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     const audio = this.audio;
     const stream = this.outbound();
     if (!audio || !stream || !this.canSend()) return;
-    const header = stream.relay(packet.header);
-    this.send(new RtpPacket(new RtpHeader({ ...header, payloadType: audio.payloadType }), packet.payload));
+    this.send(rtpBytes(stream.relay(packet.header), audio.payloadType, packet.payload));
   }
 
   sendDtmf(event: DtmfEvent): void {
@@ -278,12 +276,8 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
       this.received++;
       return;
     }
-    let packet: RtpPacket;
-    try {
-      packet = RtpPacket.deSerialize(message);
-    } catch {
-      return;
-    }
+    const packet = readRtp(message);
+    if (!packet) return;
     const payloadType = packet.header.payloadType;
     this.received++;
     if (this.receiveEvents.has(payloadType)) {
@@ -311,13 +305,16 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     return this.stateValue === 'connected' && remoteReceives(this.remoteDirectionValue);
   }
 
-  private send(packet: RtpPacket): void {
+  private send(packet: Buffer): void {
     const target = this.latched ?? this.signalled;
     if (!target || !this.canSend()) return;
-    this.rtp.send(packet.serialize(), target.port, target.address, (error) => {
-      if (error) log.debug('rtp send failed', { leg: this.id, error });
-    });
+    this.rtp.send(packet, target.port, target.address, this.onSent);
   }
+
+  /** One callback for every send (a closure per packet would be garbage fifty times a second per call). */
+  private readonly onSent = (error: Error | null): void => {
+    if (error) log.debug('rtp send failed', { leg: this.id, error });
+  };
 
   private outbound(): OutboundStream | undefined {
     if (!this.audio) return undefined;
@@ -335,6 +332,45 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.stateValue = state;
     this.emit('stateChanged', state);
   }
+}
+
+/**
+ * Reads an RTP packet (RFC 3550 §5.1) for relaying: the fixed header, past any CSRCs and header extension,
+ * and the payload without padding. Only what a bridge uses is kept; undefined when the lengths do not add up.
+ */
+export function readRtp(message: Buffer): RtpPacket | undefined {
+  const first = message[0] ?? 0;
+  let offset = 12 + 4 * (first & 0x0f);
+  if (first & 0x10) {
+    if (message.length < offset + 4) return undefined;
+    offset += 4 + 4 * message.readUInt16BE(offset + 2);
+  }
+  const end = first & 0x20 ? message.length - (message[message.length - 1] ?? 0) : message.length;
+  if (offset > end) return undefined;
+  const second = message[1] ?? 0;
+  const header = new RtpHeader({
+    marker: (second & 0x80) !== 0,
+    payloadType: second & 0x7f,
+    sequenceNumber: message.readUInt16BE(2),
+    timestamp: message.readUInt32BE(4),
+    ssrc: message.readUInt32BE(8),
+  });
+  return new RtpPacket(header, message.subarray(offset, end));
+}
+
+/**
+ * An RTP packet as sent on the wire (RFC 3550 §5.1): version 2, no padding, extension or CSRC, the marker and
+ * payload type, then sequence number, timestamp and SSRC, then the payload.
+ */
+export function rtpBytes(header: { ssrc: number; sequenceNumber: number; timestamp: number; marker: boolean }, payloadType: number, payload: Buffer): Buffer {
+  const bytes = Buffer.allocUnsafe(12 + payload.length);
+  bytes[0] = 0x80;
+  bytes[1] = (header.marker ? 0x80 : 0) | (payloadType & 0x7f);
+  bytes.writeUInt16BE(header.sequenceNumber & 0xffff, 2);
+  bytes.writeUInt32BE(header.timestamp >>> 0, 4);
+  bytes.writeUInt32BE(header.ssrc >>> 0, 8);
+  payload.copy(bytes, 12);
+  return bytes;
 }
 
 /**
