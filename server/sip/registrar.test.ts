@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthenticatedUser } from './authenticator';
 import { aorKey, FLOW_TIMER_S, Registrar } from './registrar';
 import { FakeConnection, serverTransaction, sipRequest } from './test-support';
@@ -125,6 +125,16 @@ describe('Registrar', () => {
     });
     expect(await registrar.connectionFor(binding!)).toBe(fresh);
     expect(opened).toEqual([['TCP', '192.0.2.30', 5070]]);
+  });
+
+  it('watches a flow once however many registrations it carries, and still drops its bindings when it closes', async () => {
+    const ws = new FakeConnection('192.0.2.33', 'WS');
+    const once = vi.spyOn(ws, 'once');
+    for (let i = 0; i < 5; i++) await register(ws, ['<sip:a@x.invalid;transport=ws>'], [], 'ws-refresh');
+    expect(registrar.lookup(AOR)).toHaveLength(1);
+    expect(once.mock.calls.filter(([event]) => event === 'closed')).toHaveLength(1);
+    ws.drop();
+    expect(registrar.lookup(AOR)).toEqual([]);
   });
 
   it('drops WebSocket and outbound bindings with their flow: nothing else reaches them', async () => {

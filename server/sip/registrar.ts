@@ -74,6 +74,7 @@ export function aorKey(organizationId: number, extension: string): string {
 
 export class Registrar extends TypedEmitter<RegistrarEvents> {
   private readonly bindings = new Map<string, Binding[]>();
+  private readonly watched = new WeakSet<SipConnection>();
   private readonly sweeper: NodeJS.Timeout;
 
   private connector: StreamConnector | undefined;
@@ -132,8 +133,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     const user = await this.authenticator.authenticate(tx, 'To');
     if (!user) return;
     const request = tx.request;
-    const aor = aorKey(user.organizationId, user.extension);
-    const callId = request.headers.get('Call-ID') ?? '';
+    const aor = detached(aorKey(user.organizationId, user.extension));
+    const callId = detached(request.headers.get('Call-ID') ?? '');
     const cseq = Number.parseInt(request.headers.get('CSeq') ?? '0', 10);
     const headerExpires = request.headers.get('Expires');
     const contacts = request.headers.getAll('Contact');
@@ -150,12 +151,12 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     }
 
     // RFC 3327 §5.3: the Path vector is stored as it came, and returned to a UA that supports it.
-    const path = request.headers.getAll('Path');
+    const path = request.headers.getAll('Path').map(detached);
     const supported = new Set(request.headers.getAll('Supported').map((token) => token.trim().toLowerCase()));
     let parsed: Array<{ contact: NameAddr; requested: number; instance?: string; regId?: number }>;
     try {
       parsed = contacts.map((value) => {
-        const contact = parseNameAddr(value);
+        const contact = parseNameAddr(detached(value));
         const requested = Number.parseInt(contact.params.expires ?? headerExpires ?? `${DEFAULT_EXPIRES_S}`, 10);
         const instance = contact.params['+sip.instance'] ?? undefined;
         const regIdText = contact.params['reg-id'] ?? undefined;
@@ -183,6 +184,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       return;
     }
 
+    const userAgent = request.headers.get('User-Agent');
     let list = this.bindings.get(aor) ?? [];
     for (const { contact, requested, instance, regId } of parsed) {
       if (!Number.isFinite(requested) || requested < 0) {
@@ -216,13 +218,11 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
         callId,
         cseq,
         expiresAt: this.now() + Math.min(requested, MAX_EXPIRES_S) * 1000,
-        userAgent: request.headers.get('User-Agent'),
+        userAgent: userAgent === undefined ? undefined : detached(userAgent),
       };
       list.unshift(binding);
-      tx.connection.once('closed', () => {
-        if (!survivesConnection(binding)) this.removeWhere(aor, (b) => b === binding);
-      });
     }
+    this.watch(tx.connection);
     this.store(aor, list);
     log.debug('registered', { aor, bindings: list.length, outbound: outbound.length > 0 });
 
@@ -251,6 +251,18 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     else this.bindings.set(aor, list);
   }
 
+  /**
+   * One listener per flow, not per binding (a flow from an edge proxy or a load generator carries thousands):
+   * when the flow closes, the bindings registered over it that cannot outlive it go.
+   */
+  private watch(connection: SipConnection): void {
+    if (this.watched.has(connection)) return;
+    this.watched.add(connection);
+    connection.once('closed', () => {
+      for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.connection === connection && !survivesConnection(b));
+    });
+  }
+
   private removeWhere(aor: string, predicate: (b: Binding) => boolean): void {
     const list = this.bindings.get(aor);
     if (!list) return;
@@ -264,6 +276,15 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     const now = this.now();
     for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.expiresAt <= now || !usable(b));
   }
+}
+
+/**
+ * A copy of a string that shares no memory with the message it was cut from. V8 keeps a substring as a view
+ * of its parent, so a binding holding a Call-ID or a contact parsed in place would keep its whole REGISTER
+ * alive for as long as it lasts.
+ */
+function detached(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** RFC 5626 §5.1: an edge proxy that does outbound puts ";ob" on the URI it adds to Path. */
