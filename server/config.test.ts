@@ -45,3 +45,18 @@ describe('trusted SIP sources', () => {
     );
   });
 });
+
+describe('the media timeout', () => {
+  it('is 60 s unless told otherwise, 0 turns it off, and it comes from the flag or the environment', () => {
+    expect(parse([]).mediaTimeoutS).toBe(60);
+    expect(parse(['--media-timeout', '0']).mediaTimeoutS).toBe(0);
+    expect(parse(['--media-timeout', '1.5']).mediaTimeoutS).toBe(1.5);
+    expect(parse([], { OFFHOOK_MEDIA_TIMEOUT: '120' }).mediaTimeoutS).toBe(120);
+  });
+
+  it('refuses what is not a number of seconds, with a sentence naming the flag', () => {
+    expect(() => parse(['--media-timeout', 'soon'])).toThrow(new ConfigError('--media-timeout must be a number of seconds from 0 to 86400, not "soon".'));
+    expect(() => parse(['--media-timeout', '-5'])).toThrow(ConfigError);
+    expect(() => parse(['--media-timeout', '100000'])).toThrow(ConfigError);
+  });
+});

@@ -53,8 +53,8 @@ export interface EndpointOptions {
   /** Clock and T1/T2/T4; tests hand in their own. */
   transactions?: TransactionContext;
   limits?: Partial<TransactionLimits>;
-  /** Source addresses whose flows get maxPendingPerTrustedFlow (the security layer's trusted sources). */
-  trustedSources?: readonly string[];
+  /** Whether a source's flows get maxPendingPerTrustedFlow (the security layer's trusted sources); none when left out. */
+  isTrusted?: (source: string) => boolean;
 }
 
 export class SipEndpoint {
@@ -73,13 +73,13 @@ export class SipEndpoint {
   private readonly ports = new Map<SipTransportName, number>();
   private readonly context: TransactionContext;
   private readonly limits: TransactionLimits;
-  private readonly trustedSources: ReadonlySet<string>;
+  private readonly isTrusted: (source: string) => boolean;
   private application: SipApplication | undefined;
 
   constructor(readonly options: EndpointOptions) {
     this.context = options.transactions ?? DEFAULT_CONTEXT;
     this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
-    this.trustedSources = new Set(options.trustedSources ?? []);
+    this.isTrusted = options.isTrusted ?? (() => false);
   }
 
   /** Tells the endpoint where a transport listens, so that requests we send over it say so. */
@@ -188,7 +188,7 @@ export class SipEndpoint {
       existing.absorbRetransmission();
       return;
     }
-    const perFlow = this.trustedSources.has(connection.remoteAddress) ? this.limits.maxPendingPerTrustedFlow : this.limits.maxPendingPerFlow;
+    const perFlow = this.isTrusted(connection.remoteAddress) ? this.limits.maxPendingPerTrustedFlow : this.limits.maxPendingPerFlow;
     if (this.serverTransactions.size >= this.limits.maxServerTransactions) this.evictLingering();
     if (this.serverTransactions.size >= this.limits.maxServerTransactions || (this.pendingByFlow.get(connection) ?? 0) >= perFlow) {
       log.warn('overloaded, refusing a request', { connection: connection.id, method: request.method, transactions: this.serverTransactions.size });

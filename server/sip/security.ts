@@ -169,9 +169,14 @@ export class SipSecurity {
     return verdict;
   }
 
+  /** A source never rate-limited nor banned (an edge proxy, a load generator). */
+  isTrusted(source: string): boolean {
+    return this.trusted.has(source);
+  }
+
   /** The decision of `guard`, for a source and a User-Agent value, without a transaction. */
   judge(source: string, userAgent: string | undefined): GuardVerdict {
-    if (this.trusted.has(source)) return 'pass';
+    if (this.isTrusted(source)) return 'pass';
     if (this.isBanned(source)) return 'banned';
     if (userAgent && this.isScanner(userAgent)) return 'scanner';
     const now = this.options.now();

@@ -44,8 +44,8 @@ export class SipService {
   readonly dialPolicy: DialPolicy;
 
   constructor(options: SipServiceOptions) {
-    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, trustedSources: options.security?.trustedSources });
     this.security = new SipSecurity(options.security);
+    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, isTrusted: (source) => this.security.isTrusted(source) });
     const authenticator = new SipAuthenticator(options.db);
     authenticator.on('authenticationFailed', ({ source }) => this.security.recordAuthFailure(source));
     this.dialPolicy = new OrganizationDialPolicy(options.db);

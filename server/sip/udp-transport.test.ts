@@ -74,8 +74,8 @@ describe('SIP over UDP', () => {
   let peer: UdpPeer;
   let seen: ServerTransaction[];
 
-  async function start(limits?: Partial<TransactionLimits>, trustedSources?: string[]): Promise<void> {
-    endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', limits, trustedSources });
+  async function start(limits?: Partial<TransactionLimits>, trusted?: string[]): Promise<void> {
+    endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', limits, isTrusted: (source) => trusted?.includes(source) ?? false });
     seen = [];
     endpoint.setApplication({
       onRequest: (tx) => {
