@@ -7,7 +7,9 @@
  * the highest rate SIPp sustains with no failed call; one probe narrows it, at the pace the server kept when
  * it lost nothing but fell short of a rate, else halfway to the first failing rate;
  * that rate is then held for the steady-state period, stepping back by a quarter if the hold fails. The
- * figure is the median of SIPp's per-second successful rates over the hold.
+ * figure is the median of SIPp's per-second successful rates over the hold. Beside it, the server's own CPU
+ * time per successful call over the hold (user and system, from /proc, every Kamailio process summed), and
+ * what one core would carry at that cost: a figure that the machine's other load moves far less than rates.
  *
  * What keeps the comparison fair and the failures real (the reasons earlier runs lost calls on Kamailio):
  * - SIPp's sockets get 4 MB buffers (-buff_size), Kamailio probes up to the same (maxbuffer); with the
@@ -26,8 +28,8 @@
  * once, read after their REGISTER transactions have ended) and per active call (BENCH_MEMORY_CALLS calls
  * held up, plain RTP legs on both sides).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SETTINGS } from '../server/config';
@@ -70,6 +72,31 @@ interface Target {
   users: readonly BenchUser[];
   pids(): number[];
   stop(): Promise<void>;
+}
+
+/** Clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User plus system CPU milliseconds the processes have used so far (a process already gone counts 0). */
+function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // After "pid (comm) ", fields start at the state (field 3); utime and stime are fields 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 function median(values: number[]): number {
@@ -244,11 +271,16 @@ interface Attempt {
   successful: number;
   failed: number;
   medianPerSecond: number;
+  /** The server's CPU time over the run, divided by its successful calls. */
+  cpuMsPerCall: number;
   clean: boolean;
 }
 
 async function attempt(target: Target, run: Run, rate: number, seconds: number): Promise<Attempt> {
+  const pids = target.pids();
+  const cpuBefore = cpuMs(pids);
   const result = await run(target, rate, seconds).catch((error: unknown) => ({ exitCode: null, stats: undefined, errors: String(error), output: '' }));
+  const cpu = cpuMs(pids) - cpuBefore;
   const successful = result.stats?.successful ?? 0;
   const failed = result.stats?.failed ?? 0;
   // The first and last periods are partial: ramp-up and draining.
@@ -256,7 +288,8 @@ async function attempt(target: Target, run: Run, rate: number, seconds: number):
   const medianPerSecond = Math.round(median(series.length > 2 ? series.slice(1, -1) : series));
   // A probe must also reach the rate asked for; the hold is judged on failures alone, its median is the figure.
   const clean = result.exitCode === 0 && failed === 0 && successful === rate * seconds && (seconds === STEADY_S || medianPerSecond >= rate * 0.9);
-  return { rate, seconds, successful, failed, medianPerSecond, clean };
+  const cpuMsPerCall = successful > 0 ? Number((cpu / successful).toFixed(3)) : 0;
+  return { rate, seconds, successful, failed, medianPerSecond, cpuMsPerCall, clean };
 }
 
 /** The highest rate with no failure in a probe, narrowed once, then held for STEADY_S (stepping back on failure). */
@@ -265,7 +298,7 @@ async function steadyRate(target: Target, run: Run, log: (line: string) => void)
   const probe = async (rate: number, seconds: number) => {
     const a = await attempt(target, run, rate, seconds);
     attempts.push(a);
-    log(`    ${rate}/s for ${seconds} s: ${a.successful} ok, ${a.failed} failed, median ${a.medianPerSecond}/s${a.clean ? '' : '  ✗'}`);
+    log(`    ${rate}/s for ${seconds} s: ${a.successful} ok, ${a.failed} failed, median ${a.medianPerSecond}/s, server CPU ${a.cpuMsPerCall} ms each${a.clean ? '' : '  ✗'}`);
     return a;
   };
   let best = 0;
@@ -329,6 +362,8 @@ export async function sipRates(): Promise<Record<string, unknown> | undefined> {
           'median /s over hold': held?.medianPerSecond ?? 0,
           successful: held?.successful ?? 0,
           failed: held?.failed ?? 0,
+          'server CPU ms each': held?.cpuMsPerCall ?? 0,
+          'per core at that cost /s': held && held.cpuMsPerCall > 0 ? Math.round(1000 / held.cpuMsPerCall) : 0,
         });
       } finally {
         await target.stop();

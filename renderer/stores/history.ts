@@ -15,8 +15,6 @@ import { useSessionStore } from './session';
 const log = createLogger('history');
 
 export const PAGE_SIZE = 200;
-/** How many of the newest known entries are asked for again, since a call recorded as ringing may have ended. */
-const RECHECK = 20;
 const SEARCH_LIMIT = 5_000;
 export type HistoryFilter = 'all' | CallDirection;
 
@@ -103,13 +101,12 @@ export const useHistoryStore = defineStore('history', () => {
       if (entries.value.length === 0) {
         entries.value = await getBridge().getCachedCallHistory({ account: key, limit: PAGE_SIZE }).catch(() => []);
       }
-      const newestKnown = entries.value[0]?.id;
+      // The PBX writes a call's record once the call has ended, so a record never changes after it is fetched.
       const newest = await fetchCallHistory(server, token, { limit: PAGE_SIZE });
-      const recent = newestKnown === undefined ? [] : (await fetchCallHistory(server, token, { limit: PAGE_SIZE, after: Math.max(0, newestKnown - RECHECK) })).calls;
       if (serverBefore === undefined) serverBefore = newest.nextBefore;
       if (newest.nextBefore === undefined) complete.value = true;
-      entries.value = merge(entries.value, newest.calls, recent);
-      await remember(key, [...newest.calls, ...recent]);
+      entries.value = merge(entries.value, newest.calls);
+      await remember(key, newest.calls);
     });
   }
 

@@ -103,6 +103,7 @@ describe('CallEngine', () => {
     await until(() => engine.activeCallCount === 0, 64 * T1_MS + 2_000);
     expect(aliceWire.requests.map((r) => r.method)).toEqual(['BYE']);
     expect(bobWire.requests.map((r) => r.method)).toEqual(['INVITE', 'ACK', 'BYE']);
+    await engine.flushRecords();
     const record = await db.selectFrom('call_records').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
     expect(record).toMatchObject({ disposition: 'answered', end_reason: 'answer never acknowledged' });
   });

@@ -25,6 +25,7 @@ import type { LegKind, MediaLeg } from '../media/media-leg';
 import { SdpError } from '../media/sdp';
 import type { MediaConfig } from '../media/webrtc-leg';
 import { CallRecordWriter } from '../store/call-records';
+import type { NewCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -173,7 +174,8 @@ class Call {
   readonly attempts: Attempt[] = [];
   readonly bridges: MediaBridge[] = [];
   transfer: Transfer | undefined;
-  recordId: number | undefined;
+  /** The call's record, kept here while the call lasts and written once when it ends. */
+  record: NewCallRecord | undefined;
   ringTimer: NodeJS.Timeout | undefined;
   sentRinging = false;
   sentEarlyMedia = false;
@@ -295,7 +297,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const bindings = this.deps.registrar.lookup(aorKey(caller.organizationId, target));
     if (bindings.length === 0) {
       tx.reply(480, 'Temporarily Unavailable');
-      await this.writeRecord(caller, target, callee.display_name, request, 'missed', 'unavailable');
+      this.writeRecord({ ...callRecord(caller, target, callee.display_name, request), disposition: 'missed', ended_at: new Date().toISOString(), end_reason: 'unavailable' });
       return;
     }
 
@@ -326,8 +328,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.dialogs.set(callerDialog.callId, { call, party: origin });
     this.byInvite.set(tx, call);
     this.setLine(call, callerLine, 'trying', calleeIdentity);
-    call.recordId = await this.writeRecord(caller, target, callee.display_name, request, 'missed', undefined);
-    if (call.ended) return;
+    call.record = callRecord(caller, target, callee.display_name, request);
 
     call.ringTimer = setTimeout(() => this.onNoAnswer(call), RING_TIMEOUT_MS);
     const codec = answer.leg.codec;
@@ -887,9 +888,9 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.applySessionTimer(origin, call.originTimer);
     this.setLine(call, origin.line, 'confirmed', party.line.identity);
     this.setLine(call, party.line, 'confirmed', origin.line.identity);
-    if (call.recordId !== undefined) {
-      this.records.update(call.recordId, { answered_at: new Date().toISOString(), disposition: 'answered' })
-        .catch((error: unknown) => log.error('could not update call record', { error }));
+    if (call.record) {
+      call.record.answered_at = new Date().toISOString();
+      call.record.disposition = 'answered';
     }
     log.info('call answered', { call: call.id, caller: origin.line.identity.extension, callee: party.line.identity.extension });
   }
@@ -998,9 +999,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.byInvite.delete(call.inviteTx);
     this.calls.delete(call);
     log.info('call ended', { call: call.id, disposition, why });
-    if (call.recordId !== undefined) {
-      const patch = { ended_at: new Date().toISOString(), end_reason: why, ...(disposition === 'answered' ? {} : { disposition }) };
-      this.records.update(call.recordId, patch).catch((error: unknown) => log.error('could not update call record', { error }));
+    if (call.record) {
+      this.writeRecord({ ...call.record, ended_at: new Date().toISOString(), end_reason: why, ...(disposition === 'answered' ? {} : { disposition }) });
     }
   }
 
@@ -1293,34 +1293,27 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     return this.deps.endpoint.contactFor(connection);
   }
 
-  private async writeRecord(
-    caller: AuthenticatedUser,
-    calleeExtension: string,
-    calleeName: string,
-    request: SipRequest,
-    disposition: CallDisposition,
-    endReason: string | undefined,
-  ): Promise<number | undefined> {
-    try {
-      const now = new Date().toISOString();
-      return await this.records.insert({
-        organization_id: caller.organizationId,
-        call_id: request.headers.get('Call-ID') ?? '',
-        caller_extension: caller.extension,
-        caller_name: caller.displayName,
-        callee: calleeName,
-        callee_extension: calleeExtension,
-        started_at: now,
-        answered_at: null,
-        ended_at: endReason ? now : null,
-        disposition,
-        end_reason: endReason ?? null,
-      });
-    } catch (error) {
-      log.error('could not write call record', { error });
-      return undefined;
-    }
+  /** Queues the record of a call that has ended; a failed write is logged and costs no call. */
+  private writeRecord(record: NewCallRecord): void {
+    this.records.insert(record).catch((error: unknown) => log.error('could not write call record', { error }));
   }
+}
+
+/** A new call's record: missed until it is answered, and not yet ended. */
+function callRecord(caller: AuthenticatedUser, calleeExtension: string, calleeName: string, request: SipRequest): NewCallRecord {
+  return {
+    organization_id: caller.organizationId,
+    call_id: request.headers.get('Call-ID') ?? '',
+    caller_extension: caller.extension,
+    caller_name: caller.displayName,
+    callee: calleeName,
+    callee_extension: calleeExtension,
+    started_at: new Date().toISOString(),
+    answered_at: null,
+    ended_at: null,
+    disposition: 'missed',
+    end_reason: null,
+  };
 }
 
 function isSdp(message: SipMessage): boolean {

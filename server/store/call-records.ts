@@ -1,6 +1,8 @@
 /**
- * Call records: the history of calls between extensions, one row per call, written by the call engine
- * when a call starts and updated as it is answered and ends.
+ * Call records: the history of calls between extensions, one row per call. The call engine keeps a call's
+ * record in memory while the call lasts and writes it once, complete, when the call ends (as a PBX writes
+ * its CDRs): a call costs one write, and a history synced by id (`GET /calls?after=`) never holds a row
+ * that changes later.
  */
 import type { Kysely, Updateable } from 'kysely';
 import { createLogger } from '../log';
@@ -45,53 +47,39 @@ export async function listCallRecordsForExtension(
     .execute();
 }
 
-interface QueuedWrite {
-  apply(db: Kysely<Database>): Promise<void>;
-  /** The write's transaction committed. */
-  commit(): void;
-  fail(error: unknown): void;
+interface QueuedRecord {
+  record: NewCallRecord;
+  written(): void;
+  failed(error: unknown): void;
 }
 
+/** Rows per INSERT: well under SQLite's limit on bound parameters, and few distinct statements to prepare. */
+const ROWS_PER_INSERT = 100;
+
 /**
- * The call engine's writes to call records, a few per call, gathered into one transaction per turn of the
- * event loop: with SQLite each transaction appends every page it touched to the write-ahead log, so a
- * hundred inserts and updates in one cost little more than one alone. A write is queued at once and its
- * promise settles when its transaction has committed; should a batch fail, its writes are tried one by one,
- * so one bad write costs no other. `flush()` waits for everything queued so far (the PBX calls it before
- * closing the database).
+ * The call engine's call records, gathered into one INSERT per turn of the event loop (up to ROWS_PER_INSERT
+ * rows): one statement is one transaction, and with SQLite each transaction appends every page it touched to
+ * the write-ahead log, so a hundred rows in one cost little more than one alone. A record is queued at once
+ * and its promise settles when its statement has run; should one fail, its rows are tried one by one, so one
+ * bad record costs no other. `flush()` waits for everything queued so far (the PBX calls it before closing
+ * the database).
  */
 export class CallRecordWriter {
-  private queue: QueuedWrite[] = [];
+  private queue: QueuedRecord[] = [];
   private running: Promise<void> | undefined;
   private scheduled = false;
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Returns the new record's id once it is written. */
-  insert(record: NewCallRecord): Promise<number> {
-    return this.enqueue((db) => insertCallRecord(db, record));
-  }
-
-  async update(id: number, patch: CallRecordPatch): Promise<void> {
-    await this.enqueue((db) => updateCallRecord(db, id, patch));
+  insert(record: NewCallRecord): Promise<void> {
+    return new Promise<void>((written, failed) => {
+      this.queue.push({ record, written, failed });
+      this.schedule();
+    });
   }
 
   async flush(): Promise<void> {
     while (this.running || this.queue.length > 0) await (this.running ?? this.run());
-  }
-
-  private enqueue<T>(write: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let result: T | undefined;
-      this.queue.push({
-        apply: async (db) => {
-          result = await write(db);
-        },
-        commit: () => resolve(result as T),
-        fail: reject,
-      });
-      this.schedule();
-    });
   }
 
   private schedule(): void {
@@ -105,8 +93,7 @@ export class CallRecordWriter {
 
   private run(): Promise<void> {
     if (this.running) return this.running;
-    const batch = this.queue;
-    this.queue = [];
+    const batch = this.queue.splice(0, ROWS_PER_INSERT);
     this.running = this.write(batch).finally(() => {
       this.running = undefined;
       if (this.queue.length > 0) this.schedule();
@@ -114,21 +101,24 @@ export class CallRecordWriter {
     return this.running;
   }
 
-  private async write(batch: QueuedWrite[]): Promise<void> {
+  private async write(batch: QueuedRecord[]): Promise<void> {
     if (batch.length === 0) return;
     try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const entry of batch) await entry.apply(trx);
-      });
-      for (const entry of batch) entry.commit();
+      await this.db.insertInto('call_records').values(batch.map((entry) => entry.record)).execute();
+      for (const entry of batch) entry.written();
     } catch (error) {
+      const [only] = batch;
+      if (only && batch.length === 1) {
+        only.failed(error);
+        return;
+      }
       log.warn('call record batch failed; writing its records one by one', { count: batch.length, error });
       for (const entry of batch) {
         try {
-          await entry.apply(this.db);
-          entry.commit();
+          await this.db.insertInto('call_records').values(entry.record).execute();
+          entry.written();
         } catch (single) {
-          entry.fail(single);
+          entry.failed(single);
         }
       }
     }

@@ -4,6 +4,7 @@
  */
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import type { KyselyPlugin, OperationNode, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { createLogger } from '../log';
 import type { Database } from './schema';
 
@@ -14,6 +15,43 @@ const BUSY_TIMEOUT_MS = 5_000;
 
 // Kysely closes the SQLite handle only once it has run a query; closeDatabase closes it either way.
 const handles = new WeakMap<Kysely<Database>, SqliteDatabase.Database>();
+const versions = new WeakMap<Kysely<Database>, () => string>();
+
+/** Tables whose writes no cached read depends on (read-cache.ts): the busiest, written once per call. */
+const UNCACHED_TABLES = new Set(['call_records']);
+
+/**
+ * Counts the queries through a connection that may change what a cached read saw: everything but a SELECT,
+ * and but a write to an uncached table. Counted as the query is compiled, before it runs, so a read that
+ * overlaps a write is never kept (read-cache.ts compares the count before and after its query).
+ */
+class WriteCounter implements KyselyPlugin {
+  count = 0;
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (args.node.kind !== 'SelectQueryNode' && !UNCACHED_TABLES.has(writtenTable(args.node) ?? '')) this.count++;
+    return args.node;
+  }
+
+  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return Promise.resolve(args.result);
+  }
+}
+
+function writtenTable(node: OperationNode): string | undefined {
+  const table = 'into' in node ? node.into : undefined;
+  if (!table || typeof table !== 'object' || !('table' in table)) return undefined;
+  return (table as { table: { identifier: { name: string } } }).table.identifier.name;
+}
+
+/**
+ * Where the database stands: changes with every counted write through this connection (WriteCounter) and
+ * every commit another connection makes to the file (SQLite's data_version). Undefined for a Kysely instance
+ * that openDatabase did not return, such as a transaction's: reads through it are not cached.
+ */
+export function storeVersion(db: Kysely<Database>): string | undefined {
+  return versions.get(db)?.();
+}
 
 export function openDatabase(file: string): Kysely<Database> {
   log.debug('opening database', { file });
@@ -30,8 +68,11 @@ export function openDatabase(file: string): Kysely<Database> {
     sqlite.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const writes = new WriteCounter();
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), plugins: [writes] });
   handles.set(db, sqlite);
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
+  versions.set(db, () => `${writes.count}:${sqlite.open ? String(dataVersion.get()) : 'closed'}`);
   return db;
 }
 
@@ -66,4 +107,5 @@ export async function closeDatabase(db: Kysely<Database>): Promise<void> {
   const sqlite = handles.get(db);
   if (sqlite?.open) sqlite.close();
   handles.delete(db);
+  versions.delete(db);
 }

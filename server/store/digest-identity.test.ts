@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { computeHa1 } from '../auth/digest';
+import { closeDatabase, openDatabase } from './db';
 import { setDevicePassword } from './device-credentials';
 import { findDigestIdentity } from './digest-identity';
+import { migrateToLatest } from './migrate';
 import { ensureOrganization } from './organizations';
 import type { Database, User } from './schema';
 import { createSession } from './sessions';
@@ -43,18 +48,82 @@ describe.each(TEST_STORAGES)('findDigestIdentity (%s)', (storage) => {
       extension: '101',
       displayName: 'Alice Adams',
       ha1: [computeHa1('MD5', '101', DOMAIN, live.sipPassword), computeHa1('MD5', '101', DOMAIN, 'desk-password'), computeHa1('MD5', '101', DOMAIN, 'mobile-password')],
+      validUntil: '2026-11-30T10:01:00.000Z',
     });
     const sha = await findDigestIdentity(db, DOMAIN, '101', 'SHA-256', now);
     expect(sha?.ha1).toEqual([computeHa1('SHA-256', '101', DOMAIN, live.sipPassword), computeHa1('SHA-256', '101', DOMAIN, 'desk-password'), computeHa1('SHA-256', '101', DOMAIN, 'mobile-password')]);
   });
 
   it('finds a user with no credentials, with nothing to check against', async () => {
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([]);
+    expect(await findDigestIdentity(db, DOMAIN, '101', 'MD5')).toMatchObject({ ha1: [], validUntil: undefined });
   });
 
   it('finds no one for an unknown extension, an unknown domain, or an extension of another organization', async () => {
     expect(await findDigestIdentity(db, DOMAIN, '199', 'MD5')).toBeUndefined();
     expect(await findDigestIdentity(db, 'nowhere.test', '101', 'MD5')).toBeUndefined();
     expect(await findDigestIdentity(db, DOMAIN, '102', 'MD5')).toBeUndefined();
+  });
+});
+
+describe('findDigestIdentity from memory', () => {
+  let dir: string;
+  let db: Kysely<Database>;
+  let other: Kysely<Database> | undefined;
+  let alice: User;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'offhook-identity-'));
+    db = openDatabase(join(dir, 'offhook.db'));
+    await migrateToLatest(db);
+    const organization = await ensureOrganization(db, { name: 'Demo Company', domain: DOMAIN });
+    alice = await createUser(db, { organizationId: organization.id, extension: '101', displayName: 'Alice Adams', password: 'alice-101' });
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    if (other) await closeDatabase(other);
+    other = undefined;
+    await closeDatabase(db);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ha1 = (password: string) => computeHa1('MD5', '101', DOMAIN, password);
+
+  it('answers again from memory until a write through the PBX changes what it read', async () => {
+    await setDevicePassword(db, alice.id, 'desk-password', 'desk');
+    const first = await findDigestIdentity(db, DOMAIN, '101', 'MD5');
+    const execute = vi.spyOn(db.getExecutor(), 'executeQuery');
+    expect(await findDigestIdentity(db, DOMAIN, '101', 'MD5')).toBe(first);
+    expect(execute).not.toHaveBeenCalled();
+    expect(Object.isFrozen(first?.ha1)).toBe(true);
+
+    await setDevicePassword(db, alice.id, 'new-desk-password', 'desk');
+    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('new-desk-password')]);
+  });
+
+  it('sees a password set by another connection to the same file, as the command line sets one beside the server', async () => {
+    await setDevicePassword(db, alice.id, 'desk-password', 'desk');
+    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('desk-password')]);
+    other = openDatabase(join(dir, 'offhook.db'));
+    await setDevicePassword(other, alice.id, 'set-elsewhere', 'desk');
+    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('set-elsewhere')]);
+  });
+
+  it("stops answering with a session's password once the session has expired", async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T10:00:00Z') });
+    const session = await createSession(db, { userId: alice.id, realm: DOMAIN, username: '101', ttlMs: 60_000 });
+    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1(session.sipPassword)]);
+    vi.setSystemTime(new Date('2026-11-30T10:00:59Z'));
+    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1(session.sipPassword)]);
+    vi.setSystemTime(new Date('2026-11-30T10:01:01Z'));
+    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([]);
+  });
+
+  it('reads afresh inside a transaction', async () => {
+    await findDigestIdentity(db, DOMAIN, '101', 'MD5');
+    await db.transaction().execute(async (trx) => {
+      await setDevicePassword(trx, alice.id, 'in-transaction', 'desk');
+      expect((await findDigestIdentity(trx, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
+    });
+    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
   });
 });

@@ -2,12 +2,14 @@
  * Who a digest response may come from, in two queries: the user an extension names in the organization a
  * domain names, and every HA1 that user's response may be checked against, those of the web phone's
  * signed-in sessions (still valid at `now`) and those of the long-lived device passwords. Authentication runs
- * for every INVITE, REGISTER, MESSAGE and SUBSCRIBE, so these are among the PBX's hottest queries.
+ * for every INVITE, REGISTER, MESSAGE and SUBSCRIBE, so these are among the PBX's hottest queries, and their
+ * answer is kept (read-cache.ts) until the database changes or the first of its sessions expires.
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { DigestAlgorithm } from '../auth/digest';
 import { normalizeDomain } from './organizations';
+import { perDatabase } from './read-cache';
 import type { Database } from './schema';
 
 export interface DigestIdentity {
@@ -16,16 +18,28 @@ export interface DigestIdentity {
   extension: string;
   displayName: string;
   /** HA1 values for `algorithm`: signed-in sessions first, then device passwords in the order they were set. */
-  ha1: string[];
+  ha1: readonly string[];
+  /** When the first of the sessions among `ha1` expires (ISO 8601), or undefined with no session. */
+  validUntil: string | undefined;
 }
 
+const identities = perDatabase<DigestIdentity>();
+
+/** As of `now` when given (read afresh), else as of the present (from memory while still true). */
 export async function findDigestIdentity(
   db: Kysely<Database>,
   domain: string,
   extension: string,
   algorithm: DigestAlgorithm,
-  now = new Date(),
+  now?: Date,
 ): Promise<DigestIdentity | undefined> {
+  if (now) return readDigestIdentity(db, domain, extension, algorithm, now);
+  const key = `${normalizeDomain(domain)} ${extension} ${algorithm}`;
+  const expiresAt = (found: DigestIdentity) => (found.validUntil === undefined ? undefined : Date.parse(found.validUntil));
+  return identities(db).get(db, key, () => readDigestIdentity(db, domain, extension, algorithm, new Date()), expiresAt);
+}
+
+async function readDigestIdentity(db: Kysely<Database>, domain: string, extension: string, algorithm: DigestAlgorithm, now: Date): Promise<DigestIdentity | undefined> {
   const user = await db
     .selectFrom('users')
     .innerJoin('organizations', 'organizations.id', 'users.organization_id')
@@ -38,12 +52,20 @@ export async function findDigestIdentity(
   const deviceColumn = algorithm === 'MD5' ? 'ha1_md5' : 'ha1_sha256';
   const rows = await db
     .selectFrom('sessions')
-    .select([`${sessionColumn} as ha1`, sql<number>`0`.as('source'), 'id'])
+    .select([`${sessionColumn} as ha1`, sql<number>`0`.as('source'), 'id', sql<string | null>`expires_at`.as('expires_at')])
     .where('user_id', '=', user.id)
     .where('expires_at', '>', now.toISOString())
-    .unionAll((eb) => eb.selectFrom('device_credentials').select([`${deviceColumn} as ha1`, sql<number>`1`.as('source'), 'id']).where('user_id', '=', user.id))
+    .unionAll((eb) => eb.selectFrom('device_credentials').select([`${deviceColumn} as ha1`, sql<number>`1`.as('source'), 'id', sql<string | null>`NULL`.as('expires_at')]).where('user_id', '=', user.id))
     .orderBy('source')
     .orderBy('id')
     .execute();
-  return { organizationId: user.organization_id, userId: user.id, extension: user.extension, displayName: user.display_name, ha1: rows.map((row) => row.ha1) };
+  const expiries = rows.flatMap((row) => (row.expires_at === null ? [] : [row.expires_at])).sort();
+  return {
+    organizationId: user.organization_id,
+    userId: user.id,
+    extension: user.extension,
+    displayName: user.display_name,
+    ha1: rows.map((row) => row.ha1),
+    validUntil: expiries[0],
+  };
 }

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { createLogger } from '../log';
 import { getOrganizationById } from './organizations';
+import { perDatabase } from './read-cache';
 import type { Database, User, UserRole } from './schema';
 
 const log = createLogger('store');
@@ -65,13 +66,12 @@ export async function createUser(
   }
 }
 
+const usersByExtension = perDatabase<User>();
+
+/** Asked for every call (and every dial-policy check), so kept in memory until the database changes (read-cache.ts). */
 export async function findUserByExtension(db: Kysely<Database>, organizationId: number, extension: string): Promise<User | undefined> {
-  return db
-    .selectFrom('users')
-    .select(USER_COLUMNS)
-    .where('organization_id', '=', organizationId)
-    .where('extension', '=', extension)
-    .executeTakeFirst();
+  const read = () => db.selectFrom('users').select(USER_COLUMNS).where('organization_id', '=', organizationId).where('extension', '=', extension).executeTakeFirst();
+  return usersByExtension(db).get(db, `${organizationId} ${extension}`, read);
 }
 
 export async function getUserById(db: Kysely<Database>, id: number): Promise<User | undefined> {

@@ -82,6 +82,7 @@ describe('a desk phone that vanishes mid-call', () => {
   }
 
   async function lastEndReason(): Promise<string | null | undefined> {
+    await pbx.sip.calls.flushRecords();
     const row = await pbx.db.selectFrom('call_records').select(['end_reason', 'disposition']).orderBy('id', 'desc').executeTakeFirst();
     return row?.end_reason;
   }

@@ -91,6 +91,7 @@ for (const transport of ['udp', 'tcp'] as const satisfies readonly SipTransport[
     }
 
     async function lastCallRecord() {
+      await running.pbx.sip.calls.flushRecords();
       return running.pbx.db.selectFrom('call_records').selectAll().orderBy('id', 'desc').executeTakeFirst();
     }
 
