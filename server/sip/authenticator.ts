@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import { buildChallenge, NonceStore, verifyDigestResponse } from '../auth/digest';
 import type { DigestAlgorithm } from '../auth/digest';
 import { createLogger } from '../log';
-import { findDigestIdentity } from '../store/digest-identity';
+import { findDigestIdentity, recallDigestIdentity } from '../store/digest-identity';
 import type { Database } from '../store/schema';
 import { TypedEmitter } from '../util/typed-emitter';
 import { parseAuthorization, parseNameAddr, parseUri, uriEquals } from './message';
@@ -97,7 +97,8 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
       return undefined;
     }
     const algorithm: DigestAlgorithm = params.algorithm?.toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5';
-    const found = params.username === extension ? await findDigestIdentity(this.db, domain, extension, algorithm) : undefined;
+    const find = request.method === 'REGISTER' ? findDigestIdentity : recallDigestIdentity;
+    const found = params.username === extension ? await find(this.db, domain, extension, algorithm) : undefined;
     const valid = verifyDigestResponse({ params, method: request.method, ha1Candidates: found?.ha1 ?? [] });
     if (!found || !valid) {
       log.info('authentication failed', { method: request.method, source: tx.connection.remoteAddress });

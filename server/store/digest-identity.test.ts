@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { computeHa1 } from '../auth/digest';
 import { closeDatabase, openDatabase } from './db';
 import { setDevicePassword } from './device-credentials';
-import { findDigestIdentity } from './digest-identity';
+import { findDigestIdentity, recallDigestIdentity } from './digest-identity';
 import { migrateToLatest } from './migrate';
 import { ensureOrganization } from './organizations';
 import type { Database, User } from './schema';
@@ -65,7 +65,7 @@ describe.each(TEST_STORAGES)('findDigestIdentity (%s)', (storage) => {
   });
 });
 
-describe('findDigestIdentity from memory', () => {
+describe('recallDigestIdentity', () => {
   let dir: string;
   let db: Kysely<Database>;
   let other: Kysely<Database> | undefined;
@@ -90,40 +90,40 @@ describe('findDigestIdentity from memory', () => {
 
   it('answers again from memory until a write through the PBX changes what it read', async () => {
     await setDevicePassword(db, alice.id, 'desk-password', 'desk');
-    const first = await findDigestIdentity(db, DOMAIN, '101', 'MD5');
+    const first = await recallDigestIdentity(db, DOMAIN, '101', 'MD5');
     const execute = vi.spyOn(db.getExecutor(), 'executeQuery');
-    expect(await findDigestIdentity(db, DOMAIN, '101', 'MD5')).toBe(first);
+    expect(await recallDigestIdentity(db, DOMAIN, '101', 'MD5')).toBe(first);
     expect(execute).not.toHaveBeenCalled();
     expect(Object.isFrozen(first?.ha1)).toBe(true);
 
     await setDevicePassword(db, alice.id, 'new-desk-password', 'desk');
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('new-desk-password')]);
+    expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('new-desk-password')]);
   });
 
   it('sees a password set by another connection to the same file, as the command line sets one beside the server', async () => {
     await setDevicePassword(db, alice.id, 'desk-password', 'desk');
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('desk-password')]);
+    expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('desk-password')]);
     other = openDatabase(join(dir, 'offhook.db'));
     await setDevicePassword(other, alice.id, 'set-elsewhere', 'desk');
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('set-elsewhere')]);
+    expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('set-elsewhere')]);
   });
 
   it("stops answering with a session's password once the session has expired", async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T10:00:00Z') });
     const session = await createSession(db, { userId: alice.id, realm: DOMAIN, username: '101', ttlMs: 60_000 });
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1(session.sipPassword)]);
+    expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1(session.sipPassword)]);
     vi.setSystemTime(new Date('2026-11-30T10:00:59Z'));
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1(session.sipPassword)]);
+    expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1(session.sipPassword)]);
     vi.setSystemTime(new Date('2026-11-30T10:01:01Z'));
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([]);
+    expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([]);
   });
 
   it('reads afresh inside a transaction', async () => {
-    await findDigestIdentity(db, DOMAIN, '101', 'MD5');
+    await recallDigestIdentity(db, DOMAIN, '101', 'MD5');
     await db.transaction().execute(async (trx) => {
       await setDevicePassword(trx, alice.id, 'in-transaction', 'desk');
-      expect((await findDigestIdentity(trx, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
+      expect((await recallDigestIdentity(trx, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
     });
-    expect((await findDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
+    expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
   });
 });

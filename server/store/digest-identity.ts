@@ -2,8 +2,8 @@
  * Who a digest response may come from, in two queries: the user an extension names in the organization a
  * domain names, and every HA1 that user's response may be checked against, those of the web phone's
  * signed-in sessions (still valid at `now`) and those of the long-lived device passwords. Authentication runs
- * for every INVITE, REGISTER, MESSAGE and SUBSCRIBE, so these are among the PBX's hottest queries, and their
- * answer is kept (read-cache.ts) until the database changes or the first of its sessions expires.
+ * for every INVITE, REGISTER, MESSAGE and SUBSCRIBE, so these are among the PBX's hottest queries; for all
+ * but REGISTER the answer is kept (recallDigestIdentity) until the database changes or its first session ends.
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -25,21 +25,25 @@ export interface DigestIdentity {
 
 const identities = perDatabase<DigestIdentity>();
 
-/** As of `now` when given (read afresh), else as of the present (from memory while still true). */
+/**
+ * The same answer as findDigestIdentity now gives, from memory while it is still true (read-cache.ts). For
+ * requests that come in bursts from the users active right now (INVITE, MESSAGE, SUBSCRIBE); a REGISTER
+ * comes once per device per expiry interval, so keeping its answer would cost memory for every registered
+ * user and save little.
+ */
+export async function recallDigestIdentity(db: Kysely<Database>, domain: string, extension: string, algorithm: DigestAlgorithm): Promise<DigestIdentity | undefined> {
+  const key = `${normalizeDomain(domain)} ${extension} ${algorithm}`;
+  const expiresAt = (found: DigestIdentity) => (found.validUntil === undefined ? undefined : Date.parse(found.validUntil));
+  return identities(db).get(db, key, () => findDigestIdentity(db, domain, extension, algorithm), expiresAt);
+}
+
 export async function findDigestIdentity(
   db: Kysely<Database>,
   domain: string,
   extension: string,
   algorithm: DigestAlgorithm,
-  now?: Date,
+  now = new Date(),
 ): Promise<DigestIdentity | undefined> {
-  if (now) return readDigestIdentity(db, domain, extension, algorithm, now);
-  const key = `${normalizeDomain(domain)} ${extension} ${algorithm}`;
-  const expiresAt = (found: DigestIdentity) => (found.validUntil === undefined ? undefined : Date.parse(found.validUntil));
-  return identities(db).get(db, key, () => readDigestIdentity(db, domain, extension, algorithm, new Date()), expiresAt);
-}
-
-async function readDigestIdentity(db: Kysely<Database>, domain: string, extension: string, algorithm: DigestAlgorithm, now: Date): Promise<DigestIdentity | undefined> {
   const user = await db
     .selectFrom('users')
     .innerJoin('organizations', 'organizations.id', 'users.organization_id')
