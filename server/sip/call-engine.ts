@@ -261,7 +261,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       await this.handleModify(tx);
       return;
     }
-    tx.reply(100, 'Trying');
+    // No 100 Trying here: the challenge, a refusal or the callee's 180 usually goes out within a millisecond,
+    // and the transaction sends 100 itself if nothing has after 200 ms (RFC 3261 §17.2.1, AUTO_TRYING_MS).
     const caller = await this.deps.authenticator.authenticate(tx, 'From');
     if (!caller || !tx.pending) return;
     log.debug('new call', { caller: caller.extension, uri: request.uri });
