@@ -145,8 +145,7 @@ export class Dialog {
     const headers = new SipHeaders();
     headers.set('From', this.localUri);
     const to = parseNameAddr(this.remoteUri);
-    if (this.remoteTag) to.params = { ...to.params, tag: this.remoteTag };
-    headers.set('To', formatNameAddr(to));
+    headers.set('To', formatNameAddr(this.remoteTag ? { ...to, params: { ...to.params, tag: this.remoteTag } } : to));
     headers.set('Call-ID', this.callId);
     headers.set('CSeq', `${cseq} ${method}`);
     // Loose routing (RFC 3261 §12.2.1.1): the Request-URI stays the remote target and every hop is a Route.

@@ -333,9 +333,9 @@ export function stampVia(request: SipRequest, connection: SipConnection): void {
   const via = parseVia(top);
   const wantsRport = 'rport' in via.params;
   if (!wantsRport && sameHost(via.host, connection.remoteAddress)) return;
-  via.params.received = connection.remoteAddress;
-  if (wantsRport) via.params.rport = `${connection.remotePort}`;
-  elements[0] = formatVia(via);
+  const params: Record<string, string | null> = { ...via.params, received: connection.remoteAddress };
+  if (wantsRport) params.rport = `${connection.remotePort}`;
+  elements[0] = formatVia({ ...via, params });
   request.headers.remove('Via');
   const rewritten = [elements.join(', '), ...lines.slice(1)];
   for (let i = rewritten.length - 1; i >= 0; i--) request.headers.prepend('Via', rewritten[i] ?? '');

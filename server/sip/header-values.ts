@@ -8,6 +8,7 @@ import {
   scanQuoted, skipWs, TOKEN, trimWs, unquote,
 } from './grammar';
 import { SipParseError } from './parse-error';
+import { memoizeParser } from './parse-memo';
 import { formatUri, parseUri } from './uri';
 import type { SipUri } from './uri';
 
@@ -22,7 +23,9 @@ export interface Via {
 }
 
 /** One via-parm: `SIP / 2.0 / UDP host:port;branch=...`, with the LWS RFC 3261 allows around '/', ':' and ';'. */
-export function parseVia(value: string): Via {
+export const parseVia = memoizeParser(parseViaText);
+
+function parseViaText(value: string): Via {
   const s = value;
   const end = s.length;
   const fail = (): SipParseError => new SipParseError('Bad Request - Malformed Via');
@@ -92,7 +95,9 @@ export interface NameAddr {
  * bare addr-spec. In the bare form every ';' after the URI starts a header parameter, and a URI that
  * would need ',', '?' or ';' of its own must have been enclosed in <> (RFC 3261 §20.10, RFC 4475 §3.1.2.13).
  */
-export function parseNameAddr(value: string): NameAddr {
+export const parseNameAddr = memoizeParser(parseNameAddrText);
+
+function parseNameAddrText(value: string): NameAddr {
   const s = value;
   const end = s.length;
   let i = skipWs(s, 0);

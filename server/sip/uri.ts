@@ -4,6 +4,7 @@
  */
 import { emptyRecord, HNV, HOST, inClass, IPV6, isAll, PARAM, PASSWORD, scan, TOKEN, USER } from './grammar';
 import { SipParseError } from './parse-error';
+import { memoizeParser } from './parse-memo';
 
 export interface SipUri {
   scheme: 'sip' | 'sips' | 'tel';
@@ -85,7 +86,9 @@ function escapePart(text: string, t: Uint8Array): string {
 }
 
 /** Parses a sip:, sips: or tel: URI. Throws SipParseError for anything else or for invalid syntax. */
-export function parseUri(text: string): SipUri {
+export const parseUri = memoizeParser(parseUriText);
+
+function parseUriText(text: string): SipUri {
   const colon = text.indexOf(':');
   if (colon <= 0) throw invalid(text);
   const scheme = text.slice(0, colon).toLowerCase();

@@ -1,0 +1,36 @@
+/**
+ * The header parsers' memory of the values they parsed last. A message's Via, From, To and Contact are
+ * parsed where the message is checked and again wherever a layer reads them, and the messages of one dialog
+ * repeat them: a parse costs microseconds, a lookup a fraction of one. Two generations of `generation`
+ * entries each: when the current one fills it becomes the previous one and the oldest is dropped, so memory
+ * stays bounded (values over MAX_KEY_LENGTH are never kept) while recent values stay found. Answers are
+ * frozen, being shared: a caller that wants a changed value changes a copy. A value that fails to parse is
+ * not kept, and throws again the next time.
+ */
+const MAX_KEY_LENGTH = 512;
+
+/** What a memoized parser returns: shared, so the compiler refuses a change as the runtime would. */
+export type Frozen<T> = { readonly [K in keyof T]: T[K] extends object ? Frozen<T[K]> : T[K] };
+
+export function memoizeParser<T extends object>(parse: (text: string) => T, generation = 256): (text: string) => Frozen<T> {
+  let current = new Map<string, T>();
+  let previous = new Map<string, T>();
+  return (text) => {
+    const hit = current.get(text);
+    if (hit !== undefined) return hit;
+    const old = previous.get(text);
+    const value = old ?? deepFreeze(parse(text));
+    if (text.length > MAX_KEY_LENGTH) return value;
+    if (current.size >= generation) {
+      previous = current;
+      current = new Map();
+    }
+    current.set(text, value);
+    return value;
+  };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
+  return Object.freeze(value);
+}
