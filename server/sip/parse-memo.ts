@@ -30,7 +30,11 @@ export function memoizeParser<T extends object>(parse: (text: string) => T, gene
   };
 }
 
+/** Parsed values nest plain objects; one already frozen (a URI from the memoized parseUri) is left as it is. */
 function deepFreeze<T extends object>(value: T): T {
-  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
+  for (const key in value) {
+    const inner: unknown = value[key];
+    if (typeof inner === 'object' && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner);
+  }
   return Object.freeze(value);
 }
