@@ -164,10 +164,10 @@ describe('NonceStore', () => {
     return { now: () => time, advance: (ms: number) => void (time += ms) };
   }
 
-  it('issues distinct, quotable, unguessable nonces', () => {
+  it('issues distinct, quotable, unguessable nonces, across refills of the random pool', () => {
     const store = new NonceStore();
-    const nonces = new Set(Array.from({ length: 100 }, () => store.issue('call-1')));
-    expect(nonces.size).toBe(100);
+    const nonces = new Set(Array.from({ length: 1_000 }, () => store.issue('call-1')));
+    expect(nonces.size).toBe(1_000);
     for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9_-]{24}$/);
   });
 

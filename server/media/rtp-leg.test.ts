@@ -38,6 +38,20 @@ describe('RtpLeg', () => {
     probe.close();
   });
 
+  it('with no range, always puts RTP on an even port and RTCP on the next, whichever the system picked first', async () => {
+    const peer = await rtpPeer();
+    cleanups.push(() => peer.close());
+    for (let i = 0; i < 20; i++) {
+      const { leg, answerSdp } = await RtpLeg.answer(`anywhere-${i}`, phoneOffer(peer.port), config);
+      cleanups.push(() => leg.close());
+      const port = describeAudio(parseSdp(answerSdp)).port;
+      expect(port % 2).toBe(0);
+      const probe = dgram.createSocket('udp4');
+      await expect(new Promise((resolve, reject) => probe.once('error', reject).bind(port + 1, '127.0.0.1', () => resolve(undefined)))).rejects.toThrow(/EADDRINUSE/);
+      probe.close();
+    }
+  });
+
   it('binds within the configured port range', async () => {
     const peer = await rtpPeer();
     cleanups.push(() => peer.close());

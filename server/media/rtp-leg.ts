@@ -379,29 +379,49 @@ export function rtpBytes(header: { ssrc: number; sequenceNumber: number; timesta
  */
 async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rtp: Socket; rtcp: Socket | undefined; port: number }> {
   const type = config.address.includes(':') ? 'udp6' : 'udp4';
-  const candidates: number[] = [];
-  if (config.portRange) {
-    const [low, high] = config.portRange;
-    const first = low % 2 === 0 ? low : low + 1;
-    const count = Math.floor((high - (withRtcp ? 1 : 0) - first) / 2) + 1;
-    if (count <= 0) throw new Error(`media port range ${low}-${high} holds no RTP port`);
-    const start = randomInt(0, count);
-    for (let i = 0; i < count; i++) candidates.push(first + 2 * ((start + i) % count));
-  } else {
-    for (let i = 0; i < 50; i++) candidates.push(0);
-  }
-  for (const candidate of candidates) {
+  if (!config.portRange) return bindAnywhere(type, config.address, withRtcp);
+  const [low, high] = config.portRange;
+  const first = low % 2 === 0 ? low : low + 1;
+  const count = Math.floor((high - (withRtcp ? 1 : 0) - first) / 2) + 1;
+  if (count <= 0) throw new Error(`media port range ${low}-${high} holds no RTP port`);
+  const start = randomInt(0, count);
+  for (let i = 0; i < count; i++) {
+    const candidate = first + 2 * ((start + i) % count);
     const rtp = dgram.createSocket(type);
-    const port = await bind(rtp, candidate, config.address);
-    if (port === undefined || port % 2 !== 0) {
+    if ((await bind(rtp, candidate, config.address)) === undefined) {
       closeQuietly(rtp);
       continue;
     }
-    if (!withRtcp) return { rtp, rtcp: undefined, port };
+    if (!withRtcp) return { rtp, rtcp: undefined, port: candidate };
     const rtcp = dgram.createSocket(type);
-    if ((await bind(rtcp, port + 1, config.address)) !== undefined) return { rtp, rtcp, port };
+    if ((await bind(rtcp, candidate + 1, config.address)) !== undefined) return { rtp, rtcp, port: candidate };
     closeQuietly(rtcp);
     closeQuietly(rtp);
+  }
+  throw new Error('no free media port');
+}
+
+/**
+ * With no range: a port the system picks, and its neighbour. A multiplexed leg takes whatever port comes
+ * (RFC 3550 §11 asks for an even port only where RTCP has the next one). Otherwise an even port gets the next one for RTCP,
+ * and an odd one becomes the RTCP port of the even port below it, so half the picks need no second try.
+ */
+async function bindAnywhere(type: 'udp4' | 'udp6', address: string, withRtcp: boolean): Promise<{ rtp: Socket; rtcp: Socket | undefined; port: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const picked = dgram.createSocket(type);
+    const port = await bind(picked, 0, address);
+    if (port === undefined) {
+      closeQuietly(picked);
+      continue;
+    }
+    if (!withRtcp) return { rtp: picked, rtcp: undefined, port };
+    const even = port % 2 === 0;
+    const neighbour = dgram.createSocket(type);
+    if ((await bind(neighbour, even ? port + 1 : port - 1, address)) !== undefined) {
+      return even ? { rtp: picked, rtcp: neighbour, port } : { rtp: neighbour, rtcp: picked, port: port - 1 };
+    }
+    closeQuietly(neighbour);
+    closeQuietly(picked);
   }
   throw new Error('no free media port');
 }
