@@ -9,7 +9,7 @@ import {
 } from './grammar';
 import { SipParseError } from './parse-error';
 import { memoizeParser } from './parse-memo';
-import { formatUri, parseUri } from './uri';
+import { formatUri, parseUri, parseUriText } from './uri';
 import type { SipUri } from './uri';
 
 export interface Via {
@@ -95,9 +95,17 @@ export interface NameAddr {
  * bare addr-spec. In the bare form every ';' after the URI starts a header parameter, and a URI that
  * would need ',', '?' or ';' of its own must have been enclosed in <> (RFC 3261 §20.10, RFC 4475 §3.1.2.13).
  */
-export const parseNameAddr = memoizeParser(parseNameAddrText);
+export const parseNameAddr = memoizeParser((value: string) => parseNameAddrWith(value, parseUri));
 
-function parseNameAddrText(value: string): NameAddr {
+/**
+ * A name-addr parsed afresh, sharing nothing with the parsers' memory: for a value kept long, such as a
+ * registration's contact, whose parts must not hold on to the message another copy of the value came in.
+ */
+export function parseNameAddrUnshared(value: string): NameAddr {
+  return parseNameAddrWith(value, parseUriText);
+}
+
+function parseNameAddrWith(value: string, parseUri: (text: string) => SipUri): NameAddr {
   const s = value;
   const end = s.length;
   let i = skipWs(s, 0);

@@ -15,7 +15,7 @@ export { SipHeaders } from './headers';
 export { SipParseError } from './parse-error';
 export { formatUri, parseUri, uriEquals } from './uri';
 export type { SipUri } from './uri';
-export { formatAuthParams, formatNameAddr, formatVia, parseAuthorization, parseCSeq, parseNameAddr, parseVia } from './header-values';
+export { formatAuthParams, formatNameAddr, formatVia, parseAuthorization, parseCSeq, parseNameAddr, parseNameAddrUnshared, parseVia } from './header-values';
 export type { NameAddr, Via } from './header-values';
 export { REASON_PHRASES, reasonPhrase } from './reason-phrases';
 export { BRANCH_MAGIC_COOKIE, generateBranch, generateCallId, generateTag } from './identifiers';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNameAddr } from './header-values';
+import { parseNameAddr, parseNameAddrUnshared } from './header-values';
 import { memoizeParser } from './parse-memo';
 
 describe('memoizeParser', () => {
@@ -49,5 +49,15 @@ describe('memoizeParser', () => {
     expect(() => {
       (to.params as Record<string, string>).tag = 'x';
     }).toThrow(TypeError);
+  });
+
+  it('is left out for a value kept long: an unshared parse shares no part with the memory', () => {
+    const text = '<sip:102@192.0.2.10:5062;transport=udp>;expires=3600';
+    const shared = parseNameAddr(text);
+    const own = parseNameAddrUnshared(text);
+    expect(own).toEqual(shared);
+    expect(own).not.toBe(shared);
+    expect(own.uri).not.toBe(shared.uri);
+    expect(Object.isFrozen(own)).toBe(false);
   });
 });

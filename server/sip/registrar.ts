@@ -12,7 +12,7 @@
 import { createLogger } from '../log';
 import type { SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
-import { formatNameAddr, parseNameAddr } from './message';
+import { formatNameAddr, parseNameAddr, parseNameAddrUnshared } from './message';
 import type { NameAddr } from './message';
 import type { ServerTransaction } from './transactions';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -156,7 +156,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     let parsed: Array<{ contact: NameAddr; requested: number; instance?: string; regId?: number }>;
     try {
       parsed = contacts.map((value) => {
-        const contact = parseNameAddr(detached(value));
+        const contact = parseNameAddrUnshared(detached(value));
         const requested = Number.parseInt(contact.params.expires ?? headerExpires ?? `${DEFAULT_EXPIRES_S}`, 10);
         const instance = contact.params['+sip.instance'] ?? undefined;
         const regIdText = contact.params['reg-id'] ?? undefined;

@@ -88,7 +88,8 @@ function escapePart(text: string, t: Uint8Array): string {
 /** Parses a sip:, sips: or tel: URI. Throws SipParseError for anything else or for invalid syntax. */
 export const parseUri = memoizeParser(parseUriText);
 
-function parseUriText(text: string): SipUri {
+/** The parse itself, unshared and not remembered (parseNameAddrUnshared). */
+export function parseUriText(text: string): SipUri {
   const colon = text.indexOf(':');
   if (colon <= 0) throw invalid(text);
   const scheme = text.slice(0, colon).toLowerCase();
