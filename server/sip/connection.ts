@@ -9,8 +9,34 @@ import { TypedEmitter } from '../util/typed-emitter';
 
 export type SipTransportName = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 
+/**
+ * A message as a flow will put it on the wire, kept to be sent again exactly as it was: a server
+ * transaction keeps its last response this way while it waits out its timers, a few hundred bytes instead
+ * of the parsed message, and resends it without serializing it again. Opaque outside the flow that made it.
+ */
+export interface PreparedMessage {
+  /** The serialized message, for the transports that send bytes. */
+  readonly data?: Buffer;
+  /** Where a datagram goes (a response: RFC 3261 §18.2.2). */
+  readonly address?: string;
+  readonly port?: number;
+  /** The message itself, for a flow that does not serialize (the tests' recording flows). */
+  readonly message?: SipMessage;
+}
+
 interface ConnectionEvents {
   closed: [];
+}
+
+/**
+ * Bytes in a buffer of their own. Node serves small buffers as slices of shared 8 KB slabs, and a slab lives
+ * as long as any slice of it: a prepared message kept 32 s would keep its whole slab, and with it the bytes
+ * of every other message that shared it.
+ */
+export function ownBytes(data: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(data.length);
+  data.copy(own);
+  return own;
 }
 
 export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
@@ -55,6 +81,21 @@ export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
   send(message: SipMessage): void {
     if (!this.open) return;
     this.write(message);
+  }
+
+  /** The message made ready to send, now and again later (sendPrepared). */
+  prepare(message: SipMessage): PreparedMessage {
+    return { message };
+  }
+
+  sendPrepared(prepared: PreparedMessage): void {
+    if (!this.open) return;
+    this.writePrepared(prepared);
+  }
+
+  /** Flows that override prepare() override this too. */
+  protected writePrepared(prepared: PreparedMessage): void {
+    if (prepared.message) this.write(prepared.message);
   }
 
   close(): void {

@@ -11,7 +11,8 @@ import { connect as connectTcp, createServer as createTcpServer } from 'node:net
 import type { Server, Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { createLogger } from '../log';
-import { SipConnection } from './connection';
+import { ownBytes, SipConnection } from './connection';
+import type { PreparedMessage } from './connection';
 import type { SipEndpoint } from './endpoint';
 import { FlowTable, DEFAULT_HELD_IDLE_MS } from './flow-table';
 import type { FlowLimits } from './flow-table';
@@ -72,12 +73,24 @@ export class StreamConnection extends SipConnection {
   }
 
   protected write(message: SipMessage): void {
+    this.writeBytes(serializeMessage(message));
+  }
+
+  override prepare(message: SipMessage): PreparedMessage {
+    return { data: ownBytes(serializeMessage(message)) };
+  }
+
+  protected override writePrepared(prepared: PreparedMessage): void {
+    if (prepared.data) this.writeBytes(prepared.data);
+  }
+
+  private writeBytes(data: Buffer): void {
     if (this.socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
       log.warn('peer is not reading, closing', { connection: this.id, pending: this.socket.writableLength });
       this.socket.destroy();
       return;
     }
-    this.socket.write(serializeMessage(message));
+    this.socket.write(data);
   }
 
   override close(): void {

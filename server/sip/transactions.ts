@@ -32,7 +32,7 @@
  * Illegal moves throw: a transaction that sent its final response cannot send another.
  */
 import { createLogger } from '../log';
-import type { SipConnection } from './connection';
+import type { PreparedMessage, SipConnection } from './connection';
 import { createResponse, generateBranch, parseCSeq, parseNameAddr, parseVia } from './message';
 import type { SipRequest, SipResponse } from './message';
 import { DEFAULT_TIMERS, systemClock, timerD, transactionTimeout } from './timers';
@@ -121,7 +121,9 @@ export interface ServerTransactionHooks {
 
 export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   private stateValue: ServerTransactionState;
-  private lastResponse: SipResponse | undefined;
+  /** The last response sent, as the flow sends it again (retransmissions), and its status. */
+  private lastResponse: PreparedMessage | undefined;
+  private lastStatus: number | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval = 0;
@@ -165,7 +167,7 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   }
 
   get finalStatus(): number | undefined {
-    return this.lastResponse && this.lastResponse.status >= 200 ? this.lastResponse.status : undefined;
+    return this.lastStatus !== undefined && this.lastStatus >= 200 ? this.lastStatus : undefined;
   }
 
   /** Sends a response built from the request (RFC 3261 §8.2.6). */
@@ -179,16 +181,14 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     const status = response.status;
     if (this.stateValue === 'accepted' && status >= 200 && status < 300) {
       // RFC 6026 §7.1: a 2xx from the TU in "accepted" goes straight to the transport.
-      this.lastResponse = response;
-      this.connection.send(response);
+      this.sendAndKeep(response);
       return;
     }
     if (this.stateValue !== 'trying' && this.stateValue !== 'proceeding') {
-      throw new Error(`transaction ${this.key} already sent a final response (${this.lastResponse?.status})`);
+      throw new Error(`transaction ${this.key} already sent a final response (${this.lastStatus})`);
     }
     this.cancelTimers();
-    this.lastResponse = response;
-    this.connection.send(response);
+    this.sendAndKeep(response);
     if (status < 200) {
       this.move('proceeding');
       return;
@@ -228,7 +228,7 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     // In "trying" the request is still being worked on and there is nothing to resend; in "confirmed" the
     // ACK has arrived and a late INVITE copy needs nothing either.
     if (this.stateValue === 'trying' || this.stateValue === 'confirmed' || this.stateValue === 'terminated') return;
-    if (this.lastResponse) this.connection.send(this.lastResponse);
+    if (this.lastResponse) this.connection.sendPrepared(this.lastResponse);
   }
 
   /** The ACK for a non-2xx final response, matched to this transaction (§17.2.1: "confirmed"). */
@@ -272,12 +272,18 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     this.removeAllListeners();
   }
 
+  private sendAndKeep(response: SipResponse): void {
+    this.lastResponse = this.connection.prepare(response);
+    this.lastStatus = response.status;
+    this.connection.sendPrepared(this.lastResponse);
+  }
+
   private scheduleRetransmit(interval: number): void {
     this.interval = interval;
     this.retransmitTimer = this.context.clock.schedule(interval, () => {
       this.retransmitTimer = undefined;
       if ((this.stateValue !== 'completed' && this.stateValue !== 'accepted') || this.acked || !this.lastResponse) return;
-      this.connection.send(this.lastResponse);
+      this.connection.sendPrepared(this.lastResponse);
       this.scheduleRetransmit(Math.min(2 * this.interval, this.context.timers.t2));
     });
   }

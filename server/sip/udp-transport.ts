@@ -8,7 +8,8 @@ import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { createLogger } from '../log';
-import { SipConnection } from './connection';
+import { ownBytes, SipConnection } from './connection';
+import type { PreparedMessage } from './connection';
 import type { SipEndpoint } from './endpoint';
 import { FlowTable, DEFAULT_HELD_IDLE_MS, DEFAULT_IDLE_MS } from './flow-table';
 import type { FlowLimits } from './flow-table';
@@ -49,13 +50,21 @@ export class UdpFlow extends SipConnection {
   }
 
   protected write(message: SipMessage): void {
-    const data = serializeMessage(message);
-    if (message.kind === 'response') {
-      const to = responseDestination(message, this);
-      this.socket.sendDatagram(data, to.address, to.port);
-    } else {
-      this.socket.sendDatagram(data, this.remoteAddress, this.remotePort);
-    }
+    const to = this.destination(message);
+    this.socket.sendDatagram(serializeMessage(message), to.address, to.port);
+  }
+
+  override prepare(message: SipMessage): PreparedMessage {
+    const to = this.destination(message);
+    return { data: ownBytes(serializeMessage(message)), address: to.address, port: to.port };
+  }
+
+  private destination(message: SipMessage): { address: string; port: number } {
+    return message.kind === 'response' ? responseDestination(message, this) : { address: this.remoteAddress, port: this.remotePort };
+  }
+
+  protected override writePrepared(prepared: PreparedMessage): void {
+    if (prepared.data) this.socket.sendDatagram(prepared.data, prepared.address ?? this.remoteAddress, prepared.port ?? this.remotePort);
   }
 
   override close(): void {

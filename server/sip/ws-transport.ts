@@ -3,8 +3,8 @@
  */
 import type { WebSocket } from 'ws';
 import { createLogger } from '../log';
-import { SipConnection } from './connection';
-import type { SipTransportName } from './connection';
+import { ownBytes, SipConnection } from './connection';
+import type { PreparedMessage, SipTransportName } from './connection';
 import { serializeMessage } from './message';
 import type { SipMessage } from './message';
 
@@ -43,6 +43,15 @@ export class WsConnection extends SipConnection {
 
   protected write(message: SipMessage): void {
     this.socket.send(serializeMessage(message).toString('utf8'));
+  }
+
+  override prepare(message: SipMessage): PreparedMessage {
+    return { data: ownBytes(serializeMessage(message)) };
+  }
+
+  // A SIP message over WebSocket is a text frame (RFC 7118 §5).
+  protected override writePrepared(prepared: PreparedMessage): void {
+    if (prepared.data) this.socket.send(prepared.data.toString('utf8'));
   }
 
   override close(): void {
