@@ -1,6 +1,6 @@
 /**
- * Reads the PBX makes for every call and registration (who a digest response may come from, which user an
- * extension names), kept in memory for as long as the database has not changed since they were read.
+ * Reads the PBX makes for every call (who a digest response may come from, which user an extension names),
+ * kept in memory for as long as the database has not changed since they were read.
  *
  * "Changed" is told by `storeVersion` (db.ts): it moves with every write through the PBX's own connection
  * (call records aside, which no cached read looks at) and with every commit another connection makes to the
@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import { storeVersion } from './db';
 import type { Database } from './schema';
 
-/** Enough for every user of a large site to be served from memory; about 400 bytes each. */
+/** Enough for every user active at once on a large site; under a kilobyte each. */
 export const READ_CACHE_ENTRIES = 2_000;
 
 interface Entry<V> {
