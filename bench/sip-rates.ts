@@ -6,7 +6,9 @@
  * plain RTP legs, which is its real cost). For each server and kind, short probes at rising fixed rates find
  * the highest rate SIPp sustains with no failed call; one probe narrows it, at the pace the server kept when
  * it lost nothing but fell short of a rate, else halfway to the first failing rate;
- * that rate is then held for the steady-state period, stepping back by a quarter if the hold fails. The
+ * that rate is then held for the steady-state period, stepping back by a quarter if the hold fails. Each
+ * probe starts once the server has been idle for a second (what an overloaded probe leaves behind, such as
+ * retransmissions to a stopped SIPp, lasts up to 64·T1 and is not the next probe's to pay for). The
  * figure is the median of SIPp's per-second successful rates over the hold. Beside it, the server's own CPU
  * time per successful call over the hold (user and system, from /proc, every Kamailio process summed), and
  * what one core would carry at that cost: a figure that the machine's other load moves far less than rates.
@@ -276,8 +278,29 @@ interface Attempt {
   clean: boolean;
 }
 
+/** Below this share of a core the server counts as idle. */
+const IDLE_CPU_SHARE = 0.1;
+/** Longer than any transaction timer (64·T1 = 32 s), so a server always gets there. */
+const SETTLE_MAX_MS = 40_000;
+
+/**
+ * Waits until the server has been idle for a second: a probe that overloaded it leaves retransmissions and
+ * transactions to a stopped SIPp behind for up to 64·T1, and the next probe should not pay for them.
+ */
+async function settle(pids: readonly number[]): Promise<void> {
+  const deadline = Date.now() + SETTLE_MAX_MS;
+  let last = cpuMs(pids);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const now = cpuMs(pids);
+    if (now - last < 1_000 * IDLE_CPU_SHARE) return;
+    last = now;
+  }
+}
+
 async function attempt(target: Target, run: Run, rate: number, seconds: number): Promise<Attempt> {
   const pids = target.pids();
+  await settle(pids);
   const cpuBefore = cpuMs(pids);
   const result = await run(target, rate, seconds).catch((error: unknown) => ({ exitCode: null, stats: undefined, errors: String(error), output: '' }));
   const cpu = cpuMs(pids) - cpuBefore;

@@ -3,6 +3,7 @@
  * PBX's own; the application behind it is a small stand-in that answers as the test needs.
  */
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:dgram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readResponse, sipRequest } from '../../tests/support/sip-text';
@@ -12,7 +13,7 @@ import type { TransactionLimits } from './endpoint';
 import { SipHeaders } from './message';
 import type { SipRequest } from './message';
 import type { ServerTransaction } from './transactions';
-import { UdpTransport } from './udp-transport';
+import { UDP_BUFFER_BYTES, UdpTransport } from './udp-transport';
 
 class UdpPeer {
   private readonly inbox: Array<{ text: string; data: Buffer }> = [];
@@ -119,6 +120,13 @@ describe('SIP over UDP', () => {
     } finally {
       listener.close();
     }
+  });
+
+  it('asks for receive buffers large enough to ride out a pause of a few hundred milliseconds', async () => {
+    await start();
+    // The system grants at most net.core.rmem_max; Linux reports twice what it grants.
+    const max = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+    expect(transport.receiveBufferBytes).toBeGreaterThanOrEqual(Math.min(UDP_BUFFER_BYTES, max));
   });
 
   it('leaves the Via alone when it already names the source address', async () => {
