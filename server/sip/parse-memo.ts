@@ -8,6 +8,8 @@
  * frozen, being shared: a caller that wants a changed value changes a copy. A value that fails to parse is
  * not kept, and throws again the next time.
  */
+import { deepFreeze } from '../util/deep-freeze';
+
 const MAX_KEY_LENGTH = 512;
 /** Everything is forgotten this long after the first value kept: a busy PBX keeps finding, an idle one holds nothing. */
 const FORGET_AFTER_MS = 1_000;
@@ -41,13 +43,4 @@ export function memoizeParser<T extends object>(parse: (text: string) => T, gene
     }
     return value;
   };
-}
-
-/** Parsed values nest plain objects; one already frozen (a URI from the memoized parseUri) is left as it is. */
-function deepFreeze<T extends object>(value: T): T {
-  for (const key in value) {
-    const inner: unknown = value[key];
-    if (typeof inner === 'object' && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner);
-  }
-  return Object.freeze(value);
 }

@@ -11,6 +11,7 @@
  * first out; a miss costs only the query it would have cost anyway. Answers are frozen, being shared.
  */
 import type { Kysely } from 'kysely';
+import { deepFreeze } from '../util/deep-freeze';
 import { storeVersion } from './db';
 import type { Database } from './schema';
 
@@ -67,9 +68,4 @@ export function perDatabase<V extends object>(): (db: Kysely<Database>) => ReadC
     }
     return cache;
   };
-}
-
-function deepFreeze<V extends object>(value: V): V {
-  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner as object);
-  return Object.freeze(value);
 }
