@@ -4,28 +4,19 @@
  * its CDRs): a call costs one write, and a history synced by id (`GET /calls?after=`) never holds a row
  * that changes later.
  */
-import type { Kysely, Updateable } from 'kysely';
+import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
-import type { CallRecord, CallRecordTable, Database, NewCallRecordRow } from './schema';
+import type { CallRecord, Database, NewCallRecordRow } from './schema';
 
 const log = createLogger('store');
 
 export type NewCallRecord = Omit<NewCallRecordRow, 'id'>;
-/** What may change once a call is recorded: how it went, not who took part. */
-export type CallRecordPatch = Omit<Updateable<CallRecordTable>, 'id' | 'organization_id' | 'call_id' | 'caller_extension' | 'started_at'>;
 
 /** Returns the new record's id. */
 export async function insertCallRecord(db: Kysely<Database>, record: NewCallRecord): Promise<number> {
   log.debug('inserting call record', { callId: record.call_id });
   const { id } = await db.insertInto('call_records').values(record).returning('id').executeTakeFirstOrThrow();
   return id;
-}
-
-/** Returns the record as it now is, or undefined when there is no record with this id. */
-export async function updateCallRecord(db: Kysely<Database>, id: number, patch: CallRecordPatch): Promise<CallRecord | undefined> {
-  log.debug('updating call record', { id });
-  if (Object.keys(patch).length === 0) return db.selectFrom('call_records').selectAll().where('id', '=', id).executeTakeFirst();
-  return db.updateTable('call_records').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 /** The calls an extension made or that reached it, newest first. */
@@ -118,7 +109,7 @@ export class CallRecordWriter {
       log.warn('call record batch failed; writing its records one by one', { count: batch.length, error });
       for (const entry of batch) {
         try {
-          await this.db.insertInto('call_records').values(entry.record).execute();
+          await insertCallRecord(this.db, entry.record);
           entry.written();
         } catch (single) {
           entry.failed(single);
