@@ -137,6 +137,28 @@ describe('Registrar', () => {
     expect(registrar.lookup(AOR)).toEqual([]);
   });
 
+  it("drops, when a flow closes, the bindings of every user registered over it and no other flow's", async () => {
+    const userOf = (extension: string): AuthenticatedUser => ({ ...ALICE, userId: Number(extension), extension });
+    const byFrom = new Registrar({ authenticate: (tx) => Promise.resolve(userOf(/sip:(\d+)@/.exec(tx.request.headers.get('From') ?? '')?.[1] ?? '')) }, () => now);
+    try {
+      const registerAs = (connection: FakeConnection, extension: string, host: string) =>
+        byFrom.handleRegister(serverTransaction(sipRequest({
+          method: 'REGISTER', uri: `sip:${DOMAIN}`, from: `<sip:${extension}@${DOMAIN}>;tag=a`, to: `<sip:${extension}@${DOMAIN}>`,
+          callId: `${extension}-${host}`, headers: [['Contact', `<sip:${extension}@${host};transport=ws>`]],
+        }), connection));
+      const shared = new FakeConnection('192.0.2.40', 'WS');
+      const other = new FakeConnection('192.0.2.41', 'WS');
+      await registerAs(shared, '101', 'a.invalid');
+      await registerAs(shared, '102', 'b.invalid');
+      await registerAs(other, '101', 'c.invalid');
+      shared.drop();
+      expect(byFrom.lookup(aorKey(7, '102'))).toEqual([]);
+      expect(byFrom.lookup(aorKey(7, '101')).map((b) => b.connection)).toEqual([other]);
+    } finally {
+      byFrom.close();
+    }
+  });
+
   it('drops WebSocket and outbound bindings with their flow: nothing else reaches them', async () => {
     const ws = new FakeConnection('192.0.2.31', 'WS');
     await register(ws, ['<sip:a@x.invalid;transport=ws>']);

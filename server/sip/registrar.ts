@@ -74,7 +74,8 @@ export function aorKey(organizationId: number, extension: string): string {
 
 export class Registrar extends TypedEmitter<RegistrarEvents> {
   private readonly bindings = new Map<string, Binding[]>();
-  private readonly watched = new WeakSet<SipConnection>();
+  /** The addresses of record registered over each flow, so that a flow closing touches only its own. */
+  private readonly aorsByFlow = new WeakMap<SipConnection, Set<string>>();
   private readonly sweeper: NodeJS.Timeout;
 
   private connector: StreamConnector | undefined;
@@ -222,7 +223,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
       };
       list.unshift(binding);
     }
-    this.watch(tx.connection);
+    this.watch(tx.connection, aor);
     this.store(aor, list);
     log.debug('registered', { aor, bindings: list.length, outbound: outbound.length > 0 });
 
@@ -255,11 +256,17 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
    * One listener per flow, not per binding (a flow from an edge proxy or a load generator carries thousands):
    * when the flow closes, the bindings registered over it that cannot outlive it go.
    */
-  private watch(connection: SipConnection): void {
-    if (this.watched.has(connection)) return;
-    this.watched.add(connection);
+  private watch(connection: SipConnection, aor: string): void {
+    const known = this.aorsByFlow.get(connection);
+    if (known) {
+      known.add(aor);
+      return;
+    }
+    const aors = new Set([aor]);
+    this.aorsByFlow.set(connection, aors);
     connection.once('closed', () => {
-      for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.connection === connection && !survivesConnection(b));
+      this.aorsByFlow.delete(connection);
+      for (const each of aors) this.removeWhere(each, (b) => b.connection === connection && !survivesConnection(b));
     });
   }
 
