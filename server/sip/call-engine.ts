@@ -29,6 +29,7 @@ import type { NewCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
 import { TypedEmitter } from '../util/typed-emitter';
+import { ownUtf8 } from '../util/unshared';
 import type { DialDecision, DialPolicy } from './security';
 import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
@@ -623,7 +624,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     invite.headers.set('Supported', SUPPORTED);
     invite.headers.set('Session-Expires', `${timer.seconds};refresher=uac`);
     invite.headers.set('Content-Type', 'application/sdp');
-    invite.body = Buffer.from(dialog.localSdp, 'utf8');
+    invite.body = ownUtf8(dialog.localSdp);
     dialog.localOfferPending = true;
     log.debug('refreshing session', { dialog: dialog.callId });
     this.deps.endpoint.sendRequest(invite, dialog.connection, (response) => {
@@ -716,7 +717,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     invite.headers.set('Allow', ALLOW);
     invite.headers.set('Supported', SUPPORTED);
     invite.headers.set('Content-Type', 'application/sdp');
-    invite.body = Buffer.from(offer.offerSdp, 'utf8');
+    invite.body = ownUtf8(offer.offerSdp);
     fork.tx = this.deps.endpoint.sendRequest(invite, binding.connection, (response) => this.onForkResponse(fork, response));
   }
 

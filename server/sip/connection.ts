@@ -28,17 +28,6 @@ interface ConnectionEvents {
   closed: [];
 }
 
-/**
- * Bytes in a buffer of their own. Node serves small buffers as slices of shared 8 KB slabs, and a slab lives
- * as long as any slice of it: a prepared message kept 32 s would keep its whole slab, and with it the bytes
- * of every other message that shared it.
- */
-export function ownBytes(data: Buffer): Buffer {
-  const own = Buffer.allocUnsafeSlow(data.length);
-  data.copy(own);
-  return own;
-}
-
 export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
   private open = true;
   private lastActivity = Date.now();

@@ -10,6 +10,7 @@ import { parseCSeq, parseNameAddr, parseVia } from './header-values';
 import { SipParseError } from './parse-error';
 import { reasonPhrase } from './reason-phrases';
 import { parseUri } from './uri';
+import { ownBytes } from '../util/unshared';
 
 export { SipHeaders } from './headers';
 export { SipParseError } from './parse-error';
@@ -38,7 +39,7 @@ export interface SipResponse {
 
 export type SipMessage = SipRequest | SipResponse;
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 const MAX_CONTENT_LENGTH = 0x7fffffff;
 
 interface HeaderEnd {
@@ -309,9 +310,10 @@ export function parseMessage(data: Buffer | string): SipMessage {
   if (length !== undefined) {
     // RFC 4475 §3.1.2.2: a datagram shorter than its Content-Length is malformed.
     if (available < length) throw new SipParseError('Bad Request - Body shorter than Content-Length', head.headers);
-    if (length > 0) body = Buffer.from(buf.subarray(bodyStart, bodyStart + length));
+    // A body is copied out of the datagram or stream chunk, into bytes of its own: it may be kept long after.
+    if (length > 0) body = ownBytes(buf.subarray(bodyStart, bodyStart + length));
   } else if (available > 0) {
-    body = Buffer.from(buf.subarray(bodyStart));
+    body = ownBytes(buf.subarray(bodyStart));
   }
   return assemble(start, head.headers, body);
 }

@@ -16,6 +16,7 @@ import { formatNameAddr, parseNameAddr, parseNameAddrUnshared } from './message'
 import type { NameAddr } from './message';
 import type { ServerTransaction } from './transactions';
 import { TypedEmitter } from '../util/typed-emitter';
+import { detached } from '../util/unshared';
 
 const log = createLogger('registrar');
 
@@ -283,15 +284,6 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     const now = this.now();
     for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.expiresAt <= now || !usable(b));
   }
-}
-
-/**
- * A copy of a string that shares no memory with the message it was cut from. V8 keeps a substring as a view
- * of its parent, so a binding holding a Call-ID or a contact parsed in place would keep its whole REGISTER
- * alive for as long as it lasts.
- */
-function detached(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** RFC 5626 §5.1: an edge proxy that does outbound puts ";ob" on the URI it adds to Path. */

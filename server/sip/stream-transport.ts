@@ -11,7 +11,8 @@ import { connect as connectTcp, createServer as createTcpServer } from 'node:net
 import type { Server, Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { createLogger } from '../log';
-import { ownBytes, SipConnection } from './connection';
+import { SipConnection } from './connection';
+import { ownBytes } from '../util/unshared';
 import type { PreparedMessage } from './connection';
 import type { SipEndpoint } from './endpoint';
 import { FlowTable, DEFAULT_HELD_IDLE_MS } from './flow-table';

@@ -3,7 +3,8 @@
  */
 import type { WebSocket } from 'ws';
 import { createLogger } from '../log';
-import { ownBytes, SipConnection } from './connection';
+import { SipConnection } from './connection';
+import { ownBytes } from '../util/unshared';
 import type { PreparedMessage, SipTransportName } from './connection';
 import { serializeMessage } from './message';
 import type { SipMessage } from './message';
