@@ -41,8 +41,24 @@ const LIST_KEYS = new Set([
 
 const CANONICAL_BY_KEY = new Map<string, string>(CANONICAL_NAMES.map((name) => [name.toLowerCase(), name]));
 
+/**
+ * The keys of the usual spellings (canonical, lower-case, compact in either case), made once: every message
+ * then shares them instead of holding a lower-cased copy of each name it carries.
+ */
+const KEY_BY_SPELLING = new Map<string, string>();
+for (const [key, name] of CANONICAL_BY_KEY) {
+  KEY_BY_SPELLING.set(name, key);
+  KEY_BY_SPELLING.set(key, key);
+}
+for (const [compact, key] of Object.entries(COMPACT_FORMS)) {
+  KEY_BY_SPELLING.set(compact, key);
+  KEY_BY_SPELLING.set(compact.toUpperCase(), key);
+}
+
 /** The lookup key of a header name: lower-case, compact form expanded. */
 export function headerKey(name: string): string {
+  const known = KEY_BY_SPELLING.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   if (lower.length === 1) return COMPACT_FORMS[lower] ?? lower;
   return lower;

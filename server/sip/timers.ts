@@ -13,13 +13,22 @@ export interface Clock {
   schedule(ms: number, fire: () => void): TimerHandle;
 }
 
+/** A Node timer as a handle (the timer itself, rather than a closure over it, for each of thousands). */
+class NodeTimer implements TimerHandle {
+  constructor(private readonly timer: NodeJS.Timeout) {}
+
+  cancel(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(ms, fire) {
     const timer = setTimeout(fire, ms);
     // Pending retransmissions never keep the process alive on their own.
     timer.unref();
-    return { cancel: () => clearTimeout(timer) };
+    return new NodeTimer(timer);
   },
 };
 
