@@ -6,12 +6,13 @@
 import { createLogger } from '../log';
 import type { SipConnection, SipTransportName } from './connection';
 import { splitList } from './grammar';
-import { createResponse, formatVia, generateBranch, parseMessage, parseVia, SipParseError } from './message';
+import { Dialog, formatTarget } from './dialog';
+import { createResponse, formatVia, generateBranch, parseCSeq, parseMessage, parseNameAddr, parseVia, SipParseError } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
 import {
   ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
 } from './transactions';
-import type { ClientTransactionHandler, TransactionContext } from './transactions';
+import type { ClientTransactionHandler, ClientTransactionHooks, ServerTransactionHooks, TransactionContext } from './transactions';
 
 const log = createLogger('sip');
 
@@ -136,14 +137,9 @@ export class SipEndpoint {
   sendRequest(request: SipRequest, connection: SipConnection, handler: ClientTransactionHandler): ClientTransaction {
     this.addOwnVia(request, connection);
     if (!request.headers.has('User-Agent')) request.headers.set('User-Agent', this.options.userAgent);
-    const isInvite = request.method === 'INVITE';
-    const dialogKey = isInvite ? inviteDialogKey(request) : '';
-    const tx = new ClientTransaction(request, connection, handler, (done) => {
-      this.clientTransactions.delete(done.key);
-      if (isInvite && this.clientInvites.get(dialogKey) === done) this.clientInvites.delete(dialogKey);
-    }, this.context);
+    const tx = new ClientTransaction(request, connection, handler, this.clientHooks, this.context);
     this.clientTransactions.set(tx.key, tx);
-    if (isInvite) this.clientInvites.set(dialogKey, tx);
+    if (request.method === 'INVITE') this.clientInvites.set(inviteDialogKey(request), tx);
     tx.start();
     return tx;
   }
@@ -154,6 +150,39 @@ export class SipEndpoint {
     // RFC 6026 §8.4: the INVITE transaction resends this ACK if the 2xx it answers comes again.
     if (request.method === 'ACK') this.clientInvites.get(inviteDialogKey(request))?.rememberAck(request);
     connection.send(request);
+  }
+
+  /**
+   * RFC 3261 §13.2.2.4: a 2xx from a second fork downstream of an INVITE whose first 2xx the TU has taken is
+   * acknowledged, then its dialog is ended with BYE. A user agent keeps one dialog per INVITE it sends.
+   */
+  private hangUpAnotherFork(response: SipResponse, tx: ClientTransaction): void {
+    try {
+      const invite = tx.request;
+      const from = invite.headers.get('From') ?? '';
+      const to = response.headers.get('To') ?? '';
+      const contact = response.headers.get('Contact');
+      const recordRoute = response.headers.getAll('Record-Route');
+      const cseq = parseCSeq(invite.headers.get('CSeq') ?? '1 INVITE').seq;
+      const dialog = new Dialog({
+        callId: invite.headers.get('Call-ID') ?? '',
+        localTag: parseNameAddr(from).params.tag ?? '',
+        remoteTag: parseNameAddr(to).params.tag ?? undefined,
+        localUri: from,
+        remoteUri: to,
+        remoteTarget: contact ? formatTarget(contact) : invite.uri,
+        localCseq: cseq,
+        // §12.1.2: the route set is the response's Record-Route, reversed; without one, the route the INVITE took.
+        routeSet: recordRoute.length > 0 ? recordRoute.reverse() : invite.headers.getAll('Route'),
+        connection: tx.connection,
+        state: 'confirmed',
+      });
+      log.info('a second fork answered; hanging it up', { callId: dialog.callId });
+      this.sendStateless(dialog.createAck(cseq), tx.connection);
+      this.sendRequest(dialog.createRequest('BYE'), tx.connection, () => undefined);
+    } catch (error) {
+      log.debug('could not hang up a second fork', { error });
+    }
   }
 
   private addOwnVia(request: SipRequest, connection: SipConnection): void {
@@ -195,20 +224,7 @@ export class SipEndpoint {
       connection.send(createResponse(request, 503, 'Service Unavailable', { headers: [['Retry-After', `${this.limits.retryAfterS}`]] }));
       return;
     }
-    const tx = new ServerTransaction(key, request, connection, {
-      answered: (done) => {
-        this.release(done);
-        this.answered.add(done);
-        if (done.state === 'accepted') this.acceptedInvites.set(inviteDialogKey(done.request), done);
-      },
-      terminated: (done) => {
-        this.release(done);
-        this.answered.delete(done);
-        this.serverTransactions.delete(done.key);
-        const dialogKey = done.isInvite ? inviteDialogKey(done.request) : '';
-        if (done.isInvite && this.acceptedInvites.get(dialogKey) === done) this.acceptedInvites.delete(dialogKey);
-      },
-    }, this.context);
+    const tx = new ServerTransaction(key, request, connection, this.serverHooks, this.context);
     this.serverTransactions.set(key, tx);
     this.pending.add(tx);
     this.pendingByFlow.set(connection, (this.pendingByFlow.get(connection) ?? 0) + 1);
@@ -223,6 +239,33 @@ export class SipEndpoint {
       if (tx.state === 'trying' || tx.state === 'proceeding') tx.reply(500, 'Server Internal Error');
     }
   }
+
+  /** One set of hooks for every server transaction: a lingering transaction keeps no closure of its own. */
+  private readonly serverHooks: ServerTransactionHooks = {
+    answered: (done) => {
+      this.release(done);
+      this.answered.add(done);
+      if (done.state === 'accepted') this.acceptedInvites.set(inviteDialogKey(done.request), done);
+    },
+    terminated: (done) => {
+      this.release(done);
+      this.answered.delete(done);
+      this.serverTransactions.delete(done.key);
+      if (!done.isInvite) return;
+      const dialogKey = inviteDialogKey(done.request);
+      if (this.acceptedInvites.get(dialogKey) === done) this.acceptedInvites.delete(dialogKey);
+    },
+  };
+
+  private readonly clientHooks: ClientTransactionHooks = {
+    terminated: (done) => {
+      this.clientTransactions.delete(done.key);
+      if (done.method !== 'INVITE') return;
+      const dialogKey = inviteDialogKey(done.request);
+      if (this.clientInvites.get(dialogKey) === done) this.clientInvites.delete(dialogKey);
+    },
+    anotherFork: (response, done) => this.hangUpAnotherFork(response, done),
+  };
 
   /** Finds the INVITE server transaction a CANCEL refers to (RFC 3261 §9.2). */
   findInviteTransaction(cancel: SipRequest): ServerTransaction | undefined {

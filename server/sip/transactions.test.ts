@@ -121,9 +121,13 @@ function clientTx(method: string, transport: SipTransportName = 'UDP') {
   const req = request(method, 'z9hG4bKclient1');
   const seen: number[] = [];
   const terminated: number[] = [];
-  const tx = new ClientTransaction(req, flow, (res) => seen.push(res.status), () => terminated.push(clock.now()), context);
+  const otherForks: string[] = [];
+  const tx = new ClientTransaction(req, flow, (res) => seen.push(res.status), {
+    terminated: () => terminated.push(clock.now()),
+    anotherFork: (res) => otherForks.push(res.headers.get('To') ?? ''),
+  }, context);
   tx.start();
-  return { clock, flow, tx, seen, terminated, req };
+  return { clock, flow, tx, seen, terminated, otherForks, req };
 }
 
 describe('INVITE server transaction', () => {
@@ -175,7 +179,10 @@ describe('INVITE server transaction', () => {
     expect(tx.state).toBe('accepted');
     clock.advance(1_600);
     expect(flow.times()).toEqual([0, 500, 1500]);
+    tx.on('ackTimedOut', () => expect.unreachable('the 2xx was acknowledged'));
     tx.acknowledge2xx();
+    // Acknowledged, it holds no listener (whatever a TU hung on it) while it lingers.
+    expect((tx as unknown as { listenerCount(event: string): number }).listenerCount('ackTimedOut')).toBe(0);
     clock.advance(10_000);
     expect(flow.sent).toHaveLength(3);
     tx.absorbRetransmission();
@@ -272,6 +279,17 @@ describe('INVITE client transaction', () => {
     expect(terminated).toEqual([32_000]);
   });
 
+  it('lets go of the handler once the final response has reached it', () => {
+    for (const status of [200, 486]) {
+      const { tx, seen } = clientTx('INVITE');
+      tx.receive(response(tx.request, 180));
+      tx.receive(response(tx.request, status));
+      // A lingering transaction keeps no reference to what the TU's handler closes over (a whole call).
+      expect((tx as unknown as { handler: unknown }).handler).toBeUndefined();
+      expect(seen).toEqual([180, status]);
+    }
+  });
+
   it('over TCP sends once and ends at the failure (Timer D is zero)', () => {
     const { clock, flow, tx, terminated } = clientTx('INVITE', 'TCP');
     clock.advance(10_000);
@@ -281,7 +299,7 @@ describe('INVITE client transaction', () => {
   });
 
   it('passes the first 2xx up, answers its retransmissions with the same ACK, and ends on Timer M', () => {
-    const { clock, flow, tx, seen, terminated } = clientTx('INVITE');
+    const { clock, flow, tx, seen, terminated, otherForks } = clientTx('INVITE');
     tx.receive(response(tx.request, 200));
     expect(tx.state).toBe('accepted');
     const ack = request('ACK', 'z9hG4bKack1');
@@ -291,9 +309,11 @@ describe('INVITE client transaction', () => {
     tx.receive(response(tx.request, 200));
     expect(seen).toEqual([200]);
     expect(flow.firstLines().filter((l) => l.startsWith('ACK'))).toHaveLength(2);
-    // A 2xx from another fork is news for the TU.
+    // A 2xx from another fork goes to the hook that hangs it up, not to the TU, and only once.
     tx.receive(response(tx.request, 200, 'other-fork'));
-    expect(seen).toEqual([200, 200]);
+    tx.receive(response(tx.request, 200, 'other-fork'));
+    expect(seen).toEqual([200]);
+    expect(otherForks).toEqual(['<sip:101@pbx.test>;tag=other-fork']);
     clock.advance(32_000);
     expect(terminated).toEqual([32_000]);
   });

@@ -38,6 +38,7 @@ import type { SipRequest, SipResponse } from './message';
 import { DEFAULT_TIMERS, systemClock, timerD, transactionTimeout } from './timers';
 import type { Clock, TimerHandle, TimerValues } from './timers';
 import { TypedEmitter } from '../util/typed-emitter';
+import { detached } from '../util/unshared';
 
 const log = createLogger('sip-transaction');
 
@@ -250,6 +251,9 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     this.acked = true;
     this.retransmitTimer?.cancel();
     this.retransmitTimer = undefined;
+    // The one event left to report (ackTimedOut) can no longer happen. Its listeners may hold a whole call,
+    // which must not outlive its BYE for as long as the transaction lingers.
+    this.removeAllListeners();
   }
 
   get acknowledged(): boolean {
@@ -307,25 +311,39 @@ export interface ClientTransactionHandler {
   (response: SipResponse, tx: ClientTransaction): void;
 }
 
+export interface ClientTransactionHooks {
+  terminated(tx: ClientTransaction): void;
+  /**
+   * A 2xx to an accepted INVITE from another fork downstream (a new To tag). The TU has its dialog already;
+   * the one who gets this acknowledges and hangs up the new one (RFC 3261 §13.2.2.4). Dropped when left out.
+   */
+  anotherFork?(response: SipResponse, tx: ClientTransaction): void;
+}
+
 export class ClientTransaction {
   private stateValue: ClientTransactionState;
   private retransmitTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval = 0;
   private failureAck: SipRequest | undefined;
-  /** To tags of the 2xx responses passed up, each with the ACK the TU sent for it (RFC 6026 §8.4). */
-  private readonly accepted = new Map<string, SipRequest | undefined>();
+  /** To tags of the 2xx responses passed up, each with the ACK the TU sent for it, as sent (RFC 6026 §8.4). */
+  private readonly accepted = new Map<string, PreparedMessage | undefined>();
   private stopWatchingFlow: (() => void) | undefined;
+  /** The TU's handler, until the final response has reached it. */
+  private handler: ClientTransactionHandler | undefined;
+  private readonly hooks: ClientTransactionHooks;
   readonly branch: string;
   readonly method: string;
 
   constructor(
     readonly request: SipRequest,
     readonly connection: SipConnection,
-    private readonly handler: ClientTransactionHandler,
-    private readonly onTerminated: (tx: ClientTransaction) => void,
+    handler: ClientTransactionHandler,
+    hooks: ClientTransactionHooks | ((tx: ClientTransaction) => void),
     private readonly context: TransactionContext = DEFAULT_CONTEXT,
   ) {
+    this.handler = handler;
+    this.hooks = typeof hooks === 'function' ? { terminated: hooks } : hooks;
     const top = request.headers.get('Via');
     const branch = top ? parseVia(top).params.branch : undefined;
     if (!branch) throw new Error('a client request needs a top Via with a branch');
@@ -376,12 +394,12 @@ export class ClientTransaction {
       const tag = toTagOf(response);
       if (this.accepted.has(tag)) {
         const ack = this.accepted.get(tag);
-        if (ack) this.connection.send(ack);
+        if (ack) this.connection.sendPrepared(ack);
         return;
       }
-      // A 2xx from another fork downstream is news for the TU, which acknowledges it and hangs it up.
       this.accepted.set(tag, undefined);
-      this.handler(response, this);
+      if (this.hooks.anotherFork) this.hooks.anotherFork(response, this);
+      else log.debug('2xx from another fork dropped', { branch: this.branch, tag });
       return;
     }
     if (status < 200) {
@@ -391,7 +409,7 @@ export class ClientTransaction {
         this.cancelEnd();
       }
       this.move('proceeding');
-      this.handler(response, this);
+      this.handler?.(response, this);
       return;
     }
     this.cancelRetransmit();
@@ -403,7 +421,7 @@ export class ClientTransaction {
       this.move('accepted');
       this.accepted.set(toTagOf(response), undefined);
       this.endTimer = clock.schedule(transactionTimeout(timers), () => this.terminate());
-      this.handler(response, this);
+      this.passUpFinal(response);
       return;
     }
     this.move('completed');
@@ -412,7 +430,7 @@ export class ClientTransaction {
       this.failureAck = this.buildAckForFailure(response);
       this.connection.send(this.failureAck);
     }
-    this.handler(response, this);
+    this.passUpFinal(response);
     // The handler may have ended the transaction already.
     if ((this.stateValue as ClientTransactionState) !== 'completed') return;
     // Timer D (INVITE) / Timer K (others) absorb retransmitted final responses over UDP; zero when reliable.
@@ -432,7 +450,7 @@ export class ClientTransaction {
     } catch {
       return;
     }
-    if (this.accepted.has(tag)) this.accepted.set(tag, ack);
+    if (this.accepted.has(tag)) this.accepted.set(tag, this.connection.prepare(ack));
   }
 
   /** RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, the CSeq number and the top Via. */
@@ -454,7 +472,18 @@ export class ClientTransaction {
     this.cancelEnd();
     this.stopWatchingFlow?.();
     this.stateValue = 'terminated';
-    this.onTerminated(this);
+    this.handler = undefined;
+    this.hooks.terminated(this);
+  }
+
+  /**
+   * The final response goes to the TU, once. What follows (Timers D, K and M) only absorbs retransmissions,
+   * so the handler, which may hold a whole call, is let go rather than kept for up to 64·T1.
+   */
+  private passUpFinal(response: SipResponse): void {
+    const handler = this.handler;
+    this.handler = undefined;
+    handler?.(response, this);
   }
 
   private scheduleRetransmit(interval: number): void {
@@ -488,7 +517,7 @@ export class ClientTransaction {
     this.cancelRetransmit();
     this.cancelEnd();
     this.move('completed');
-    this.handler(response, this);
+    this.passUpFinal(response);
     this.terminate();
   }
 
@@ -513,9 +542,10 @@ export class ClientTransaction {
   }
 }
 
+/** The To tag, copied: it is kept for 64·T1, and a view into the message would keep the message. */
 function toTagOf(response: SipResponse): string {
   try {
-    return parseNameAddr(response.headers.get('To') ?? '').params.tag ?? '';
+    return detached(parseNameAddr(response.headers.get('To') ?? '').params.tag ?? '');
   } catch {
     return '';
   }

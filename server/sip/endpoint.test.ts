@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { SipEndpoint } from './endpoint';
+import { parseMessage, parseNameAddr } from './message';
+import type { SipRequest, SipResponse } from './message';
+import { FakeConnection, sipRequest } from './test-support';
+
+function answer(invite: SipRequest, toTag: string, extra: string[] = []): SipResponse {
+  const lines = [
+    'SIP/2.0 200 OK',
+    `Via: ${invite.headers.get('Via')}`,
+    `From: ${invite.headers.get('From')}`,
+    `To: ${invite.headers.get('To')};tag=${toTag}`,
+    `Call-ID: ${invite.headers.get('Call-ID')}`,
+    `CSeq: ${invite.headers.get('CSeq')}`,
+    ...extra,
+    'Content-Length: 0',
+    '',
+    '',
+  ];
+  return parseMessage(lines.join('\r\n')) as SipResponse;
+}
+
+describe('SipEndpoint as a user agent client', () => {
+  it('acknowledges and hangs up a 2xx from a second fork, which never reaches the TU', () => {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    const flow = new FakeConnection('192.0.2.20', 'TCP');
+    const invite = sipRequest({ method: 'INVITE', uri: 'sip:101@192.0.2.20', from: '<sip:100@pbx.test>;tag=ours', to: '<sip:101@pbx.test>' });
+    invite.headers.remove('Via');
+    const seen: string[] = [];
+    endpoint.sendRequest(invite, flow, (response) => {
+      const tag = parseNameAddr(response.headers.get('To') ?? '').params.tag ?? '';
+      seen.push(tag);
+      // The TU acknowledges the 2xx it takes.
+      const ack = sipRequest({ method: 'ACK', uri: 'sip:101@192.0.2.20', from: '<sip:100@pbx.test>;tag=ours', to: `<sip:101@pbx.test>;tag=${tag}`, callId: invite.headers.get('Call-ID') ?? '' });
+      ack.headers.remove('Via');
+      endpoint.sendStateless(ack, flow);
+    });
+    endpoint.receiveMessage(answer(invite, 'first', ['Contact: <sip:101@192.0.2.21>']), flow);
+    endpoint.receiveMessage(answer(invite, 'second', ['Contact: <sip:101@192.0.2.22;transport=tcp>', 'Record-Route: <sip:p2.test;lr>', 'Record-Route: <sip:p1.test;lr>']), flow);
+    // The second fork's 2xx, sent again, gets the same ACK again and no second BYE.
+    endpoint.receiveMessage(answer(invite, 'second', ['Contact: <sip:101@192.0.2.22;transport=tcp>', 'Record-Route: <sip:p2.test;lr>', 'Record-Route: <sip:p1.test;lr>']), flow);
+
+    expect(seen).toEqual(['first']);
+    const sent = flow.requests.map((r) => `${r.method} ${r.uri} ${parseNameAddr(r.headers.get('To') ?? '').params.tag ?? '-'} ${r.headers.get('CSeq')}`);
+    expect(sent).toEqual([
+      'INVITE sip:101@192.0.2.20 - 1 INVITE',
+      'ACK sip:101@192.0.2.20 first 1 ACK',
+      'ACK sip:101@192.0.2.22;transport=tcp second 1 ACK',
+      'BYE sip:101@192.0.2.22;transport=tcp second 2 BYE',
+      'ACK sip:101@192.0.2.22;transport=tcp second 1 ACK',
+    ]);
+    const bye = flow.requests[3];
+    // RFC 3261 §12.1.2: the response's Record-Route, reversed, is the route set of the dialog being ended.
+    expect(bye?.headers.getAll('Route')).toEqual(['<sip:p1.test;lr>', '<sip:p2.test;lr>']);
+    expect(bye?.headers.get('From')).toBe('<sip:100@pbx.test>;tag=ours');
+    expect(bye?.headers.get('Call-ID')).toBe(invite.headers.get('Call-ID'));
+  });
+});
