@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { createLogger } from '../log';
 import { SipConnection } from './connection';
 import { ownBytes } from '../util/unshared';
+import { literalFirstLookup } from '../util/literal-lookup';
 import type { PreparedMessage } from './connection';
 import type { SipEndpoint } from './endpoint';
 import { FlowTable, DEFAULT_HELD_IDLE_MS, DEFAULT_IDLE_MS } from './flow-table';
@@ -105,7 +106,7 @@ export class UdpTransport {
   }
 
   static async listen(options: UdpTransportOptions): Promise<UdpTransport> {
-    const socket = createSocket({ type: isIP(options.host) === 6 ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: isIP(options.host) === 6 ? 'udp6' : 'udp4', lookup: literalFirstLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(options.port, options.host, () => {
@@ -139,10 +140,13 @@ export class UdpTransport {
 
   sendDatagram(data: Buffer, address: string, port: number): void {
     if (this.closed) return;
-    this.socket.send(data, port, address, (error) => {
-      if (error) log.debug('send failed', { address, port, error });
-    });
+    this.socket.send(data, port, address, this.onSent);
   }
+
+  /** One callback for every datagram; the error names the destination. */
+  private readonly onSent = (error: Error | null): void => {
+    if (error) log.debug('send failed', { error });
+  };
 
   /** Called by a flow that closed. */
   forget(flow: UdpFlow): void {
