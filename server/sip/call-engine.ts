@@ -353,6 +353,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       return;
     }
     tx.reply(200, 'OK');
+    // A CANCEL after the final response has no effect on the INVITE (RFC 3261 §9.2).
+    if (invite === 'finished') return;
     const call = this.byInvite.get(invite);
     if (!call) {
       // Cancelled while we were still authenticating or routing: the INVITE ends with 487 (RFC 3261 §9.2).

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SipEndpoint } from './endpoint';
 import { parseMessage, parseNameAddr } from './message';
 import type { SipRequest, SipResponse } from './message';
-import { FakeConnection, sipRequest } from './test-support';
+import { FakeConnection, ManualClock, sipRequest } from './test-support';
+import { DEFAULT_TIMERS } from './timers';
+import type { ServerTransaction } from './transactions';
 
 function answer(invite: SipRequest, toTag: string, extra: string[] = []): SipResponse {
   const lines = [
@@ -54,5 +56,56 @@ describe('SipEndpoint as a user agent client', () => {
     expect(bye?.headers.getAll('Route')).toEqual(['<sip:p1.test;lr>', '<sip:p2.test;lr>']);
     expect(bye?.headers.get('From')).toBe('<sip:100@pbx.test>;tag=ours');
     expect(bye?.headers.get('Call-ID')).toBe(invite.headers.get('Call-ID'));
+  });
+});
+
+describe('SipEndpoint as a user agent server', () => {
+  function setup() {
+    const clock = new ManualClock();
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', transactions: { clock, timers: DEFAULT_TIMERS } });
+    const seen: ServerTransaction[] = [];
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        seen.push(tx);
+        if (tx.request.method === 'CANCEL') tx.reply(endpoint.findInviteTransaction(tx.request) === 'finished' ? 200 : 481);
+        else tx.reply(200, 'OK', { toTag: 'pbx' });
+      },
+      onAck: () => undefined,
+    });
+    const flow = new FakeConnection('192.0.2.30', 'UDP');
+    return { clock, endpoint, seen, flow };
+  }
+
+  it('answers copies of a request from what is left of its transaction once it only lingers, until 64·T1', () => {
+    const { clock, endpoint, seen, flow } = setup();
+    const options = sipRequest({ method: 'OPTIONS', uri: 'sip:127.0.0.1', from: '<sip:a@pbx.test>;tag=a', to: '<sip:127.0.0.1>' });
+    endpoint.receiveMessage(options, flow);
+    clock.advance(20_000);
+    endpoint.receiveMessage(options, flow);
+    expect(seen).toHaveLength(1);
+    // The transaction the TU got has handed its lingering over and keeps no timer.
+    expect(seen[0]?.state).toBe('completed');
+    expect(flow.responses.map((r) => r.status)).toEqual([200, 200]);
+    clock.advance(12_200);
+    endpoint.receiveMessage(options, flow);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('absorbs copies of an acknowledged INVITE, and answers a late CANCEL for it with 200 (RFC 3261 §9.2)', () => {
+    const { clock, endpoint, seen, flow } = setup();
+    const invite = sipRequest({ method: 'INVITE', uri: 'sip:101@127.0.0.1', from: '<sip:a@pbx.test>;tag=a', to: '<sip:101@pbx.test>', callId: 'linger-invite' });
+    endpoint.receiveMessage(invite, flow);
+    const ack = sipRequest({ method: 'ACK', uri: 'sip:101@127.0.0.1', from: '<sip:a@pbx.test>;tag=a', to: '<sip:101@pbx.test>;tag=pbx', callId: 'linger-invite' });
+    endpoint.receiveMessage(ack, flow);
+    clock.advance(5_000);
+    // The 2xx is not resent after the ACK, but a copy of the INVITE gets it again.
+    expect(flow.responses).toHaveLength(1);
+    endpoint.receiveMessage(invite, flow);
+    expect(flow.responses.map((r) => r.status)).toEqual([200, 200]);
+    const cancel = sipRequest({ method: 'CANCEL', uri: 'sip:101@127.0.0.1', from: '<sip:a@pbx.test>;tag=a', to: '<sip:101@pbx.test>', callId: 'linger-invite' });
+    cancel.headers.set('Via', invite.headers.get('Via') ?? '');
+    endpoint.receiveMessage(cancel, flow);
+    expect(flow.responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(seen.map((tx) => tx.request.method)).toEqual(['INVITE', 'CANCEL']);
   });
 });

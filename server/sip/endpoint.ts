@@ -7,6 +7,7 @@ import { createLogger } from '../log';
 import type { SipConnection, SipTransportName } from './connection';
 import { splitList } from './grammar';
 import { Dialog, formatTarget } from './dialog';
+import { LingerTable } from './linger-table';
 import { createResponse, formatVia, generateBranch, parseCSeq, parseMessage, parseNameAddr, parseVia, SipParseError } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
 import {
@@ -44,9 +45,6 @@ export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = {
   retryAfterS: 5,
 };
 
-/** How many answered transactions one request may look through for one to evict. */
-const EVICTION_SCAN = 64;
-
 export interface EndpointOptions {
   /** Host we put in our own Via headers and Contact URIs. */
   viaHost: string;
@@ -65,8 +63,8 @@ export class SipEndpoint {
   private readonly acceptedInvites = new Map<string, ServerTransaction>();
   /** INVITE client transactions by the same key, so our ACK for a 2xx can be resent with it. */
   private readonly clientInvites = new Map<string, ClientTransaction>();
-  /** Server transactions that have sent their final response, oldest first. */
-  private readonly answered = new Set<ServerTransaction>();
+  /** What is left of server transactions that only linger to absorb retransmitted requests. */
+  private readonly lingering: LingerTable;
   /** Server transactions still waiting for their final response, and how many each flow has. */
   private readonly pending = new Set<ServerTransaction>();
   private readonly pendingByFlow = new Map<SipConnection, number>();
@@ -79,6 +77,7 @@ export class SipEndpoint {
 
   constructor(readonly options: EndpointOptions) {
     this.context = options.transactions ?? DEFAULT_CONTEXT;
+    this.lingering = new LingerTable(this.context.clock);
     this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
     this.isTrusted = options.isTrusted ?? (() => false);
   }
@@ -102,10 +101,6 @@ export class SipEndpoint {
 
   setApplication(application: SipApplication): void {
     this.application = application;
-  }
-
-  get pendingTransactions(): number {
-    return this.serverTransactions.size + this.clientTransactions.size;
   }
 
   /** Entry point for every transport: one complete message from one flow. */
@@ -203,6 +198,14 @@ export class SipEndpoint {
       return;
     }
     const existing = this.serverTransactions.get(key);
+    if (!existing) {
+      const lingering = this.lingering.get(key);
+      if (lingering) {
+        // A copy of an answered request gets the answer again; a copy of the ACK, nothing (RFC 3261 §17.2).
+        if (request.method !== 'ACK' && lingering.response) lingering.connection.sendPrepared(lingering.response);
+        return;
+      }
+    }
     if (request.method === 'ACK') {
       if (existing) {
         existing.acknowledge();
@@ -218,8 +221,11 @@ export class SipEndpoint {
       return;
     }
     const perFlow = this.isTrusted(connection.remoteAddress) ? this.limits.maxPendingPerTrustedFlow : this.limits.maxPendingPerFlow;
-    if (this.serverTransactions.size >= this.limits.maxServerTransactions) this.evictLingering();
-    if (this.serverTransactions.size >= this.limits.maxServerTransactions || (this.pendingByFlow.get(connection) ?? 0) >= perFlow) {
+    // At the limit, lingering transactions make room for new requests, those that would end first first: new
+    // work matters more than a late copy of old work, which at worst is answered afresh. Transactions still
+    // waiting for an ACK keep their place.
+    while (this.serverTransactions.size + this.lingering.size >= this.limits.maxServerTransactions && this.lingering.evictFirst());
+    if (this.serverTransactions.size + this.lingering.size >= this.limits.maxServerTransactions || (this.pendingByFlow.get(connection) ?? 0) >= perFlow) {
       log.warn('overloaded, refusing a request', { connection: connection.id, method: request.method, transactions: this.serverTransactions.size });
       connection.send(createResponse(request, 503, 'Service Unavailable', { headers: [['Retry-After', `${this.limits.retryAfterS}`]] }));
       return;
@@ -244,18 +250,22 @@ export class SipEndpoint {
   private readonly serverHooks: ServerTransactionHooks = {
     answered: (done) => {
       this.release(done);
-      this.answered.add(done);
       if (done.state === 'accepted') this.acceptedInvites.set(inviteDialogKey(done.request), done);
     },
-    terminated: (done) => {
-      this.release(done);
-      this.answered.delete(done);
-      this.serverTransactions.delete(done.key);
-      if (!done.isInvite) return;
-      const dialogKey = inviteDialogKey(done.request);
-      if (this.acceptedInvites.get(dialogKey) === done) this.acceptedInvites.delete(dialogKey);
+    linger: (done, ms) => {
+      this.forget(done);
+      this.lingering.add(done.key, done.retransmission, done.connection, ms);
     },
+    terminated: (done) => this.forget(done),
   };
+
+  private forget(tx: ServerTransaction): void {
+    this.release(tx);
+    this.serverTransactions.delete(tx.key);
+    if (!tx.isInvite) return;
+    const dialogKey = inviteDialogKey(tx.request);
+    if (this.acceptedInvites.get(dialogKey) === tx) this.acceptedInvites.delete(dialogKey);
+  }
 
   private readonly clientHooks: ClientTransactionHooks = {
     terminated: (done) => {
@@ -267,10 +277,14 @@ export class SipEndpoint {
     anotherFork: (response, done) => this.hangUpAnotherFork(response, done),
   };
 
-  /** Finds the INVITE server transaction a CANCEL refers to (RFC 3261 §9.2). */
-  findInviteTransaction(cancel: SipRequest): ServerTransaction | undefined {
+  /**
+   * Finds the INVITE server transaction a CANCEL refers to (RFC 3261 §9.2): 'finished' when it only lingers,
+   * having sent its final response and had it acknowledged.
+   */
+  findInviteTransaction(cancel: SipRequest): ServerTransaction | 'finished' | undefined {
     const key = serverTransactionKey({ ...cancel, method: 'INVITE' });
-    return key ? this.serverTransactions.get(key) : undefined;
+    if (!key) return undefined;
+    return this.serverTransactions.get(key) ?? (this.lingering.get(key) ? 'finished' : undefined);
   }
 
   private receiveResponse(response: SipResponse): void {
@@ -290,19 +304,6 @@ export class SipEndpoint {
   private isOwnVia(value: string, transport: SipTransportName): boolean {
     const via = parseVia(value);
     return `${via.host}${via.port === undefined ? '' : `:${via.port}`}` === this.sentBy(transport);
-  }
-
-  /**
-   * At the transaction limit, answered transactions that only linger to absorb retransmissions (Timer J, I, L
-   * once acknowledged) make room for new requests, oldest first: new work matters more than a late copy of
-   * old work, which at worst is answered afresh. Transactions still waiting for an ACK keep their place.
-   */
-  private evictLingering(): void {
-    let scanned = 0;
-    for (const tx of this.answered) {
-      if (this.serverTransactions.size < this.limits.maxServerTransactions || scanned++ >= EVICTION_SCAN) break;
-      if (tx.lingering) tx.terminate();
-    }
   }
 
   private release(tx: ServerTransaction): void {

@@ -1,5 +1,5 @@
 /**
- * For the SIP layer's unit tests: a flow that records what the PBX sends instead of writing it to a
+ * For the SIP layer's unit tests: a manual clock, a flow that records what the PBX sends instead of writing it to a
  * socket, requests written as wire text, and a digest client that computes responses on its own.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -7,7 +7,42 @@ import { SipConnection } from './connection';
 import type { SipTransportName } from './connection';
 import { parseMessage } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
+import type { Clock, TimerHandle } from './timers';
 import { ServerTransaction, serverTransactionKey } from './transactions';
+
+/** A clock that moves only when told, firing what falls due in order. */
+export class ManualClock implements Clock {
+  private time = 0;
+  private timers: Array<{ at: number; fire: () => void; live: boolean }> = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  schedule(ms: number, fire: () => void): TimerHandle {
+    const timer = { at: this.time + ms, fire, live: true };
+    this.timers.push(timer);
+    return { cancel: () => (timer.live = false) };
+  }
+
+  /** Moves time forward, firing due timers in order (timers they schedule fire too if due). */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.time = due.at;
+      due.live = false;
+      due.fire();
+    }
+    this.time = end;
+    this.timers = this.timers.filter((t) => t.live);
+  }
+
+  get pending(): number {
+    return this.timers.filter((t) => t.live).length;
+  }
+}
 
 let nextId = 1;
 

@@ -8,42 +8,9 @@ import type { SipTransportName } from './connection';
 import { parseMessage, serializeMessage } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
 import { DEFAULT_TIMERS } from './timers';
-import type { Clock, TimerHandle } from './timers';
 import { ClientTransaction, ServerTransaction, serverTransactionKey } from './transactions';
 import type { TransactionContext } from './transactions';
-
-class ManualClock implements Clock {
-  private time = 0;
-  private timers: Array<{ at: number; fire: () => void; live: boolean }> = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  schedule(ms: number, fire: () => void): TimerHandle {
-    const timer = { at: this.time + ms, fire, live: true };
-    this.timers.push(timer);
-    return { cancel: () => (timer.live = false) };
-  }
-
-  /** Moves time forward, firing due timers in order (timers they schedule fire too if due). */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.time = due.at;
-      due.live = false;
-      due.fire();
-    }
-    this.time = end;
-    this.timers = this.timers.filter((t) => t.live);
-  }
-
-  get pending(): number {
-    return this.timers.filter((t) => t.live).length;
-  }
-}
+import { ManualClock } from './test-support';
 
 /** Records what goes out, with the clock's time, as the wire text would read. */
 class RecordingFlow extends SipConnection {
@@ -189,6 +156,25 @@ describe('INVITE server transaction', () => {
     expect(flow.sent).toHaveLength(4);
     clock.advance(20_400);
     expect(terminated).toEqual([32_000]);
+  });
+
+  it('hands its lingering over to a linger hook and keeps no timer of its own', () => {
+    const { clock, context, flow } = setup();
+    const handed: Array<[string, number, number]> = [];
+    for (const method of ['OPTIONS', 'INVITE']) {
+      const req = request(method, `z9hG4bK-hand-${method}`);
+      const tx = new ServerTransaction(serverTransactionKey(req) ?? '', req, flow, {
+        terminated: () => expect.unreachable('a handed-over transaction is not terminated by itself'),
+        linger: (done, ms) => handed.push([done.request.method, ms, done.retransmission ? 1 : 0]),
+      }, context);
+      tx.reply(200, 'OK', { toTag: 'pbx' });
+      if (method === 'INVITE') tx.acknowledge2xx();
+    }
+    expect(handed.map(([method, ms]) => [method, ms])).toEqual([['OPTIONS', 32_000], ['INVITE', 32_000]]);
+    expect(handed.every(([, , kept]) => kept === 1)).toBe(true);
+    expect(clock.pending).toBe(0);
+    clock.advance(60_000);
+    expect(flow.sent).toHaveLength(2);
   });
 
   it('reports a 2xx that was never acknowledged when Timer L fires', () => {

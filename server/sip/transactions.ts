@@ -118,6 +118,12 @@ export interface ServerTransactionHooks {
   terminated(tx: ServerTransaction): void;
   /** The first final response went out (the transaction no longer counts as pending work). */
   answered?(tx: ServerTransaction): void;
+  /**
+   * The transaction only lingers from now on, for `ms`, to absorb copies of its request. Given this hook, it
+   * hands that over (see `linger-table.ts`) and is done: no timer, no listener, and nothing calls its
+   * terminated hook. Without it, the transaction lingers on its own timer.
+   */
+  linger?(tx: ServerTransaction, ms: number): void;
 }
 
 export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
@@ -218,8 +224,10 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
       });
     } else {
       this.move('completed');
+      this.hooks.answered?.(this);
       // Timer J: 64·T1 over UDP to absorb retransmitted requests.
-      this.endTimer = this.context.clock.schedule(unreliable ? timeout : RELIABLE_LINGER_MS, () => this.terminate());
+      this.linger(unreliable ? timeout : RELIABLE_LINGER_MS);
+      return;
     }
     this.hooks.answered?.(this);
   }
@@ -239,7 +247,7 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     this.move('confirmed');
     // Timer I absorbs further ACK retransmissions over UDP; on reliable flows it is zero.
     if (this.connection.reliable) this.terminate();
-    else this.endTimer = this.context.clock.schedule(this.context.timers.t4, () => this.terminate());
+    else this.linger(this.context.timers.t4);
   }
 
   /**
@@ -254,18 +262,20 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     // The one event left to report (ackTimedOut) can no longer happen. Its listeners may hold a whole call,
     // which must not outlive its BYE for as long as the transaction lingers.
     this.removeAllListeners();
+    // Handed over, Timer L counts afresh from the ACK: a little longer than from the 2xx, never shorter.
+    if (this.hooks.linger) {
+      this.cancelTimers();
+      this.hooks.linger(this, transactionTimeout(this.context.timers));
+    }
   }
 
   get acknowledged(): boolean {
     return this.acked;
   }
 
-  /**
-   * Answered and kept only to absorb retransmitted requests (a non-INVITE in "completed", an INVITE whose
-   * failure or 2xx was acknowledged): ending it early costs at most a late copy answered afresh.
-   */
-  get lingering(): boolean {
-    return (this.stateValue === 'completed' && !this.isInvite) || this.stateValue === 'confirmed' || (this.stateValue === 'accepted' && this.acked);
+  /** What a lingering transaction sends for a copy of its request: its last response, or nothing once confirmed. */
+  get retransmission(): PreparedMessage | undefined {
+    return this.stateValue === 'confirmed' ? undefined : this.lastResponse;
   }
 
   terminate(): void {
@@ -274,6 +284,17 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     this.stateValue = 'terminated';
     this.hooks.terminated(this);
     this.removeAllListeners();
+  }
+
+  /** From here on the transaction only absorbs copies of its request, for `ms`: handed over, or on its own timer. */
+  private linger(ms: number): void {
+    if (this.hooks.linger) {
+      this.cancelTimers();
+      this.removeAllListeners();
+      this.hooks.linger(this, ms);
+      return;
+    }
+    this.endTimer = this.context.clock.schedule(ms, () => this.terminate());
   }
 
   private sendAndKeep(response: SipResponse): void {
