@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import { MediaBridge } from './bridge';
+import { RtpLeg } from './rtp-leg';
+import { pcmu, phoneOffer, rtpPeer } from './rtp-peer.test-helper';
+import { describeAudio, parseSdp } from './sdp';
 import { WebRtcLeg } from './webrtc-leg';
 
 const config = { address: '127.0.0.1' };
@@ -69,6 +72,47 @@ describe('media bridge', () => {
     bridge.close();
     expect(a.state).toBe('closed');
     expect(b.state).toBe('closed');
+  });
+
+  it('relays plain RTP between two desk phones, rewriting each stream and answering a NATed phone where its media comes from', async () => {
+    const phoneA = await rtpPeer(); // what A announces
+    const natA = await rtpPeer(); // where A's media really comes from
+    const phoneB = await rtpPeer();
+    cleanups.push(() => phoneA.close(), () => natA.close(), () => phoneB.close());
+    const { leg: a, answerSdp } = await RtpLeg.answer('a', phoneOffer(phoneA.port), config);
+    const { leg: b, offerSdp } = await RtpLeg.offer('b', config, [a.codec!]);
+    await b.acceptAnswer(phoneOffer(phoneB.port).replace(' 0 8 101', ' 0 101'));
+    const bridge = new MediaBridge(a, b);
+    cleanups.push(() => bridge.close());
+    const portA = describeAudio(parseSdp(answerSdp)).port;
+    const portB = describeAudio(parseSdp(offerSdp)).port;
+
+    for (let seq = 1; seq <= 5; seq++) {
+      natA.send(pcmu(0xa0 + seq, 1000 + seq, 0xaaaa), portA);
+      await until(() => phoneB.received.length === seq);
+      phoneB.send(pcmu(0xb0 + seq, 2000 + seq, 0xbbbb), portB);
+      await until(() => natA.received.length === seq);
+    }
+    expect(phoneA.received).toHaveLength(0);
+    for (const [heard, sentSsrc, fill] of [[phoneB.received, 0xaaaa, 0xa0], [natA.received, 0xbbbb, 0xb0]] as const) {
+      const headers = heard.map((p) => p.header);
+      expect(new Set(headers.map((h) => h.ssrc)).size).toBe(1);
+      expect(headers[0]?.ssrc).not.toBe(sentSsrc);
+      expect(headers.every((h) => h.payloadType === 0)).toBe(true);
+      expect(headers.slice(1).map((h, i) => (h.sequenceNumber - headers[i]!.sequenceNumber + 0x10000) % 0x10000)).toEqual([1, 1, 1, 1]);
+      expect(headers.slice(1).map((h, i) => (h.timestamp - headers[i]!.timestamp + 2 ** 32) % 2 ** 32)).toEqual([160, 160, 160, 160]);
+      expect(heard.map((p) => p.payload.readUInt8(0))).toEqual([1, 2, 3, 4, 5].map((n) => fill + n));
+    }
+    expect(a.packetsReceived).toBe(5);
+    expect(b.packetsReceived).toBe(5);
+
+    // B holds: nothing crosses either way.
+    await b.renegotiate(phoneOffer(phoneB.port, 'a=sendonly'));
+    natA.send(pcmu(0xa9, 1009, 0xaaaa), portA);
+    phoneB.send(pcmu(0xb9, 2009, 0xbbbb), portB);
+    await new Promise((r) => setTimeout(r, 100));
+    expect([phoneB.received.length, natA.received.length]).toEqual([5, 5]);
+    expect(a.packetsReceived).toBe(6);
   });
 
   it('rejects an offer without audio', async () => {

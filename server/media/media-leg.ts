@@ -3,8 +3,6 @@
  * `webrtc-leg.ts`) for browsers and the app, or a plain RTP leg (`rtp-leg.ts`) for desk phones and other
  * SIP devices. Bridges and the call engine speak only this interface.
  */
-import type { RtpPacket } from 'werift';
-
 export type LegKind = 'webrtc' | 'rtp';
 
 export interface MediaConfig {
@@ -32,9 +30,37 @@ export interface DtmfEvent {
   durationMs: number;
 }
 
+/**
+ * One received RTP packet (RFC 3550 §5.1) as a leg hands it to a bridge: the fixed header's fields, read
+ * once, and the payload as the range [payloadStart, payloadEnd) of `bytes`. A plain RTP leg passes the
+ * datagram it received as `bytes`, so the leg that sends the packet on can write its own header into the
+ * bytes just before the payload and send them without a copy; the payload is never written.
+ */
+export interface RtpFrame {
+  readonly marker: boolean;
+  readonly payloadType: number;
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+  readonly ssrc: number;
+  readonly bytes: Buffer;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
+}
+
+/** A frame whose bytes are its payload alone, such as one werift has decrypted. */
+export function rtpFrame(header: { marker: boolean; payloadType: number; sequenceNumber: number; timestamp: number; ssrc: number }, payload: Buffer): RtpFrame {
+  const { marker, payloadType, sequenceNumber, timestamp, ssrc } = header;
+  return { marker, payloadType, sequenceNumber, timestamp, ssrc, bytes: payload, payloadStart: 0, payloadEnd: payload.length };
+}
+
+/** The frame's payload, as a view of its bytes. */
+export function rtpPayload(frame: RtpFrame): Buffer {
+  return frame.payloadStart === 0 && frame.payloadEnd === frame.bytes.length ? frame.bytes : frame.bytes.subarray(frame.payloadStart, frame.payloadEnd);
+}
+
 export interface MediaLegEvents {
   stateChanged: [LegState];
-  rtp: [RtpPacket];
+  rtp: [RtpFrame];
   dtmf: [DtmfEvent];
 }
 
@@ -53,8 +79,11 @@ export interface MediaLeg {
   acceptAnswer(answerSdp: string): Promise<void>;
   /** Applies a new offer from the remote side (re-INVITE or UPDATE) and returns our answer. */
   renegotiate(offerSdp: string): Promise<string>;
-  /** Sends a packet received on another leg; the leg rewrites SSRC, sequence and payload type. */
-  sendRtp(packet: RtpPacket): void;
+  /**
+   * Sends a packet received on another leg; the leg rewrites SSRC, sequence, timestamp and payload type.
+   * The leg may write its header into the frame's bytes before the payload, so a frame goes to one leg only.
+   */
+  sendRtp(frame: RtpFrame): void;
   /** Sends a key press as RFC 4733 events (or nothing if the far end did not negotiate telephone-event). */
   sendDtmf(event: DtmfEvent): void;
   close(): void;

@@ -10,6 +10,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
+/** The fields of a received packet's header that relaying reads. */
+export interface SourceHeader {
+  ssrc: number;
+  sequenceNumber: number;
+  timestamp: number;
+  marker: boolean;
+}
+
 export interface OutboundHeader {
   ssrc: number;
   sequenceNumber: number;
@@ -28,6 +36,9 @@ export class OutboundStream {
   private lastSeq: number;
   private lastTs: number;
   private lastSentAt: number;
+  private outSeq = 0;
+  private outTs = 0;
+  private outMarker = false;
 
   constructor(
     private clockRate: number,
@@ -51,7 +62,23 @@ export class OutboundStream {
   }
 
   /** The header for a relayed packet that came with the given source fields. */
-  relay(source: { ssrc: number; sequenceNumber: number; timestamp: number; marker: boolean }): OutboundHeader {
+  relay(source: SourceHeader): OutboundHeader {
+    this.advance(source);
+    return { ssrc: this.ssrc, sequenceNumber: this.outSeq, timestamp: this.outTs, marker: this.outMarker };
+  }
+
+  /**
+   * Writes the RFC 3550 §5.1 header of a relayed packet into `into` at `at`, 12 bytes: version 2 with no
+   * padding, extension or CSRC, then what `relay` would return. It lets a plain RTP leg reuse the datagram it
+   * received instead of building a new one for every packet.
+   */
+  writeRelayed(source: SourceHeader, payloadType: number, into: Buffer, at: number): void {
+    this.advance(source);
+    writeRtpHeader(into, at, this.outMarker, payloadType, this.outSeq, this.outTs, this.ssrc);
+  }
+
+  /** Maps a source packet onto this stream; the result is left in outSeq, outTs and outMarker. */
+  private advance(source: SourceHeader): void {
     let marker = source.marker;
     if (source.ssrc !== this.sourceSsrc) {
       this.sourceSsrc = source.ssrc;
@@ -67,7 +94,9 @@ export class OutboundStream {
       this.lastTs = timestamp;
       this.lastSentAt = this.now();
     }
-    return { ssrc: this.ssrc, sequenceNumber, timestamp, marker };
+    this.outSeq = sequenceNumber;
+    this.outTs = timestamp;
+    this.outMarker = marker;
   }
 
   /**
@@ -85,6 +114,15 @@ export class OutboundStream {
     const elapsed = Math.max(0, this.now() - this.lastSentAt);
     return mod(this.lastTs + Math.round((elapsed * this.clockRate) / 1000), TS_MOD);
   }
+}
+
+/** RFC 3550 §5.1: the fixed header of an RTP packet with no CSRC, extension or padding. */
+export function writeRtpHeader(into: Buffer, at: number, marker: boolean, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number): void {
+  into[at] = 0x80;
+  into[at + 1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+  into.writeUInt16BE(sequenceNumber & 0xffff, at + 2);
+  into.writeUInt32BE(timestamp >>> 0, at + 4);
+  into.writeUInt32BE(ssrc >>> 0, at + 8);
 }
 
 function mod(value: number, modulus: number): number {

@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
 import { RtpHeader, RtpPacket } from 'werift';
 import { parseTelephoneEvent, serializeTelephoneEvent } from './dtmf';
-import type { DtmfEvent } from './media-leg';
+import { rtpFrame, rtpPayload } from './media-leg';
+import type { DtmfEvent, RtpFrame } from './media-leg';
 import { readRtp, RtpLeg, rtpBytes } from './rtp-leg';
-import { pcmu, phoneOffer, rtpPeer, until } from './rtp-peer.test-helper';
+import { pcmu, pcmuFrame, phoneOffer, rtpPeer, until } from './rtp-peer.test-helper';
 import type { RtpPeer } from './rtp-peer.test-helper';
 import { describeAudio, parseSdp } from './sdp';
 
@@ -66,7 +67,7 @@ describe('RtpLeg', () => {
   it('answers rtcp-mux with rtcp-mux and ignores RTCP on the RTP port', async () => {
     const { leg, peer, answerSdp } = await answered('a=rtcp-mux');
     expect(describeAudio(parseSdp(answerSdp)).rtcpMux).toBe(true);
-    const got: RtpPacket[] = [];
+    const got: RtpFrame[] = [];
     leg.on('rtp', (p) => got.push(p));
     const port = describeAudio(parseSdp(answerSdp)).port;
     // an RTCP receiver report (PT 201) with no report blocks
@@ -75,13 +76,13 @@ describe('RtpLeg', () => {
     rtcp.send(rr, port, '127.0.0.1', () => rtcp.close());
     peer.send(pcmu(7, 1), port);
     await until(() => got.length === 1);
-    expect(got[0]?.payload.readUInt8(0)).toBe(7);
+    expect(rtpPayload(got[0]!).readUInt8(0)).toBe(7);
   });
 
   it('exchanges G.711 with the phone, rewriting SSRC, sequence and timestamp, and answers where media comes from', async () => {
     const { leg, peer, answerSdp } = await answered();
     const port = describeAudio(parseSdp(answerSdp)).port;
-    const got: RtpPacket[] = [];
+    const got: RtpFrame[] = [];
     leg.on('rtp', (p) => got.push(p));
 
     // The phone sends from another socket than the one it announced (a NAT); the leg must follow it.
@@ -89,10 +90,11 @@ describe('RtpLeg', () => {
     cleanups.push(() => natted.close());
     for (let seq = 1; seq <= 5; seq++) natted.send(pcmu(0x11, seq), port);
     await until(() => got.length === 5);
-    expect(got.map((p) => p.header.sequenceNumber)).toEqual([1, 2, 3, 4, 5]);
-    expect(got.every((p) => p.payload.equals(Buffer.alloc(160, 0x11)))).toBe(true);
+    expect(got.map((p) => p.sequenceNumber)).toEqual([1, 2, 3, 4, 5]);
+    expect(got.every((p) => rtpPayload(p).equals(Buffer.alloc(160, 0x11)))).toBe(true);
 
-    for (let seq = 1; seq <= 5; seq++) leg.sendRtp(new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: 500 + seq, timestamp: 9000 + seq * 160, ssrc: 42 }), Buffer.alloc(160, 0x22)));
+    // A frame as werift hands it over: the payload alone, so the leg builds the packet.
+    for (let seq = 1; seq <= 5; seq++) leg.sendRtp(rtpFrame({ payloadType: 0, sequenceNumber: 500 + seq, timestamp: 9000 + seq * 160, ssrc: 42, marker: false }, Buffer.alloc(160, 0x22)));
     await until(() => natted.received.length === 5);
     expect(peer.received).toHaveLength(0);
     const out = natted.received;
@@ -105,9 +107,38 @@ describe('RtpLeg', () => {
     expect(stamps.slice(1).map((t, i) => t - (stamps[i] as number))).toEqual([160, 160, 160, 160]);
   });
 
+  it('relays a received datagram in place: its own SSRC, sequence and timestamps, the negotiated payload type, no CSRC, extension or padding', async () => {
+    const { leg, peer } = await answered();
+    const payload = (n: number) => Buffer.alloc(160, n);
+    // What another plain RTP leg would hand over: V=2, P=1, X=1, CC=1, PT 96, one CSRC, a one-word extension, padding.
+    const datagram = (seq: number, timestamp: number) =>
+      Buffer.concat([
+        Buffer.from([0xb1, 96, seq >> 8, seq & 0xff, timestamp >>> 24, (timestamp >> 16) & 0xff, (timestamp >> 8) & 0xff, timestamp & 0xff, 0, 0, 0, 77]),
+        Buffer.from([0, 0, 0, 99]),
+        Buffer.from([0xbe, 0xde, 0x00, 0x01, 1, 2, 3, 4]),
+        payload(seq & 0xff),
+        Buffer.from([0, 0, 3]),
+      ]);
+    const sent = [65534, 65535, 0].map((seq, i) => readRtp(datagram(seq, 4096 + 160 * i))!);
+    for (const frame of sent) leg.sendRtp(frame);
+    await until(() => peer.received.length === 3);
+    const out = peer.received.map((p) => p.header);
+    const ssrc = out[0]!.ssrc;
+    expect(ssrc).not.toBe(77);
+    expect(out.every((h) => h.version === 2 && h.ssrc === ssrc && h.payloadType === 0 && !h.padding && !h.extension && h.csrcLength === 0)).toBe(true);
+    expect(out.map((h) => h.marker)).toEqual([true, false, false]); // a new source starts a talkspurt
+    expect(out.slice(1).map((h, i) => (h.sequenceNumber - out[i]!.sequenceNumber + 0x10000) % 0x10000)).toEqual([1, 1]);
+    expect(out.slice(1).map((h, i) => (h.timestamp - out[i]!.timestamp + 2 ** 32) % 2 ** 32)).toEqual([160, 160]);
+    expect(peer.received.map((p) => p.payload)).toEqual([payload(0xfe), payload(0xff), payload(0)]);
+    // The header went into the datagram itself, just before the payload, where the extension was.
+    const first = sent[0]!;
+    expect(first.bytes.readUInt32BE(first.payloadStart - 4)).toBe(ssrc);
+    expect(rtpPayload(first).equals(payload(0xfe))).toBe(true);
+  });
+
   it('sends to the c=/m= address before any media arrives', async () => {
     const { leg, peer } = await answered();
-    leg.sendRtp(pcmu(0x33, 1));
+    leg.sendRtp(pcmuFrame(0x33, 1));
     await until(() => peer.received.length === 1);
     expect(peer.received[0]?.payload.readUInt8(0)).toBe(0x33);
   });
@@ -117,7 +148,7 @@ describe('RtpLeg', () => {
     const port = describeAudio(parseSdp(answerSdp)).port;
     const events: DtmfEvent[] = [];
     leg.on('dtmf', (e) => events.push(e));
-    const audio: RtpPacket[] = [];
+    const audio: RtpFrame[] = [];
     leg.on('rtp', (p) => audio.push(p));
     const send = (seq: number, end: boolean, duration: number) =>
       peer.send(new RtpPacket(new RtpHeader({ payloadType: 101, sequenceNumber: seq, timestamp: 8000, ssrc: 9, marker: seq === 1 }), serializeTelephoneEvent({ event: 5, end, volume: 10, duration })), port);
@@ -158,24 +189,24 @@ describe('RtpLeg', () => {
     expect(describeAudio(parseSdp(held)).direction).toBe('recvonly');
     expect(leg.remoteDirection).toBe('sendonly');
     expect(parseSdp(held).origin.sessionVersion).toBe('2');
-    leg.sendRtp(pcmu(1, 1));
+    leg.sendRtp(pcmuFrame(1, 1));
     leg.sendDtmf({ digit: '1', durationMs: 40 });
 
     const inactive = await leg.renegotiate(phoneOffer(peer.port, 'a=inactive'));
     expect(describeAudio(parseSdp(inactive)).direction).toBe('inactive');
-    leg.sendRtp(pcmu(2, 2));
+    leg.sendRtp(pcmuFrame(2, 2));
 
     const legacy = await leg.renegotiate(phoneOffer(peer.port).replace(/c=IN IP4 127.0.0.1/, 'c=IN IP4 0.0.0.0'));
     expect(leg.remoteDirection).toBe('sendonly');
     expect(describeAudio(parseSdp(legacy)).direction).toBe('sendrecv');
-    leg.sendRtp(pcmu(3, 3));
+    leg.sendRtp(pcmuFrame(3, 3));
     await new Promise((r) => setTimeout(r, 200));
     expect(peer.received).toHaveLength(0);
 
     const resumed = await leg.renegotiate(phoneOffer(peer.port));
     expect(describeAudio(parseSdp(resumed)).direction).toBe('sendrecv');
     expect(leg.remoteDirection).toBe('sendrecv');
-    leg.sendRtp(pcmu(4, 4));
+    leg.sendRtp(pcmuFrame(4, 4));
     await until(() => peer.received.length === 1);
     expect(peer.received[0]?.payload.readUInt8(0)).toBe(4);
   });
@@ -191,7 +222,7 @@ describe('RtpLeg', () => {
     await leg.acceptAnswer(phoneOffer(peer.port).replace(' 0 8 101', ' 0 101'));
     expect(leg.state).toBe('connected');
     expect(leg.codec?.mimeType).toBe('audio/PCMU');
-    leg.sendRtp(pcmu(9, 1));
+    leg.sendRtp(pcmuFrame(9, 1));
     await until(() => peer.received.length === 1);
     await expect(leg.acceptAnswer(phoneOffer(peer.port).replace(' 0 8 101', ' 8'))).rejects.toThrow(/no codec/);
   });
@@ -247,12 +278,10 @@ describe('readRtp', () => {
       payload,
       Buffer.from([0, 2]),
     ]);
-    const packet = readRtp(bytes);
-    expect(packet?.header.marker).toBe(true);
-    expect(packet?.header.sequenceNumber).toBe(7);
-    expect(packet?.header.timestamp).toBe(42);
-    expect(packet?.header.ssrc).toBe(5);
-    expect(packet?.payload.equals(payload)).toBe(true);
+    const frame = readRtp(bytes);
+    expect(frame).toMatchObject({ marker: true, payloadType: 0, sequenceNumber: 7, timestamp: 42, ssrc: 5 });
+    expect(frame?.bytes).toBe(bytes);
+    expect(rtpPayload(frame!).equals(payload)).toBe(true);
     expect(readRtp(Buffer.from([0x8f, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]))).toBeUndefined();
     expect(readRtp(Buffer.from([0x90, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xbe]))).toBeUndefined();
   });

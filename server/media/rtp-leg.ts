@@ -17,12 +17,13 @@
 import dgram from 'node:dgram';
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import { RtpHeader, RtpPacket } from 'werift';
+import { isIP } from 'node:net';
 import { createLogger } from '../log';
+import { literalFirstLookup } from '../util/literal-lookup';
 import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
-import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec } from './media-leg';
-import { OutboundStream } from './outbound-stream';
+import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
+import { OutboundStream, writeRtpHeader } from './outbound-stream';
 import { answerDirection, describeAudio, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
 import type { AudioDescription, SdpAttribute } from './sdp';
 
@@ -39,7 +40,12 @@ const DEFAULT_PTIME = 20;
 interface Address {
   address: string;
   port: number;
+  /** False for a host name from SDP (RFC 4566 §5.7 allows one), which each send resolves. */
+  literal: boolean;
 }
+
+/** RTP's fixed header (RFC 3550 §5.1): what a relayed packet is sent with. */
+const HEADER = 12;
 
 export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly kind = 'rtp';
@@ -171,11 +177,26 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     return this.applyOffer(offer, allowed);
   }
 
-  sendRtp(packet: RtpPacket): void {
+  /**
+   * Sends a frame from the other leg. When the frame came in a datagram with room for a header before its
+   * payload (always, from another plain RTP leg), our header goes there and that datagram is sent: no
+   * buffer is allocated or copied per packet. Otherwise (a frame from werift) a new packet is built.
+   */
+  sendRtp(frame: RtpFrame): void {
     const audio = this.audio;
     const stream = this.outbound();
-    if (!audio || !stream || !this.canSend()) return;
-    this.send(rtpBytes(stream.relay(packet.header), audio.payloadType, packet.payload));
+    if (!audio || !stream) return;
+    const { bytes, payloadStart, payloadEnd } = frame;
+    if (payloadStart >= HEADER) {
+      const start = payloadStart - HEADER;
+      stream.writeRelayed(frame, audio.payloadType, bytes, start);
+      this.send(start === 0 && payloadEnd === bytes.length ? bytes : bytes.subarray(start, payloadEnd));
+      return;
+    }
+    const packet = Buffer.allocUnsafe(HEADER + payloadEnd - payloadStart);
+    stream.writeRelayed(frame, audio.payloadType, packet, 0);
+    bytes.copy(packet, HEADER, payloadStart, payloadEnd);
+    this.send(packet);
   }
 
   sendDtmf(event: DtmfEvent): void {
@@ -229,7 +250,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     let direction = description.direction;
     if (description.port === 0) direction = 'inactive';
     else if (held) direction = direction === 'sendrecv' ? 'sendonly' : direction === 'recvonly' ? 'inactive' : direction;
-    const target = held || description.port === 0 ? undefined : { address: description.address, port: description.port };
+    const target = held || description.port === 0 ? undefined : { address: description.address, port: description.port, literal: isIP(description.address) !== 0 };
     if (target?.address !== this.signalled?.address || target?.port !== this.signalled?.port) this.latched = undefined;
     this.signalled = target;
     if (direction !== this.remoteDirectionValue) log.debug('remote direction', { leg: this.id, direction });
@@ -269,33 +290,33 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   }
 
   private receive(message: Buffer, from: RemoteInfo): void {
-    if (this.stateValue === 'closed' || message.length < 12 || message.readUInt8(0) >> 6 !== 2) return;
+    if (this.stateValue === 'closed' || message.length < HEADER || message[0]! >> 6 !== 2) return;
     // RFC 5761 §4: with rtcp-mux, RTCP packet types 192–223 share the port; they are not RTP.
-    const second = message.readUInt8(1);
+    const second = message[1]!;
     if (second >= 192 && second <= 223) {
       this.received++;
       return;
     }
-    const packet = readRtp(message);
-    if (!packet) return;
-    const payloadType = packet.header.payloadType;
+    const frame = readRtp(message);
+    if (!frame) return;
+    const payloadType = second & 0x7f;
     this.received++;
     if (this.receiveEvents.has(payloadType)) {
       this.latch(from);
-      for (const event of this.dtmfReceiver?.push(packet.header.timestamp, packet.payload) ?? []) {
+      for (const event of this.dtmfReceiver?.push(frame.timestamp, message.subarray(frame.payloadStart, frame.payloadEnd)) ?? []) {
         log.debug('dtmf received', { leg: this.id, digit: event.digit });
         this.emit('dtmf', event);
       }
     } else if (this.receiveAudio.has(payloadType)) {
       this.latch(from);
-      this.emit('rtp', packet);
+      this.emit('rtp', frame);
     }
   }
 
   /** RFC 4961: once media arrives, answer it where it came from. */
   private latch(from: RemoteInfo): void {
     if (this.latched) return;
-    this.latched = { address: from.address, port: from.port };
+    this.latched = { address: from.address, port: from.port, literal: true };
     if (from.address !== this.signalled?.address || from.port !== this.signalled.port) {
       log.debug('symmetric rtp: sending to the media source', { leg: this.id, address: from.address, port: from.port });
     }
@@ -305,13 +326,19 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     return this.stateValue === 'connected' && remoteReceives(this.remoteDirectionValue);
   }
 
+  /**
+   * Sends to an address without a callback: node then sends at once (uv_udp_try_send) with no completion to
+   * report, and a failed send is dropped as UDP would drop it. A host name keeps the callback, which is where
+   * a failed lookup is reported (without one the socket would emit 'error' and the leg would fail).
+   */
   private send(packet: Buffer): void {
     const target = this.latched ?? this.signalled;
     if (!target || !this.canSend()) return;
-    this.rtp.send(packet, target.port, target.address, this.onSent);
+    if (target.literal) this.rtp.send(packet, target.port, target.address);
+    else this.rtp.send(packet, target.port, target.address, this.onSent);
   }
 
-  /** One callback for every send (a closure per packet would be garbage fifty times a second per call). */
+  /** One callback for every send to a host name (a closure per packet would be garbage fifty times a second per call). */
   private readonly onSent = (error: Error | null): void => {
     if (error) log.debug('rtp send failed', { leg: this.id, error });
   };
@@ -335,41 +362,37 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 }
 
 /**
- * Reads an RTP packet (RFC 3550 §5.1) for relaying: the fixed header, past any CSRCs and header extension,
- * and the payload without padding. Only what a bridge uses is kept; undefined when the lengths do not add up.
+ * Reads an RTP packet (RFC 3550 §5.1) for relaying: the fixed header, and where the payload lies past any
+ * CSRCs and header extension and before any padding. The frame's bytes are the message itself, not a copy;
+ * undefined when the lengths do not add up.
  */
-export function readRtp(message: Buffer): RtpPacket | undefined {
+export function readRtp(message: Buffer): RtpFrame | undefined {
   const first = message[0] ?? 0;
-  let offset = 12 + 4 * (first & 0x0f);
+  let payloadStart = HEADER + 4 * (first & 0x0f);
   if (first & 0x10) {
-    if (message.length < offset + 4) return undefined;
-    offset += 4 + 4 * message.readUInt16BE(offset + 2);
+    if (message.length < payloadStart + 4) return undefined;
+    payloadStart += 4 + 4 * message.readUInt16BE(payloadStart + 2);
   }
-  const end = first & 0x20 ? message.length - (message[message.length - 1] ?? 0) : message.length;
-  if (offset > end) return undefined;
+  const payloadEnd = first & 0x20 ? message.length - (message[message.length - 1] ?? 0) : message.length;
+  if (payloadStart > payloadEnd) return undefined;
   const second = message[1] ?? 0;
-  const header = new RtpHeader({
+  return {
     marker: (second & 0x80) !== 0,
     payloadType: second & 0x7f,
     sequenceNumber: message.readUInt16BE(2),
     timestamp: message.readUInt32BE(4),
     ssrc: message.readUInt32BE(8),
-  });
-  return new RtpPacket(header, message.subarray(offset, end));
+    bytes: message,
+    payloadStart,
+    payloadEnd,
+  };
 }
 
-/**
- * An RTP packet as sent on the wire (RFC 3550 §5.1): version 2, no padding, extension or CSRC, the marker and
- * payload type, then sequence number, timestamp and SSRC, then the payload.
- */
+/** An RTP packet as sent on the wire (RFC 3550 §5.1): our header, then the payload. */
 export function rtpBytes(header: { ssrc: number; sequenceNumber: number; timestamp: number; marker: boolean }, payloadType: number, payload: Buffer): Buffer {
-  const bytes = Buffer.allocUnsafe(12 + payload.length);
-  bytes[0] = 0x80;
-  bytes[1] = (header.marker ? 0x80 : 0) | (payloadType & 0x7f);
-  bytes.writeUInt16BE(header.sequenceNumber & 0xffff, 2);
-  bytes.writeUInt32BE(header.timestamp >>> 0, 4);
-  bytes.writeUInt32BE(header.ssrc >>> 0, 8);
-  payload.copy(bytes, 12);
+  const bytes = Buffer.allocUnsafe(HEADER + payload.length);
+  writeRtpHeader(bytes, 0, header.marker, payloadType, header.sequenceNumber, header.timestamp, header.ssrc);
+  payload.copy(bytes, HEADER);
   return bytes;
 }
 
@@ -387,13 +410,13 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
   const start = randomInt(0, count);
   for (let i = 0; i < count; i++) {
     const candidate = first + 2 * ((start + i) % count);
-    const rtp = dgram.createSocket(type);
+    const rtp = mediaSocket(type);
     if ((await bind(rtp, candidate, config.address)) === undefined) {
       closeQuietly(rtp);
       continue;
     }
     if (!withRtcp) return { rtp, rtcp: undefined, port: candidate };
-    const rtcp = dgram.createSocket(type);
+    const rtcp = mediaSocket(type);
     if ((await bind(rtcp, candidate + 1, config.address)) !== undefined) return { rtp, rtcp, port: candidate };
     closeQuietly(rtcp);
     closeQuietly(rtp);
@@ -408,7 +431,7 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
  */
 async function bindAnywhere(type: 'udp4' | 'udp6', address: string, withRtcp: boolean): Promise<{ rtp: Socket; rtcp: Socket | undefined; port: number }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const picked = dgram.createSocket(type);
+    const picked = mediaSocket(type);
     const port = await bind(picked, 0, address);
     if (port === undefined) {
       closeQuietly(picked);
@@ -416,7 +439,7 @@ async function bindAnywhere(type: 'udp4' | 'udp6', address: string, withRtcp: bo
     }
     if (!withRtcp) return { rtp: picked, rtcp: undefined, port };
     const even = port % 2 === 0;
-    const neighbour = dgram.createSocket(type);
+    const neighbour = mediaSocket(type);
     if ((await bind(neighbour, even ? port + 1 : port - 1, address)) !== undefined) {
       return even ? { rtp: picked, rtcp: neighbour, port } : { rtp: neighbour, rtcp: picked, port: port - 1 };
     }
@@ -424,6 +447,11 @@ async function bindAnywhere(type: 'udp4' | 'udp6', address: string, withRtcp: bo
     closeQuietly(picked);
   }
   throw new Error('no free media port');
+}
+
+/** Sends to an IP literal resolve in the same tick (see literal-lookup.ts); RTP is sent to one 50 times a second. */
+function mediaSocket(type: 'udp4' | 'udp6'): Socket {
+  return dgram.createSocket({ type, lookup: literalFirstLookup });
 }
 
 function bind(socket: Socket, port: number, address: string): Promise<number | undefined> {

@@ -4,6 +4,8 @@
  */
 import dgram from 'node:dgram';
 import { RtpHeader, RtpPacket } from 'werift';
+import type { RtpFrame } from './media-leg';
+import { readRtp } from './rtp-leg';
 
 export interface RtpPeer {
   port: number;
@@ -33,6 +35,13 @@ export async function rtpPeer(): Promise<RtpPeer> {
 
 export function pcmu(marker: number, seq: number, ssrc = 0x5eed): RtpPacket {
   return new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc }), Buffer.alloc(160, marker));
+}
+
+/** A PCMU packet as a plain RTP leg hands it to a bridge: read from the datagram, which it keeps. */
+export function pcmuFrame(marker: number, seq: number, ssrc = 0x5eed): RtpFrame {
+  const frame = readRtp(pcmu(marker, seq, ssrc).serialize());
+  if (!frame) throw new Error('unreadable packet');
+  return frame;
 }
 
 /** A plain RTP offer as a phone at 127.0.0.1:port would send it. */

@@ -15,7 +15,8 @@ import type { RTCRtpTransceiver } from 'werift';
 import { createLogger } from '../log';
 import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
-import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec } from './media-leg';
+import { rtpFrame, rtpPayload } from './media-leg';
+import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
 import { OutboundStream } from './outbound-stream';
 import { describeAudio, isTelephoneEvent, parseSdp, remoteReceives, writeSdp } from './sdp';
 
@@ -63,6 +64,15 @@ function withoutForeignEvents(offerSdp: string, codecs: readonly NegotiatedCodec
   return writeSdp(sdp);
 }
 
+/** The negotiated codecs as the leg reads them for each packet. */
+interface Negotiated {
+  audio: NegotiatedCodec | undefined;
+  /** telephone-event at the audio codec's clock rate, if the far end accepted one. */
+  telephoneEvent: NegotiatedCodec | undefined;
+  /** Every negotiated telephone-event, whatever its clock: none is audio. */
+  eventPayloadTypes: ReadonlySet<number>;
+}
+
 export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly kind = 'webrtc';
   private readonly pc: RTCPeerConnection;
@@ -71,7 +81,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private remoteDirectionValue: MediaDirection = 'sendrecv';
   private received = 0;
   private stream: OutboundStream | undefined;
-  private negotiatedCache: NegotiatedCodec[] | undefined;
+  private negotiatedCache: Negotiated | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
 
@@ -111,7 +121,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
 
   /** The audio codec this leg sends with, once negotiated. */
   get codec(): NegotiatedCodec | undefined {
-    return this.negotiated().find((c) => !isTelephoneEvent(c));
+    return this.negotiated()?.audio;
   }
 
   get remoteDirection(): MediaDirection {
@@ -124,9 +134,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
 
   /** The negotiated telephone-event at the audio codec's clock rate, if the far end accepted one. */
   private get telephoneEvent(): NegotiatedCodec | undefined {
-    const audio = this.codec;
-    if (!audio) return undefined;
-    return this.negotiated().find((c) => isTelephoneEvent(c) && c.clockRate === audio.clockRate);
+    return this.negotiated()?.telephoneEvent;
   }
 
   /**
@@ -203,14 +211,17 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
    * Sends a packet from the other leg: sequence number and timestamp continue this leg's stream (the same
    * one its DTMF events use), and werift's sender puts in its SSRC and the negotiated payload type.
    */
-  sendRtp(packet: RtpPacket): void {
+  sendRtp(frame: RtpFrame): void {
     const sender = this.transceiver?.sender;
     const stream = this.outbound();
     if (!sender || !stream || !this.canSend()) return;
-    // A copy: the packet may be on its way to other legs, and werift's sender writes into the header it sends.
-    const header = new RtpHeader({ ...stream.relay(packet.header), payloadType: packet.header.payloadType });
-    sender.sendRtp(new RtpPacket(header, packet.payload)).catch((error: unknown) => log.debug('rtp send failed', { leg: this.id, error }));
+    const { ssrc, sequenceNumber, timestamp, marker } = stream.relay(frame);
+    const header = new RtpHeader({ ssrc, sequenceNumber, timestamp, marker, payloadType: frame.payloadType });
+    sender.sendRtp(new RtpPacket(header, rtpPayload(frame))).catch(this.onSendFailed);
   }
+
+  /** One handler for every send (a closure per packet would be garbage fifty times a second per call). */
+  private readonly onSendFailed = (error: unknown): void => log.debug('rtp send failed', { leg: this.id, error });
 
   sendDtmf(event: DtmfEvent): void {
     if (!this.telephoneEvent) {
@@ -241,13 +252,19 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     sender.dtlsTransport.sendRtp(payload, header).catch((error: unknown) => log.debug('dtmf send failed', { leg: this.id, error }));
   }
 
-  /** The negotiated codecs, sender's first; read per packet, so kept until the next negotiation. */
-  private negotiated(): readonly NegotiatedCodec[] {
+  /** What was negotiated, read per packet, so kept until the next negotiation. */
+  private negotiated(): Negotiated | undefined {
     if (this.negotiatedCache) return this.negotiatedCache;
     const transceiver = this.transceiver;
-    if (!transceiver?.sender.codec) return [];
+    if (!transceiver?.sender.codec) return undefined;
     const all = [transceiver.sender.codec, ...transceiver.codecs];
-    this.negotiatedCache = all.map((c) => ({ mimeType: c.mimeType, clockRate: c.clockRate, channels: c.channels, payloadType: c.payloadType, parameters: c.parameters }));
+    const codecs = all.map((c) => ({ mimeType: c.mimeType, clockRate: c.clockRate, channels: c.channels, payloadType: c.payloadType, parameters: c.parameters }));
+    const audio = codecs.find((c) => !isTelephoneEvent(c));
+    this.negotiatedCache = {
+      audio,
+      telephoneEvent: audio && codecs.find((c) => isTelephoneEvent(c) && c.clockRate === audio.clockRate),
+      eventPayloadTypes: new Set(codecs.filter(isTelephoneEvent).map((c) => c.payloadType)),
+    };
     return this.negotiatedCache;
   }
 
@@ -272,18 +289,19 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
 
   private receive(packet: RtpPacket): void {
     this.received++;
+    const { header, payload } = packet;
     const event = this.telephoneEvent;
-    if (event && packet.header.payloadType === event.payloadType) {
+    if (event && header.payloadType === event.payloadType) {
       if (this.dtmfReceiver?.clockRate !== event.clockRate) this.dtmfReceiver = new DtmfReceiver(event.clockRate);
-      for (const dtmf of this.dtmfReceiver.push(packet.header.timestamp, packet.payload)) {
+      for (const dtmf of this.dtmfReceiver.push(header.timestamp, payload)) {
         log.debug('dtmf received', { leg: this.id, digit: dtmf.digit });
         this.emit('dtmf', dtmf);
       }
       return;
     }
     // Any telephone-event (whatever its clock) is signalling, never audio for the other leg.
-    if (this.negotiated().some((c) => isTelephoneEvent(c) && c.payloadType === packet.header.payloadType)) return;
-    this.emit('rtp', packet);
+    if (this.negotiated()?.eventPayloadTypes.has(header.payloadType)) return;
+    this.emit('rtp', rtpFrame(header, payload));
   }
 
   private async localSdp(): Promise<string> {
