@@ -6,9 +6,9 @@ import { FakeConnection, ManualClock, sipRequest } from './test-support';
 import { DEFAULT_TIMERS } from './timers';
 import type { ServerTransaction } from './transactions';
 
-function answer(invite: SipRequest, toTag: string, extra: string[] = []): SipResponse {
+function answer(invite: SipRequest, toTag: string, extra: string[] = [], status = '200 OK'): SipResponse {
   const lines = [
-    'SIP/2.0 200 OK',
+    `SIP/2.0 ${status}`,
     `Via: ${invite.headers.get('Via')}`,
     `From: ${invite.headers.get('From')}`,
     `To: ${invite.headers.get('To')};tag=${toTag}`,
@@ -56,6 +56,29 @@ describe('SipEndpoint as a user agent client', () => {
     expect(bye?.headers.getAll('Route')).toEqual(['<sip:p1.test;lr>', '<sip:p2.test;lr>']);
     expect(bye?.headers.get('From')).toBe('<sip:100@pbx.test>;tag=ours');
     expect(bye?.headers.get('Call-ID')).toBe(invite.headers.get('Call-ID'));
+  });
+});
+
+describe('SipEndpoint as a user agent client over UDP', () => {
+  it('acknowledges a failure again for each copy until Timer D, after the transaction has handed over', () => {
+    const clock = new ManualClock();
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', transactions: { clock, timers: DEFAULT_TIMERS } });
+    const flow = new FakeConnection('192.0.2.40', 'UDP');
+    const invite = sipRequest({ method: 'INVITE', uri: 'sip:101@192.0.2.40', from: '<sip:100@pbx.test>;tag=ours', to: '<sip:101@pbx.test>' });
+    invite.headers.remove('Via');
+    const seen: number[] = [];
+    const tx = endpoint.sendRequest(invite, flow, (response) => seen.push(response.status));
+    const busy = answer(invite, 'busy', [], '486 Busy Here');
+    endpoint.receiveMessage(busy, flow);
+    expect(tx.state).toBe('completed');
+    clock.advance(10_000);
+    endpoint.receiveMessage(busy, flow);
+    clock.advance(22_100);
+    endpoint.receiveMessage(busy, flow);
+    expect(seen).toEqual([486]);
+    // The INVITE, its ACK, the ACK again for the copy within Timer D (32 s), and nothing for the copy after it.
+    expect(flow.requests.map((r) => r.method)).toEqual(['INVITE', 'ACK', 'ACK']);
+    expect(clock.pending).toBe(0);
   });
 });
 

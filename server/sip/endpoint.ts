@@ -13,7 +13,7 @@ import type { SipMessage, SipRequest, SipResponse } from './message';
 import {
   ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
 } from './transactions';
-import type { ClientTransactionHandler, ClientTransactionHooks, ServerTransactionHooks, TransactionContext } from './transactions';
+import type { ClientEcho, ClientTransactionHandler, ClientTransactionHooks, ServerEcho, ServerTransactionHooks, TransactionContext } from './transactions';
 
 const log = createLogger('sip');
 
@@ -61,10 +61,11 @@ export class SipEndpoint {
   private readonly clientTransactions = new Map<string, ClientTransaction>();
   /** INVITE server transactions whose 2xx awaits its ACK, by Call-ID, From tag and CSeq number. */
   private readonly acceptedInvites = new Map<string, ServerTransaction>();
-  /** INVITE client transactions by the same key, so our ACK for a 2xx can be resent with it. */
-  private readonly clientInvites = new Map<string, ClientTransaction>();
-  /** What is left of server transactions that only linger to absorb retransmitted requests. */
-  private readonly lingering: LingerTable;
+  /** INVITE client transactions (or what is left of them) by the same key, so our ACK for a 2xx can be resent with it. */
+  private readonly clientInvites = new Map<string, ClientTransaction | ClientEcho>();
+  /** What is left of transactions that only linger to absorb retransmissions (linger-table.ts). */
+  private readonly lingering: LingerTable<ServerEcho>;
+  private readonly clientLingering: LingerTable<ClientEcho>;
   /** Server transactions still waiting for their final response, and how many each flow has. */
   private readonly pending = new Set<ServerTransaction>();
   private readonly pendingByFlow = new Map<SipConnection, number>();
@@ -78,6 +79,9 @@ export class SipEndpoint {
   constructor(readonly options: EndpointOptions) {
     this.context = options.transactions ?? DEFAULT_CONTEXT;
     this.lingering = new LingerTable(this.context.clock);
+    this.clientLingering = new LingerTable(this.context.clock, (_key, echo) => {
+      if (echo.invite && this.clientInvites.get(echo.invite.dialogKey) === echo) this.clientInvites.delete(echo.invite.dialogKey);
+    });
     this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
     this.isTrusted = options.isTrusted ?? (() => false);
   }
@@ -151,30 +155,29 @@ export class SipEndpoint {
    * RFC 3261 §13.2.2.4: a 2xx from a second fork downstream of an INVITE whose first 2xx the TU has taken is
    * acknowledged, then its dialog is ended with BYE. A user agent keeps one dialog per INVITE it sends.
    */
-  private hangUpAnotherFork(response: SipResponse, tx: ClientTransaction): void {
+  private hangUpAnotherFork(response: SipResponse, echo: ClientEcho): void {
+    const invite = echo.invite;
+    if (!invite) return;
     try {
-      const invite = tx.request;
-      const from = invite.headers.get('From') ?? '';
       const to = response.headers.get('To') ?? '';
       const contact = response.headers.get('Contact');
       const recordRoute = response.headers.getAll('Record-Route');
-      const cseq = parseCSeq(invite.headers.get('CSeq') ?? '1 INVITE').seq;
       const dialog = new Dialog({
-        callId: invite.headers.get('Call-ID') ?? '',
-        localTag: parseNameAddr(from).params.tag ?? '',
+        callId: invite.callId,
+        localTag: parseNameAddr(invite.from).params.tag ?? '',
         remoteTag: parseNameAddr(to).params.tag ?? undefined,
-        localUri: from,
+        localUri: invite.from,
         remoteUri: to,
         remoteTarget: contact ? formatTarget(contact) : invite.uri,
-        localCseq: cseq,
+        localCseq: invite.cseq,
         // §12.1.2: the route set is the response's Record-Route, reversed; without one, the route the INVITE took.
-        routeSet: recordRoute.length > 0 ? recordRoute.reverse() : invite.headers.getAll('Route'),
-        connection: tx.connection,
+        routeSet: recordRoute.length > 0 ? recordRoute.reverse() : [...invite.route],
+        connection: echo.connection,
         state: 'confirmed',
       });
       log.info('a second fork answered; hanging it up', { callId: dialog.callId });
-      this.sendStateless(dialog.createAck(cseq), tx.connection);
-      this.sendRequest(dialog.createRequest('BYE'), tx.connection, () => undefined);
+      this.sendStateless(dialog.createAck(invite.cseq), echo.connection);
+      this.sendRequest(dialog.createRequest('BYE'), echo.connection, () => undefined);
     } catch (error) {
       log.debug('could not hang up a second fork', { error });
     }
@@ -254,7 +257,7 @@ export class SipEndpoint {
     },
     linger: (done, ms) => {
       this.forget(done);
-      this.lingering.add(done.key, done.retransmission, done.connection, ms);
+      this.lingering.add(done.key, done.echo, ms);
     },
     terminated: (done) => this.forget(done),
   };
@@ -268,14 +271,24 @@ export class SipEndpoint {
   }
 
   private readonly clientHooks: ClientTransactionHooks = {
-    terminated: (done) => {
-      this.clientTransactions.delete(done.key);
-      if (done.method !== 'INVITE') return;
-      const dialogKey = inviteDialogKey(done.request);
-      if (this.clientInvites.get(dialogKey) === done) this.clientInvites.delete(dialogKey);
+    terminated: (done) => this.forgetClient(done),
+    anotherFork: (response, echo) => this.hangUpAnotherFork(response, echo),
+    linger: (done, ms) => {
+      const echo = done.echo;
+      this.forgetClient(done);
+      if (!echo) return;
+      this.clientLingering.add(done.key, echo, ms);
+      // The TU's ACK for the 2xx is remembered by what is left, if it comes only now.
+      if (echo.invite) this.clientInvites.set(echo.invite.dialogKey, echo);
     },
-    anotherFork: (response, done) => this.hangUpAnotherFork(response, done),
   };
+
+  private forgetClient(tx: ClientTransaction): void {
+    this.clientTransactions.delete(tx.key);
+    if (tx.method !== 'INVITE') return;
+    const dialogKey = inviteDialogKey(tx.request);
+    if (this.clientInvites.get(dialogKey) === tx) this.clientInvites.delete(dialogKey);
+  }
 
   /**
    * Finds the INVITE server transaction a CANCEL refers to (RFC 3261 §9.2): 'finished' when it only lingers,
@@ -293,12 +306,15 @@ export class SipEndpoint {
     const cseq = response.headers.get('CSeq');
     const method = cseq?.trim().split(/\s+/)[1];
     if (!branch || !method) return;
-    const tx = this.clientTransactions.get(clientTransactionKey(branch, method));
-    if (!tx) {
-      log.debug('stray response', { status: response.status, method });
+    const key = clientTransactionKey(branch, method);
+    const tx = this.clientTransactions.get(key);
+    if (tx) {
+      tx.receive(response);
       return;
     }
-    tx.receive(response);
+    const lingering = this.clientLingering.get(key);
+    if (lingering) lingering.receive(response, this.clientHooks.anotherFork);
+    else log.debug('stray response', { status: response.status, method });
   }
 
   private isOwnVia(value: string, transport: SipTransportName): boolean {

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { LingerTable, SWEEP_EVERY_MS } from './linger-table';
-import { FakeConnection, ManualClock } from './test-support';
+import { ManualClock } from './test-support';
 
 describe('LingerTable', () => {
-  const flow = new FakeConnection();
-
   it('keeps each record for its linger time, and ends it within one sweep after', () => {
     const clock = new ManualClock();
     const table = new LingerTable(clock);
-    table.add('a', undefined, flow, 32_000);
+    table.add('a', 'a', 32_000);
     clock.advance(10);
-    table.add('b', undefined, flow, 32_000);
-    table.add('c', undefined, flow, 5_000);
+    table.add('b', 'b', 32_000);
+    table.add('c', 'c', 5_000);
     clock.advance(4_999);
     expect([table.get('a'), table.get('b'), table.get('c')].map(Boolean)).toEqual([true, true, true]);
     clock.advance(SWEEP_EVERY_MS + 11);
@@ -26,13 +24,14 @@ describe('LingerTable', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('evicts the record that would end first, whatever its linger time', () => {
+  it('evicts the record that would end first, whatever its linger time, and tells of every end', () => {
     const clock = new ManualClock();
-    const table = new LingerTable(clock);
-    table.add('long', undefined, flow, 32_000);
+    const ended: string[] = [];
+    const table = new LingerTable<string>(clock, (key, value) => ended.push(`${key}=${value}`));
+    table.add('long', 'long', 32_000);
     clock.advance(1_000);
-    table.add('short', undefined, flow, 500);
-    table.add('later', undefined, flow, 32_000);
+    table.add('short', 'short', 500);
+    table.add('later', 'later', 32_000);
     expect(table.evictFirst()).toBe(true);
     expect(table.get('short')).toBeUndefined();
     expect(table.evictFirst()).toBe(true);
@@ -42,13 +41,14 @@ describe('LingerTable', () => {
     expect(table.evictFirst()).toBe(false);
     clock.advance(40_000);
     expect(table.size).toBe(0);
+    expect(ended).toEqual(['short=short', 'long=long', 'later=later']);
   });
 
   it('ends many records in order through a long run', () => {
     const clock = new ManualClock();
     const table = new LingerTable(clock);
     for (let i = 0; i < 5_000; i++) {
-      table.add(`k${i}`, undefined, flow, 1_000);
+      table.add(`k${i}`, i, 1_000);
       clock.advance(1);
       // At one a millisecond, about a second's worth linger at any time.
       expect(table.size).toBeLessThanOrEqual(1_000 + SWEEP_EVERY_MS + 1);

@@ -1,27 +1,22 @@
 /**
- * What is left of a server transaction that only lingers (RFC 3261 §17.2: Timer J for a non-INVITE, Timer I
- * for an INVITE whose failure was acknowledged, RFC 6026 Timer L for an INVITE whose 2xx was acknowledged):
- * its key, the final response as its flow sends it again, and when it ends. A retransmitted request gets that
- * response again (an ACK, nothing); that is all a lingering transaction does.
+ * What is left of transactions that only linger to absorb retransmissions (RFC 3261 §17): a server transaction
+ * after Timer J, I or (RFC 6026) L has begun, holding its final response as its flow sends it again; a client
+ * transaction after Timer D, K or (RFC 6026) M has begun, holding the ACK it sends again (`ClientEcho` in
+ * transactions.ts). The transaction hands that over and is done.
  *
  * At a thousand calls a second some hundred thousand transactions linger at once. As records here they hold
- * neither the request they answered nor anything the TU hung on them (a call, once it has ended), have no
- * timer each, and take a few hundred bytes besides the response.
- *
- * Records of the same linger time end in the order they were added, so each linger time has a queue, and one
- * timer ends the records whose time has come.
+ * neither the request they carried nor anything the TU hung on them (a call, once it has ended), and have no
+ * timer each. Records of the same linger time end in the order they were added, so each linger time has a
+ * queue, and one timer ends the records whose time has come.
  */
-import type { PreparedMessage, SipConnection } from './connection';
 import type { Clock, TimerHandle } from './timers';
 
 /** Records end no earlier than their time, and at most this much after it: one timer serves many. */
 export const SWEEP_EVERY_MS = 100;
 
-export interface Lingering {
+interface Entry<V> {
   readonly key: string;
-  /** Sent again for each copy of the request; none for an INVITE whose failure was acknowledged. */
-  readonly response: PreparedMessage | undefined;
-  readonly connection: SipConnection;
+  readonly value: V;
   readonly until: number;
 }
 
@@ -56,25 +51,29 @@ class Queue<T> {
   }
 }
 
-export class LingerTable {
-  private readonly byKey = new Map<string, Lingering>();
+export class LingerTable<V> {
+  private readonly byKey = new Map<string, Entry<V>>();
   /** By linger time, each queue in the order its records end. */
-  private readonly queues = new Map<number, Queue<Lingering>>();
+  private readonly queues = new Map<number, Queue<Entry<V>>>();
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
 
-  constructor(private readonly clock: Clock) {}
+  /** `ended` hears of every record that ends, by its time or evicted. */
+  constructor(
+    private readonly clock: Clock,
+    private readonly ended?: (key: string, value: V) => void,
+  ) {}
 
   get size(): number {
     return this.byKey.size;
   }
 
-  get(key: string): Lingering | undefined {
-    return this.byKey.get(key);
+  get(key: string): V | undefined {
+    return this.byKey.get(key)?.value;
   }
 
-  add(key: string, response: PreparedMessage | undefined, connection: SipConnection, lingerMs: number): void {
-    const record: Lingering = { key, response, connection, until: this.clock.now() + lingerMs };
+  add(key: string, value: V, lingerMs: number): void {
+    const record: Entry<V> = { key, value, until: this.clock.now() + lingerMs };
     this.byKey.set(key, record);
     let queue = this.queues.get(lingerMs);
     if (!queue) {
@@ -87,7 +86,7 @@ export class LingerTable {
 
   /** Ends the record that would end first, to make room; false when there is none. */
   evictFirst(): boolean {
-    let first: Queue<Lingering> | undefined;
+    let first: Queue<Entry<V>> | undefined;
     for (const queue of this.queues.values()) {
       this.dropStale(queue);
       const head = queue.peek();
@@ -96,6 +95,7 @@ export class LingerTable {
     const record = first?.shift();
     if (!record) return false;
     this.byKey.delete(record.key);
+    this.ended?.(record.key, record.value);
     return true;
   }
 
@@ -115,7 +115,9 @@ export class LingerTable {
     for (const [lingerMs, queue] of this.queues) {
       for (let head = queue.peek(); head !== undefined && head.until <= now; head = queue.peek()) {
         queue.shift();
-        if (this.byKey.get(head.key) === head) this.byKey.delete(head.key);
+        if (this.byKey.get(head.key) !== head) continue;
+        this.byKey.delete(head.key);
+        this.ended?.(head.key, head.value);
       }
       const head = queue.peek();
       if (head) next = Math.min(next, head.until);
@@ -125,7 +127,7 @@ export class LingerTable {
   }
 
   /** Records evicted earlier leave their place in the queue; they are passed over here. */
-  private dropStale(queue: Queue<Lingering>): void {
+  private dropStale(queue: Queue<Entry<V>>): void {
     for (let head = queue.peek(); head !== undefined && this.byKey.get(head.key) !== head; head = queue.peek()) queue.shift();
   }
 

@@ -165,7 +165,7 @@ describe('INVITE server transaction', () => {
       const req = request(method, `z9hG4bK-hand-${method}`);
       const tx = new ServerTransaction(serverTransactionKey(req) ?? '', req, flow, {
         terminated: () => expect.unreachable('a handed-over transaction is not terminated by itself'),
-        linger: (done, ms) => handed.push([done.request.method, ms, done.retransmission ? 1 : 0]),
+        linger: (done, ms) => handed.push([done.request.method, ms, done.echo.response ? 1 : 0]),
       }, context);
       tx.reply(200, 'OK', { toTag: 'pbx' });
       if (method === 'INVITE') tx.acknowledge2xx();

@@ -114,6 +114,15 @@ interface ServerTransactionEvents {
   ackTimedOut: [];
 }
 
+/**
+ * What is left of a server transaction that only lingers: a copy of its request gets `response` again (an
+ * ACK, nothing), on the flow it came from (RFC 3261 §17.2.1, §17.2.2).
+ */
+export interface ServerEcho {
+  readonly connection: SipConnection;
+  readonly response: PreparedMessage | undefined;
+}
+
 export interface ServerTransactionHooks {
   terminated(tx: ServerTransaction): void;
   /** The first final response went out (the transaction no longer counts as pending work). */
@@ -273,9 +282,9 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     return this.acked;
   }
 
-  /** What a lingering transaction sends for a copy of its request: its last response, or nothing once confirmed. */
-  get retransmission(): PreparedMessage | undefined {
-    return this.stateValue === 'confirmed' ? undefined : this.lastResponse;
+  /** What is left once the transaction only lingers: its last response to send again, none once confirmed. */
+  get echo(): ServerEcho {
+    return { connection: this.connection, response: this.stateValue === 'confirmed' ? undefined : this.lastResponse };
   }
 
   terminate(): void {
@@ -332,13 +341,98 @@ export interface ClientTransactionHandler {
   (response: SipResponse, tx: ClientTransaction): void;
 }
 
+/** What a 2xx from a second fork needs of the INVITE to be acknowledged and hung up. */
+export interface InviteSummary {
+  readonly uri: string;
+  readonly from: string;
+  readonly callId: string;
+  readonly cseq: number;
+  /** The Route headers the INVITE carried (a pre-loaded route, RFC 3261 §12.1.2 when no Record-Route comes back). */
+  readonly route: readonly string[];
+  /** `inviteDialogKey` of the INVITE: what the TU's ACK is matched by. */
+  readonly dialogKey: string;
+}
+
+export type AnotherFork = (response: SipResponse, echo: ClientEcho) => void;
+
+/**
+ * What is left of a client transaction once its final response has reached the TU: it answers the response's
+ * retransmissions. A failure to INVITE gets the transaction's own ACK again (Timer D, RFC 3261 §17.1.1.2); a 2xx
+ * gets the ACK the TU sent for it (Timer M, RFC 6026 §8.4), and a 2xx from another fork downstream goes to
+ * `anotherFork`; anything else is absorbed (Timer K). Kept by the transaction, or handed to a linger table.
+ */
+export class ClientEcho {
+  private constructor(
+    readonly connection: SipConnection,
+    private readonly failureAck: PreparedMessage | undefined,
+    /** To tags of the 2xx responses passed up, each with the ACK the TU sent for it, as sent. */
+    private readonly accepted: Map<string, PreparedMessage | undefined> | undefined,
+    readonly invite: InviteSummary | undefined,
+  ) {}
+
+  static absorbing(connection: SipConnection): ClientEcho {
+    return new ClientEcho(connection, undefined, undefined, undefined);
+  }
+
+  static failedInvite(connection: SipConnection, ack: PreparedMessage): ClientEcho {
+    return new ClientEcho(connection, ack, undefined, undefined);
+  }
+
+  static acceptedInvite(connection: SipConnection, invite: SipRequest, toTag: string): ClientEcho {
+    const summary: InviteSummary = {
+      uri: invite.uri,
+      from: invite.headers.get('From') ?? '',
+      callId: invite.headers.get('Call-ID') ?? '',
+      cseq: parseCSeq(invite.headers.get('CSeq') ?? '1 INVITE').seq,
+      route: invite.headers.getAll('Route'),
+      dialogKey: inviteDialogKey(invite),
+    };
+    return new ClientEcho(connection, undefined, new Map([[toTag, undefined]]), summary);
+  }
+
+  receive(response: SipResponse, anotherFork: AnotherFork | undefined): void {
+    const status = response.status;
+    if (this.failureAck) {
+      if (status >= 300) this.connection.sendPrepared(this.failureAck);
+      return;
+    }
+    if (!this.accepted || status < 200 || status >= 300) return;
+    const tag = toTagOf(response);
+    if (this.accepted.has(tag)) {
+      const ack = this.accepted.get(tag);
+      if (ack) this.connection.sendPrepared(ack);
+      return;
+    }
+    this.accepted.set(tag, undefined);
+    if (anotherFork) anotherFork(response, this);
+    else log.debug('2xx from another fork dropped', { tag });
+  }
+
+  /** The TU's ACK for a 2xx it was given (sent outside the transaction, RFC 3261 §13.2.2.4). */
+  rememberAck(ack: SipRequest): void {
+    if (!this.accepted) return;
+    let tag = '';
+    try {
+      tag = parseNameAddr(ack.headers.get('To') ?? '').params.tag ?? '';
+    } catch {
+      return;
+    }
+    if (this.accepted.has(tag)) this.accepted.set(tag, this.connection.prepare(ack));
+  }
+}
+
 export interface ClientTransactionHooks {
   terminated(tx: ClientTransaction): void;
   /**
    * A 2xx to an accepted INVITE from another fork downstream (a new To tag). The TU has its dialog already;
    * the one who gets this acknowledges and hangs up the new one (RFC 3261 §13.2.2.4). Dropped when left out.
    */
-  anotherFork?(response: SipResponse, tx: ClientTransaction): void;
+  anotherFork?: AnotherFork;
+  /**
+   * The transaction only lingers from now on, for `ms`. Given this hook, it hands its `echo` over and is done:
+   * no timer, and nothing calls its terminated hook. Without it, the transaction lingers on its own timer.
+   */
+  linger?(tx: ClientTransaction, ms: number): void;
 }
 
 export class ClientTransaction {
@@ -346,9 +440,8 @@ export class ClientTransaction {
   private retransmitTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval = 0;
-  private failureAck: SipRequest | undefined;
-  /** To tags of the 2xx responses passed up, each with the ACK the TU sent for it, as sent (RFC 6026 §8.4). */
-  private readonly accepted = new Map<string, PreparedMessage | undefined>();
+  /** Set with the final response: what answers its retransmissions from then on. */
+  private echoValue: ClientEcho | undefined;
   private stopWatchingFlow: (() => void) | undefined;
   /** The TU's handler, until the final response has reached it. */
   private handler: ClientTransactionHandler | undefined;
@@ -405,22 +498,9 @@ export class ClientTransaction {
   receive(response: SipResponse): void {
     const status = response.status;
     if (this.stateValue === 'terminated') return;
-    if (this.stateValue === 'completed') {
-      // A retransmitted final response: the INVITE's ACK goes out again (§17.1.1.2); others are absorbed.
-      if (this.failureAck && status >= 300) this.connection.send(this.failureAck);
-      return;
-    }
-    if (this.stateValue === 'accepted') {
-      if (status < 200 || status >= 300) return;
-      const tag = toTagOf(response);
-      if (this.accepted.has(tag)) {
-        const ack = this.accepted.get(tag);
-        if (ack) this.connection.sendPrepared(ack);
-        return;
-      }
-      this.accepted.set(tag, undefined);
-      if (this.hooks.anotherFork) this.hooks.anotherFork(response, this);
-      else log.debug('2xx from another fork dropped', { branch: this.branch, tag });
+    if (this.echoValue) {
+      // Completed or accepted: a retransmitted final response, or a 2xx from another fork.
+      this.echoValue.receive(response, this.hooks.anotherFork);
       return;
     }
     if (status < 200) {
@@ -436,27 +516,34 @@ export class ClientTransaction {
     this.cancelRetransmit();
     this.cancelEnd();
     this.stopWatchingFlow?.();
-    const { clock, timers } = this.context;
-    const unreliable = !this.connection.reliable;
+    const { timers } = this.context;
     if (this.method === 'INVITE' && status < 300) {
       this.move('accepted');
-      this.accepted.set(toTagOf(response), undefined);
-      this.endTimer = clock.schedule(transactionTimeout(timers), () => this.terminate());
+      this.echoValue = ClientEcho.acceptedInvite(this.connection, this.request, toTagOf(response));
       this.passUpFinal(response);
+      if ((this.stateValue as ClientTransactionState) === 'accepted') this.linger(transactionTimeout(timers));
       return;
     }
     this.move('completed');
     if (this.method === 'INVITE') {
       // RFC 3261 §17.1.1.3: the client transaction itself acknowledges a non-2xx final response.
-      this.failureAck = this.buildAckForFailure(response);
-      this.connection.send(this.failureAck);
+      const ack = this.connection.prepare(this.buildAckForFailure(response));
+      this.connection.sendPrepared(ack);
+      this.echoValue = ClientEcho.failedInvite(this.connection, ack);
+    } else {
+      this.echoValue = ClientEcho.absorbing(this.connection);
     }
     this.passUpFinal(response);
     // The handler may have ended the transaction already.
     if ((this.stateValue as ClientTransactionState) !== 'completed') return;
     // Timer D (INVITE) / Timer K (others) absorb retransmitted final responses over UDP; zero when reliable.
-    if (!unreliable) this.terminate();
-    else this.endTimer = clock.schedule(this.method === 'INVITE' ? timerD(timers) : timers.t4, () => this.terminate());
+    if (this.connection.reliable) this.terminate();
+    else this.linger(this.method === 'INVITE' ? timerD(timers) : timers.t4);
+  }
+
+  /** What answers retransmissions of the final response, once there is one. */
+  get echo(): ClientEcho | undefined {
+    return this.echoValue;
   }
 
   /**
@@ -464,14 +551,7 @@ export class ClientTransaction {
    * a retransmission of that 2xx is acknowledged again without troubling the TU.
    */
   rememberAck(ack: SipRequest): void {
-    if (this.stateValue !== 'accepted') return;
-    let tag = '';
-    try {
-      tag = parseNameAddr(ack.headers.get('To') ?? '').params.tag ?? '';
-    } catch {
-      return;
-    }
-    if (this.accepted.has(tag)) this.accepted.set(tag, this.connection.prepare(ack));
+    if (this.stateValue === 'accepted') this.echoValue?.rememberAck(ack);
   }
 
   /** RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, the CSeq number and the top Via. */
@@ -495,6 +575,17 @@ export class ClientTransaction {
     this.stateValue = 'terminated';
     this.handler = undefined;
     this.hooks.terminated(this);
+  }
+
+  /** From here on the transaction only answers retransmissions, for `ms`: handed over, or on its own timer. */
+  private linger(ms: number): void {
+    if (this.hooks.linger) {
+      this.cancelRetransmit();
+      this.cancelEnd();
+      this.hooks.linger(this, ms);
+      return;
+    }
+    this.endTimer = this.context.clock.schedule(ms, () => this.terminate());
   }
 
   /**
