@@ -416,12 +416,17 @@ export async function sipRates(): Promise<Record<string, unknown> | undefined> {
 /** Timer J (64·T1) and a few seconds for the heap to shrink after it. */
 const LINGER_MS = Number(process.env.BENCH_MEMORY_LINGER_MS ?? 40_000);
 
-/** RSS of the PBX at idle, after each of N users registers once, and with M anchored calls up (plain RTP legs on both sides). */
+/**
+ * RSS of the PBX at idle, after each of N users registers once, what each of K ended calls leaves while its
+ * transactions linger (64·T1 after the call: what a sustained call rate piles up), and with M anchored calls
+ * up (plain RTP legs on both sides).
+ */
 export async function pbxMemory(): Promise<Record<string, unknown> | undefined> {
   const missing = pbxSipMissing();
   if (missing || !sippAvailable()) return undefined;
   const registrations = Number(process.env.BENCH_MEMORY_USERS ?? 2000);
   const n = Number(process.env.BENCH_MEMORY_CALLS ?? 200);
+  const ended = Number(process.env.BENCH_MEMORY_ENDED_CALLS ?? 2000);
   const users = benchUsers(registrations);
   const target = await startPbxTarget(users, { inspect: true });
   const settle = () => new Promise((r) => setTimeout(r, 3_000));
@@ -446,6 +451,23 @@ export async function pbxMemory(): Promise<Record<string, unknown> | undefined> 
     const bobPort = await freePort();
     const creds = (e: string) => ({ username: e, password: password(target, e) });
     await runSipp({ scenario: 'register.xml', transport: 'udp', remote: { host: '127.0.0.1', port: target.port }, localPort: bobPort, keys: { user: '102', domain: DOMAIN, expires: '3600' }, credentials: creds('102'), timeoutS: 10 });
+
+    // Calls that end at once (SIPp's -d 0), at a rate that finishes them well within 64·T1, measured while
+    // every one of their transactions still lingers; then the next step waits for those to end.
+    const endedRate = 250;
+    const answerer = startSipp({ scenario: 'answerer.xml', transport: 'udp', localPort: bobPort, keys: { domain: DOMAIN }, calls: ended, limit: 1_000_000, timeoutS: 120, extraArgs: SIPP_ARGS });
+    await waitUntilBound(bobPort, 'udp');
+    const endedRun = await runSipp({
+      scenario: 'caller.xml', transport: 'udp', remote: { host: '127.0.0.1', port: target.port }, localPort: await freePort(),
+      keys: { user: '101', callee: '102', domain: DOMAIN }, credentials: creds('101'), calls: ended, rate: endedRate, limit: ended, timeoutS: 120, extraArgs: SIPP_ARGS,
+    });
+    const withLingering = await measure();
+    answerer.kill();
+    await answerer.done;
+    const endedCount = endedRun.stats?.successful ?? 0;
+    await new Promise((r) => setTimeout(r, LINGER_MS));
+    const afterLingering = await measure();
+
     const rate = 50;
     const rampMs = Math.ceil(n / rate) * 1000;
     const bob = startSipp({ scenario: 'answerer.xml', transport: 'udp', localPort: bobPort, keys: { domain: DOMAIN }, calls: n * 10, limit: 1_000_000, timeoutS: 120, extraArgs: SIPP_ARGS });
@@ -465,7 +487,8 @@ export async function pbxMemory(): Promise<Record<string, unknown> | undefined> 
     const kb = (bytes: number) => bytes / 1024;
     const each = (from: MemoryUsage, to: MemoryUsage, count: number, key: 'rss' | 'heapUsed') => (count > 0 ? kb(to[key] - from[key]) / count : NaN);
     const perRegistration = each(idle, afterRegistrations, registeredCount, 'heapUsed');
-    const perCall = each(afterRegistrations, withCalls, n, 'heapUsed');
+    const perEnded = each(afterRegistrations, withLingering, endedCount, 'heapUsed');
+    const perCall = each(afterLingering, withCalls, n, 'heapUsed');
     const mb = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(1));
     const rows = [
       { measure: 'idle', count: '', 'RSS MB': mb(idle.rss), 'heap MB': mb(idle.heapUsed), 'heap KB each': '', 'RSS KB each': '', target: '' },
@@ -475,15 +498,21 @@ export async function pbxMemory(): Promise<Record<string, unknown> | undefined> 
         target: `< ${TARGETS.kbPerRegistration} KB: ${perRegistration < TARGETS.kbPerRegistration ? 'met' : 'not met'}`,
       },
       {
+        measure: 'ended calls, transactions lingering 64·T1', count: endedCount, 'RSS MB': mb(withLingering.rss), 'heap MB': mb(withLingering.heapUsed),
+        'heap KB each': Number(perEnded.toFixed(2)), 'RSS KB each': Number(each(afterRegistrations, withLingering, endedCount, 'rss').toFixed(2)),
+        target: `${Math.round((perEnded * 1000 * 32) / 1024)} MB held at 1,000 calls/s`,
+      },
+      {
         measure: 'active calls (anchored, plain RTP legs)', count: n, 'RSS MB': mb(withCalls.rss), 'heap MB': mb(withCalls.heapUsed),
-        'heap KB each': Math.round(perCall), 'RSS KB each': Math.round(each(afterRegistrations, withCalls, n, 'rss')),
+        'heap KB each': Math.round(perCall), 'RSS KB each': Math.round(each(afterLingering, withCalls, n, 'rss')),
         target: `< ${TARGETS.kbPerCall} KB: ${perCall < TARGETS.kbPerCall ? 'met' : 'not met'}`,
       },
     ];
     process.stdout.write(`\nPBX memory after a full garbage collection (through its inspector): each step's growth over the one before, divided by its count. Targets are judged on the heap the step left in use; RSS also shows how far V8 grew its heap for the step's garbage and keeps it.\n`);
     console.table(rows);
     if (registeredCount !== bench.length) process.stdout.write(`only ${registeredCount} of ${bench.length} registrations succeeded\n`);
-    return { rows, idle, afterRegistrations, withCalls, registrations: registeredCount, calls: n, targets: TARGETS };
+    if (endedCount !== ended) process.stdout.write(`only ${endedCount} of ${ended} ended calls succeeded\n`);
+    return { rows, idle, afterRegistrations, withLingering, afterLingering, withCalls, registrations: registeredCount, endedCalls: endedCount, calls: n, targets: TARGETS };
   } finally {
     await target.stop();
   }
