@@ -86,8 +86,9 @@ export class OutboundStream {
       this.tsOffset = mod(this.currentTimestamp() - source.timestamp, TS_MOD);
       marker = true;
     }
-    const sequenceNumber = mod(source.sequenceNumber + this.seqOffset, SEQ_MOD);
-    const timestamp = mod(source.timestamp + this.tsOffset, TS_MOD);
+    // On integers a mask is the modulo (ToUint32 reduces modulo 2^32), without mod()'s floating-point remainders.
+    const sequenceNumber = (source.sequenceNumber + this.seqOffset) & 0xffff;
+    const timestamp = (source.timestamp + this.tsOffset) >>> 0;
     // Only a packet that moves the stream forward sets the reference for what follows; a late one does not.
     if (isNewer(sequenceNumber, this.lastSeq)) {
       this.lastSeq = sequenceNumber;
