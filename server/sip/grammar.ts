@@ -213,9 +213,17 @@ export function parseGenericParams(s: string, i: number, what: string): Record<s
   }
 }
 
-/** A record without a prototype, so a parameter named `__proto__` is just a parameter. */
+/**
+ * Records made by `new` share one empty prototype that has no prototype itself (not Object.prototype), so a
+ * parameter named `__proto__` or `constructor` is just a parameter; unlike Object.create(null), whose objects
+ * V8 keeps as slow dictionaries, they keep fast properties.
+ */
+function ParamRecord(): void {}
+ParamRecord.prototype = Object.freeze(Object.create(null) as object);
+
+/** A record for parameters read from a message: nothing inherited, whatever the names. */
 export function emptyRecord<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
+  return new (ParamRecord as unknown as new () => Record<string, T>)();
 }
 
 export function formatGenericParams(params: Record<string, string | null>): string {

@@ -59,6 +59,17 @@ describe('parseUri', () => {
   });
 });
 
+describe('parameters', () => {
+  it('takes any name as a plain parameter, inheriting nothing', () => {
+    const uri = parseUri('sip:101@pbx.test;__proto__=x;constructor;toString=y');
+    expect(uri.params.__proto__).toBe('x');
+    expect(uri.params.constructor).toBeNull();
+    expect(Object.keys(uri.params)).toEqual(['__proto__', 'constructor', 'tostring']);
+    expect('hasOwnProperty' in uri.params).toBe(false);
+    expect(formatUri(uri)).toBe('sip:101@pbx.test;__proto__=x;constructor;tostring=y');
+  });
+});
+
 describe('formatUri', () => {
   it('re-escapes what the user part cannot hold literally', () => {
     const uri = parseUri('sip:I%20have%20spaces%40home@example.net');
