@@ -30,6 +30,10 @@
  *       └──────── final ───────────────────┘
  *
  * Illegal moves throw: a transaction that sent its final response cannot send another.
+ *
+ * Once a transaction only lingers to absorb retransmissions (the last step before "terminated" above, after
+ * the ACK for accepted INVITEs), a `linger` hook may take over what that needs (`ServerEcho`, `ClientEcho`),
+ * and the transaction is done; the endpoint keeps those in its linger table (linger-table.ts).
  */
 import { createLogger } from '../log';
 import type { PreparedMessage, SipConnection } from './connection';
