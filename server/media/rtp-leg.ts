@@ -185,7 +185,8 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   sendRtp(frame: RtpFrame): void {
     const audio = this.audio;
     const stream = this.outbound();
-    if (!audio || !stream) return;
+    // Checked before the stream moves on: a packet not sent must not become its reference for what follows.
+    if (!audio || !stream || !this.canSend()) return;
     const { bytes, payloadStart, payloadEnd } = frame;
     if (payloadStart >= HEADER) {
       const start = payloadStart - HEADER;
