@@ -8,7 +8,7 @@ import type { SipConnection, SipTransportName } from './connection';
 import { splitList } from './grammar';
 import { Dialog, formatTarget } from './dialog';
 import { LingerTable } from './linger-table';
-import { createResponse, formatVia, generateBranch, parseCSeq, parseMessage, parseNameAddr, parseVia, SipParseError } from './message';
+import { createResponse, formatVia, generateBranch, parseMessage, parseNameAddr, parseVia, SipParseError } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
 import {
   ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
