@@ -275,6 +275,8 @@ interface Attempt {
   medianPerSecond: number;
   /** The server's CPU time over the run, divided by its successful calls. */
   cpuMsPerCall: number;
+  /** Messages SIPp had to send again for want of an answer within its timer (its Retransmissions(C)). */
+  retransmissions: number;
   clean: boolean;
 }
 
@@ -312,7 +314,8 @@ async function attempt(target: Target, run: Run, rate: number, seconds: number):
   // A probe must also reach the rate asked for; the hold is judged on failures alone, its median is the figure.
   const clean = result.exitCode === 0 && failed === 0 && successful === rate * seconds && (seconds === STEADY_S || medianPerSecond >= rate * 0.9);
   const cpuMsPerCall = successful > 0 ? Number((cpu / successful).toFixed(3)) : 0;
-  return { rate, seconds, successful, failed, medianPerSecond, cpuMsPerCall, clean };
+  const retransmissions = Number(result.stats?.columns['Retransmissions(C)'] ?? 0);
+  return { rate, seconds, successful, failed, medianPerSecond, cpuMsPerCall, retransmissions, clean };
 }
 
 /** The highest rate with no failure in a probe, narrowed once, then held for STEADY_S (stepping back on failure). */
@@ -321,7 +324,7 @@ async function steadyRate(target: Target, run: Run, log: (line: string) => void)
   const probe = async (rate: number, seconds: number) => {
     const a = await attempt(target, run, rate, seconds);
     attempts.push(a);
-    log(`    ${rate}/s for ${seconds} s: ${a.successful} ok, ${a.failed} failed, median ${a.medianPerSecond}/s, server CPU ${a.cpuMsPerCall} ms each${a.clean ? '' : '  ✗'}`);
+    log(`    ${rate}/s for ${seconds} s: ${a.successful} ok, ${a.failed} failed, median ${a.medianPerSecond}/s, server CPU ${a.cpuMsPerCall} ms each, ${a.retransmissions} sent again${a.clean ? '' : '  ✗'}`);
     return a;
   };
   let best = 0;
