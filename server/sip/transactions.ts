@@ -282,10 +282,6 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
     }
   }
 
-  get acknowledged(): boolean {
-    return this.acked;
-  }
-
   /** What is left once the transaction only lingers: its last response to send again, none once confirmed. */
   get echo(): ServerEcho {
     return { connection: this.connection, response: this.stateValue === 'confirmed' ? undefined : this.lastResponse };
