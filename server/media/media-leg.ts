@@ -10,6 +10,8 @@ export interface MediaConfig {
   address: string;
   /** UDP port range for media sockets; any free port when left out. */
   portRange?: [number, number];
+  /** Mean time between the RTCP reports a plain RTP leg sends (RFC 3550 §6.2: 5 s); each is randomized ±50 %. */
+  rtcpIntervalMs?: number;
 }
 export type LegState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
 /** SDP direction attribute (RFC 3264 §5.1); used for hold (RFC 3264 §8.4). */

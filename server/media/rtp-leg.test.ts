@@ -136,6 +136,51 @@ describe('RtpLeg', () => {
     expect(rtpPayload(first).equals(payload(0xfe))).toBe(true);
   });
 
+  it('sends RTCP reports about the stream it receives, to the a=rtcp port and then to where the phone sends its RTCP from', async () => {
+    const peer = await rtpPeer();
+    const phoneRtcp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => phoneRtcp.bind(0, '127.0.0.1', resolve));
+    const reports: Array<{ bytes: Buffer }> = [];
+    phoneRtcp.on('message', (bytes) => reports.push({ bytes }));
+    const { leg, answerSdp } = await RtpLeg.answer('reports', phoneOffer(peer.port, `a=rtcp:${phoneRtcp.address().port}`), { ...config, rtcpIntervalMs: 100 });
+    cleanups.push(() => leg.close(), () => peer.close(), () => phoneRtcp.close());
+    const legPort = describeAudio(parseSdp(answerSdp)).port;
+    for (let seq = 1; seq <= 30; seq++) if (seq !== 7) peer.send(pcmu(seq, seq), legPort);
+    const withBlock = (bytes: Buffer) => (bytes[0]! & 0x1f) === 1;
+    await until(() => reports.some((r) => withBlock(r.bytes)));
+    // Nothing relayed to the phone yet: a receiver report, with one block on the phone's stream, then SDES.
+    const report = reports.find((r) => withBlock(r.bytes))?.bytes ?? Buffer.alloc(0);
+    expect(report[0]).toBe(0x81);
+    expect(report[1]).toBe(201);
+    expect(report.readUInt32BE(8)).toBe(0x5eed);
+    expect(report.readIntBE(13, 3)).toBe(1);
+    expect(report.readUInt32BE(16)).toBe(30);
+    expect(report[33]).toBe(202);
+
+    // The phone's own report comes from another port: ours follow it there, and carry its LSR.
+    const elsewhere = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => elsewhere.bind(0, '127.0.0.1', resolve));
+    cleanups.push(() => elsewhere.close());
+    const followed: Buffer[] = [];
+    elsewhere.on('message', (bytes) => followed.push(bytes));
+    const sr = Buffer.alloc(28);
+    sr.writeUInt16BE(0x80c8, 0);
+    sr.writeUInt16BE(6, 2);
+    sr.writeUInt32BE(0x5eed, 4);
+    sr.writeUInt32BE(0x0000_abcd, 8);
+    sr.writeUInt32BE(0x1234_0000, 12);
+    elsewhere.send(sr, legPort + 1, '127.0.0.1');
+    await until(() => followed.length > 0);
+    expect(followed[0]?.readUInt32BE(24)).toBe(0xabcd_1234);
+    expect(leg.packetsReceived).toBe(30);
+
+    // Once the leg has sent RTP, it sends a sender report with what it sent.
+    for (let seq = 1; seq <= 5; seq++) leg.sendRtp(pcmuFrame(seq, seq, 0x7777));
+    await until(() => followed.some((bytes) => bytes[1] === 200));
+    const senderReport = followed.find((bytes) => bytes[1] === 200) ?? Buffer.alloc(0);
+    expect([senderReport.readUInt32BE(20), senderReport.readUInt32BE(24)]).toEqual([5, 5 * 160]);
+  });
+
   it('sends to the c=/m= address before any media arrives', async () => {
     const { leg, peer } = await answered();
     leg.sendRtp(pcmuFrame(0x33, 1));

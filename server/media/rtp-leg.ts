@@ -4,8 +4,12 @@
  * telephone-events.
  *
  * - Ports: RTP on an even port and RTCP on the next one (RFC 3550 §11), or one port when the offer asks
- *   for rtcp-mux (RFC 5761). Received RTCP is counted as a sign of life (see media-timeout.ts) and
- *   dropped; the leg does not send RTCP yet.
+ *   for rtcp-mux (RFC 5761). Received RTCP is counted as a sign of life (see media-timeout.ts), and its
+ *   sender reports are noted for ours.
+ * - RTCP (RFC 3550 §6, rtcp.ts): every 5 s or so (randomized ±50 %) while connected, even on hold, the leg
+ *   sends SR (or RR when it sent nothing since the last one) with a report block on the stream it receives,
+ *   and SDES CNAME; to where the phone's RTCP comes from, else to the a=rtcp port or the RTP port + 1 (the
+ *   RTP port itself with rtcp-mux).
  * - Symmetric RTP (RFC 4961): the leg sends to the c=/m= address until media arrives, then to the address
  *   the media comes from, which is what gets through a NAT in front of the phone.
  * - State: there is no handshake on plain RTP, so the leg is `connected` as soon as it knows where to send
@@ -16,7 +20,7 @@
  */
 import dgram from 'node:dgram';
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createLogger } from '../log';
 import { literalFirstLookup } from '../util/literal-lookup';
@@ -24,6 +28,7 @@ import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
 import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
 import { OutboundStream, writeRtpHeader } from './outbound-stream';
+import { readSenderReport, ReceptionStats, writeReport } from './rtcp';
 import { answerDirection, describeAudio, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
 import type { AudioDescription, SdpAttribute } from './sdp';
 
@@ -46,6 +51,8 @@ interface Address {
 
 /** RTP's fixed header (RFC 3550 §5.1): what a relayed packet is sent with. */
 const HEADER = 12;
+/** RFC 3550 §6.2: the minimum mean interval between RTCP reports. */
+const DEFAULT_RTCP_INTERVAL_MS = 5_000;
 
 export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly kind = 'rtp';
@@ -66,6 +73,15 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
   private received = 0;
+  /** For RTCP: what the phone sends us, and what we sent it. */
+  private readonly reception = new ReceptionStats(8000);
+  private packetsSent = 0;
+  private octetsSent = 0;
+  private sentSinceReport = false;
+  private signalledRtcpPort: number | undefined;
+  private rtcpSource: Address | undefined;
+  private rtcpTimer: NodeJS.Timeout | undefined;
+  private readonly cname = randomBytes(12).toString('base64url');
 
   private constructor(
     readonly id: string,
@@ -78,7 +94,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     super();
     rtp.on('message', (message, from) => this.receive(message, from));
     rtp.on('error', (error) => this.fail(error));
-    rtcp?.on('message', () => this.received++); // RTCP from the phone: a sign of life, read so the buffer never fills
+    rtcp?.on('message', (message, from) => this.receiveRtcp(message, from));
     rtcp?.on('error', (error) => log.debug('rtcp socket error', { leg: this.id, error }));
     this.dtmfSender = new DtmfSender({
       clockRate: () => this.telephoneEvent?.clockRate,
@@ -212,6 +228,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (this.stateValue === 'closed') return;
     this.setState('closed');
     this.dtmfSender.close();
+    clearTimeout(this.rtcpTimer);
     this.rtp.close();
     this.rtcp?.close();
     this.removeAllListeners();
@@ -244,6 +261,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (event) for (const pt of [event.payloadType, ...eventPts]) this.receiveEvents.add(pt);
     if (event && this.dtmfReceiver?.clockRate !== event.clockRate) this.dtmfReceiver = new DtmfReceiver(event.clockRate);
     this.stream?.setClockRate(audio.clockRate);
+    this.reception.setClockRate(audio.clockRate);
   }
 
   private applyRemote(description: AudioDescription): void {
@@ -254,6 +272,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     const target = held || description.port === 0 ? undefined : { address: description.address, port: description.port, literal: isIP(description.address) !== 0 };
     if (target?.address !== this.signalled?.address || target?.port !== this.signalled?.port) this.latched = undefined;
     this.signalled = target;
+    this.signalledRtcpPort = description.rtcpPort;
     if (direction !== this.remoteDirectionValue) log.debug('remote direction', { leg: this.id, direction });
     this.remoteDirectionValue = direction;
   }
@@ -295,7 +314,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     // RFC 5761 §4: with rtcp-mux, RTCP packet types 192–223 share the port; they are not RTP.
     const second = message[1]!;
     if (second >= 192 && second <= 223) {
-      this.received++;
+      this.receiveRtcp(message, from);
       return;
     }
     const frame = readRtp(message);
@@ -303,15 +322,62 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     const payloadType = second & 0x7f;
     this.received++;
     if (this.receiveEvents.has(payloadType)) {
+      this.reception.update(frame.ssrc, frame.sequenceNumber, frame.timestamp, performance.now());
       this.latch(from);
       for (const event of this.dtmfReceiver?.push(frame.timestamp, message.subarray(frame.payloadStart, frame.payloadEnd)) ?? []) {
         log.debug('dtmf received', { leg: this.id, digit: event.digit });
         this.emit('dtmf', event);
       }
     } else if (this.receiveAudio.has(payloadType)) {
+      this.reception.update(frame.ssrc, frame.sequenceNumber, frame.timestamp, performance.now());
       this.latch(from);
       this.emit('rtp', frame);
     }
+  }
+
+  /** RTCP from the phone: a sign of life; its sender report is noted, and where it came from is where ours go. */
+  private receiveRtcp(message: Buffer, from: RemoteInfo): void {
+    this.received++;
+    this.rtcpSource ??= { address: from.address, port: from.port, literal: true };
+    const report = readSenderReport(message);
+    if (report && report.ssrc === this.reception.ssrc) this.reception.noteSenderReport(report.ntpMiddle, performance.now());
+  }
+
+  /** The next report in the mean interval, randomized between half and one and a half times it (RFC 3550 §6.3.1). */
+  private scheduleReport(): void {
+    const mean = this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS;
+    this.rtcpTimer = setTimeout(() => {
+      this.sendReport();
+      this.scheduleReport();
+    }, mean * (0.5 + Math.random()));
+    this.rtcpTimer.unref();
+  }
+
+  private sendReport(): void {
+    const target = this.rtcpTarget();
+    if (!target || this.stateValue !== 'connected') return;
+    const stream = this.stream;
+    const sender = this.sentSinceReport && stream
+      ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: this.packetsSent, octets: this.octetsSent }
+      : undefined;
+    this.sentSinceReport = false;
+    const ssrc = this.outbound()?.ssrc;
+    if (ssrc === undefined) return;
+    const packet = writeReport(ssrc, this.cname, sender, this.reception.report(performance.now()));
+    const socket = this.rtcpMux || !this.rtcp ? this.rtp : this.rtcp;
+    if (target.literal) socket.send(packet, target.port, target.address);
+    else socket.send(packet, target.port, target.address, this.onSent);
+  }
+
+  /**
+   * Where RTCP goes: where the phone's comes from; until it comes, where its RTP goes, on the a=rtcp port or the
+   * RTP port + 1 unless multiplexed.
+   */
+  private rtcpTarget(): Address | undefined {
+    if (this.rtcpSource) return this.rtcpSource;
+    const media = this.latched ?? this.signalled;
+    if (!media || this.rtcpMux) return media;
+    return { ...media, port: this.signalledRtcpPort ?? media.port + 1 };
   }
 
   /** RFC 4961: once media arrives, answer it where it came from. */
@@ -337,6 +403,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (!target || !this.canSend()) return;
     if (target.literal) this.rtp.send(packet, target.port, target.address);
     else this.rtp.send(packet, target.port, target.address, this.onSent);
+    this.packetsSent++;
+    this.octetsSent += packet.length - HEADER;
+    this.sentSinceReport = true;
   }
 
   /** One callback for every send to a host name (a closure per packet would be garbage fifty times a second per call). */
@@ -358,6 +427,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private setState(state: LegState): void {
     if (this.stateValue === state || this.stateValue === 'closed') return;
     this.stateValue = state;
+    if (state === 'connected' && !this.rtcpTimer) this.scheduleReport();
     this.emit('stateChanged', state);
   }
 }
