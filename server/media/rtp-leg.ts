@@ -355,15 +355,14 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
   private sendReport(): void {
     const target = this.rtcpTarget();
-    if (!target || this.stateValue !== 'connected') return;
-    const stream = this.stream;
-    const sender = this.sentSinceReport && stream
+    // The outbound stream's SSRC is ours in RTCP too, whether or not RTP has gone out yet (RFC 3550 §6.4).
+    const stream = this.outbound();
+    if (!target || !stream || this.stateValue !== 'connected') return;
+    const sender = this.sentSinceReport
       ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: this.packetsSent, octets: this.octetsSent }
       : undefined;
     this.sentSinceReport = false;
-    const ssrc = this.outbound()?.ssrc;
-    if (ssrc === undefined) return;
-    const packet = writeReport(ssrc, this.cname, sender, this.reception.report(performance.now()));
+    const packet = writeReport(stream.ssrc, this.cname, sender, this.reception.report(performance.now()));
     const socket = this.rtcpMux || !this.rtcp ? this.rtp : this.rtcp;
     if (target.literal) socket.send(packet, target.port, target.address);
     else socket.send(packet, target.port, target.address, this.onSent);
