@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readSenderReport, ReceptionStats, RTCP_RR, RTCP_SR, writeReport } from './rtcp';
+import { readSenderReport, ReceptionStats, RTCP_BYE, RTCP_RR, RTCP_SR, writeReport } from './rtcp';
 
 describe('ReceptionStats (RFC 3550 A.1, A.8)', () => {
   it('counts loss over the interval and since the start, with the extended highest sequence number', () => {
@@ -70,5 +70,12 @@ describe('RTCP compound packets', () => {
     const packet = writeReport(5, 'x', undefined, undefined);
     expect([packet[0], packet[1], packet.readUInt16BE(2)]).toEqual([0x80, RTCP_RR, 1]);
     expect(readSenderReport(packet)).toBeUndefined();
+  });
+
+  it('ends with BYE for our SSRC when the stream ends', () => {
+    const packet = writeReport(5, 'x', undefined, undefined, true);
+    const bye = packet.subarray(packet.length - 8);
+    expect([bye[0], bye[1], bye.readUInt16BE(2), bye.readUInt32BE(4)]).toEqual([0x81, RTCP_BYE, 1, 5]);
+    expect(packet.length).toBe(8 + 12 + 8);
   });
 });

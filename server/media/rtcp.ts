@@ -17,6 +17,7 @@ const MAX_MISORDER = 100;
 export const RTCP_SR = 200;
 export const RTCP_RR = 201;
 const RTCP_SDES = 202;
+export const RTCP_BYE = 203;
 const SDES_CNAME = 1;
 
 export interface ReportBlock {
@@ -167,15 +168,19 @@ export interface SenderInfo {
   octets: number;
 }
 
-/** A compound RTCP packet (§6.1): SR when we sent since the last report, else RR, then SDES with our CNAME. */
-export function writeReport(ssrc: number, cname: string, sender: SenderInfo | undefined, block: ReportBlock | undefined): Buffer {
+/**
+ * A compound RTCP packet (§6.1): SR when we sent since the last report, else RR, then SDES with our CNAME, and
+ * BYE (§6.6) when the stream ends.
+ */
+export function writeReport(ssrc: number, cname: string, sender: SenderInfo | undefined, block: ReportBlock | undefined, bye = false): Buffer {
   const blocks = block ? 1 : 0;
   const reportLength = 8 + (sender ? 20 : 0) + 24 * blocks;
   const name = Buffer.from(cname, 'utf8').subarray(0, 255);
   // SDES chunk: SSRC, CNAME item (type, length, text), then at least one null octet, padded to 32 bits.
   const chunk = 4 + 2 + name.length;
   const sdesLength = 4 + Math.ceil((chunk + 1) / 4) * 4;
-  const out = Buffer.alloc(reportLength + sdesLength);
+  const byeLength = bye ? 8 : 0;
+  const out = Buffer.alloc(reportLength + sdesLength + byeLength);
   out[0] = 0x80 | blocks;
   out[1] = sender ? RTCP_SR : RTCP_RR;
   out.writeUInt16BE(reportLength / 4 - 1, 2);
@@ -208,6 +213,13 @@ export function writeReport(ssrc: number, cname: string, sender: SenderInfo | un
   out[at + 8] = SDES_CNAME;
   out[at + 9] = name.length;
   name.copy(out, at + 10);
+  if (bye) {
+    at += sdesLength;
+    out[at] = 0x81;
+    out[at + 1] = RTCP_BYE;
+    out.writeUInt16BE(1, at + 2);
+    out.writeUInt32BE(ssrc >>> 0, at + 4);
+  }
   return out;
 }
 

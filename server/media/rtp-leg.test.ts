@@ -179,6 +179,10 @@ describe('RtpLeg', () => {
     await until(() => followed.some((bytes) => bytes[1] === 200));
     const senderReport = followed.find((bytes) => bytes[1] === 200) ?? Buffer.alloc(0);
     expect([senderReport.readUInt32BE(20), senderReport.readUInt32BE(24)]).toEqual([5, 5 * 160]);
+
+    // Closing, it says goodbye (RFC 3550 §6.6).
+    leg.close();
+    await until(() => followed.some((bytes) => bytes.subarray(-8)[1] === 203));
   });
 
   it('sends to the c=/m= address before any media arrives', async () => {

@@ -8,7 +8,7 @@
  *   sender reports are noted for ours.
  * - RTCP (RFC 3550 §6, rtcp.ts): every 5 s or so (randomized ±50 %) while connected, even on hold, the leg
  *   sends SR (or RR when it sent nothing since the last one) with a report block on the stream it receives,
- *   and SDES CNAME; to where the phone's RTCP comes from, else to the a=rtcp port or the RTP port + 1 (the
+ *   and SDES CNAME, and a last one with BYE when it closes; to where the phone's RTCP comes from, else to the a=rtcp port or the RTP port + 1 (the
  *   RTP port itself with rtcp-mux).
  * - Symmetric RTP (RFC 4961): the leg sends to the c=/m= address until media arrives, then to the address
  *   the media comes from, which is what gets through a NAT in front of the phone.
@@ -226,6 +226,8 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
   close(): void {
     if (this.stateValue === 'closed') return;
+    // RFC 3550 §6.6: a last report, with BYE, tells the phone our stream has ended.
+    this.sendReport(true);
     this.setState('closed');
     this.dtmfSender.close();
     clearTimeout(this.rtcpTimer);
@@ -353,7 +355,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.rtcpTimer.unref();
   }
 
-  private sendReport(): void {
+  private sendReport(bye = false): void {
     const target = this.rtcpTarget();
     // The outbound stream's SSRC is ours in RTCP too, whether or not RTP has gone out yet (RFC 3550 §6.4).
     const stream = this.outbound();
@@ -362,7 +364,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
       ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: this.packetsSent, octets: this.octetsSent }
       : undefined;
     this.sentSinceReport = false;
-    const packet = writeReport(stream.ssrc, this.cname, sender, this.reception.report(performance.now()));
+    const packet = writeReport(stream.ssrc, this.cname, sender, this.reception.report(performance.now()), bye);
     const socket = this.rtcpMux || !this.rtcp ? this.rtp : this.rtcp;
     if (target.literal) socket.send(packet, target.port, target.address);
     else socket.send(packet, target.port, target.address, this.onSent);
