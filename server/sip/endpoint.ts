@@ -138,7 +138,7 @@ export class SipEndpoint {
     if (!request.headers.has('User-Agent')) request.headers.set('User-Agent', this.options.userAgent);
     const tx = new ClientTransaction(request, connection, handler, this.clientHooks, this.context);
     this.clientTransactions.set(tx.key, tx);
-    if (request.method === 'INVITE') this.clientInvites.set(inviteDialogKey(request), tx);
+    if (tx.method === 'INVITE') this.clientInvites.set(tx.dialogKey, tx);
     tx.start();
     return tx;
   }
@@ -253,7 +253,7 @@ export class SipEndpoint {
   private readonly serverHooks: ServerTransactionHooks = {
     answered: (done) => {
       this.release(done);
-      if (done.state === 'accepted') this.acceptedInvites.set(inviteDialogKey(done.request), done);
+      if (done.state === 'accepted') this.acceptedInvites.set(done.dialogKey, done);
     },
     linger: (done, ms) => {
       this.forget(done);
@@ -265,9 +265,7 @@ export class SipEndpoint {
   private forget(tx: ServerTransaction): void {
     this.release(tx);
     this.serverTransactions.delete(tx.key);
-    if (!tx.isInvite) return;
-    const dialogKey = inviteDialogKey(tx.request);
-    if (this.acceptedInvites.get(dialogKey) === tx) this.acceptedInvites.delete(dialogKey);
+    if (tx.isInvite && this.acceptedInvites.get(tx.dialogKey) === tx) this.acceptedInvites.delete(tx.dialogKey);
   }
 
   private readonly clientHooks: ClientTransactionHooks = {
@@ -285,9 +283,7 @@ export class SipEndpoint {
 
   private forgetClient(tx: ClientTransaction): void {
     this.clientTransactions.delete(tx.key);
-    if (tx.method !== 'INVITE') return;
-    const dialogKey = inviteDialogKey(tx.request);
-    if (this.clientInvites.get(dialogKey) === tx) this.clientInvites.delete(dialogKey);
+    if (tx.method === 'INVITE' && this.clientInvites.get(tx.dialogKey) === tx) this.clientInvites.delete(tx.dialogKey);
   }
 
   /**

@@ -144,6 +144,7 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   /** The last response sent, as the flow sends it again (retransmissions), and its status. */
   private lastResponse: PreparedMessage | undefined;
   private lastStatus: number | undefined;
+  private dialogKeyValue: string | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval = 0;
@@ -184,6 +185,12 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
 
   get isInvite(): boolean {
     return this.request.method === 'INVITE';
+  }
+
+  /** For an INVITE, `inviteDialogKey` of its request, made once: what its ACK for a 2xx is matched by. */
+  get dialogKey(): string {
+    this.dialogKeyValue ??= inviteDialogKey(this.request);
+    return this.dialogKeyValue;
   }
 
   get finalStatus(): number | undefined {
@@ -378,14 +385,14 @@ export class ClientEcho {
     return new ClientEcho(connection, ack, undefined, undefined);
   }
 
-  static acceptedInvite(connection: SipConnection, invite: SipRequest, toTag: string): ClientEcho {
+  static acceptedInvite(connection: SipConnection, invite: SipRequest, dialogKey: string, toTag: string): ClientEcho {
     const summary: InviteSummary = {
       uri: invite.uri,
       from: invite.headers.get('From') ?? '',
       callId: invite.headers.get('Call-ID') ?? '',
       cseq: parseCSeq(invite.headers.get('CSeq') ?? '1 INVITE').seq,
       route: invite.headers.getAll('Route'),
-      dialogKey: inviteDialogKey(invite),
+      dialogKey,
     };
     return new ClientEcho(connection, undefined, new Map([[toTag, undefined]]), summary);
   }
@@ -448,6 +455,8 @@ export class ClientTransaction {
   private readonly hooks: ClientTransactionHooks;
   readonly branch: string;
   readonly method: string;
+  /** For an INVITE, `inviteDialogKey` of the request: what the TU's ACK for its 2xx is matched by; else ''. */
+  readonly dialogKey: string;
 
   constructor(
     readonly request: SipRequest,
@@ -463,6 +472,7 @@ export class ClientTransaction {
     if (!branch) throw new Error('a client request needs a top Via with a branch');
     this.branch = branch;
     this.method = request.method;
+    this.dialogKey = request.method === 'INVITE' ? inviteDialogKey(request) : '';
     this.stateValue = request.method === 'INVITE' ? 'calling' : 'trying';
   }
 
@@ -519,7 +529,7 @@ export class ClientTransaction {
     const { timers } = this.context;
     if (this.method === 'INVITE' && status < 300) {
       this.move('accepted');
-      this.echoValue = ClientEcho.acceptedInvite(this.connection, this.request, toTagOf(response));
+      this.echoValue = ClientEcho.acceptedInvite(this.connection, this.request, this.dialogKey, toTagOf(response));
       this.passUpFinal(response);
       if ((this.stateValue as ClientTransactionState) === 'accepted') this.linger(transactionTimeout(timers));
       return;
