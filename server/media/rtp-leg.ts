@@ -8,8 +8,8 @@
  *   sender reports are noted for ours.
  * - RTCP (RFC 3550 §6, rtcp.ts): every 5 s or so (randomized ±50 %) while connected, even on hold, the leg
  *   sends SR (or RR when it sent nothing since the last one) with a report block on the stream it receives,
- *   and SDES CNAME, and a last one with BYE when it closes; to where the phone's RTCP comes from, else to the a=rtcp port or the RTP port + 1 (the
- *   RTP port itself with rtcp-mux).
+ *   and SDES CNAME, and a last one with BYE when it closes. Reports go to where the phone's RTCP comes
+ *   from, else to the a=rtcp port or the RTP port + 1 (the RTP port itself with rtcp-mux).
  * - Symmetric RTP (RFC 4961): the leg sends to the c=/m= address until media arrives, then to the address
  *   the media comes from, which is what gets through a NAT in front of the phone.
  * - State: there is no handshake on plain RTP, so the leg is `connected` as soon as it knows where to send
