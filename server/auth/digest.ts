@@ -5,8 +5,9 @@
  * checks a response against each. Nonces are random, kept in memory, single use and bound to a Call-ID,
  * which is stricter than the RFCs require and removes replay without tracking nonce counts.
  */
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createLogger } from '../log';
+import { randomBase64url } from '../util/random-pool';
 
 const log = createLogger('auth');
 
@@ -49,19 +50,6 @@ interface NonceEntry {
 }
 
 const NONCE_BYTES = 18;
-/** Random bytes for nonces come from a pool filled 4 KB at a time: one call to the system's generator serves 227 challenges. */
-const randomPool = Buffer.alloc(4096);
-let randomPoolOffset = randomPool.length;
-
-function randomToken(bytes: number): string {
-  if (randomPoolOffset + bytes > randomPool.length) {
-    randomFillSync(randomPool);
-    randomPoolOffset = 0;
-  }
-  const token = randomPool.toString('base64url', randomPoolOffset, randomPoolOffset + bytes);
-  randomPoolOffset += bytes;
-  return token;
-}
 
 export class NonceStore {
   private readonly ttlMs: number;
@@ -84,7 +72,7 @@ export class NonceStore {
 
   issue(callId: string): string {
     this.dropOld();
-    const nonce = randomToken(NONCE_BYTES);
+    const nonce = randomBase64url(NONCE_BYTES);
     this.entries.set(nonce, { callId, issuedAt: this.now() });
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;

@@ -8,7 +8,7 @@
  * re-based so that sequence numbers continue by one and timestamps advance by the wall-clock time elapsed,
  * and the marker bit flags the discontinuity (RFC 3551 §4.1).
  */
-import { randomBytes } from 'node:crypto';
+import { randomUint16, randomUint32 } from '../util/random-pool';
 
 /** The fields of a received packet's header that relaying reads. */
 export interface SourceHeader {
@@ -45,10 +45,9 @@ export class OutboundStream {
     private readonly now: () => number = () => performance.now(),
   ) {
     // RFC 3550 §5.1: SSRC, initial sequence number and timestamp are random.
-    const random = randomBytes(10);
-    this.ssrc = random.readUInt32BE(0);
-    this.lastSeq = random.readUInt16BE(4);
-    this.lastTs = random.readUInt32BE(6);
+    this.ssrc = randomUint32();
+    this.lastSeq = randomUint16();
+    this.lastTs = randomUint32();
     this.lastSentAt = this.now();
   }
 

@@ -20,10 +20,11 @@
  */
 import dgram from 'node:dgram';
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createLogger } from '../log';
 import { literalFirstLookup } from '../util/literal-lookup';
+import { randomBase64url } from '../util/random-pool';
 import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
 import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
@@ -81,7 +82,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private signalledRtcpPort: number | undefined;
   private rtcpSource: Address | undefined;
   private rtcpTimer: NodeJS.Timeout | undefined;
-  private readonly cname = randomBytes(12).toString('base64url');
+  private readonly cname = randomBase64url(12);
 
   private constructor(
     readonly id: string,

@@ -1,23 +1,8 @@
 /**
  * Tags, branches and Call-IDs. RFC 3261 §19.3 asks for at least 32 random bits in a tag and global
- * uniqueness for Call-ID and branch; we use 64 to 96 bits from the CSPRNG, drawn from a pool so that
- * thousands of calls a second do not each pay for a system call.
+ * uniqueness for Call-ID and branch; we use 64 to 96 bits from the CSPRNG (see random-pool.ts).
  */
-import { randomFillSync } from 'node:crypto';
-
-const POOL_SIZE = 4096;
-const pool = Buffer.alloc(POOL_SIZE);
-let offset = POOL_SIZE;
-
-function randomHex(bytes: number): string {
-  if (offset + bytes > POOL_SIZE) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const hex = pool.toString('hex', offset, offset + bytes);
-  offset += bytes;
-  return hex;
-}
+import { randomHex } from '../util/random-pool';
 
 /** RFC 3261 §8.1.1.7: every branch we create starts with the magic cookie. */
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
