@@ -185,6 +185,26 @@ describe('RtpLeg', () => {
     await until(() => followed.some((bytes) => bytes.subarray(-8)[1] === 203));
   });
 
+  it('closes without BYE when it never sent RTP or RTCP (RFC 3550 §6.3.7)', async () => {
+    const peer = await rtpPeer();
+    const phoneRtcp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => phoneRtcp.bind(0, '127.0.0.1', resolve));
+    const reports: Buffer[] = [];
+    phoneRtcp.on('message', (bytes) => reports.push(bytes));
+    cleanups.push(() => peer.close(), () => phoneRtcp.close());
+    const sdp = phoneOffer(peer.port, `a=rtcp:${phoneRtcp.address().port}`);
+    const silent = await RtpLeg.answer('silent', sdp, config);
+    const talking = await RtpLeg.answer('talking', sdp, config);
+    talking.leg.sendRtp(pcmuFrame(1, 1));
+    silent.leg.close();
+    talking.leg.close();
+    // The leg that sent RTP says goodbye; the one that sent nothing is not heard from at all.
+    await until(() => reports.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.subarray(-8)[1]).toBe(203);
+  });
+
   it('sends to the c=/m= address before any media arrives', async () => {
     const { leg, peer } = await answered();
     leg.sendRtp(pcmuFrame(0x33, 1));

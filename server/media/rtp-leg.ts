@@ -79,6 +79,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private packetsSent = 0;
   private octetsSent = 0;
   private sentSinceReport = false;
+  private reported = false;
   private signalledRtcpPort: number | undefined;
   private rtcpSource: Address | undefined;
   private rtcpTimer: NodeJS.Timeout | undefined;
@@ -227,8 +228,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
   close(): void {
     if (this.stateValue === 'closed') return;
-    // RFC 3550 §6.6: a last report, with BYE, tells the phone our stream has ended.
-    this.sendReport(true);
+    // RFC 3550 §6.6: a last report, with BYE, tells the phone our stream has ended; §6.3.7: not from a
+    // participant that never sent RTP or RTCP, which the phone never heard of.
+    if (this.packetsSent > 0 || this.reported) this.sendReport(true);
     this.setState('closed');
     this.dtmfSender.close();
     clearTimeout(this.rtcpTimer);
@@ -367,6 +369,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.sentSinceReport = false;
     const packet = writeReport(stream.ssrc, this.cname, sender, this.reception.report(performance.now()), bye);
     const socket = this.rtcpMux || !this.rtcp ? this.rtp : this.rtcp;
+    this.reported = true;
     if (target.literal) socket.send(packet, target.port, target.address);
     else socket.send(packet, target.port, target.address, this.onSent);
   }
