@@ -185,6 +185,51 @@ describe('RtpLeg', () => {
     await until(() => followed.some((bytes) => bytes.subarray(-8)[1] === 203));
   });
 
+  it('hears only the source it latched, or the address the phone signalled: packets from anywhere else are dropped', async () => {
+    const { leg, peer, answerSdp } = await answered();
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    const intruder = await rtpPeer();
+    cleanups.push(() => intruder.close());
+    const heard: number[] = [];
+    leg.on('rtp', (frame) => heard.push(frame.bytes[frame.payloadStart]!));
+    // The intruder gets there first and is latched, but the phone's signalled address takes the latch back.
+    intruder.send(pcmu(0x01, 1, 0xbad), port);
+    await until(() => heard.length === 1);
+    peer.send(pcmu(0x02, 1), port);
+    await until(() => heard.length === 2);
+    intruder.send(pcmu(0x03, 2, 0xbad), port);
+    intruder.send(pcmu(0x04, 3, 0xbad), port);
+    peer.send(pcmu(0x05, 2), port);
+    await until(() => heard.length === 3);
+    expect(heard).toEqual([0x01, 0x02, 0x05]);
+    expect(leg.packetsReceived).toBe(3);
+    // What the leg sends goes to the phone, not to the intruder.
+    leg.sendRtp(pcmuFrame(0x06, 7));
+    await until(() => peer.received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(intruder.received).toHaveLength(0);
+  });
+
+  it('latches a phone behind NAT, sending from elsewhere than it signalled, and then ignores others', async () => {
+    const signalledOnly = await rtpPeer();
+    const natted = await rtpPeer();
+    const intruder = await rtpPeer();
+    const { leg, answerSdp } = await RtpLeg.answer('natted', phoneOffer(signalledOnly.port), config);
+    cleanups.push(() => leg.close(), () => signalledOnly.close(), () => natted.close(), () => intruder.close());
+    const port = describeAudio(parseSdp(answerSdp)).port;
+    const heard: number[] = [];
+    leg.on('rtp', (frame) => heard.push(frame.bytes[frame.payloadStart]!));
+    natted.send(pcmu(0x11, 1), port);
+    await until(() => heard.length === 1);
+    intruder.send(pcmu(0x12, 1, 0xbad), port);
+    natted.send(pcmu(0x13, 2), port);
+    await until(() => heard.length === 2);
+    expect(heard).toEqual([0x11, 0x13]);
+    leg.sendRtp(pcmuFrame(0x14, 3));
+    await until(() => natted.received.length === 1);
+    expect(signalledOnly.received).toHaveLength(0);
+  });
+
   it('closes without BYE when it never sent RTP or RTCP (RFC 3550 §6.3.7)', async () => {
     const peer = await rtpPeer();
     const phoneRtcp = dgram.createSocket('udp4');

@@ -11,7 +11,8 @@
  *   and SDES CNAME, and a last one with BYE when it closes. Reports go to where the phone's RTCP comes
  *   from, else to the a=rtcp port or the RTP port + 1 (the RTP port itself with rtcp-mux).
  * - Symmetric RTP (RFC 4961): the leg sends to the c=/m= address until media arrives, then to the address
- *   the media comes from, which is what gets through a NAT in front of the phone.
+ *   the media comes from, which is what gets through a NAT in front of the phone. Once latched, RTP from
+ *   any other source than that one or the c=/m= address is dropped, neither relayed nor followed.
  * - State: there is no handshake on plain RTP, so the leg is `connected` as soon as it knows where to send
  *   (after answering an offer, or after its own offer is answered).
  * - Hold (RFC 3264 §8.4): an offer with sendonly or inactive is answered recvonly or inactive, and the leg
@@ -74,6 +75,8 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
   private received = 0;
+  /** RTP dropped because it came from somewhere other than the phone (see admits). */
+  private strays = 0;
   /** For RTCP: what the phone sends us, and what we sent it. */
   private readonly reception = new ReceptionStats(8000);
   private packetsSent = 0;
@@ -325,17 +328,18 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     const frame = readRtp(message);
     if (!frame) return;
     const payloadType = second & 0x7f;
+    const isEvent = this.receiveEvents.has(payloadType);
+    const known = isEvent || this.receiveAudio.has(payloadType);
+    if (!this.admits(from, known)) return;
     this.received++;
-    if (this.receiveEvents.has(payloadType)) {
-      this.reception.update(frame.ssrc, frame.sequenceNumber, frame.timestamp, performance.now());
-      this.latch(from);
+    if (!known) return;
+    this.reception.update(frame.ssrc, frame.sequenceNumber, frame.timestamp, performance.now());
+    if (isEvent) {
       for (const event of this.dtmfReceiver?.push(frame.timestamp, message.subarray(frame.payloadStart, frame.payloadEnd)) ?? []) {
         log.debug('dtmf received', { leg: this.id, digit: event.digit });
         this.emit('dtmf', event);
       }
-    } else if (this.receiveAudio.has(payloadType)) {
-      this.reception.update(frame.ssrc, frame.sequenceNumber, frame.timestamp, performance.now());
-      this.latch(from);
+    } else {
       this.emit('rtp', frame);
     }
   }
@@ -385,13 +389,27 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     return { ...media, port: this.signalledRtcpPort ?? media.port + 1 };
   }
 
-  /** RFC 4961: once media arrives, answer it where it came from. */
-  private latch(from: RemoteInfo): void {
-    if (this.latched) return;
-    this.latched = { address: from.address, port: from.port, literal: true };
-    if (from.address !== this.signalled?.address || from.port !== this.signalled.port) {
-      log.debug('symmetric rtp: sending to the media source', { leg: this.id, address: from.address, port: from.port });
+  /**
+   * Whether RTP from `from` is the phone's. RFC 4961: once media arrives, the leg answers it where it came
+   * from, so the first source to send media we negotiated is latched. From then on only that source is
+   * heard, or the address the phone signalled, which takes the latch over: stray or injected packets from
+   * elsewhere are dropped rather than relayed into the call, and cannot draw the call's audio to
+   * themselves. A new c=/m= address in a re-offer starts the latching again.
+   */
+  private admits(from: RemoteInfo, known: boolean): boolean {
+    const latched = this.latched;
+    if (latched && from.port === latched.port && from.address === latched.address) return true;
+    const signalled = this.signalled;
+    const fromSignalled = from.port === signalled?.port && from.address === signalled.address;
+    if (latched && !fromSignalled) {
+      this.strays++;
+      if (this.strays === 1) log.info('rtp from an unexpected source dropped', { leg: this.id, address: from.address, port: from.port, latched: `${latched.address}:${latched.port}` });
+      return false;
     }
+    if (!known) return true;
+    this.latched = { address: from.address, port: from.port, literal: true };
+    if (!fromSignalled) log.debug('symmetric rtp: sending to the media source', { leg: this.id, address: from.address, port: from.port });
+    return true;
   }
 
   private canSend(): boolean {
