@@ -126,6 +126,8 @@ interface Fork {
   answerApplied: boolean;
   /** Early media already bridged this fork to the caller. */
   bridged: boolean;
+  /** The session timer the device's 2xx put on the dialog (RFC 4028 §7.2), if any. */
+  sessionExpires?: { seconds: number; refresher?: 'uac' | 'uas' };
 }
 
 interface AttemptHandlers {
@@ -789,6 +791,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
     fork.state = 'answered';
     attempt.done = true;
+    fork.sessionExpires = parseSessionExpires(response.headers.get('Session-Expires'));
     for (const other of attempt.forks) if (other !== fork) this.cancelFork(other);
     if (!fork.answerApplied) {
       fork.answerApplied = true;
@@ -916,6 +919,14 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   private partyFromFork(fork: Fork): Party {
     const party = this.newParty(fork.dialog, fork.media, fork.attempt.line);
     this.dialogs.set(fork.dialog.callId, { call: fork.attempt.call, party, fork });
+    const granted = fork.sessionExpires;
+    if (granted && granted.seconds > 0) {
+      // RFC 4028 §7.2: a device that answers with Session-Expires puts the timer on the dialog; we were the UAC,
+      // so refresher=uac (or none named) makes us refresh it, and refresher=uas has the device refresh.
+      party.timer = new SessionTimer(() => this.refreshSession(party), () => this.onSessionExpired(party));
+      party.timer.start(granted.seconds, granted.refresher !== 'uas');
+      log.debug('session timer', { seconds: granted.seconds, refresher: granted.refresher ?? 'uac', dialog: fork.dialog.callId });
+    }
     return party;
   }
 

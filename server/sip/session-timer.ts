@@ -1,7 +1,8 @@
 /**
- * Session timers (RFC 4028) as the PBX applies them to a dialog in which it is the UAS: negotiation of
- * Session-Expires and Min-SE on INVITE, re-INVITE and UPDATE, and the timer that either refreshes the
- * session (when we are the refresher) or ends it when no refresh arrives in time.
+ * Session timers (RFC 4028): negotiation of Session-Expires and Min-SE on the INVITE, re-INVITE and UPDATE
+ * the PBX answers, and the timer that either refreshes the session (when we are the refresher) or ends it
+ * when no refresh arrives in time. Where the PBX was the UAC, the call engine takes the timer a device's
+ * 2xx grants (RFC 4028 §7.2).
  */
 import type { SipRequest } from './message';
 

@@ -65,12 +65,12 @@ describe('dialogs through the PBX', () => {
   }
 
   /** `from` calls `to`, which answers: returns both dialogs, the callee's INVITE and both media peers. */
-  async function connected(from: SipPhone, to: SipPhone, extra: Record<string, string> = {}, early?: 'ringing' | 'sdp') {
+  async function connected(from: SipPhone, to: SipPhone, extra: Record<string, string> = {}, early?: 'ringing' | 'sdp', answerHeaders: Record<string, string> = {}) {
     const callerMedia = peer();
     const calleeMedia = peer();
     const placing = from.invite(to.extension, await callerMedia.offer(), extra);
     const invite = await to.request('INVITE');
-    const calleeDialog = to.answer(invite, await calleeMedia.answer(invite.body), early ? { early } : {});
+    const calleeDialog = to.answer(invite, await calleeMedia.answer(invite.body), { ...(early ? { early } : {}), headers: answerHeaders });
     const { final, provisional, dialog: callerDialog } = await placing;
     expect(final.status).toBe(200);
     await callerMedia.accept(final.body);
@@ -179,6 +179,27 @@ describe('dialogs through the PBX', () => {
     expect(await alice.quietFor(1_400, (m) => m.kind === 'request' && m.method === 'BYE')).toBe(true);
 
     const [byeToAlice, byeToBob] = await Promise.all([alice.request('BYE', 3_000), bob.request('BYE', 3_000)]);
+    alice.reply(byeToAlice, 200, 'OK');
+    bob.reply(byeToBob, 200, 'OK');
+    await until(() => pbx.sip.calls.activeCallCount === 0);
+  });
+
+  it('keeps a session timer the callee puts in its 200: refreshes it when refresher=uac, ends the call when the callee lets it lapse', async () => {
+    pbx.sip.calls.sessionTimers.minSeconds = 1;
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const { calleeDialog, calleeMedia, invite } = await connected(alice, bob, {}, undefined, { 'Session-Expires': '2;refresher=uac', 'Require': 'timer' });
+    expect(invite.header('Supported')).toMatch(/timer/);
+
+    // We were the UAC of Bob's dialog, so the PBX refreshes at half the interval, and Bob names himself refresher.
+    const refresh = await bob.request('INVITE', 3_000);
+    expect(refresh.header('Session-Expires')).toBe('2;refresher=uac');
+    expect(refresh.header('Call-ID')).toBe(calleeDialog.callId);
+    bob.reply(refresh, 200, 'OK', { headers: { 'Contact': bob.contact, 'Session-Expires': '2;refresher=uas', 'Require': 'timer' }, body: calleeMedia.pc.localDescription!.sdp });
+    await bob.next((m) => m.kind === 'request' && m.method === 'ACK');
+
+    // Bob now refreshes and does not: the session ends 2 s − ⅓ after that, with BYE to both sides.
+    const [byeToAlice, byeToBob] = await Promise.all([alice.request('BYE', 4_000), bob.request('BYE', 4_000)]);
     alice.reply(byeToAlice, 200, 'OK');
     bob.reply(byeToBob, 200, 'OK');
     await until(() => pbx.sip.calls.activeCallCount === 0);
