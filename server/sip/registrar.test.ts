@@ -53,6 +53,19 @@ describe('Registrar', () => {
     expect(registrar.lookup(AOR).map((b) => [b.regId, b.connection])).toEqual([[1, flow1]]);
   });
 
+  it('keeps two devices on one host apart by port, and replaces a binding only for an equal Contact URI', async () => {
+    const connection = new FakeConnection();
+    await register(connection, ['<sip:101@192.0.2.7:5070>'], [], 'desk-1');
+    await register(connection, ['<sip:101@192.0.2.7:5080>'], [], 'desk-2');
+    expect(registrar.lookup(AOR).map((b) => b.contact.uri.port).sort()).toEqual([5070, 5080]);
+    await register(connection, ['<sip:101@192.0.2.7:5070>;expires=0'], [], 'desk-1');
+    expect(registrar.lookup(AOR).map((b) => b.contact.uri.port)).toEqual([5080]);
+    // Host and parameter values compare without case (RFC 3261 §19.1.4): the second REGISTER refreshes the first.
+    await register(connection, ['<sip:101@desk.EXAMPLE.test;transport=tcp>'], [], 'desk-3');
+    await register(connection, ['<sip:101@desk.example.test;transport=TCP>'], [], 'desk-3');
+    expect(registrar.lookup(AOR).map((b) => b.contact.uri.host.toLowerCase()).sort()).toEqual(['192.0.2.7', 'desk.example.test']);
+  });
+
   it('replaces the binding of the same instance and reg-id, and unregisters just that flow', async () => {
     const supported: [string, string] = ['Supported', 'outbound'];
     const flow1 = new FakeConnection();

@@ -15,6 +15,7 @@ import type { SipConnection } from './connection';
 import { formatNameAddr, parseNameAddr, parseNameAddrUnshared } from './message';
 import type { NameAddr } from './message';
 import type { ServerTransaction } from './transactions';
+import { uriEquals } from './uri';
 import { TypedEmitter } from '../util/typed-emitter';
 import { detached } from '../util/unshared';
 
@@ -197,10 +198,10 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
         tx.reply(423, 'Interval Too Brief', { headers: [['Min-Expires', `${MIN_EXPIRES_S}`]] });
         return;
       }
-      const same = (b: Binding) =>
-        instance
-          ? b.instance === instance && b.regId === regId
-          : b.instance === undefined && b.contact.uri.host === contact.uri.host && b.contact.uri.user === contact.uri.user;
+      // RFC 3261 §10.3 step 7: a binding is replaced when its Contact URI equals the new one (§19.1.4), port
+      // and transport included, so two devices on one host stay two; with an instance ID, RFC 5626 §6 asks
+      // for the same instance and reg-id instead.
+      const same = (b: Binding) => (instance ? b.instance === instance && b.regId === regId : b.instance === undefined && uriEquals(b.contact.uri, contact.uri));
       const previous = list.find(same);
       // RFC 3261 §10.3 step 7: an older CSeq for the same Call-ID is out of order.
       if (previous && previous.callId === callId && previous.cseq >= cseq) {
