@@ -87,6 +87,11 @@ export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
     if (prepared.message) this.write(prepared.message);
   }
 
+  /** Answers a CRLFCRLF keep-alive ping (RFC 5626 §4.4.1) on flows whose peers expect a CRLF pong. */
+  pong(): void {
+    // Datagram flows: phones send CRLFs only to keep a NAT binding open, and expect nothing back.
+  }
+
   close(): void {
     this.markClosed();
   }
@@ -100,4 +105,11 @@ export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
   }
 
   protected abstract write(message: SipMessage): void;
+}
+
+/** RFC 5626 §4.4.1: nothing but CRLFs, with a double CRLF among them, is a keep-alive ping. */
+export function isPing(data: Buffer): boolean {
+  if (data.length < 4) return false;
+  for (const byte of data) if (byte !== 0x0d && byte !== 0x0a) return false;
+  return data.includes('\r\n\r\n');
 }

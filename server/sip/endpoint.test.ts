@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SipEndpoint } from './endpoint';
+import { SipSecurity } from './security';
 import { parseMessage, parseNameAddr } from './message';
 import type { SipRequest, SipResponse } from './message';
 import { FakeConnection, ManualClock, sipRequest } from './test-support';
@@ -130,5 +131,73 @@ describe('SipEndpoint as a user agent server', () => {
     endpoint.receiveMessage(cancel, flow);
     expect(flow.responses.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(seen.map((tx) => tx.request.method)).toEqual(['INVITE', 'CANCEL']);
+  });
+});
+
+describe('SipEndpoint at the edge, with the security layer', () => {
+  const malformed = (n: number) =>
+    Buffer.from(
+      [
+        `OPTIONS sip:pbx.test SIP/2.0`,
+        `Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK-bad-${n}`,
+        'From: <sip:probe@probe.test>;tag=p',
+        'To: <sip:pbx.test>',
+        `Call-ID: bad-${n}`,
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        'Content-Length: 5',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+  const branchless = Buffer.from(
+    ['OPTIONS sip:pbx.test SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.66:5060', 'From: <sip:probe@probe.test>;tag=p', 'To: <sip:pbx.test>', 'Call-ID: old', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+  );
+  const wellFormed = (n: number) => Buffer.from(malformed(n).toString('latin1').replace('Content-Length: 5\r\n', ''), 'latin1');
+
+  function edge() {
+    let now = 1_000_000;
+    const security = new SipSecurity({ requestBurst: 3, requestsPerSecond: 1, now: () => now });
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', sources: security });
+    const dispatched: string[] = [];
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        dispatched.push(tx.request.headers.get('Call-ID') ?? '');
+        if (security.guard(tx) === 'pass') tx.reply(200, 'OK');
+      },
+      onAck: () => undefined,
+    });
+    return { security, endpoint, dispatched, advance: (ms: number) => (now += ms) };
+  }
+
+  it('answers malformed requests from one source only within its request allowance', () => {
+    const { endpoint, advance } = edge();
+    const flow = new FakeConnection('192.0.2.66', 'UDP');
+    for (let n = 0; n < 6; n++) endpoint.receive(malformed(n), flow);
+    endpoint.receive(branchless, flow);
+    expect(flow.responses.map((r) => r.status)).toEqual([400, 400, 400]);
+    // The allowance refills at its rate: a second later one more is answered.
+    advance(1_000);
+    endpoint.receive(branchless, flow);
+    expect(flow.responses.map((r) => r.reason).at(-1)).toBe('Bad Request - Missing branch parameter');
+    // Another source has its own allowance.
+    const other = new FakeConnection('192.0.2.67', 'UDP');
+    endpoint.receive(malformed(9), other);
+    expect(other.responses.map((r) => r.status)).toEqual([400]);
+  });
+
+  it('reads nothing from a banned source: no answer to good or malformed requests, and none reaches the application', () => {
+    const { security, endpoint, dispatched } = edge();
+    const flow = new FakeConnection('192.0.2.66', 'UDP');
+    for (let i = 0; i < 10; i++) security.recordAuthFailure('192.0.2.66');
+    endpoint.receive(wellFormed(1), flow);
+    endpoint.receive(malformed(2), flow);
+    endpoint.receive(branchless, flow);
+    expect(flow.sent).toEqual([]);
+    expect(dispatched).toEqual([]);
+    security.unban('192.0.2.66');
+    endpoint.receive(wellFormed(3), flow);
+    expect(dispatched).toEqual(['bad-3']);
+    expect(flow.responses.map((r) => r.status)).toEqual([200]);
   });
 });

@@ -4,6 +4,7 @@
  * malformed message is answered (400 with a reason) or dropped here and never reaches the layers above.
  */
 import { createLogger } from '../log';
+import { isPing } from './connection';
 import type { SipConnection, SipTransportName } from './connection';
 import { splitList } from './grammar';
 import { Dialog, formatTarget } from './dialog';
@@ -52,9 +53,24 @@ export interface EndpointOptions {
   /** Clock and T1/T2/T4; tests hand in their own. */
   transactions?: TransactionContext;
   limits?: Partial<TransactionLimits>;
-  /** Whether a source's flows get maxPendingPerTrustedFlow (the security layer's trusted sources); none when left out. */
-  isTrusted?: (source: string) => boolean;
+  /** What the security layer says of a source (security.ts); every source is welcome when left out. */
+  sources?: SourcePolicy;
 }
+
+/**
+ * The endpoint's questions about a source (a flow's remote address), asked before it spends work on what
+ * the source sent, and before it answers what never reaches the application's own checks.
+ */
+export interface SourcePolicy {
+  /** Flows from a trusted source get maxPendingPerTrustedFlow. */
+  isTrusted(source: string): boolean;
+  /** Nothing from a banned source is parsed or answered. */
+  isBanned(source: string): boolean;
+  /** Whether a malformed request from the source may be answered now: each answer spends its request allowance. */
+  mayAnswer(source: string): boolean;
+}
+
+const WELCOME_ALL: SourcePolicy = { isTrusted: () => false, isBanned: () => false, mayAnswer: () => true };
 
 export class SipEndpoint {
   private readonly serverTransactions = new Map<string, ServerTransaction>();
@@ -73,7 +89,7 @@ export class SipEndpoint {
   private readonly ports = new Map<SipTransportName, number>();
   private readonly context: TransactionContext;
   private readonly limits: TransactionLimits;
-  private readonly isTrusted: (source: string) => boolean;
+  private readonly sources: SourcePolicy;
   private application: SipApplication | undefined;
 
   constructor(readonly options: EndpointOptions) {
@@ -83,7 +99,7 @@ export class SipEndpoint {
       if (echo.invite && this.clientInvites.get(echo.invite.dialogKey) === echo) this.clientInvites.delete(echo.invite.dialogKey);
     });
     this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
-    this.isTrusted = options.isTrusted ?? (() => false);
+    this.sources = options.sources ?? WELCOME_ALL;
   }
 
   /** Tells the endpoint where a transport listens, so that requests we send over it say so. */
@@ -107,10 +123,14 @@ export class SipEndpoint {
     this.application = application;
   }
 
-  /** Entry point for every transport: one complete message from one flow. */
+  /** Entry point for datagram and WebSocket transports: one complete message from one flow. */
   receive(data: Buffer, connection: SipConnection): void {
+    if (!this.admits(connection)) return;
     connection.touch();
-    if (isKeepAlive(data)) return;
+    if (isKeepAlive(data)) {
+      if (isPing(data)) connection.pong();
+      return;
+    }
     let message;
     try {
       message = parseMessage(data);
@@ -119,6 +139,14 @@ export class SipEndpoint {
       return;
     }
     this.receiveMessage(message, connection);
+  }
+
+  /**
+   * Whether anything from this flow is to be read: not when its source is banned (security.ts). Stream
+   * transports ask before they frame and parse; `receive` asks itself.
+   */
+  admits(connection: SipConnection): boolean {
+    return !this.sources.isBanned(connection.remoteAddress);
   }
 
   /** Entry point for stream transports, which frame and parse messages themselves. */
@@ -197,7 +225,7 @@ export class SipEndpoint {
     const key = serverTransactionKey(request);
     if (!key) {
       // RFC 3261 §8.1.1.7: we only support RFC 3261 branches; older clients are not served.
-      connection.send(createResponse(request, 400, 'Bad Request - Missing branch parameter'));
+      if (this.sources.mayAnswer(connection.remoteAddress)) connection.send(createResponse(request, 400, 'Bad Request - Missing branch parameter'));
       return;
     }
     const existing = this.serverTransactions.get(key);
@@ -223,7 +251,7 @@ export class SipEndpoint {
       existing.absorbRetransmission();
       return;
     }
-    const perFlow = this.isTrusted(connection.remoteAddress) ? this.limits.maxPendingPerTrustedFlow : this.limits.maxPendingPerFlow;
+    const perFlow = this.sources.isTrusted(connection.remoteAddress) ? this.limits.maxPendingPerTrustedFlow : this.limits.maxPendingPerFlow;
     // At the limit, lingering transactions make room for new requests, those that would end first first: new
     // work matters more than a late copy of old work, which at worst is answered afresh. Transactions still
     // waiting for an ACK keep their place.
@@ -344,6 +372,8 @@ export class SipEndpoint {
     try {
       // A response to one of our requests carries our own Via on top; it is never answered.
       if (isRequest === undefined && this.isOwnVia(partial.get('Via') ?? '', connection.transport)) return false;
+      // Garbage answered without limit would make us a reflector for spoofed sources: each answer counts.
+      if (!this.sources.mayAnswer(connection.remoteAddress)) return false;
       const fakeRequest: SipRequest = { kind: 'request', method: 'INVALID', uri: 'sip:invalid', headers: partial, body: Buffer.alloc(0) };
       try {
         stampVia(fakeRequest, connection);

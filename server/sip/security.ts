@@ -3,7 +3,9 @@
  *
  * Every new request passes `SipSecurity.guard` before it is dispatched:
  *
- * - a source (the flow's remote IP address) that is banned is ignored: no response at all;
+ * - a source (the flow's remote IP address) that is banned is ignored: no response at all. The endpoint
+ *   asks `isBanned` before it parses anything, and `mayAnswer` before it answers a malformed request,
+ *   which never becomes a transaction;
  * - a request whose User-Agent names a known scanner (friendly-scanner, sipvicious, sipcli, sip-scan,
  *   VaxSIPUserAgent, ...) is dropped silently. Scanners look for servers that answer; silence tells them
  *   nothing, a 403 would confirm a live PBX. The source is not banned for it: a User-Agent is trivially
@@ -25,6 +27,7 @@ import { canCallExternal } from '../store/dial-permissions';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
 import type { AuthenticatedUser } from './authenticator';
+import type { SourcePolicy } from './endpoint';
 import type { ServerTransaction } from './transactions';
 
 const log = createLogger('sip-security');
@@ -133,7 +136,7 @@ export class TokenBucket {
 
 export type GuardVerdict = 'pass' | 'banned' | 'scanner' | 'rate-limited';
 
-export class SipSecurity {
+export class SipSecurity implements SourcePolicy {
   private readonly options: SecurityOptions;
   private readonly requests: LruMap<string, TokenBucket>;
   /** Source → times of its recent failed authentications, at most `authFailuresBeforeBan` of them. */
@@ -195,6 +198,14 @@ export class SipSecurity {
     if (until > this.options.now()) return true;
     this.bans.delete(source);
     return false;
+  }
+
+  /**
+   * Whether the endpoint may answer a malformed request from a source, which never reaches `guard`: the
+   * answer spends one of the source's request tokens, so garbage cannot draw answers without limit.
+   */
+  mayAnswer(source: string): boolean {
+    return this.judge(source, undefined) === 'pass';
   }
 
   isScanner(userAgent: string): boolean {

@@ -45,7 +45,7 @@ export class SipService {
 
   constructor(options: SipServiceOptions) {
     this.security = new SipSecurity(options.security);
-    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, isTrusted: (source) => this.security.isTrusted(source) });
+    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, sources: this.security });
     const authenticator = new SipAuthenticator(options.db);
     authenticator.on('authenticationFailed', ({ source }) => this.security.recordAuthFailure(source));
     this.dialPolicy = new OrganizationDialPolicy(options.db);

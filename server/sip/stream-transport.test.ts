@@ -9,7 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readResponse, sipRequest, splitStream } from '../../tests/support/sip-text';
 import type { ResponseText } from '../../tests/support/sip-text';
 import { SipEndpoint } from './endpoint';
+import type { SourcePolicy } from './endpoint';
 import type { FlowLimits } from './flow-table';
+import { SipSecurity } from './security';
 import { StreamTransport } from './stream-transport';
 import { createSelfSigned } from './tls-credentials';
 
@@ -93,8 +95,8 @@ describe('SIP over TCP and TLS', () => {
   let transport: StreamTransport | undefined;
   const peers: StreamPeer[] = [];
 
-  async function start(options: { tls?: boolean; maxMessageBytes?: number; limits?: Partial<FlowLimits> } = {}): Promise<StreamTransport> {
-    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+  async function start(options: { tls?: boolean; maxMessageBytes?: number; limits?: Partial<FlowLimits>; sources?: SourcePolicy } = {}): Promise<StreamTransport> {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', ...(options.sources ? { sources: options.sources } : {}) });
     endpoint.setApplication({
       onRequest: (tx) => tx.reply(200, 'OK', { headers: [['X-Method', tx.request.method]] }),
       onAck: () => undefined,
@@ -203,6 +205,18 @@ describe('SIP over TCP and TLS', () => {
     await client.waitFor(() => client.raw === '\r\n');
     client.write(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${client.port}`, viaTransport: 'TCP' }));
     expect((await client.next()).status).toBe(200);
+  });
+
+  it('reads nothing more from a connection whose source is banned, and closes it', async () => {
+    const security = new SipSecurity();
+    await start({ sources: security });
+    const client = await peer();
+    client.write(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${client.port}`, viaTransport: 'TCP' }));
+    expect((await client.next()).status).toBe(200);
+    for (let i = 0; i < 10; i++) security.recordAuthFailure('127.0.0.1');
+    client.write(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${client.port}`, viaTransport: 'TCP' }));
+    expect(await client.closedByServer()).toBe(true);
+    expect(client.raw).toBe('');
   });
 
   it('limits connections per source address', async () => {

@@ -11,7 +11,7 @@ import { connect as connectTcp, createServer as createTcpServer } from 'node:net
 import type { Server, Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { createLogger } from '../log';
-import { SipConnection } from './connection';
+import { isPing, SipConnection } from './connection';
 import { ownBytes } from '../util/unshared';
 import type { PreparedMessage } from './connection';
 import type { SipEndpoint } from './endpoint';
@@ -109,6 +109,11 @@ export class StreamConnection extends SipConnection {
 
   private onData(chunk: Buffer): void {
     if (!this.isOpen) return;
+    if (!this.endpoint.admits(this)) {
+      // A banned source gets nothing read, and keeps no connection of ours.
+      this.close();
+      return;
+    }
     this.touch();
     // RFC 5626 §4.4.1: a CRLFCRLF ping is answered with a CRLF pong. The framer skips the CRLFs itself;
     // should a message happen to split right there, the extra CRLF we send is ignored by the peer (§7.5).
@@ -238,12 +243,6 @@ export class StreamTransport {
     this.connections.add(connection.id, connection);
     log.debug('connection opened', { connection: connection.id, remote: `${connection.remoteAddress}:${connection.remotePort}` });
   }
-}
-
-function isPing(chunk: Buffer): boolean {
-  if (chunk.length < 4) return false;
-  for (const byte of chunk) if (byte !== 0x0d && byte !== 0x0a) return false;
-  return chunk.includes('\r\n\r\n');
 }
 
 function normalizeAddress(address: string): string {

@@ -76,7 +76,7 @@ describe('SIP over UDP', () => {
   let seen: ServerTransaction[];
 
   async function start(limits?: Partial<TransactionLimits>, trusted?: string[]): Promise<void> {
-    endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', limits, isTrusted: (source) => trusted?.includes(source) ?? false });
+    endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', limits, sources: { isTrusted: (source) => trusted?.includes(source) ?? false, isBanned: () => false, mayAnswer: () => true } });
     seen = [];
     endpoint.setApplication({
       onRequest: (tx) => {

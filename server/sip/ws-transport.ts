@@ -46,6 +46,11 @@ export class WsConnection extends SipConnection {
     this.socket.send(serializeMessage(message).toString('utf8'));
   }
 
+  /** RFC 5626 §4.4.1 over WebSocket: a client that registers with outbound pings with CRLFCRLF, and waits for the CRLF. */
+  override pong(): void {
+    if (this.isOpen) this.socket.send('\r\n');
+  }
+
   override prepare(message: SipMessage): PreparedMessage {
     return { data: ownBytes(serializeMessage(message)) };
   }

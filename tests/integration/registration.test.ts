@@ -132,6 +132,22 @@ describe('signing in and registering', () => {
     }
   });
 
+  it('answers a CRLFCRLF keep-alive ping over WebSocket with a CRLF pong (RFC 5626 §4.4.1), and ignores a lone CRLF', async () => {
+    const client = await SipWsClient.connect(pbx.sipWebSocketUrl);
+    try {
+      client.sendRaw('\r\n');
+      client.sendRaw('\r\n\r\n');
+      expect((await client.next()).raw).toBe('\r\n');
+      client.sendRaw(
+        ['OPTIONS sip:x SIP/2.0', 'Via: SIP/2.0/WSS a.invalid;branch=z9hG4bKok2', 'Max-Forwards: 70', 'To: <sip:x@y>', 'From: <sip:a@b>;tag=1', 'Call-ID: ok-2', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+      );
+      // One pong for one ping: the next message is the answer to the OPTIONS.
+      expect((await client.next()).header('Call-ID')).toBe('ok-2');
+    } finally {
+      client.close();
+    }
+  });
+
   it('signing out revokes the session and its SIP password', async () => {
     const session = (await (await signIn('103', 'carol-103')).json()) as SessionResponse;
     const out = await fetch(`${pbx.httpUrl}/api/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${session.token}` } });

@@ -1,6 +1,6 @@
 /**
  * Hostile traffic against the PBX in-process, over a real WebSocket: a scanner is not answered, and a
- * source that keeps failing authentication is banned. Its own PBX, since the ban covers this test's address.
+ * source that keeps failing authentication is banned: nothing it sends is answered, not even with 400. Its own PBX, since the ban covers this test's address.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,9 @@ describe('SIP edge security', () => {
     expect(pbx.sip.security.isBanned('127.0.0.1')).toBe(true);
     client.register({ user: '101', domain: DOMAIN, callId: 'after-ban', cseq: 1 });
     client.sendRaw(options('after-ban', 'Offhook test desk phone'));
+    // Malformed requests, which the endpoint itself would answer with 400, get nothing either.
+    client.sendRaw(options('after-ban-malformed', 'Offhook test desk phone').replace('Content-Length: 0', 'Content-Length: 0\r\nContent-Length: 7'));
+    client.sendRaw(options('after-ban-branchless', 'Offhook test desk phone').replace(/;branch=[^;\r]+/, ''));
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Lifted by hand here (it would last 10 minutes): the first answer is to what came after, nothing before.
     pbx.sip.security.unban('127.0.0.1');
