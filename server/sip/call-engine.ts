@@ -818,9 +818,11 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     if (fork.state !== 'calling' && fork.state !== 'early') return;
     fork.state = 'cancelled';
     fork.media.close();
-    if (fork.tx && fork.dialog.connection.isOpen) {
-      this.deps.endpoint.sendRequest(fork.tx.buildCancel(), fork.dialog.connection, () => undefined);
-    }
+    const connection = fork.dialog.connection;
+    // The transaction sends CANCEL once the device has answered the INVITE with anything (RFC 3261 §9.1).
+    fork.tx?.cancel((cancel) => {
+      if (connection.isOpen) this.deps.endpoint.sendRequest(cancel, connection, () => undefined);
+    });
   }
 
   /** A fork that failed, was refused or hung up before it won: release its leg and forget its dialog. */

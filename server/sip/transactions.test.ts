@@ -304,6 +304,51 @@ describe('INVITE client transaction', () => {
     expect(terminated).toEqual([32_000]);
   });
 
+  it('holds a CANCEL until a provisional response has come (RFC 3261 §9.1), then sends it at once', () => {
+    const { clock, tx, seen } = clientTx('INVITE');
+    const cancels: string[] = [];
+    tx.cancel((cancel) => cancels.push(`${cancel.method} ${cancel.headers.get('CSeq')} ${cancel.headers.get('Via')}`));
+    clock.advance(1_000);
+    expect(cancels).toEqual([]);
+    tx.receive(response(tx.request, 100));
+    expect(cancels).toEqual(['CANCEL 1 CANCEL SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKclient1']);
+    // Asking again, or another provisional response, sends no second CANCEL.
+    tx.cancel((cancel) => cancels.push(cancel.method));
+    tx.receive(response(tx.request, 180));
+    expect(cancels).toHaveLength(1);
+    tx.receive(response(tx.request, 487));
+    expect(seen).toEqual([100, 180, 487]);
+  });
+
+  it('sends no CANCEL when a final response comes before any provisional one', () => {
+    const { clock, tx, seen } = clientTx('INVITE');
+    const cancels: string[] = [];
+    tx.cancel((cancel) => cancels.push(cancel.method));
+    tx.receive(response(tx.request, 486));
+    tx.receive(response(tx.request, 180));
+    clock.advance(64_000);
+    expect(cancels).toEqual([]);
+    expect(seen).toEqual([486]);
+  });
+
+  it('gives up 64·T1 after its CANCEL when no final response comes, even though the device was ringing', () => {
+    const { clock, tx, seen, terminated } = clientTx('INVITE');
+    tx.receive(response(tx.request, 180));
+    clock.advance(10_000);
+    const cancels: string[] = [];
+    tx.cancel((cancel) => cancels.push(cancel.method));
+    expect(cancels).toEqual(['CANCEL']);
+    // A late 180 does not stop the clock that the CANCEL started.
+    clock.advance(20_000);
+    tx.receive(response(tx.request, 180));
+    clock.advance(11_999);
+    expect(terminated).toEqual([]);
+    clock.advance(1);
+    expect(seen).toEqual([180, 180, 408]);
+    expect(terminated).toEqual([42_000]);
+    expect(tx.state).toBe('terminated');
+  });
+
   it('ends with 503 when its flow closes before a final response', () => {
     const { flow, seen, tx } = clientTx('INVITE', 'TCP');
     flow.drop();

@@ -452,6 +452,10 @@ export class ClientTransaction {
   private stopWatchingFlow: (() => void) | undefined;
   /** The TU's handler, until the final response has reached it. */
   private handler: ClientTransactionHandler | undefined;
+  /** The TU asked to cancel this INVITE (see cancel). */
+  private cancelRequested = false;
+  /** How to send our CANCEL, held until a provisional response allows it. */
+  private cancelSender: ((cancel: SipRequest) => void) | undefined;
   private readonly hooks: ClientTransactionHooks;
   readonly branch: string;
   readonly method: string;
@@ -515,17 +519,21 @@ export class ClientTransaction {
     }
     if (status < 200) {
       if (this.method === 'INVITE') {
-        // §17.1.1.2: Timers A and B cover "calling" only; a ringing INVITE waits for the TU to give up.
+        // §17.1.1.2: Timers A and B cover "calling" only; a ringing INVITE waits for the TU to give up,
+        // unless it has (then the 64·T1 that follows its CANCEL runs on).
         this.cancelRetransmit();
-        this.cancelEnd();
+        if (!this.cancelRequested) this.cancelEnd();
       }
       this.move('proceeding');
+      if (this.cancelSender) this.sendCancel(this.cancelSender);
       this.handler?.(response, this);
       return;
     }
     this.cancelRetransmit();
     this.cancelEnd();
     this.stopWatchingFlow?.();
+    // A final response before any provisional one: the INVITE is over, and there is nothing to cancel.
+    this.cancelSender = undefined;
     const { timers } = this.context;
     if (this.method === 'INVITE' && status < 300) {
       this.move('accepted');
@@ -564,8 +572,33 @@ export class ClientTransaction {
     if (this.stateValue === 'accepted') this.echoValue?.rememberAck(ack);
   }
 
+  /**
+   * Cancels this INVITE (RFC 3261 §9.1), by way of `send`, which sends the CANCEL in a transaction of its
+   * own. The CANCEL goes out at once if a provisional response has come, else as soon as one comes, never
+   * before: a device that has not yet seen the INVITE would answer 481 and then ring for nobody. A final
+   * response first makes it needless. With no final response 64·T1 after the CANCEL, the transaction gives
+   * up with a 408 of its own.
+   */
+  cancel(send: (cancel: SipRequest) => void): void {
+    if (this.method !== 'INVITE' || this.cancelRequested || !this.isPending) return;
+    this.cancelRequested = true;
+    if (this.stateValue === 'proceeding') this.sendCancel(send);
+    else this.cancelSender = send;
+  }
+
+  private sendCancel(send: (cancel: SipRequest) => void): void {
+    this.cancelSender = undefined;
+    send(this.buildCancel());
+    this.cancelEnd();
+    this.endTimer = this.context.clock.schedule(transactionTimeout(this.context.timers), () => {
+      this.endTimer = undefined;
+      log.debug('no final response after CANCEL', { branch: this.branch });
+      this.synthesize(408, 'Request Timeout');
+    });
+  }
+
   /** RFC 3261 §9.1: CANCEL copies Request-URI, Call-ID, To, From, the CSeq number and the top Via. */
-  buildCancel(): SipRequest {
+  private buildCancel(): SipRequest {
     const headers = this.request.headers.clone();
     for (const name of headers.entries().map(([n]) => n)) {
       if (!['Via', 'From', 'To', 'Call-ID', 'Route', 'Max-Forwards'].includes(name)) headers.remove(name);
@@ -584,6 +617,7 @@ export class ClientTransaction {
     this.stopWatchingFlow?.();
     this.stateValue = 'terminated';
     this.handler = undefined;
+    this.cancelSender = undefined;
     this.hooks.terminated(this);
   }
 
