@@ -21,6 +21,11 @@ import type { ServerTransaction } from './transactions';
 const log = createLogger('sip-service');
 
 const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
+const SERVED_METHODS = new Set(ALLOWED.split(', '));
+/** Option tags (RFC 3261 §19.2) a request may require of us: session timers, Replaces, Path and Outbound. */
+const SUPPORTED_EXTENSIONS = new Set(['timer', 'replaces', 'path', 'outbound']);
+/** Request-URI schemes we serve; anything else gets 416 (RFC 3261 §8.2.2.1). */
+const SERVED_SCHEMES = new Set(['sip', 'sips', 'tel']);
 
 export interface SipServiceOptions {
   db: Kysely<Database>;
@@ -88,6 +93,7 @@ export class SipService {
         if (tx.state === 'trying' || tx.state === 'proceeding') tx.reply(500, 'Server Internal Error');
       });
     if (this.security.guard(tx) !== 'pass') return;
+    if (SERVED_METHODS.has(tx.request.method) && refusedByHeaders(tx)) return;
     switch (tx.request.method) {
       case 'REGISTER':
         void run(this.registrar.handleRegister(tx));
@@ -129,4 +135,30 @@ export class SipService {
         });
     }
   }
+}
+
+/**
+ * RFC 3261 §8.2.2: a Request-URI in a scheme we do not serve gets 416, and a Require naming an extension
+ * we lack gets 420 with Unsupported listing it (§8.2.2.3). CANCEL is exempt from Require (§8.2.2.3).
+ * True when the request has been answered here.
+ */
+function refusedByHeaders(tx: ServerTransaction): boolean {
+  const request = tx.request;
+  const colon = request.uri.indexOf(':');
+  const scheme = colon > 0 ? request.uri.slice(0, colon).toLowerCase() : '';
+  if (!SERVED_SCHEMES.has(scheme)) {
+    tx.reply(416, 'Unsupported URI Scheme');
+    return true;
+  }
+  if (request.method === 'CANCEL') return false;
+  const unsupported: string[] = [];
+  for (const value of request.headers.getAll('Require')) {
+    for (const tag of value.split(',')) {
+      const trimmed = tag.trim();
+      if (trimmed && !SUPPORTED_EXTENSIONS.has(trimmed.toLowerCase()) && !unsupported.includes(trimmed)) unsupported.push(trimmed);
+    }
+  }
+  if (unsupported.length === 0) return false;
+  tx.reply(420, 'Bad Extension', { headers: [['Unsupported', unsupported.join(', ')]] });
+  return true;
 }

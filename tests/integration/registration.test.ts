@@ -132,6 +132,24 @@ describe('signing in and registering', () => {
     }
   });
 
+  it('answers a Require it cannot meet with 420 and Unsupported, and an unknown Request-URI scheme with 416 (RFC 3261 §8.2.2)', async () => {
+    const client = await SipWsClient.connect(pbx.sipWebSocketUrl);
+    const options = (uri: string, callId: string, extra: string[] = []) =>
+      [`OPTIONS ${uri} SIP/2.0`, `Via: SIP/2.0/WSS a.invalid;branch=z9hG4bK${callId}`, 'Max-Forwards: 70', 'To: <sip:x@y>', 'From: <sip:a@b>;tag=1', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', ...extra, 'Content-Length: 0', '', ''].join('\r\n');
+    try {
+      client.sendRaw(options('sip:x', 'req-1', ['Require: timer, nothingSupportedHere', 'Require: 100rel']));
+      const refused = await client.next();
+      expect([refused.status, refused.header('Unsupported')]).toEqual([420, 'nothingSupportedHere, 100rel']);
+      client.sendRaw(options('nobodyKnowsThisScheme:totallyopaquecontent', 'req-2'));
+      expect((await client.next()).status).toBe(416);
+      // What we do support may be required.
+      client.sendRaw(options('sip:x', 'req-3', ['Require: timer, replaces']));
+      expect((await client.next()).status).toBe(200);
+    } finally {
+      client.close();
+    }
+  });
+
   it('answers a CRLFCRLF keep-alive ping over WebSocket with a CRLF pong (RFC 5626 §4.4.1), and ignores a lone CRLF', async () => {
     const client = await SipWsClient.connect(pbx.sipWebSocketUrl);
     try {
