@@ -82,9 +82,10 @@ export class NonceStore {
   }
 
   /**
-   * 'ok' once per nonce. An expired nonce answers 'stale' so the caller can re-challenge with stale=true
-   * (RFC 7616 §3.3) and the client retries without asking its user again. A nonce from a request with
-   * another Call-ID is left in place: a third party who saw it can't burn it for its rightful client.
+   * 'ok' once per nonce; 'stale' for one that expired, and 'unknown' for one used already or never issued.
+   * Either way the caller challenges again, with stale=true if the response was right (RFC 7616 §3.3). A
+   * nonce from a request with another Call-ID is left in place: a third party who saw it can't burn it for
+   * its rightful client.
    */
   consume(nonce: string, callId: string): NonceState {
     const entry = this.entries.get(nonce);

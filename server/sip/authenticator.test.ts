@@ -94,6 +94,27 @@ describe('SipAuthenticator', () => {
     ]);
   });
 
+  it('challenges a used nonce again, with stale=true only when the response was right for it (RFC 7616 §3.3)', async () => {
+    failures.length = 0;
+    const connection = new FakeConnection('198.51.100.4');
+    const callId = 'stale-1';
+    await authenticator.authenticate(serverTransaction(register('101', callId, 1), connection), 'To');
+    const challenge = connection.lastResponse()!.headers.getAll('WWW-Authenticate').find((c) => c.includes('algorithm=MD5'))!;
+    const right = answerChallenge(challenge, { method: 'REGISTER', uri: `sip:${DOMAIN}`, username: '101', password: alice.sipPassword });
+    expect(await authenticator.authenticate(serverTransaction(register('101', callId, 2, right), connection), 'To')).toMatchObject({ extension: '101' });
+    // A refresh that reuses the nonce (as phones do, with a higher nc) is challenged afresh, marked stale.
+    const refresh = answerChallenge(challenge, { method: 'REGISTER', uri: `sip:${DOMAIN}`, username: '101', password: alice.sipPassword, nc: 2 });
+    expect(await authenticator.authenticate(serverTransaction(register('101', callId, 3, refresh), connection), 'To')).toBeUndefined();
+    const again = connection.lastResponse()!;
+    expect(again.status).toBe(401);
+    expect(again.headers.getAll('WWW-Authenticate').every((c) => c.endsWith('stale=true'))).toBe(true);
+    // The same reuse with a wrong password is challenged without stale, and is not counted as a failure.
+    const wrong = answerChallenge(challenge, { method: 'REGISTER', uri: `sip:${DOMAIN}`, username: '101', password: 'not-the-password', nc: 3 });
+    expect(await authenticator.authenticate(serverTransaction(register('101', callId, 4, wrong), connection), 'To')).toBeUndefined();
+    expect(connection.lastResponse()!.headers.getAll('WWW-Authenticate').some((c) => c.includes('stale'))).toBe(false);
+    expect(failures).toEqual([]);
+  });
+
   it('accepts credentials signed over another uri (as SIPp signs the server address): nonces already stop replay', async () => {
     const { user } = await attempt({ user: '101', password: alice.sipPassword, digestUri: 'sip:127.0.0.1:5060' });
     expect(user).toMatchObject({ extension: '101' });

@@ -92,14 +92,17 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
       log.debug('digest uri differs from the Request-URI', { method: request.method });
     }
     const nonceState = this.nonces.consume(params.nonce ?? '', callId);
-    if (nonceState !== 'ok') {
-      this.challenge(tx, domain, callId, nonceState === 'stale');
-      return undefined;
-    }
     const algorithm: DigestAlgorithm = params.algorithm?.toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5';
     const find = request.method === 'REGISTER' ? findDigestIdentity : recallDigestIdentity;
     const found = params.username === extension ? await find(this.db, domain, extension, algorithm) : undefined;
-    const valid = verifyDigestResponse({ params, method: request.method, ha1Candidates: found?.ha1 ?? [] });
+    const valid = found !== undefined && verifyDigestResponse({ params, method: request.method, ha1Candidates: found.ha1 });
+    if (nonceState !== 'ok') {
+      // A nonce that expired, was used already (a phone refreshing with nc=2) or is not ours: a new challenge.
+      // RFC 7616 §3.3: stale=true only when the response was right for the nonce it came with, so the device
+      // retries at once without asking its user for the password, and a wrong password is never called stale.
+      this.challenge(tx, domain, callId, valid);
+      return undefined;
+    }
     if (!found || !valid) {
       log.info('authentication failed', { method: request.method, source: tx.connection.remoteAddress });
       tx.reply(403, 'Forbidden');

@@ -111,7 +111,7 @@ export function serverTransaction(request: SipRequest, connection: SipConnection
 }
 
 /** An Authorization value answering `challenge` (a WWW- or Proxy-Authenticate value), qop=auth. */
-export function answerChallenge(challenge: string, options: { method: string; uri: string; username: string; password: string }): string {
+export function answerChallenge(challenge: string, options: { method: string; uri: string; username: string; password: string; nc?: number }): string {
   const params: Record<string, string> = {};
   for (const m of challenge.replace(/^Digest\s+/i, '').matchAll(/([a-zA-Z-]+)=("([^"]*)"|[^,\s]+)/g)) {
     params[(m[1] ?? '').toLowerCase()] = m[3] ?? m[2] ?? '';
@@ -121,6 +121,7 @@ export function answerChallenge(challenge: string, options: { method: string; ur
   const ha1 = hash(`${options.username}:${params.realm}:${options.password}`);
   const ha2 = hash(`${options.method}:${options.uri}`);
   const cnonce = randomBytes(8).toString('hex');
-  const response = hash(`${ha1}:${params.nonce}:00000001:${cnonce}:auth:${ha2}`);
-  return `Digest username="${options.username}", realm="${params.realm}", nonce="${params.nonce}", uri="${options.uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=00000001, cnonce="${cnonce}"`;
+  const nc = (options.nc ?? 1).toString(16).padStart(8, '0');
+  const response = hash(`${ha1}:${params.nonce}:${nc}:${cnonce}:auth:${ha2}`);
+  return `Digest username="${options.username}", realm="${params.realm}", nonce="${params.nonce}", uri="${options.uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="${cnonce}"`;
 }
