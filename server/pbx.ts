@@ -21,6 +21,12 @@ import { PBX_VERSION } from './version';
 
 const log = createLogger('pbx');
 
+/**
+ * How long a shutdown waits for the far ends to answer its BYEs: over UDP, Timer E resends at 0.5, 1.5 and
+ * 3.5 s, so a phone that lost one or two copies still hears it.
+ */
+const SHUTDOWN_GRACE_MS = 4_000;
+
 /** Ports the SIP transports are bound to; a transport that is off has none. */
 export interface SipPorts {
   udp?: number;
@@ -144,8 +150,8 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
       if (closed) return;
       closed = true;
       sip.shutdown();
-      // Give the BYEs a moment on the wire before the sockets go.
-      await new Promise((r) => setTimeout(r, 100));
+      // The BYEs (and final NOTIFYs) are answered, or resent over UDP until the grace runs out, before the sockets go.
+      await sip.endpoint.settled(SHUTDOWN_GRACE_MS);
       await sip.calls.flushRecords();
       await Promise.all(transports.map((t) => t.close()));
       await app.close();

@@ -70,6 +70,9 @@ export interface SourcePolicy {
   mayAnswer(source: string): boolean;
 }
 
+/** How often `settled` looks again. */
+const SETTLE_POLL_MS = 20;
+
 const WELCOME_ALL: SourcePolicy = { isTrusted: () => false, isBanned: () => false, mayAnswer: () => true };
 
 export class SipEndpoint {
@@ -169,6 +172,20 @@ export class SipEndpoint {
     if (tx.method === 'INVITE') this.clientInvites.set(tx.dialogKey, tx);
     tx.start();
     return tx;
+  }
+
+  /**
+   * Resolves once every request we sent has its final response (or has timed out, or lost its flow), or
+   * after `maxMs`: what a shutdown waits for, so that the BYEs it sends are retransmitted over UDP
+   * (Timer E) and answered before the sockets close.
+   */
+  async settled(maxMs: number): Promise<void> {
+    const until = performance.now() + maxMs;
+    const pending = () => {
+      for (const tx of this.clientTransactions.values()) if (tx.state === 'calling' || tx.state === 'trying' || tx.state === 'proceeding') return true;
+      return false;
+    };
+    while (pending() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
 
   /** Sends a request outside any transaction: an ACK for a 2xx (RFC 3261 §13.2.2.4). */

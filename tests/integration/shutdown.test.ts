@@ -1,0 +1,61 @@
+/**
+ * Shutting the PBX down with a call up: both desk phones get a BYE, a phone that missed the first copy gets
+ * it again (UDP, Timer E) because the shutdown waits for the answers, and the call's record is on disk
+ * when the PBX reopens its store. Two desk phones on real UDP sockets, the PBX in-process with SQLite.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseServeConfig } from '../../server/config';
+import { startPbx } from '../../server/pbx';
+import { closeDatabase, openDatabase } from '../../server/store/db';
+import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
+import { UdpDeskPhone } from '../support/udp-desk-phone';
+
+const DOMAIN = DEMO_ORGANIZATION.domain;
+const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
+
+describe('shutting down with a call up', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'offhook-shutdown-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('sends BYE to both phones, resends it to one that missed it, and keeps the call record', async () => {
+    const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--media-address', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', 'off', '--sip-tls-port', 'off'];
+    const pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
+    const caller = await UdpDeskPhone.start(pbx.sipPorts.udp ?? 0, '101', DOMAIN);
+    const callee = await UdpDeskPhone.start(pbx.sipPorts.udp ?? 0, '102', DOMAIN);
+    try {
+      expect((await caller.register(deskPassword('101'))).status).toBe(200);
+      expect((await callee.register(deskPassword('102'))).status).toBe(200);
+      const calling = caller.invite('102', deskPassword('101'));
+      callee.answer(await callee.request('INVITE'));
+      expect((await calling).final.status).toBe(200);
+      await callee.request('ACK');
+
+      let closed = false;
+      const closing = pbx.close().then(() => (closed = true));
+      // The callee answers at once; the caller's first BYE is lost on the way.
+      callee.reply(await callee.request('BYE'), 200, 'OK');
+      const lost = await caller.request('BYE');
+      const again = await caller.request('BYE', 3_000);
+      expect([again.header('CSeq'), again.header('Via')]).toEqual([lost.header('CSeq'), lost.header('Via')]);
+      expect(closed).toBe(false);
+      caller.reply(again, 200, 'OK');
+      await closing;
+    } finally {
+      caller.close();
+      callee.close();
+      await pbx.close();
+    }
+
+    const db = openDatabase(join(dataDir, 'offhook.db'));
+    try {
+      const record = await db.selectFrom('call_records').select(['caller_extension', 'disposition', 'end_reason', 'ended_at']).executeTakeFirstOrThrow();
+      expect(record).toMatchObject({ caller_extension: '101', disposition: 'answered', end_reason: 'server shutting down' });
+      expect(record.ended_at).not.toBeNull();
+    } finally {
+      await closeDatabase(db);
+    }
+  });
+});
