@@ -12,7 +12,7 @@ import { API_PREFIX, SIP_WS_PATH } from '../../shared/api';
 import { CONTENT_SECURITY_POLICY } from '../../shared/content-security-policy';
 import { createLogger } from '../log';
 import type { SipService } from '../sip/sip-service';
-import { WsConnection } from '../sip/ws-transport';
+import { WebSocketFlows } from '../sip/ws-transport';
 import type { Database } from '../store/schema';
 import { HttpError } from './errors';
 import { registerCallRoutes } from './routes/calls';
@@ -105,11 +105,13 @@ async function registerSipWebSocket(app: FastifyInstance, sip: SipService): Prom
       handleProtocols: (protocols: Set<string>) => (protocols.has('sip') ? 'sip' : false),
     },
   });
+  const flows = new WebSocketFlows();
+  app.addHook('onClose', async () => flows.closeAll());
   app.get(SIP_WS_PATH, { websocket: true }, (socket, request: FastifyRequest) => {
     const secure = request.protocol === 'https';
-    const connection = new WsConnection(socket, secure ? 'WSS' : 'WS', request.socket.remoteAddress ?? '', request.socket.remotePort ?? 0, (data, from) =>
+    const connection = flows.accept(socket, secure ? 'WSS' : 'WS', request.socket.remoteAddress ?? '', request.socket.remotePort ?? 0, (data, from) =>
       sip.endpoint.receive(data, from),
     );
-    log.debug('sip websocket opened', { connection: connection.id, remote: connection.remoteAddress });
+    if (connection) log.debug('sip websocket opened', { connection: connection.id, remote: connection.remoteAddress });
   });
 }
