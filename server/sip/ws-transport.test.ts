@@ -24,7 +24,7 @@ describe('SIP WebSocket flows', () => {
     });
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())), () => flows.closeAll());
     const address = server.address();
-    return { flows, accepted, url: `ws://127.0.0.1:${typeof address === 'object' ? address.port : 0}` };
+    return { flows, accepted, url: `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
   }
 
   async function open(url: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
