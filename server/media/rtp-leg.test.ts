@@ -7,7 +7,7 @@ import type { DtmfEvent, RtpFrame } from './media-leg';
 import { readRtp, RtpLeg, rtpBytes } from './rtp-leg';
 import { pcmu, pcmuFrame, phoneOffer, rtpPeer, until } from './rtp-peer.test-helper';
 import type { RtpPeer } from './rtp-peer.test-helper';
-import { describeAudio, parseSdp } from './sdp';
+import { describeAudio, parseSdp, SdpError } from './sdp';
 
 const config = { address: '127.0.0.1' };
 
@@ -323,6 +323,20 @@ describe('RtpLeg', () => {
     leg.sendRtp(pcmuFrame(4, 4));
     await until(() => peer.received.length === 1);
     expect(peer.received[0]?.payload.readUInt8(0)).toBe(4);
+  });
+
+  it('refuses a re-offer that drops the codec the bridge carries, and keeps the session as it was (RFC 3261 §14.2)', async () => {
+    const { leg, peer } = await answered('a=rtcp-mux');
+    expect(leg.codec?.mimeType).toBe('audio/PCMU');
+    const pcmaOnly = phoneOffer(peer.port).replace('RTP/AVP 0 8 101', 'RTP/AVP 8 101');
+    await expect(leg.renegotiate(pcmaOnly)).rejects.toThrow(SdpError);
+    expect(leg.codec?.mimeType).toBe('audio/PCMU');
+    // Still multiplexed, still sending PCMU to the phone.
+    const again = await leg.renegotiate(phoneOffer(peer.port, 'a=rtcp-mux'));
+    expect(describeAudio(parseSdp(again))).toMatchObject({ rtcpMux: true, codecs: [expect.objectContaining({ mimeType: 'audio/PCMU' }), expect.objectContaining({ mimeType: 'audio/telephone-event' })] });
+    leg.sendRtp(pcmuFrame(9, 1));
+    await until(() => peer.received.length === 1);
+    expect(peer.received[0]?.header.payloadType).toBe(0);
   });
 
   it('offers PCMU with telephone-event and takes the callee answer', async () => {

@@ -192,10 +192,18 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   async renegotiate(offerSdp: string): Promise<string> {
     log.debug('renegotiating rtp leg', { leg: this.id });
     const offer = describeAudio(parseSdp(offerSdp));
-    // Keep the codec the bridge carries when it is still offered; another would need transcoding.
-    const allowed = this.audio ? [this.audio, ...this.offered.filter((c) => !sameCodec(c, this.audio as NegotiatedCodec))] : this.offered;
-    this.rtcpMux = this.rtcpMux && offer.rtcpMux;
-    return this.applyOffer(offer, allowed);
+    // The bridge carries one codec and does not transcode: once chosen, a re-offer must still include it
+    // (RFC 3261 §14.2: else 488, and the session stays as it was).
+    const current = this.audio;
+    const allowed = current ? [current, ...this.offered.filter((c) => isTelephoneEvent(c))] : this.offered;
+    const rtcpMux = this.rtcpMux;
+    this.rtcpMux = rtcpMux && offer.rtcpMux;
+    try {
+      return this.applyOffer(offer, allowed);
+    } catch (error) {
+      this.rtcpMux = rtcpMux;
+      throw error;
+    }
   }
 
   /**

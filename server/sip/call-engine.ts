@@ -315,7 +315,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       answer = await answerOffer(`${callId}:caller`, offerSdp, this.deps.media, { allowedCodecs: codecs });
     } catch (error) {
       log.info('caller offer not acceptable', { error: error instanceof Error ? error.message : String(error) });
-      tx.reply(488, 'Not Acceptable Here');
+      this.refuseOffer(tx);
       return;
     }
     if (!tx.pending) {
@@ -548,7 +548,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
         body = await this.renegotiate(use.media, dialog, offer);
       } catch (error) {
         log.info('new offer not acceptable', { call: entry.call.id, error });
-        if (tx.pending) tx.reply(488, 'Not Acceptable Here');
+        if (tx.pending) this.refuseOffer(tx);
         return;
       } finally {
         dialog.remoteOfferPending = false;
@@ -1193,12 +1193,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       answer = await answerOffer(`${request.headers.get('Call-ID') ?? ''}:replaces`, request.body.toString('utf8'), this.deps.media, { allowedCodecs });
     } catch (error) {
       log.info('replacing offer not acceptable', { error });
-      tx.reply(488, 'Not Acceptable Here');
+      this.refuseOffer(tx);
       return;
     }
     if (!tx.pending || call.ended || !sameCodec(answer.leg.codec, peer.media.codec) || (pickup && call.state === 'answered')) {
       answer.leg.close();
-      if (tx.pending) tx.reply(call.ended ? 481 : 488);
+      if (tx.pending && call.ended) tx.reply(481);
+      else if (tx.pending) this.refuseOffer(tx);
       return;
     }
     const dialog = Dialog.fromRequest(request, generateTag(), tx.connection);
@@ -1299,6 +1300,11 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       state,
       remote,
     });
+  }
+
+  /** 488 for an offer we cannot take, saying why in a Warning (RFC 3261 §13.3.1.3, §20.43: 305). */
+  private refuseOffer(tx: ServerTransaction): void {
+    tx.reply(488, 'Not Acceptable Here', { headers: [['Warning', `305 ${this.deps.contactHost} "Incompatible media format"`]] });
   }
 
   private sendBye(dialog: Dialog): void {

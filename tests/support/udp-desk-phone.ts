@@ -154,13 +154,18 @@ export class UdpDeskPhone {
     };
   }
 
-  /** A re-INVITE in the dialog with a new direction (sendonly holds the call), acknowledged; returns its answer. */
-  async reinvite(dialog: PhoneDialog, direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'): Promise<SipText> {
+  /**
+   * A re-INVITE in the dialog with a new direction (sendonly holds the call), or with the SDP given,
+   * acknowledged; returns its answer.
+   */
+  async reinvite(dialog: PhoneDialog, direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive', sdp = this.sdp(direction)): Promise<SipText> {
     dialog.cseq += 1;
     const headers = { 'From': dialog.local, 'To': dialog.remote, 'Call-ID': dialog.callId, 'Contact': this.contact };
-    this.send('INVITE', dialog.remoteTarget, { ...headers, CSeq: `${dialog.cseq} INVITE` }, this.sdp(direction));
+    const branch = this.send('INVITE', dialog.remoteTarget, { ...headers, CSeq: `${dialog.cseq} INVITE` }, sdp);
     const final = await this.response('INVITE', 8_000, dialog.cseq);
+    // A 2xx is acknowledged in the dialog, a failure in the INVITE's transaction (RFC 3261 §17.1.1.3).
     if (final.status < 300) this.send('ACK', dialog.remoteTarget, { ...headers, CSeq: `${dialog.cseq} ACK` });
+    else this.send('ACK', dialog.remoteTarget, { ...headers, 'To': final.header('To') ?? dialog.remote, 'CSeq': `${dialog.cseq} ACK` }, '', branch);
     return final;
   }
 
@@ -209,7 +214,7 @@ export class UdpDeskPhone {
     const lines = [
       `${method} ${uri} SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.1:${this.sipPort};branch=${branch};rport`,
-      'Max-Forwards: 70',
+      ...('Max-Forwards' in headers ? [] : ['Max-Forwards: 70']),
       ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
       ...(body ? ['Content-Type: application/sdp'] : []),
       `Content-Length: ${Buffer.byteLength(body)}`,
