@@ -325,6 +325,38 @@ describe('RtpLeg', () => {
     expect(peer.received[0]?.payload.readUInt8(0)).toBe(4);
   });
 
+  it('answers an offer with video too with one m= line per offered line: audio taken, the rest refused with port 0 (RFC 3264 §6)', async () => {
+    const peer = await rtpPeer();
+    const video = ['m=video 40002 RTP/AVP 96 97', 'a=rtpmap:96 VP8/90000', 'a=rtpmap:97 H264/90000'];
+    const audioFirst = `${phoneOffer(peer.port)}${video.join('\r\n')}\r\n`;
+    const { leg, answerSdp } = await RtpLeg.answer('with-video', audioFirst, config);
+    cleanups.push(() => leg.close(), () => peer.close());
+    const lines = parseSdp(answerSdp).media;
+    expect(lines.map((m) => [m.type, m.port === 0, m.formats.join(' ')])).toEqual([
+      ['audio', false, '0 101'],
+      ['video', true, '96 97'],
+    ]);
+    expect(lines[1]?.protocol).toBe('RTP/AVP');
+
+    // Video first, audio second: the order is the offer's.
+    const sessionPart = phoneOffer(peer.port).split('m=audio')[0] ?? '';
+    const audioPart = `m=audio${phoneOffer(peer.port).split('m=audio')[1] ?? ''}`;
+    const videoFirst = `${sessionPart}${video.join('\r\n')}\r\n${audioPart}`;
+    const second = await RtpLeg.answer('video-first', videoFirst, config);
+    cleanups.push(() => second.leg.close());
+    expect(parseSdp(second.answerSdp).media.map((m) => [m.type, m.port === 0])).toEqual([
+      ['video', true],
+      ['audio', false],
+    ]);
+
+    // A re-offer that adds video mid-call is answered the same way.
+    const reanswer = await leg.renegotiate(audioFirst);
+    expect(parseSdp(reanswer).media.map((m) => [m.type, m.port === 0])).toEqual([
+      ['audio', false],
+      ['video', true],
+    ]);
+  });
+
   it('refuses a re-offer that drops the codec the bridge carries, and keeps the session as it was (RFC 3261 §14.2)', async () => {
     const { leg, peer } = await answered('a=rtcp-mux');
     expect(leg.codec?.mimeType).toBe('audio/PCMU');

@@ -32,7 +32,7 @@ import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaL
 import { OutboundStream, writeRtpHeader } from './outbound-stream';
 import { readSenderReport, ReceptionStats, writeReport } from './rtcp';
 import { answerDirection, describeAudio, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
-import type { AudioDescription, SdpAttribute } from './sdp';
+import type { AudioDescription, SdpAttribute, SdpMedia } from './sdp';
 
 const log = createLogger('media');
 
@@ -264,7 +264,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.ptime = offer.ptime ?? DEFAULT_PTIME;
     this.applyRemote(offer);
     this.sdpVersion++;
-    return this.describe(event ? [audio, event] : [audio], offer.port === 0 ? 'inactive' : answerDirection(offer.direction), offer.protocol);
+    return this.describe(event ? [audio, event] : [audio], offer.port === 0 ? 'inactive' : answerDirection(offer.direction), offer.protocol, offer);
   }
 
   private setCodecs(audio: NegotiatedCodec, event: NegotiatedCodec | undefined, audioPts: number[], eventPts: number[]): void {
@@ -293,7 +293,12 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.remoteDirectionValue = direction;
   }
 
-  private describe(codecs: readonly NegotiatedCodec[], direction: MediaDirection, protocol = 'RTP/AVP'): string {
+  /**
+   * Our description: an offer, or the answer to `offer`, which has an m= line for each of the offer's in the
+   * same order (RFC 3264 §6). The audio stream is ours; every other (video, a second audio) is refused with
+   * port 0 and the formats it was offered with.
+   */
+  private describe(codecs: readonly NegotiatedCodec[], direction: MediaDirection, protocol = 'RTP/AVP', offer?: AudioDescription): string {
     const addrType = this.config.address.includes(':') ? 'IP6' : 'IP4';
     const attributes: SdpAttribute[] = [];
     for (const codec of codecs) {
@@ -312,16 +317,11 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
       bandwidths: [],
       timing: ['0 0'],
       attributes: [],
-      media: [
-        {
-          type: 'audio',
-          port: this.localPort,
-          protocol,
-          formats: codecs.map((codec) => String(codec.payloadType)),
-          bandwidths: [],
-          attributes,
-        },
-      ],
+      media: (offer?.lines ?? [undefined]).map((line): SdpMedia =>
+        line === undefined || line === offer?.media
+          ? { type: 'audio', port: this.localPort, protocol, formats: codecs.map((codec) => String(codec.payloadType)), bandwidths: [], attributes }
+          : { type: line.type, port: 0, protocol: line.protocol, formats: line.formats.length > 0 ? line.formats : ['0'], bandwidths: [], attributes: [] },
+      ),
     });
   }
 

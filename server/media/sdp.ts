@@ -200,6 +200,8 @@ const STATIC_PAYLOAD_TYPES: Readonly<Record<number, { name: string; clockRate: n
 
 export interface AudioDescription {
   media: SdpMedia;
+  /** Every m= line of the description, in order: an answer has as many (RFC 3264 §6). */
+  lines: readonly SdpMedia[];
   /** Where the remote wants RTP: the media-level c= or else the session-level one. */
   address: string;
   port: number;
@@ -262,6 +264,7 @@ export function describeAudio(sdp: SessionDescription): AudioDescription {
   const rtcpPort = rtcpValue !== undefined ? Number(rtcpValue.split(' ')[0]) : undefined;
   return {
     media,
+    lines: sdp.media,
     address: connection.address,
     port: media.port,
     protocol: media.protocol,
