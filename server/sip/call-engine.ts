@@ -102,6 +102,8 @@ interface Line {
   direction: 'initiator' | 'recipient';
   state: LineState | undefined;
   remote: LineIdentity | undefined;
+  /** The PBX's dialog with the extension's device on this line, once there is one: what busy lamps name. */
+  dialog?: Dialog;
 }
 
 /** One side of an established (or, for the caller, establishing) call: a dialog, its media leg and its line. */
@@ -738,6 +740,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       const contact = response.headers.get('Contact');
       if (contact) fork.dialog.remoteTarget = formatTarget(contact);
       if (attempt.done) return;
+      // The first device to ring with a tag names the line for busy lamps, so another phone can pick it up.
+      if (toTag && !attempt.line.dialog) attempt.line.dialog = fork.dialog;
       if (isSdp(response) && !fork.answerApplied && !attempt.earlyFork) void this.onForkEarlyMedia(fork, response);
       else attempt.handlers.ringing(fork);
       return;
@@ -934,6 +938,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
 
   private newParty(dialog: Dialog, media: MediaLeg, line: Line): Party {
     const party: Party = { dialog, media, line, timer: undefined, cleanups: [], gone: false };
+    line.dialog = dialog;
     party.cleanups.push(
       dialog.connection.on('closed', () => this.onPartyGoneByDialog(party, 'device disconnected')),
       media.on('stateChanged', (state) => {
@@ -1292,6 +1297,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     if (line.state === state && line.remote?.extension === remote?.extension) return;
     line.state = state;
     line.remote = remote;
+    const dialog = line.dialog;
     this.emit('callStateChanged', {
       callId: call.id,
       organizationId: call.organizationId,
@@ -1299,6 +1305,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       direction: line.direction,
       state,
       remote,
+      // The device's own view of its dialog with us: its tag is local, ours remote (RFC 4235 §4.1).
+      ...(dialog ? { dialog: { callId: dialog.callId, localTag: dialog.remoteTag, remoteTag: dialog.localTag } } : {}),
     });
   }
 

@@ -225,12 +225,14 @@ describe('SubscriptionManager', () => {
     const alice = { extension: '101', displayName: 'Alice Adams' };
     // Someone else's line is no business of this subscription.
     calls.report({ callId: 'c1', organizationId, extension: '101', direction: 'initiator', state: 'trying', remote: { extension: '102' } });
-    calls.report({ callId: 'c1', organizationId, extension: '102', direction: 'recipient', state: 'early', remote: alice });
+    const sipDialog = { callId: 'fork-1@pbx', localTag: 'phone-tag', remoteTag: 'pbx-tag' };
+    calls.report({ callId: 'c1', organizationId, extension: '102', direction: 'recipient', state: 'early', remote: alice, dialog: sipDialog });
     await flush();
     expect(sent).toHaveLength(2);
     const ringing = sent[1]!.request.body.toString();
     expect(ringing).toContain('version="1"');
-    expect(ringing).toContain('<dialog id="c1-recipient" call-id="c1" direction="recipient"><state>early</state>');
+    // The SIP dialog as the ringing phone sees it: what another phone needs to pick the call up (RFC 3891).
+    expect(ringing).toContain('<dialog id="c1-recipient" call-id="fork-1@pbx" local-tag="phone-tag" remote-tag="pbx-tag" direction="recipient"><state>early</state>');
     expect(ringing).toContain(`<identity display="Alice Adams">sip:101@${DOMAIN}</identity>`);
     sent[1]!.respond(200);
 
@@ -272,9 +274,9 @@ describe('NOTIFY bodies', () => {
 
   it('escapes what people name themselves in dialog-info XML', () => {
     const body = dialogInfoBody('sip:102@d.test', 4, [
-      { callId: 'a"b', organizationId: 1, extension: '102', direction: 'recipient', state: 'early', remote: { extension: '101', displayName: 'Tom & <Jerry>' } },
+      { callId: 'a"b', organizationId: 1, extension: '102', direction: 'recipient', state: 'early', remote: { extension: '101', displayName: 'Tom & <Jerry>' }, dialog: { callId: 'x"y', localTag: '<t>', remoteTag: 'u&v' } },
     ], 'd.test');
     expect(body).toContain('display="Tom &#38; &#60;Jerry&#62;"');
-    expect(body).toContain('call-id="a&#34;b"');
+    expect(body).toContain('id="a&#34;b-recipient" call-id="x&#34;y" local-tag="&#60;t&#62;" remote-tag="u&#38;v"');
   });
 });

@@ -53,6 +53,11 @@ export interface DialogStateChange {
   state: DialogState;
   /** Who the line is talking to (or ringing), when known. */
   remote?: { extension: string; displayName?: string } | undefined;
+  /**
+   * The SIP dialog between the PBX and the extension's device, as the device sees it, once there is one: what
+   * a phone puts in an INVITE with Replaces to pick the call up (RFC 3891) from a busy lamp.
+   */
+  dialog?: { callId: string; localTag: string | undefined; remoteTag: string } | undefined;
 }
 
 /** What feeds busy lamps: the call engine, whose `callStateChanged` event has this shape. */
@@ -493,7 +498,11 @@ export function dialogInfoBody(entity: string, version: number, lines: readonly 
       ? `<remote><identity${line.remote.displayName ? ` display="${xml(line.remote.displayName)}"` : ''}>${xml(`sip:${line.remote.extension}@${domain}`)}</identity></remote>`
       : '';
     const id = `${line.callId}-${line.direction}`;
-    return `<dialog id="${xml(id)}" call-id="${xml(line.callId)}" direction="${line.direction}"><state>${line.state}</state>${remote}</dialog>`;
+    const sip = line.dialog;
+    const names = sip
+      ? ` call-id="${xml(sip.callId)}"${sip.localTag ? ` local-tag="${xml(sip.localTag)}"` : ''} remote-tag="${xml(sip.remoteTag)}"`
+      : '';
+    return `<dialog id="${xml(id)}"${names} direction="${line.direction}"><state>${line.state}</state>${remote}</dialog>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

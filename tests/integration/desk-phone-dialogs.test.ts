@@ -73,4 +73,40 @@ describe('desk phones in a call: the less usual requests', () => {
     expect(held.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101/m);
     expect(pbx.sip.calls.activeCallCount).toBe(1);
   });
+
+  it('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces (RFC 4235, RFC 3891)', async () => {
+    const caller = await deskPhone('101');
+    const ringing = await deskPhone('102');
+    const picker = await deskPhone('103');
+    const subscribed = await picker.authenticated('SUBSCRIBE', '102', deskPassword('103'), { 'Event': 'dialog', 'Accept': 'application/dialog-info+xml', 'Expires': '120' });
+    expect(subscribed.status).toBe(200);
+    picker.reply(await picker.request('NOTIFY'), 200, 'OK');
+
+    const calling = caller.invite('102', deskPassword('101'));
+    const invite = await ringing.request('INVITE');
+    ringing.reply(invite, 180, 'Ringing', { toTag: 'ring102', headers: { Contact: ringing.contact } });
+    // The lamp blinks: the NOTIFY names 102's dialog with the PBX, as 102 sees it.
+    let early = '';
+    while (!early.includes('<state>early</state>')) {
+      const notify = await picker.request('NOTIFY');
+      picker.reply(notify, 200, 'OK');
+      early = notify.body;
+    }
+    const attribute = (name: string) => new RegExp(`${name}="([^"]+)"`).exec(early)?.[1] ?? '';
+    expect([attribute('call-id'), attribute('local-tag')]).toEqual([invite.header('Call-ID'), 'ring102']);
+    expect(attribute('remote-tag')).toBe(/tag=([^;>\s]+)/.exec(invite.header('From') ?? '')?.[1]);
+
+    const pickup = picker.invite('102', deskPassword('103'), { Replaces: `${attribute('call-id')};to-tag=${attribute('remote-tag')};from-tag=${attribute('local-tag')}` });
+    // The ringing phone is let go, and the caller is answered by the phone that picked up.
+    const cancel = await ringing.request('CANCEL');
+    ringing.reply(cancel, 200, 'OK');
+    ringing.reply(invite, 487, 'Request Terminated', { toTag: 'ring102' });
+    const [picked, answered] = await Promise.all([pickup, calling]);
+    expect(picked.final.status).toBe(200);
+    expect(answered.final.status).toBe(200);
+    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    caller.bye(answered.dialog);
+    picker.reply(await picker.request('BYE'), 200, 'OK');
+    expect((await caller.response('BYE')).status).toBe(200);
+  });
 });

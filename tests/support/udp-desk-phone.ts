@@ -107,13 +107,13 @@ export class UdpDeskPhone {
     ].join('\r\n');
   }
 
-  /** Places a call: INVITE, the 407 answered, the final response acknowledged. */
-  async invite(target: string, password: string): Promise<{ final: SipText; dialog: PhoneDialog }> {
+  /** Places a call: INVITE (with any `extra` headers, such as Replaces), the 407 answered, the final response acknowledged. */
+  async invite(target: string, password: string, extra: Record<string, string> = {}): Promise<{ final: SipText; dialog: PhoneDialog }> {
     const callId = `${random(8)}@127.0.0.1`;
     const localTag = random(4);
     const local = `<sip:${this.extension}@${this.domain}>;tag=${localTag}`;
     const requestUri = `sip:${target}@${this.domain}`;
-    const headers = { 'From': local, 'To': `<${requestUri}>`, 'Call-ID': callId, 'Contact': this.contact };
+    const headers = { 'From': local, 'To': `<${requestUri}>`, 'Call-ID': callId, 'Contact': this.contact, ...extra };
     const first = this.send('INVITE', requestUri, { ...headers, CSeq: '1 INVITE' }, this.sdp());
     const challenge = await this.response('INVITE', 8_000, 1);
     if (challenge.status !== 407) throw new Error(`expected 407, got ${challenge.status}`);
@@ -167,6 +167,18 @@ export class UdpDeskPhone {
     if (final.status < 300) this.send('ACK', dialog.remoteTarget, { ...headers, CSeq: `${dialog.cseq} ACK` });
     else this.send('ACK', dialog.remoteTarget, { ...headers, 'To': final.header('To') ?? dialog.remote, 'CSeq': `${dialog.cseq} ACK` }, '', branch);
     return final;
+  }
+
+  /** A request outside any dialog, with the 407 challenge answered; returns the final response. */
+  async authenticated(method: string, target: string, password: string, extra: Record<string, string>): Promise<SipText> {
+    const requestUri = `sip:${target}@${this.domain}`;
+    const headers = { 'From': `<sip:${this.extension}@${this.domain}>;tag=${random(4)}`, 'To': `<${requestUri}>`, 'Call-ID': `${random(8)}@127.0.0.1`, 'Contact': this.contact, ...extra };
+    this.send(method, requestUri, { ...headers, CSeq: `1 ${method}` });
+    const challenge = await this.response(method, 8_000, 1);
+    if (challenge.status !== 407) return challenge;
+    const authorization = digestAuthorization({ challenge: challenge.header('Proxy-Authenticate') ?? '', method, uri: requestUri, username: this.extension, password });
+    this.send(method, requestUri, { ...headers, 'CSeq': `2 ${method}`, 'Proxy-Authorization': authorization });
+    return this.response(method, 8_000, 2);
   }
 
   bye(dialog: PhoneDialog): void {
