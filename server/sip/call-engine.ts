@@ -392,9 +392,16 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     if (!entry || !dialog) return;
     if (dialog.state === 'early') dialog.transition('confirmed');
     if (dialog.localOfferPending) {
-      // RFC 3261 §14.2: after an offerless re-INVITE the answer to our 2xx's offer arrives here.
+      // RFC 3261 §14.2: after an offerless re-INVITE the answer to our 2xx's offer arrives here: a new address,
+      // port or direction takes effect. A WebRTC leg has no offer of its own pending to take an answer to;
+      // browsers do not send offerless re-INVITEs.
       dialog.localOfferPending = false;
-      if (isSdp(request)) log.debug('re-INVITE answered in ACK', { call: entry.call.id, direction: sdpDirection(request.body.toString('utf8')) });
+      const media = entry.party?.media;
+      if (isSdp(request) && media?.kind === 'rtp') {
+        const answer = request.body.toString('utf8');
+        log.debug('re-INVITE answered in ACK', { call: entry.call.id, direction: sdpDirection(answer) });
+        media.acceptAnswer(answer).catch((error: unknown) => log.info('answer in ACK not acceptable; the session stays as it was', { call: entry.call.id, error }));
+      }
     }
   }
 

@@ -2,6 +2,7 @@
  * Two desk phones on real UDP sockets in a call through the PBX (in-process, SQLite): how the PBX answers what
  * phones and trunks send inside and around a call when it is not the usual INVITE/BYE.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
 import type { PhoneDialog } from '../support/sip-phone';
-import { UdpDeskPhone } from '../support/udp-desk-phone';
+import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
 const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
@@ -43,7 +44,7 @@ describe('desk phones in a call: the less usual requests', () => {
   }
 
   /** 101 calls 102, 102 answers; on cleanup 101 hangs up. */
-  async function call(): Promise<{ caller: UdpDeskPhone; callee: UdpDeskPhone; callerDialog: PhoneDialog; calleeDialog: PhoneDialog }> {
+  async function call(): Promise<{ caller: UdpDeskPhone; callee: UdpDeskPhone; callerDialog: PhoneDialog; calleeDialog: PhoneDialog; callerToPbx: { address: string; port: number } }> {
     const caller = await deskPhone('101');
     const callee = await deskPhone('102');
     const calling = caller.invite('102', deskPassword('101'));
@@ -58,7 +59,7 @@ describe('desk phones in a call: the less usual requests', () => {
       callee.reply(await callee.request('BYE'), 200, 'OK');
       await caller.response('BYE');
     });
-    return { caller, callee, callerDialog, calleeDialog };
+    return { caller, callee, callerDialog, calleeDialog, callerToPbx: audioDestination(final.body) };
   }
 
   it('refuses a re-offer without the codec the call carries with 488 and a Warning, and the call goes on (RFC 3261 §14.2)', async () => {
@@ -72,6 +73,30 @@ describe('desk phones in a call: the less usual requests', () => {
     expect(held.status).toBe(200);
     expect(held.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101/m);
     expect(pbx.sip.calls.activeCallCount).toBe(1);
+  });
+
+  it('takes the answer in the ACK after an offerless re-INVITE: media follows the phone to its new port (RFC 3261 §14.2)', async () => {
+    const { caller, callee, calleeDialog, callerToPbx } = await call();
+    const moved = createSocket('udp4');
+    await new Promise<void>((resolve) => moved.bind(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => moved.close());
+    let heardAtNewPort = 0;
+    moved.on('message', () => heardAtNewPort++);
+
+    calleeDialog.cseq += 1;
+    const headers = { 'From': calleeDialog.local, 'To': calleeDialog.remote, 'Call-ID': calleeDialog.callId, 'Contact': callee.contact };
+    callee.send('INVITE', calleeDialog.remoteTarget, { ...headers, CSeq: `${calleeDialog.cseq} INVITE` });
+    const offer = await callee.response('INVITE', 8_000, calleeDialog.cseq);
+    expect(offer.status).toBe(200);
+    expect(offer.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101/m);
+    const answer = callee.sdp().replace(`m=audio ${callee.rtpPort} `, `m=audio ${moved.address().port} `);
+    callee.send('ACK', calleeDialog.remoteTarget, { ...headers, CSeq: `${calleeDialog.cseq} ACK` }, answer);
+
+    for (let seq = 1; seq <= 100 && heardAtNewPort < 5; seq++) {
+      caller.sendAudio(0x33, seq, callerToPbx);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(heardAtNewPort).toBeGreaterThanOrEqual(5);
   });
 
   it('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces (RFC 4235, RFC 3891)', async () => {
