@@ -35,7 +35,7 @@ import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
 import { Dialog, formatTarget } from './dialog';
 import type { SipEndpoint } from './endpoint';
-import { formatNameAddr, formatUri, generateCallId, generateTag, parseCSeq, parseNameAddr, parseUri } from './message';
+import { formatNameAddr, formatUri, generateCallId, generateTag, hopsLeft, parseCSeq, parseNameAddr, parseUri } from './message';
 import type { SipMessage, SipRequest, SipResponse, SipUri } from './message';
 import { parseReferTo, parseReplaces, REFER_SUBSCRIPTION_S, sipfrag, SIPFRAG_CONTENT_TYPE } from './refer';
 import type { ReplacesTarget } from './refer';
@@ -264,6 +264,12 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const request = tx.request;
     if (parseNameAddr(request.headers.get('To') ?? '').params.tag) {
       await this.handleModify(tx);
+      return;
+    }
+    // RFC 7332 §3 / RFC 3261 §16.3: a request that may not be forwarded once more ends here, which stops
+    // loops through the PBX (a device forwarding its calls back to us, say).
+    if (hopsLeft(request) === 0) {
+      tx.reply(483, 'Too Many Hops');
       return;
     }
     // No 100 Trying here: the challenge, a refusal or the callee's 180 usually goes out within a millisecond,
@@ -729,6 +735,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     invite.headers.set('Contact', this.contact(binding.connection));
     invite.headers.set('Allow', ALLOW);
     invite.headers.set('Supported', SUPPORTED);
+    // RFC 7332 §3: the INVITE we send on carries the caller's Max-Forwards, one less.
+    invite.headers.set('Max-Forwards', String(hopsLeft(call.inviteTx.request) - 1));
     invite.headers.set('Content-Type', 'application/sdp');
     invite.body = ownUtf8(offer.offerSdp);
     fork.tx = this.deps.endpoint.sendRequest(invite, binding.connection, (response) => this.onForkResponse(fork, response));

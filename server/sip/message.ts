@@ -258,6 +258,16 @@ function validateHeaders(headers: SipHeaders, start: StartLine): SipParseError |
   return undefined;
 }
 
+/**
+ * Max-Forwards of a request (RFC 3261 §20.22), 70 when it has none. The parser has checked it is 0 to 255.
+ * What the PBX relays (a call to a user's devices, a MESSAGE) goes on with one less, and a request with none
+ * left ends here with 483 (RFC 7332 §3, RFC 3261 §16.3), which stops loops through the PBX.
+ */
+export function hopsLeft(request: SipRequest): number {
+  const value = request.headers.get('Max-Forwards');
+  return value === undefined ? 70 : Number(value);
+}
+
 /** callid = word [ "@" word ] */
 function isCallId(value: string): boolean {
   const at = value.indexOf('@');

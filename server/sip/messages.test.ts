@@ -55,14 +55,14 @@ describe('MessageRouter', () => {
     return { aor: '1:102', contact: parseNameAddr('<sip:bob@desk.invalid;transport=tcp>'), path, connection: new FakeConnection(), callId: 'x', cseq: 1, expiresAt: Infinity };
   }
 
-  async function send(target: string, body = 'Lunch?') {
+  async function send(target: string, body = 'Lunch?', headers: Array<[string, string]> = []) {
     const connection = new FakeConnection();
     const request = sipRequest({
       method: 'MESSAGE',
       uri: `sip:${target}`,
       from: `<sip:101@${DOMAIN}>;tag=m1`,
       to: `<sip:${target}>`,
-      headers: [['Content-Type', 'text/plain;charset=UTF-8']],
+      headers: [['Content-Type', 'text/plain;charset=UTF-8'], ...headers],
       body,
     });
     await router.handleMessage(serverTransaction(request, connection));
@@ -84,6 +84,17 @@ describe('MessageRouter', () => {
     sent[1]!.respond(200);
     sent[0]!.respond(200);
     expect(sender.responses.map((r) => r.status)).toEqual([200]);
+  });
+
+  it('relays with one hop fewer, and ends a message with no hops left with 483 (RFC 7332 §3)', async () => {
+    bindings = [device()];
+    const sender = await send(`102@${DOMAIN}`, 'Lunch?', [['Max-Forwards', '9']]);
+    expect(sent.map((s) => s.request.headers.get('Max-Forwards'))).toEqual(['8']);
+    sent[0]!.respond(200);
+    expect(sender.responses.map((r) => r.status)).toEqual([200]);
+    const looped = await send(`102@${DOMAIN}`, 'Lunch?', [['Max-Forwards', '0']]);
+    expect(looped.responses.map((r) => [r.status, r.reason])).toEqual([[483, 'Too Many Hops']]);
+    expect(sent).toHaveLength(1);
   });
 
   it('passes on a refusal from every device, and says unavailable when nobody is there', async () => {

@@ -12,7 +12,7 @@ import type { Database } from '../store/schema';
 import type { SipAuthenticator } from './authenticator';
 import type { SipEndpoint } from './endpoint';
 import { authenticateLocalRequest } from './local-target';
-import { formatNameAddr, formatUri, generateCallId, generateTag, parseNameAddr, parseUri, SipHeaders } from './message';
+import { formatNameAddr, formatUri, generateCallId, generateTag, hopsLeft, parseNameAddr, parseUri, SipHeaders } from './message';
 import type { SipRequest, SipResponse } from './message';
 import type { Binding, Registrar } from './registrar';
 import { aorKey } from './registrar';
@@ -47,6 +47,10 @@ export class MessageRouter {
     if (parseNameAddr(request.headers.get('To') ?? '').params.tag) {
       // No dialog of ours carries MESSAGE; in-call messages are not offered.
       tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    if (hopsLeft(request) === 0) {
+      tx.reply(483, 'Too Many Hops');
       return;
     }
     if (request.body.length > MAX_MESSAGE_BODY_BYTES) {
@@ -109,6 +113,7 @@ function relayedMessage(original: SipRequest, binding: Binding, from: string, to
   headers.set('To', to);
   headers.set('Call-ID', generateCallId());
   headers.set('CSeq', '1 MESSAGE');
+  headers.set('Max-Forwards', String(hopsLeft(original) - 1));
   for (const name of ['Content-Type', 'Date', 'Content-Disposition']) {
     const value = original.headers.get(name);
     if (value !== undefined) headers.set(name, value);

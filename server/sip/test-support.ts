@@ -91,7 +91,7 @@ export function sipRequest({ method, uri, from, to, callId = randomBytes(6).toSt
   const lines = [
     `${method} ${uri} SIP/2.0`,
     `Via: SIP/2.0/WSS client.invalid;branch=z9hG4bK${randomBytes(6).toString('hex')}`,
-    'Max-Forwards: 70',
+    ...(headers.some(([name]) => name.toLowerCase() === 'max-forwards') ? [] : ['Max-Forwards: 70']),
     `From: ${from}`,
     `To: ${to}`,
     `Call-ID: ${callId}`,

@@ -99,6 +99,26 @@ describe('desk phones in a call: the less usual requests', () => {
     expect(heardAtNewPort).toBeGreaterThanOrEqual(5);
   });
 
+  it('ends an INVITE with no hops left with 483, and passes one hop fewer on to the called phone (RFC 7332 §3)', async () => {
+    const caller = await deskPhone('101');
+    const callee = await deskPhone('102');
+    const headers = { 'From': `<sip:101@${DOMAIN}>;tag=mf0`, 'To': `<sip:102@${DOMAIN}>`, 'Call-ID': 'max-forwards-0@127.0.0.1', 'Contact': caller.contact, 'Max-Forwards': '0' };
+    const branch = caller.send('INVITE', `sip:102@${DOMAIN}`, { ...headers, CSeq: '1 INVITE' }, caller.sdp());
+    const refused = await caller.response('INVITE', 8_000, 1);
+    expect([refused.status, refused.reason]).toEqual([483, 'Too Many Hops']);
+    caller.send('ACK', `sip:102@${DOMAIN}`, { ...headers, 'To': refused.header('To') ?? '', 'CSeq': '1 ACK' }, '', branch);
+
+    const calling = caller.invite('102', deskPassword('101'), { 'Max-Forwards': '5' });
+    const invite = await callee.request('INVITE');
+    expect(invite.header('Max-Forwards')).toBe('4');
+    const dialog = callee.answer(invite);
+    expect((await calling).final.status).toBe(200);
+    await callee.request('ACK');
+    callee.bye(dialog);
+    caller.reply(await caller.request('BYE'), 200, 'OK');
+    expect((await callee.response('BYE')).status).toBe(200);
+  });
+
   it('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces (RFC 4235, RFC 3891)', async () => {
     const caller = await deskPhone('101');
     const ringing = await deskPhone('102');
