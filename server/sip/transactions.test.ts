@@ -106,6 +106,20 @@ describe('INVITE server transaction', () => {
     expect(flow.firstLines()).toEqual(['SIP/2.0 100 Trying']);
   });
 
+  it('tags the To of every response but 100, with one tag for the whole transaction (RFC 3261 §8.2.6.2)', () => {
+    const toOf = (tx: ServerTransaction, status: number, options?: { toTag?: string }) => tx.reply(status, undefined, options).headers.get('To');
+    const invite = serverTx('INVITE').tx;
+    expect(toOf(invite, 100)).toBe('<sip:101@pbx.test>');
+    const ringing = toOf(invite, 180);
+    expect(ringing).toMatch(/^<sip:101@pbx\.test>;tag=[0-9a-f]{16}$/);
+    expect(toOf(invite, 486)).toBe(ringing);
+    // The TU's own tag (its dialog's) is the one used throughout.
+    const answered = serverTx('INVITE').tx;
+    expect(toOf(answered, 180, { toTag: 'dialog1' })).toBe('<sip:101@pbx.test>;tag=dialog1');
+    expect(toOf(answered, 487)).toBe('<sip:101@pbx.test>;tag=dialog1');
+    expect(toOf(serverTx('OPTIONS').tx, 200)).toMatch(/;tag=[0-9a-f]{16}$/);
+  });
+
   it('resends the last provisional response for a retransmitted INVITE', () => {
     const { flow, tx } = serverTx('INVITE');
     tx.reply(180, 'Ringing', { toTag: 'pbx' });

@@ -37,7 +37,7 @@
  */
 import { createLogger } from '../log';
 import type { PreparedMessage, SipConnection } from './connection';
-import { createResponse, generateBranch, parseCSeq, parseNameAddr, parseVia } from './message';
+import { createResponse, generateBranch, generateTag, parseCSeq, parseNameAddr, parseVia } from './message';
 import type { SipRequest, SipResponse } from './message';
 import { DEFAULT_TIMERS, systemClock, timerD, transactionTimeout } from './timers';
 import type { Clock, TimerHandle, TimerValues } from './timers';
@@ -145,6 +145,8 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   private lastResponse: PreparedMessage | undefined;
   private lastStatus: number | undefined;
   private dialogKeyValue: string | undefined;
+  /** The To tag of our responses, once one has been sent with a tag (RFC 3261 §8.2.6.2). */
+  private toTag: string | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval = 0;
@@ -198,8 +200,14 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   }
 
   /** Sends a response built from the request (RFC 3261 §8.2.6). */
-  reply(status: number, reason?: string, options?: Parameters<typeof createResponse>[3]): SipResponse {
-    const response = createResponse(this.request, status, reason, options);
+  /**
+   * Answers the request. RFC 3261 §8.2.6.2: a response other than 100 to a request without a To tag gets one,
+   * the same in every response of the transaction: the tag the TU gave (its dialog's), or one made here.
+   * A To that has a tag already (an in-dialog request) keeps it.
+   */
+  reply(status: number, reason?: string, options: Parameters<typeof createResponse>[3] = {}): SipResponse {
+    if (status > 100) this.toTag ??= options.toTag ?? generateTag();
+    const response = createResponse(this.request, status, reason, status > 100 ? { ...options, toTag: options.toTag ?? this.toTag } : options);
     this.send(response);
     return response;
   }
