@@ -411,6 +411,11 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
   }
 
+  /** Whether an in-dialog request names a dialog of a call here (RFC 3261 §12.2.2: else 481). */
+  knowsDialog(request: SipRequest): boolean {
+    return this.lookup(request) !== undefined;
+  }
+
   /** UPDATE (RFC 3311): a session refresh or a new offer, within an early or confirmed dialog. */
   async handleUpdate(tx: ServerTransaction): Promise<void> {
     await this.handleModify(tx);

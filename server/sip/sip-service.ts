@@ -11,6 +11,7 @@ import { SipAuthenticator } from './authenticator';
 import { CallEngine } from './call-engine';
 import { SipEndpoint } from './endpoint';
 import { StoreVoicemailCounter } from '../store/voicemail-counts';
+import { parseNameAddr } from './message';
 import { MessageRouter } from './messages';
 import { Registrar } from './registrar';
 import { OrganizationDialPolicy, SipSecurity } from './security';
@@ -126,6 +127,11 @@ export class SipService {
         void run(this.messages.handleMessage(tx));
         return;
       case 'OPTIONS':
+        // In a dialog, OPTIONS asks whether the call is still there (RFC 3261 §11, §12.2.2).
+        if (parseNameAddr(tx.request.headers.get('To') ?? '').params.tag !== undefined && !this.calls.knowsDialog(tx.request)) {
+          tx.reply(481, 'Call/Transaction Does Not Exist');
+          return;
+        }
         tx.reply(200, 'OK', { headers: [['Allow', ALLOWED], ['Accept', 'application/sdp'], ['Allow-Events', ALLOW_EVENTS]] });
         return;
       default:

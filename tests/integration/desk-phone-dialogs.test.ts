@@ -119,6 +119,19 @@ describe('desk phones in a call: the less usual requests', () => {
     expect((await callee.response('BYE')).status).toBe(200);
   });
 
+  it('answers an in-dialog OPTIONS with 200 while the call is up, and 481 for a dialog it does not know (RFC 3261 §12.2.2)', async () => {
+    const { caller, callerDialog } = await call();
+    const options = (to: string, cseq: number) => {
+      caller.send('OPTIONS', callerDialog.remoteTarget, { 'From': callerDialog.local, 'To': to, 'Call-ID': callerDialog.callId, 'CSeq': `${cseq} OPTIONS` });
+      return caller.response('OPTIONS', 8_000, cseq);
+    };
+    callerDialog.cseq += 1;
+    expect((await options(callerDialog.remote, callerDialog.cseq)).status).toBe(200);
+    callerDialog.cseq += 1;
+    const gone = await options(callerDialog.remote.replace(/tag=[^;>]+/, 'tag=no-such-dialog'), callerDialog.cseq);
+    expect([gone.status, gone.reason]).toEqual([481, 'Call/Transaction Does Not Exist']);
+  });
+
   it('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces (RFC 4235, RFC 3891)', async () => {
     const caller = await deskPhone('101');
     const ringing = await deskPhone('102');
