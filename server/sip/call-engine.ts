@@ -544,13 +544,17 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
     const isInvite = request.method === 'INVITE';
     const hasOffer = isSdp(request);
+    // In an early dialog the INVITE's own offer may still be open: ours to a ringing device until it answers,
+    // or the caller's until we answer it (in a 183 or the 2xx).
+    const ourInviteOfferOpen = !entry.party && entry.fork !== undefined && !entry.fork.answerApplied;
+    const theirInviteOfferOpen = entry.party === entry.call.origin && entry.call.state !== 'answered' && !entry.call.sentEarlyMedia;
     // RFC 3261 §14.1 / RFC 3311 §5.2: an offer crossing one of ours is glare; the sender retries later.
-    if (dialog.localOfferPending && (hasOffer || isInvite)) {
+    if ((dialog.localOfferPending || ourInviteOfferOpen) && (hasOffer || isInvite)) {
       tx.reply(491, 'Request Pending');
       return;
     }
-    // RFC 3261 §14.2: a second re-INVITE while we still answer the first gets 500 with Retry-After.
-    if (dialog.remoteOfferPending) {
+    // RFC 3261 §14.2 / RFC 3311 §5.2: a new offer while we still owe an answer gets 500 with Retry-After.
+    if (dialog.remoteOfferPending || (theirInviteOfferOpen && hasOffer)) {
       tx.reply(500, 'Server Internal Error - Previous offer in progress', { headers: [['Retry-After', `${randomInt(0, 11)}`]] });
       return;
     }

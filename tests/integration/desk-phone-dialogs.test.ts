@@ -132,6 +132,34 @@ describe('desk phones in a call: the less usual requests', () => {
     expect([gone.status, gone.reason]).toEqual([481, 'Call/Transaction Does Not Exist']);
   });
 
+  it('refuses a new offer in UPDATE while the INVITE\'s own offer is still open: 491 from the ringing phone, 500 from the caller (RFC 3311 §5.2)', async () => {
+    const caller = await deskPhone('101');
+    const callee = await deskPhone('102');
+    const calling = caller.invite('102', deskPassword('101'));
+    const invite = await callee.request('INVITE');
+    callee.reply(invite, 180, 'Ringing', { toTag: 'early102', headers: { Contact: callee.contact } });
+
+    // The ringing phone has not answered our offer yet: its own offer crosses it.
+    const pbxContact = /<([^>]+)>/.exec(invite.header('Contact') ?? '')?.[1] ?? '';
+    callee.send('UPDATE', pbxContact, { 'From': `${invite.header('To')};tag=early102`, 'To': invite.header('From') ?? '', 'Call-ID': invite.header('Call-ID') ?? '', 'CSeq': '1 UPDATE', 'Contact': callee.contact }, callee.sdp());
+    expect((await callee.response('UPDATE', 8_000, 1)).status).toBe(491);
+
+    // The caller has had 180 without SDP: we owe it an answer still.
+    const ringing = await caller.next((m) => m.kind === 'response' && m.status === 180);
+    const callerContact = /<([^>]+)>/.exec(ringing.header('Contact') ?? '')?.[1] ?? '';
+    caller.send('UPDATE', callerContact, { 'From': ringing.header('From') ?? '', 'To': ringing.header('To') ?? '', 'Call-ID': ringing.header('Call-ID') ?? '', 'CSeq': '3 UPDATE', 'Contact': caller.contact }, caller.sdp());
+    const owed = await caller.response('UPDATE', 8_000, 3);
+    expect(owed.status).toBe(500);
+    expect(Number(owed.header('Retry-After'))).toBeLessThanOrEqual(10);
+
+    const dialog = callee.answer(invite);
+    expect((await calling).final.status).toBe(200);
+    await callee.request('ACK');
+    callee.bye(dialog);
+    caller.reply(await caller.request('BYE'), 200, 'OK');
+    expect((await callee.response('BYE')).status).toBe(200);
+  });
+
   it('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces (RFC 4235, RFC 3891)', async () => {
     const caller = await deskPhone('101');
     const ringing = await deskPhone('102');
