@@ -100,6 +100,35 @@ describe('SipEndpoint as a user agent server', () => {
     return { clock, endpoint, seen, flow };
   }
 
+  it('answers an INVITE merged by a forking proxy (same Call-ID, From tag and CSeq, another branch) with 482 (RFC 3261 §8.2.2.2)', () => {
+    const clock = new ManualClock();
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', transactions: { clock, timers: DEFAULT_TIMERS } });
+    const seen: string[] = [];
+    // The application is slow to answer: the first INVITE is still open when the copy comes.
+    const open: ServerTransaction[] = [];
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        seen.push(tx.request.headers.get('Via') ?? '');
+        open.push(tx);
+      },
+      onAck: () => undefined,
+    });
+    const flow = new FakeConnection('192.0.2.31', 'UDP');
+    const invite = (branch: string) => {
+      const request = sipRequest({ method: 'INVITE', uri: 'sip:101@127.0.0.1', from: '<sip:a@pbx.test>;tag=a', to: '<sip:101@pbx.test>', callId: 'merged' });
+      request.headers.set('Via', `SIP/2.0/UDP 192.0.2.31:5060;branch=${branch}`);
+      return request;
+    };
+    endpoint.receiveMessage(invite('z9hG4bK-path1'), flow);
+    endpoint.receiveMessage(invite('z9hG4bK-path2'), flow);
+    expect(seen).toHaveLength(1);
+    expect(flow.responses.map((r) => [r.status, r.reason])).toEqual([[482, 'Loop Detected']]);
+    // Once the first is answered, the key is free again.
+    open[0]!.reply(486, 'Busy Here');
+    endpoint.receiveMessage(invite('z9hG4bK-path3'), flow);
+    expect(seen).toHaveLength(2);
+  });
+
   it('answers copies of a request from what is left of its transaction once it only lingers, until 64·T1', () => {
     const { clock, endpoint, seen, flow } = setup();
     const options = sipRequest({ method: 'OPTIONS', uri: 'sip:127.0.0.1', from: '<sip:a@pbx.test>;tag=a', to: '<sip:127.0.0.1>' });

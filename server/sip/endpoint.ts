@@ -80,6 +80,8 @@ export class SipEndpoint {
   private readonly clientTransactions = new Map<string, ClientTransaction>();
   /** INVITE server transactions whose 2xx awaits its ACK, by Call-ID, From tag and CSeq number. */
   private readonly acceptedInvites = new Map<string, ServerTransaction>();
+  /** Out-of-dialog INVITE server transactions not yet answered, by the same key: merged requests are found here. */
+  private readonly openInvites = new Map<string, ServerTransaction>();
   /** INVITE client transactions (or what is left of them) by the same key, so our ACK for a 2xx can be resent with it. */
   private readonly clientInvites = new Map<string, ClientTransaction | ClientEcho>();
   /** What is left of transactions that only linger to absorb retransmissions (linger-table.ts). */
@@ -286,6 +288,16 @@ export class SipEndpoint {
       tx.reply(503, 'Service Unavailable');
       return;
     }
+    if (tx.isInvite && parseNameAddr(request.headers.get('To') ?? '').params.tag === undefined) {
+      // RFC 3261 §8.2.2.2: the same INVITE (Call-ID, From tag, CSeq) by another branch is a copy a forking
+      // proxy sent us twice; answering it would ring the callee twice.
+      const open = this.openInvites.get(tx.dialogKey);
+      if (open) {
+        tx.reply(482, 'Loop Detected');
+        return;
+      }
+      this.openInvites.set(tx.dialogKey, tx);
+    }
     try {
       this.application.onRequest(tx);
     } catch (error) {
@@ -298,6 +310,7 @@ export class SipEndpoint {
   private readonly serverHooks: ServerTransactionHooks = {
     answered: (done) => {
       this.release(done);
+      if (done.isInvite && this.openInvites.get(done.dialogKey) === done) this.openInvites.delete(done.dialogKey);
       if (done.state === 'accepted') this.acceptedInvites.set(done.dialogKey, done);
     },
     linger: (done, ms) => {
@@ -311,6 +324,7 @@ export class SipEndpoint {
     this.release(tx);
     this.serverTransactions.delete(tx.key);
     if (tx.isInvite && this.acceptedInvites.get(tx.dialogKey) === tx) this.acceptedInvites.delete(tx.dialogKey);
+    if (tx.isInvite && this.openInvites.get(tx.dialogKey) === tx) this.openInvites.delete(tx.dialogKey);
   }
 
   private readonly clientHooks: ClientTransactionHooks = {
