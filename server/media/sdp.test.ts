@@ -56,6 +56,15 @@ describe('SDP parser', () => {
     expect(describeAudio(parseSdp(baresip.replace(/\r\n/g, '\n'))).port).toBe(10020);
   });
 
+  it('forgives what devices leave at line ends: trailing spaces, doubled spaces in m=, blank lines at the end', () => {
+    const untidy = `${baresip.replace(/\r\n/g, ' \r\n').replace(/^m=audio (\d+) RTP\/AVP /m, 'm=audio  $1  RTP/AVP  ')}\r\n\r\n`;
+    const audio = describeAudio(parseSdp(untidy));
+    const tidy = describeAudio(parseSdp(baresip));
+    expect(audio.port).toBe(tidy.port);
+    expect(audio.codecs).toEqual(tidy.codecs);
+    expect(audio.direction).toBe(tidy.direction);
+  });
+
   it('takes the direction from the media section, else the session, else sendrecv', () => {
     expect(describeAudio(parseSdp(sipp.replace('t=0 0\r\n', 't=0 0\r\na=sendonly\r\n'))).direction).toBe('sendonly');
     expect(describeAudio(parseSdp(`${baresip.replace('a=sendrecv', 'a=inactive')}`)).direction).toBe('inactive');

@@ -60,8 +60,10 @@ export interface SessionDescription {
 const KNOWN_TYPES = new Set(['v', 'o', 's', 'i', 'u', 'e', 'p', 'c', 'b', 't', 'r', 'z', 'k', 'a', 'm']);
 
 export function parseSdp(text: string): SessionDescription {
-  // RFC 8866 §5: lines end in CRLF, but parsers should also accept a bare LF.
-  const lines = text.split(/\r?\n/).filter((line, index, all) => line !== '' || index < all.length - 1);
+  // RFC 8866 §5: lines end in CRLF, but parsers should also accept a bare LF. Devices in the field also
+  // leave spaces at line ends and blank lines at the end; neither changes what the description says.
+  const lines = text.split(/\r?\n/).map((line) => line.trimEnd());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines[0] !== 'v=0') throw new SdpError('the description must start with v=0');
   let origin: SdpOrigin | undefined;
   let sessionName: string | undefined;
@@ -136,11 +138,11 @@ function parseConnection(value: string): SdpConnection {
 }
 
 function parseMediaLine(value: string): SdpMedia {
-  const match = /^(\S+) (\d+)(?:\/(\d+))? (\S+)((?: \S+)*)$/.exec(value);
+  const match = /^(\S+) +(\d+)(?:\/(\d+))? +(\S+)((?: +\S+)*)$/.exec(value);
   if (!match) throw new SdpError('malformed m= line');
   const port = Number(match[2]);
   if (port > 65535) throw new SdpError('m= port out of range');
-  const formats = (match[5] ?? '').trim().split(' ').filter(Boolean);
+  const formats = (match[5] ?? '').trim().split(/ +/).filter(Boolean);
   if (formats.length === 0) throw new SdpError('m= line without formats');
   return {
     type: match[1] as string,
