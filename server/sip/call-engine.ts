@@ -262,7 +262,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
 
   async handleInvite(tx: ServerTransaction): Promise<void> {
     const request = tx.request;
-    if (parseNameAddr(request.headers.get('To') ?? '').params.tag) {
+    if (tx.toTagged) {
       await this.handleModify(tx);
       return;
     }

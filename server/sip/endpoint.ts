@@ -288,7 +288,7 @@ export class SipEndpoint {
       tx.reply(503, 'Service Unavailable');
       return;
     }
-    if (tx.isInvite && parseNameAddr(request.headers.get('To') ?? '').params.tag === undefined) {
+    if (tx.isInvite && !tx.toTagged) {
       // RFC 3261 §8.2.2.2: the same INVITE (Call-ID, From tag, CSeq) by another branch is a copy a forking
       // proxy sent us twice; answering it would ring the callee twice.
       const open = this.openInvites.get(tx.dialogKey);

@@ -12,7 +12,7 @@ import type { Database } from '../store/schema';
 import type { SipAuthenticator } from './authenticator';
 import type { SipEndpoint } from './endpoint';
 import { authenticateLocalRequest } from './local-target';
-import { formatNameAddr, formatUri, generateCallId, generateTag, hopsLeft, parseNameAddr, parseUri, SipHeaders } from './message';
+import { formatNameAddr, formatUri, generateCallId, generateTag, hopsLeft, parseUri, SipHeaders } from './message';
 import type { SipRequest, SipResponse } from './message';
 import type { Binding, Registrar } from './registrar';
 import { aorKey } from './registrar';
@@ -44,7 +44,7 @@ export class MessageRouter {
 
   async handleMessage(tx: ServerTransaction): Promise<void> {
     const request = tx.request;
-    if (parseNameAddr(request.headers.get('To') ?? '').params.tag) {
+    if (tx.toTagged) {
       // No dialog of ours carries MESSAGE; in-call messages are not offered.
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;

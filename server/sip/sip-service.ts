@@ -11,7 +11,6 @@ import { SipAuthenticator } from './authenticator';
 import { CallEngine } from './call-engine';
 import { SipEndpoint } from './endpoint';
 import { StoreVoicemailCounter } from '../store/voicemail-counts';
-import { parseNameAddr } from './message';
 import { MessageRouter } from './messages';
 import { Registrar } from './registrar';
 import { OrganizationDialPolicy, SipSecurity } from './security';
@@ -128,7 +127,7 @@ export class SipService {
         return;
       case 'OPTIONS':
         // In a dialog, OPTIONS asks whether the call is still there (RFC 3261 §11, §12.2.2).
-        if (parseNameAddr(tx.request.headers.get('To') ?? '').params.tag !== undefined && !this.calls.knowsDialog(tx.request)) {
+        if (tx.toTagged && !this.calls.knowsDialog(tx.request)) {
           tx.reply(481, 'Call/Transaction Does Not Exist');
           return;
         }

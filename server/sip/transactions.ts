@@ -147,6 +147,7 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   private dialogKeyValue: string | undefined;
   /** The To tag of our responses, once one has been sent with a tag (RFC 3261 §8.2.6.2). */
   private toTag: string | undefined;
+  private toTaggedValue: boolean | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private endTimer: TimerHandle | undefined;
   private interval = 0;
@@ -190,6 +191,12 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
   }
 
   /** For an INVITE, `inviteDialogKey` of its request, made once: what its ACK for a 2xx is matched by. */
+  /** Whether the request's To has a tag already (an in-dialog request): then our responses keep it. */
+  get toTagged(): boolean {
+    this.toTaggedValue ??= parseNameAddr(this.request.headers.get('To') ?? '').params.tag !== undefined;
+    return this.toTaggedValue;
+  }
+
   get dialogKey(): string {
     this.dialogKeyValue ??= inviteDialogKey(this.request);
     return this.dialogKeyValue;
@@ -206,8 +213,12 @@ export class ServerTransaction extends TypedEmitter<ServerTransactionEvents> {
    * A To that has a tag already (an in-dialog request) keeps it.
    */
   reply(status: number, reason?: string, options: Parameters<typeof createResponse>[3] = {}): SipResponse {
-    if (status > 100) this.toTag ??= options.toTag ?? generateTag();
-    const response = createResponse(this.request, status, reason, status > 100 ? { ...options, toTag: options.toTag ?? this.toTag } : options);
+    let given = options;
+    if (status > 100 && !this.toTagged) {
+      this.toTag ??= options.toTag ?? generateTag();
+      if (options.toTag !== this.toTag) given = { ...options, toTag: this.toTag };
+    }
+    const response = createResponse(this.request, status, reason, given);
     this.send(response);
     return response;
   }
