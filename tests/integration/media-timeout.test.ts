@@ -39,8 +39,7 @@ describe('a desk phone that vanishes mid-call', () => {
   });
 
   async function deskPhone(extension: string): Promise<UdpDeskPhone> {
-    const desk = await UdpDeskPhone.start(pbx.sipPorts.udp ?? 0, extension, DOMAIN);
-    expect((await desk.register(deskPassword(extension))).status).toBe(200);
+    const desk = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, extension, DOMAIN, deskPassword(extension));
     cleanups.push(() => desk.close());
     return desk;
   }

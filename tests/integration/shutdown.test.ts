@@ -23,11 +23,9 @@ describe('shutting down with a call up', () => {
   it('sends BYE to both phones, resends it to one that missed it, and keeps the call record', async () => {
     const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--media-address', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', 'off', '--sip-tls-port', 'off'];
     const pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
-    const caller = await UdpDeskPhone.start(pbx.sipPorts.udp ?? 0, '101', DOMAIN);
-    const callee = await UdpDeskPhone.start(pbx.sipPorts.udp ?? 0, '102', DOMAIN);
+    const caller = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, '101', DOMAIN, deskPassword('101'));
+    const callee = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, '102', DOMAIN, deskPassword('102'));
     try {
-      expect((await caller.register(deskPassword('101'))).status).toBe(200);
-      expect((await callee.register(deskPassword('102'))).status).toBe(200);
       const calling = caller.invite('102', deskPassword('101'));
       callee.answer(await callee.request('INVITE'));
       expect((await calling).final.status).toBe(200);
