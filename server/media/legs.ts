@@ -12,7 +12,7 @@ import { SUPPORTED_AUDIO_CODECS, WebRtcLeg } from './webrtc-leg';
 const log = createLogger('media');
 
 /** G.711, µ-law first: what every SIP phone speaks (RFC 3551 §4.5.14) and what a WebRTC browser offers too. */
-const G711: readonly NegotiatedCodec[] = SUPPORTED_AUDIO_CODECS.filter((codec) => ['audio/pcmu', 'audio/pcma'].includes(codec.mimeType.toLowerCase()));
+export const G711: readonly NegotiatedCodec[] = SUPPORTED_AUDIO_CODECS.filter((codec) => ['audio/pcmu', 'audio/pcma'].includes(codec.mimeType.toLowerCase()));
 
 export interface AnswerOptions {
   /** The codecs the leg may choose from, e.g. from `chooseBridgeCodecs`; every codec of its kind when left out. */
@@ -42,6 +42,15 @@ export async function createOffer(
 ): Promise<{ leg: MediaLeg; offerSdp: string }> {
   log.debug('making offer', { leg: id, kind });
   return kind === 'webrtc' ? WebRtcLeg.offer(id, config, codecs) : RtpLeg.offer(id, config, codecs);
+}
+
+/**
+ * Limits an offer not yet sent (a caller's, when its INVITE had none) to the codec the callee answered with,
+ * and returns it. Such offers are made by plain RTP legs only.
+ */
+export function narrowOffer(leg: MediaLeg, codec: NegotiatedCodec): string {
+  if (!(leg instanceof RtpLeg)) throw new Error(`a ${leg.kind} leg makes no offer to narrow`);
+  return leg.narrowOffer(codec);
 }
 
 /**

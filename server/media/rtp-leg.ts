@@ -189,6 +189,18 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.setState('connected');
   }
 
+  /**
+   * Before its offer has gone out: limits it to `codec` (the one the other leg of the bridge settled on) and
+   * that codec's telephone-event, and returns the offer to send. Used when a caller sent no offer and gets
+   * ours in the 2xx, once the callee has answered.
+   */
+  narrowOffer(codec: NegotiatedCodec): string {
+    const audio = this.offered.find((offered) => !isTelephoneEvent(offered) && sameCodec(offered, codec));
+    if (!audio) throw new SdpError(`${codec.mimeType} was not offered`);
+    this.offered = [audio, ...this.offered.filter((offered) => isTelephoneEvent(offered) && offered.clockRate === audio.clockRate)];
+    return this.describe(this.offered, 'sendrecv');
+  }
+
   async renegotiate(offerSdp: string): Promise<string> {
     log.debug('renegotiating rtp leg', { leg: this.id });
     const offer = describeAudio(parseSdp(offerSdp));
@@ -320,7 +332,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
       media: (offer?.lines ?? [undefined]).map((line): SdpMedia =>
         line === undefined || line === offer?.media
           ? { type: 'audio', port: this.localPort, protocol, formats: codecs.map((codec) => String(codec.payloadType)), bandwidths: [], attributes }
-          : { type: line.type, port: 0, protocol: line.protocol, formats: line.formats.length > 0 ? line.formats : ['0'], bandwidths: [], attributes: [] },
+          : { type: line.type, port: 0, protocol: line.protocol, formats: line.formats, bandwidths: [], attributes: [] },
       ),
     });
   }

@@ -19,7 +19,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
 import { MediaBridge } from '../media/bridge';
-import { answerOffer, chooseBridgeCodecs, createOffer } from '../media/legs';
+import { answerOffer, chooseBridgeCodecs, createOffer, G711, narrowOffer } from '../media/legs';
 import { MediaTimeout } from '../media/media-timeout';
 import type { LegKind, MediaLeg } from '../media/media-leg';
 import { SdpError } from '../media/sdp';
@@ -184,6 +184,8 @@ class Call {
   ringTimer: NodeJS.Timeout | undefined;
   sentRinging = false;
   sentEarlyMedia = false;
+  /** With a delayed offer: our offer went out in the 2xx, and the caller's answer is due in its ACK. */
+  awaitingAnswer = false;
 
   constructor(
     readonly organizationId: number,
@@ -191,8 +193,10 @@ class Call {
     readonly calleeExtension: string,
     readonly inviteTx: ServerTransaction,
     readonly origin: Party,
-    readonly originAnswerSdp: string,
+    /** Our SDP for the caller: the answer to its offer, or our offer when its INVITE had none (`delayedOffer`). */
+    public originSdp: string,
     readonly originTimer: SessionTimerNegotiation,
+    readonly delayedOffer = false,
   ) {
     this.parties.push(origin);
   }
@@ -297,10 +301,6 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       tx.reply(404, 'Not Found');
       return;
     }
-    if (!isSdp(request)) {
-      tx.reply(488, 'Not Acceptable Here - An SDP offer is required');
-      return;
-    }
     const timer = negotiateSessionTimer(request, this.sessionTimers);
     if (timer.kind === 'reject') {
       tx.reply(422, 'Session Interval Too Small', { headers: [['Min-SE', `${timer.minSe}`]] });
@@ -314,28 +314,39 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
 
     const callId = request.headers.get('Call-ID') ?? '';
-    let answer;
+    // RFC 3261 §13.2.1 / §13.3.1: an INVITE without SDP (a trunk, click-to-dial) gets our offer in the 2xx and
+    // answers it in the ACK. The offer is G.711, which every device here can be offered too; it is narrowed to
+    // the codec the callee picks before it goes out, and there is no early media (no offer in a 183).
+    const delayedOffer = !isSdp(request);
+    let callerSide: { leg: MediaLeg; sdp: string; codecs: readonly Codec[] };
     try {
-      // Relayed without transcoding, so the caller is answered with a codec every device can be offered.
-      const offerSdp = request.body.toString('utf8');
-      const codecs = chooseBridgeCodecs(offerSdp, bindings.map(legKindFor));
-      if (codecs.length === 0) throw new Error('no codec both the caller and the called devices speak');
-      answer = await answerOffer(`${callId}:caller`, offerSdp, this.deps.media, { allowedCodecs: codecs });
+      if (delayedOffer) {
+        const offer = await createOffer(`${callId}:caller`, 'rtp', this.deps.media, G711);
+        callerSide = { leg: offer.leg, sdp: offer.offerSdp, codecs: G711 };
+      } else {
+        // Relayed without transcoding, so the caller is answered with a codec every device can be offered.
+        const offerSdp = request.body.toString('utf8');
+        const codecs = chooseBridgeCodecs(offerSdp, bindings.map(legKindFor));
+        if (codecs.length === 0) throw new Error('no codec both the caller and the called devices speak');
+        const answer = await answerOffer(`${callId}:caller`, offerSdp, this.deps.media, { allowedCodecs: codecs });
+        const codec = answer.leg.codec;
+        callerSide = { leg: answer.leg, sdp: answer.answerSdp, codecs: codec ? [codec] : [] };
+      }
     } catch (error) {
       log.info('caller offer not acceptable', { error: error instanceof Error ? error.message : String(error) });
       this.refuseOffer(tx);
       return;
     }
     if (!tx.pending) {
-      answer.leg.close();
+      callerSide.leg.close();
       return;
     }
 
     const callerLine: Line = { identity: { extension: caller.extension, displayName: caller.displayName }, direction: 'initiator', state: undefined, remote: undefined };
     const calleeIdentity: LineIdentity = { extension: target, displayName: callee.display_name };
     const callerDialog = Dialog.fromRequest(request, generateTag(), tx.connection);
-    const origin = this.newParty(callerDialog, answer.leg, callerLine);
-    const call = new Call(caller.organizationId, caller.domain, target, tx, origin, answer.answerSdp, timer);
+    const origin = this.newParty(callerDialog, callerSide.leg, callerLine);
+    const call = new Call(caller.organizationId, caller.domain, target, tx, origin, callerSide.sdp, timer, delayedOffer);
     this.calls.add(call);
     this.dialogs.set(callerDialog.callId, { call, party: origin });
     this.byInvite.set(tx, call);
@@ -343,8 +354,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     call.record = callRecord(caller, target, callee.display_name, request);
 
     call.ringTimer = setTimeout(() => this.onNoAnswer(call), RING_TIMEOUT_MS);
-    const codec = answer.leg.codec;
-    call.attempt = this.ring(call, calleeIdentity, callerLine.identity, bindings, codec ? [codec] : [], {
+    call.attempt = this.ring(call, calleeIdentity, callerLine.identity, bindings, callerSide.codecs, {
       ringing: () => this.onRinging(call),
       earlyMedia: (fork) => this.onEarlyMedia(call, fork),
       answered: (fork) => this.connect(call, this.partyFromFork(fork), fork.bridged),
@@ -402,11 +412,24 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       // port or direction takes effect. A WebRTC leg has no offer of its own pending to take an answer to;
       // browsers do not send offerless re-INVITEs.
       dialog.localOfferPending = false;
+      const call = entry.call;
       const media = entry.party?.media;
+      // The answer to the offer in our 2xx to a caller that sent none: without it there is no session (§13.3.1.4).
+      const required = call.awaitingAnswer && entry.party === call.origin;
+      if (required) call.awaitingAnswer = false;
+      const giveUp = (why: string) => {
+        log.info('no acceptable answer in the ACK; hanging up', { call: call.id, why });
+        this.hangUp(call, 'answered', 'no acceptable answer in the ACK');
+      };
       if (isSdp(request) && media?.kind === 'rtp') {
         const answer = request.body.toString('utf8');
-        log.debug('re-INVITE answered in ACK', { call: entry.call.id, direction: sdpDirection(answer) });
-        media.acceptAnswer(answer).catch((error: unknown) => log.info('answer in ACK not acceptable; the session stays as it was', { call: entry.call.id, error }));
+        log.debug('offer answered in ACK', { call: call.id, direction: sdpDirection(answer) });
+        media.acceptAnswer(answer).catch((error: unknown) => {
+          if (required) giveUp(error instanceof Error ? error.message : String(error));
+          else log.info('answer in ACK not acceptable; the session stays as it was', { call: call.id, error });
+        });
+      } else if (required) {
+        giveUp('the ACK carries no SDP');
       }
     }
   }
@@ -547,7 +570,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     // In an early dialog the INVITE's own offer may still be open: ours to a ringing device until it answers,
     // or the caller's until we answer it (in a 183 or the 2xx).
     const ourInviteOfferOpen = !entry.party && entry.fork !== undefined && !entry.fork.answerApplied;
-    const theirInviteOfferOpen = entry.party === entry.call.origin && entry.call.state !== 'answered' && !entry.call.sentEarlyMedia;
+    const theirInviteOfferOpen = entry.party === entry.call.origin && !entry.call.delayedOffer && entry.call.state !== 'answered' && !entry.call.sentEarlyMedia;
     // RFC 3261 §14.1 / RFC 3311 §5.2: an offer crossing one of ours is glare; the sender retries later.
     if ((dialog.localOfferPending || ourInviteOfferOpen) && (hasOffer || isInvite)) {
       tx.reply(491, 'Request Pending');
@@ -681,7 +704,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
 
   // ── Ringing devices ─────────────────────────────────────────────────────────────────────────────────
 
-  private ring(call: Call, target: LineIdentity, from: LineIdentity, bindings: Binding[], codecs: Codec[], handlers: AttemptHandlers): Attempt {
+  private ring(call: Call, target: LineIdentity, from: LineIdentity, bindings: Binding[], codecs: readonly Codec[], handlers: AttemptHandlers): Attempt {
     const attempt: Attempt = {
       call,
       target,
@@ -703,7 +726,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     return attempt;
   }
 
-  private async fork(attempt: Attempt, from: LineIdentity, binding: Binding, codecs: Codec[]): Promise<void> {
+  private async fork(attempt: Attempt, from: LineIdentity, binding: Binding, codecs: readonly Codec[]): Promise<void> {
     const call = attempt.call;
     try {
       await this.deps.registrar.connectionFor(binding);
@@ -881,6 +904,11 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   /** With anchored media the caller's leg is ours already: a 183 carries its answer and the bridge starts early. */
   private onEarlyMedia(call: Call, fork: Fork): void {
     if (call.ended || call.state === 'answered') return;
+    // A caller that sent no offer cannot be given early media: our offer may only go in the 2xx.
+    if (call.delayedOffer) {
+      this.onRinging(call);
+      return;
+    }
     if (call.state === 'routing') call.transition('ringing');
     this.setLine(call, fork.attempt.line, 'early', call.origin.line.identity);
     this.setLine(call, call.origin.line, 'early', fork.attempt.target);
@@ -889,12 +917,12 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     call.bridges.push(new MediaBridge(call.origin.media, fork.media));
     if (!call.sentEarlyMedia && call.inviteTx.state === 'proceeding') {
       call.sentEarlyMedia = true;
-      call.origin.dialog.localSdp = call.originAnswerSdp;
+      call.origin.dialog.localSdp = call.originSdp;
       call.inviteTx.reply(183, 'Session Progress', {
         toTag: call.origin.dialog.localTag,
         headers: [...recordRoute(call.inviteTx.request), ['Contact', this.contact(call.origin.dialog.connection)]],
         contentType: 'application/sdp',
-        body: Buffer.from(call.originAnswerSdp, 'utf8'),
+        body: Buffer.from(call.originSdp, 'utf8'),
       });
     }
   }
@@ -905,9 +933,16 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     call.parties.push(party);
     call.transition('answered');
     if (call.ringTimer) clearTimeout(call.ringTimer);
-    if (!bridged) call.bridges.push(new MediaBridge(call.origin.media, party.media));
     const origin = call.origin;
-    origin.dialog.localSdp = call.originAnswerSdp;
+    if (call.delayedOffer) {
+      // Our offer goes in the 2xx with the one codec the callee answered; the caller answers in its ACK.
+      const codec = party.media.codec;
+      if (codec) call.originSdp = narrowOffer(origin.media, codec);
+      origin.dialog.localOfferPending = true;
+      call.awaitingAnswer = true;
+    }
+    if (!bridged) call.bridges.push(new MediaBridge(call.origin.media, party.media));
+    origin.dialog.localSdp = call.originSdp;
     call.inviteTx.reply(200, 'OK', {
       toTag: origin.dialog.localTag,
       headers: [
@@ -918,7 +953,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
         ...sessionTimerResponseHeaders(call.originTimer),
       ],
       contentType: 'application/sdp',
-      body: Buffer.from(call.originAnswerSdp, 'utf8'),
+      body: Buffer.from(call.originSdp, 'utf8'),
     });
     origin.dialog.transition('confirmed');
     this.hangUpUnlessAcknowledged(call.inviteTx, origin);

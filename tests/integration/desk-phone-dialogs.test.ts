@@ -11,7 +11,7 @@ import { parseServeConfig } from '../../server/config';
 import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
-import type { PhoneDialog } from '../support/sip-phone';
+import type { PhoneDialog, SipText } from '../support/sip-phone';
 import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
@@ -37,10 +37,19 @@ describe('desk phones in a call: the less usual requests', () => {
   });
 
   async function deskPhone(extension: string): Promise<UdpDeskPhone> {
-    const desk = await UdpDeskPhone.start(pbx.sipPorts.udp ?? 0, extension, DOMAIN);
-    expect((await desk.register(deskPassword(extension))).status).toBe(200);
+    const desk = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, extension, DOMAIN, deskPassword(extension));
     cleanups.push(() => desk.close());
     return desk;
+  }
+
+  /** The callee answers the INVITE it was sent; once the caller has the 200, the callee hangs up. */
+  async function answerThenHangUp(caller: UdpDeskPhone, callee: UdpDeskPhone, invite: SipText, calling: Promise<{ final: SipText }>): Promise<void> {
+    const dialog = callee.answer(invite);
+    expect((await calling).final.status).toBe(200);
+    await callee.request('ACK');
+    callee.bye(dialog);
+    caller.reply(await caller.request('BYE'), 200, 'OK');
+    expect((await callee.response('BYE')).status).toBe(200);
   }
 
   /** 101 calls 102, 102 answers; on cleanup 101 hangs up. */
@@ -111,12 +120,7 @@ describe('desk phones in a call: the less usual requests', () => {
     const calling = caller.invite('102', deskPassword('101'), { 'Max-Forwards': '5' });
     const invite = await callee.request('INVITE');
     expect(invite.header('Max-Forwards')).toBe('4');
-    const dialog = callee.answer(invite);
-    expect((await calling).final.status).toBe(200);
-    await callee.request('ACK');
-    callee.bye(dialog);
-    caller.reply(await caller.request('BYE'), 200, 'OK');
-    expect((await callee.response('BYE')).status).toBe(200);
+    await answerThenHangUp(caller, callee, invite, calling);
   });
 
   it('answers an in-dialog OPTIONS with 200 while the call is up, and 481 for a dialog it does not know (RFC 3261 §12.2.2)', async () => {
@@ -152,12 +156,48 @@ describe('desk phones in a call: the less usual requests', () => {
     expect(owed.status).toBe(500);
     expect(Number(owed.header('Retry-After'))).toBeLessThanOrEqual(10);
 
-    const dialog = callee.answer(invite);
+    await answerThenHangUp(caller, callee, invite, calling);
+  });
+
+  it('takes an INVITE without SDP: its offer comes in our 200, in the codec the callee chose, and its answer in the ACK (RFC 3261 §13.2.1)', async () => {
+    const caller = await deskPhone('101');
+    const callee = await deskPhone('102');
+    const calling = caller.invite('102', deskPassword('101'), {}, '', () => caller.sdp());
+    const invite = await callee.request('INVITE');
+    // The callee is offered both G.711 laws and picks µ-law.
+    expect(invite.body).toMatch(/^m=audio \d+ RTP\/AVP 0 8 /m);
+    callee.reply(invite, 180, 'Ringing', { toTag: 'late102', headers: { Contact: callee.contact } });
+    callee.reply(invite, 200, 'OK', { toTag: 'late102', headers: { Contact: callee.contact }, body: callee.sdp() });
+    const { final, dialog } = await calling;
+    expect(final.status).toBe(200);
+    // Our offer to the caller carries just that codec, so the bridge need not transcode.
+    expect(final.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r?$/m);
+    await callee.request('ACK');
+    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    const callerToPbx = audioDestination(final.body);
+    // The caller answered in its ACK; its audio reaches the callee.
+    for (let seq = 1; seq <= 100 && callee.heard.length < 5; seq++) {
+      caller.sendAudio(0x44, seq, callerToPbx);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(callee.heard.length).toBeGreaterThanOrEqual(5);
+    caller.bye(dialog);
+    callee.reply(await callee.request('BYE'), 200, 'OK');
+    expect((await caller.response('BYE')).status).toBe(200);
+  });
+
+  it('hangs up a call whose caller sent no offer and then no answer in its ACK (RFC 3261 §13.3.1.4)', async () => {
+    const caller = await deskPhone('101');
+    const callee = await deskPhone('102');
+    const calling = caller.invite('102', deskPassword('101'), {}, '');
+    const invite = await callee.request('INVITE');
+    callee.answer(invite);
     expect((await calling).final.status).toBe(200);
     await callee.request('ACK');
-    callee.bye(dialog);
-    caller.reply(await caller.request('BYE'), 200, 'OK');
-    expect((await callee.response('BYE')).status).toBe(200);
+    const [toCaller, toCallee] = await Promise.all([caller.request('BYE'), callee.request('BYE')]);
+    caller.reply(toCaller, 200, 'OK');
+    callee.reply(toCallee, 200, 'OK');
+    await expect.poll(() => pbx.sip.calls.activeCallCount).toBe(0);
   });
 
   it('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces (RFC 4235, RFC 3891)', async () => {

@@ -65,6 +65,17 @@ export class UdpDeskPhone {
     return new UdpDeskPhone(await bound(), await bound(), pbxPort, extension, domain);
   }
 
+  /** A desk phone that has registered with its SIP password; fails unless the PBX took the registration. */
+  static async registered(pbxPort: number, extension: string, domain: string, password: string): Promise<UdpDeskPhone> {
+    const desk = await UdpDeskPhone.start(pbxPort, extension, domain);
+    const answer = await desk.register(password);
+    if (answer.status !== 200) {
+      desk.close();
+      throw new Error(`desk phone ${extension}: REGISTER got ${answer.status} ${answer.reason}`);
+    }
+    return desk;
+  }
+
   get sipPort(): number {
     return this.sip.address().port;
   }
@@ -107,20 +118,30 @@ export class UdpDeskPhone {
     ].join('\r\n');
   }
 
-  /** Places a call: INVITE (with any `extra` headers, such as Replaces), the 407 answered, the final response acknowledged. */
-  async invite(target: string, password: string, extra: Record<string, string> = {}): Promise<{ final: SipText; dialog: PhoneDialog }> {
+  /**
+   * Places a call: INVITE (with any `extra` headers, such as Replaces), the 407 answered, the final response
+   * acknowledged. With `offer` empty the INVITE carries no SDP (a delayed offer), and the ACK for a 2xx
+   * carries what `answer` makes of the offer in it.
+   */
+  async invite(
+    target: string,
+    password: string,
+    extra: Record<string, string> = {},
+    offer = this.sdp(),
+    answer?: (offerInOk: string) => string,
+  ): Promise<{ final: SipText; dialog: PhoneDialog }> {
     const callId = `${random(8)}@127.0.0.1`;
     const localTag = random(4);
     const local = `<sip:${this.extension}@${this.domain}>;tag=${localTag}`;
     const requestUri = `sip:${target}@${this.domain}`;
     const headers = { 'From': local, 'To': `<${requestUri}>`, 'Call-ID': callId, 'Contact': this.contact, ...extra };
-    const first = this.send('INVITE', requestUri, { ...headers, CSeq: '1 INVITE' }, this.sdp());
+    const first = this.send('INVITE', requestUri, { ...headers, CSeq: '1 INVITE' }, offer);
     const challenge = await this.response('INVITE', 8_000, 1);
     if (challenge.status !== 407) throw new Error(`expected 407, got ${challenge.status}`);
     // RFC 3261 §17.1.1.3: the ACK for a non-2xx final response is part of the INVITE transaction (same branch).
     this.send('ACK', requestUri, { ...headers, 'To': challenge.header('To') ?? '', 'CSeq': '1 ACK' }, '', first);
     const authorization = digestAuthorization({ challenge: challenge.header('Proxy-Authenticate') ?? '', method: 'INVITE', uri: requestUri, username: this.extension, password });
-    const second = this.send('INVITE', requestUri, { ...headers, 'CSeq': '2 INVITE', 'Proxy-Authorization': authorization }, this.sdp());
+    const second = this.send('INVITE', requestUri, { ...headers, 'CSeq': '2 INVITE', 'Proxy-Authorization': authorization }, offer);
     const final = await this.response('INVITE', 15_000, 2);
     const dialog: PhoneDialog = {
       callId,
@@ -133,7 +154,7 @@ export class UdpDeskPhone {
     };
     const ack = { 'From': local, 'To': final.header('To') ?? '', 'Call-ID': callId, 'CSeq': '2 ACK' };
     // A 2xx is acknowledged in the dialog (its own branch, to the remote target), anything else in the transaction.
-    if (final.status < 300) this.send('ACK', dialog.remoteTarget, ack);
+    if (final.status < 300) this.send('ACK', dialog.remoteTarget, ack, answer ? answer(final.body) : '');
     else this.send('ACK', requestUri, ack, '', second);
     return { final, dialog };
   }
