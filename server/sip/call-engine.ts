@@ -163,6 +163,8 @@ interface Transfer {
   transferee: Party;
   subscription: ReferSubscription;
   attempt: Attempt | undefined;
+  /** A blind transfer's target rings this long at most (RING_TIMEOUT_MS), as a first call does. */
+  ringTimer?: NodeJS.Timeout;
 }
 
 interface DialogEntry {
@@ -248,6 +250,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   private readonly byInvite = new Map<ServerTransaction, Call>();
   /** Our session timer policy (RFC 4028): the smallest interval we accept. */
   readonly sessionTimers: SessionTimerSettings = { minSeconds: RFC_MIN_SE_S };
+  /** How long a blind transfer's target may ring (RING_TIMEOUT_MS, as a first call); tests shorten it. */
+  transferRingMs = RING_TIMEOUT_MS;
   private readonly records: CallRecordWriter;
 
   constructor(private readonly deps: CallEngineDeps) {
@@ -1066,7 +1070,10 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     if (call.ended) return;
     call.transition('ended');
     if (call.ringTimer) clearTimeout(call.ringTimer);
-    if (call.transfer) this.notifyRefer(call.transfer.subscription, 487, 'Request Terminated', true);
+    if (call.transfer) {
+      clearTimeout(call.transfer.ringTimer);
+      this.notifyRefer(call.transfer.subscription, 487, 'Request Terminated', true);
+    }
     for (const party of [...call.parties]) this.dropParty(call, party);
     for (const attempt of call.attempts) {
       attempt.done = true;
@@ -1108,6 +1115,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const user = /^[0-9]{2,10}$/.test(extension) ? await findUserByExtension(this.deps.db, call.organizationId, extension) : undefined;
     if (call.ended || call.transfer !== transfer) return;
     const fail = (status: number, reason: string) => {
+      clearTimeout(transfer.ringTimer);
       this.notifyRefer(transfer.subscription, status, reason, true);
       call.transfer = undefined;
       // With the transferor gone there is nobody to return the transferee to.
@@ -1139,10 +1147,25 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
         fail(status, reason);
       },
     });
+    // Nobody answers: the target's devices are let go, and the transferor hears so in the final NOTIFY
+    // (RFC 3515 §2.4.5); a transferee whose transferor has left is hung up rather than left in silence.
+    transfer.ringTimer = setTimeout(() => {
+      const attempt = transfer.attempt;
+      if (call.ended || call.transfer !== transfer || !attempt || attempt.done) return;
+      attempt.done = true;
+      for (const fork of attempt.forks) {
+        this.cancelFork(fork);
+        this.dropFork(fork);
+      }
+      this.setLine(call, attempt.line, 'terminated', transfer.transferee.line.identity);
+      log.info('transfer target did not answer', { call: call.id, target: extension });
+      fail(480, 'Temporarily Unavailable');
+    }, this.transferRingMs);
   }
 
   private completeBlindTransfer(call: Call, transfer: Transfer, fork: Fork): void {
     const { transferor, transferee } = transfer;
+    clearTimeout(transfer.ringTimer);
     if (call.ended || transferee.gone) {
       this.sendBye(fork.dialog);
       this.dropFork(fork);
@@ -1169,6 +1192,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   private attendedTransfer(call: Call, transfer: Transfer, replaces: ReplacesTarget): void {
     const { transferor, transferee } = transfer;
     const fail = (status: number, reason: string) => {
+      clearTimeout(transfer.ringTimer);
       this.notifyRefer(transfer.subscription, status, reason, true);
       call.transfer = undefined;
     };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
+import { RING_TIMEOUT_MS } from '../../server/sip/call-engine';
 import type { CallStateChangedEvent } from '../../server/sip/call-engine';
 import { MediaPeer, SipPhone } from '../support/sip-phone';
 import type { PhoneDialog, SipText } from '../support/sip-phone';
@@ -43,6 +44,7 @@ describe('dialogs through the PBX', () => {
 
   afterEach(async () => {
     pbx.sip.calls.sessionTimers.minSeconds = 90;
+    pbx.sip.calls.transferRingMs = RING_TIMEOUT_MS;
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     await until(() => pbx.sip.calls.activeCallCount === 0, 5_000).catch(() => undefined);
   });
@@ -336,6 +338,52 @@ describe('dialogs through the PBX', () => {
     expect(last.body).toBe('SIP/2.0 480 Temporarily Unavailable\r\n');
     expect(pbx.sip.calls.activeCallCount).toBe(1);
     await hangUp(bob, calleeDialog, alice);
+  });
+
+  it('gives up a blind transfer nobody answers: CANCEL to the target, 480 in the last NOTIFY, and BYE to a transferee left alone', async () => {
+    pbx.sip.calls.transferRingMs = 1_000;
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const { calleeDialog } = await connected(alice, bob);
+    bob.inDialog(calleeDialog, 'REFER', { 'Refer-To': `<sip:103@${bob.domain}>` });
+    expect((await bob.response('REFER')).status).toBe(202);
+    const invite = await carol.request('INVITE');
+    carol.reply(invite, 180, 'Ringing', { toTag: 'away', headers: { Contact: carol.contact } });
+    // Bob hangs up at once, as people do after a blind transfer.
+    bob.inDialog(calleeDialog, 'BYE');
+    expect((await bob.response('BYE')).status).toBe(200);
+
+    // Carol is away: her phone is let go, and Alice is not left in silence.
+    const cancel = await carol.request('CANCEL', 5_000);
+    carol.reply(cancel, 200, 'OK');
+    carol.reply(invite, 487, 'Request Terminated', { toTag: 'away' });
+    const bye = await alice.request('BYE', 5_000);
+    alice.reply(bye, 200, 'OK');
+    await until(() => pbx.sip.calls.activeCallCount === 0);
+  });
+
+  it('reports a blind transfer nobody answers in the final NOTIFY to a transferor still on the call', async () => {
+    pbx.sip.calls.transferRingMs = 1_000;
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const { callerDialog, calleeDialog } = await connected(alice, bob);
+    bob.inDialog(calleeDialog, 'REFER', { 'Refer-To': `<sip:103@${bob.domain}>` });
+    expect((await bob.response('REFER')).status).toBe(202);
+    const invite = await carol.request('INVITE');
+    carol.reply(invite, 180, 'Ringing', { toTag: 'away', headers: { Contact: carol.contact } });
+    let last: SipText;
+    do {
+      last = await bob.request('NOTIFY', 5_000);
+      bob.reply(last, 200, 'OK');
+    } while (!last.header('Subscription-State')?.startsWith('terminated'));
+    expect(last.body).toBe('SIP/2.0 480 Temporarily Unavailable\r\n');
+    const cancel = await carol.request('CANCEL');
+    carol.reply(cancel, 200, 'OK');
+    carol.reply(invite, 487, 'Request Terminated', { toTag: 'away' });
+    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    await hangUp(alice, callerDialog, bob);
   });
 
   it('refuses a transfer to an outside number by the transferor\'s dial policy, and keeps the call', async () => {
