@@ -140,6 +140,19 @@ describe('Registrar', () => {
     expect(opened).toEqual([['TCP', '192.0.2.30', 5070]]);
   });
 
+  it('lets a TCP binding go with its connection when the Contact is a private address behind a NAT (RFC 5626 §3)', async () => {
+    const natted = new FakeConnection('203.0.113.5', 'TCP');
+    await register(natted, ['<sip:101@192.168.1.20:5060;transport=tcp>'], [], 'behind-nat');
+    expect(registrar.lookup(AOR)).toHaveLength(1);
+    natted.drop();
+    expect(registrar.lookup(AOR)).toEqual([]);
+    // A Contact by host name can still be reached afresh.
+    const named = new FakeConnection('203.0.113.6', 'TCP');
+    await register(named, ['<sip:101@desk.example.test:5060;transport=tcp>'], [], 'named');
+    named.drop();
+    expect(registrar.lookup(AOR)).toHaveLength(1);
+  });
+
   it('watches a flow once however many registrations it carries, and still drops its bindings when it closes', async () => {
     const ws = new FakeConnection('192.0.2.33', 'WS');
     const once = vi.spyOn(ws, 'once');

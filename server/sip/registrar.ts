@@ -9,6 +9,7 @@
  * The Path vector of a REGISTER that came through edge proxies (RFC 3327) is stored with its bindings, so
  * requests to the device can be routed back through them (several PBX nodes behind an edge proxy).
  */
+import { isIP } from 'node:net';
 import { createLogger } from '../log';
 import type { SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
@@ -59,11 +60,16 @@ export type StreamConnector = (transport: 'TCP' | 'TLS', host: string, port: num
  * Whether a binding outlives the connection it was registered over. RFC 5626 §5.2: a binding made through an
  * outbound flow (reg-id) — and any WebSocket binding, whose contact is a placeholder — is reachable only
  * through that flow and dies with it. A TCP/TLS device registered without outbound names an address where it
- * listens (RFC 3261 §18.1.1), so a new connection can be opened to it.
+ * listens (RFC 3261 §18.1.1), so a new connection can be opened to it, unless that address is an IP other
+ * than the one the device registered from: then a NAT stands between (RFC 5626 §3), and its private address
+ * would reach nothing, or the wrong host.
  */
 function survivesConnection(binding: Binding): boolean {
   const transport = binding.connection.transport;
-  return (transport === 'TCP' || transport === 'TLS') && binding.regId === undefined && !binding.contact.uri.host.toLowerCase().endsWith('.invalid');
+  if (transport !== 'TCP' && transport !== 'TLS') return false;
+  const host = binding.contact.uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (binding.regId !== undefined || host.endsWith('.invalid')) return false;
+  return isIP(host) === 0 || host === binding.connection.remoteAddress.toLowerCase();
 }
 
 function usable(binding: Binding): boolean {
