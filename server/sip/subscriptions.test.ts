@@ -85,7 +85,7 @@ describe('SubscriptionManager', () => {
     vi.useRealTimers();
   });
 
-  async function subscribe(connection: FakeConnection, options: { target: string; event: string; expires?: number; accept?: string; callId?: string }): Promise<SipResponse> {
+  async function subscribe(connection: FakeConnection, options: { target: string; event: string; expires?: number; accept?: string; callId?: string; contact?: string }): Promise<SipResponse> {
     const request = sipRequest({
       method: 'SUBSCRIBE',
       uri: `sip:${options.target}`,
@@ -94,7 +94,7 @@ describe('SubscriptionManager', () => {
       callId: options.callId ?? `sub-${Math.random()}`,
       headers: [
         ['Event', options.event],
-        ['Contact', `<sip:${authenticateAs}@phone.invalid;transport=ws>`],
+        ['Contact', options.contact ?? `<sip:${authenticateAs}@phone.invalid;transport=ws>`],
         ...(options.expires !== undefined ? [['Expires', `${options.expires}`] as [string, string]] : []),
         ...(options.accept ? [['Accept', options.accept] as [string, string]] : []),
       ],
@@ -209,6 +209,19 @@ describe('SubscriptionManager', () => {
     expect(ok.status).toBe(200);
     expect(sent.map((s) => s.request.headers.get('Subscription-State'))).toEqual(['terminated;reason=timeout']);
     expect(manager.size).toBe(0);
+  });
+
+  it('lets a phone that subscribes again after a restart take the place of its own oldest subscriptions at the cap', async () => {
+    const desk = new FakeConnection('192.0.2.40', 'UDP');
+    const deskContact = '<sip:101@192.0.2.40:5060>';
+    for (let i = 0; i < 100; i++) expect((await subscribe(desk, { target: `102@${DOMAIN}`, event: 'dialog', contact: deskContact })).status).toBe(200);
+    expect(manager.size).toBe(100);
+    // The phone restarted: the same keys again, with new dialogs, on the same flow.
+    for (let i = 0; i < 3; i++) expect((await subscribe(desk, { target: `102@${DOMAIN}`, event: 'dialog', contact: deskContact })).status).toBe(200);
+    expect(manager.size).toBe(100);
+    // Another device of the same user has nothing of its own to give up: it is refused.
+    const other = await subscribe(new FakeConnection('192.0.2.41', 'UDP'), { target: `102@${DOMAIN}`, event: 'dialog', contact: '<sip:101@192.0.2.41:5060>' });
+    expect([other.status, other.headers.get('Retry-After')]).toEqual([503, '300']);
   });
 
   it('follows the watched extension’s line through a call for busy lamps (RFC 4235)', async () => {

@@ -180,6 +180,17 @@ export class SubscriptionManager {
       tx.reply(403, 'Forbidden - Not your mailbox');
       return;
     }
+    const remoteTarget = formatUri(parseNameAddr(contact).uri);
+    if ((this.perSubscriber.get(subscriber.userId) ?? 0) >= MAX_SUBSCRIPTIONS_PER_USER) {
+      // A phone that restarted subscribes again, with new dialogs, while its old ones still count: the oldest
+      // subscription of the same device (flow or Contact) to the same thing makes room (RFC 6665 §4.2.1.1).
+      const superseded = this.oldestOfDevice(subscriber.userId, eventPackage, event.id, watched.id, tx.connection, remoteTarget);
+      if (superseded) {
+        log.info('a subscription superseded by the same device', { event: eventPackage, subscriber: subscriber.extension, target: watched.extension });
+        superseded.state = 'terminated';
+        this.untrack(superseded);
+      }
+    }
     if (this.subscriptions.size >= MAX_SUBSCRIPTIONS || (this.perSubscriber.get(subscriber.userId) ?? 0) >= MAX_SUBSCRIPTIONS_PER_USER) {
       tx.reply(503, 'Service Unavailable - Too many subscriptions', { headers: [['Retry-After', '300']] });
       return;
@@ -201,7 +212,7 @@ export class SubscriptionManager {
       remoteTag: from.params.tag ?? '',
       localUri: formatNameAddr({ ...to, params: { ...to.params, tag: localTag } }),
       remoteUri: request.headers.get('From') ?? '',
-      remoteTarget: formatUri(parseNameAddr(contact).uri),
+      remoteTarget,
       // RFC 3261 §12.1.1: the UAS's route set is the Record-Route of the request, in order.
       routeSet: request.headers.getAll('Record-Route'),
       localCseq: 0,
@@ -301,6 +312,15 @@ export class SubscriptionManager {
       return undefined;
     }
     return Math.min(requested, MAX_SUBSCRIPTION_EXPIRES_S);
+  }
+
+  /** The longest-standing subscription one device (same flow, or same Contact) holds to `event` of `targetId`. */
+  private oldestOfDevice(userId: number, event: EventPackage, eventId: string | undefined, targetId: number, connection: SipConnection, remoteTarget: string): Subscription | undefined {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.subscriber.userId !== userId || subscription.event !== event || subscription.eventId !== eventId || subscription.target.id !== targetId) continue;
+      if (subscription.connection === connection || subscription.remoteTarget === remoteTarget) return subscription;
+    }
+    return undefined;
   }
 
   private track(subscription: Subscription): void {
