@@ -532,8 +532,10 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
         return;
       }
     }
-    tx.reply(202, 'Accepted', { headers: [['Contact', this.contact(party.dialog.connection)]] });
-    const subscription: ReferSubscription = { party, referId: parseCSeq(request.headers.get('CSeq') ?? '0 REFER').seq, done: false };
+    // RFC 4488: a transferor that asks for no implicit subscription gets no NOTIFYs, and is told so in the 202.
+    const quiet = request.headers.get('Refer-Sub')?.trim().toLowerCase() === 'false';
+    tx.reply(202, 'Accepted', { headers: [['Contact', this.contact(party.dialog.connection)], ...(quiet ? [['Refer-Sub', 'false'] as [string, string]] : [])] });
+    const subscription: ReferSubscription = { party, referId: parseCSeq(request.headers.get('CSeq') ?? '0 REFER').seq, done: quiet };
     call.transfer = { transferor: party, transferee, subscription, attempt: undefined };
     this.notifyRefer(subscription, 100, 'Trying', false);
     log.info('transfer requested', { call: call.id, by: party.line.identity.extension, to: formatUri(target.uri), attended: Boolean(target.replaces) });

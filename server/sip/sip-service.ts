@@ -22,8 +22,8 @@ const log = createLogger('sip-service');
 
 const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
 const SERVED_METHODS = new Set(ALLOWED.split(', '));
-/** Option tags (RFC 3261 §19.2) a request may require of us: session timers, Replaces, Path and Outbound. */
-const SUPPORTED_EXTENSIONS = new Set(['timer', 'replaces', 'path', 'outbound']);
+/** Option tags (RFC 3261 §19.2) a request may require of us: session timers, Replaces, Path, Outbound and norefersub (RFC 4488). */
+const SUPPORTED_EXTENSIONS = new Set(['timer', 'replaces', 'path', 'outbound', 'norefersub']);
 /** Request-URI schemes we serve; anything else gets 416 (RFC 3261 §8.2.2.1). */
 const SERVED_SCHEMES = new Set(['sip', 'sips', 'tel']);
 

@@ -340,6 +340,24 @@ describe('dialogs through the PBX', () => {
     await hangUp(bob, calleeDialog, alice);
   });
 
+  it('sends no NOTIFY to a transferor that asked for none with Refer-Sub: false (RFC 4488), and still transfers', async () => {
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const { calleeDialog } = await connected(alice, bob);
+    bob.inDialog(calleeDialog, 'REFER', { 'Refer-To': `<sip:103@${bob.domain}>`, 'Refer-Sub': 'false', 'Require': 'norefersub' });
+    const accepted = await bob.response('REFER');
+    expect([accepted.status, accepted.header('Refer-Sub')]).toEqual([202, 'false']);
+    const invite = await carol.request('INVITE');
+    const carolMedia = peer();
+    const carolDialog = carol.answer(invite, await carolMedia.answer(invite.body));
+    // The transfer completes: Bob's call ends with a BYE, and no NOTIFY came before it.
+    const bye = await bob.next((m) => m.kind === 'request' && (m.method === 'BYE' || m.method === 'NOTIFY'));
+    expect(bye.method).toBe('BYE');
+    bob.reply(bye, 200, 'OK');
+    await hangUp(carol, carolDialog, alice);
+  });
+
   it('gives up a blind transfer nobody answers: CANCEL to the target, 480 in the last NOTIFY, and BYE to a transferee left alone', async () => {
     pbx.sip.calls.transferRingMs = 1_000;
     const alice = await phone('101');
