@@ -274,12 +274,6 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       await this.handleModify(tx);
       return;
     }
-    // RFC 7332 §3 / RFC 3261 §16.3: a request that may not be forwarded once more ends here, which stops
-    // loops through the PBX (a device forwarding its calls back to us, say).
-    if (hopsLeft(request) === 0) {
-      tx.reply(483, 'Too Many Hops');
-      return;
-    }
     // No 100 Trying here: the challenge, a refusal or the callee's 180 usually goes out within a millisecond,
     // and the transaction sends 100 itself if nothing has after 200 ms (RFC 3261 §17.2.1, AUTO_TRYING_MS).
     const caller = await this.deps.authenticator.authenticate(tx, 'From');

@@ -49,10 +49,6 @@ export class MessageRouter {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
-    if (hopsLeft(request) === 0) {
-      tx.reply(483, 'Too Many Hops');
-      return;
-    }
     if (request.body.length > MAX_MESSAGE_BODY_BYTES) {
       tx.reply(413, 'Request Entity Too Large');
       return;

@@ -11,6 +11,7 @@ import { SipAuthenticator } from './authenticator';
 import { CallEngine } from './call-engine';
 import { SipEndpoint } from './endpoint';
 import { StoreVoicemailCounter } from '../store/voicemail-counts';
+import { hopsLeft } from './message';
 import { MessageRouter } from './messages';
 import { Registrar } from './registrar';
 import { OrganizationDialPolicy, SipSecurity } from './security';
@@ -145,6 +146,8 @@ export class SipService {
 /**
  * RFC 3261 §8.2.2: a Request-URI in a scheme we do not serve gets 416, and a Require naming an extension
  * we lack gets 420 with Unsupported listing it (§8.2.2.3). CANCEL is exempt from Require (§8.2.2.3).
+ * A new call or message, which the PBX relays to devices, with no hops left gets 483 (RFC 7332 §3, RFC 3261
+ * §16.3): that stops loops through the PBX, a device forwarding its calls back to us, say.
  * True when the request has been answered here.
  */
 function refusedByHeaders(tx: ServerTransaction): boolean {
@@ -153,6 +156,10 @@ function refusedByHeaders(tx: ServerTransaction): boolean {
   const scheme = colon > 0 ? request.uri.slice(0, colon).toLowerCase() : '';
   if (!SERVED_SCHEMES.has(scheme)) {
     tx.reply(416, 'Unsupported URI Scheme');
+    return true;
+  }
+  if ((request.method === 'INVITE' || request.method === 'MESSAGE') && !tx.toTagged && hopsLeft(request) === 0) {
+    tx.reply(483, 'Too Many Hops');
     return true;
   }
   if (request.method === 'CANCEL') return false;

@@ -132,7 +132,7 @@ describe('signing in and registering', () => {
     }
   });
 
-  it('answers a Require it cannot meet with 420 and Unsupported, and an unknown Request-URI scheme with 416 (RFC 3261 §8.2.2)', async () => {
+  it('answers a Require it cannot meet with 420 and Unsupported, an unknown Request-URI scheme with 416, and a message with no hops left with 483 (RFC 3261 §8.2.2)', async () => {
     const client = await SipWsClient.connect(pbx.sipWebSocketUrl);
     const options = (uri: string, callId: string, extra: string[] = []) =>
       [`OPTIONS ${uri} SIP/2.0`, `Via: SIP/2.0/WSS a.invalid;branch=z9hG4bK${callId}`, 'Max-Forwards: 70', 'To: <sip:x@y>', 'From: <sip:a@b>;tag=1', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', ...extra, 'Content-Length: 0', '', ''].join('\r\n');
@@ -145,6 +145,10 @@ describe('signing in and registering', () => {
       // What we do support may be required.
       client.sendRaw(options('sip:x', 'req-3', ['Require: timer, replaces']));
       expect((await client.next()).status).toBe(200);
+      // A new message with no hops left ends here (RFC 7332 §3), before anything else is asked of it.
+      client.sendRaw(options('sip:102@demo.offhook.test', 'req-4', ['Max-Forwards: 0']).replace(/OPTIONS/g, 'MESSAGE').replace('Max-Forwards: 70\r\n', ''));
+      const looped = await client.next();
+      expect([looped.status, looped.reason]).toEqual([483, 'Too Many Hops']);
     } finally {
       client.close();
     }
