@@ -3,16 +3,13 @@
  * phones and trunks send inside and around a call when it is not the usual INVITE/BYE.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseServeConfig } from '../../server/config';
-import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
 import type { PhoneDialog, SipText } from '../support/sip-phone';
 import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
+import { startUdpPbx } from '../support/udp-pbx';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
 const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
@@ -23,9 +20,7 @@ describe('desk phones in a call: the less usual requests', () => {
   const cleanups: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'offhook-desk-dialogs-'));
-    const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--media-address', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', 'off', '--sip-tls-port', 'off'];
-    pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
+    ({ pbx, dataDir } = await startUdpPbx('desk-dialogs'));
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -5,16 +5,13 @@
  * the call on hold may stay silent as long as it likes. Two desk phones on real UDP sockets, the PBX
  * in-process with its SQLite store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseServeConfig } from '../../server/config';
-import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
 import type { PhoneDialog } from '../support/sip-phone';
 import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
+import { startUdpPbx } from '../support/udp-pbx';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
 const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
@@ -26,9 +23,7 @@ describe('a desk phone that vanishes mid-call', () => {
   const cleanups: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'offhook-media-timeout-'));
-    const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--media-address', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', 'off', '--sip-tls-port', 'off', '--media-timeout', String(TIMEOUT_S)];
-    pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
+    ({ pbx, dataDir } = await startUdpPbx('media-timeout', ['--media-timeout', String(TIMEOUT_S)]));
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -3,26 +3,25 @@
  * it again (UDP, Timer E) because the shutdown waits for the answers, and the call's record is on disk
  * when the PBX reopens its store. Two desk phones on real UDP sockets, the PBX in-process with SQLite.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseServeConfig } from '../../server/config';
-import { startPbx } from '../../server/pbx';
 import { closeDatabase, openDatabase } from '../../server/store/db';
 import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
 import { UdpDeskPhone } from '../support/udp-desk-phone';
+import { startUdpPbx } from '../support/udp-pbx';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
 const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
 
 describe('shutting down with a call up', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'offhook-shutdown-'));
+  let dataDir = '';
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('sends BYE to both phones, resends it to one that missed it, and keeps the call record', async () => {
-    const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--media-address', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', 'off', '--sip-tls-port', 'off'];
-    const pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
+    const started = await startUdpPbx('shutdown');
+    const pbx = started.pbx;
+    dataDir = started.dataDir;
     const caller = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, '101', DOMAIN, deskPassword('101'));
     const callee = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, '102', DOMAIN, deskPassword('102'));
     try {

@@ -4,18 +4,15 @@
  * directions: each side is offered the media it speaks, and the same audio bytes cross both ways.
  * A desk phone registered through an edge proxy (Path, RFC 3327) is called through that proxy.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
-import { parseServeConfig } from '../../server/config';
-import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
 import { SipPhone } from '../support/sip-phone';
 import type { PhoneDialog } from '../support/sip-phone';
 import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
+import { startUdpPbx } from '../support/udp-pbx';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
 const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
@@ -86,9 +83,7 @@ describe('calls between a WebRTC phone and a plain RTP desk phone', () => {
   const cleanups: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'offhook-webrtc-rtp-'));
-    const argv = ['--demo', '--http-port', '0', '--bind', '127.0.0.1', '--media-address', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', 'off', '--sip-tls-port', 'off'];
-    pbx = await startPbx(parseServeConfig(argv, {}, { webRoot: join(dataDir, 'no-web-phone') }));
+    ({ pbx, dataDir } = await startUdpPbx('webrtc-rtp'));
     udpPort = pbx.sipPorts.udp ?? 0;
   });
 
