@@ -74,7 +74,11 @@ describe('media bridge', () => {
     expect(b.state).toBe('closed');
   });
 
-  it('relays plain RTP between two desk phones, rewriting each stream and answering a NATed phone where its media comes from', async () => {
+  it.each([
+    ['the native relay', true],
+    ['Node sockets', false],
+  ])('relays plain RTP between two desk phones through %s, rewriting each stream and answering a NATed phone where its media comes from', async (_name, nativeRelay) => {
+    const config = { address: '127.0.0.1', nativeRelay };
     const phoneA = await rtpPeer(); // what A announces
     const natA = await rtpPeer(); // where A's media really comes from
     const phoneB = await rtpPeer();

@@ -13,16 +13,15 @@
  *   PBX (music on hold, park) plays to it.
  * Key presses are still relayed, so a held party can reach an IVR behind the bridge, unless the target
  * leg's remote asked not to receive. Closing the bridge closes its legs.
+ *
+ * Each leg is told whom it is bridged to (`MediaLeg.bridged`): two plain RTP legs bridged only to each other
+ * relay their audio in the native relay, by the same rules, and only what it leaves comes through here.
  */
 import { createLogger } from '../log';
-import type { MediaDirection, MediaLeg } from './media-leg';
-import { sameCodec } from './sdp';
+import type { MediaLeg } from './media-leg';
+import { holds, sameCodec } from './sdp';
 
 const log = createLogger('media');
-
-function holds(direction: MediaDirection): boolean {
-  return direction === 'sendonly' || direction === 'inactive';
-}
 
 export class MediaBridge {
   private readonly unsubscribe: Array<() => void> = [];
@@ -45,6 +44,8 @@ export class MediaBridge {
       a.on('dtmf', (event) => b.sendDtmf(event)),
       b.on('dtmf', (event) => a.sendDtmf(event)),
     );
+    a.bridged(b, true);
+    b.bridged(a, true);
   }
 
   /** False while either leg's remote side holds the call. */
@@ -56,6 +57,8 @@ export class MediaBridge {
     if (this.closed) return;
     this.closed = true;
     for (const off of this.unsubscribe) off();
+    this.a.bridged(this.b, false);
+    this.b.bridged(this.a, false);
     this.a.close();
     this.b.close();
   }

@@ -12,6 +12,11 @@ export interface MediaConfig {
   portRange?: [number, number];
   /** Mean time between the RTCP reports a plain RTP leg sends (RFC 3550 §6.2: 5 s); each is randomized ±50 %. */
   rtcpIntervalMs?: number;
+  /**
+   * False: plain RTP legs use Node's sockets even where the native relay was built (rtp-socket.ts). The
+   * relay is used by default; OFFHOOK_NATIVE_RELAY=0 turns it off for the whole process.
+   */
+  nativeRelay?: boolean;
 }
 export type LegState = 'new' | 'connecting' | 'connected' | 'failed' | 'closed';
 /** SDP direction attribute (RFC 3264 §5.1); used for hold (RFC 3264 §8.4). */
@@ -86,6 +91,11 @@ export interface MediaLeg {
    * The leg may write its header into the frame's bytes before the payload, so a frame goes to one leg only.
    */
   sendRtp(frame: RtpFrame): void;
+  /**
+   * A bridge joined this leg to `peer` (`joined`), or let go of it. A leg may relay to its one peer by a
+   * faster path than the bridge's events (plain RTP legs do, in the native relay); others ignore it.
+   */
+  bridged(peer: MediaLeg, joined: boolean): void;
   /** Sends a key press as RFC 4733 events (or nothing if the far end did not negotiate telephone-event). */
   sendDtmf(event: DtmfEvent): void;
   close(): void;

@@ -7,6 +7,11 @@
  * same gap on ours, so the far end's jitter buffer sees the truth. When the source changes, the stream is
  * re-based so that sequence numbers continue by one and timestamps advance by the wall-clock time elapsed,
  * and the marker bit flags the discontinuity (RFC 3551 §4.1).
+ *
+ * The stream's numbers live in a Float64Array, which may be a view of the state an RTP socket shares with
+ * the native relay (rtp-socket.ts): the relay then moves the same stream on for the packets it relays
+ * itself, exactly as `advance` does (native/relay.c), and the leg's own packets (RFC 4733 events) and RTCP
+ * reports carry on from where it left it.
  */
 import { randomUint16, randomUint32 } from '../util/random-pool';
 
@@ -28,36 +33,52 @@ export interface OutboundHeader {
 const SEQ_MOD = 0x1_0000;
 const TS_MOD = 0x1_0000_0000;
 
+/** Where each number sits in the stream's state (relay.c reads the same order). */
+const SSRC = 0;
+const SEQ_OFFSET = 1;
+const TS_OFFSET = 2;
+/** The SSRC of the source the offsets are for; -1 before any. */
+const SOURCE_SSRC = 3;
+const LAST_SEQ = 4;
+const LAST_TS = 5;
+/** When the last packet that moved the stream forward was sent, on the clock of `now`. */
+const LAST_SENT_AT = 6;
+const CLOCK_RATE = 7;
+export const STREAM_SLOTS = 8;
+
 export class OutboundStream {
-  readonly ssrc: number;
-  private seqOffset = 0;
-  private tsOffset = 0;
-  private sourceSsrc: number | undefined;
-  private lastSeq: number;
-  private lastTs: number;
-  private lastSentAt: number;
   private outSeq = 0;
   private outTs = 0;
   private outMarker = false;
 
   constructor(
-    private clockRate: number,
+    clockRate: number,
     private readonly now: () => number = () => performance.now(),
+    private readonly state: Float64Array = new Float64Array(STREAM_SLOTS),
   ) {
     // RFC 3550 §5.1: SSRC, initial sequence number and timestamp are random.
-    this.ssrc = randomUint32();
-    this.lastSeq = randomUint16();
-    this.lastTs = randomUint32();
-    this.lastSentAt = this.now();
+    state[SSRC] = randomUint32();
+    state[SEQ_OFFSET] = 0;
+    state[TS_OFFSET] = 0;
+    state[SOURCE_SSRC] = -1;
+    state[LAST_SEQ] = randomUint16();
+    state[LAST_TS] = randomUint32();
+    state[LAST_SENT_AT] = this.now();
+    state[CLOCK_RATE] = clockRate;
+  }
+
+  get ssrc(): number {
+    return this.state[SSRC]!;
   }
 
   /** A codec change (re-INVITE) may change the clock; timestamps continue in the new unit. */
   setClockRate(clockRate: number): void {
-    if (clockRate === this.clockRate) return;
-    this.lastTs = this.currentTimestamp();
-    this.lastSentAt = this.now();
-    this.clockRate = clockRate;
-    this.sourceSsrc = undefined;
+    const state = this.state;
+    if (clockRate === state[CLOCK_RATE]) return;
+    state[LAST_TS] = this.currentTimestamp();
+    state[LAST_SENT_AT] = this.now();
+    state[CLOCK_RATE] = clockRate;
+    state[SOURCE_SSRC] = -1;
   }
 
   /** The header for a relayed packet that came with the given source fields. */
@@ -73,26 +94,27 @@ export class OutboundStream {
    */
   writeRelayed(source: SourceHeader, payloadType: number, into: Buffer, at: number): void {
     this.advance(source);
-    writeRtpHeader(into, at, this.outMarker, payloadType, this.outSeq, this.outTs, this.ssrc);
+    writeRtpHeader(into, at, this.outMarker, payloadType, this.outSeq, this.outTs, this.state[SSRC]!);
   }
 
   /** Maps a source packet onto this stream; the result is left in outSeq, outTs and outMarker. */
   private advance(source: SourceHeader): void {
+    const state = this.state;
     let marker = source.marker;
-    if (source.ssrc !== this.sourceSsrc) {
-      this.sourceSsrc = source.ssrc;
-      this.seqOffset = mod(this.lastSeq + 1 - source.sequenceNumber, SEQ_MOD);
-      this.tsOffset = mod(this.currentTimestamp() - source.timestamp, TS_MOD);
+    if (source.ssrc !== state[SOURCE_SSRC]) {
+      state[SOURCE_SSRC] = source.ssrc;
+      state[SEQ_OFFSET] = mod(state[LAST_SEQ]! + 1 - source.sequenceNumber, SEQ_MOD);
+      state[TS_OFFSET] = mod(this.currentTimestamp() - source.timestamp, TS_MOD);
       marker = true;
     }
     // On integers a mask is the modulo (ToUint32 reduces modulo 2^32), without mod()'s floating-point remainders.
-    const sequenceNumber = (source.sequenceNumber + this.seqOffset) & 0xffff;
-    const timestamp = (source.timestamp + this.tsOffset) >>> 0;
+    const sequenceNumber = (source.sequenceNumber + state[SEQ_OFFSET]!) & 0xffff;
+    const timestamp = (source.timestamp + state[TS_OFFSET]!) >>> 0;
     // Only a packet that moves the stream forward sets the reference for what follows; a late one does not.
-    if (isNewer(sequenceNumber, this.lastSeq)) {
-      this.lastSeq = sequenceNumber;
-      this.lastTs = timestamp;
-      this.lastSentAt = this.now();
+    if (isNewer(sequenceNumber, state[LAST_SEQ]!)) {
+      state[LAST_SEQ] = sequenceNumber;
+      state[LAST_TS] = timestamp;
+      state[LAST_SENT_AT] = this.now();
     }
     this.outSeq = sequenceNumber;
     this.outTs = timestamp;
@@ -104,15 +126,17 @@ export class OutboundStream {
    * relayed packets that follow shifted by one so that none collide.
    */
   inject(timestamp: number, marker: boolean): OutboundHeader {
-    this.lastSeq = mod(this.lastSeq + 1, SEQ_MOD);
-    this.seqOffset = mod(this.seqOffset + 1, SEQ_MOD);
-    return { ssrc: this.ssrc, sequenceNumber: this.lastSeq, timestamp, marker };
+    const state = this.state;
+    state[LAST_SEQ] = mod(state[LAST_SEQ]! + 1, SEQ_MOD);
+    state[SEQ_OFFSET] = mod(state[SEQ_OFFSET]! + 1, SEQ_MOD);
+    return { ssrc: state[SSRC]!, sequenceNumber: state[LAST_SEQ]!, timestamp, marker };
   }
 
   /** The media clock now: the last timestamp sent, advanced by the wall-clock time since it was sent. */
   currentTimestamp(): number {
-    const elapsed = Math.max(0, this.now() - this.lastSentAt);
-    return mod(this.lastTs + Math.round((elapsed * this.clockRate) / 1000), TS_MOD);
+    const state = this.state;
+    const elapsed = Math.max(0, this.now() - state[LAST_SENT_AT]!);
+    return mod(state[LAST_TS]! + Math.round((elapsed * state[CLOCK_RATE]!) / 1000), TS_MOD);
   }
 }
 

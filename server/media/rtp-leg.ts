@@ -19,19 +19,18 @@
  *   stops sending while the remote side asks not to receive. A c= of 0.0.0.0 (RFC 2543 hold, still sent
  *   by some phones) means the same as sendonly.
  */
-import dgram from 'node:dgram';
-import type { Socket, RemoteInfo } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createLogger } from '../log';
-import { literalFirstLookup } from '../util/literal-lookup';
 import { randomBase64url } from '../util/random-pool';
 import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
 import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
-import { OutboundStream, writeRtpHeader } from './outbound-stream';
+import { OutboundStream, STREAM_SLOTS, writeRtpHeader } from './outbound-stream';
 import { readSenderReport, ReceptionStats, writeReport } from './rtcp';
-import { answerDirection, describeAudio, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
+import { openRtpSocket, Slot } from './rtp-socket';
+import type { RtpAddress, RtpSocket } from './rtp-socket';
+import { answerDirection, describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
 import type { AudioDescription, SdpAttribute, SdpMedia } from './sdp';
 
 const log = createLogger('media');
@@ -44,12 +43,8 @@ export const RTP_DEFAULT_CODECS: readonly NegotiatedCodec[] = [
 
 const DEFAULT_PTIME = 20;
 
-interface Address {
-  address: string;
-  port: number;
-  /** False for a host name from SDP (RFC 4566 §5.7 allows one), which each send resolves. */
-  literal: boolean;
-}
+/** An address from SDP may be a host name (RFC 4566 §5.7), which each send resolves. */
+type Address = RtpAddress;
 
 /** RTP's fixed header (RFC 3550 §5.1): what a relayed packet is sent with. */
 const HEADER = 12;
@@ -74,15 +69,13 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private stream: OutboundStream | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
-  private received = 0;
   /** RTP dropped because it came from somewhere other than the phone (see admits). */
   private strays = 0;
-  /** For RTCP: what the phone sends us, and what we sent it. */
+  /** For RTCP: what the phone sends us. What we sent it is counted in the socket's state (Slot). */
   private readonly reception = new ReceptionStats(8000);
-  private packetsSent = 0;
-  private octetsSent = 0;
-  private sentSinceReport = false;
   private reported = false;
+  /** The legs bridges join this one to (see `bridged`). */
+  private readonly peers = new Set<MediaLeg>();
   private signalledRtcpPort: number | undefined;
   private rtcpSource: Address | undefined;
   private rtcpTimer: NodeJS.Timeout | undefined;
@@ -91,16 +84,19 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private constructor(
     readonly id: string,
     private readonly config: MediaConfig,
-    private readonly rtp: Socket,
-    private readonly rtcp: Socket | undefined,
-    private readonly localPort: number,
+    private readonly rtp: RtpSocket,
+    private readonly rtcp: RtpSocket | undefined,
     private offered: readonly NegotiatedCodec[],
   ) {
     super();
-    rtp.on('message', (message, from) => this.receive(message, from));
-    rtp.on('error', (error) => this.fail(error));
-    rtcp?.on('message', (message, from) => this.receiveRtcp(message, from));
-    rtcp?.on('error', (error) => log.debug('rtcp socket error', { leg: this.id, error }));
+    rtp.listen(
+      (message, address, port) => this.receive(message, address, port),
+      (error) => this.fail(error),
+    );
+    rtcp?.listen(
+      (message, address, port) => this.receiveRtcp(message, address, port),
+      (error) => log.debug('rtcp socket error', { leg: this.id, error }),
+    );
     this.dtmfSender = new DtmfSender({
       clockRate: () => this.telephoneEvent?.clockRate,
       startTimestamp: () => this.outbound()?.currentTimestamp() ?? 0,
@@ -126,12 +122,12 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   }
 
   get packetsReceived(): number {
-    return this.received;
+    return this.rtp.state[Slot.received]!;
   }
 
   /** The local RTP port (RTCP is on the next one unless multiplexed). */
   get port(): number {
-    return this.localPort;
+    return this.rtp.port;
   }
 
   /**
@@ -148,7 +144,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     const offer = describeAudio(parseSdp(offerSdp));
     if (offer.port === 0) throw new SdpError('the audio stream is disabled (port 0)');
     const sockets = await bindSockets(config, !offer.rtcpMux);
-    const leg = new RtpLeg(id, config, sockets.rtp, sockets.rtcp, sockets.port, allowedCodecs);
+    const leg = new RtpLeg(id, config, sockets.rtp, sockets.rtcp, allowedCodecs);
     try {
       leg.rtcpMux = offer.rtcpMux;
       const answerSdp = leg.applyOffer(offer, allowedCodecs);
@@ -167,7 +163,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (audio.length === 0) throw new Error('no codec to offer');
     const sockets = await bindSockets(config, true);
     const offered = [...audio, ...telephoneEventsFor(audio, new Set(audio.map((codec) => codec.payloadType)))];
-    const leg = new RtpLeg(id, config, sockets.rtp, sockets.rtcp, sockets.port, offered);
+    const leg = new RtpLeg(id, config, sockets.rtp, sockets.rtcp, offered);
     return { leg, offerSdp: leg.describe(offered, 'sendrecv') };
   }
 
@@ -187,6 +183,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.rtcpMux = answer.rtcpMux;
     this.applyRemote(answer);
     this.setState('connected');
+    this.syncRelay();
   }
 
   /**
@@ -215,6 +212,8 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     } catch (error) {
       this.rtcpMux = rtcpMux;
       throw error;
+    } finally {
+      this.syncRelay();
     }
   }
 
@@ -249,17 +248,30 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     void this.dtmfSender.send(event);
   }
 
+  /**
+   * A bridge joined this leg to `peer`, or let go of it. While a leg is bridged to exactly one other open leg
+   * and both have native relay sockets, their audio goes from socket to socket in the relay (see syncRelay).
+   */
+  bridged(peer: MediaLeg, joined: boolean): void {
+    if (joined) this.peers.add(peer);
+    else this.peers.delete(peer);
+    this.syncRelay();
+  }
+
   close(): void {
     if (this.stateValue === 'closed') return;
     // RFC 3550 §6.6: a last report, with BYE, tells the phone our stream has ended; §6.3.7: not from a
     // participant that never sent RTP or RTCP, which the phone never heard of.
-    if (this.packetsSent > 0 || this.reported) this.sendReport(true);
+    if (this.rtp.state[Slot.packetsSent]! > 0 || this.reported) this.sendReport(true);
     this.setState('closed');
     this.dtmfSender.close();
     clearTimeout(this.rtcpTimer);
     this.rtp.close();
     this.rtcp?.close();
     this.removeAllListeners();
+    // A peer left with one other leg may now relay to it directly.
+    for (const peer of this.peers) peer.bridged(this, false);
+    this.peers.clear();
   }
 
   /** Negotiates from an offer (initial or re-INVITE) and returns the answer. */
@@ -331,18 +343,18 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
       attributes: [],
       media: (offer?.lines ?? [undefined]).map((line): SdpMedia =>
         line === undefined || line === offer?.media
-          ? { type: 'audio', port: this.localPort, protocol, formats: codecs.map((codec) => String(codec.payloadType)), bandwidths: [], attributes }
+          ? { type: 'audio', port: this.rtp.port, protocol, formats: codecs.map((codec) => String(codec.payloadType)), bandwidths: [], attributes }
           : { type: line.type, port: 0, protocol: line.protocol, formats: line.formats, bandwidths: [], attributes: [] },
       ),
     });
   }
 
-  private receive(message: Buffer, from: RemoteInfo): void {
+  private receive(message: Buffer, address: string, port: number): void {
     if (this.stateValue === 'closed' || message.length < HEADER || message[0]! >> 6 !== 2) return;
     // RFC 5761 §4: with rtcp-mux, RTCP packet types 192–223 share the port; they are not RTP.
     const second = message[1]!;
     if (second >= 192 && second <= 223) {
-      this.receiveRtcp(message, from);
+      this.receiveRtcp(message, address, port);
       return;
     }
     const frame = readRtp(message);
@@ -350,9 +362,10 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     const payloadType = second & 0x7f;
     const isEvent = this.receiveEvents.has(payloadType);
     const known = isEvent || this.receiveAudio.has(payloadType);
-    if (!this.admits(from, known)) return;
-    this.received++;
+    if (!this.admits(address, port, known)) return;
+    this.rtp.state[Slot.received]!++;
     if (!known) return;
+    this.takeRelayed();
     this.reception.update(frame.ssrc, frame.sequenceNumber, frame.timestamp, performance.now());
     if (isEvent) {
       for (const event of this.dtmfReceiver?.push(frame.timestamp, message.subarray(frame.payloadStart, frame.payloadEnd)) ?? []) {
@@ -365,9 +378,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   }
 
   /** RTCP from the phone: a sign of life; its sender report is noted, and where it came from is where ours go. */
-  private receiveRtcp(message: Buffer, from: RemoteInfo): void {
-    this.received++;
-    this.rtcpSource ??= { address: from.address, port: from.port, literal: true };
+  private receiveRtcp(message: Buffer, address: string, port: number): void {
+    this.rtp.state[Slot.received]!++;
+    this.rtcpSource ??= { address, port, literal: true };
     const report = readSenderReport(message);
     if (report && report.ssrc === this.reception.ssrc) this.reception.noteSenderReport(report.ntpMiddle, performance.now());
   }
@@ -387,15 +400,56 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     // The outbound stream's SSRC is ours in RTCP too, whether or not RTP has gone out yet (RFC 3550 §6.4).
     const stream = this.outbound();
     if (!target || !stream || this.stateValue !== 'connected') return;
-    const sender = this.sentSinceReport
-      ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: this.packetsSent, octets: this.octetsSent }
+    const state = this.rtp.state;
+    const sender = state[Slot.sentSinceReport]
+      ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: state[Slot.packetsSent]!, octets: state[Slot.octetsSent]! }
       : undefined;
-    this.sentSinceReport = false;
+    state[Slot.sentSinceReport] = 0;
+    this.takeRelayed();
     const packet = writeReport(stream.ssrc, this.cname, sender, this.reception.report(performance.now()), bye);
     const socket = this.rtcpMux || !this.rtcp ? this.rtp : this.rtcp;
     this.reported = true;
-    if (target.literal) socket.send(packet, target.port, target.address);
-    else socket.send(packet, target.port, target.address, this.onSent);
+    socket.send(packet, target);
+  }
+
+  /**
+   * Adds what the native relay relayed since the last time to the reception statistics, in the order it
+   * arrived: before a report, and before a packet the leg takes itself, so that the statistics see every
+   * packet once and in order. The relay hands a packet up instead of relaying it when its record is full.
+   */
+  private takeRelayed(): void {
+    const state = this.rtp.state;
+    const count = state[Slot.ringCount] ?? 0;
+    if (count === 0) return;
+    for (let i = 0, at = Slot.ring; i < count; i++, at += 4) this.reception.update(state[at]!, state[at + 1]!, state[at + 2]!, state[at + 3]!);
+    state[Slot.ringCount] = 0;
+  }
+
+  /**
+   * Tells the native relay what it may relay for this leg (rtp-socket.ts): audio from the latched source
+   * goes straight to the one leg this one is bridged to, while neither side holds the call and both are
+   * connected, exactly as MediaBridge and sendRtp would relay it. Called whenever any of that changes; what
+   * the relay does not take comes up to `receive` as before.
+   */
+  private syncRelay(): void {
+    const socket = this.rtp;
+    if (!socket.relays || this.stateValue === 'closed') return;
+    const peer = this.directPeer();
+    const connected = this.stateValue === 'connected';
+    const receives = peer !== undefined && this.latched !== undefined && this.audio !== undefined && connected && !holds(this.remoteDirectionValue);
+    const sends = this.outbound() !== undefined && this.canSend();
+    socket.relay(peer?.rtp, receives, sends, this.audio?.payloadType ?? 0, this.receiveAudio, this.latched, this.latched ?? this.signalled);
+  }
+
+  /** The one open leg this one is bridged to, when that is a plain RTP leg with a relay socket too. */
+  private directPeer(): RtpLeg | undefined {
+    let only: MediaLeg | undefined;
+    for (const peer of this.peers) {
+      if (peer.state === 'closed') continue;
+      if (only) return undefined;
+      only = peer;
+    }
+    return only instanceof RtpLeg && only.rtp.relays ? only : undefined;
   }
 
   /**
@@ -416,19 +470,20 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
    * elsewhere are dropped rather than relayed into the call, and cannot draw the call's audio to
    * themselves. A new c=/m= address in a re-offer starts the latching again.
    */
-  private admits(from: RemoteInfo, known: boolean): boolean {
+  private admits(address: string, port: number, known: boolean): boolean {
     const latched = this.latched;
-    if (latched && from.port === latched.port && from.address === latched.address) return true;
+    if (latched && port === latched.port && address === latched.address) return true;
     const signalled = this.signalled;
-    const fromSignalled = from.port === signalled?.port && from.address === signalled.address;
+    const fromSignalled = port === signalled?.port && address === signalled.address;
     if (latched && !fromSignalled) {
       this.strays++;
-      if (this.strays === 1) log.info('rtp from an unexpected source dropped', { leg: this.id, address: from.address, port: from.port, latched: `${latched.address}:${latched.port}` });
+      if (this.strays === 1) log.info('rtp from an unexpected source dropped', { leg: this.id, address, port, latched: `${latched.address}:${latched.port}` });
       return false;
     }
     if (!known) return true;
-    this.latched = { address: from.address, port: from.port, literal: true };
-    if (!fromSignalled) log.debug('symmetric rtp: sending to the media source', { leg: this.id, address: from.address, port: from.port });
+    this.latched = { address, port, literal: true };
+    if (!fromSignalled) log.debug('symmetric rtp: sending to the media source', { leg: this.id, address, port });
+    this.syncRelay();
     return true;
   }
 
@@ -436,29 +491,20 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     return this.stateValue === 'connected' && remoteReceives(this.remoteDirectionValue);
   }
 
-  /**
-   * Sends to an address without a callback: node then sends at once (uv_udp_try_send) with no completion to
-   * report, and a failed send is dropped as UDP would drop it. A host name keeps the callback, which is where
-   * a failed lookup is reported (without one the socket would emit 'error' and the leg would fail).
-   */
   private send(packet: Buffer): void {
     const target = this.latched ?? this.signalled;
     if (!target || !this.canSend()) return;
-    if (target.literal) this.rtp.send(packet, target.port, target.address);
-    else this.rtp.send(packet, target.port, target.address, this.onSent);
-    this.packetsSent++;
-    this.octetsSent += packet.length - HEADER;
-    this.sentSinceReport = true;
+    this.rtp.send(packet, target);
+    const state = this.rtp.state;
+    state[Slot.packetsSent]!++;
+    state[Slot.octetsSent]! += packet.length - HEADER;
+    state[Slot.sentSinceReport] = 1;
   }
 
-  /** One callback for every send to a host name (a closure per packet would be garbage fifty times a second per call). */
-  private readonly onSent = (error: Error | null): void => {
-    if (error) log.debug('rtp send failed', { leg: this.id, error });
-  };
-
+  /** The stream this leg sends; its numbers live in the socket's state, where the native relay moves it on too. */
   private outbound(): OutboundStream | undefined {
     if (!this.audio) return undefined;
-    this.stream ??= new OutboundStream(this.audio.clockRate);
+    this.stream ??= new OutboundStream(this.audio.clockRate, undefined, this.rtp.state.subarray(Slot.stream, Slot.stream + STREAM_SLOTS));
     return this.stream;
   }
 
@@ -471,6 +517,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (this.stateValue === state || this.stateValue === 'closed') return;
     this.stateValue = state;
     if (state === 'connected' && !this.rtcpTimer) this.scheduleReport();
+    this.syncRelay();
     this.emit('stateChanged', state);
   }
 }
@@ -514,9 +561,9 @@ export function rtpBytes(header: { ssrc: number; sequenceNumber: number; timesta
  * Binds the RTP socket on an even port and, unless RTCP is multiplexed, the RTCP socket on the next one
  * (RFC 3550 §11), within the configured range or anywhere when there is none.
  */
-async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rtp: Socket; rtcp: Socket | undefined; port: number }> {
-  const type = config.address.includes(':') ? 'udp6' : 'udp4';
-  if (!config.portRange) return bindAnywhere(type, config.address, withRtcp);
+async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rtp: RtpSocket; rtcp: RtpSocket | undefined }> {
+  const relaying = config.nativeRelay !== false;
+  if (!config.portRange) return bindAnywhere(config.address, withRtcp, relaying);
   const [low, high] = config.portRange;
   const first = low % 2 === 0 ? low : low + 1;
   const count = Math.floor((high - (withRtcp ? 1 : 0) - first) / 2) + 1;
@@ -524,16 +571,12 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
   const start = randomInt(0, count);
   for (let i = 0; i < count; i++) {
     const candidate = first + 2 * ((start + i) % count);
-    const rtp = mediaSocket(type);
-    if ((await bind(rtp, candidate, config.address)) === undefined) {
-      closeQuietly(rtp);
-      continue;
-    }
-    if (!withRtcp) return { rtp, rtcp: undefined, port: candidate };
-    const rtcp = mediaSocket(type);
-    if ((await bind(rtcp, candidate + 1, config.address)) !== undefined) return { rtp, rtcp, port: candidate };
-    closeQuietly(rtcp);
-    closeQuietly(rtp);
+    const rtp = await openRtpSocket(config.address, candidate, relaying);
+    if (!rtp) continue;
+    if (!withRtcp) return { rtp, rtcp: undefined };
+    const rtcp = await openRtpSocket(config.address, candidate + 1, false);
+    if (rtcp) return { rtp, rtcp };
+    rtp.close();
   }
   throw new Error('no free media port');
 }
@@ -543,46 +586,15 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
  * (RFC 3550 §11 asks for an even port only where RTCP has the next one). Otherwise an even port gets the next one for RTCP,
  * and an odd one becomes the RTCP port of the even port below it, so half the picks need no second try.
  */
-async function bindAnywhere(type: 'udp4' | 'udp6', address: string, withRtcp: boolean): Promise<{ rtp: Socket; rtcp: Socket | undefined; port: number }> {
+async function bindAnywhere(address: string, withRtcp: boolean, relaying: boolean): Promise<{ rtp: RtpSocket; rtcp: RtpSocket | undefined }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const picked = mediaSocket(type);
-    const port = await bind(picked, 0, address);
-    if (port === undefined) {
-      closeQuietly(picked);
-      continue;
-    }
-    if (!withRtcp) return { rtp: picked, rtcp: undefined, port };
-    const even = port % 2 === 0;
-    const neighbour = mediaSocket(type);
-    if ((await bind(neighbour, even ? port + 1 : port - 1, address)) !== undefined) {
-      return even ? { rtp: picked, rtcp: neighbour, port } : { rtp: neighbour, rtcp: picked, port: port - 1 };
-    }
-    closeQuietly(neighbour);
-    closeQuietly(picked);
+    const picked = await openRtpSocket(address, 0, relaying);
+    if (!picked) continue;
+    if (!withRtcp) return { rtp: picked, rtcp: undefined };
+    const even = picked.port % 2 === 0;
+    const neighbour = await openRtpSocket(address, even ? picked.port + 1 : picked.port - 1, relaying && !even);
+    if (neighbour) return even ? { rtp: picked, rtcp: neighbour } : { rtp: neighbour, rtcp: picked };
+    picked.close();
   }
   throw new Error('no free media port');
-}
-
-/** Sends to an IP literal resolve in the same tick (see literal-lookup.ts); RTP is sent to one 50 times a second. */
-function mediaSocket(type: 'udp4' | 'udp6'): Socket {
-  return dgram.createSocket({ type, lookup: literalFirstLookup });
-}
-
-function bind(socket: Socket, port: number, address: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const onError = () => resolve(undefined);
-    socket.once('error', onError);
-    socket.bind(port, address, () => {
-      socket.off('error', onError);
-      resolve(socket.address().port);
-    });
-  });
-}
-
-function closeQuietly(socket: Socket): void {
-  try {
-    socket.close();
-  } catch {
-    // a socket whose bind failed is not running; nothing to release
-  }
 }

@@ -298,6 +298,11 @@ export function answerDirection(offered: MediaDirection): MediaDirection {
 }
 
 /** True when the remote side, having stated `direction`, wants to receive our media. */
+/** True when a side that stated `direction` has put the call on hold (RFC 3264 §8.4). */
+export function holds(direction: MediaDirection): boolean {
+  return direction === 'sendonly' || direction === 'inactive';
+}
+
 export function remoteReceives(direction: MediaDirection): boolean {
   return direction === 'sendrecv' || direction === 'recvonly';
 }

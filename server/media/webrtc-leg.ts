@@ -84,6 +84,8 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private negotiatedCache: Negotiated | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
+  /** The legs bridges join this one to, told when it closes (a plain RTP peer may then relay directly). */
+  private readonly peers = new Set<MediaLeg>();
 
   private constructor(
     readonly id: string,
@@ -231,12 +233,19 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     void this.dtmfSender.send(event);
   }
 
+  bridged(peer: MediaLeg, joined: boolean): void {
+    if (joined) this.peers.add(peer);
+    else this.peers.delete(peer);
+  }
+
   close(): void {
     if (this.stateValue === 'closed') return;
     this.setState('closed');
     this.dtmfSender.close();
     this.pc.close().catch((error: unknown) => log.debug('close failed', { leg: this.id, error }));
     this.removeAllListeners();
+    for (const peer of this.peers) peer.bridged(this, false);
+    this.peers.clear();
   }
 
   /**

@@ -1,0 +1,165 @@
+/**
+ * Two desk phones bridged through two plain RTP legs, once with the native relay's sockets (where the audio
+ * is relayed in C) and once with Node's (where it goes through MediaBridge): what the phones receive must be
+ * the same stream either way, and the RTCP figures the legs report must count every packet.
+ */
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RtpHeader, RtpPacket } from 'werift';
+import { MediaBridge } from './bridge';
+import { serializeTelephoneEvent } from './dtmf';
+import type { MediaConfig } from './media-leg';
+import { RtpLeg } from './rtp-leg';
+import { pcmu, phoneOffer, rtpPeer, until } from './rtp-peer.test-helper';
+import type { RtpPeer } from './rtp-peer.test-helper';
+import { nativeRelayInUse } from './rtp-socket';
+import { describeAudio, parseSdp } from './sdp';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('native media relay', () => {
+  it('is built and in use on Linux, where npm install builds it', () => {
+    const expected = process.platform === 'linux' && process.env.OFFHOOK_NATIVE_RELAY !== '0';
+    expect(nativeRelayInUse()).toBe(expected);
+  });
+});
+
+describe.each([
+  ['the native relay', true],
+  ['Node sockets', false],
+])('two desk phones bridged through %s', (_name, nativeRelay) => {
+  const config: MediaConfig = { address: '127.0.0.1', nativeRelay, rtcpIntervalMs: 300 };
+  const relaysInC = nativeRelay && nativeRelayInUse();
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function bridgedPhones(extraA = '', extraB = '') {
+    const phoneA = await rtpPeer();
+    const phoneB = await rtpPeer();
+    cleanups.push(() => phoneA.close(), () => phoneB.close());
+    const { leg: a, answerSdp } = await RtpLeg.answer('a', phoneOffer(phoneA.port, extraA), config);
+    const { leg: b, offerSdp } = await RtpLeg.offer('b', config, [a.codec!]);
+    await b.acceptAnswer(phoneOffer(phoneB.port, extraB).replace(' 0 8 101', ' 0 101'));
+    const bridge = new MediaBridge(a, b);
+    cleanups.push(() => bridge.close());
+    const relayedByBridge = { a: 0 };
+    a.on('rtp', () => relayedByBridge.a++);
+    return { phoneA, phoneB, a, b, portA: describeAudio(parseSdp(answerSdp)).port, portB: describeAudio(parseSdp(offerSdp)).port, relayedByBridge };
+  }
+
+  /** Sends packets a few milliseconds apart and waits until `to` has heard `expected` packets in all. */
+  async function stream(from: RtpPeer, port: number, packets: RtpPacket[], to: RtpPeer, expected: number): Promise<void> {
+    for (const packet of packets) {
+      from.send(packet, port);
+      await pause(2);
+    }
+    await until(() => to.received.length >= expected);
+  }
+
+  it('relays one continuous stream: gaps and reordering kept, a new source re-based with the marker, key presses slotted in', async () => {
+    const { phoneA, phoneB, a, b, portA, relayedByBridge } = await bridgedPhones();
+    const sent = [1, 2, 3, 4, 6, 5, 7, 8, 10, 11, 12];
+    await stream(phoneA, portA, sent.map((seq) => pcmu(seq, seq, 0xaaaa)), phoneB, sent.length);
+    const first = phoneB.received[0]!.header;
+    for (const [i, packet] of phoneB.received.entries()) {
+      // The same distance from the first packet as on the phone's side, in sequence and in time.
+      expect((packet.header.sequenceNumber - first.sequenceNumber + 0x10000) % 0x10000).toBe(sent[i]! - 1);
+      expect((packet.header.timestamp - first.timestamp + 2 ** 32) % 2 ** 32).toBe((sent[i]! - 1) * 160);
+      expect(packet.header.ssrc).toBe(first.ssrc);
+      expect(packet.header.marker).toBe(i === 0);
+      expect(packet.payload[0]).toBe(sent[i]);
+    }
+    // Only the first packet, which latched the phone's address, went through the bridge's events.
+    expect(relayedByBridge.a).toBe(relaysInC ? 1 : sent.length);
+    expect(a.packetsReceived).toBe(sent.length);
+
+    // The phone restarts its stream (a new SSRC, as after a transfer): ours goes on by one, marked.
+    const before = phoneB.received.length;
+    await pause(100);
+    await stream(phoneA, portA, [pcmu(40, 5000, 0xcccc), pcmu(41, 5001, 0xcccc)], phoneB, before + 2);
+    const [restart, next] = phoneB.received.slice(before).map((p) => p.header);
+    expect(restart!.ssrc).toBe(first.ssrc);
+    expect(restart!.sequenceNumber).toBe((first.sequenceNumber + 12) % 0x10000);
+    expect(restart!.marker).toBe(true);
+    // Timestamps advance by the time that passed (at least the 100 ms pause, 800 samples at 8 kHz).
+    const elapsed = (restart!.timestamp - first.timestamp - 11 * 160 + 2 ** 32) % 2 ** 32;
+    expect(elapsed).toBeGreaterThanOrEqual(800);
+    expect(elapsed).toBeLessThan(8000 * 5);
+    expect(next!.sequenceNumber).toBe((restart!.sequenceNumber + 1) % 0x10000);
+    expect(next!.timestamp).toBe((restart!.timestamp + 160) % 2 ** 32);
+    expect(next!.marker).toBe(false);
+
+    // A key press from phone A goes to phone B as RFC 4733 events in the same stream, while audio goes on:
+    // every packet phone B hears has its own sequence number. The numbers of the phone's own five event
+    // packets stay unused: relayed audio keeps its distance from what came before.
+    const dtmfFrom = phoneB.received.length;
+    for (const [i, end] of [false, false, true, true, true].entries()) {
+      const event = serializeTelephoneEvent({ event: 5, end, volume: 10, duration: 160 * (i + 1) });
+      phoneA.send(new RtpPacket(new RtpHeader({ payloadType: 101, sequenceNumber: 5002 + i, timestamp: 5002 * 160, ssrc: 0xcccc, marker: i === 0 }), event), portA);
+      await pause(2);
+    }
+    const audio = Array.from({ length: 20 }, (_, i) => pcmu(60 + i, 5007 + i, 0xcccc));
+    for (const packet of audio) {
+      phoneA.send(packet, portA);
+      await pause(10);
+    }
+    await until(() => phoneB.received.slice(dtmfFrom).filter((p) => p.header.payloadType === 101).length >= 3 && phoneB.received.length >= dtmfFrom + 23);
+    const after = phoneB.received.slice(dtmfFrom).map((p) => p.header.sequenceNumber);
+    expect(new Set(after).size).toBe(after.length);
+    const span = (Math.max(...after) - Math.min(...after) + 1) % 0x10000;
+    expect(span).toBe(after.length + 5);
+
+    // A stray source is not relayed once the phone is latched, and a closed peer receives nothing.
+    const stray = await rtpPeer();
+    cleanups.push(() => stray.close());
+    const heard = phoneB.received.length;
+    for (let seq = 1; seq <= 5; seq++) stray.send(pcmu(0xee, seq, 0xeeee), portA);
+    await pause(100);
+    expect(phoneB.received.length).toBe(heard);
+    b.close();
+    for (let seq = 6000; seq < 6005; seq++) phoneA.send(pcmu(1, seq, 0xcccc), portA);
+    await pause(100);
+    expect(phoneB.received.length).toBe(heard);
+    expect(a.state).toBe('connected');
+  });
+
+  it('reports in RTCP every packet relayed: highest sequence and no loss to the sender, the packet count to the receiver', async () => {
+    // Each phone names its RTCP port with a=rtcp (RFC 3605).
+    const rtcpSocket = async (reports: Buffer[]) => {
+      const rtcp = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => rtcp.bind(0, '127.0.0.1', resolve));
+      rtcp.on('message', (message) => reports.push(message));
+      cleanups.push(() => rtcp.close());
+      return rtcp.address().port;
+    };
+    const reportsA: Buffer[] = [];
+    const reportsB: Buffer[] = [];
+    const [rtcpA, rtcpB] = [await rtcpSocket(reportsA), await rtcpSocket(reportsB)];
+    const { phoneA, phoneB, portA } = await bridgedPhones(`a=rtcp:${rtcpA}`, `a=rtcp:${rtcpB}`);
+    // More than the relay's record holds between two reports (128), so it also hands some up on the way.
+    const count = 300;
+    for (let seq = 1; seq <= count; seq++) {
+      phoneA.send(pcmu(seq & 0xff, 1000 + seq, 0xaaaa), portA);
+      if (seq % 10 === 0) await pause(3);
+    }
+    await until(() => phoneB.received.length === count);
+    const [seenA, seenB] = [reportsA.length, reportsB.length];
+    await until(() => reportsA.length > seenA && reportsB.length > seenB, 5_000);
+
+    // To phone A: a receiver report (the leg sent it nothing) on A's stream.
+    const toA = reportsA.at(-1)!;
+    expect(toA[1]).toBe(201);
+    const blockA = toA.subarray(8, 32);
+    expect(blockA.readUInt32BE(0)).toBe(0xaaaa);
+    expect(blockA.readUInt32BE(4) & 0xffffff).toBe(0); // cumulative lost
+    expect(blockA.readUInt32BE(8)).toBe(1000 + count); // extended highest sequence number
+    // To phone B: a sender report counting what the leg sent it.
+    const toB = reportsB.at(-1)!;
+    expect(toB[1]).toBe(200);
+    expect(toB.readUInt32BE(20)).toBe(count); // sender's packet count
+    expect(toB.readUInt32BE(24)).toBe(count * 160); // sender's octet count
+    expect(toB.readUInt32BE(4)).toBe(phoneB.received[0]!.header.ssrc);
+  });
+});

@@ -1,0 +1,270 @@
+/**
+ * The socket a plain RTP leg (rtp-leg.ts) receives and sends its RTP on. Two kinds, one interface:
+ *
+ * - The native relay's (native/relay.c, built by `npm install` where a C compiler is found, Linux only):
+ *   polled on Node's own event loop, and able to relay the audio of a bridged pair of legs in C, so that a
+ *   packet from one desk phone to another costs no call into JavaScript. The leg states, each time
+ *   something changes, what its socket may relay (`relay`); everything else comes up as a datagram.
+ * - Node's dgram, where the relay was not built or OFFHOOK_NATIVE_RELAY=0 turns it off: every datagram comes
+ *   up, and `relay` does nothing.
+ *
+ * Either way the leg keeps the numbers the relay shares with it in `state` (slots below, the same numbers
+ * as in relay.c): its outbound stream, its counters, and the relay's record of what it relayed.
+ */
+import dgram from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { lookup } from 'node:dns';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../log';
+import { literalFirstLookup } from '../util/literal-lookup';
+
+const log = createLogger('media');
+
+/** Slots of a socket's shared state; relay.c's enum names the same numbers. */
+export const Slot = {
+  received: 0,
+  ringCount: 1,
+  /** The outbound stream's eight numbers (outbound-stream.ts) start here. */
+  stream: 2,
+  packetsSent: 10,
+  octetsSent: 11,
+  sentSinceReport: 12,
+  /** The relayed packets, four numbers each: SSRC, sequence number, timestamp, arrival (ms, performance.now()). */
+  ring: 16,
+} as const;
+
+export interface RtpAddress {
+  address: string;
+  port: number;
+  /** False for a host name from SDP, which each send resolves. */
+  literal: boolean;
+}
+
+export type DatagramListener = (message: Buffer, address: string, port: number) => void;
+
+export interface RtpSocket {
+  readonly port: number;
+  /** Whether `relay` relays for real (the native relay) or does nothing (dgram). */
+  readonly relays: boolean;
+  readonly state: Float64Array;
+  /** Where datagrams the socket does not relay itself go, and its errors. */
+  listen(onMessage: DatagramListener, onError: (error: Error) => void): void;
+  send(packet: Buffer, to: RtpAddress): void;
+  /**
+   * What this socket may relay from now on: audio (`audioTypes`) from `source` goes out on `peer`'s socket,
+   * when this side `receives` and the peer's side sends. `sends`, `payloadType` and `target` say how this
+   * socket's own stream goes out when it is the peer.
+   */
+  relay(peer: RtpSocket | undefined, receives: boolean, sends: boolean, payloadType: number, audioTypes: Iterable<number>, source: RtpAddress | undefined, target: RtpAddress | undefined): void;
+  close(): void;
+}
+
+type Handle = object;
+
+interface NativeRelay {
+  readonly stateSlots: number;
+  open(address: string, port: number, state: Float64Array, onMessage: DatagramListener): [Handle, number];
+  send(handle: Handle, bytes: Buffer, offset: number, length: number, port: number, address: string): boolean;
+  configure(
+    handle: Handle,
+    peer: Handle | null,
+    receives: boolean,
+    sends: boolean,
+    payloadType: number,
+    audioTypes: number[],
+    sourceAddress: string,
+    sourcePort: number,
+    targetAddress: string,
+    targetPort: number,
+  ): void;
+  close(handle: Handle): void;
+  setClockOrigin(ms: number): void;
+  now(): number;
+}
+
+const ADDON = join('build', 'Release', 'offhook_relay.node');
+
+/** The built relay, found in the project folder above this module (source or bundle), or why not. */
+function loadRelay(): { relay?: NativeRelay; reason?: string } {
+  if (process.env.OFFHOOK_NATIVE_RELAY === '0') return { reason: 'turned off by OFFHOOK_NATIVE_RELAY=0' };
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, folder = dirname(folder)) {
+    const file = join(folder, ADDON);
+    if (!existsSync(file)) continue;
+    try {
+      const relay = createRequire(import.meta.url)(file) as NativeRelay;
+      // Both sides measure time on one clock: performance.now()'s, which counts from its own origin.
+      relay.setClockOrigin(Number(process.hrtime.bigint()) / 1e6 - performance.now());
+      return { relay };
+    } catch (error) {
+      return { reason: `${file} did not load: ${(error as Error).message}` };
+    }
+  }
+  return { reason: `${ADDON} was not built (npm install builds it on Linux with a C compiler)` };
+}
+
+let loaded: { relay?: NativeRelay; reason?: string } | undefined;
+
+function nativeRelay(): NativeRelay | undefined {
+  if (!loaded) {
+    loaded = loadRelay();
+    if (loaded.relay) log.info('native media relay in use');
+    else log.info('native media relay not in use; RTP goes through Node sockets', { reason: loaded.reason });
+  }
+  return loaded.relay;
+}
+
+/** Whether RTP legs get the native relay's sockets; the bench and the tests report it. */
+export function nativeRelayInUse(): boolean {
+  return nativeRelay() !== undefined;
+}
+
+/** The relay's clock, for tests that compare its record with performance.now(). */
+export function relayClock(): number | undefined {
+  return nativeRelay()?.now();
+}
+
+/**
+ * Binds an RTP socket at `address`:`port` (0: any free port); undefined when the port is taken. `relaying`
+ * false asks for a plain dgram socket (an RTCP port, which the relay has no use for).
+ */
+export async function openRtpSocket(address: string, port: number, relaying = true): Promise<RtpSocket | undefined> {
+  const relay = relaying ? nativeRelay() : undefined;
+  if (!relay) return DgramRtpSocket.open(address, port);
+  const state = new Float64Array(relay.stateSlots);
+  const socket = new NativeRtpSocket(relay, state);
+  try {
+    const [handle, bound] = relay.open(address, port, state, socket.dispatch);
+    socket.opened(handle, bound);
+    return socket;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') return undefined;
+    throw error;
+  }
+}
+
+class NativeRtpSocket implements RtpSocket {
+  readonly relays = true;
+  port = 0;
+  private handle: Handle | undefined;
+  private onMessage: DatagramListener = () => {};
+
+  constructor(
+    private readonly native: NativeRelay,
+    readonly state: Float64Array,
+  ) {}
+
+  readonly dispatch: DatagramListener = (message, address, port) => this.onMessage(message, address, port);
+
+  opened(handle: Handle, port: number): void {
+    this.handle = handle;
+    this.port = port;
+  }
+
+  /** The relay reports no socket errors: a failed send is dropped, as UDP would drop it. */
+  listen(onMessage: DatagramListener): void {
+    this.onMessage = onMessage;
+  }
+
+  send(packet: Buffer, to: RtpAddress): void {
+    const handle = this.handle;
+    if (!handle) return;
+    if (to.literal) {
+      this.native.send(handle, packet, 0, packet.length, to.port, to.address);
+      return;
+    }
+    lookup(to.address, (error, address) => {
+      if (error) log.debug('rtp send failed', { error });
+      else if (this.handle) this.native.send(this.handle, packet, 0, packet.length, to.port, address);
+    });
+  }
+
+  relay(peer: RtpSocket | undefined, receives: boolean, sends: boolean, payloadType: number, audioTypes: Iterable<number>, source: RtpAddress | undefined, target: RtpAddress | undefined): void {
+    if (!this.handle) return;
+    const types = [0, 0, 0, 0];
+    for (const type of audioTypes) types[type >> 5]! |= 1 << (type & 31);
+    const peerHandle = peer instanceof NativeRtpSocket ? (peer.handle ?? null) : null;
+    const literalSource = source?.literal ? source : undefined;
+    const literalTarget = target?.literal ? target : undefined;
+    this.native.configure(
+      this.handle,
+      peerHandle,
+      receives,
+      sends,
+      payloadType,
+      types.map((word) => word >>> 0),
+      literalSource?.address ?? '',
+      literalSource?.port ?? 0,
+      literalTarget?.address ?? '',
+      literalTarget?.port ?? 0,
+    );
+  }
+
+  close(): void {
+    if (!this.handle) return;
+    this.native.close(this.handle);
+    this.handle = undefined;
+  }
+}
+
+class DgramRtpSocket implements RtpSocket {
+  readonly relays = false;
+  readonly state = new Float64Array(Slot.ring);
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly port: number,
+  ) {}
+
+  static async open(address: string, port: number): Promise<DgramRtpSocket | undefined> {
+    const socket = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', lookup: literalFirstLookup });
+    const bound = await new Promise<number | undefined>((resolve) => {
+      const onError = () => resolve(undefined);
+      socket.once('error', onError);
+      socket.bind(port, address, () => {
+        socket.off('error', onError);
+        resolve(socket.address().port);
+      });
+    });
+    if (bound !== undefined) return new DgramRtpSocket(socket, bound);
+    closeQuietly(socket);
+    return undefined;
+  }
+
+  listen(onMessage: DatagramListener, onError: (error: Error) => void): void {
+    this.socket.on('message', (message, from) => onMessage(message, from.address, from.port));
+    this.socket.on('error', onError);
+  }
+
+  /**
+   * Without a callback node sends at once (uv_udp_try_send), and a failed send is dropped as UDP would drop
+   * it. A host name keeps the callback, which is where a failed lookup is reported.
+   */
+  send(packet: Buffer, to: RtpAddress): void {
+    if (to.literal) this.socket.send(packet, to.port, to.address);
+    else this.socket.send(packet, to.port, to.address, this.onSent);
+  }
+
+  relay(): void {}
+
+  close(): void {
+    closeQuietly(this.socket);
+  }
+
+  /** One callback for every send to a host name (a closure per packet would be garbage fifty times a second per call). */
+  private readonly onSent = (error: Error | null): void => {
+    if (error) log.debug('rtp send failed', { error });
+  };
+}
+
+function closeQuietly(socket: Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // a socket whose bind failed is not running; nothing to release
+  }
+}
