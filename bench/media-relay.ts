@@ -2,7 +2,8 @@
  * What anchored media costs: N concurrent G.711 calls (20 ms packets, 50 packets/s each way), either bridged
  * through the PBX's media legs or, as the reference, between the same kinds of endpoints with nothing in
  * between. Three bridges, as calls cross the PBX:
- *   rtp-rtp        UDP endpoint ⇄ RtpLeg ⇄ MediaBridge ⇄ RtpLeg ⇄ UDP endpoint          (desk phone to desk phone)
+ *   rtp-rtp        UDP endpoint ⇄ RtpLeg ⇄ (native relay) ⇄ RtpLeg ⇄ UDP endpoint       (desk phone to desk phone)
+ *   rtp-rtp-node   the same through Node's sockets and MediaBridge, as where the native relay is not built
  *   webrtc-rtp     werift peer ⇄ WebRtcLeg (DTLS-SRTP) ⇄ MediaBridge ⇄ RtpLeg ⇄ UDP endpoint (browser to desk phone)
  *   webrtc-webrtc  werift peer ⇄ WebRtcLeg ⇄ MediaBridge ⇄ WebRtcLeg ⇄ werift peer   (browser to browser)
  * Everything runs in this process on loopback, so the difference in CPU time between a bridged run and its
@@ -14,7 +15,7 @@ import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { MediaBridge } from '../server/media/bridge';
-import type { MediaLeg, NegotiatedCodec } from '../server/media/media-leg';
+import type { MediaConfig, MediaLeg, NegotiatedCodec } from '../server/media/media-leg';
 import { RtpLeg } from '../server/media/rtp-leg';
 import { WebRtcLeg } from '../server/media/webrtc-leg';
 
@@ -24,7 +25,7 @@ const SAMPLES_PER_PACKET = 160;
 const PAYLOAD = Buffer.alloc(SAMPLES_PER_PACKET, 0xd5); // 20 ms of G.711 µ-law
 const PCMU: NegotiatedCodec = { mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 };
 
-export type BridgeKind = 'rtp-rtp' | 'webrtc-rtp' | 'webrtc-webrtc';
+export type BridgeKind = 'rtp-rtp' | 'rtp-rtp-node' | 'webrtc-rtp' | 'webrtc-webrtc';
 export type Reference = 'udp-pair' | 'webrtc-pair';
 
 /** RFC 3550 §A.8 interarrival jitter, in milliseconds, from arrival times and RTP timestamps. */
@@ -76,7 +77,9 @@ async function udpEndpoint(): Promise<Endpoint & { port: number; target?: { port
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   const jitter = new Jitter();
   socket.on('message', (data) => {
-    if (data.length >= 12) jitter.push(data.readUInt32BE(4));
+    // Only our audio: the legs' RTCP goes to the port above a phone's RTP port, which on loopback may be
+    // another endpoint's, and a phone drops a payload type it did not negotiate.
+    if (data.length >= 12 && (data[1]! & 0x7f) === 0) jitter.push(data.readUInt32BE(4));
   });
   const endpoint: Endpoint & { port: number; target?: { port: number } } = {
     port: socket.address().port,
@@ -119,7 +122,7 @@ interface Call {
 }
 
 /** The caller's side: a WebRTC or desk phone endpoint and the leg the PBX answers it with. */
-async function callerSide(kind: 'webrtc' | 'rtp', id: string): Promise<{ endpoint: Endpoint; leg: MediaLeg; ready: () => boolean }> {
+async function callerSide(kind: 'webrtc' | 'rtp', id: string, config: MediaConfig): Promise<{ endpoint: Endpoint; leg: MediaLeg; ready: () => boolean }> {
   if (kind === 'webrtc') {
     const endpoint = webrtcEndpoint();
     await endpoint.pc.setLocalDescription(await endpoint.pc.createOffer());
@@ -128,13 +131,13 @@ async function callerSide(kind: 'webrtc' | 'rtp', id: string): Promise<{ endpoin
     return { endpoint, leg, ready: () => endpoint.pc.connectionState === 'connected' && leg.state === 'connected' };
   }
   const endpoint = await udpEndpoint();
-  const { leg, answerSdp } = await RtpLeg.answer(id, deskSdp(endpoint.port), LOOPBACK, [PCMU]);
+  const { leg, answerSdp } = await RtpLeg.answer(id, deskSdp(endpoint.port), config, [PCMU]);
   endpoint.target = { port: audioPort(answerSdp) };
   return { endpoint, leg, ready: () => leg.state === 'connected' };
 }
 
 /** The callee's side: the leg the PBX offers and the endpoint that answers it. */
-async function calleeSide(kind: 'webrtc' | 'rtp', id: string): Promise<{ endpoint: Endpoint; leg: MediaLeg; ready: () => boolean }> {
+async function calleeSide(kind: 'webrtc' | 'rtp', id: string, config: MediaConfig): Promise<{ endpoint: Endpoint; leg: MediaLeg; ready: () => boolean }> {
   if (kind === 'webrtc') {
     const { leg, offerSdp } = await WebRtcLeg.offer(id, LOOPBACK, [PCMU]);
     const endpoint = webrtcEndpoint();
@@ -143,7 +146,7 @@ async function calleeSide(kind: 'webrtc' | 'rtp', id: string): Promise<{ endpoin
     await leg.acceptAnswer(await gathered(endpoint.pc));
     return { endpoint, leg, ready: () => endpoint.pc.connectionState === 'connected' && leg.state === 'connected' };
   }
-  const { leg, offerSdp } = await RtpLeg.offer(id, LOOPBACK, [PCMU]);
+  const { leg, offerSdp } = await RtpLeg.offer(id, config, [PCMU]);
   const endpoint = await udpEndpoint();
   endpoint.target = { port: audioPort(offerSdp) };
   await leg.acceptAnswer(deskSdp(endpoint.port));
@@ -151,9 +154,10 @@ async function calleeSide(kind: 'webrtc' | 'rtp', id: string): Promise<{ endpoin
 }
 
 async function bridgedCall(kind: BridgeKind, n: number): Promise<Call> {
-  const [callerKind, calleeKind] = kind === 'rtp-rtp' ? (['rtp', 'rtp'] as const) : kind === 'webrtc-rtp' ? (['webrtc', 'rtp'] as const) : (['webrtc', 'webrtc'] as const);
-  const caller = await callerSide(callerKind, `bench-${n}-a`);
-  const callee = await calleeSide(calleeKind, `bench-${n}-b`);
+  const [callerKind, calleeKind] = kind.startsWith('rtp-rtp') ? (['rtp', 'rtp'] as const) : kind === 'webrtc-rtp' ? (['webrtc', 'rtp'] as const) : (['webrtc', 'webrtc'] as const);
+  const config: MediaConfig = { ...LOOPBACK, nativeRelay: kind !== 'rtp-rtp-node' };
+  const caller = await callerSide(callerKind, `bench-${n}-a`, config);
+  const callee = await calleeSide(calleeKind, `bench-${n}-b`, config);
   const bridge = new MediaBridge(caller.leg, callee.leg);
   await until(() => caller.ready() && callee.ready(), 'bridged call');
   return {

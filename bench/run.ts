@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRelay } from './media-relay';
+import { nativeRelayInUse } from '../server/media/rtp-socket';
 import { pbxMemory, sipRates } from './sip-rates';
 import type { BridgeKind, RelayRun } from './media-relay';
 import { webPhoneBench, webPhoneTable } from './web-phone';
@@ -19,14 +20,15 @@ function median(values: number[]): number {
 }
 
 /** Calls per core the issue asks of each bridge (browser to browser has none of its own). */
-const MEDIA_TARGETS: Partial<Record<BridgeKind, number>> = { 'webrtc-rtp': 300, 'rtp-rtp': 1000 };
+const MEDIA_TARGETS: Partial<Record<BridgeKind, number>> = { 'webrtc-rtp': 300, 'rtp-rtp': 1000, 'rtp-rtp-node': 1000 };
 const MAX_ADDED_JITTER_MS = 5;
 
 async function mediaRelay(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   const repeats = Number(process.env.BENCH_REPEATS ?? 3);
   const sizes = (process.env.BENCH_CALLS ?? '20,50').split(',').map(Number);
-  const kinds = (process.env.BENCH_BRIDGES ?? 'rtp-rtp,webrtc-rtp,webrtc-webrtc').split(',') as BridgeKind[];
+  const kinds = (process.env.BENCH_BRIDGES ?? 'rtp-rtp,rtp-rtp-node,webrtc-rtp,webrtc-webrtc').split(',') as BridgeKind[];
+  if (kinds.includes('rtp-rtp') && !nativeRelayInUse()) process.stdout.write('\nThe native media relay is not built here (npm install builds it on Linux), so rtp-rtp goes through Node sockets too.\n');
   const rows: Array<Record<string, string | number>> = [];
   const raw: RelayRun[] = [];
   for (const calls of sizes) {
@@ -45,7 +47,7 @@ async function mediaRelay(): Promise<void> {
     const cpu = (r: RelayRun) => r.cpuMsPerCallSecond;
     const jitter = (r: RelayRun) => r.jitterMs;
     const reference = (kind: BridgeKind) =>
-      kind === 'rtp-rtp' ? { cpu: med('udp-pair', cpu), jitter: med('udp-pair', jitter) }
+      kind.startsWith('rtp-rtp') ? { cpu: med('udp-pair', cpu), jitter: med('udp-pair', jitter) }
         : kind === 'webrtc-webrtc' ? { cpu: med('webrtc-pair', cpu), jitter: med('webrtc-pair', jitter) }
           : { cpu: (med('udp-pair', cpu) + med('webrtc-pair', cpu)) / 2, jitter: (med('udp-pair', jitter) + med('webrtc-pair', jitter)) / 2 };
     for (const kind of kinds) {
