@@ -562,8 +562,9 @@ export function rtpBytes(header: { ssrc: number; sequenceNumber: number; timesta
  * (RFC 3550 §11), within the configured range or anywhere when there is none.
  */
 async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rtp: RtpSocket; rtcp: RtpSocket | undefined }> {
-  const relaying = config.nativeRelay !== false;
-  if (!config.portRange) return bindAnywhere(config.address, withRtcp, relaying);
+  const use = config.nativeRelay === false ? 'node' : 'relay';
+  const rtcpUse = config.nativeRelay === false ? 'node' : 'plain';
+  if (!config.portRange) return bindAnywhere(config.address, withRtcp, use === 'relay');
   const [low, high] = config.portRange;
   const first = low % 2 === 0 ? low : low + 1;
   const count = Math.floor((high - (withRtcp ? 1 : 0) - first) / 2) + 1;
@@ -571,10 +572,10 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
   const start = randomInt(0, count);
   for (let i = 0; i < count; i++) {
     const candidate = first + 2 * ((start + i) % count);
-    const rtp = await openRtpSocket(config.address, candidate, relaying);
+    const rtp = await openRtpSocket(config.address, candidate, use);
     if (!rtp) continue;
     if (!withRtcp) return { rtp, rtcp: undefined };
-    const rtcp = await openRtpSocket(config.address, candidate + 1, false);
+    const rtcp = await openRtpSocket(config.address, candidate + 1, rtcpUse);
     if (rtcp) return { rtp, rtcp };
     rtp.close();
   }
@@ -586,13 +587,14 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
  * (RFC 3550 §11 asks for an even port only where RTCP has the next one). Otherwise an even port gets the next one for RTCP,
  * and an odd one becomes the RTCP port of the even port below it, so half the picks need no second try.
  */
-async function bindAnywhere(address: string, withRtcp: boolean, relaying: boolean): Promise<{ rtp: RtpSocket; rtcp: RtpSocket | undefined }> {
+async function bindAnywhere(address: string, withRtcp: boolean, native: boolean): Promise<{ rtp: RtpSocket; rtcp: RtpSocket | undefined }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const picked = await openRtpSocket(address, 0, relaying);
+    // The first pick may turn out to be the RTCP port (odd); it relays nothing then, but costs no more.
+    const picked = await openRtpSocket(address, 0, native ? 'relay' : 'node');
     if (!picked) continue;
     if (!withRtcp) return { rtp: picked, rtcp: undefined };
     const even = picked.port % 2 === 0;
-    const neighbour = await openRtpSocket(address, even ? picked.port + 1 : picked.port - 1, relaying && !even);
+    const neighbour = await openRtpSocket(address, even ? picked.port + 1 : picked.port - 1, !native ? 'node' : even ? 'plain' : 'relay');
     if (neighbour) return even ? { rtp: picked, rtcp: neighbour } : { rtp: neighbour, rtcp: picked };
     picked.close();
   }

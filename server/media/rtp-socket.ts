@@ -47,7 +47,7 @@ export type DatagramListener = (message: Buffer, address: string, port: number) 
 
 export interface RtpSocket {
   readonly port: number;
-  /** Whether `relay` relays for real (the native relay) or does nothing (dgram). */
+  /** Whether `relay` relays for real (the native relay's, with state) or does nothing. */
   readonly relays: boolean;
   readonly state: Float64Array;
   /** Where datagrams the socket does not relay itself go, and its errors. */
@@ -66,7 +66,7 @@ type Handle = object;
 
 interface NativeRelay {
   readonly stateSlots: number;
-  open(address: string, port: number, state: Float64Array, onMessage: DatagramListener): [Handle, number];
+  open(address: string, port: number, state: Float64Array | null, onMessage: DatagramListener): [Handle, number];
   send(handle: Handle, bytes: Buffer, offset: number, length: number, port: number, address: string): boolean;
   configure(
     handle: Handle,
@@ -128,16 +128,17 @@ export function relayClock(): number | undefined {
 }
 
 /**
- * Binds an RTP socket at `address`:`port` (0: any free port); undefined when the port is taken. `relaying`
- * false asks for a plain dgram socket (an RTCP port, which the relay has no use for).
+ * Binds an RTP socket at `address`:`port` (0: any free port); undefined when the port is taken. `use` says
+ * which kind: `relay` (the native relay's where it is built), `plain` (the relay's, for a port that never
+ * relays, such as RTCP's: no shared state), or `node` (dgram, whatever is built).
  */
-export async function openRtpSocket(address: string, port: number, relaying = true): Promise<RtpSocket | undefined> {
-  const relay = relaying ? nativeRelay() : undefined;
+export async function openRtpSocket(address: string, port: number, use: 'relay' | 'plain' | 'node' = 'relay'): Promise<RtpSocket | undefined> {
+  const relay = use === 'node' ? undefined : nativeRelay();
   if (!relay) return DgramRtpSocket.open(address, port);
-  const state = new Float64Array(relay.stateSlots);
+  const state = new Float64Array(use === 'relay' ? relay.stateSlots : Slot.ring);
   const socket = new NativeRtpSocket(relay, state);
   try {
-    const [handle, bound] = relay.open(address, port, state, socket.dispatch);
+    const [handle, bound] = relay.open(address, port, use === 'relay' ? state : null, socket.dispatch);
     socket.opened(handle, bound);
     return socket;
   } catch (error) {
@@ -148,7 +149,6 @@ export async function openRtpSocket(address: string, port: number, relaying = tr
 }
 
 class NativeRtpSocket implements RtpSocket {
-  readonly relays = true;
   port = 0;
   private handle: Handle | undefined;
   private onMessage: DatagramListener = () => {};
@@ -159,6 +159,10 @@ class NativeRtpSocket implements RtpSocket {
   ) {}
 
   readonly dispatch: DatagramListener = (message, address, port) => this.onMessage(message, address, port);
+
+  get relays(): boolean {
+    return this.state.length > Slot.ring;
+  }
 
   opened(handle: Handle, port: number): void {
     this.handle = handle;

@@ -314,7 +314,7 @@ static void release(relay_port *port) {
   if (port->referrer) port->referrer->peer = NULL;
   port->referrer = NULL;
   napi_delete_reference(port->env, port->on_message);
-  napi_delete_reference(port->env, port->state_ref);
+  if (port->state_ref) napi_delete_reference(port->env, port->state_ref);
   napi_async_destroy(port->env, port->async);
   port->state = NULL;
   /* uv_close takes the descriptor out of the loop's poll set at once, so it may be closed now: the port is
@@ -332,7 +332,7 @@ static void finalize_port(napi_env env, void *data, void *hint) {
   if (port->poll_closed) free(port);
 }
 
-/* open(address, port, state: Float64Array, onMessage(datagram, address, port)) → [handle, bound port] */
+/* open(address, port, state: Float64Array | null, onMessage(datagram, address, port)) → [handle, bound port] */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -343,11 +343,15 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "open(address, port, state, onMessage): an IP address and a port");
     return NULL;
   }
+  /* A socket that never relays (an RTCP port) has no state: null. */
+  napi_valuetype state_type;
+  napi_typeof(env, argv[2], &state_type);
   napi_typedarray_type type;
   size_t slots;
-  void *state;
-  if (napi_get_typedarray_info(env, argv[2], &type, &slots, &state, NULL, NULL) != napi_ok || type != napi_float64_array || slots < STATE_SLOTS) {
-    napi_throw_type_error(env, NULL, "open: state must be a Float64Array of the relay's size");
+  void *state = NULL;
+  if (state_type != napi_null &&
+      (napi_get_typedarray_info(env, argv[2], &type, &slots, &state, NULL, NULL) != napi_ok || type != napi_float64_array || slots < STATE_SLOTS)) {
+    napi_throw_type_error(env, NULL, "open: state must be null or a Float64Array of the relay's size");
     return NULL;
   }
   int fd = socket(address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -377,7 +381,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_value name;
   napi_create_string_utf8(env, "offhook:rtp", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &port->async);
-  napi_create_reference(env, argv[2], 1, &port->state_ref);
+  if (state) napi_create_reference(env, argv[2], 1, &port->state_ref);
   napi_create_reference(env, argv[3], 1, &port->on_message);
   uv_poll_start(&port->poll, UV_READABLE, on_readable);
 
@@ -443,9 +447,10 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
   socklen_t ignored;
   int has_source = read_address(env, argv[6], argv[7], &port->source, &ignored);
   int has_target = read_address(env, argv[8], argv[9], &port->target, &port->target_len);
-  link_peer(port, peer && !peer->closed && peer != port ? peer : NULL);
-  port->receives = receives && has_source;
-  port->sends = sends && has_target && port->target.ss_family == port->family;
+  int relays = port->state != NULL;
+  link_peer(port, relays && peer && !peer->closed && peer->state && peer != port ? peer : NULL);
+  port->receives = relays && receives && has_source;
+  port->sends = relays && sends && has_target && port->target.ss_family == port->family;
   port->payload_type = payload_type;
   return NULL;
 }
