@@ -149,6 +149,8 @@ interface Attempt {
   done: boolean;
   earlyFork: Fork | undefined;
   handlers: AttemptHandlers;
+  /** For a transfer target: who transferred the call (RFC 3892 Referred-By), which its phone may show. */
+  referredBy?: string;
 }
 
 /** RFC 3515 §2.4.4: the implicit subscription a REFER creates, reported to the transferor. */
@@ -477,6 +479,11 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   /** REFER (RFC 3515): blind transfer to a target, or attended transfer when Refer-To carries Replaces. */
   async handleRefer(tx: ServerTransaction): Promise<void> {
     const request = tx.request;
+    // RFC 3515 §2.4.2 lets a REFER start a dialog of its own; that would let anyone have the PBX place calls.
+    if (!tx.toTagged) {
+      tx.reply(403, 'Forbidden - REFER outside a call is not accepted');
+      return;
+    }
     const entry = this.lookup(request);
     if (!entry) {
       tx.reply(481, 'Call/Transaction Does Not Exist');
@@ -704,7 +711,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
 
   // ── Ringing devices ─────────────────────────────────────────────────────────────────────────────────
 
-  private ring(call: Call, target: LineIdentity, from: LineIdentity, bindings: Binding[], codecs: readonly Codec[], handlers: AttemptHandlers): Attempt {
+  private ring(call: Call, target: LineIdentity, from: LineIdentity, bindings: Binding[], codecs: readonly Codec[], handlers: AttemptHandlers, referredBy?: string): Attempt {
     const attempt: Attempt = {
       call,
       target,
@@ -713,6 +720,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       done: false,
       earlyFork: undefined,
       handlers,
+      referredBy,
     };
     call.attempts.push(attempt);
     this.setLine(call, attempt.line, 'trying', from);
@@ -769,6 +777,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     invite.headers.set('Supported', SUPPORTED);
     // RFC 7332 §3: the INVITE we send on carries the caller's Max-Forwards, one less.
     invite.headers.set('Max-Forwards', String(hopsLeft(call.inviteTx.request) - 1));
+    if (attempt.referredBy) invite.headers.set('Referred-By', attempt.referredBy);
     invite.headers.set('Content-Type', 'application/sdp');
     invite.body = ownUtf8(offer.offerSdp);
     fork.tx = this.deps.endpoint.sendRequest(invite, binding.connection, (response) => this.onForkResponse(fork, response));
@@ -1128,6 +1137,10 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
     const codec = transfer.transferee.media.codec;
     const targetIdentity: LineIdentity = { extension, displayName: user.display_name };
+    // RFC 3892: the target's phone learns who transferred the call. The transferor's own identity, as the PBX
+    // authenticated it, rather than a Referred-By the REFER may carry, which nobody vouches for.
+    const transferor = transfer.transferor.line.identity;
+    const referredBy = formatNameAddr({ displayName: transferor.displayName, uri: parseUri(`sip:${transferor.extension}@${call.domain}`), params: {} });
     transfer.attempt = this.ring(call, targetIdentity, transfer.transferee.line.identity, bindings, codec ? [codec] : [], {
       ringing: (fork) => {
         this.setLine(call, fork.attempt.line, 'early', transfer.transferee.line.identity);
@@ -1142,7 +1155,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
         if (transfer.attempt) this.setLine(call, transfer.attempt.line, 'terminated', transfer.transferee.line.identity);
         fail(status, reason);
       },
-    });
+    }, referredBy);
     // Nobody answers: the target's devices are let go, and the transferor hears so in the final NOTIFY
     // (RFC 3515 §2.4.5); a transferee whose transferor has left is hung up rather than left in silence.
     transfer.ringTimer = setTimeout(() => {

@@ -290,8 +290,8 @@ describe('dialogs through the PBX', () => {
     const carol = await phone('103');
     const { callerMedia, calleeDialog } = await connected(alice, bob);
 
-    // Bob, the callee, transfers Alice to Carol.
-    bob.inDialog(calleeDialog, 'REFER', { 'Refer-To': `<sip:103@${bob.domain}>`, 'Referred-By': `<${bob.uri}>` });
+    // Bob, the callee, transfers Alice to Carol; his REFER names someone else as the referrer.
+    bob.inDialog(calleeDialog, 'REFER', { 'Refer-To': `<sip:103@${bob.domain}>`, 'Referred-By': `<sip:100@${bob.domain}>` });
     expect((await bob.response('REFER')).status).toBe(202);
     const trying = await bob.request('NOTIFY');
     expect(trying.header('Event')).toMatch(/^refer/);
@@ -302,6 +302,8 @@ describe('dialogs through the PBX', () => {
 
     const invite = await carol.request('INVITE');
     expect(invite.header('From')).toContain('sip:101@');
+    // RFC 3892: Carol's phone learns who transferred the call, as the PBX knows him.
+    expect(invite.header('Referred-By')).toMatch(/^"Bob[^"]*" <sip:102@demo\.offhook\.test>$/);
     const carolMedia = peer();
     const carolDialog = carol.answer(invite, await carolMedia.answer(invite.body), { early: 'ringing' });
 
@@ -321,6 +323,16 @@ describe('dialogs through the PBX', () => {
     expect(events.filter((e) => e.extension === '103').map((e) => e.state)).toContain('confirmed');
     expect(events.filter((e) => e.extension === '101').at(-1)).toMatchObject({ state: 'confirmed', remote: { extension: '103' } });
     await hangUp(carol, carolDialog, alice);
+  });
+
+  it('refuses a REFER outside a call with 403, placing no call', async () => {
+    const alice = await phone('101');
+    const carol = await phone('103');
+    const target = `sip:102@${alice.domain}`;
+    alice.sendRequest('REFER', target, { 'From': `<${alice.uri}>;tag=r1`, 'To': `<${target}>`, 'Call-ID': 'refer-outside', 'CSeq': '1 REFER', 'Refer-To': `<sip:103@${alice.domain}>` });
+    const refused = await alice.response('REFER');
+    expect(refused.status).toBe(403);
+    expect(await carol.quietFor(300, (m) => m.method === 'INVITE')).toBe(true);
   });
 
   it('reports a failed blind transfer in the final NOTIFY and keeps the call', async () => {
