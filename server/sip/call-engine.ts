@@ -115,6 +115,8 @@ interface Party {
   cleanups: Array<() => void>;
   /** Hung up or replaced; it no longer takes part in the call. */
   gone: boolean;
+  /** Its INVITE had no offer: ours went out in the 2xx, and without its answer in the ACK there is no session. */
+  awaitingAnswer?: boolean;
 }
 
 interface Fork {
@@ -188,8 +190,6 @@ class Call {
   ringTimer: NodeJS.Timeout | undefined;
   sentRinging = false;
   sentEarlyMedia = false;
-  /** With a delayed offer: our offer went out in the 2xx, and the caller's answer is due in its ACK. */
-  awaitingAnswer = false;
 
   constructor(
     readonly organizationId: number,
@@ -414,9 +414,9 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       dialog.localOfferPending = false;
       const call = entry.call;
       const media = entry.party?.media;
-      // The answer to the offer in our 2xx to a caller that sent none: without it there is no session (§13.3.1.4).
-      const required = call.awaitingAnswer && entry.party === call.origin;
-      if (required) call.awaitingAnswer = false;
+      // The answer to the offer in our 2xx to a device that sent none: without it there is no session (§13.3.1.4).
+      const required = entry.party?.awaitingAnswer === true;
+      if (entry.party) entry.party.awaitingAnswer = false;
       const giveUp = (why: string) => {
         log.info('no acceptable answer in the ACK; hanging up', { call: call.id, why });
         this.hangUp(call, 'answered', 'no acceptable answer in the ACK');
@@ -948,7 +948,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       const codec = party.media.codec;
       if (codec) call.originSdp = narrowOffer(origin.media, codec);
       origin.dialog.localOfferPending = true;
-      call.awaitingAnswer = true;
+      origin.awaitingAnswer = true;
     }
     if (!bridged) call.bridges.push(new MediaBridge(call.origin.media, party.media));
     origin.dialog.localSdp = call.originSdp;
@@ -1260,10 +1260,6 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
-    if (!isSdp(request)) {
-      tx.reply(488, 'Not Acceptable Here - An SDP offer is required');
-      return;
-    }
     const call = entry.call;
     const pickup = entry.fork && !entry.party && call.attempt === entry.fork.attempt && !entry.fork.attempt.done;
     const takeover = entry.party && call.state === 'answered' && entry.party !== undefined;
@@ -1284,16 +1280,26 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
+    // Without an offer (RFC 3261 §13.2.1), the device gets ours in the 2xx: plain RTP in the codec the call
+    // already carries, so nothing is transcoded; its answer is due in the ACK.
+    const delayedOffer = !isSdp(request);
     let answer;
     try {
-      const allowedCodecs = peer.media.codec ? [peer.media.codec] : undefined;
-      answer = await answerOffer(`${request.headers.get('Call-ID') ?? ''}:replaces`, request.body.toString('utf8'), this.deps.media, { allowedCodecs });
+      const legId = `${request.headers.get('Call-ID') ?? ''}:replaces`;
+      const codec = peer.media.codec;
+      if (delayedOffer) {
+        if (!codec || !G711.some((g711) => sameCodec(g711, codec))) throw new Error(`the call carries ${codec?.mimeType ?? 'no codec'}, which a plain RTP offer cannot`);
+        const offer = await createOffer(legId, 'rtp', this.deps.media, [codec]);
+        answer = { leg: offer.leg, answerSdp: offer.offerSdp };
+      } else {
+        answer = await answerOffer(legId, request.body.toString('utf8'), this.deps.media, { allowedCodecs: codec ? [codec] : undefined });
+      }
     } catch (error) {
       log.info('replacing offer not acceptable', { error });
       this.refuseOffer(tx);
       return;
     }
-    if (!tx.pending || call.ended || !sameCodec(answer.leg.codec, peer.media.codec) || (pickup && call.state === 'answered')) {
+    if (!tx.pending || call.ended || (!delayedOffer && !sameCodec(answer.leg.codec, peer.media.codec)) || (pickup && call.state === 'answered')) {
       answer.leg.close();
       if (tx.pending && call.ended) tx.reply(481);
       else if (tx.pending) this.refuseOffer(tx);
@@ -1304,6 +1310,10 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     const identity: LineIdentity = { extension: user.extension, displayName: user.displayName };
     const line: Line = entry.party ? entry.party.line : { identity, direction: 'recipient', state: undefined, remote: call.origin.line.identity };
     const party = this.newParty(dialog, answer.leg, line);
+    if (delayedOffer) {
+      dialog.localOfferPending = true;
+      party.awaitingAnswer = true;
+    }
     this.dialogs.set(dialog.callId, { call, party });
     const timer = negotiateSessionTimer(request, this.sessionTimers);
     tx.reply(200, 'OK', {

@@ -195,7 +195,10 @@ describe('desk phones in a call: the less usual requests', () => {
     await expect.poll(() => pbx.sip.calls.activeCallCount).toBe(0);
   });
 
-  it('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces (RFC 4235, RFC 3891)', async () => {
+  it.each([
+    ['with an offer', false],
+    ['without an offer, answering ours in its ACK', true],
+  ])('names the ringing dialog in busy-lamp NOTIFYs, so another phone picks the call up with INVITE and Replaces %s (RFC 4235, RFC 3891)', async (_how, delayed) => {
     const caller = await deskPhone('101');
     const ringing = await deskPhone('102');
     const picker = await deskPhone('103');
@@ -217,7 +220,8 @@ describe('desk phones in a call: the less usual requests', () => {
     expect([attribute('call-id'), attribute('local-tag')]).toEqual([invite.header('Call-ID'), 'ring102']);
     expect(attribute('remote-tag')).toBe(/tag=([^;>\s]+)/.exec(invite.header('From') ?? '')?.[1]);
 
-    const pickup = picker.invite('102', deskPassword('103'), { Replaces: `${attribute('call-id')};to-tag=${attribute('remote-tag')};from-tag=${attribute('local-tag')}` });
+    const replaces = { Replaces: `${attribute('call-id')};to-tag=${attribute('remote-tag')};from-tag=${attribute('local-tag')}` };
+    const pickup = delayed ? picker.invite('102', deskPassword('103'), replaces, '', () => picker.sdp()) : picker.invite('102', deskPassword('103'), replaces);
     // The ringing phone is let go, and the caller is answered by the phone that picked up.
     const cancel = await ringing.request('CANCEL');
     ringing.reply(cancel, 200, 'OK');
@@ -226,6 +230,16 @@ describe('desk phones in a call: the less usual requests', () => {
     expect(picked.final.status).toBe(200);
     expect(answered.final.status).toBe(200);
     expect(pbx.sip.calls.activeCallCount).toBe(1);
+    // Without an offer, the picking phone was offered the codec the call already carries.
+    if (delayed) expect(picked.final.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r?$/m);
+    // The caller and the phone that picked up hear each other.
+    const [callerToPbx, pickerToPbx] = [audioDestination(answered.final.body), audioDestination(picked.final.body)];
+    for (let seq = 1; seq <= 100 && (picker.heard.length < 5 || caller.heard.length < 5); seq++) {
+      caller.sendAudio(0x41, seq, callerToPbx);
+      picker.sendAudio(0x43, seq, pickerToPbx);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect([picker.heard.length, caller.heard.length].every((n) => n >= 5)).toBe(true);
     caller.bye(answered.dialog);
     picker.reply(await picker.request('BYE'), 200, 'OK');
     expect((await caller.response('BYE')).status).toBe(200);
