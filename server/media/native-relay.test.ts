@@ -125,6 +125,57 @@ describe.each([
     expect(a.state).toBe('connected');
   });
 
+  it('relays from two legs into one, as from two forks sending early media to the caller, and on after one goes', async () => {
+    const caller = await rtpPeer();
+    const forks = [await rtpPeer(), await rtpPeer()];
+    cleanups.push(() => caller.close(), ...forks.map((phone) => () => phone.close()));
+    const { leg: origin } = await RtpLeg.answer('origin', phoneOffer(caller.port), config);
+    const legs = await Promise.all(forks.map(async (phone, i) => {
+      const { leg, offerSdp } = await RtpLeg.offer(`fork${i}`, config, [origin.codec!]);
+      await leg.acceptAnswer(phoneOffer(phone.port).replace(' 0 8 101', ' 0 101'));
+      const bridge = new MediaBridge(origin, leg);
+      cleanups.push(() => bridge.close());
+      const viaBridge = { count: 0 };
+      leg.on('rtp', () => viaBridge.count++);
+      return { leg, port: describeAudio(parseSdp(offerSdp)).port, viaBridge };
+    }));
+    const sendFromBoth = async (first: number, last: number) => {
+      for (let seq = first; seq <= last; seq++) {
+        forks.forEach((phone, i) => phone.send(pcmu(i, seq, 0xf0 + i), legs[i]!.port));
+        await pause(3);
+      }
+    };
+    await sendFromBoth(1, 10);
+    await until(() => caller.received.length === 20);
+    // Each fork's leg is bridged to the caller's alone: after its first packet, the relay takes its audio.
+    expect(legs.map(({ viaBridge }) => viaBridge.count)).toEqual(relaysInC ? [1, 1] : [10, 10]);
+    legs[1]!.leg.close();
+    await sendFromBoth(11, 20);
+    await until(() => caller.received.length === 30);
+    expect(legs[0]!.viaBridge.count).toBe(relaysInC ? 1 : 20);
+  });
+
+  it('lives with addresses it cannot send to: an IPv6 zone on an IPv4 leg, RTP on port 65535 with no port above for RTCP', async () => {
+    const phone = await rtpPeer();
+    cleanups.push(() => phone.close());
+    const odd = [
+      phoneOffer(1).replace('c=IN IP4 127.0.0.1', 'c=IN IP6 fe80::1%lo').replace('m=audio 1 ', 'm=audio 4000 '),
+      phoneOffer(1).replace('m=audio 1 ', 'm=audio 65535 '),
+    ];
+    const fast = { ...config, rtcpIntervalMs: 20 };
+    for (const offer of odd) {
+      const { leg: a, answerSdp } = await RtpLeg.answer('a', phoneOffer(phone.port), fast);
+      const { leg: b } = await RtpLeg.answer('b', offer, fast);
+      const bridge = new MediaBridge(a, b);
+      cleanups.push(() => bridge.close());
+      // Audio for b goes to where its phone said, which cannot be reached; reports go out every 10–30 ms.
+      for (let seq = 1; seq <= 10; seq++) phone.send(pcmu(1, seq), describeAudio(parseSdp(answerSdp)).port);
+      b.sendDtmf({ digit: '5', durationMs: 40 });
+      await pause(150);
+      expect([a.state, b.state]).toEqual(['connected', 'connected']);
+    }
+  });
+
   it('reports in RTCP every packet relayed: highest sequence and no loss to the sender, the packet count to the receiver', async () => {
     // Each phone names its RTCP port with a=rtcp (RFC 3605).
     const rtcpSocket = async (reports: Buffer[]) => {

@@ -460,7 +460,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (this.rtcpSource) return this.rtcpSource;
     const media = this.latched ?? this.signalled;
     if (!media || this.rtcpMux) return media;
-    return { ...media, port: this.signalledRtcpPort ?? media.port + 1 };
+    const port = this.signalledRtcpPort ?? media.port + 1;
+    // RTP on port 65535 leaves no port for RTCP (RFC 3550 §11): then no reports go out.
+    return port <= 65535 ? { ...media, port } : undefined;
   }
 
   /**
@@ -575,7 +577,10 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
     const rtp = await openRtpSocket(config.address, candidate, use);
     if (!rtp) continue;
     if (!withRtcp) return { rtp, rtcp: undefined };
-    const rtcp = await openRtpSocket(config.address, candidate + 1, rtcpUse);
+    const rtcp = await openRtpSocket(config.address, candidate + 1, rtcpUse).catch((error: unknown) => {
+      rtp.close();
+      throw error;
+    });
     if (rtcp) return { rtp, rtcp };
     rtp.close();
   }
@@ -594,7 +599,10 @@ async function bindAnywhere(address: string, withRtcp: boolean, native: boolean)
     if (!picked) continue;
     if (!withRtcp) return { rtp: picked, rtcp: undefined };
     const even = picked.port % 2 === 0;
-    const neighbour = await openRtpSocket(address, even ? picked.port + 1 : picked.port - 1, !native ? 'node' : even ? 'plain' : 'relay');
+    const neighbour = await openRtpSocket(address, even ? picked.port + 1 : picked.port - 1, !native ? 'node' : even ? 'plain' : 'relay').catch((error: unknown) => {
+      picked.close();
+      throw error;
+    });
     if (neighbour) return even ? { rtp: picked, rtcp: neighbour } : { rtp: neighbour, rtcp: picked };
     picked.close();
   }

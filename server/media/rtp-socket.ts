@@ -66,7 +66,7 @@ type Handle = object;
 
 interface NativeRelay {
   readonly stateSlots: number;
-  open(address: string, port: number, state: Float64Array | null, onMessage: DatagramListener): [Handle, number];
+  open(address: string, port: number, state: Float64Array | null, onMessage: DatagramListener, onError: (error: Error) => void): [Handle, number];
   send(handle: Handle, bytes: Buffer, offset: number, length: number, port: number, address: string): boolean;
   configure(
     handle: Handle,
@@ -96,8 +96,11 @@ function loadRelay(): { relay?: NativeRelay; reason?: string } {
     if (!existsSync(file)) continue;
     try {
       const relay = createRequire(import.meta.url)(file) as NativeRelay;
-      // Both sides measure time on one clock: performance.now()'s, which counts from its own origin.
-      relay.setClockOrigin(Number(process.hrtime.bigint()) / 1e6 - performance.now());
+      // Both sides measure time on one clock: performance.now()'s, which counts from its own origin. The
+      // hrtime reading is set against the middle of two readings of performance.now() around it.
+      const before = performance.now();
+      const hrtimeMs = Number(process.hrtime.bigint()) / 1e6;
+      relay.setClockOrigin(hrtimeMs - (before + performance.now()) / 2);
       return { relay };
     } catch (error) {
       return { reason: `${file} did not load: ${(error as Error).message}` };
@@ -136,9 +139,9 @@ export async function openRtpSocket(address: string, port: number, use: 'relay' 
   const relay = use === 'node' ? undefined : nativeRelay();
   if (!relay) return DgramRtpSocket.open(address, port);
   const state = new Float64Array(use === 'relay' ? relay.stateSlots : Slot.ring);
-  const socket = new NativeRtpSocket(relay, state);
+  const socket = new NativeRtpSocket(relay, state, address.includes(':') ? 6 : 4);
   try {
-    const [handle, bound] = relay.open(address, port, use === 'relay' ? state : null, socket.dispatch);
+    const [handle, bound] = relay.open(address, port, use === 'relay' ? state : null, socket.dispatch, socket.dispatchError);
     socket.opened(handle, bound);
     return socket;
   } catch (error) {
@@ -152,13 +155,16 @@ class NativeRtpSocket implements RtpSocket {
   port = 0;
   private handle: Handle | undefined;
   private onMessage: DatagramListener = () => {};
+  private onError: (error: Error) => void = () => {};
 
   constructor(
     private readonly native: NativeRelay,
     readonly state: Float64Array,
+    private readonly family: 4 | 6,
   ) {}
 
   readonly dispatch: DatagramListener = (message, address, port) => this.onMessage(message, address, port);
+  readonly dispatchError = (error: Error): void => this.onError(error);
 
   get relays(): boolean {
     return this.state.length > Slot.ring;
@@ -169,9 +175,10 @@ class NativeRtpSocket implements RtpSocket {
     this.port = port;
   }
 
-  /** The relay reports no socket errors: a failed send is dropped, as UDP would drop it. */
-  listen(onMessage: DatagramListener): void {
+  /** Errors are those of the socket, which then hears nothing more; a failed send is dropped, as UDP would drop it. */
+  listen(onMessage: DatagramListener, onError: (error: Error) => void): void {
     this.onMessage = onMessage;
+    this.onError = onError;
   }
 
   send(packet: Buffer, to: RtpAddress): void {
@@ -181,7 +188,7 @@ class NativeRtpSocket implements RtpSocket {
       this.native.send(handle, packet, 0, packet.length, to.port, to.address);
       return;
     }
-    lookup(to.address, (error, address) => {
+    lookup(to.address, { family: this.family }, (error, address) => {
       if (error) log.debug('rtp send failed', { error });
       else if (this.handle) this.native.send(this.handle, packet, 0, packet.length, to.port, address);
     });

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,7 +54,10 @@ enum {
 
 #define HEADER 12
 #define BATCH 8
-#define MAX_DATAGRAM 4096
+/* Larger than any RTP packet a phone sends (a jumbo Ethernet frame is 9000 bytes); a longer datagram is dropped. */
+#define MAX_DATAGRAM 16384
+/* Ports relaying into one port at once: the forks of a call that all sent early media to the caller. */
+#define MAX_REFERRERS 8
 
 typedef struct relay_port {
   napi_env env;
@@ -64,11 +68,13 @@ typedef struct relay_port {
   int finalized;     /* JavaScript's handle is gone; the memory goes when both are */
   uv_poll_t poll;
   napi_ref on_message;
+  napi_ref on_error;
   napi_ref state_ref;
   double *state;
   napi_async_context async;
   struct relay_port *peer;       /* where audio received here is relayed */
-  struct relay_port *referrer;   /* the port that relays to this one */
+  struct relay_port *referrers[MAX_REFERRERS]; /* the ports that relay into this one */
+  int referrer_count;
   /* What this socket may relay in, and how its own sends go out. */
   int receives;                  /* latched, negotiated, not on hold */
   int sends;                     /* connected, the phone receives, not on hold */
@@ -79,8 +85,9 @@ typedef struct relay_port {
   int payload_type;              /* what this socket's stream sends audio with */
 } relay_port;
 
-static double clock_origin_ms = 0;
-static unsigned char buffers[BATCH][MAX_DATAGRAM];
+/* Per thread: each worker thread that loads the addon runs its own event loop, and its own performance.now(). */
+static _Thread_local double clock_origin_ms = 0;
+static _Thread_local unsigned char buffers[BATCH][MAX_DATAGRAM];
 
 static double now_ms(void) { return (double)uv_hrtime() / 1e6 - clock_origin_ms; }
 
@@ -180,49 +187,85 @@ static int relay(relay_port *port, unsigned char *packet, size_t length, const s
   write32(header + 4, out_ts);
   write32(header + 8, (uint32_t)out[S_SSRC]);
   size_t size = end - start + HEADER;
-  /* As UDP would, a send the kernel refuses (a full buffer, an unreachable peer) is dropped. */
-  if (sendto(peer->fd, header, size, MSG_DONTWAIT, (const struct sockaddr *)&peer->target, peer->target_len) >= 0) {
-    out[S_PACKETS_SENT] += 1;
-    out[S_OCTETS_SENT] += (double)(size - HEADER);
-    out[S_SENT_SINCE_REPORT] = 1;
-  }
+  /* As UDP would, a send the kernel refuses (a full buffer, an unreachable peer) is dropped; it counts as
+   * sent, as in JavaScript. */
+  sendto(peer->fd, header, size, MSG_DONTWAIT, (const struct sockaddr *)&peer->target, peer->target_len);
+  out[S_PACKETS_SENT] += 1;
+  out[S_OCTETS_SENT] += (double)(size - HEADER);
+  out[S_SENT_SINCE_REPORT] = 1;
   return 1;
+}
+
+/* An address as Node's dgram reports it: an IPv6 link-local one with its zone (fe80::1%eth0). */
+static int format_address(const struct sockaddr_storage *from, char *text, size_t size) {
+  if (from->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)from;
+    inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)size);
+    return ntohs(in->sin_port);
+  }
+  if (from->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)from;
+    inet_ntop(AF_INET6, &in->sin6_addr, text, (socklen_t)size);
+    if (in->sin6_scope_id != 0) {
+      char zone[IF_NAMESIZE];
+      size_t used = strlen(text);
+      if (if_indextoname(in->sin6_scope_id, zone)) snprintf(text + used, size - used, "%%%s", zone);
+      else snprintf(text + used, size - used, "%%%u", in->sin6_scope_id);
+    }
+    return ntohs(in->sin6_port);
+  }
+  text[0] = 0;
+  return 0;
+}
+
+/* Calls a JavaScript listener from the event loop, as Node calls its own (an exception is uncaught). */
+static void call_js(relay_port *port, napi_ref listener, size_t argc, napi_value *argv) {
+  napi_env env = port->env;
+  napi_value callback, receiver, result;
+  napi_get_reference_value(env, listener, &callback);
+  napi_get_global(env, &receiver);
+  if (callback && napi_make_callback(env, port->async, receiver, callback, argc, argv, &result) == napi_pending_exception) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
 }
 
 static void deliver(relay_port *port, const unsigned char *packet, size_t length, const struct sockaddr_storage *from) {
   napi_env env = port->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  char text[INET6_ADDRSTRLEN] = "";
-  int remote_port = 0;
-  if (from->ss_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)from;
-    inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-    remote_port = ntohs(in->sin_port);
-  } else if (from->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)from;
-    inet_ntop(AF_INET6, &in->sin6_addr, text, sizeof text);
-    remote_port = ntohs(in->sin6_port);
-  }
-  napi_value argv[3], callback, receiver, result;
+  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+  int remote_port = format_address(from, text, sizeof text);
+  napi_value argv[3];
   void *data;
   napi_create_buffer_copy(env, length, packet, &data, &argv[0]);
   napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &argv[1]);
   napi_create_int32(env, remote_port, &argv[2]);
-  napi_get_reference_value(env, port->on_message, &callback);
-  napi_get_global(env, &receiver);
-  if (callback && napi_make_callback(env, port->async, receiver, callback, 3, argv, &result) == napi_pending_exception) {
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_fatal_exception(env, error);
-  }
+  call_js(port, port->on_message, 3, argv);
+  napi_close_handle_scope(env, scope);
+}
+
+/* libuv stopped polling after an error: the socket hears nothing more, which the leg must learn. */
+static void report_error(relay_port *port, int status) {
+  napi_env env = port->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value message, error;
+  napi_create_string_utf8(env, uv_strerror(status), NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &error);
+  call_js(port, port->on_error, 1, &error);
   napi_close_handle_scope(env, scope);
 }
 
 static void on_readable(uv_poll_t *poll, int status, int events) {
   relay_port *port = poll->data;
   (void)events;
-  if (status < 0 || port->closed) return;
+  if (port->closed) return;
+  if (status < 0) {
+    report_error(port, status);
+    return;
+  }
   struct mmsghdr messages[BATCH];
   struct iovec vectors[BATCH];
   struct sockaddr_storage sources[BATCH];
@@ -264,10 +307,10 @@ static napi_value throw_errno(napi_env env, const char *what, int code) {
 }
 
 static int read_address(napi_env env, napi_value text, napi_value port_value, struct sockaddr_storage *out, socklen_t *length) {
-  char address[INET6_ADDRSTRLEN + 1];
+  char address[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
   size_t size;
   int32_t port;
-  if (napi_get_value_string_latin1(env, text, address, sizeof address, &size) != napi_ok) return 0;
+  if (napi_get_value_string_latin1(env, text, address, sizeof address, &size) != napi_ok || size >= sizeof address - 1) return 0;
   if (napi_get_value_int32(env, port_value, &port) != napi_ok || port < 0 || port > 65535) return 0;
   memset(out, 0, sizeof *out);
   struct sockaddr_in *v4 = (struct sockaddr_in *)out;
@@ -278,13 +321,20 @@ static int read_address(napi_env env, napi_value text, napi_value port_value, st
     *length = sizeof *v4;
     return 1;
   }
-  if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons((uint16_t)port);
-    *length = sizeof *v6;
-    return 1;
+  /* An IPv6 address may name its zone (RFC 4007 §11): an interface name or index after %. */
+  char *zone = strchr(address, '%');
+  if (zone) *zone++ = 0;
+  if (inet_pton(AF_INET6, address, &v6->sin6_addr) != 1) return 0;
+  if (zone) {
+    char *end;
+    unsigned long index = strtoul(zone, &end, 10);
+    v6->sin6_scope_id = *zone && !*end ? (uint32_t)index : if_nametoindex(zone);
+    if (v6->sin6_scope_id == 0) return 0;
   }
-  return 0;
+  v6->sin6_family = AF_INET6;
+  v6->sin6_port = htons((uint16_t)port);
+  *length = sizeof *v6;
+  return 1;
 }
 
 static relay_port *read_port(napi_env env, napi_value value) {
@@ -299,21 +349,33 @@ static void on_poll_closed(uv_handle_t *handle) {
   if (port->finalized) free(port);
 }
 
+static void drop_referrer(relay_port *peer, relay_port *port) {
+  for (int i = 0; i < peer->referrer_count; i++) {
+    if (peer->referrers[i] != port) continue;
+    peer->referrers[i] = peer->referrers[--peer->referrer_count];
+    return;
+  }
+}
+
+/* Relays what `port` receives to `peer` (or nothing); a peer already fed by too many ports refuses, and
+ * `port`'s audio goes up to JavaScript instead. */
 static void link_peer(relay_port *port, relay_port *peer) {
-  if (port->peer && port->peer->referrer == port) port->peer->referrer = NULL;
+  if (port->peer == peer) return;
+  if (port->peer) drop_referrer(port->peer, port);
+  port->peer = NULL;
+  if (!peer || peer->referrer_count == MAX_REFERRERS) return;
+  peer->referrers[peer->referrer_count++] = port;
   port->peer = peer;
-  if (!peer) return;
-  if (peer->referrer && peer->referrer != port) peer->referrer->peer = NULL;
-  peer->referrer = port;
 }
 
 static void release(relay_port *port) {
   if (port->closed) return;
   port->closed = 1;
   link_peer(port, NULL);
-  if (port->referrer) port->referrer->peer = NULL;
-  port->referrer = NULL;
+  for (int i = 0; i < port->referrer_count; i++) port->referrers[i]->peer = NULL;
+  port->referrer_count = 0;
   napi_delete_reference(port->env, port->on_message);
+  napi_delete_reference(port->env, port->on_error);
   if (port->state_ref) napi_delete_reference(port->env, port->state_ref);
   napi_async_destroy(port->env, port->async);
   port->state = NULL;
@@ -332,15 +394,16 @@ static void finalize_port(napi_env env, void *data, void *hint) {
   if (port->poll_closed) free(port);
 }
 
-/* open(address, port, state: Float64Array | null, onMessage(datagram, address, port)) → [handle, bound port] */
+/* open(address, port, state: Float64Array | null, onMessage(datagram, address, port), onError(error))
+ * → [handle, bound port] */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   struct sockaddr_storage address;
   socklen_t address_len;
-  if (argc < 4 || !read_address(env, argv[0], argv[1], &address, &address_len)) {
-    napi_throw_type_error(env, NULL, "open(address, port, state, onMessage): an IP address and a port");
+  if (argc < 5 || !read_address(env, argv[0], argv[1], &address, &address_len)) {
+    napi_throw_type_error(env, NULL, "open(address, port, state, onMessage, onError): an IP address and a port");
     return NULL;
   }
   /* A socket that never relays (an RTCP port) has no state: null. */
@@ -383,6 +446,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_async_init(env, NULL, name, &port->async);
   if (state) napi_create_reference(env, argv[2], 1, &port->state_ref);
   napi_create_reference(env, argv[3], 1, &port->on_message);
+  napi_create_reference(env, argv[4], 1, &port->on_error);
   uv_poll_start(&port->poll, UV_READABLE, on_readable);
 
   napi_value result, handle, port_value;
@@ -394,7 +458,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* send(handle, bytes, offset, length, port, address): sent at once, or dropped as UDP would drop it */
+/* send(handle, bytes, offset, length, port, address) → whether the kernel took it: sent at once, or dropped
+ * as UDP would drop it, as is a datagram to an address that is no IP address of the socket's family. */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -406,13 +471,13 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   struct sockaddr_storage target;
   socklen_t target_len;
   if (!port || napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok || napi_get_value_int32(env, argv[2], &offset) != napi_ok ||
-      napi_get_value_int32(env, argv[3], &length) != napi_ok || offset < 0 || length < 0 || (size_t)offset + (size_t)length > size ||
-      !read_address(env, argv[5], argv[4], &target, &target_len)) {
+      napi_get_value_int32(env, argv[3], &length) != napi_ok || offset < 0 || length < 0 || (size_t)offset + (size_t)length > size) {
     napi_throw_type_error(env, NULL, "send(handle, bytes, offset, length, port, address)");
     return NULL;
   }
   napi_value sent;
-  ssize_t result = port->closed ? -1 : sendto(port->fd, (char *)data + offset, (size_t)length, MSG_DONTWAIT, (struct sockaddr *)&target, target_len);
+  int addressed = read_address(env, argv[5], argv[4], &target, &target_len) && target.ss_family == port->family;
+  ssize_t result = port->closed || !addressed ? -1 : sendto(port->fd, (char *)data + offset, (size_t)length, MSG_DONTWAIT, (struct sockaddr *)&target, target_len);
   napi_get_boolean(env, result >= 0, &sent);
   return sent;
 }
