@@ -43,8 +43,6 @@ export const RTP_DEFAULT_CODECS: readonly NegotiatedCodec[] = [
 
 const DEFAULT_PTIME = 20;
 
-/** An address from SDP may be a host name (RFC 4566 §5.7), which each send resolves. */
-type Address = RtpAddress;
 
 /** RTP's fixed header (RFC 3550 §5.1): what a relayed packet is sent with. */
 const HEADER = 12;
@@ -60,8 +58,8 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private readonly receiveAudio = new Set<number>();
   private readonly receiveEvents = new Set<number>();
   private remoteDirectionValue: MediaDirection = 'sendrecv';
-  private signalled: Address | undefined;
-  private latched: Address | undefined;
+  private signalled: RtpAddress | undefined;
+  private latched: RtpAddress | undefined;
   private rtcpMux = false;
   private ptime = DEFAULT_PTIME;
   private sdpVersion = 0;
@@ -77,7 +75,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   /** The legs bridges join this one to (see `bridged`). */
   private readonly peers = new Set<MediaLeg>();
   private signalledRtcpPort: number | undefined;
-  private rtcpSource: Address | undefined;
+  private rtcpSource: RtpAddress | undefined;
   private rtcpTimer: NodeJS.Timeout | undefined;
   private readonly cname = randomBase64url(12);
 
@@ -456,7 +454,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
    * Where RTCP goes: where the phone's comes from; until it comes, where its RTP goes, on the a=rtcp port or the
    * RTP port + 1 unless multiplexed.
    */
-  private rtcpTarget(): Address | undefined {
+  private rtcpTarget(): RtpAddress | undefined {
     if (this.rtcpSource) return this.rtcpSource;
     const media = this.latched ?? this.signalled;
     if (!media || this.rtcpMux) return media;

@@ -39,7 +39,7 @@ export const Slot = {
 export interface RtpAddress {
   address: string;
   port: number;
-  /** False for a host name from SDP, which each send resolves. */
+  /** False for a host name from SDP (RFC 4566 §5.7 allows one), which each send resolves. */
   literal: boolean;
 }
 
