@@ -9,6 +9,7 @@ import { buildApp } from './api/app';
 import { DEFAULT_MEDIA_TIMEOUT_S } from './config';
 import type { ServeConfig } from './config';
 import { createLogger } from './log';
+import { nativeRelayStatus } from './media/rtp-socket';
 import { SipService } from './sip/sip-service';
 import { StreamTransport } from './sip/stream-transport';
 import { loadTlsCredentials } from './sip/tls-credentials';
@@ -136,6 +137,8 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const httpUrl = `http://${hostPart}:${port}`;
   log.info('listening', { httpUrl });
+  // Whether desk phones' RTP is relayed in C or through Node's sockets, and why.
+  log.info('rtp relay', nativeRelayStatus());
 
   let closed = false;
   return {

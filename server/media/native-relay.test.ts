@@ -189,7 +189,7 @@ describe.each([
     const reportsB: Buffer[] = [];
     const [rtcpA, rtcpB] = [await rtcpSocket(reportsA), await rtcpSocket(reportsB)];
     const { phoneA, phoneB, portA } = await bridgedPhones(`a=rtcp:${rtcpA}`, `a=rtcp:${rtcpB}`);
-    // More than the relay's record holds between two reports (128), so it also hands some up on the way.
+    // More than the relay's record holds between two reports (64), so it also hands some up on the way.
     const count = 300;
     for (let seq = 1; seq <= count; seq++) {
       phoneA.send(pcmu(seq & 0xff, 1000 + seq, 0xaaaa), portA);

@@ -112,17 +112,19 @@ function loadRelay(): { relay?: NativeRelay; reason?: string } {
 let loaded: { relay?: NativeRelay; reason?: string } | undefined;
 
 function nativeRelay(): NativeRelay | undefined {
-  if (!loaded) {
-    loaded = loadRelay();
-    if (loaded.relay) log.info('native media relay in use');
-    else log.info('native media relay not in use; RTP goes through Node sockets', { reason: loaded.reason });
-  }
+  loaded ??= loadRelay();
   return loaded.relay;
 }
 
 /** Whether RTP legs get the native relay's sockets; the bench and the tests report it. */
 export function nativeRelayInUse(): boolean {
   return nativeRelay() !== undefined;
+}
+
+/** What the PBX says at start about the relay: in use, or why not. */
+export function nativeRelayStatus(): { native: boolean; reason?: string } {
+  const relay = nativeRelay();
+  return relay ? { native: true } : { native: false, reason: loaded?.reason };
 }
 
 /** The relay's clock, for tests that compare its record with performance.now(). */
