@@ -82,7 +82,6 @@ interface NativeRelay {
   ): void;
   close(handle: Handle): void;
   setClockOrigin(ms: number): void;
-  now(): number;
 }
 
 const ADDON = join('build', 'Release', 'offhook_relay.node');
@@ -125,11 +124,6 @@ export function nativeRelayInUse(): boolean {
 export function nativeRelayStatus(): { native: boolean; reason?: string } {
   const relay = nativeRelay();
   return relay ? { native: true } : { native: false, reason: loaded?.reason };
-}
-
-/** The relay's clock, for tests that compare its record with performance.now(). */
-export function relayClock(): number | undefined {
-  return nativeRelay()?.now();
 }
 
 /**

@@ -538,13 +538,6 @@ static napi_value js_set_clock_origin(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_now(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value value;
-  napi_create_double(env, now_ms(), &value);
-  return value;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -552,7 +545,6 @@ static napi_value init(napi_env env, napi_value exports) {
     {"configure", NULL, js_configure, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
     {"setClockOrigin", NULL, js_set_clock_origin, NULL, NULL, NULL, napi_default, NULL},
-    {"now", NULL, js_now, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   napi_value slots;
