@@ -66,6 +66,7 @@ type Handle = object;
 
 interface NativeRelay {
   readonly stateSlots: number;
+  readonly layout: Record<keyof typeof Slot, number>;
   open(address: string, port: number, state: Float64Array | null, onMessage: DatagramListener, onError: (error: Error) => void): [Handle, number];
   send(handle: Handle, bytes: Buffer, offset: number, length: number, port: number, address: string): boolean;
   configure(
@@ -95,6 +96,8 @@ function loadRelay(): { relay?: NativeRelay; reason?: string } {
     if (!existsSync(file)) continue;
     try {
       const relay = createRequire(import.meta.url)(file) as NativeRelay;
+      const mismatch = (Object.keys(Slot) as Array<keyof typeof Slot>).find((name) => relay.layout?.[name] !== Slot[name]);
+      if (mismatch) return { reason: `${file} shares its state in another layout (${mismatch}); rebuild it with npm install` };
       // Both sides measure time on one clock: performance.now()'s, which counts from its own origin. The
       // hrtime reading is set against the middle of two readings of performance.now() around it.
       const before = performance.now();
@@ -115,15 +118,14 @@ function nativeRelay(): NativeRelay | undefined {
   return loaded.relay;
 }
 
-/** Whether RTP legs get the native relay's sockets; the bench and the tests report it. */
-export function nativeRelayInUse(): boolean {
-  return nativeRelay() !== undefined;
-}
-
-/** What the PBX says at start about the relay: in use, or why not. */
+/** Whether RTP legs get the native relay's sockets, and if not, why not (the PBX says so at start). */
 export function nativeRelayStatus(): { native: boolean; reason?: string } {
   const relay = nativeRelay();
   return relay ? { native: true } : { native: false, reason: loaded?.reason };
+}
+
+export function nativeRelayInUse(): boolean {
+  return nativeRelayStatus().native;
 }
 
 /**

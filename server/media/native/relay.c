@@ -10,7 +10,7 @@
  * a stray source, anything odd) goes up to JavaScript as a datagram, which handles it as before.
  *
  * State shared with JavaScript lives in one Float64Array per socket (see the slot numbers below, mirrored
- * in native-relay.ts): the outbound stream's fields, which the rewrite below keeps exactly as
+ * in rtp-socket.ts, which checks them when it loads the addon): the outbound stream's fields, which the rewrite below keeps exactly as
  * OutboundStream.advance does; the counters RTCP reports need; and a ring of the relayed packets' headers
  * and arrival times, which JavaScript replays into its RFC 3550 reception statistics before a report. All
  * of it runs on the one thread of the event loop, so neither side needs a lock.
@@ -32,7 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Slots of the shared state array; native-relay.ts names the same numbers. */
+/* Slots of the shared state array; rtp-socket.ts names the same numbers and checks them against `layout`. */
 enum {
   S_RECEIVED = 0,      /* packets relayed here (received from the phone) */
   S_RING_COUNT = 1,    /* entries in the ring; JavaScript empties it */
@@ -550,6 +550,19 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value slots;
   napi_create_int32(env, STATE_SLOTS, &slots);
   napi_set_named_property(env, exports, "stateSlots", slots);
+  /* Where each number sits, so that the JavaScript side can refuse an addon built from other sources. */
+  const struct { const char *name; int slot; } layout[] = {
+    {"received", S_RECEIVED}, {"ringCount", S_RING_COUNT}, {"stream", S_SSRC}, {"packetsSent", S_PACKETS_SENT},
+    {"octetsSent", S_OCTETS_SENT}, {"sentSinceReport", S_SENT_SINCE_REPORT}, {"ring", S_RING},
+  };
+  napi_value layout_value;
+  napi_create_object(env, &layout_value);
+  for (size_t i = 0; i < sizeof layout / sizeof layout[0]; i++) {
+    napi_value slot;
+    napi_create_int32(env, layout[i].slot, &slot);
+    napi_set_named_property(env, layout_value, layout[i].name, slot);
+  }
+  napi_set_named_property(env, exports, "layout", layout_value);
   return exports;
 }
 
