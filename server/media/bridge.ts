@@ -43,6 +43,13 @@ export class MediaBridge {
       }),
       a.on('dtmf', (event) => b.sendDtmf(event)),
       b.on('dtmf', (event) => a.sendDtmf(event)),
+      // A leg that closes (a fork that lost, a replaced device) leaves its peer, which may then relay directly.
+      a.on('stateChanged', (state) => {
+        if (state === 'closed') b.bridged(a, false);
+      }),
+      b.on('stateChanged', (state) => {
+        if (state === 'closed') a.bridged(b, false);
+      }),
     );
     a.bridged(b, true);
     b.bridged(a, true);

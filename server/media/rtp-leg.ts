@@ -180,8 +180,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     );
     this.rtcpMux = answer.rtcpMux;
     this.applyRemote(answer);
-    this.setState('connected');
-    this.syncRelay();
+    // Becoming connected tells the relay; an answer to a later offer (in an ACK) must tell it here.
+    if (this.stateValue === 'connected') this.syncRelay();
+    else this.setState('connected');
   }
 
   /**
@@ -267,8 +268,6 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.rtp.close();
     this.rtcp?.close();
     this.removeAllListeners();
-    // A peer left with one other leg may now relay to it directly.
-    for (const peer of this.peers) peer.bridged(this, false);
     this.peers.clear();
   }
 
@@ -562,9 +561,8 @@ export function rtpBytes(header: { ssrc: number; sequenceNumber: number; timesta
  * (RFC 3550 §11), within the configured range or anywhere when there is none.
  */
 async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rtp: RtpSocket; rtcp: RtpSocket | undefined }> {
-  const use = config.nativeRelay === false ? 'node' : 'relay';
-  const rtcpUse = config.nativeRelay === false ? 'node' : 'plain';
-  if (!config.portRange) return bindAnywhere(config.address, withRtcp, use === 'relay');
+  const native = config.nativeRelay !== false;
+  if (!config.portRange) return bindAnywhere(config.address, withRtcp, native);
   const [low, high] = config.portRange;
   const first = low % 2 === 0 ? low : low + 1;
   const count = Math.floor((high - (withRtcp ? 1 : 0) - first) / 2) + 1;
@@ -572,10 +570,10 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
   const start = randomInt(0, count);
   for (let i = 0; i < count; i++) {
     const candidate = first + 2 * ((start + i) % count);
-    const rtp = await openRtpSocket(config.address, candidate, use);
+    const rtp = await openRtpSocket(config.address, candidate, native ? 'relay' : 'node');
     if (!rtp) continue;
     if (!withRtcp) return { rtp, rtcp: undefined };
-    const rtcp = await openRtpSocket(config.address, candidate + 1, rtcpUse).catch((error: unknown) => {
+    const rtcp = await openRtpSocket(config.address, candidate + 1, native ? 'plain' : 'node').catch((error: unknown) => {
       rtp.close();
       throw error;
     });
@@ -592,7 +590,7 @@ async function bindSockets(config: MediaConfig, withRtcp: boolean): Promise<{ rt
  */
 async function bindAnywhere(address: string, withRtcp: boolean, native: boolean): Promise<{ rtp: RtpSocket; rtcp: RtpSocket | undefined }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    // The first pick may turn out to be the RTCP port (odd); it relays nothing then, but costs no more.
+    // The first pick may turn out to be the RTCP port (odd): it then keeps a relay's state it never uses.
     const picked = await openRtpSocket(address, 0, native ? 'relay' : 'node');
     if (!picked) continue;
     if (!withRtcp) return { rtp: picked, rtcp: undefined };

@@ -297,12 +297,12 @@ export function answerDirection(offered: MediaDirection): MediaDirection {
   return offered;
 }
 
-/** True when the remote side, having stated `direction`, wants to receive our media. */
 /** True when a side that stated `direction` has put the call on hold (RFC 3264 §8.4). */
 export function holds(direction: MediaDirection): boolean {
   return direction === 'sendonly' || direction === 'inactive';
 }
 
+/** True when the remote side, having stated `direction`, wants to receive our media. */
 export function remoteReceives(direction: MediaDirection): boolean {
   return direction === 'sendrecv' || direction === 'recvonly';
 }

@@ -84,8 +84,6 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private negotiatedCache: Negotiated | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
-  /** The legs bridges join this one to, told when it closes (a plain RTP peer may then relay directly). */
-  private readonly peers = new Set<MediaLeg>();
 
   private constructor(
     readonly id: string,
@@ -233,10 +231,8 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     void this.dtmfSender.send(event);
   }
 
-  bridged(peer: MediaLeg, joined: boolean): void {
-    if (joined) this.peers.add(peer);
-    else this.peers.delete(peer);
-  }
+  /** A WebRTC leg relays only through werift and the bridge's events. */
+  bridged(): void {}
 
   close(): void {
     if (this.stateValue === 'closed') return;
@@ -244,8 +240,6 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     this.dtmfSender.close();
     this.pc.close().catch((error: unknown) => log.debug('close failed', { leg: this.id, error }));
     this.removeAllListeners();
-    for (const peer of this.peers) peer.bridged(this, false);
-    this.peers.clear();
   }
 
   /**
