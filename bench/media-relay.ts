@@ -77,8 +77,7 @@ async function udpEndpoint(): Promise<Endpoint & { port: number; target?: { port
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   const jitter = new Jitter();
   socket.on('message', (data) => {
-    // Only our audio: the legs' RTCP goes to the port above a phone's RTP port, which on loopback may be
-    // another endpoint's, and a phone drops a payload type it did not negotiate.
+    // Only our audio: the legs' RTCP comes here too (rtcp-mux), and is not counted.
     if (data.length >= 12 && (data[1]! & 0x7f) === 0) jitter.push(data.readUInt32BE(4));
   });
   const endpoint: Endpoint & { port: number; target?: { port: number } } = {
@@ -94,8 +93,9 @@ async function udpEndpoint(): Promise<Endpoint & { port: number; target?: { port
   return endpoint;
 }
 
+/** A desk phone's SDP; with rtcp-mux, so that the legs' RTCP comes to the endpoint's own socket. */
 function deskSdp(port: number): string {
-  return ['v=0', 'o=desk 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=ptime:20', 'a=sendrecv', ''].join('\r\n');
+  return ['v=0', 'o=desk 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=ptime:20', 'a=rtcp-mux', 'a=sendrecv', ''].join('\r\n');
 }
 
 function audioPort(sdp: string): number {

@@ -12,7 +12,7 @@
  * - JS heap of each page after the first call and after CALLS calls in a row, each after a forced GC
  *   (CDP HeapProfiler.collectGarbage, then Runtime.getHeapUsage).
  *
- * BENCH_CALLS (default 200) shortens the run; BENCH_LOADS (default 10) sets the page loads timed.
+ * BENCH_WEBPHONE_CALLS (default 200) shortens the run; BENCH_LOADS (default 10) sets the page loads timed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,7 +158,7 @@ async function heapMb(page: Page): Promise<number> {
 }
 
 export async function webPhoneBench(): Promise<WebPhoneFigures> {
-  const calls = Number(process.env.BENCH_CALLS ?? 200);
+  const calls = Number(process.env.BENCH_WEBPHONE_CALLS ?? 200);
   const loads = Number(process.env.BENCH_LOADS ?? 10);
   const started = Date.now();
   const alice = DEMO_USERS.find((u) => u.extension === '101');

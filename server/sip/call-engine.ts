@@ -479,7 +479,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   /** REFER (RFC 3515): blind transfer to a target, or attended transfer when Refer-To carries Replaces. */
   async handleRefer(tx: ServerTransaction): Promise<void> {
     const request = tx.request;
-    // RFC 3515 §2.4.2 lets a REFER start a dialog of its own; that would let anyone have the PBX place calls.
+    // RFC 3515 §2.4.2 lets a REFER start a dialog of its own; the PBX transfers only calls it holds, and says
+    // so with 403 rather than 481 (which would claim a dialog it should have known).
     if (!tx.toTagged) {
       tx.reply(403, 'Forbidden - REFER outside a call is not accepted');
       return;
