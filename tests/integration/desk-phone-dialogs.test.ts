@@ -3,39 +3,15 @@
  * phones and trunks send inside and around a call when it is not the usual INVITE/BYE.
  */
 import { createSocket } from 'node:dgram';
-import { rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPbx } from '../../server/pbx';
-import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
+import { describe, expect, it } from 'vitest';
 import type { PhoneDialog, SipText } from '../support/sip-phone';
-import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
-import { startUdpPbx } from '../support/udp-pbx';
-
-const DOMAIN = DEMO_ORGANIZATION.domain;
-const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
+import { audioDestination } from '../support/udp-desk-phone';
+import type { UdpDeskPhone } from '../support/udp-desk-phone';
+import { deskPassword, DOMAIN, udpPbxSuite } from '../support/udp-pbx';
 
 describe('desk phones in a call: the less usual requests', () => {
-  let pbx: RunningPbx;
-  let dataDir: string;
-  const cleanups: Array<() => unknown> = [];
-
-  beforeAll(async () => {
-    ({ pbx, dataDir } = await startUdpPbx('desk-dialogs'));
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await expect.poll(() => pbx.sip.calls.activeCallCount).toBe(0);
-  });
-  afterAll(async () => {
-    await pbx?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function deskPhone(extension: string): Promise<UdpDeskPhone> {
-    const desk = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, extension, DOMAIN, deskPassword(extension));
-    cleanups.push(() => desk.close());
-    return desk;
-  }
+  const suite = udpPbxSuite('desk-dialogs');
+  const { cleanups, deskPhone } = suite;
 
   /** The callee answers the INVITE it was sent; once the caller has the 200, the callee hangs up. */
   async function answerThenHangUp(caller: UdpDeskPhone, callee: UdpDeskPhone, invite: SipText, calling: Promise<{ final: SipText }>): Promise<void> {
@@ -58,7 +34,7 @@ describe('desk phones in a call: the less usual requests', () => {
     expect(final.status).toBe(200);
     await callee.request('ACK');
     cleanups.push(async () => {
-      if (pbx.sip.calls.activeCallCount === 0) return;
+      if (suite.pbx.sip.calls.activeCallCount === 0) return;
       caller.bye(callerDialog);
       callee.reply(await callee.request('BYE'), 200, 'OK');
       await caller.response('BYE');
@@ -76,7 +52,7 @@ describe('desk phones in a call: the less usual requests', () => {
     const held = await caller.reinvite(callerDialog, 'sendonly');
     expect(held.status).toBe(200);
     expect(held.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101/m);
-    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(1);
   });
 
   it('takes the answer in the ACK after an offerless re-INVITE: media follows the phone to its new port (RFC 3261 §14.2)', async () => {
@@ -168,7 +144,7 @@ describe('desk phones in a call: the less usual requests', () => {
     // Our offer to the caller carries just that codec, so the bridge need not transcode.
     expect(final.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r?$/m);
     await callee.request('ACK');
-    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(1);
     const callerToPbx = audioDestination(final.body);
     // The caller answered in its ACK; its audio reaches the callee.
     for (let seq = 1; seq <= 100 && callee.heard.length < 5; seq++) {
@@ -192,7 +168,7 @@ describe('desk phones in a call: the less usual requests', () => {
     const [toCaller, toCallee] = await Promise.all([caller.request('BYE'), callee.request('BYE')]);
     caller.reply(toCaller, 200, 'OK');
     callee.reply(toCallee, 200, 'OK');
-    await expect.poll(() => pbx.sip.calls.activeCallCount).toBe(0);
+    await expect.poll(() => suite.pbx.sip.calls.activeCallCount).toBe(0);
   });
 
   it.each([
@@ -229,7 +205,7 @@ describe('desk phones in a call: the less usual requests', () => {
     const [picked, answered] = await Promise.all([pickup, calling]);
     expect(picked.final.status).toBe(200);
     expect(answered.final.status).toBe(200);
-    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(1);
     // Without an offer, the picking phone was offered the codec the call already carries.
     if (delayed) expect(picked.final.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r?$/m);
     // The caller and the phone that picked up hear each other.

@@ -5,39 +5,17 @@
  * the call on hold may stay silent as long as it likes. Two desk phones on real UDP sockets, the PBX
  * in-process with its SQLite store.
  */
-import { rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPbx } from '../../server/pbx';
-import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
+import { describe, expect, it } from 'vitest';
 import type { PhoneDialog } from '../support/sip-phone';
-import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
-import { startUdpPbx } from '../support/udp-pbx';
+import { audioDestination } from '../support/udp-desk-phone';
+import type { UdpDeskPhone } from '../support/udp-desk-phone';
+import { deskPassword, udpPbxSuite } from '../support/udp-pbx';
 
-const DOMAIN = DEMO_ORGANIZATION.domain;
-const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
 const TIMEOUT_S = 1;
 
 describe('a desk phone that vanishes mid-call', () => {
-  let pbx: RunningPbx;
-  let dataDir: string;
-  const cleanups: Array<() => unknown> = [];
-
-  beforeAll(async () => {
-    ({ pbx, dataDir } = await startUdpPbx('media-timeout', ['--media-timeout', String(TIMEOUT_S)]));
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await pbx?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function deskPhone(extension: string): Promise<UdpDeskPhone> {
-    const desk = await UdpDeskPhone.registered(pbx.sipPorts.udp ?? 0, extension, DOMAIN, deskPassword(extension));
-    cleanups.push(() => desk.close());
-    return desk;
-  }
+  const suite = udpPbxSuite('media-timeout', ['--media-timeout', String(TIMEOUT_S)]);
+  const { deskPhone } = suite;
 
   /** 101 calls 102 and 102 answers; both send a few packets of audio so each leg has seen media. */
   async function call(): Promise<{ caller: UdpDeskPhone; callee: UdpDeskPhone; callerDialog: PhoneDialog; calleeDialog: PhoneDialog; toPbx: { caller: { address: string; port: number }; callee: { address: string; port: number } } }> {
@@ -76,8 +54,8 @@ describe('a desk phone that vanishes mid-call', () => {
   }
 
   async function lastEndReason(): Promise<string | null | undefined> {
-    await pbx.sip.calls.flushRecords();
-    const row = await pbx.db.selectFrom('call_records').select(['end_reason', 'disposition']).orderBy('id', 'desc').executeTakeFirst();
+    await suite.pbx.sip.calls.flushRecords();
+    const row = await suite.pbx.db.selectFrom('call_records').select(['end_reason', 'disposition']).orderBy('id', 'desc').executeTakeFirst();
     return row?.end_reason;
   }
 
@@ -88,7 +66,7 @@ describe('a desk phone that vanishes mid-call', () => {
     expect(await callerTalksFor(caller, toPbx.caller, 6_000), 'a BYE reached the phone still talking').toBe(true);
     // The vanished phone is sent a BYE too, in case it was only its media that went away.
     expect((await calleeBye).method).toBe('BYE');
-    expect(pbx.sip.calls.activeCallCount).toBe(0);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(0);
     await expect.poll(lastEndReason).toBe('no media from the device');
   });
 
@@ -99,11 +77,11 @@ describe('a desk phone that vanishes mid-call', () => {
     expect(held.body).toMatch(/^a=recvonly/m);
     // Three timeouts of silence on hold: the call stays up.
     expect(await callerTalksFor(caller, toPbx.caller, 3_000 * TIMEOUT_S), 'no BYE while on hold').toBe(false);
-    expect(pbx.sip.calls.activeCallCount).toBe(1);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(1);
 
     expect((await callee.reinvite(calleeDialog, 'sendrecv')).status).toBe(200);
     expect(await callerTalksFor(caller, toPbx.caller, 6_000), 'a BYE once the resumed phone stays silent').toBe(true);
     callee.reply(await callee.request('BYE'), 200, 'OK');
-    expect(pbx.sip.calls.activeCallCount).toBe(0);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(0);
   });
 });

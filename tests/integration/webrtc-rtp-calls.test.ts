@@ -4,18 +4,13 @@
  * directions: each side is offered the media it speaks, and the same audio bytes cross both ways.
  * A desk phone registered through an edge proxy (Path, RFC 3327) is called through that proxy.
  */
-import { rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
-import type { RunningPbx } from '../../server/pbx';
-import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
 import { SipPhone } from '../support/sip-phone';
 import type { PhoneDialog } from '../support/sip-phone';
 import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
-import { startUdpPbx } from '../support/udp-pbx';
+import { deskPassword, DOMAIN, udpPbxSuite } from '../support/udp-pbx';
 
-const DOMAIN = DEMO_ORGANIZATION.domain;
-const deskPassword = (extension: string) => DEMO_USERS.find((u) => u.extension === extension)?.sipPassword ?? '';
 const WEB_TONE = 0xa1;
 const DESK_TONE = 0xb2;
 
@@ -77,34 +72,18 @@ async function talk(web: WebPeer, desk: UdpDeskPhone, pbxRtp: { address: string;
 }
 
 describe('calls between a WebRTC phone and a plain RTP desk phone', () => {
-  let pbx: RunningPbx;
-  let dataDir: string;
-  let udpPort: number;
-  const cleanups: Array<() => unknown> = [];
-
-  beforeAll(async () => {
-    ({ pbx, dataDir } = await startUdpPbx('webrtc-rtp'));
-    udpPort = pbx.sipPorts.udp ?? 0;
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  afterAll(async () => {
-    await pbx?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = udpPbxSuite('webrtc-rtp');
+  const { cleanups } = suite;
 
   async function webPhone(extension: string, password: string): Promise<{ phone: SipPhone; media: WebPeer }> {
-    const phone = await SipPhone.register(pbx.httpUrl, pbx.sipWebSocketUrl, extension, password);
+    const phone = await SipPhone.register(suite.pbx.httpUrl, suite.pbx.sipWebSocketUrl, extension, password);
     const media = new WebPeer();
     cleanups.push(() => phone.close(), () => media.pc.close());
     return { phone, media };
   }
 
   async function deskPhone(extension: string, headers: Record<string, string> = {}): Promise<UdpDeskPhone> {
-    const desk = await UdpDeskPhone.start(udpPort, extension, DOMAIN);
+    const desk = await UdpDeskPhone.start(suite.pbx.sipPorts.udp ?? 0, extension, DOMAIN);
     const registered = await desk.register(deskPassword(extension), headers);
     expect(registered.status).toBe(200);
     cleanups.push(async () => {
@@ -143,7 +122,7 @@ describe('calls between a WebRTC phone and a plain RTP desk phone', () => {
 
     await talk(media, desk, offered);
     await webHangsUp(alice, dialog, desk);
-    expect(pbx.sip.calls.activeCallCount).toBe(0);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(0);
   });
 
   it('a desk phone calls a WebRTC phone: the browser is offered DTLS-SRTP, the desk phone gets RTP/AVP, and audio crosses both ways', async () => {
@@ -169,7 +148,7 @@ describe('calls between a WebRTC phone and a plain RTP desk phone', () => {
     expect(bye.header('Call-ID')).toBe(webDialog.callId);
     alice.reply(bye, 200, 'OK');
     expect((await desk.response('BYE')).status).toBe(200);
-    expect(pbx.sip.calls.activeCallCount).toBe(0);
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(0);
   });
 
   it('reaches a desk phone registered through an edge proxy by the Path it registered with', async () => {
