@@ -25,13 +25,7 @@ describe('desk phones in a call: the less usual requests', () => {
 
   /** 101 calls 102, 102 answers; on cleanup 101 hangs up. */
   async function call(): Promise<{ caller: UdpDeskPhone; callee: UdpDeskPhone; callerDialog: PhoneDialog; calleeDialog: PhoneDialog; callerToPbx: { address: string; port: number } }> {
-    const caller = await deskPhone('101');
-    const callee = await deskPhone('102');
-    const calling = caller.invite('102', deskPassword('101'));
-    const invite = await callee.request('INVITE');
-    const calleeDialog = callee.answer(invite);
-    const { final, dialog: callerDialog } = await calling;
-    expect(final.status).toBe(200);
+    const { caller, callee, callerDialog, calleeDialog, final } = await suite.answeredCall();
     await callee.request('ACK');
     cleanups.push(async () => {
       if (suite.pbx.sip.calls.activeCallCount === 0) return;

@@ -9,23 +9,16 @@ import { describe, expect, it } from 'vitest';
 import type { PhoneDialog } from '../support/sip-phone';
 import { audioDestination } from '../support/udp-desk-phone';
 import type { UdpDeskPhone } from '../support/udp-desk-phone';
-import { deskPassword, udpPbxSuite } from '../support/udp-pbx';
+import { udpPbxSuite } from '../support/udp-pbx';
 
 const TIMEOUT_S = 1;
 
 describe('a desk phone that vanishes mid-call', () => {
   const suite = udpPbxSuite('media-timeout', ['--media-timeout', String(TIMEOUT_S)]);
-  const { deskPhone } = suite;
 
   /** 101 calls 102 and 102 answers; both send a few packets of audio so each leg has seen media. */
   async function call(): Promise<{ caller: UdpDeskPhone; callee: UdpDeskPhone; callerDialog: PhoneDialog; calleeDialog: PhoneDialog; toPbx: { caller: { address: string; port: number }; callee: { address: string; port: number } } }> {
-    const caller = await deskPhone('101');
-    const callee = await deskPhone('102');
-    const calling = caller.invite('102', deskPassword('101'));
-    const invite = await callee.request('INVITE');
-    const calleeDialog = callee.answer(invite);
-    const { final, dialog: callerDialog } = await calling;
-    expect(final.status).toBe(200);
+    const { caller, callee, callerDialog, calleeDialog, invite, final } = await suite.answeredCall();
     const toPbx = { caller: audioDestination(final.body), callee: audioDestination(invite.body) };
     for (let seq = 1; seq <= 5; seq++) {
       caller.sendAudio(0x11, seq, toPbx.caller);

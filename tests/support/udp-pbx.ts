@@ -10,6 +10,7 @@ import { parseServeConfig } from '../../server/config';
 import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { DEMO_ORGANIZATION, DEMO_USERS } from '../../server/store/demo';
+import type { PhoneDialog, SipText } from './sip-phone';
 import { UdpDeskPhone } from './udp-desk-phone';
 
 export const DOMAIN = DEMO_ORGANIZATION.domain;
@@ -32,6 +33,17 @@ export interface UdpPbxSuite {
   readonly cleanups: Array<() => unknown>;
   /** A registered UDP desk phone for a demo user, closed after the test. */
   deskPhone(extension: string): Promise<UdpDeskPhone>;
+  /** 101 calls 102 from desk phones and 102 answers: the INVITE 102 got, the 200 101 got, both dialogs. */
+  answeredCall(): Promise<AnsweredCall>;
+}
+
+export interface AnsweredCall {
+  caller: UdpDeskPhone;
+  callee: UdpDeskPhone;
+  callerDialog: PhoneDialog;
+  calleeDialog: PhoneDialog;
+  invite: SipText;
+  final: SipText;
 }
 
 /**
@@ -62,6 +74,16 @@ export function udpPbxSuite(name: string, extra: string[] = []): UdpPbxSuite {
       const desk = await UdpDeskPhone.registered(suite.pbx.sipPorts.udp ?? 0, extension, DOMAIN, deskPassword(extension));
       cleanups.push(() => desk.close());
       return desk;
+    },
+    async answeredCall() {
+      const caller = await suite.deskPhone('101');
+      const callee = await suite.deskPhone('102');
+      const calling = caller.invite('102', deskPassword('101'));
+      const invite = await callee.request('INVITE');
+      const calleeDialog = callee.answer(invite);
+      const { final, dialog: callerDialog } = await calling;
+      expect(final.status).toBe(200);
+      return { caller, callee, callerDialog, calleeDialog, invite, final };
     },
   };
   return suite;
