@@ -14,6 +14,7 @@
  * reports carry on from where it left it.
  */
 import { randomUint16, randomUint32 } from '../util/random-pool';
+import type { RtpFrame } from './media-leg';
 
 /** The fields of a received packet's header that relaying reads. */
 export interface SourceHeader {
@@ -55,9 +56,11 @@ export class OutboundStream {
     clockRate: number,
     private readonly now: () => number = () => performance.now(),
     private readonly state: Float64Array = new Float64Array(STREAM_SLOTS),
+    ssrc: number = randomUint32(),
   ) {
-    // RFC 3550 §5.1: SSRC, initial sequence number and timestamp are random.
-    state[SSRC] = randomUint32();
+    // RFC 3550 §5.1: SSRC, initial sequence number and timestamp are random (the SSRC may be one already
+    // announced in SDP).
+    state[SSRC] = ssrc;
     state[SEQ_OFFSET] = 0;
     state[TS_OFFSET] = 0;
     state[SOURCE_SSRC] = -1;
@@ -95,6 +98,25 @@ export class OutboundStream {
   writeRelayed(source: SourceHeader, payloadType: number, into: Buffer, at: number): void {
     this.advance(source);
     writeRtpHeader(into, at, this.outMarker, payloadType, this.outSeq, this.outTs, this.state[SSRC]!);
+  }
+
+  /**
+   * A frame from another leg as a packet of this stream. When the frame came in a datagram with room for a
+   * header before its payload (always, from a plain RTP leg or the relay), our header goes there and that
+   * datagram is sent: no buffer is allocated or copied per packet. Otherwise (a frame from werift) a new
+   * packet is built.
+   */
+  packetFor(frame: RtpFrame, payloadType: number): Buffer {
+    const { bytes, payloadStart, payloadEnd } = frame;
+    if (payloadStart >= RTP_HEADER) {
+      const start = payloadStart - RTP_HEADER;
+      this.writeRelayed(frame, payloadType, bytes, start);
+      return start === 0 && payloadEnd === bytes.length ? bytes : bytes.subarray(start, payloadEnd);
+    }
+    const packet = Buffer.allocUnsafe(RTP_HEADER + payloadEnd - payloadStart);
+    this.writeRelayed(frame, payloadType, packet, 0);
+    bytes.copy(packet, RTP_HEADER, payloadStart, payloadEnd);
+    return packet;
   }
 
   /** Maps a source packet onto this stream; the result is left in outSeq, outTs and outMarker. */
@@ -139,6 +161,9 @@ export class OutboundStream {
     return mod(state[LAST_TS]! + Math.round((elapsed * state[CLOCK_RATE]!) / 1000), TS_MOD);
   }
 }
+
+/** The size of RTP's fixed header (RFC 3550 §5.1). */
+export const RTP_HEADER = 12;
 
 /** RFC 3550 §5.1: the fixed header of an RTP packet with no CSRC, extension or padding. */
 export function writeRtpHeader(into: Buffer, at: number, marker: boolean, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number): void {

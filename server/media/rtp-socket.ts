@@ -1,5 +1,5 @@
 /**
- * The socket a plain RTP leg (rtp-leg.ts) receives and sends its RTP on. Two kinds, one interface:
+ * The socket a media leg receives and sends its RTP on. Two kinds, one interface:
  *
  * - The native relay's (native/relay.c, built by `npm install` where a C compiler is found, Linux only):
  *   polled on Node's own event loop, and able to relay the audio of a bridged pair of legs in C, so that a
@@ -7,6 +7,10 @@
  *   something changes, what its socket may relay (`relay`); everything else comes up as a datagram.
  * - Node's dgram, where the relay was not built or OFFHOOK_NATIVE_RELAY=0 turns it off: every datagram comes
  *   up, and `relay` does nothing.
+ *
+ * A WebRTC leg's ICE socket, which werift binds, can be handed to the relay too once DTLS has keyed SRTP
+ * (`adoptRtpSocket`): the relay then decrypts and encrypts the leg's SRTP (native/srtp.c) and relays its
+ * audio the same way.
  *
  * Either way the leg keeps the numbers the relay shares with it in `state` (slots below, the same numbers
  * as in relay.c): its outbound stream, its counters, and the relay's record of what it relayed.
@@ -19,6 +23,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../log';
+import type { ReceptionStats } from './rtcp';
 import { literalFirstLookup } from '../util/literal-lookup';
 
 const log = createLogger('media');
@@ -43,7 +48,8 @@ export interface RtpAddress {
   literal: boolean;
 }
 
-export type DatagramListener = (message: Buffer, address: string, port: number) => void;
+/** `decrypted`: an SRTP packet the relay decrypted, handed up as the RTP packet it carried (adopted sockets only). */
+export type DatagramListener = (message: Buffer, address: string, port: number, decrypted: boolean) => void;
 
 export interface RtpSocket {
   readonly port: number;
@@ -68,6 +74,8 @@ interface NativeRelay {
   readonly stateSlots: number;
   readonly layout: Record<keyof typeof Slot, number>;
   open(address: string, port: number, state: Float64Array | null, onMessage: DatagramListener, onError: (error: Error) => void): [Handle, number];
+  adopt(fd: number, state: Float64Array, onMessage: DatagramListener, onError: (error: Error) => void): [Handle, number];
+  secure(handle: Handle, profile: number, localKey: Buffer, localSalt: Buffer, remoteKey: Buffer, remoteSalt: Buffer): boolean;
   send(handle: Handle, bytes: Buffer, offset: number, length: number, port: number, address: string): boolean;
   configure(
     handle: Handle,
@@ -129,6 +137,78 @@ export function nativeRelayInUse(): boolean {
 }
 
 /**
+ * Adds what the native relay relayed since the last time to a leg's reception statistics, in the order it
+ * arrived, and empties the relay's record: a leg calls it before each report and before each packet it takes
+ * itself, so that the statistics see every packet once and in order. The relay hands a packet up instead of
+ * relaying it when its record is full.
+ */
+export function takeRelayed(state: Float64Array, reception: ReceptionStats): void {
+  const count = state[Slot.ringCount] ?? 0;
+  if (count === 0) return;
+  for (let i = 0, at = Slot.ring; i < count; i++, at += 4) reception.update(state[at]!, state[at + 1]!, state[at + 2]!, state[at + 3]!);
+  state[Slot.ringCount] = 0;
+}
+
+/** The size of the state a socket shares with the relay: a leg allocates it before it has a relay socket. */
+export function relayStateSlots(): number {
+  return nativeRelay()?.stateSlots ?? Slot.ring;
+}
+
+/**
+ * The DTLS-SRTP protection profiles the relay protects (native/srtp.c): SRTP_AES128_CM_HMAC_SHA1_80 and
+ * SRTP_AEAD_AES_128_GCM (RFC 5764 §4.1.2, RFC 7714 §14.2), the two werift negotiates.
+ */
+export const RELAY_SRTP_PROFILES: readonly number[] = [0x0001, 0x0007];
+
+/** The master keys and salts a DTLS handshake exported for SRTP (RFC 5764 §4.2), from our side. */
+export interface SrtpKeys {
+  profile: number;
+  localKey: Buffer;
+  localSalt: Buffer;
+  remoteKey: Buffer;
+  remoteSalt: Buffer;
+}
+
+/**
+ * Hands the reading of a WebRTC leg's ICE socket (Node's dgram socket, which werift bound) to the native
+ * relay, keyed for SRTP: from then on the relay decrypts what the far end sends from `source` (rtp-socket
+ * `relay`), relays it or hands it up decrypted, and protects what goes out through `send`. Every other
+ * datagram (STUN, DTLS, SRTCP) comes up as received, for the leg to give back to werift. Node's socket stops
+ * reading and goes on sending for werift. Undefined where the relay is not built, the profile is not one
+ * it protects, or the socket's descriptor cannot be reached; the leg then stays with werift's media path.
+ */
+export function adoptRtpSocket(socket: Socket, state: Float64Array, keys: SrtpKeys): RtpSocket | undefined {
+  const relay = nativeRelay();
+  const handle = udpHandle(socket);
+  if (!relay || !handle || !RELAY_SRTP_PROFILES.includes(keys.profile) || state.length < relay.stateSlots) return undefined;
+  const adopted = new NativeRtpSocket(relay, state, socket.address().family === 'IPv6' ? 6 : 4);
+  const [native, port] = relay.adopt(handle.fd, state, adopted.dispatch, adopted.dispatchError);
+  adopted.opened(native, port);
+  if (!relay.secure(native, keys.profile, keys.localKey, keys.localSalt, keys.remoteKey, keys.remoteSalt)) {
+    adopted.close();
+    return undefined;
+  }
+  handle.recvStop();
+  return adopted;
+}
+
+interface UdpHandle {
+  fd: number;
+  recvStop(): number;
+}
+
+/**
+ * The libuv handle under a dgram socket, for its descriptor: Node keeps it under a private symbol, and only
+ * there without a deprecation warning (socket._handle has one). Undefined if this Node keeps it elsewhere.
+ */
+function udpHandle(socket: Socket): UdpHandle | undefined {
+  const key = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'state symbol');
+  const state = key ? (socket as unknown as Record<symbol, { handle?: Partial<UdpHandle> } | undefined>)[key] : undefined;
+  const handle = state?.handle;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 && typeof handle.recvStop === 'function' ? (handle as UdpHandle) : undefined;
+}
+
+/**
  * Binds an RTP socket at `address`:`port` (0: any free port); undefined when the port is taken. `use` says
  * which kind: `relay` (the native relay's where it is built), `plain` (the relay's, for a port that never
  * relays, such as RTCP's: no shared state), or `node` (dgram, whatever is built).
@@ -161,7 +241,7 @@ class NativeRtpSocket implements RtpSocket {
     private readonly family: 4 | 6,
   ) {}
 
-  readonly dispatch: DatagramListener = (message, address, port) => this.onMessage(message, address, port);
+  readonly dispatch: DatagramListener = (message, address, port, decrypted) => this.onMessage(message, address, port, decrypted);
   readonly dispatchError = (error: Error): void => this.onError(error);
 
   get relays(): boolean {
@@ -245,7 +325,7 @@ class DgramRtpSocket implements RtpSocket {
   }
 
   listen(onMessage: DatagramListener, onError: (error: Error) => void): void {
-    this.socket.on('message', (message, from) => onMessage(message, from.address, from.port));
+    this.socket.on('message', (message, from) => onMessage(message, from.address, from.port, false));
     this.socket.on('error', onError);
   }
 

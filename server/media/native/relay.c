@@ -9,9 +9,15 @@
  * peer's socket. Every other packet (the first from a phone, RTCP on a multiplexed port, telephone-events,
  * a stray source, anything odd) goes up to JavaScript as a datagram, which handles it as before.
  *
+ * A WebRTC leg's socket is adopted rather than opened: werift bound it for ICE, and the relay reads a
+ * duplicate of its descriptor once DTLS has exported the SRTP keys (webrtc-leg.ts). SRTP from the selected
+ * pair is authenticated and decrypted here (srtp.c) and then relayed or handed up decrypted; audio relayed
+ * into such a socket is encrypted before it goes out. Everything else on it (STUN, DTLS, SRTCP) goes up as
+ * received, for werift.
+ *
  * State shared with JavaScript lives in one Float64Array per socket (see the slot numbers below, mirrored
- * in rtp-socket.ts, which checks them when it loads the addon): the outbound stream's fields, which the rewrite below keeps exactly as
- * OutboundStream.advance does; the counters RTCP reports need; and a ring of the relayed packets' headers
+ * in rtp-socket.ts, which checks them when it loads the addon): the outbound stream's fields, which the
+ * rewrite below keeps exactly as OutboundStream.advance does; the counters RTCP reports need; and a ring of the relayed packets' headers
  * and arrival times, which JavaScript replays into its RFC 3550 reception statistics before a report. All
  * of it runs on the one thread of the event loop, so neither side needs a lock.
  */
@@ -22,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -31,6 +38,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "srtp.h"
 
 /* Slots of the shared state array; rtp-socket.ts names the same numbers and checks them against `layout`. */
 enum {
@@ -83,11 +92,17 @@ typedef struct relay_port {
   struct sockaddr_storage target; /* where this socket sends */
   socklen_t target_len;
   int payload_type;              /* what this socket's stream sends audio with */
+  /* A WebRTC leg's socket (adopted from its ICE transport): SRTP both ways once keyed, else NULL. */
+  int adopted;
+  srtp_context *inbound;
+  srtp_context *outbound;
 } relay_port;
 
 /* Per thread: each worker thread that loads the addon runs its own event loop, and its own performance.now(). */
 static _Thread_local double clock_origin_ms = 0;
 static _Thread_local unsigned char buffers[BATCH][MAX_DATAGRAM];
+/* Where a packet JavaScript sends on a WebRTC socket is protected: SRTP appends a tag. */
+static _Thread_local unsigned char sealed[MAX_DATAGRAM + SRTP_MAX_TAG];
 
 static double now_ms(void) { return (double)uv_hrtime() / 1e6 - clock_origin_ms; }
 
@@ -136,6 +151,7 @@ static int relay(relay_port *port, unsigned char *packet, size_t length, const s
   relay_port *peer = port->peer;
   if (!peer || !port->receives || !peer->sends || peer->closed) return 0;
   if (length < HEADER || packet[0] >> 6 != 2) return 0;
+  if (peer->outbound && length + SRTP_MAX_TAG > MAX_DATAGRAM) return 0; /* no room for the tag */
   unsigned second = packet[1];
   if (second >= 192 && second <= 223) return 0; /* RTCP on a multiplexed port (RFC 5761 §4) */
   unsigned type = second & 0x7f;
@@ -187,11 +203,13 @@ static int relay(relay_port *port, unsigned char *packet, size_t length, const s
   write32(header + 4, out_ts);
   write32(header + 8, (uint32_t)out[S_SSRC]);
   size_t size = end - start + HEADER;
+  size_t payload = size - HEADER;
+  if (peer->outbound && !(size = srtp_protect(peer->outbound, header, size))) return 1;
   /* As UDP would, a send the kernel refuses (a full buffer, an unreachable peer) is dropped; it counts as
    * sent, as in JavaScript. */
   sendto(peer->fd, header, size, MSG_DONTWAIT, (const struct sockaddr *)&peer->target, peer->target_len);
   out[S_PACKETS_SENT] += 1;
-  out[S_OCTETS_SENT] += (double)(size - HEADER);
+  out[S_OCTETS_SENT] += (double)payload;
   out[S_SENT_SINCE_REPORT] = 1;
   return 1;
 }
@@ -231,18 +249,20 @@ static void call_js(relay_port *port, napi_ref listener, size_t argc, napi_value
   }
 }
 
-static void deliver(relay_port *port, const unsigned char *packet, size_t length, const struct sockaddr_storage *from) {
+/* Hands a datagram up to JavaScript: as received, or (`decrypted`) an SRTP packet as the RTP it carried. */
+static void deliver(relay_port *port, const unsigned char *packet, size_t length, const struct sockaddr_storage *from, int decrypted) {
   napi_env env = port->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
   int remote_port = format_address(from, text, sizeof text);
-  napi_value argv[3];
+  napi_value argv[4];
   void *data;
   napi_create_buffer_copy(env, length, packet, &data, &argv[0]);
   napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &argv[1]);
   napi_create_int32(env, remote_port, &argv[2]);
-  call_js(port, port->on_message, 3, argv);
+  napi_get_boolean(env, decrypted, &argv[3]);
+  call_js(port, port->on_message, 4, argv);
   napi_close_handle_scope(env, scope);
 }
 
@@ -256,6 +276,11 @@ static void report_error(relay_port *port, int status) {
   napi_create_error(env, NULL, message, &error);
   call_js(port, port->on_error, 1, &error);
   napi_close_handle_scope(env, scope);
+}
+
+/* SRTP rather than STUN, DTLS or SRTCP on a WebRTC socket (RFC 7983 §7, RFC 5761 §4). */
+static int is_srtp(const unsigned char *packet, size_t length) {
+  return length >= HEADER && packet[0] >= 128 && packet[0] <= 191 && !(packet[1] >= 192 && packet[1] <= 223);
 }
 
 static void on_readable(uv_poll_t *poll, int status, int events) {
@@ -285,7 +310,14 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     for (int i = 0; i < count && !port->closed; i++) {
       if (messages[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any RTP packet we take */
       size_t length = messages[i].msg_len;
-      if (!relay(port, buffers[i], length, &sources[i])) deliver(port, buffers[i], length, &sources[i]);
+      if (port->inbound && is_srtp(buffers[i], length) && same_address(&sources[i], &port->source)) {
+        /* A WebRTC leg's media: what fails authentication or replays is dropped (RFC 3711 §3.3). */
+        if (!(length = srtp_unprotect(port->inbound, buffers[i], length))) continue;
+        if (!relay(port, buffers[i], length, &sources[i])) deliver(port, buffers[i], length, &sources[i], 1);
+        continue;
+      }
+      /* Anything else on a WebRTC socket (STUN, DTLS, SRTCP, a stray) goes up untouched, to its DTLS stack. */
+      if (port->adopted || !relay(port, buffers[i], length, &sources[i])) deliver(port, buffers[i], length, &sources[i], 0);
     }
     if (count < BATCH) return;
   }
@@ -379,6 +411,9 @@ static void release(relay_port *port) {
   if (port->state_ref) napi_delete_reference(port->env, port->state_ref);
   napi_async_destroy(port->env, port->async);
   port->state = NULL;
+  srtp_destroy(port->inbound);
+  srtp_destroy(port->outbound);
+  port->inbound = port->outbound = NULL;
   /* uv_close takes the descriptor out of the loop's poll set at once, so it may be closed now: the port is
    * free for the next call as soon as close() returns, as a dgram socket's would be. */
   uv_close((uv_handle_t *)&port->poll, on_poll_closed);
@@ -394,41 +429,32 @@ static void finalize_port(napi_env env, void *data, void *hint) {
   if (port->poll_closed) free(port);
 }
 
-/* open(address, port, state: Float64Array | null, onMessage(datagram, address, port), onError(error))
- * → [handle, bound port] */
-static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  struct sockaddr_storage address;
-  socklen_t address_len;
-  if (argc < 5 || !read_address(env, argv[0], argv[1], &address, &address_len)) {
-    napi_throw_type_error(env, NULL, "open(address, port, state, onMessage, onError): an IP address and a port");
-    return NULL;
-  }
-  /* A socket that never relays (an RTCP port) has no state: null. */
+/* The state argument: a Float64Array of the relay's size, or null for a socket that never relays (an RTCP
+ * port). Returns 0 after throwing when it is neither. */
+static int read_state(napi_env env, napi_value value, double **state) {
   napi_valuetype state_type;
-  napi_typeof(env, argv[2], &state_type);
+  napi_typeof(env, value, &state_type);
   napi_typedarray_type type;
   size_t slots;
-  void *state = NULL;
+  *state = NULL;
   if (state_type != napi_null &&
-      (napi_get_typedarray_info(env, argv[2], &type, &slots, &state, NULL, NULL) != napi_ok || type != napi_float64_array || slots < STATE_SLOTS)) {
-    napi_throw_type_error(env, NULL, "open: state must be null or a Float64Array of the relay's size");
-    return NULL;
+      (napi_get_typedarray_info(env, value, &type, &slots, (void **)state, NULL, NULL) != napi_ok || type != napi_float64_array || slots < STATE_SLOTS)) {
+    napi_throw_type_error(env, NULL, "state must be null or a Float64Array of the relay's size");
+    return 0;
   }
-  int fd = socket(address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
-  if (bind(fd, (struct sockaddr *)&address, address_len) != 0) {
-    int code = errno;
-    close(fd);
-    return throw_errno(env, "bind", code);
-  }
+  return 1;
+}
+
+/* Polls `fd` (which the port owns from now on) on Node's loop → [handle, bound port]; `argv` holds the
+ * state, onMessage and onError arguments. */
+static napi_value start_port(napi_env env, int fd, double *state, napi_value *argv, int adopted) {
   struct sockaddr_storage bound;
   socklen_t bound_len = sizeof bound;
-  getsockname(fd, (struct sockaddr *)&bound, &bound_len);
+  if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0 || (bound.ss_family != AF_INET && bound.ss_family != AF_INET6)) {
+    close(fd);
+    return throw_errno(env, "getsockname", EINVAL);
+  }
   int bound_port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port : ((struct sockaddr_in6 *)&bound)->sin6_port);
-
   uv_loop_t *loop;
   relay_port *port = calloc(1, sizeof *port);
   if (!port || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &port->poll, fd) != 0) {
@@ -438,15 +464,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   port->env = env;
   port->fd = fd;
-  port->family = address.ss_family;
+  port->family = bound.ss_family;
   port->state = state;
+  port->adopted = adopted;
   port->poll.data = port;
   napi_value name;
   napi_create_string_utf8(env, "offhook:rtp", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &port->async);
-  if (state) napi_create_reference(env, argv[2], 1, &port->state_ref);
-  napi_create_reference(env, argv[3], 1, &port->on_message);
-  napi_create_reference(env, argv[4], 1, &port->on_error);
+  if (state) napi_create_reference(env, argv[0], 1, &port->state_ref);
+  napi_create_reference(env, argv[1], 1, &port->on_message);
+  napi_create_reference(env, argv[2], 1, &port->on_error);
   uv_poll_start(&port->poll, UV_READABLE, on_readable);
 
   napi_value result, handle, port_value;
@@ -458,8 +485,99 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* open(address, port, state: Float64Array | null, onMessage(datagram, address, port, decrypted), onError(error))
+ * → [handle, bound port] */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct sockaddr_storage address;
+  socklen_t address_len;
+  if (argc < 5 || !read_address(env, argv[0], argv[1], &address, &address_len)) {
+    napi_throw_type_error(env, NULL, "open(address, port, state, onMessage, onError): an IP address and a port");
+    return NULL;
+  }
+  double *state;
+  if (!read_state(env, argv[2], &state)) return NULL;
+  int fd = socket(address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  if (bind(fd, (struct sockaddr *)&address, address_len) != 0) {
+    int code = errno;
+    close(fd);
+    return throw_errno(env, "bind", code);
+  }
+  return start_port(env, fd, state, argv + 2, 0);
+}
+
+/*
+ * adopt(fd, state, onMessage, onError) → [handle, port]: polls a UDP socket that belongs to someone else (a
+ * WebRTC leg's ICE transport, whose Node socket then stops reading), through a duplicate of its descriptor.
+ * Every datagram goes up as received until `secure` keys the port; from then on SRTP from the port's source
+ * is decrypted here, and relayed or handed up decrypted.
+ */
+static napi_value js_adopt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  int type = 0;
+  socklen_t type_len = sizeof type;
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 ||
+      type != SOCK_DGRAM) {
+    napi_throw_type_error(env, NULL, "adopt(fd, state, onMessage, onError): the descriptor of a UDP socket");
+    return NULL;
+  }
+  double *state;
+  if (!read_state(env, argv[1], &state)) return NULL;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return throw_errno(env, "dup", errno);
+  int flags = fcntl(copy, F_GETFL);
+  if (flags < 0 || fcntl(copy, F_SETFL, flags | O_NONBLOCK) != 0) {
+    int code = errno;
+    close(copy);
+    return throw_errno(env, "fcntl", code);
+  }
+  return start_port(env, copy, state, argv + 1, 1);
+}
+
+/* secure(handle, profile, localKey, localSalt, remoteKey, remoteSalt) → whether the profile is one we
+ * protect: SRTP for an adopted socket, with the keys its DTLS handshake exported (RFC 5764 §4.2). */
+static napi_value js_secure(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  relay_port *port = argc == 6 ? read_port(env, argv[0]) : NULL;
+  int32_t profile = 0;
+  void *keys[4];
+  size_t sizes[4];
+  int ok = port && !port->closed && port->adopted && napi_get_value_int32(env, argv[1], &profile) == napi_ok;
+  for (int i = 0; ok && i < 4; i++) ok = napi_get_buffer_info(env, argv[2 + i], &keys[i], &sizes[i]) == napi_ok;
+  if (!ok) {
+    napi_throw_type_error(env, NULL, "secure(handle, profile, localKey, localSalt, remoteKey, remoteSalt): an adopted socket and four buffers");
+    return NULL;
+  }
+  size_t key_length = srtp_key_length(profile), salt_length = srtp_salt_length(profile);
+  napi_value result;
+  if (!key_length || sizes[0] != key_length || sizes[2] != key_length || sizes[1] != salt_length || sizes[3] != salt_length) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  srtp_destroy(port->outbound);
+  srtp_destroy(port->inbound);
+  port->outbound = srtp_create(profile, 0, keys[0], keys[1]);
+  port->inbound = srtp_create(profile, 1, keys[2], keys[3]);
+  if (!port->outbound || !port->inbound) {
+    srtp_destroy(port->outbound);
+    srtp_destroy(port->inbound);
+    port->outbound = port->inbound = NULL;
+  }
+  napi_get_boolean(env, port->inbound != NULL, &result);
+  return result;
+}
+
 /* send(handle, bytes, offset, length, port, address) → whether the kernel took it: sent at once, or dropped
- * as UDP would drop it, as is a datagram to an address that is no IP address of the socket's family. */
+ * as UDP would drop it, as is a datagram to an address that is no IP address of the socket's family. On an
+ * adopted socket the bytes are an RTP packet, which goes out as SRTP (and nothing goes out before `secure`). */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -477,7 +595,14 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   }
   napi_value sent;
   int addressed = read_address(env, argv[5], argv[4], &target, &target_len) && target.ss_family == port->family;
-  ssize_t result = port->closed || !addressed ? -1 : sendto(port->fd, (char *)data + offset, (size_t)length, MSG_DONTWAIT, (struct sockaddr *)&target, target_len);
+  const void *bytes = (char *)data + offset;
+  size_t count = (size_t)length;
+  if (port->adopted) {
+    count = port->outbound && count <= MAX_DATAGRAM ? (memcpy(sealed, bytes, count), srtp_protect(port->outbound, sealed, count)) : 0;
+    bytes = sealed;
+    if (!count) addressed = 0;
+  }
+  ssize_t result = port->closed || !addressed ? -1 : sendto(port->fd, bytes, count, MSG_DONTWAIT, (struct sockaddr *)&target, target_len);
   napi_get_boolean(env, result >= 0, &sent);
   return sent;
 }
@@ -514,8 +639,10 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
   int has_target = read_address(env, argv[8], argv[9], &port->target, &port->target_len);
   int relays = port->state != NULL;
   link_peer(port, relays && peer && !peer->closed && peer->state && peer != port ? peer : NULL);
-  port->receives = relays && receives && has_source;
-  port->sends = relays && sends && has_target && port->target.ss_family == port->family;
+  /* An adopted socket relays SRTP only: nothing before it is keyed. */
+  int keyed = !port->adopted || port->inbound != NULL;
+  port->receives = relays && keyed && receives && has_source;
+  port->sends = relays && keyed && sends && has_target && port->target.ss_family == port->family;
   port->payload_type = payload_type;
   return NULL;
 }
@@ -541,6 +668,8 @@ static napi_value js_set_clock_origin(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+    {"adopt", NULL, js_adopt, NULL, NULL, NULL, napi_default, NULL},
+    {"secure", NULL, js_secure, NULL, NULL, NULL, napi_default, NULL},
     {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
     {"configure", NULL, js_configure, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
