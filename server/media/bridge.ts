@@ -43,13 +43,10 @@ export class MediaBridge {
       }),
       a.on('dtmf', (event) => b.sendDtmf(event)),
       b.on('dtmf', (event) => a.sendDtmf(event)),
-      // A leg that closes (a fork that lost, a replaced device) leaves its peer, which may then relay directly.
-      a.on('stateChanged', (state) => {
-        if (state === 'closed') b.bridged(a, false);
-      }),
-      b.on('stateChanged', (state) => {
-        if (state === 'closed') a.bridged(b, false);
-      }),
+      // A leg that closes (a fork that lost, a replaced device) leaves its peer, which may then relay directly;
+      // one that connects may now have a relay socket its peer can relay into.
+      a.on('stateChanged', (state) => b.bridged(a, state !== 'closed')),
+      b.on('stateChanged', (state) => a.bridged(b, state !== 'closed')),
     );
     a.bridged(b, true);
     b.bridged(a, true);

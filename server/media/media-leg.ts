@@ -3,6 +3,8 @@
  * `webrtc-leg.ts`) for browsers and the app, or a plain RTP leg (`rtp-leg.ts`) for desk phones and other
  * SIP devices. Bridges and the call engine speak only this interface.
  */
+import type { RtpSocket } from './rtp-socket';
+
 export type LegKind = 'webrtc' | 'rtp';
 
 export interface MediaConfig {
@@ -60,6 +62,17 @@ export function rtpFrame(header: { marker: boolean; payloadType: number; sequenc
   return { marker, payloadType, sequenceNumber, timestamp, ssrc, bytes: payload, payloadStart: 0, payloadEnd: payload.length };
 }
 
+/** The one open leg among a leg's bridged peers; undefined when there is none or more than one. */
+export function onlyPeer(peers: Iterable<MediaLeg>): MediaLeg | undefined {
+  let only: MediaLeg | undefined;
+  for (const peer of peers) {
+    if (peer.state === 'closed') continue;
+    if (only) return undefined;
+    only = peer;
+  }
+  return only;
+}
+
 /** The frame's payload, as a view of its bytes. */
 export function rtpPayload(frame: RtpFrame): Buffer {
   return frame.payloadStart === 0 && frame.payloadEnd === frame.bytes.length ? frame.bytes : frame.bytes.subarray(frame.payloadStart, frame.payloadEnd);
@@ -92,10 +105,16 @@ export interface MediaLeg {
    */
   sendRtp(frame: RtpFrame): void;
   /**
-   * A bridge joined this leg to `peer` (`joined`), or let go of it. A leg may relay to its one peer by a
-   * faster path than the bridge's events (plain RTP legs do, in the native relay); others ignore it.
+   * A bridge joined this leg to `peer` (`joined`), or let go of it; the bridge says so again (joined) each
+   * time `peer` changes state. A leg relays to its one peer by a faster path than the bridge's events where
+   * both have a native relay socket (`relaySocket`).
    */
   bridged(peer: MediaLeg, joined: boolean): void;
+  /**
+   * The native relay socket (rtp-socket.ts) that audio for this leg can be relayed into, if it has one now:
+   * a plain RTP leg's, or a WebRTC leg's ICE socket once its SRTP is keyed.
+   */
+  relaySocket(): RtpSocket | undefined;
   /** Sends a key press as RFC 4733 events (or nothing if the far end did not negotiate telephone-event). */
   sendDtmf(event: DtmfEvent): void;
   close(): void;

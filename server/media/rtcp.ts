@@ -160,6 +160,26 @@ export class ReceptionStats {
   }
 }
 
+/** The mean time between reports, RFC 3550 §6.2's 5 s. */
+export const DEFAULT_RTCP_INTERVAL_MS = 5_000;
+
+/**
+ * When a leg reports (RFC 3550 §6.2, §6.3.1): every `meanMs` on average, each interval randomized ±50 % so that
+ * the legs' reports do not fall in step, until stopped. The timer never keeps the process alive.
+ */
+export function scheduleReports(meanMs: number, send: () => void): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const next = () => {
+    timer = setTimeout(() => {
+      send();
+      next();
+    }, meanMs * (0.5 + Math.random()));
+    timer.unref();
+  };
+  next();
+  return { stop: () => clearTimeout(timer) };
+}
+
 export interface SenderInfo {
   /** Wall-clock time of the report, in Unix milliseconds. */
   wallMs: number;

@@ -25,10 +25,11 @@ import { createLogger } from '../log';
 import { randomBase64url } from '../util/random-pool';
 import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
+import { onlyPeer } from './media-leg';
 import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
 import { OutboundStream, STREAM_SLOTS, writeRtpHeader } from './outbound-stream';
-import { readSenderReport, ReceptionStats, writeReport } from './rtcp';
-import { openRtpSocket, Slot } from './rtp-socket';
+import { DEFAULT_RTCP_INTERVAL_MS, readSenderReport, ReceptionStats, scheduleReports, writeReport } from './rtcp';
+import { openRtpSocket, Slot, takeRelayed } from './rtp-socket';
 import type { RtpAddress, RtpSocket } from './rtp-socket';
 import { answerDirection, describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
 import type { AudioDescription, SdpAttribute, SdpMedia } from './sdp';
@@ -47,7 +48,6 @@ const DEFAULT_PTIME = 20;
 /** RTP's fixed header (RFC 3550 §5.1): what a relayed packet is sent with. */
 const HEADER = 12;
 /** RFC 3550 §6.2: the minimum mean interval between RTCP reports. */
-const DEFAULT_RTCP_INTERVAL_MS = 5_000;
 
 export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly kind = 'rtp';
@@ -76,7 +76,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private readonly peers = new Set<MediaLeg>();
   private signalledRtcpPort: number | undefined;
   private rtcpSource: RtpAddress | undefined;
-  private rtcpTimer: NodeJS.Timeout | undefined;
+  private reports: { stop(): void } | undefined;
   private readonly cname = randomBase64url(12);
 
   private constructor(
@@ -216,27 +216,13 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     }
   }
 
-  /**
-   * Sends a frame from the other leg. When the frame came in a datagram with room for a header before its
-   * payload (always, from another plain RTP leg), our header goes there and that datagram is sent: no
-   * buffer is allocated or copied per packet. Otherwise (a frame from werift) a new packet is built.
-   */
+  /** Sends a frame from the other leg, in the datagram it came in where it can (OutboundStream.packetFor). */
   sendRtp(frame: RtpFrame): void {
     const audio = this.audio;
     const stream = this.outbound();
     // Checked before the stream moves on: a packet not sent must not become its reference for what follows.
     if (!audio || !stream || !this.canSend()) return;
-    const { bytes, payloadStart, payloadEnd } = frame;
-    if (payloadStart >= HEADER) {
-      const start = payloadStart - HEADER;
-      stream.writeRelayed(frame, audio.payloadType, bytes, start);
-      this.send(start === 0 && payloadEnd === bytes.length ? bytes : bytes.subarray(start, payloadEnd));
-      return;
-    }
-    const packet = Buffer.allocUnsafe(HEADER + payloadEnd - payloadStart);
-    stream.writeRelayed(frame, audio.payloadType, packet, 0);
-    bytes.copy(packet, HEADER, payloadStart, payloadEnd);
-    this.send(packet);
+    this.send(stream.packetFor(frame, audio.payloadType));
   }
 
   sendDtmf(event: DtmfEvent): void {
@@ -248,13 +234,18 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   }
 
   /**
-   * A bridge joined this leg to `peer`, or let go of it. While a leg is bridged to exactly one other open leg
-   * and both have native relay sockets, their audio goes from socket to socket in the relay (see syncRelay).
+   * A bridge joined this leg to `peer`, or let go of it, or `peer` changed state. While a leg is bridged to
+   * exactly one other open leg and both have native relay sockets, their audio goes from socket to socket in
+   * the relay (see syncRelay).
    */
   bridged(peer: MediaLeg, joined: boolean): void {
     if (joined) this.peers.add(peer);
     else this.peers.delete(peer);
     this.syncRelay();
+  }
+
+  relaySocket(): RtpSocket | undefined {
+    return this.rtp.relays && this.stateValue !== 'closed' ? this.rtp : undefined;
   }
 
   close(): void {
@@ -264,7 +255,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (this.rtp.state[Slot.packetsSent]! > 0 || this.reported) this.sendReport(true);
     this.setState('closed');
     this.dtmfSender.close();
-    clearTimeout(this.rtcpTimer);
+    this.reports?.stop();
     this.rtp.close();
     this.rtcp?.close();
     this.removeAllListeners();
@@ -383,15 +374,6 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   }
 
   /** The next report in the mean interval, randomized between half and one and a half times it (RFC 3550 §6.3.1). */
-  private scheduleReport(): void {
-    const mean = this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS;
-    this.rtcpTimer = setTimeout(() => {
-      this.sendReport();
-      this.scheduleReport();
-    }, mean * (0.5 + Math.random()));
-    this.rtcpTimer.unref();
-  }
-
   private sendReport(bye = false): void {
     const target = this.rtcpTarget();
     // The outbound stream's SSRC is ours in RTCP too, whether or not RTP has gone out yet (RFC 3550 §6.4).
@@ -409,17 +391,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     socket.send(packet, target);
   }
 
-  /**
-   * Adds what the native relay relayed since the last time to the reception statistics, in the order it
-   * arrived: before a report, and before a packet the leg takes itself, so that the statistics see every
-   * packet once and in order. The relay hands a packet up instead of relaying it when its record is full.
-   */
+  /** Before a report, and before a packet the leg takes itself (see takeRelayed in rtp-socket.ts). */
   private takeRelayed(): void {
-    const state = this.rtp.state;
-    const count = state[Slot.ringCount] ?? 0;
-    if (count === 0) return;
-    for (let i = 0, at = Slot.ring; i < count; i++, at += 4) this.reception.update(state[at]!, state[at + 1]!, state[at + 2]!, state[at + 3]!);
-    state[Slot.ringCount] = 0;
+    takeRelayed(this.rtp.state, this.reception);
   }
 
   /**
@@ -431,22 +405,11 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private syncRelay(): void {
     const socket = this.rtp;
     if (!socket.relays || this.stateValue === 'closed') return;
-    const peer = this.directPeer();
+    const peer = onlyPeer(this.peers)?.relaySocket();
     const connected = this.stateValue === 'connected';
     const receives = peer !== undefined && this.latched !== undefined && this.audio !== undefined && connected && !holds(this.remoteDirectionValue);
     const sends = this.outbound() !== undefined && this.canSend();
-    socket.relay(peer?.rtp, receives, sends, this.audio?.payloadType ?? 0, this.receiveAudio, this.latched, this.latched ?? this.signalled);
-  }
-
-  /** The one open leg this one is bridged to, when that is a plain RTP leg with a relay socket too. */
-  private directPeer(): RtpLeg | undefined {
-    let only: MediaLeg | undefined;
-    for (const peer of this.peers) {
-      if (peer.state === 'closed') continue;
-      if (only) return undefined;
-      only = peer;
-    }
-    return only instanceof RtpLeg && only.rtp.relays ? only : undefined;
+    socket.relay(peer, receives, sends, this.audio?.payloadType ?? 0, this.receiveAudio, this.latched, this.latched ?? this.signalled);
   }
 
   /**
@@ -515,7 +478,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private setState(state: LegState): void {
     if (this.stateValue === state || this.stateValue === 'closed') return;
     this.stateValue = state;
-    if (state === 'connected' && !this.rtcpTimer) this.scheduleReport();
+    if (state === 'connected') this.reports ??= scheduleReports(this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS, () => this.sendReport());
     this.syncRelay();
     this.emit('stateChanged', state);
   }

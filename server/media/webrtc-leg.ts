@@ -9,16 +9,29 @@
  * Beside the audio codec the leg negotiates RFC 4733 telephone-event, reports received key presses as `dtmf`
  * (never as audio) and sends them as event packets; it stops sending while the browser holds the call
  * (a=sendonly or a=inactive in its latest offer, RFC 3264 §8.4).
+ *
+ * werift does ICE and DTLS. Once DTLS has keyed SRTP, the leg hands its SRTP to the native relay where it
+ * is built (`adopt`, rtp-socket.ts adoptRtpSocket): the relay reads the ICE socket, decrypts the browser's
+ * audio and relays it straight to the leg's one bridged peer, or hands it up decrypted, and encrypts what
+ * the leg sends. STUN, DTLS and SRTCP go back to werift as its socket would have delivered them. The leg
+ * then sends its own RTCP reports (RFC 3550 §6.4) from the relay's counters and record, through werift's
+ * SRTCP, in place of werift's receiver, which no longer sees the packets. Where the relay is not built (or
+ * the DTLS profile is one it does not protect), werift carries the media, as it does before DTLS is up.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import type { Socket } from 'node:dgram';
+import { keyLength, RTCPeerConnection, RTCRtpCodecParameters, RtcpSrPacket, RtpHeader, RtpPacket, saltLength, UdpTransport } from 'werift';
 import type { RTCRtpTransceiver } from 'werift';
 import { createLogger } from '../log';
 import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
-import { rtpFrame, rtpPayload } from './media-leg';
+import { onlyPeer, rtpFrame, rtpPayload } from './media-leg';
 import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
-import { OutboundStream } from './outbound-stream';
-import { describeAudio, isTelephoneEvent, parseSdp, remoteReceives, writeSdp } from './sdp';
+import { OutboundStream, RTP_HEADER, STREAM_SLOTS } from './outbound-stream';
+import { DEFAULT_RTCP_INTERVAL_MS, ReceptionStats, scheduleReports, writeReport } from './rtcp';
+import { readRtp, rtpBytes } from './rtp-leg';
+import { adoptRtpSocket, RELAY_SRTP_PROFILES, relayStateSlots, Slot, takeRelayed } from './rtp-socket';
+import type { RtpAddress, RtpSocket } from './rtp-socket';
+import { describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, writeSdp } from './sdp';
 
 export type { LegState, MediaConfig, NegotiatedCodec } from './media-leg';
 
@@ -84,10 +97,23 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private negotiatedCache: Negotiated | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
   private readonly dtmfSender: DtmfSender;
+  /** The outbound stream and counters, shared with the native relay once it reads the socket (Slot). */
+  private readonly relayState = new Float64Array(relayStateSlots());
+  /** The ICE socket as the native relay reads it, once it carries this leg's SRTP (`adopt`). */
+  private socket: RtpSocket | undefined;
+  /** werift's own socket: what the relay does not take goes back to it. */
+  private iceSocket: Socket | undefined;
+  /** The far end of the selected candidate pair: where SRTP comes from and goes. */
+  private remote: RtpAddress | undefined;
+  /** The legs bridges join this one to (see `bridged`). */
+  private readonly peers = new Set<MediaLeg>();
+  /** For the RTCP reports the leg sends while the relay carries its SRTP: what the browser sends us. */
+  private reception: ReceptionStats | undefined;
+  private reports: { stop(): void } | undefined;
 
   private constructor(
     readonly id: string,
-    config: MediaConfig,
+    private readonly config: MediaConfig,
     private readonly codecs: readonly NegotiatedCodec[],
   ) {
     super();
@@ -103,8 +129,11 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
       headerExtensions: { audio: [] },
     });
     this.pc.connectionStateChange.subscribe((state) => {
-      if (state === 'connected') this.setState('connected');
-      else if (state === 'failed') this.setState('failed');
+      if (state === 'connected') {
+        // Before the state is told: the bridged peer then finds this leg's relay socket.
+        this.adopt();
+        this.setState('connected');
+      } else if (state === 'failed') this.setState('failed');
       else if (state === 'connecting') this.setState('connecting');
     });
     this.pc.onTransceiverAdded.subscribe((transceiver) => this.attach(transceiver));
@@ -129,7 +158,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   }
 
   get packetsReceived(): number {
-    return this.received;
+    return this.received + this.relayState[Slot.received]!;
   }
 
   /** The negotiated telephone-event at the audio codec's clock rate, if the far end accepted one. */
@@ -187,6 +216,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     this.negotiatedCache = undefined;
     this.remoteDirectionValue = direction;
+    this.syncRelay();
   }
 
   /**
@@ -203,18 +233,28 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     this.negotiatedCache = undefined;
     this.remoteDirectionValue = direction;
     const codec = this.codec;
-    if (codec) this.stream?.setClockRate(codec.clockRate);
+    if (codec) {
+      this.stream?.setClockRate(codec.clockRate);
+      this.reception?.setClockRate(codec.clockRate);
+    }
+    this.syncRelay();
     return this.localSdp();
   }
 
   /**
    * Sends a packet from the other leg: sequence number and timestamp continue this leg's stream (the same
-   * one its DTMF events use), and werift's sender puts in its SSRC and the negotiated payload type.
+   * one its DTMF events use), in the SSRC werift's sender announced. The relay encrypts it once it carries
+   * the leg's SRTP; before, werift's sender does and puts in the negotiated payload type.
    */
   sendRtp(frame: RtpFrame): void {
     const sender = this.transceiver?.sender;
     const stream = this.outbound();
-    if (!sender || !stream || !this.canSend()) return;
+    const codec = this.codec;
+    if (!sender || !stream || !codec || !this.canSend()) return;
+    if (this.socket) {
+      this.sendSecure(stream.packetFor(frame, codec.payloadType));
+      return;
+    }
     const { ssrc, sequenceNumber, timestamp, marker } = stream.relay(frame);
     const header = new RtpHeader({ ssrc, sequenceNumber, timestamp, marker, payloadType: frame.payloadType });
     sender.sendRtp(new RtpPacket(header, rtpPayload(frame))).catch(this.onSendFailed);
@@ -231,13 +271,24 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     void this.dtmfSender.send(event);
   }
 
-  /** A WebRTC leg relays only through werift and the bridge's events. */
-  bridged(): void {}
+  bridged(peer: MediaLeg, joined: boolean): void {
+    if (joined) this.peers.add(peer);
+    else this.peers.delete(peer);
+    this.syncRelay();
+  }
+
+  relaySocket(): RtpSocket | undefined {
+    return this.stateValue === 'closed' ? undefined : this.socket;
+  }
 
   close(): void {
     if (this.stateValue === 'closed') return;
     this.setState('closed');
     this.dtmfSender.close();
+    this.reports?.stop();
+    this.socket?.close();
+    this.socket = undefined;
+    this.peers.clear();
     this.pc.close().catch((error: unknown) => log.debug('close failed', { leg: this.id, error }));
     this.removeAllListeners();
   }
@@ -251,6 +302,10 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     const event = this.telephoneEvent;
     const stream = this.outbound();
     if (!sender || !event || !stream || !this.canSend()) return;
+    if (this.socket) {
+      this.sendSecure(rtpBytes(stream.inject(timestamp, marker), event.payloadType, payload));
+      return;
+    }
     const header = new RtpHeader({ ...stream.inject(timestamp, marker), ssrc: sender.ssrc, payloadType: event.payloadType });
     sender.dtlsTransport.sendRtp(payload, header).catch((error: unknown) => log.debug('dtmf send failed', { leg: this.id, error }));
   }
@@ -277,9 +332,114 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
 
   private outbound(): OutboundStream | undefined {
     const codec = this.codec;
-    if (!codec) return undefined;
-    this.stream ??= new OutboundStream(codec.clockRate);
+    const sender = this.transceiver?.sender;
+    if (!codec || !sender) return undefined;
+    this.stream ??= new OutboundStream(codec.clockRate, undefined, this.relayState.subarray(Slot.stream, Slot.stream + STREAM_SLOTS), sender.ssrc);
     return this.stream;
+  }
+
+  /**
+   * Hands the leg's SRTP to the native relay, once DTLS has keyed it: the relay reads werift's ICE socket
+   * from now on (rtp-socket.ts adoptRtpSocket). Nothing changes where the relay is not built or turned off,
+   * where the profile is not one it protects, or where werift's socket cannot be reached.
+   */
+  private adopt(): void {
+    if (this.socket || this.config.nativeRelay === false) return;
+    const transport = this.transceiver?.sender.dtlsTransport;
+    const dtls = transport?.dtls;
+    const profile = dtls?.srtp.srtpProfile;
+    const pair = transport?.iceTransport.connection.nominated;
+    // werift's STUN protocol over UDP keeps its socket's transport (TCP candidates have none to adopt).
+    const udp = (pair?.protocol as { transport?: unknown } | undefined)?.transport;
+    if (!dtls || profile === undefined || !RELAY_SRTP_PROFILES.includes(profile) || !pair || !(udp instanceof UdpTransport)) return;
+    try {
+      const keys = dtls.extractSessionKeys(keyLength(profile)!, saltLength(profile)!);
+      const socket = adoptRtpSocket(udp.socket, this.relayState, { profile, ...keys });
+      if (!socket) return;
+      socket.listen(
+        (message, address, port, decrypted) => this.fromSocket(message, address, port, decrypted),
+        (error) => {
+          log.warn('webrtc media socket failed', { leg: this.id, error });
+          this.setState('failed');
+        },
+      );
+      this.socket = socket;
+      this.iceSocket = udp.socket;
+      this.reception = new ReceptionStats(this.codec?.clockRate ?? 8000);
+      // werift's receiver reports only what it saw before; from now on the leg reports what the relay sees.
+      this.transceiver!.receiver.rtcpRunning = false;
+      transport.onRtcp.subscribe((packet) => {
+        if (packet instanceof RtcpSrPacket && packet.ssrc === this.reception?.ssrc) {
+          // The middle 32 bits of the NTP timestamp, which a report block's LSR echoes (RFC 3550 §6.4.1).
+          this.reception.noteSenderReport(Number((packet.senderInfo.ntpTimestamp >> 16n) & 0xffff_ffffn), performance.now());
+        }
+      });
+      this.reports = scheduleReports(this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS, () => this.sendReport());
+      log.debug('webrtc media in the native relay', { leg: this.id, profile });
+    } catch (error) {
+      log.warn('webrtc media stays with werift', { leg: this.id, error });
+    }
+  }
+
+  /** A datagram from the relay: SRTP it decrypted and did not relay, or anything else, which is werift's. */
+  private fromSocket(message: Buffer, address: string, port: number, decrypted: boolean): void {
+    if (decrypted) {
+      const frame = readRtp(message);
+      if (!frame) return;
+      if (this.reception) {
+        takeRelayed(this.relayState, this.reception);
+        this.reception.update(frame.ssrc, frame.sequenceNumber, frame.timestamp, performance.now());
+      }
+      this.receiveFrame(frame);
+      return;
+    }
+    this.iceSocket?.emit('message', message, { address, family: address.includes(':') ? 'IPv6' : 'IPv4', port, size: message.length });
+    // The browser may have moved to another candidate pair; SRTP from there comes up until the relay knows.
+    if (address !== this.remote?.address || port !== this.remote.port) this.syncRelay();
+  }
+
+  /** A sender report while we send, else a receiver report, with SDES, as SRTCP through werift (RFC 3550 §6.4). */
+  private sendReport(): void {
+    const transport = this.transceiver?.sender.dtlsTransport;
+    const stream = this.outbound();
+    const reception = this.reception;
+    if (!transport || !stream || !reception || this.stateValue !== 'connected') return;
+    const state = this.relayState;
+    const sender = state[Slot.sentSinceReport]
+      ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: state[Slot.packetsSent]!, octets: state[Slot.octetsSent]! }
+      : undefined;
+    state[Slot.sentSinceReport] = 0;
+    takeRelayed(state, reception);
+    const packet = writeReport(stream.ssrc, this.pc.cname, sender, reception.report(performance.now()));
+    transport.iceTransport.connection.send(transport.srtcp.encrypt(packet)).catch((error: unknown) => log.debug('rtcp send failed', { leg: this.id, error }));
+  }
+
+  private sendSecure(packet: Buffer): void {
+    const socket = this.socket;
+    const remote = this.remote;
+    if (!socket || !remote) return;
+    socket.send(packet, remote);
+    const state = this.relayState;
+    state[Slot.packetsSent]!++;
+    state[Slot.octetsSent]! += packet.length - RTP_HEADER;
+    state[Slot.sentSinceReport] = 1;
+  }
+
+  /**
+   * Tells the native relay what it may relay for this leg, as for a plain RTP leg (rtp-leg.ts syncRelay):
+   * the browser's audio from the selected pair goes straight to the one bridged leg with a relay socket,
+   * while neither side holds the call and both are connected. Called whenever any of that changes.
+   */
+  private syncRelay(): void {
+    const socket = this.socket;
+    if (!socket || this.stateValue === 'closed') return;
+    const remote = this.transceiver?.sender.dtlsTransport.iceTransport.connection.nominated?.remoteAddr;
+    if (remote) this.remote = { address: remote[0], port: remote[1], literal: true };
+    const peer = onlyPeer(this.peers)?.relaySocket();
+    const codec = this.codec;
+    const receives = peer !== undefined && codec !== undefined && this.stateValue === 'connected' && !holds(this.remoteDirectionValue);
+    const sends = this.outbound() !== undefined && this.canSend();
+    socket.relay(peer, receives, sends, codec?.payloadType ?? 0, codec ? [codec.payloadType] : [], this.remote, this.remote);
   }
 
   private attach(transceiver: RTCRtpTransceiver): void {
@@ -291,20 +451,23 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   }
 
   private receive(packet: RtpPacket): void {
+    this.receiveFrame(rtpFrame(packet.header, packet.payload));
+  }
+
+  private receiveFrame(frame: RtpFrame): void {
     this.received++;
-    const { header, payload } = packet;
     const event = this.telephoneEvent;
-    if (event && header.payloadType === event.payloadType) {
+    if (event && frame.payloadType === event.payloadType) {
       if (this.dtmfReceiver?.clockRate !== event.clockRate) this.dtmfReceiver = new DtmfReceiver(event.clockRate);
-      for (const dtmf of this.dtmfReceiver.push(header.timestamp, payload)) {
+      for (const dtmf of this.dtmfReceiver.push(frame.timestamp, rtpPayload(frame))) {
         log.debug('dtmf received', { leg: this.id, digit: dtmf.digit });
         this.emit('dtmf', dtmf);
       }
       return;
     }
     // Any telephone-event (whatever its clock) is signalling, never audio for the other leg.
-    if (this.negotiated()?.eventPayloadTypes.has(header.payloadType)) return;
-    this.emit('rtp', rtpFrame(header, payload));
+    if (this.negotiated()?.eventPayloadTypes.has(frame.payloadType)) return;
+    this.emit('rtp', frame);
   }
 
   private async localSdp(): Promise<string> {
@@ -326,6 +489,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private setState(state: LegState): void {
     if (this.stateValue === state || this.stateValue === 'closed') return;
     this.stateValue = state;
+    this.syncRelay();
     this.emit('stateChanged', state);
   }
 }
