@@ -4,8 +4,9 @@
  * between. Three bridges, as calls cross the PBX:
  *   rtp-rtp        UDP endpoint ⇄ RtpLeg ⇄ (native relay) ⇄ RtpLeg ⇄ UDP endpoint       (desk phone to desk phone)
  *   rtp-rtp-node   the same through Node's sockets and MediaBridge, as where the native relay is not built
- *   webrtc-rtp     werift peer ⇄ WebRtcLeg (DTLS-SRTP) ⇄ MediaBridge ⇄ RtpLeg ⇄ UDP endpoint (browser to desk phone)
- *   webrtc-webrtc  werift peer ⇄ WebRtcLeg ⇄ MediaBridge ⇄ WebRtcLeg ⇄ werift peer   (browser to browser)
+ *   webrtc-rtp     werift peer ⇄ WebRtcLeg (DTLS-SRTP, in the native relay) ⇄ RtpLeg ⇄ UDP endpoint (browser to desk phone)
+ *   webrtc-rtp-werift  the same with werift's SRTP and Node's sockets, as where the native relay is not built
+ *   webrtc-webrtc  werift peer ⇄ WebRtcLeg ⇄ (native relay) ⇄ WebRtcLeg ⇄ werift peer   (browser to browser)
  * Everything runs in this process on loopback, so the difference in CPU time between a bridged run and its
  * reference is what anchoring adds; the reference for webrtc-rtp is half a werift pair plus half a UDP pair.
  * Each receiver also keeps the RFC 3550 §A.8 interarrival jitter of what it hears; the bridge's added jitter
@@ -25,7 +26,7 @@ const SAMPLES_PER_PACKET = 160;
 const PAYLOAD = Buffer.alloc(SAMPLES_PER_PACKET, 0xd5); // 20 ms of G.711 µ-law
 const PCMU: NegotiatedCodec = { mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 };
 
-export type BridgeKind = 'rtp-rtp' | 'rtp-rtp-node' | 'webrtc-rtp' | 'webrtc-webrtc';
+export type BridgeKind = 'rtp-rtp' | 'rtp-rtp-node' | 'webrtc-rtp' | 'webrtc-rtp-werift' | 'webrtc-webrtc';
 export type Reference = 'udp-pair' | 'webrtc-pair';
 
 /** RFC 3550 §A.8 interarrival jitter, in milliseconds, from arrival times and RTP timestamps. */
@@ -154,8 +155,8 @@ async function calleeSide(kind: 'webrtc' | 'rtp', id: string, config: MediaConfi
 }
 
 async function bridgedCall(kind: BridgeKind, n: number): Promise<Call> {
-  const [callerKind, calleeKind] = kind.startsWith('rtp-rtp') ? (['rtp', 'rtp'] as const) : kind === 'webrtc-rtp' ? (['webrtc', 'rtp'] as const) : (['webrtc', 'webrtc'] as const);
-  const config: MediaConfig = { ...LOOPBACK, nativeRelay: kind !== 'rtp-rtp-node' };
+  const [callerKind, calleeKind] = kind.startsWith('rtp-rtp') ? (['rtp', 'rtp'] as const) : kind.startsWith('webrtc-rtp') ? (['webrtc', 'rtp'] as const) : (['webrtc', 'webrtc'] as const);
+  const config: MediaConfig = { ...LOOPBACK, nativeRelay: kind !== 'rtp-rtp-node' && kind !== 'webrtc-rtp-werift' };
   const caller = await callerSide(callerKind, `bench-${n}-a`, config);
   const callee = await calleeSide(calleeKind, `bench-${n}-b`, config);
   const bridge = new MediaBridge(caller.leg, callee.leg);

@@ -20,14 +20,14 @@ function median(values: number[]): number {
 }
 
 /** Calls per core the issue asks of each bridge (browser to browser has none of its own). */
-const MEDIA_TARGETS: Partial<Record<BridgeKind, number>> = { 'webrtc-rtp': 300, 'rtp-rtp': 1000, 'rtp-rtp-node': 1000 };
+const MEDIA_TARGETS: Partial<Record<BridgeKind, number>> = { 'webrtc-rtp': 300, 'webrtc-rtp-werift': 300, 'rtp-rtp': 1000, 'rtp-rtp-node': 1000 };
 const MAX_ADDED_JITTER_MS = 5;
 
 async function mediaRelay(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   const repeats = Number(process.env.BENCH_REPEATS ?? 3);
   const sizes = (process.env.BENCH_CALLS ?? '20,50').split(',').map(Number);
-  const kinds = (process.env.BENCH_BRIDGES ?? 'rtp-rtp,rtp-rtp-node,webrtc-rtp,webrtc-webrtc').split(',') as BridgeKind[];
+  const kinds = (process.env.BENCH_BRIDGES ?? 'rtp-rtp,rtp-rtp-node,webrtc-rtp,webrtc-rtp-werift,webrtc-webrtc').split(',') as BridgeKind[];
   if (kinds.includes('rtp-rtp') && !nativeRelayInUse()) process.stdout.write('\nThe native media relay is not built here (npm install builds it on Linux), so rtp-rtp goes through Node sockets too.\n');
   const rows: Array<Record<string, string | number>> = [];
   const raw: RelayRun[] = [];
