@@ -76,6 +76,8 @@ interface NativeRelay {
   open(address: string, port: number, state: Float64Array | null, onMessage: DatagramListener, onError: (error: Error) => void): [Handle, number];
   adopt(fd: number, state: Float64Array, onMessage: DatagramListener, onError: (error: Error) => void): [Handle, number];
   secure(handle: Handle, profile: number, localKey: Buffer, localSalt: Buffer, remoteKey: Buffer, remoteSalt: Buffer): boolean;
+  seed(handle: Handle, inbound: boolean, positions: number[]): void;
+  positions(handle: Handle, inbound: boolean): number[];
   send(handle: Handle, bytes: Buffer, offset: number, length: number, port: number, address: string): boolean;
   configure(
     handle: Handle,
@@ -170,23 +172,46 @@ export interface SrtpKeys {
 }
 
 /**
+ * Where the SRTP streams of each direction stand, as [SSRC, rollover counter, highest sequence number] per
+ * stream: what another keeper of the same association must carry on from (RFC 3711 §3.3.1).
+ */
+export interface SrtpPositions {
+  inbound: number[];
+  outbound: number[];
+}
+
+/** A WebRTC leg's ICE socket as the relay reads it. */
+export interface AdoptedRtpSocket extends RtpSocket {
+  /** Where its SRTP streams stand, for a socket that takes over from this one. */
+  positions(): SrtpPositions;
+  /** Gives the socket back to Node, which reads it again, unless it was closed meanwhile. */
+  close(): void;
+}
+
+/**
  * Hands the reading of a WebRTC leg's ICE socket (Node's dgram socket, which werift bound) to the native
  * relay, keyed for SRTP: from then on the relay decrypts what the far end sends from `source` (rtp-socket
  * `relay`), relays it or hands it up decrypted, and protects what goes out through `send`. Every other
  * datagram (STUN, DTLS, SRTCP) comes up as received, for the leg to give back to werift. Node's socket stops
- * reading and goes on sending for werift. Undefined where the relay is not built, the profile is not one
- * it protects, or the socket's descriptor cannot be reached; the leg then stays with werift's media path.
+ * reading and goes on sending for werift. `from` says where the streams stand (werift's SRTP, or a socket
+ * this one replaces), so that no rollover counter restarts at 0. Undefined where the relay is not built,
+ * the profile is not one it protects, or the socket's descriptor cannot be reached; the leg then stays with
+ * werift's media path.
  */
-export function adoptRtpSocket(socket: Socket, state: Float64Array, keys: SrtpKeys): RtpSocket | undefined {
+export function adoptRtpSocket(socket: Socket, state: Float64Array, keys: SrtpKeys, from?: SrtpPositions): AdoptedRtpSocket | undefined {
   const relay = nativeRelay();
   const handle = udpHandle(socket);
   if (!relay || !handle || !RELAY_SRTP_PROFILES.includes(keys.profile) || state.length < relay.stateSlots) return undefined;
-  const adopted = new NativeRtpSocket(relay, state, socket.address().family === 'IPv6' ? 6 : 4);
+  const adopted = new AdoptedSocket(relay, state, socket.address().family === 'IPv6' ? 6 : 4, handle);
   const [native, port] = relay.adopt(handle.fd, state, adopted.dispatch, adopted.dispatchError);
   adopted.opened(native, port);
   if (!relay.secure(native, keys.profile, keys.localKey, keys.localSalt, keys.remoteKey, keys.remoteSalt)) {
-    adopted.close();
+    relay.close(native);
     return undefined;
+  }
+  if (from) {
+    relay.seed(native, true, from.inbound);
+    relay.seed(native, false, from.outbound);
   }
   handle.recvStop();
   return adopted;
@@ -195,6 +220,7 @@ export function adoptRtpSocket(socket: Socket, state: Float64Array, keys: SrtpKe
 interface UdpHandle {
   fd: number;
   recvStop(): number;
+  recvStart(): number;
 }
 
 /**
@@ -205,7 +231,9 @@ function udpHandle(socket: Socket): UdpHandle | undefined {
   const key = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'state symbol');
   const state = key ? (socket as unknown as Record<symbol, { handle?: Partial<UdpHandle> } | undefined>)[key] : undefined;
   const handle = state?.handle;
-  return typeof handle?.fd === 'number' && handle.fd >= 0 && typeof handle.recvStop === 'function' ? (handle as UdpHandle) : undefined;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 && typeof handle.recvStop === 'function' && typeof handle.recvStart === 'function'
+    ? (handle as UdpHandle)
+    : undefined;
 }
 
 /**
@@ -231,12 +259,12 @@ export async function openRtpSocket(address: string, port: number, use: 'relay' 
 
 class NativeRtpSocket implements RtpSocket {
   port = 0;
-  private handle: Handle | undefined;
+  protected handle: Handle | undefined;
   private onMessage: DatagramListener = () => {};
   private onError: (error: Error) => void = () => {};
 
   constructor(
-    private readonly native: NativeRelay,
+    protected readonly native: NativeRelay,
     readonly state: Float64Array,
     private readonly family: 4 | 6,
   ) {}
@@ -297,6 +325,34 @@ class NativeRtpSocket implements RtpSocket {
     if (!this.handle) return;
     this.native.close(this.handle);
     this.handle = undefined;
+  }
+}
+
+class AdoptedSocket extends NativeRtpSocket implements AdoptedRtpSocket {
+  constructor(
+    native: NativeRelay,
+    state: Float64Array,
+    family: 4 | 6,
+    private readonly node: UdpHandle,
+  ) {
+    super(native, state, family);
+  }
+
+  positions(): SrtpPositions {
+    const handle = this.handle;
+    return handle ? { inbound: this.native.positions(handle, true), outbound: this.native.positions(handle, false) } : { inbound: [], outbound: [] };
+  }
+
+  override close(): void {
+    const open = this.handle !== undefined;
+    super.close();
+    if (!open) return;
+    try {
+      // A handle Node has closed has no descriptor left (fd < 0): nothing to read again.
+      if (this.node.fd >= 0) this.node.recvStart();
+    } catch (error) {
+      log.debug('the ICE socket did not resume reading', { error });
+    }
   }
 }
 

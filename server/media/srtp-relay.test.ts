@@ -12,7 +12,7 @@ import { RtpHeader, RtpPacket, SrtpSession } from 'werift';
 import { OutboundStream, STREAM_SLOTS } from './outbound-stream';
 import { pcmu, rtpPeer, until } from './rtp-peer.test-helper';
 import { adoptRtpSocket, nativeRelayStatus, openRtpSocket, relayStateSlots, Slot } from './rtp-socket';
-import type { RtpSocket, SrtpKeys } from './rtp-socket';
+import type { RtpSocket, SrtpKeys, SrtpPositions } from './rtp-socket';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const relay = nativeRelayStatus();
@@ -45,7 +45,7 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
    * A browser (werift's SRTP on a socket of its own), the PBX's ICE socket adopted by the relay, and a desk
    * phone behind a plain relay socket, bridged both ways.
    */
-  async function bridged() {
+  async function bridged(from?: SrtpPositions) {
     const keys: SrtpKeys = { profile, localKey: randomBytes(16), localSalt: randomBytes(saltLength), remoteKey: randomBytes(16), remoteSalt: randomBytes(saltLength) };
     const browserSrtp = new SrtpSession({
       profile,
@@ -60,7 +60,7 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
 
     const webState = new Float64Array(relayStateSlots());
     const webStream = new OutboundStream(8000, undefined, webState.subarray(Slot.stream, Slot.stream + STREAM_SLOTS), 0xabcdef01);
-    const web = adoptRtpSocket(ice, webState, keys)!;
+    const web = adoptRtpSocket(ice, webState, keys, from)!;
     expect(web).toBeDefined();
     cleanups.push(() => web.close());
     const upFromWeb: Heard[] = [];
@@ -147,29 +147,55 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
     expect(phone.received).toHaveLength(1);
   });
 
-  it('hands up as received what is not SRTP from the selected pair: STUN, SRTCP, another source', async () => {
+  it('hands up STUN and SRTCP as received; SRTP from another address only decrypted, and never a replay', async () => {
     const { browser, browserSrtp, ice, upFromWeb, phone } = await bridged();
     const other = await udp();
     const port = ice.address().port;
     const stun = Buffer.from('000100002112a442000000000000000000000000', 'hex');
     const rtcp = Buffer.from('81c900070000000100000000', 'hex');
-    const stray = browserSrtp.encrypt(pcmu(0x41, 700, 0x0b0b0b0b).payload, pcmu(0x41, 700, 0x0b0b0b0b).header);
+    const heardFirst = browserSrtp.encrypt(pcmu(0x41, 700, 0x0b0b0b0b).payload, pcmu(0x41, 700, 0x0b0b0b0b).header);
+    const fresh = browserSrtp.encrypt(pcmu(0x42, 701, 0x0b0b0b0b).payload, pcmu(0x42, 701, 0x0b0b0b0b).header);
     browser.send(stun, port, '127.0.0.1');
     browser.send(rtcp, port, '127.0.0.1');
-    other.send(stray, port, '127.0.0.1');
+    browser.send(heardFirst, port, '127.0.0.1');
+    await until(() => phone.received.length === 1 && upFromWeb.length === 2);
+    // Captured SRTP sent again from anywhere else is a replay; a new packet from there comes up for the leg to judge.
+    other.send(heardFirst, port, '127.0.0.1');
+    other.send(heardFirst, port, '127.0.0.1');
+    other.send(fresh, port, '127.0.0.1');
     await until(() => upFromWeb.length === 3);
-    expect(upFromWeb.map((heard) => heard.decrypted)).toEqual([false, false, false]);
-    expect(upFromWeb.map((heard) => heard.message.toString('hex'))).toEqual([stun, rtcp, stray].map((b) => b.toString('hex')));
-    expect(phone.received).toEqual([]);
+    await pause(100);
+    expect(upFromWeb.map((heard) => heard.decrypted)).toEqual([false, false, true]);
+    expect(upFromWeb.slice(0, 2).map((heard) => heard.message.toString('hex'))).toEqual([stun, rtcp].map((b) => b.toString('hex')));
+    expect(RtpPacket.deSerialize(upFromWeb[2]!.message).payload[0]).toBe(0x42);
+    expect(phone.received).toHaveLength(1);
   });
 
-  it('protects what the leg sends itself, and sends nothing on a socket it was not keyed for', async () => {
+  it("carries on streams from where they stood, across the far end's wrap, and tells where they stand", async () => {
+    const ssrc = 0x0c0c0c0c;
+    const { browserSrtp, browserSends, phone, web } = await bridged({ inbound: [ssrc, 1, 65_530], outbound: [] });
+    // The browser's stream had wrapped once before the relay took over (werift kept its rollover counter).
+    browserSrtp.localContext.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: 1, lastSequenceNumber: 65_530 };
+    await paced(10, (i) => browserSends(pcmu(0x61 + i, (65_531 + i) % 65_536, ssrc)));
+    await until(() => phone.received.length === 10);
+    expect(phone.received.map((p) => p.payload[0])).toEqual(Array.from({ length: 10 }, (_, i) => 0x61 + i));
+    expect(web.positions().inbound).toEqual([ssrc, 2, 4]);
+  });
+
+  it('protects what the leg sends itself, never twice at one index, and sends nothing on a socket it was not keyed for', async () => {
     const { web, browser, browserHeard, fromPbx } = await bridged();
     const to = { address: '127.0.0.1', port: browser.address().port, literal: true };
     web.send(pcmu(0x51, 9, 0xabcdef01).serialize(), to);
-    await until(() => fromPbx.length === 1);
-    const [heard] = browserHeard();
-    expect([heard!.header.sequenceNumber, heard!.payload[0], heard!.payload.length]).toEqual([9, 0x51, 160]);
+    // The same sequence number again would reuse the first packet's IV (in GCM, giving its key away).
+    web.send(pcmu(0x52, 9, 0xabcdef01).serialize(), to);
+    web.send(pcmu(0x53, 10, 0xabcdef01).serialize(), to);
+    await until(() => fromPbx.length === 2);
+    await pause(100);
+    expect(browserHeard().map((p) => [p.header.sequenceNumber, p.payload[0], p.payload.length])).toEqual([
+      [9, 0x51, 160],
+      [10, 0x53, 160],
+    ]);
+    expect(web.positions().outbound).toEqual([0xabcdef01, 0, 10]);
 
     const unkeyed = await udp();
     const state = new Float64Array(relayStateSlots());
@@ -179,7 +205,7 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
 });
 
 describe.skipIf(!relay.native)('an adopted socket', () => {
-  it('leaves Node reading no more, and frees its port when closed with its Node socket', async () => {
+  it('leaves Node reading no more, gives the socket back when closed, and frees its port with it', async () => {
     const ice = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => ice.bind(0, '127.0.0.1', resolve));
     const port = ice.address().port;
@@ -194,6 +220,9 @@ describe.skipIf(!relay.native)('an adopted socket', () => {
     expect(heardByNode).toEqual([]);
 
     socket.close();
+    sender.send(Buffer.from('again'), port, '127.0.0.1');
+    await until(() => heardByNode.length === 1);
+    expect(heardByRelay).toHaveLength(1);
     await new Promise<void>((resolve) => ice.close(() => resolve()));
     const again = dgram.createSocket('udp4');
     await new Promise<void>((resolve, reject) => {

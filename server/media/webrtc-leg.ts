@@ -20,7 +20,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { keyLength, RTCPeerConnection, RTCRtpCodecParameters, RtcpSrPacket, RtpHeader, RtpPacket, saltLength, UdpTransport } from 'werift';
-import type { RTCRtpTransceiver } from 'werift';
+import type { RTCDtlsTransport, RTCRtpTransceiver } from 'werift';
 import { createLogger } from '../log';
 import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
@@ -30,7 +30,7 @@ import { OutboundStream, RTP_HEADER, STREAM_SLOTS } from './outbound-stream';
 import { DEFAULT_RTCP_INTERVAL_MS, ReceptionStats, scheduleReports, writeReport } from './rtcp';
 import { readRtp, rtpBytes } from './rtp-leg';
 import { adoptRtpSocket, RELAY_SRTP_PROFILES, relayStateSlots, Slot, takeRelayed } from './rtp-socket';
-import type { RtpAddress, RtpSocket } from './rtp-socket';
+import type { AdoptedRtpSocket, RtpAddress, RtpSocket, SrtpPositions } from './rtp-socket';
 import { describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, writeSdp } from './sdp';
 
 export type { LegState, MediaConfig, NegotiatedCodec } from './media-leg';
@@ -77,6 +77,17 @@ function withoutForeignEvents(offerSdp: string, codecs: readonly NegotiatedCodec
   return writeSdp(sdp);
 }
 
+/** The UDP transport under a candidate pair: werift's STUN protocol keeps it (TCP candidates have none to adopt). */
+function udpTransportOf(pair: { protocol: unknown } | undefined): UdpTransport | undefined {
+  const transport = (pair?.protocol as { transport?: unknown } | undefined)?.transport;
+  return transport instanceof UdpTransport ? transport : undefined;
+}
+
+/** werift's per-SSRC SRTP state as the relay takes it: [SSRC, rollover counter, highest sequence number] each. */
+function positionsOf(states: Record<number, { rolloverCounter: number; lastSequenceNumber: number } | undefined>): number[] {
+  return Object.entries(states).flatMap(([ssrc, state]) => (state ? [Number(ssrc), state.rolloverCounter, state.lastSequenceNumber] : []));
+}
+
 /** The negotiated codecs as the leg reads them for each packet. */
 interface Negotiated {
   audio: NegotiatedCodec | undefined;
@@ -100,7 +111,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   /** The outbound stream and counters, shared with the native relay once it reads the socket (Slot). */
   private readonly relayState = new Float64Array(relayStateSlots());
   /** The ICE socket as the native relay reads it, once it carries this leg's SRTP (`adopt`). */
-  private socket: RtpSocket | undefined;
+  private socket: AdoptedRtpSocket | undefined;
   /** werift's own socket: what the relay does not take goes back to it. */
   private iceSocket: Socket | undefined;
   /** The far end of the selected candidate pair: where SRTP comes from and goes. */
@@ -137,6 +148,10 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
       else if (state === 'connecting') this.setState('connecting');
     });
     this.pc.onTransceiverAdded.subscribe((transceiver) => this.attach(transceiver));
+    // After an ICE restart the selected pair may be on another socket, which the relay must then read.
+    this.pc.iceConnectionStateChange.subscribe((state) => {
+      if (state === 'connected' || state === 'completed') this.syncRelay();
+    });
     this.dtmfSender = new DtmfSender({
       clockRate: () => this.telephoneEvent?.clockRate,
       startTimestamp: () => this.outbound()?.currentTimestamp() ?? 0,
@@ -340,21 +355,22 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
 
   /**
    * Hands the leg's SRTP to the native relay, once DTLS has keyed it: the relay reads werift's ICE socket
-   * from now on (rtp-socket.ts adoptRtpSocket). Nothing changes where the relay is not built or turned off,
-   * where the profile is not one it protects, or where werift's socket cannot be reached.
+   * from now on (rtp-socket.ts adoptRtpSocket), carrying on each stream from where werift's SRTP (or, after
+   * an ICE restart moved the call to another socket, the previous socket) left it. Nothing changes where the
+   * relay is not built or turned off, where the profile is not one it protects, or where werift's socket
+   * cannot be reached.
    */
-  private adopt(): void {
-    if (this.socket || this.config.nativeRelay === false) return;
+  private adopt(from?: SrtpPositions): void {
+    if (this.socket || this.config.nativeRelay === false || this.stateValue === 'closed') return;
     const transport = this.transceiver?.sender.dtlsTransport;
     const dtls = transport?.dtls;
     const profile = dtls?.srtp.srtpProfile;
-    const pair = transport?.iceTransport.connection.nominated;
-    // werift's STUN protocol over UDP keeps its socket's transport (TCP candidates have none to adopt).
-    const udp = (pair?.protocol as { transport?: unknown } | undefined)?.transport;
-    if (!dtls || profile === undefined || !RELAY_SRTP_PROFILES.includes(profile) || !pair || !(udp instanceof UdpTransport)) return;
+    const udp = udpTransportOf(transport?.iceTransport.connection.nominated);
+    if (!transport || !dtls || profile === undefined || !RELAY_SRTP_PROFILES.includes(profile) || !udp) return;
     try {
       const keys = dtls.extractSessionKeys(keyLength(profile)!, saltLength(profile)!);
-      const socket = adoptRtpSocket(udp.socket, this.relayState, { profile, ...keys });
+      const positions = from ?? { inbound: positionsOf(transport.srtp.remoteContext.srtpSSRCStates), outbound: positionsOf(transport.srtp.localContext.srtpSSRCStates) };
+      const socket = adoptRtpSocket(udp.socket, this.relayState, { profile, ...keys }, positions);
       if (!socket) return;
       socket.listen(
         (message, address, port, decrypted) => this.fromSocket(message, address, port, decrypted),
@@ -365,25 +381,38 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
       );
       this.socket = socket;
       this.iceSocket = udp.socket;
-      this.reception = new ReceptionStats(this.codec?.clockRate ?? 8000);
-      // werift's receiver reports only what it saw before; from now on the leg reports what the relay sees.
-      this.transceiver!.receiver.rtcpRunning = false;
-      transport.onRtcp.subscribe((packet) => {
-        if (packet instanceof RtcpSrPacket && packet.ssrc === this.reception?.ssrc) {
-          // The middle 32 bits of the NTP timestamp, which a report block's LSR echoes (RFC 3550 §6.4.1).
-          this.reception.noteSenderReport(Number((packet.senderInfo.ntpTimestamp >> 16n) & 0xffff_ffffn), performance.now());
-        }
-      });
-      this.reports = scheduleReports(this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS, () => this.sendReport());
+      if (!this.reception) this.startReports(transport);
       log.debug('webrtc media in the native relay', { leg: this.id, profile });
     } catch (error) {
       log.warn('webrtc media stays with werift', { leg: this.id, error });
     }
   }
 
+  /** From adoption on, the leg reports on what the relay carries; werift's receiver would report only what it saw before. */
+  private startReports(transport: RTCDtlsTransport): void {
+    this.reception = new ReceptionStats(this.codec?.clockRate ?? 8000);
+    const receiver = this.transceiver?.receiver as unknown as { rtcpRunning: boolean; rtcpCancel?: AbortController } | undefined;
+    if (receiver) {
+      receiver.rtcpRunning = false;
+      receiver.rtcpCancel?.abort();
+    }
+    transport.onRtcp.subscribe((packet) => {
+      if (packet instanceof RtcpSrPacket && packet.ssrc === this.reception?.ssrc) {
+        // The middle 32 bits of the NTP timestamp, which a report block's LSR echoes (RFC 3550 §6.4.1).
+        this.reception.noteSenderReport(Number((packet.senderInfo.ntpTimestamp >> 16n) & 0xffff_ffffn), performance.now());
+      }
+    });
+    this.reports = scheduleReports(this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS, () => this.sendReport());
+  }
+
   /** A datagram from the relay: SRTP it decrypted and did not relay, or anything else, which is werift's. */
   private fromSocket(message: Buffer, address: string, port: number, decrypted: boolean): void {
     if (decrypted) {
+      // Authentic and new, but from another candidate pair: heard only once ICE has selected that pair.
+      if (address !== this.remote?.address || port !== this.remote.port) {
+        this.syncRelay();
+        if (address !== this.remote?.address || port !== this.remote.port) return;
+      }
       const frame = readRtp(message);
       if (!frame) return;
       if (this.reception) {
@@ -394,8 +423,6 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
       return;
     }
     this.iceSocket?.emit('message', message, { address, family: address.includes(':') ? 'IPv6' : 'IPv4', port, size: message.length });
-    // The browser may have moved to another candidate pair; SRTP from there comes up until the relay knows.
-    if (address !== this.remote?.address || port !== this.remote.port) this.syncRelay();
   }
 
   /** A sender report while we send, else a receiver report, with SDES, as SRTCP through werift (RFC 3550 §6.4). */
@@ -433,8 +460,18 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private syncRelay(): void {
     const socket = this.socket;
     if (!socket || this.stateValue === 'closed') return;
-    const remote = this.transceiver?.sender.dtlsTransport.iceTransport.connection.nominated?.remoteAddr;
-    if (remote) this.remote = { address: remote[0], port: remote[1], literal: true };
+    const pair = this.transceiver?.sender.dtlsTransport.iceTransport.connection.nominated;
+    const udp = udpTransportOf(pair);
+    if (udp && udp.socket !== this.iceSocket) {
+      // An ICE restart selected a pair on another socket: the relay moves there, its streams carried on.
+      this.socket = undefined;
+      const positions = socket.positions();
+      socket.close();
+      this.adopt(positions);
+      this.syncRelay();
+      return;
+    }
+    if (pair) this.remote = { address: pair.remoteAddr[0], port: pair.remoteAddr[1], literal: true };
     const peer = onlyPeer(this.peers)?.relaySocket();
     const codec = this.codec;
     const receives = peer !== undefined && codec !== undefined && this.stateValue === 'connected' && !holds(this.remoteDirectionValue);

@@ -151,7 +151,7 @@ static int relay(relay_port *port, unsigned char *packet, size_t length, const s
   relay_port *peer = port->peer;
   if (!peer || !port->receives || !peer->sends || peer->closed) return 0;
   if (length < HEADER || packet[0] >> 6 != 2) return 0;
-  if (peer->outbound && length + SRTP_MAX_TAG > MAX_DATAGRAM) return 0; /* no room for the tag */
+  if (peer->adopted && (!peer->outbound || length + SRTP_MAX_TAG > MAX_DATAGRAM)) return 0; /* never in clear; room for the tag */
   unsigned second = packet[1];
   if (second >= 192 && second <= 223) return 0; /* RTCP on a multiplexed port (RFC 5761 §4) */
   unsigned type = second & 0x7f;
@@ -310,8 +310,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     for (int i = 0; i < count && !port->closed; i++) {
       if (messages[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* larger than any RTP packet we take */
       size_t length = messages[i].msg_len;
-      if (port->inbound && is_srtp(buffers[i], length) && same_address(&sources[i], &port->source)) {
-        /* A WebRTC leg's media: what fails authentication or replays is dropped (RFC 3711 §3.3). */
+      if (port->inbound && is_srtp(buffers[i], length)) {
+        /* A WebRTC leg's media, from any address: what fails authentication or replays is dropped (RFC 3711
+         * §3.3). Only the selected pair's is relayed; JavaScript decides about another pair's. */
         if (!(length = srtp_unprotect(port->inbound, buffers[i], length))) continue;
         if (!relay(port, buffers[i], length, &sources[i])) deliver(port, buffers[i], length, &sources[i], 1);
         continue;
@@ -647,6 +648,57 @@ static napi_value js_configure(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* seed(handle, inbound, [ssrc, roc, highest, …]): where the streams of one direction stand (srtp_seed). */
+static napi_value js_seed(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  relay_port *port = argc == 3 ? read_port(env, argv[0]) : NULL;
+  bool inbound = false;
+  uint32_t length = 0;
+  if (!port || port->closed || napi_get_value_bool(env, argv[1], &inbound) != napi_ok || napi_get_array_length(env, argv[2], &length) != napi_ok || length % 3) {
+    napi_throw_type_error(env, NULL, "seed(handle, inbound, [ssrc, roc, highest, ...])");
+    return NULL;
+  }
+  srtp_context *context = inbound ? port->inbound : port->outbound;
+  for (uint32_t at = 0; context && at < length; at += 3) {
+    uint32_t fields[3] = {0, 0, 0};
+    for (uint32_t i = 0; i < 3; i++) {
+      napi_value field;
+      if (napi_get_element(env, argv[2], at + i, &field) == napi_ok) napi_get_value_uint32(env, field, &fields[i]);
+    }
+    srtp_seed(context, (srtp_stream_position){.ssrc = fields[0], .roc = fields[1], .highest = (uint16_t)fields[2]});
+  }
+  return NULL;
+}
+
+/* positions(handle, inbound) → [ssrc, roc, highest, …]: where the streams of one direction stand. */
+static napi_value js_positions(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  relay_port *port = argc == 2 ? read_port(env, argv[0]) : NULL;
+  bool inbound = false;
+  if (!port || napi_get_value_bool(env, argv[1], &inbound) != napi_ok) {
+    napi_throw_type_error(env, NULL, "positions(handle, inbound)");
+    return NULL;
+  }
+  srtp_stream_position positions[SRTP_STREAMS];
+  srtp_context *context = inbound ? port->inbound : port->outbound;
+  size_t count = context ? srtp_positions(context, positions, SRTP_STREAMS) : 0;
+  napi_value result;
+  napi_create_array_with_length(env, count * 3, &result);
+  for (size_t i = 0; i < count; i++) {
+    uint32_t fields[3] = {positions[i].ssrc, positions[i].roc, positions[i].highest};
+    for (uint32_t f = 0; f < 3; f++) {
+      napi_value value;
+      napi_create_uint32(env, fields[f], &value);
+      napi_set_element(env, result, (uint32_t)(i * 3 + f), value);
+    }
+  }
+  return result;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -670,6 +722,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
     {"adopt", NULL, js_adopt, NULL, NULL, NULL, napi_default, NULL},
     {"secure", NULL, js_secure, NULL, NULL, NULL, napi_default, NULL},
+    {"seed", NULL, js_seed, NULL, NULL, NULL, napi_default, NULL},
+    {"positions", NULL, js_positions, NULL, NULL, NULL, napi_default, NULL},
     {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
     {"configure", NULL, js_configure, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},

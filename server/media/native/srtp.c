@@ -28,7 +28,7 @@ enum {
   CM_TAG = 10,
   GCM_TAG = 16,
   HEADER = 12,
-  STREAMS = 4,   /* SSRCs tracked at once; a fifth replaces the oldest */
+  STREAMS = SRTP_STREAMS,
   WINDOW = 64,
 };
 
@@ -222,7 +222,7 @@ size_t srtp_protect(srtp_context *context, unsigned char *packet, size_t length)
   stream_state *stream = find_stream(context, ssrc);
   if (!stream) stream = keep_stream(context, &fresh);
   int64_t roc = estimate_roc(stream, seq);
-  if (roc < 0 || roc > UINT32_MAX) return 0;
+  if (roc < 0 || roc > UINT32_MAX || replayed(stream, roc, seq)) return 0;
   accept_index(stream, roc, seq);
   if (context->profile == SRTP_AEAD_AES_128_GCM) {
     unsigned char iv[GCM_IV];
@@ -240,6 +240,22 @@ size_t srtp_protect(srtp_context *context, unsigned char *packet, size_t length)
   if (!ctr_crypt(context, iv, packet + start, length - start) || !cm_tag(context, packet, length, (uint32_t)roc, tag)) return 0;
   memcpy(packet + length, tag, CM_TAG);
   return length + CM_TAG;
+}
+
+void srtp_seed(srtp_context *context, srtp_stream_position position) {
+  stream_state seeded = {.ssrc = position.ssrc, .roc = position.roc, .highest = position.highest, .window = ~(uint64_t)0, .used = 1};
+  stream_state *known = find_stream(context, position.ssrc);
+  if (known) *known = seeded;
+  else keep_stream(context, &seeded);
+}
+
+size_t srtp_positions(const srtp_context *context, srtp_stream_position *out, size_t max) {
+  size_t count = 0;
+  for (int i = 0; i < STREAMS && count < max; i++) {
+    const stream_state *stream = &context->streams[i];
+    if (stream->used) out[count++] = (srtp_stream_position){.ssrc = stream->ssrc, .roc = stream->roc, .highest = stream->highest};
+  }
+  return count;
 }
 
 size_t srtp_unprotect(srtp_context *context, unsigned char *packet, size_t length) {

@@ -13,6 +13,8 @@
 #define SRTP_AEAD_AES_128_GCM 0x0007
 /* The longest authentication tag any profile appends. */
 #define SRTP_MAX_TAG 16
+/* SSRCs a context tracks at once; a new one replaces the oldest. */
+#define SRTP_STREAMS 4
 
 typedef struct srtp_context srtp_context;
 
@@ -26,8 +28,9 @@ void srtp_destroy(srtp_context *context);
 
 /*
  * Encrypts an RTP packet of `length` bytes in place and appends its tag, which needs SRTP_MAX_TAG bytes of
- * room after the packet. Returns the new length, or 0 when the packet cannot be sent (malformed, or older
- * than the stream's first packet).
+ * room after the packet. Returns the new length, or 0 when the packet must not be sent: malformed, older
+ * than the stream's first packet, or at an index already sent (the same IV twice would give the keystream,
+ * and in GCM the authentication key, away: RFC 3711 §9.1, RFC 7714 §8.3).
  */
 size_t srtp_protect(srtp_context *context, unsigned char *packet, size_t length);
 
@@ -36,5 +39,21 @@ size_t srtp_protect(srtp_context *context, unsigned char *packet, size_t length)
  * dropped: malformed, not authentic, or a replay (RFC 3711 §3.3.2).
  */
 size_t srtp_unprotect(srtp_context *context, unsigned char *packet, size_t length);
+
+/* Where a stream stands: its SSRC, rollover counter and highest sequence number (RFC 3711 §3.2.1). */
+typedef struct {
+  uint32_t ssrc;
+  uint32_t roc;
+  uint16_t highest;
+} srtp_stream_position;
+
+/*
+ * Carries on a stream another SRTP implementation (or another context) has been keeping, so that its
+ * rollover counter is not taken to restart at 0; every index up to `highest` counts as already seen.
+ */
+void srtp_seed(srtp_context *context, srtp_stream_position position);
+
+/* The streams a context keeps, up to `max` of them; returns how many it wrote. */
+size_t srtp_positions(const srtp_context *context, srtp_stream_position *out, size_t max);
 
 #endif
