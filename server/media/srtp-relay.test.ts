@@ -147,7 +147,7 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
     expect(phone.received).toHaveLength(1);
   });
 
-  it('hands up STUN and SRTCP as received; SRTP from another address only decrypted, and never a replay', async () => {
+  it('hands up STUN and SRTCP as received; relays authentic SRTP from another address too, but never a replay', async () => {
     const { browser, browserSrtp, ice, upFromWeb, phone } = await bridged();
     const other = await udp();
     const port = ice.address().port;
@@ -159,16 +159,15 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
     browser.send(rtcp, port, '127.0.0.1');
     browser.send(heardFirst, port, '127.0.0.1');
     await until(() => phone.received.length === 1 && upFromWeb.length === 2);
-    // Captured SRTP sent again from anywhere else is a replay; a new packet from there comes up for the leg to judge.
+    // Captured SRTP sent again from anywhere else is a replay. A new authentic packet is the browser's, whichever
+    // candidate pair it came on (a browser may move to another pair than the one ICE nominated).
     other.send(heardFirst, port, '127.0.0.1');
     other.send(heardFirst, port, '127.0.0.1');
     other.send(fresh, port, '127.0.0.1');
-    await until(() => upFromWeb.length === 3);
+    await until(() => phone.received.length === 2);
     await pause(100);
-    expect(upFromWeb.map((heard) => heard.decrypted)).toEqual([false, false, true]);
-    expect(upFromWeb.slice(0, 2).map((heard) => heard.message.toString('hex'))).toEqual([stun, rtcp].map((b) => b.toString('hex')));
-    expect(RtpPacket.deSerialize(upFromWeb[2]!.message).payload[0]).toBe(0x42);
-    expect(phone.received).toHaveLength(1);
+    expect(phone.received.map((p) => p.payload[0])).toEqual([0x41, 0x42]);
+    expect(upFromWeb.map((heard) => [heard.decrypted, heard.message.toString('hex')])).toEqual([stun, rtcp].map((b) => [false, b.toString('hex')]));
   });
 
   it("carries on streams from where they stood, across the far end's wrap, and tells where they stand", async () => {

@@ -408,11 +408,6 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   /** A datagram from the relay: SRTP it decrypted and did not relay, or anything else, which is werift's. */
   private fromSocket(message: Buffer, address: string, port: number, decrypted: boolean): void {
     if (decrypted) {
-      // Authentic and new, but from another candidate pair: heard only once ICE has selected that pair.
-      if (address !== this.remote?.address || port !== this.remote.port) {
-        this.syncRelay();
-        if (address !== this.remote?.address || port !== this.remote.port) return;
-      }
       const frame = readRtp(message);
       if (!frame) return;
       if (this.reception) {

@@ -156,7 +156,10 @@ static int relay(relay_port *port, unsigned char *packet, size_t length, const s
   if (second >= 192 && second <= 223) return 0; /* RTCP on a multiplexed port (RFC 5761 §4) */
   unsigned type = second & 0x7f;
   if (!(port->audio_types[type >> 5] & (1u << (type & 31)))) return 0;
-  if (!same_address(from, &port->source)) return 0;
+  /* A plain leg relays only its latched source. On a WebRTC socket the packet was authenticated, which
+   * proves its sender better than an address: the browser may send on another candidate pair than the one
+   * ICE nominated, and werift took its packets from any pair as well. */
+  if (!port->inbound && !same_address(from, &port->source)) return 0;
   /* Where the payload lies past CSRCs and an extension, and before padding (rtp-leg.ts readRtp). */
   size_t start = HEADER + 4 * (packet[0] & 0x0f);
   if (packet[0] & 0x10) {
@@ -312,7 +315,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       size_t length = messages[i].msg_len;
       if (port->inbound && is_srtp(buffers[i], length)) {
         /* A WebRTC leg's media, from any address: what fails authentication or replays is dropped (RFC 3711
-         * §3.3). Only the selected pair's is relayed; JavaScript decides about another pair's. */
+         * §3.3); the rest is relayed, or handed up decrypted. */
         if (!(length = srtp_unprotect(port->inbound, buffers[i], length))) continue;
         if (!relay(port, buffers[i], length, &sources[i])) deliver(port, buffers[i], length, &sources[i], 1);
         continue;
