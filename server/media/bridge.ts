@@ -14,8 +14,9 @@
  * Key presses are still relayed, so a held party can reach an IVR behind the bridge, unless the target
  * leg's remote asked not to receive. Closing the bridge closes its legs.
  *
- * Each leg is told whom it is bridged to (`MediaLeg.bridged`): two plain RTP legs bridged only to each other
- * relay their audio in the native relay, by the same rules, and only what it leaves comes through here.
+ * Each leg is told whom it is bridged to (`MediaLeg.bridged`): two legs bridged only to each other, each with a
+ * native relay socket (a plain RTP leg's, or a WebRTC leg's once its SRTP is keyed), relay their audio in the
+ * native relay, by the same rules, and only what it leaves comes through here.
  */
 import { createLogger } from '../log';
 import type { MediaLeg } from './media-leg';

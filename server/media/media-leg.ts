@@ -12,11 +12,15 @@ export interface MediaConfig {
   address: string;
   /** UDP port range for media sockets; any free port when left out. */
   portRange?: [number, number];
-  /** Mean time between the RTCP reports a plain RTP leg sends (RFC 3550 §6.2: 5 s); each is randomized ±50 %. */
+  /**
+   * Mean time between the RTCP reports a leg sends (RFC 3550 §6.2: 5 s), each randomized ±50 %: a plain RTP
+   * leg's, and a WebRTC leg's while the native relay carries its SRTP.
+   */
   rtcpIntervalMs?: number;
   /**
-   * False: plain RTP legs use Node's sockets even where the native relay was built (rtp-socket.ts). The
-   * relay is used by default; OFFHOOK_NATIVE_RELAY=0 turns it off for the whole process.
+   * False: plain RTP legs use Node's sockets and WebRTC legs werift's SRTP, even where the native relay was
+   * built (rtp-socket.ts). The relay is used by default; OFFHOOK_NATIVE_RELAY=0 turns it off for the whole
+   * process.
    */
   nativeRelay?: boolean;
 }

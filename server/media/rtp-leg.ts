@@ -27,9 +27,9 @@ import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
 import { onlyPeer } from './media-leg';
 import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
-import { OutboundStream, STREAM_SLOTS, writeRtpHeader } from './outbound-stream';
+import { OutboundStream, RTP_HEADER, STREAM_SLOTS, writeRtpHeader } from './outbound-stream';
 import { DEFAULT_RTCP_INTERVAL_MS, readSenderReport, ReceptionStats, scheduleReports, writeReport } from './rtcp';
-import { openRtpSocket, Slot, takeRelayed } from './rtp-socket';
+import { countSent, openRtpSocket, senderInfo, Slot, takeRelayed } from './rtp-socket';
 import type { RtpAddress, RtpSocket } from './rtp-socket';
 import { answerDirection, describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from './sdp';
 import type { AudioDescription, SdpAttribute, SdpMedia } from './sdp';
@@ -43,11 +43,7 @@ export const RTP_DEFAULT_CODECS: readonly NegotiatedCodec[] = [
 ];
 
 const DEFAULT_PTIME = 20;
-
-
-/** RTP's fixed header (RFC 3550 §5.1): what a relayed packet is sent with. */
-const HEADER = 12;
-/** RFC 3550 §6.2: the minimum mean interval between RTCP reports. */
+const HEADER = RTP_HEADER;
 
 export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly kind = 'rtp';
@@ -373,17 +369,13 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     if (report && report.ssrc === this.reception.ssrc) this.reception.noteSenderReport(report.ntpMiddle, performance.now());
   }
 
-  /** The next report in the mean interval, randomized between half and one and a half times it (RFC 3550 §6.3.1). */
+  /** A sender or receiver report with SDES (RFC 3550 §6.4), and BYE when the leg closes (§6.6). */
   private sendReport(bye = false): void {
     const target = this.rtcpTarget();
     // The outbound stream's SSRC is ours in RTCP too, whether or not RTP has gone out yet (RFC 3550 §6.4).
     const stream = this.outbound();
     if (!target || !stream || this.stateValue !== 'connected') return;
-    const state = this.rtp.state;
-    const sender = state[Slot.sentSinceReport]
-      ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: state[Slot.packetsSent]!, octets: state[Slot.octetsSent]! }
-      : undefined;
-    state[Slot.sentSinceReport] = 0;
+    const sender = senderInfo(this.rtp.state, stream);
     this.takeRelayed();
     const packet = writeReport(stream.ssrc, this.cname, sender, this.reception.report(performance.now()), bye);
     const socket = this.rtcpMux || !this.rtcp ? this.rtp : this.rtcp;
@@ -456,11 +448,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private send(packet: Buffer): void {
     const target = this.latched ?? this.signalled;
     if (!target || !this.canSend()) return;
+    // A datagram the kernel refuses counts as sent, as UDP would have lost it on the way (relay.c does the same).
     this.rtp.send(packet, target);
-    const state = this.rtp.state;
-    state[Slot.packetsSent]!++;
-    state[Slot.octetsSent]! += packet.length - HEADER;
-    state[Slot.sentSinceReport] = 1;
+    countSent(this.rtp.state, packet);
   }
 
   /** The stream this leg sends; its numbers live in the socket's state, where the native relay moves it on too. */

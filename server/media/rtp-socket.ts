@@ -23,7 +23,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../log';
-import type { ReceptionStats } from './rtcp';
+import { RTP_HEADER } from './outbound-stream';
+import type { OutboundStream } from './outbound-stream';
+import type { ReceptionStats, SenderInfo } from './rtcp';
 import { literalFirstLookup } from '../util/literal-lookup';
 
 const log = createLogger('media');
@@ -58,7 +60,11 @@ export interface RtpSocket {
   readonly state: Float64Array;
   /** Where datagrams the socket does not relay itself go, and its errors. */
   listen(onMessage: DatagramListener, onError: (error: Error) => void): void;
-  send(packet: Buffer, to: RtpAddress): void;
+  /**
+   * Sends a datagram; false when it surely did not go out (the relay refused it, or the kernel did at once).
+   * A send that must look a host name up first reports true.
+   */
+  send(packet: Buffer, to: RtpAddress): boolean;
   /**
    * What this socket may relay from now on: audio (`audioTypes`) from `source` goes out on `peer`'s socket,
    * when this side `receives` and the peer's side sends. `sends`, `payloadType` and `target` say how this
@@ -151,6 +157,25 @@ export function takeRelayed(state: Float64Array, reception: ReceptionStats): voi
   state[Slot.ringCount] = 0;
 }
 
+/** Counts an RTP packet a leg sent itself, as the relay counts those it relays, for RTCP sender reports. */
+export function countSent(state: Float64Array, packet: Buffer): void {
+  state[Slot.packetsSent]!++;
+  state[Slot.octetsSent]! += packet.length - RTP_HEADER;
+  state[Slot.sentSinceReport] = 1;
+}
+
+/**
+ * The sender information of a report (RFC 3550 §6.4.1) on `stream`, from the counters in `state`, when RTP
+ * went out since the last report (else the report is a receiver report); the next report counts from here.
+ */
+export function senderInfo(state: Float64Array, stream: OutboundStream): SenderInfo | undefined {
+  const sent = state[Slot.sentSinceReport]
+    ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: state[Slot.packetsSent]!, octets: state[Slot.octetsSent]! }
+    : undefined;
+  state[Slot.sentSinceReport] = 0;
+  return sent;
+}
+
 /** The size of the state a socket shares with the relay: a leg allocates it before it has a relay socket. */
 export function relayStateSlots(): number {
   return nativeRelay()?.stateSlots ?? Slot.ring;
@@ -190,8 +215,9 @@ export interface AdoptedRtpSocket extends RtpSocket {
 
 /**
  * Hands the reading of a WebRTC leg's ICE socket (Node's dgram socket, which werift bound) to the native
- * relay, keyed for SRTP: from then on the relay decrypts what the far end sends from `source` (rtp-socket
- * `relay`), relays it or hands it up decrypted, and protects what goes out through `send`. Every other
+ * relay, keyed for SRTP: from then on the relay authenticates and decrypts the SRTP that reaches the socket,
+ * from any address (authentication, not the address, tells the far end's packets), relays it as `relay`
+ * says or hands it up decrypted, and protects what goes out through `send`. Every other
  * datagram (STUN, DTLS, SRTCP) comes up as received, for the leg to give back to werift. Node's socket stops
  * reading and goes on sending for werift. `from` says where the streams stand (werift's SRTP, or a socket
  * this one replaces), so that no rollover counter restarts at 0. Undefined where the relay is not built,
@@ -287,17 +313,15 @@ class NativeRtpSocket implements RtpSocket {
     this.onError = onError;
   }
 
-  send(packet: Buffer, to: RtpAddress): void {
+  send(packet: Buffer, to: RtpAddress): boolean {
     const handle = this.handle;
-    if (!handle) return;
-    if (to.literal) {
-      this.native.send(handle, packet, 0, packet.length, to.port, to.address);
-      return;
-    }
+    if (!handle) return false;
+    if (to.literal) return this.native.send(handle, packet, 0, packet.length, to.port, to.address);
     lookup(to.address, { family: this.family }, (error, address) => {
       if (error) log.debug('rtp send failed', { error });
       else if (this.handle) this.native.send(this.handle, packet, 0, packet.length, to.port, address);
     });
+    return true;
   }
 
   relay(peer: RtpSocket | undefined, receives: boolean, sends: boolean, payloadType: number, audioTypes: Iterable<number>, source: RtpAddress | undefined, target: RtpAddress | undefined): void {
@@ -389,9 +413,10 @@ class DgramRtpSocket implements RtpSocket {
    * Without a callback node sends at once (uv_udp_try_send), and a failed send is dropped as UDP would drop
    * it. A host name keeps the callback, which is where a failed lookup is reported.
    */
-  send(packet: Buffer, to: RtpAddress): void {
+  send(packet: Buffer, to: RtpAddress): boolean {
     if (to.literal) this.socket.send(packet, to.port, to.address);
     else this.socket.send(packet, to.port, to.address, this.onSent);
+    return true;
   }
 
   relay(): void {}

@@ -124,14 +124,15 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
     const { browserSrtp, browser, ice, phone, upFromWeb, connect } = await bridged();
     const port = ice.address().port;
     const genuine = browserSrtp.encrypt(pcmu(0x31, 500, 0x0b0b0b0b).payload, pcmu(0x31, 500, 0x0b0b0b0b).header);
-    const forged = Buffer.from(genuine);
+    // A new index, so that only its tag can tell it from a genuine packet; one bit of its payload flipped.
+    const forged = browserSrtp.encrypt(pcmu(0x39, 499, 0x0b0b0b0b).payload, pcmu(0x39, 499, 0x0b0b0b0b).header);
     forged[40]! ^= 0x01;
+    browser.send(genuine, port, '127.0.0.1');
+    browser.send(genuine, port, '127.0.0.1');
     browser.send(forged, port, '127.0.0.1');
-    browser.send(genuine, port, '127.0.0.1');
-    browser.send(genuine, port, '127.0.0.1');
     await until(() => phone.received.length >= 1);
     await pause(100);
-    expect(phone.received.map((p) => p.payload[0])).toEqual([0x31]);
+    expect(phone.received.map((p) => p.payload.equals(Buffer.alloc(160, 0x31)))).toEqual([true]);
 
     // A key press (telephone-event) is not audio: it comes up decrypted, as does audio while the leg holds.
     const event = new RtpPacket(new RtpHeader({ payloadType: 101, sequenceNumber: 501, timestamp: 80_000, ssrc: 0x0b0b0b0b, marker: true }), Buffer.from([5, 10, 0, 160]));
@@ -181,7 +182,24 @@ describe.skipIf(!relay.native).each(PROFILES)('the native relay with %s', (_name
     expect(web.positions().inbound).toEqual([ssrc, 2, 4]);
   });
 
-  it('protects what the leg sends itself, never twice at one index, and sends nothing on a socket it was not keyed for', async () => {
+  it("carries on the leg's own stream from where werift left it, so the browser's rollover counter still matches", async () => {
+    const ours = 0xabcdef01;
+    const { browser, browserSrtp, browserHeard, fromPbx, web } = await bridged({ inbound: [], outbound: [ours, 1, 65_534] });
+    // The browser has heard our stream wrap once already.
+    browserSrtp.remoteContext.srtpSSRCStates[ours] = { ssrc: ours, rolloverCounter: 1, lastSequenceNumber: 65_534, rolloverHasProcessed: true };
+    const to = { address: '127.0.0.1', port: browser.address().port, literal: true };
+    await paced(4, (i) => web.send(pcmu(0x71 + i, (65_535 + i) % 65_536, ours).serialize(), to));
+    await until(() => fromPbx.length === 4);
+    expect(browserHeard().map((p) => [p.header.sequenceNumber, p.payload[0]])).toEqual([
+      [65_535, 0x71],
+      [0, 0x72],
+      [1, 0x73],
+      [2, 0x74],
+    ]);
+    expect(web.positions().outbound).toEqual([ours, 2, 2]);
+  });
+
+  it('protects what the leg sends itself, never twice at one index, and refuses a profile it does not protect', async () => {
     const { web, browser, browserHeard, fromPbx } = await bridged();
     const to = { address: '127.0.0.1', port: browser.address().port, literal: true };
     web.send(pcmu(0x51, 9, 0xabcdef01).serialize(), to);

@@ -26,10 +26,10 @@ import { TypedEmitter } from '../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
 import { onlyPeer, rtpFrame, rtpPayload } from './media-leg';
 import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
-import { OutboundStream, RTP_HEADER, STREAM_SLOTS } from './outbound-stream';
+import { OutboundStream, STREAM_SLOTS } from './outbound-stream';
 import { DEFAULT_RTCP_INTERVAL_MS, ReceptionStats, scheduleReports, writeReport } from './rtcp';
 import { readRtp, rtpBytes } from './rtp-leg';
-import { adoptRtpSocket, RELAY_SRTP_PROFILES, relayStateSlots, Slot, takeRelayed } from './rtp-socket';
+import { adoptRtpSocket, countSent, RELAY_SRTP_PROFILES, relayStateSlots, senderInfo, Slot, takeRelayed } from './rtp-socket';
 import type { AdoptedRtpSocket, RtpAddress, RtpSocket, SrtpPositions } from './rtp-socket';
 import { describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, writeSdp } from './sdp';
 
@@ -86,6 +86,14 @@ function udpTransportOf(pair: { protocol: unknown } | undefined): UdpTransport |
 /** werift's per-SSRC SRTP state as the relay takes it: [SSRC, rollover counter, highest sequence number] each. */
 function positionsOf(states: Record<number, { rolloverCounter: number; lastSequenceNumber: number } | undefined>): number[] {
   return Object.entries(states).flatMap(([ssrc, state]) => (state ? [Number(ssrc), state.rolloverCounter, state.lastSequenceNumber] : []));
+}
+
+/** The relay's stream positions into werift's per-SSRC SRTP state (the inverse of positionsOf). */
+function seedWerift(states: Record<number, { ssrc: number; rolloverCounter: number; lastSequenceNumber: number; rolloverHasProcessed?: boolean }>, positions: number[]): void {
+  for (let at = 0; at + 2 < positions.length; at += 3) {
+    const ssrc = positions[at]!;
+    states[ssrc] = { ssrc, rolloverCounter: positions[at + 1]!, lastSequenceNumber: positions[at + 2]!, rolloverHasProcessed: true };
+  }
 }
 
 /** The negotiated codecs as the leg reads them for each packet. */
@@ -405,6 +413,21 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     this.reports = scheduleReports(this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS, () => this.sendReport());
   }
 
+  /**
+   * werift carries the media again (the relay could not adopt the socket an ICE restart moved to): its SRTP
+   * carries on each stream from where the relay left it, and the leg's own reports stop with the relay's.
+   */
+  private handBack(positions: SrtpPositions): void {
+    const srtp = this.transceiver?.sender.dtlsTransport.srtp;
+    if (srtp) {
+      seedWerift(srtp.remoteContext.srtpSSRCStates, positions.inbound);
+      seedWerift(srtp.localContext.srtpSSRCStates, positions.outbound);
+    }
+    this.reports?.stop();
+    this.reports = undefined;
+    log.warn('webrtc media back with werift after an ICE restart', { leg: this.id });
+  }
+
   /** A datagram from the relay: SRTP it decrypted and did not relay, or anything else, which is werift's. */
   private fromSocket(message: Buffer, address: string, port: number, decrypted: boolean): void {
     if (decrypted) {
@@ -426,12 +449,8 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     const stream = this.outbound();
     const reception = this.reception;
     if (!transport || !stream || !reception || this.stateValue !== 'connected') return;
-    const state = this.relayState;
-    const sender = state[Slot.sentSinceReport]
-      ? { wallMs: Date.now(), rtpTimestamp: stream.currentTimestamp(), packets: state[Slot.packetsSent]!, octets: state[Slot.octetsSent]! }
-      : undefined;
-    state[Slot.sentSinceReport] = 0;
-    takeRelayed(state, reception);
+    const sender = senderInfo(this.relayState, stream);
+    takeRelayed(this.relayState, reception);
     const packet = writeReport(stream.ssrc, this.pc.cname, sender, reception.report(performance.now()));
     transport.iceTransport.connection.send(transport.srtcp.encrypt(packet)).catch((error: unknown) => log.debug('rtcp send failed', { leg: this.id, error }));
   }
@@ -439,17 +458,13 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   private sendSecure(packet: Buffer): void {
     const socket = this.socket;
     const remote = this.remote;
-    if (!socket || !remote) return;
-    socket.send(packet, remote);
-    const state = this.relayState;
-    state[Slot.packetsSent]!++;
-    state[Slot.octetsSent]! += packet.length - RTP_HEADER;
-    state[Slot.sentSinceReport] = 1;
+    // A packet the relay would not protect (an index already sent) never went out, and does not count.
+    if (socket && remote && socket.send(packet, remote)) countSent(this.relayState, packet);
   }
 
   /**
    * Tells the native relay what it may relay for this leg, as for a plain RTP leg (rtp-leg.ts syncRelay):
-   * the browser's audio from the selected pair goes straight to the one bridged leg with a relay socket,
+   * the browser's authenticated audio goes straight to the one bridged leg with a relay socket,
    * while neither side holds the call and both are connected. Called whenever any of that changes.
    */
   private syncRelay(): void {
@@ -463,7 +478,10 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
       const positions = socket.positions();
       socket.close();
       this.adopt(positions);
+      if (!this.socket) this.handBack(positions);
       this.syncRelay();
+      // The bridged leg relayed into the old socket: told again, it relays into the new one.
+      for (const peer of this.peers) peer.bridged(this, true);
       return;
     }
     if (pair) this.remote = { address: pair.remoteAddr[0], port: pair.remoteAddr[1], literal: true };

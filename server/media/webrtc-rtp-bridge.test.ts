@@ -75,6 +75,7 @@ describe.each([
   ["werift's SRTP and Node sockets", false],
 ])('bridging a WebRTC device and a plain RTP device through %s', (_name, nativeRelay) => {
   const config: MediaConfig = { address: '127.0.0.1', nativeRelay };
+  const inC = nativeRelay && nativeRelayInUse();
   const cleanups: Array<() => unknown> = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0)) await c();
@@ -127,16 +128,24 @@ describe.each([
     const { web, phone, phonePort, caller, callee } = await browserCallsPhone();
     expect(caller.kind).toBe('webrtc');
     expect(callee.kind).toBe('rtp');
-    // The browser's SRTP is in the relay exactly when the relay is built and not turned off for these legs.
-    expect(caller.relaySocket() !== undefined).toBe(nativeRelay && nativeRelayInUse());
-    await talk(web, phone, phonePort);
+    // The browser's SRTP is in the relay exactly when the relay is built and not turned off for these legs;
+    // then its audio crosses in C, and hardly any comes up through the bridge (the phone's first packet, which
+    // latches its address; one in 65 later, when the relay's record for RTCP is full).
+    expect(caller.relaySocket() !== undefined).toBe(inC);
+    const throughBridge = { caller: 0, callee: 0 };
+    caller.on('rtp', () => throughBridge.caller++);
+    callee.on('rtp', () => throughBridge.callee++);
+    await talk(web, phone, phonePort, 20);
+    if (inC) expect(throughBridge.caller + throughBridge.callee).toBeLessThanOrEqual(2);
+    else expect(throughBridge.caller).toBeGreaterThanOrEqual(20);
     expect(web.audio.every((p) => p.header.payloadType === 0 && p.payload.equals(Buffer.alloc(160, 0xb2)))).toBe(true);
     const heard = phone.received.filter((p) => p.header.payloadType === 0);
     expect(heard.every((p) => p.payload.equals(Buffer.alloc(160, 0xa1)))).toBe(true);
   });
 
   it('phone calls browser: PCMU flows both ways with payloads intact', async () => {
-    const { web, phone, phonePort } = await phoneCallsBrowser();
+    const { web, phone, phonePort, callee } = await phoneCallsBrowser();
+    expect(callee.relaySocket() !== undefined).toBe(inC);
     await talk(web, phone, phonePort);
     expect(web.audio.every((p) => p.header.payloadType === 0 && p.payload.equals(Buffer.alloc(160, 0xb2)))).toBe(true);
     expect(phone.received.every((p) => p.header.payloadType === 0 && p.payload.equals(Buffer.alloc(160, 0xa1)))).toBe(true);

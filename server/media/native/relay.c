@@ -1,8 +1,9 @@
 /*
- * The PBX's media relay fast path: UDP sockets for plain RTP legs, polled on Node's own event loop (libuv),
- * that relay the audio of a bridged pair of legs in C, without a call into JavaScript per packet.
+ * The PBX's media relay fast path: UDP sockets for media legs (plain RTP, and WebRTC once keyed), polled on
+ * Node's own event loop (libuv), that relay the audio of a bridged pair of legs in C, without a call into
+ * JavaScript per packet.
  *
- * JavaScript (rtp-leg.ts) stays in charge of every decision. For each socket it states what may be relayed:
+ * JavaScript (rtp-leg.ts, webrtc-leg.ts) stays in charge of every decision. For each socket it states what may be relayed:
  * the one source it latched, the payload types of the negotiated audio codec, the peer socket, where that
  * peer sends and with which payload type, and whether each side may receive and send (hold, state). A
  * packet that meets all of it has its header rewritten from the peer's outbound stream and is sent on the
@@ -10,9 +11,9 @@
  * a stray source, anything odd) goes up to JavaScript as a datagram, which handles it as before.
  *
  * A WebRTC leg's socket is adopted rather than opened: werift bound it for ICE, and the relay reads a
- * duplicate of its descriptor once DTLS has exported the SRTP keys (webrtc-leg.ts). SRTP from the selected
- * pair is authenticated and decrypted here (srtp.c) and then relayed or handed up decrypted; audio relayed
- * into such a socket is encrypted before it goes out. Everything else on it (STUN, DTLS, SRTCP) goes up as
+ * duplicate of its descriptor once DTLS has exported the SRTP keys (webrtc-leg.ts). SRTP from any address
+ * is authenticated, replay-checked and decrypted here (srtp.c) and then relayed or handed up decrypted; audio
+ * relayed into such a socket is encrypted before it goes out. Everything else on it (STUN, DTLS, SRTCP) goes up as
  * received, for werift.
  *
  * State shared with JavaScript lives in one Float64Array per socket (see the slot numbers below, mirrored
@@ -43,7 +44,7 @@
 
 /* Slots of the shared state array; rtp-socket.ts names the same numbers and checks them against `layout`. */
 enum {
-  S_RECEIVED = 0,      /* packets relayed here (received from the phone) */
+  S_RECEIVED = 0,      /* packets relayed here (received from the phone or browser) */
   S_RING_COUNT = 1,    /* entries in the ring; JavaScript empties it */
   S_SSRC = 2,          /* outbound stream: our SSRC */
   S_SEQ_OFFSET = 3,
@@ -516,8 +517,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 /*
  * adopt(fd, state, onMessage, onError) → [handle, port]: polls a UDP socket that belongs to someone else (a
  * WebRTC leg's ICE transport, whose Node socket then stops reading), through a duplicate of its descriptor.
- * Every datagram goes up as received until `secure` keys the port; from then on SRTP from the port's source
- * is decrypted here, and relayed or handed up decrypted.
+ * Every datagram goes up as received until `secure` keys the port; from then on SRTP, from any address, is
+ * authenticated and decrypted here, and relayed or handed up decrypted.
  */
 static napi_value js_adopt(napi_env env, napi_callback_info info) {
   size_t argc = 4;
