@@ -80,6 +80,37 @@ describe('the PBX restarting under registered phones', () => {
     await a.hangUp();
   });
 
+  it('a network stall mid-call: media stops, both phones renegotiate it (an ICE restart), and audio comes back both ways on the same call', async () => {
+    pbx = await startPbxProcess({ logLevel: 'info' });
+    const a = await signedIn(browserA, alice);
+    const b = await signedIn(browserB, bob);
+    await a.call(bob.extension);
+    await b.answer();
+    await a.activeCall().waitFor();
+    await expectToHear(b, 440);
+    await expectToHear(a, 880);
+
+    // Nothing gets through for 10 s: long enough for both browsers to see their media down and restart ICE
+    // (2 s after), short of the 15 s after which a phone gives the call up.
+    pbx.freeze(true);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    pbx.freeze(false);
+    const renegotiated = () => [
+      ...new Set(
+        pbx!
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('call resumed or renegotiated'))
+          .map((line) => /"by":"(\d+)"/.exec(line)?.[1]),
+      ),
+    ].sort();
+    await expect.poll(renegotiated, { timeout: 10_000 }).toEqual(['101', '102']);
+    await expectToHear(b, 440);
+    await expectToHear(a, 880);
+    expect(await a.callCards().count()).toBe(1);
+    await a.hangUp();
+  });
+
   it('a PBX crash mid-call ends the call on both phones and takes the cards away; both register again', async () => {
     pbx = await startPbxProcess();
     const a = await signedIn(browserA, alice);

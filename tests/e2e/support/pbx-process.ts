@@ -21,6 +21,8 @@ export interface PbxProcess {
    * SIGKILL for a crash (nothing is said to anyone).
    */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
+  /** Freezes the process (SIGSTOP) or lets it go on (SIGCONT): to the phones, a network that stops carrying anything for a while. */
+  freeze(frozen: boolean): void;
   /** Stops it if it runs and starts it again on the same port and data folder, as after a reboot or an upgrade. */
   restart(signal?: 'SIGTERM' | 'SIGKILL'): Promise<PbxProcess>;
   /** Stops it and removes its data folder. */
@@ -33,6 +35,8 @@ export interface PbxProcessOptions {
   port?: number;
   /** Remove `dataDir` on dispose even though it was given (a restarted PBX owns the folder its first run made). */
   removeDataDir?: boolean;
+  /** What the PBX logs (`output()`): warnings and errors unless OFFHOOK_LOG_LEVEL or this says otherwise. */
+  logLevel?: 'debug' | 'info' | 'warn';
 }
 
 export async function startPbxProcess(options: PbxProcessOptions = {}): Promise<PbxProcess> {
@@ -41,7 +45,7 @@ export async function startPbxProcess(options: PbxProcessOptions = {}): Promise<
   const child: ChildProcess = spawn(
     process.execPath,
     [CLI, 'serve', '--demo', '--http-port', String(options.port ?? 0), '--bind', '127.0.0.1', '--data-dir', dataDir, '--sip-udp-port', '0', '--sip-tcp-port', '0', '--sip-tls-port', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OFFHOOK_LOG_LEVEL: process.env.OFFHOOK_LOG_LEVEL ?? 'warn' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OFFHOOK_LOG_LEVEL: options.logLevel ?? process.env.OFFHOOK_LOG_LEVEL ?? 'warn' } },
   );
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -75,6 +79,9 @@ export async function startPbxProcess(options: PbxProcessOptions = {}): Promise<
     dataDir,
     output: () => out,
     stop,
+    freeze: (frozen) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     async restart(signal) {
       await stop(signal);
       return startPbxProcess({ dataDir, port, removeDataDir: !options.dataDir || options.removeDataDir === true });
