@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../server/store/demo';
 import { launchBrowser } from './support/browser';
 import { startPbxProcess } from './support/pbx-process';
-import type { PbxProcess } from './support/pbx-process';
+import type { PbxProcess, PbxProcessOptions } from './support/pbx-process';
 import { writeToneWav } from './support/tone';
 import { expectToHear, WebPhone } from './support/web-phone';
 
@@ -56,6 +56,19 @@ describe('the PBX restarting under registered phones', () => {
     return phone;
   }
 
+  /** A PBX of its own, both phones signed in, and A in a call with B that B is heard to answer. */
+  async function aliceCallsBob(options: PbxProcessOptions = {}): Promise<{ a: WebPhone; b: WebPhone; server: PbxProcess }> {
+    const server = await startPbxProcess(options);
+    pbx = server;
+    const a = await signedIn(browserA, alice);
+    const b = await signedIn(browserB, bob);
+    await a.call(bob.extension);
+    await b.answer();
+    await a.activeCall().waitFor();
+    await expectToHear(b, 440);
+    return { a, b, server };
+  }
+
   const status = (phone: WebPhone) => phone.page.getByRole('status', { name: 'Registration' }).textContent();
 
   it('both phones register again by themselves, and then A calls B with audio both ways', async () => {
@@ -81,23 +94,17 @@ describe('the PBX restarting under registered phones', () => {
   });
 
   it('a network stall mid-call: media stops, both phones renegotiate it (an ICE restart), and audio comes back both ways on the same call', async () => {
-    pbx = await startPbxProcess({ logLevel: 'info' });
-    const a = await signedIn(browserA, alice);
-    const b = await signedIn(browserB, bob);
-    await a.call(bob.extension);
-    await b.answer();
-    await a.activeCall().waitFor();
-    await expectToHear(b, 440);
+    const { a, b, server } = await aliceCallsBob({ logLevel: 'info' });
     await expectToHear(a, 880);
 
     // Nothing gets through for 10 s: long enough for both browsers to see their media down and restart ICE
     // (2 s after), short of the 15 s after which a phone gives the call up.
-    pbx.freeze(true);
+    server.freeze(true);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    pbx.freeze(false);
+    server.freeze(false);
     const renegotiated = () => [
       ...new Set(
-        pbx!
+        server
           .output()
           .split('\n')
           .filter((line) => line.includes('call resumed or renegotiated'))
@@ -112,16 +119,10 @@ describe('the PBX restarting under registered phones', () => {
   });
 
   it('a PBX crash mid-call ends the call on both phones and takes the cards away; both register again', async () => {
-    pbx = await startPbxProcess();
-    const a = await signedIn(browserA, alice);
-    const b = await signedIn(browserB, bob);
-    await a.call(bob.extension);
-    await b.answer();
-    await a.activeCall().waitFor();
-    await expectToHear(b, 440);
+    const { a, b, server } = await aliceCallsBob();
 
     // SIGKILL: no BYE reaches anyone, and the dialogs die with the process.
-    pbx = await pbx.restart('SIGKILL');
+    pbx = await server.restart('SIGKILL');
     await expect.poll(() => status(a), { timeout: BACK_WITHIN_MS, interval: 250 }).toBe('Registered');
     await expect.poll(() => status(b), { timeout: BACK_WITHIN_MS, interval: 250 }).toBe('Registered');
     await expect.poll(() => a.callCards().count(), { timeout: 20_000 }).toBe(0);
