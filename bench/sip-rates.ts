@@ -221,8 +221,13 @@ function registerUsers(target: Target, injection: string, rate: number, calls: n
   });
 }
 
+/** The users the registration measure cycles through: not the demo users, whose bindings the call runs rely on. */
+function registeringUsers(target: Target): BenchUser[] {
+  return target.users.filter((u) => !DEMO_USERS.some((d) => d.extension === u.extension));
+}
+
 async function registerRun(target: Target, rate: number, seconds: number): Promise<SippResult> {
-  const injection = injectionFile(target.users);
+  const injection = injectionFile(registeringUsers(target));
   try {
     return await registerUsers(target, injection, rate, rate * seconds, await freePort());
   } finally {
@@ -262,6 +267,13 @@ async function callRun(target: Target, rate: number, seconds: number): Promise<S
   } finally {
     bob.kill();
     await bob.done;
+    // A binding left behind is a device that never answers: every call of the next run would ring it too,
+    // retransmitting an INVITE there until Timer B (RFC 3261 §9.1 allows no CANCEL before a provisional).
+    const unregistered = await runSipp({
+      scenario: 'register.xml', transport: 'udp', remote: { host: '127.0.0.1', port: target.port }, localPort: bobPort,
+      keys: { user: '102', domain: DOMAIN, expires: '0' }, credentials: credentials('102'), timeoutS: 10,
+    });
+    if (unregistered.stats?.successful !== 1) process.stdout.write(`    (102's binding at port ${bobPort} was not removed: later runs ring it too)\n`);
   }
 }
 
