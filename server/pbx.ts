@@ -10,6 +10,7 @@ import { DEFAULT_MEDIA_TIMEOUT_S } from './config';
 import type { ServeConfig } from './config';
 import { createLogger } from './log';
 import { nativeRelayStatus } from './media/rtp-socket';
+import type { StreamConnector } from './sip/registrar';
 import { SipService } from './sip/sip-service';
 import { StreamTransport } from './sip/stream-transport';
 import { loadTlsCredentials } from './sip/tls-credentials';
@@ -66,11 +67,13 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   const transports: Array<UdpTransport | StreamTransport> = [];
   const sipPorts: SipPorts = {};
   const streams: Partial<Record<'TCP' | 'TLS', StreamTransport>> = {};
-  sip.registrar.setStreamConnector(async (transport, host, port) => {
+  const connector: StreamConnector = async (transport, host, port, timeoutMs) => {
     const stream = streams[transport];
     if (!stream) throw new Error(`SIP over ${transport} is off`);
-    return stream.connect(host, port);
-  });
+    return stream.connect(host, port, timeoutMs);
+  };
+  sip.registrar.setStreamConnector(connector);
+  sip.endpoint.setStreamConnector(connector);
   let tlsCertificate: string | undefined;
   try {
     if (config.sipUdpPort !== undefined) {

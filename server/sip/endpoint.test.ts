@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SipEndpoint } from './endpoint';
 import { SipSecurity } from './security';
-import { parseMessage, parseNameAddr } from './message';
+import { parseMessage, parseNameAddr, serializeMessage } from './message';
 import type { SipRequest, SipResponse } from './message';
 import { FakeConnection, ManualClock, sipRequest } from './test-support';
 import { DEFAULT_TIMERS } from './timers';
@@ -80,6 +80,83 @@ describe('SipEndpoint as a user agent client over UDP', () => {
     // The INVITE, its ACK, the ACK again for the copy within Timer D (32 s), and nothing for the copy after it.
     expect(flow.requests.map((r) => r.method)).toEqual(['INVITE', 'ACK', 'ACK']);
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('SipEndpoint choosing a flow by size (RFC 3261 §18.1.1)', () => {
+  function setUp(accepts: boolean) {
+    const clock = new ManualClock();
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', transactions: { clock, timers: DEFAULT_TIMERS } });
+    endpoint.setListeningPort('UDP', 5060);
+    endpoint.setListeningPort('TCP', 5060);
+    const dialled: string[] = [];
+    const streams: FakeConnection[] = [];
+    endpoint.setStreamConnector(async (transport, host, port, timeoutMs) => {
+      dialled.push(`${transport} ${host}:${port} within ${timeoutMs} ms`);
+      if (!accepts) throw new Error('ECONNREFUSED');
+      const stream = new FakeConnection(host, 'TCP');
+      streams.push(stream);
+      return stream;
+    });
+    const udp = new FakeConnection('192.0.2.30', 'UDP');
+    return { clock, endpoint, dialled, streams, udp };
+  }
+
+  /** A MESSAGE whose datagram, as sendRequest would stamp it, is exactly `size` bytes. */
+  function messageOfSize(endpoint: SipEndpoint, udp: FakeConnection, size: number): SipRequest {
+    const probe = sipRequest({ method: 'MESSAGE', uri: 'sip:103@192.0.2.30', from: '<sip:101@pbx.test>;tag=a', to: '<sip:103@pbx.test>', body: '' });
+    probe.headers.remove('Via');
+    endpoint.sendRequest(probe, udp, () => undefined);
+    // With no body Content-Length is one digit; a body of n bytes adds n and the digits of n past the first.
+    const rest = size - serializeMessage(udp.requests.at(-1)!).length + 1;
+    const n = [1, 2, 3, 4, 5].map((digits) => rest - digits).find((length) => String(length).length === rest - length)!;
+    const request = sipRequest({ method: 'MESSAGE', uri: 'sip:103@192.0.2.30', from: '<sip:101@pbx.test>;tag=a', to: '<sip:103@pbx.test>', body: 'x'.repeat(n) });
+    request.headers.remove('Via');
+    return request;
+  }
+
+  it('keeps a request of up to 1300 bytes on UDP and sends a larger one over TCP to where the device sends from, on one kept connection', async () => {
+    const { endpoint, dialled, streams, udp } = setUp(true);
+    const fits = messageOfSize(endpoint, udp, 1300);
+    expect(await endpoint.connectionForSize(fits, udp)).toBe(udp);
+    endpoint.sendRequest(fits, udp, () => undefined);
+    expect(serializeMessage(udp.requests.at(-1)!).length).toBe(1300);
+    const over = messageOfSize(endpoint, udp, 1301);
+    const stream = await endpoint.connectionForSize(over, udp);
+    expect(stream).toBe(streams[0]);
+    expect(dialled).toEqual([`TCP 192.0.2.30:${udp.remotePort} within 2000 ms`]);
+    endpoint.sendRequest(over, stream, () => undefined);
+    expect(streams[0]!.requests[0]!.headers.get('Via')).toMatch(/^SIP\/2\.0\/TCP 127\.0\.0\.1:5060;branch=/);
+    // The next large request takes the same connection; once it closed, a new one is opened.
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 2000), udp)).toBe(streams[0]);
+    streams[0]!.drop();
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 2000), udp)).toBe(streams[1]);
+    expect(dialled).toHaveLength(2);
+    // Flows that are not UDP keep what they are.
+    const ws = new FakeConnection('192.0.2.31', 'WS');
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, ws, 2000), ws)).toBe(ws);
+  });
+
+  it('sends over UDP after all when the device takes no connection, and does not ask it again for ten minutes', async () => {
+    const { clock, endpoint, dialled, udp } = setUp(false);
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(udp);
+    clock.advance(9 * 60_000);
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(udp);
+    expect(dialled).toHaveLength(1);
+    clock.advance(60_000);
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(udp);
+    expect(dialled).toHaveLength(2);
+  });
+
+  it('keeps UDP when the PBX has no TCP transport', async () => {
+    const { endpoint, dialled, udp } = setUp(true);
+    const noTcp = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    noTcp.setListeningPort('UDP', 5060);
+    noTcp.setStreamConnector(async () => {
+      throw new Error('should not be called');
+    });
+    expect(await noTcp.connectionForSize(messageOfSize(endpoint, udp, 2000), udp)).toBe(udp);
+    expect(dialled).toEqual([]);
   });
 });
 

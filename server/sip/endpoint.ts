@@ -9,11 +9,12 @@ import type { SipConnection, SipTransportName } from './connection';
 import { splitList } from './grammar';
 import { Dialog, formatTarget } from './dialog';
 import { LingerTable } from './linger-table';
-import { createResponse, formatVia, generateBranch, parseMessage, parseNameAddr, parseVia, SipParseError } from './message';
+import { createResponse, formatVia, generateBranch, parseMessage, parseNameAddr, parseVia, serializeMessage, SipParseError } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
 import {
   ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
 } from './transactions';
+import type { StreamConnector } from './registrar';
 import type { ClientEcho, ClientTransactionHandler, ClientTransactionHooks, ServerEcho, ServerTransactionHooks, TransactionContext } from './transactions';
 
 const log = createLogger('sip');
@@ -73,6 +74,15 @@ export interface SourcePolicy {
 /** How often `settled` looks again. */
 const SETTLE_POLL_MS = 20;
 
+/** RFC 3261 §18.1.1: with the path MTU unknown, a request larger than this does not go over UDP. */
+export const MAX_UDP_REQUEST_BYTES = 1300;
+/** How long a device has to take the TCP connection for a large request before it goes over UDP. */
+const LARGE_REQUEST_CONNECT_MS = 2_000;
+/** A device that refused is not asked again for this long: its large requests go over UDP at once. */
+const LARGE_REQUEST_RETRY_MS = 10 * 60_000;
+/** Devices remembered for either: the oldest is forgotten first. */
+const MAX_REMEMBERED_DEVICES = 1_024;
+
 const WELCOME_ALL: SourcePolicy = { isTrusted: () => false, isBanned: () => false, mayAnswer: () => true };
 
 export class SipEndpoint {
@@ -96,6 +106,11 @@ export class SipEndpoint {
   private readonly limits: TransactionLimits;
   private readonly sources: SourcePolicy;
   private application: SipApplication | undefined;
+  private connector: StreamConnector | undefined;
+  /** TCP connections opened for requests too large for UDP, by the device's address and port. */
+  private readonly largeRequestFlows = new Map<string, SipConnection>();
+  /** Devices that took no TCP connection for a large request, and when. */
+  private readonly refusedLarge = new Map<string, number>();
 
   constructor(readonly options: EndpointOptions) {
     this.context = options.transactions ?? DEFAULT_CONTEXT;
@@ -105,6 +120,47 @@ export class SipEndpoint {
     });
     this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
     this.sources = options.sources ?? WELCOME_ALL;
+  }
+
+  /** Lets requests too large for UDP go to the device over TCP instead (`connectionForSize`). */
+  setStreamConnector(connector: StreamConnector): void {
+    this.connector = connector;
+  }
+
+  /**
+   * The flow a request should take (RFC 3261 §18.1.1): one headed for a UDP flow that would be larger than
+   * 1300 bytes once we have stamped it (the path MTU being unknown) goes over TCP to the same address and
+   * port, where a device listens as well (§18.2.1), on a connection kept for the next such request. When
+   * the device refuses the connection or does not take it in time, the request goes over UDP after all, as
+   * §18.1.1 says to retry, and the device is not asked again for a while. Any other request keeps its flow.
+   */
+  async connectionForSize(request: SipRequest, connection: SipConnection): Promise<SipConnection> {
+    const connector = this.connector;
+    if (connection.transport !== 'UDP' || !connector || !this.ports.has('TCP') || this.udpSize(request, connection) <= MAX_UDP_REQUEST_BYTES) return connection;
+    const remote = `${connection.remoteAddress}|${connection.remotePort}`;
+    const open = this.largeRequestFlows.get(remote);
+    if (open?.isOpen) return open;
+    const refusedAt = this.refusedLarge.get(remote);
+    if (refusedAt !== undefined && this.context.clock.now() - refusedAt < LARGE_REQUEST_RETRY_MS) return connection;
+    try {
+      const stream = await connector('TCP', connection.remoteAddress, connection.remotePort, LARGE_REQUEST_CONNECT_MS);
+      // Not watched for closing: a watched flow counts as held, and this one should close when idle.
+      remember(this.largeRequestFlows, remote, stream);
+      return stream;
+    } catch (error) {
+      log.info('a large request goes over UDP: the device took no TCP connection', { remote, error: error instanceof Error ? error.message : String(error) });
+      remember(this.refusedLarge, remote, this.context.clock.now());
+      return connection;
+    }
+  }
+
+  /** The size of a request as sendRequest would put it in a datagram: with our Via, Max-Forwards and User-Agent. */
+  private udpSize(request: SipRequest, connection: SipConnection): number {
+    let added = 0;
+    if (!request.headers.has('Via')) added += `Via: SIP/2.0/UDP ${this.sentBy(connection.transport)};branch=${generateBranch()};rport\r\n`.length;
+    if (!request.headers.has('Max-Forwards')) added += 'Max-Forwards: 70\r\n'.length;
+    if (!request.headers.has('User-Agent')) added += Buffer.byteLength(`User-Agent: ${this.options.userAgent}\r\n`);
+    return serializeMessage(request).length + added;
   }
 
   /** Tells the endpoint where a transport listens, so that requests we send over it say so. */
@@ -456,6 +512,13 @@ export function stampVia(request: SipRequest, connection: SipConnection): void {
   request.headers.remove('Via');
   const rewritten = [elements.join(', '), ...lines.slice(1)];
   for (let i = rewritten.length - 1; i >= 0; i--) request.headers.prepend('Via', rewritten[i] ?? '');
+}
+
+/** Sets a key in a map that keeps the last MAX_REMEMBERED_DEVICES keys set. */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  if (map.size >= MAX_REMEMBERED_DEVICES) map.delete(map.keys().next().value!);
+  map.set(key, value);
 }
 
 function isKeepAlive(data: Buffer): boolean {

@@ -45,6 +45,7 @@ describe('MessageRouter', () => {
           sent.push({ request, connection, respond: (status) => handler(createResponse(request, status), undefined as never) });
           return undefined as never;
         },
+        connectionForSize: (_request: SipRequest, connection: SipConnection) => Promise.resolve(connection),
       },
       registrar: { lookup: () => bindings },
       authenticator: { authenticate: () => Promise.resolve(alice) },

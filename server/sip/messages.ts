@@ -21,8 +21,9 @@ import type { ServerTransaction } from './transactions';
 const log = createLogger('messages');
 
 /**
- * RFC 3428 §8 keeps a MESSAGE under 1300 bytes where it could travel over UDP; devices behind us may be on
- * UDP, so a body that could never reach them is refused here rather than lost on the way.
+ * RFC 3428 §8 keeps a MESSAGE under 1300 bytes where it could travel over UDP, and pager mode is for short
+ * messages: a longer body is refused here. One that fits, but whose request as relayed would not, goes to a
+ * UDP device over TCP where the device takes a connection (SipEndpoint.connectionForSize).
  */
 export const MAX_MESSAGE_BODY_BYTES = 1300;
 
@@ -34,7 +35,7 @@ const UNAVAILABLE = new Set([408, 480, 503]);
 
 export interface MessageRouterDeps {
   db: Kysely<Database>;
-  endpoint: Pick<SipEndpoint, 'sendRequest'>;
+  endpoint: Pick<SipEndpoint, 'sendRequest' | 'connectionForSize'>;
   registrar: Pick<Registrar, 'lookup'>;
   authenticator: Pick<SipAuthenticator, 'authenticate'>;
 }
@@ -96,7 +97,12 @@ export class MessageRouter {
       else settle(refusal, undefined);
     };
     for (const binding of bindings) {
-      this.deps.endpoint.sendRequest(relayedMessage(request, binding, from, to), binding.connection, onResponse);
+      const message = relayedMessage(request, binding, from, to);
+      // A message that would not fit a datagram goes to a UDP device over TCP (RFC 3261 §18.1.1).
+      void this.deps.endpoint
+        .connectionForSize(message, binding.connection)
+        .then((connection) => this.deps.endpoint.sendRequest(message, connection, onResponse))
+        .catch((error: unknown) => log.warn('could not relay a message', { error }));
     }
   }
 }

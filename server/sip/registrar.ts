@@ -54,7 +54,7 @@ interface RegistrarEvents {
 }
 
 /** Opens a new stream connection to a device (the PBX's TCP or TLS transport). */
-export type StreamConnector = (transport: 'TCP' | 'TLS', host: string, port: number) => Promise<SipConnection>;
+export type StreamConnector = (transport: 'TCP' | 'TLS', host: string, port: number, timeoutMs?: number) => Promise<SipConnection>;
 
 /**
  * Whether a binding outlives the connection it was registered over. RFC 5626 §5.2: a binding made through an

@@ -5,7 +5,7 @@
 import { createSocket } from 'node:dgram';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,6 +198,92 @@ describe('SIP over UDP, TCP and TLS', () => {
     expect(binding).toBeDefined();
     await expect.poll(() => binding!.connection.isOpen).toBe(false);
     await expect(pbx.sip.registrar.connectionFor(binding!)).rejects.toThrow();
+  });
+
+  /** A MESSAGE from `extension` over `wire` to `to`, with the 401/407 answered; resolves with the final answer. */
+  async function message(wire: Wire, extension: string, password: string, to: string, body: string): Promise<ResponseText> {
+    const common = {
+      method: 'MESSAGE',
+      uri: `sip:${to}@${DOMAIN}`,
+      via: `127.0.0.1:${wire.port}`,
+      viaParams: ';rport',
+      from: `<sip:${extension}@${DOMAIN}>;tag=msg${extension}`,
+      to: `<sip:${to}@${DOMAIN}>`,
+      callId: `msg-${Math.random().toString(36).slice(2)}@test`,
+      body,
+    } as const;
+    wire.send(sipRequest({ ...common, cseq: 1, headers: ['Content-Type: text/plain'] }));
+    const challenge = await finalResponse(wire);
+    const proxy = challenge.status === 407;
+    expect([401, 407]).toContain(challenge.status);
+    const authorization = digestAuthorization({
+      challenge: challenge.headerAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate').find((c) => /algorithm=MD5/.test(c)) ?? '',
+      method: 'MESSAGE',
+      uri: common.uri,
+      username: extension,
+      password: await sipPassword(extension, password),
+    });
+    wire.send(sipRequest({ ...common, cseq: 2, headers: ['Content-Type: text/plain', `${proxy ? 'Proxy-Authorization' : 'Authorization'}: ${authorization}`] }));
+    return finalResponse(wire);
+  }
+
+  /** Answers a request the PBX sent with 200, over the wire it came on. */
+  function accept(request: string, reply: (text: string) => void): void {
+    const header = (name: string) => new RegExp(`\r\n${name}: ([^\r]+)`).exec(request)?.[1] ?? '';
+    reply(['SIP/2.0 200 OK', `Via: ${header('Via')}`, `From: ${header('From')}`, `To: ${header('To')};tag=dev`, `Call-ID: ${header('Call-ID')}`, `CSeq: ${header('CSeq')}`, 'Content-Length: 0', '', ''].join('\r\n'));
+  }
+
+  it('sends a request too large for UDP over TCP where a UDP device also listens, and over UDP where it does not (RFC 3261 §18.1.1)', async () => {
+    const alice = await udpWire(pbx.sipPorts.udp ?? 0);
+    const carol = await udpWire(pbx.sipPorts.udp ?? 0);
+    const bob = await udpWire(pbx.sipPorts.udp ?? 0);
+    // Carol's phone listens for TCP on the port it registered from over UDP, as RFC 3261 §18.2.1 asks.
+    const carolTcp = queue();
+    const server = createServer((socket) => {
+      let buffered = '';
+      socket.on('data', (chunk: Buffer) => {
+        const { messages, rest } = splitStream(buffered + chunk.toString('utf8'));
+        buffered = rest;
+        for (const text of messages) {
+          carolTcp.push(text);
+          accept(text, (reply) => socket.write(reply));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(carol.port, '127.0.0.1', resolve));
+    try {
+      expect((await register(carol, 'UDP', '103', 'carol-103')).status).toBe(200);
+      expect((await register(bob, 'UDP', '102', 'bob-102')).status).toBe(200);
+      const long = 'Minutes of the Monday meeting: '.padEnd(1_200, '.');
+
+      // A short message stays on UDP.
+      const short = message(alice, '101', 'alice-101', '103', 'Lunch?');
+      const overUdp = await carol.next();
+      expect(overUdp.split('\r\n')[0]).toMatch(/^MESSAGE sip:103@127\.0\.0\.1:\d+;transport=udp SIP\/2\.0$/);
+      expect(overUdp).toContain(`\r\nVia: SIP/2.0/UDP 127.0.0.1:${pbx.sipPorts.udp};branch=`);
+      accept(overUdp, carol.send);
+      expect((await short).status).toBe(200);
+
+      // A long one goes over TCP, and its answer comes back that way.
+      const large = message(alice, '101', 'alice-101', '103', long);
+      const overTcp = await carolTcp.next();
+      expect(Buffer.byteLength(overTcp)).toBeGreaterThan(1300);
+      expect(overTcp.split('\r\n')[0]).toMatch(/^MESSAGE sip:103@/);
+      expect(overTcp).toContain(`\r\nVia: SIP/2.0/TCP 127.0.0.1:${pbx.sipPorts.tcp};branch=`);
+      expect(overTcp.endsWith(long)).toBe(true);
+      expect((await large).status).toBe(200);
+
+      // Bob's phone refuses TCP: the long message reaches it over UDP after all.
+      const fallback = message(alice, '101', 'alice-101', '102', long);
+      const toBob = await bob.next();
+      expect(toBob).toContain(`\r\nVia: SIP/2.0/UDP 127.0.0.1:${pbx.sipPorts.udp};branch=`);
+      expect(toBob.endsWith(long)).toBe(true);
+      accept(toBob, bob.send);
+      expect((await fallback).status).toBe(200);
+    } finally {
+      server.close();
+      for (const wire of [alice, carol, bob]) wire.close();
+    }
   });
 
   it('answers OPTIONS over UDP and TCP', async () => {
