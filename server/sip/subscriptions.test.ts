@@ -41,6 +41,8 @@ describe('SubscriptionManager', () => {
   let manager: SubscriptionManager;
   let now: number;
   let authenticateAs: string;
+  /** The flow the endpoint picks for a request (connectionForSize): by default the one it was given. */
+  let pickFlow: (request: SipRequest, connection: SipConnection) => SipConnection;
 
   beforeAll(async () => {
     store = await openTestDatabase('memory');
@@ -63,6 +65,7 @@ describe('SubscriptionManager', () => {
     mailbox = { newMessages: 0, oldMessages: 0 };
     calls = new FakeCalls();
     authenticateAs = '101';
+    pickFlow = (_request, connection) => connection;
     manager = new SubscriptionManager(
       {
         db,
@@ -71,6 +74,7 @@ describe('SubscriptionManager', () => {
             sent.push({ request, connection, respond: (status) => handler(createResponse(request, status), undefined as never) });
             return undefined as never;
           },
+          connectionForSize: (request: SipRequest, connection: SipConnection) => Promise.resolve(pickFlow(request, connection)),
         },
         // Digest authentication has its own tests; here the subscriber is whoever the test says.
         authenticator: { authenticate: () => Promise.resolve(users[authenticateAs]) },
@@ -124,6 +128,14 @@ describe('SubscriptionManager', () => {
     for (let i = 0; i < 10; i++) await Promise.resolve();
     await vi.advanceTimersByTimeAsync(0);
   }
+
+  it('sends each NOTIFY over the flow the endpoint picks for its size (RFC 3261 §18.1.1)', async () => {
+    const flow = new FakeConnection('192.0.2.40', 'UDP');
+    const tcp = new FakeConnection('192.0.2.40', 'TCP');
+    pickFlow = (request, connection) => (request.method === 'NOTIFY' ? tcp : connection);
+    expect((await subscribe(flow, { target: `101@${DOMAIN}`, event: 'message-summary', expires: 600 })).status).toBe(200);
+    expect(sent.map((s) => [s.request.method, s.connection])).toEqual([['NOTIFY', tcp]]);
+  });
 
   it('answers a message-summary SUBSCRIBE with 200 and a NOTIFY of the empty mailbox, over the same flow', async () => {
     const flow = new FakeConnection();

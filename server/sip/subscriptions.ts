@@ -76,7 +76,7 @@ export const ALLOW_EVENTS = Object.keys(PACKAGES).join(', ');
 
 export interface SubscriptionManagerDeps {
   db: Kysely<Database>;
-  endpoint: Pick<SipEndpoint, 'sendRequest'>;
+  endpoint: Pick<SipEndpoint, 'sendRequest' | 'connectionForSize'>;
   authenticator: Pick<SipAuthenticator, 'authenticate'>;
   voicemail: VoicemailCounter;
   dialogStates?: DialogStateSource;
@@ -387,13 +387,16 @@ export class SubscriptionManager {
     const version = subscription.version;
     if (subscription.event === 'dialog') subscription.version += 1;
     this.body(subscription, version)
-      .then((body) => {
+      .then(async (body) => {
         if (!subscription.connection.isOpen) {
           subscription.notifying = false;
           return;
         }
         const notify = this.buildNotify(subscription, body);
-        this.deps.endpoint.sendRequest(notify, subscription.connection, (response) => this.onNotifyResponse(subscription, response, final));
+        // A busy lamp's full state can outgrow a datagram: it then goes over TCP (RFC 3261 §18.1.1). One
+        // NOTIFY is in flight at a time, so waiting for the connection keeps them in order.
+        const connection = await this.deps.endpoint.connectionForSize(notify, subscription.connection);
+        this.deps.endpoint.sendRequest(notify, connection, (response) => this.onNotifyResponse(subscription, response, final));
       })
       .catch((error: unknown) => {
         subscription.notifying = false;
