@@ -85,6 +85,8 @@ describe('desk phones in a call: the less usual requests', () => {
     const calling = caller.invite('102', deskPassword('101'), { 'Max-Forwards': '5' });
     const invite = await callee.request('INVITE');
     expect(invite.header('Max-Forwards')).toBe('4');
+    // What the PBX offers a UDP phone fits a datagram (RFC 3261 §18.1.1), and so goes the way the phone registered.
+    expect(Buffer.byteLength(invite.raw)).toBeLessThanOrEqual(1300);
     await answerThenHangUp(caller, callee, invite, calling);
   });
 
