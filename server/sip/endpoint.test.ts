@@ -84,7 +84,8 @@ describe('SipEndpoint as a user agent client over UDP', () => {
 });
 
 describe('SipEndpoint choosing a flow by size (RFC 3261 §18.1.1)', () => {
-  function setUp(accepts: boolean) {
+  function setUp(accepting: boolean) {
+    const device = { accepts: accepting };
     const clock = new ManualClock();
     const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', transactions: { clock, timers: DEFAULT_TIMERS } });
     endpoint.setListeningPort('UDP', 5060);
@@ -93,13 +94,13 @@ describe('SipEndpoint choosing a flow by size (RFC 3261 §18.1.1)', () => {
     const streams: FakeConnection[] = [];
     endpoint.setStreamConnector(async (transport, host, port, timeoutMs) => {
       dialled.push(`${transport} ${host}:${port} within ${timeoutMs} ms`);
-      if (!accepts) throw new Error('ECONNREFUSED');
+      if (!device.accepts) throw new Error('ECONNREFUSED');
       const stream = new FakeConnection(host, 'TCP');
       streams.push(stream);
       return stream;
     });
     const udp = new FakeConnection('192.0.2.30', 'UDP');
-    return { clock, endpoint, dialled, streams, udp };
+    return { clock, endpoint, dialled, streams, udp, device };
   }
 
   /** A MESSAGE whose datagram, as sendRequest would stamp it, is exactly `size` bytes. */
@@ -138,25 +139,39 @@ describe('SipEndpoint choosing a flow by size (RFC 3261 §18.1.1)', () => {
   });
 
   it('sends over UDP after all when the device takes no connection, and does not ask it again for ten minutes', async () => {
-    const { clock, endpoint, dialled, udp } = setUp(false);
+    const { clock, endpoint, dialled, streams, udp, device } = setUp(false);
     expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(udp);
     clock.advance(9 * 60_000);
     expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(udp);
     expect(dialled).toHaveLength(1);
     clock.advance(60_000);
-    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(udp);
+    device.accepts = true;
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(streams[0]);
     expect(dialled).toHaveLength(2);
+    // When that connection has closed, the next large request dials again.
+    streams[0]!.drop();
+    expect(await endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp)).toBe(streams[1]);
+    expect(dialled).toHaveLength(3);
+  });
+
+  it('opens one connection for large requests to a device that start at once', async () => {
+    const { endpoint, dialled, streams, udp } = setUp(true);
+    const both = await Promise.all([endpoint.connectionForSize(messageOfSize(endpoint, udp, 1500), udp), endpoint.connectionForSize(messageOfSize(endpoint, udp, 1600), udp)]);
+    expect(both).toEqual([streams[0], streams[0]]);
+    expect(dialled).toHaveLength(1);
   });
 
   it('keeps UDP when the PBX has no TCP transport', async () => {
-    const { endpoint, dialled, udp } = setUp(true);
+    const { endpoint, udp } = setUp(true);
     const noTcp = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
     noTcp.setListeningPort('UDP', 5060);
-    noTcp.setStreamConnector(async () => {
-      throw new Error('should not be called');
+    let dialled = 0;
+    noTcp.setStreamConnector(async (_transport, host) => {
+      dialled++;
+      return new FakeConnection(host, 'TCP');
     });
     expect(await noTcp.connectionForSize(messageOfSize(endpoint, udp, 2000), udp)).toBe(udp);
-    expect(dialled).toEqual([]);
+    expect(dialled).toBe(0);
   });
 });
 

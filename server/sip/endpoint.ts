@@ -109,6 +109,8 @@ export class SipEndpoint {
   private connector: StreamConnector | undefined;
   /** TCP connections opened for requests too large for UDP, by the device's address and port. */
   private readonly largeRequestFlows = new Map<string, SipConnection>();
+  /** Connections being opened for large requests, which other large requests to the device wait for. */
+  private readonly largeRequestConnects = new Map<string, Promise<SipConnection>>();
   /** Devices that took no TCP connection for a large request, and when. */
   private readonly refusedLarge = new Map<string, number>();
 
@@ -131,8 +133,10 @@ export class SipEndpoint {
    * The flow a request should take (RFC 3261 §18.1.1): one headed for a UDP flow that would be larger than
    * 1300 bytes once we have stamped it (the path MTU being unknown) goes over TCP to the same address and
    * port, where a device listens as well (§18.2.1), on a connection kept for the next such request. When
-   * the device refuses the connection or does not take it in time, the request goes over UDP after all, as
-   * §18.1.1 says to retry, and the device is not asked again for a while. Any other request keeps its flow.
+   * the device refuses the connection, the request goes over UDP after all, as §18.1.1 says to retry; so it
+   * does when the device has not taken the connection within 2 s (our choice: a phone that drops the
+   * attempt must not hold its messages up), and the device is not asked again for a while. Requests to one
+   * device that find a connection being opened wait for that one. Any other request keeps its flow.
    */
   async connectionForSize(request: SipRequest, connection: SipConnection): Promise<SipConnection> {
     const connector = this.connector;
@@ -140,17 +144,28 @@ export class SipEndpoint {
     const remote = `${connection.remoteAddress}|${connection.remotePort}`;
     const open = this.largeRequestFlows.get(remote);
     if (open?.isOpen) return open;
+    if (open) this.largeRequestFlows.delete(remote);
     const refusedAt = this.refusedLarge.get(remote);
     if (refusedAt !== undefined && this.context.clock.now() - refusedAt < LARGE_REQUEST_RETRY_MS) return connection;
+    let opening = this.largeRequestConnects.get(remote);
+    if (!opening) {
+      opening = this.openLargeRequestFlow(connector, connection, remote).finally(() => this.largeRequestConnects.delete(remote));
+      this.largeRequestConnects.set(remote, opening);
+    }
+    return opening;
+  }
+
+  private async openLargeRequestFlow(connector: StreamConnector, udp: SipConnection, remote: string): Promise<SipConnection> {
     try {
-      const stream = await connector('TCP', connection.remoteAddress, connection.remotePort, LARGE_REQUEST_CONNECT_MS);
+      const stream = await connector('TCP', udp.remoteAddress, udp.remotePort, LARGE_REQUEST_CONNECT_MS);
       // Not watched for closing: a watched flow counts as held, and this one should close when idle.
       remember(this.largeRequestFlows, remote, stream);
+      this.refusedLarge.delete(remote);
       return stream;
     } catch (error) {
       log.info('a large request goes over UDP: the device took no TCP connection', { remote, error: error instanceof Error ? error.message : String(error) });
       remember(this.refusedLarge, remote, this.context.clock.now());
-      return connection;
+      return udp;
     }
   }
 

@@ -23,6 +23,8 @@ describe('MessageRouter', () => {
   let bindings: Binding[];
   let sent: Array<{ request: SipRequest; connection: SipConnection; respond: (status: number) => void }>;
   let router: MessageRouter;
+  /** The endpoint's choice of flow for a relayed message (connectionForSize): by default the device's own. */
+  let pickFlow: (request: SipRequest, connection: SipConnection) => Promise<SipConnection>;
 
   beforeAll(async () => {
     store = await openTestDatabase('memory');
@@ -38,6 +40,7 @@ describe('MessageRouter', () => {
   beforeEach(() => {
     sent = [];
     bindings = [];
+    pickFlow = (_request, connection) => Promise.resolve(connection);
     router = new MessageRouter({
       db,
       endpoint: {
@@ -45,7 +48,7 @@ describe('MessageRouter', () => {
           sent.push({ request, connection, respond: (status) => handler(createResponse(request, status), undefined as never) });
           return undefined as never;
         },
-        connectionForSize: (_request: SipRequest, connection: SipConnection) => Promise.resolve(connection),
+        connectionForSize: (request: SipRequest, connection: SipConnection) => pickFlow(request, connection),
       },
       registrar: { lookup: () => bindings },
       authenticator: { authenticate: () => Promise.resolve(alice) },
@@ -67,6 +70,8 @@ describe('MessageRouter', () => {
       body,
     });
     await router.handleMessage(serverTransaction(request, connection));
+    // The relayed copies go out once the endpoint has chosen each device's flow, a few turns later.
+    await new Promise((resolve) => setImmediate(resolve));
     return connection;
   }
 
@@ -106,6 +111,28 @@ describe('MessageRouter', () => {
     sent[0]!.respond(408);
     sent[1]!.respond(503);
     expect(gone.lastResponse()?.status).toBe(480);
+  });
+
+  it('relays messages to a device in the order they came, even when the first waits for its connection', async () => {
+    bindings = [device()];
+    const tcp = new FakeConnection('192.0.2.50', 'TCP');
+    let open: (connection: SipConnection) => void = () => {};
+    pickFlow = (request, connection) => (request.body.toString() === 'first' ? new Promise((resolve) => (open = resolve)) : Promise.resolve(connection));
+    await send(`102@${DOMAIN}`, 'first');
+    await send(`102@${DOMAIN}`, 'second');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sent).toEqual([]);
+    open(tcp);
+    await expect.poll(() => sent.map((s) => [s.request.body.toString(), s.connection])).toEqual([['first', tcp], ['second', bindings[0]!.connection]]);
+  });
+
+  it('counts a device it could not send to as unavailable, and passes on the others\' refusal at once', async () => {
+    bindings = [device(), device()];
+    pickFlow = (_request, connection) => (connection === bindings[0]!.connection ? Promise.reject(new Error('no flow')) : Promise.resolve(connection));
+    const sender = await send(`102@${DOMAIN}`);
+    await expect.poll(() => sent).toHaveLength(1);
+    sent[0]!.respond(415);
+    await expect.poll(() => sender.lastResponse()?.status).toBe(415);
   });
 
   it('answers 404 for an unknown extension, 480 with no device online, 403 for another organization, 413 for a long body', async () => {

@@ -10,9 +10,10 @@ import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
 import type { Database } from '../store/schema';
 import type { SipAuthenticator } from './authenticator';
+import type { SipConnection } from './connection';
 import type { SipEndpoint } from './endpoint';
 import { authenticateLocalRequest } from './local-target';
-import { formatNameAddr, formatUri, generateCallId, generateTag, hopsLeft, parseUri, SipHeaders } from './message';
+import { createResponse, formatNameAddr, formatUri, generateCallId, generateTag, hopsLeft, parseUri, SipHeaders } from './message';
 import type { SipRequest, SipResponse } from './message';
 import type { Binding, Registrar } from './registrar';
 import { aorKey } from './registrar';
@@ -41,6 +42,9 @@ export interface MessageRouterDeps {
 }
 
 export class MessageRouter {
+  /** The last message relayed to each device's flow: the next one waits for it to go, so that they arrive in order. */
+  private readonly lastToFlow = new WeakMap<SipConnection, Promise<void>>();
+
   constructor(private readonly deps: MessageRouterDeps) {}
 
   async handleMessage(tx: ServerTransaction): Promise<void> {
@@ -98,11 +102,19 @@ export class MessageRouter {
     };
     for (const binding of bindings) {
       const message = relayedMessage(request, binding, from, to);
-      // A message that would not fit a datagram goes to a UDP device over TCP (RFC 3261 §18.1.1).
-      void this.deps.endpoint
-        .connectionForSize(message, binding.connection)
-        .then((connection) => this.deps.endpoint.sendRequest(message, connection, onResponse))
-        .catch((error: unknown) => log.warn('could not relay a message', { error }));
+      const flow = binding.connection;
+      // A message that would not fit a datagram goes to a UDP device over TCP (RFC 3261 §18.1.1), once
+      // the connection is open; one sent after it to the same device waits, rather than overtake it.
+      const sent = (this.lastToFlow.get(flow) ?? Promise.resolve())
+        .then(() => this.deps.endpoint.connectionForSize(message, flow))
+        .then((connection) => {
+          this.deps.endpoint.sendRequest(message, connection, onResponse);
+        })
+        .catch((error: unknown) => {
+          log.warn('could not relay a message', { error });
+          onResponse(createResponse(message, 503, 'Service Unavailable'));
+        });
+      this.lastToFlow.set(flow, sent);
     }
   }
 }

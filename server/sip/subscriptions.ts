@@ -396,11 +396,16 @@ export class SubscriptionManager {
         // A busy lamp's full state can outgrow a datagram: it then goes over TCP (RFC 3261 §18.1.1). One
         // NOTIFY is in flight at a time, so waiting for the connection keeps them in order.
         const connection = await this.deps.endpoint.connectionForSize(notify, subscription.connection);
+        // The subscriber's flow may have closed meanwhile, which ended the subscription with nothing more sent.
+        if (!subscription.connection.isOpen) {
+          subscription.notifying = false;
+          return;
+        }
         this.deps.endpoint.sendRequest(notify, connection, (response) => this.onNotifyResponse(subscription, response, final));
       })
       .catch((error: unknown) => {
         subscription.notifying = false;
-        log.error('could not build a NOTIFY', { event: subscription.event, error });
+        log.error('could not send a NOTIFY', { event: subscription.event, error });
       });
   }
 
