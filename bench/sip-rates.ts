@@ -24,8 +24,8 @@
  *   caller's last calls. It is stopped after the caller ends, and the caller's count, which sees every call
  *   from INVITE to the 200 for BYE, is the one reported.
  * - Kamailio's children relay the answerer's 180 and 200 in parallel, and now and then the 200 arrives
- *   first; SIPp failed those calls on the late 180. The caller now goes on past what it did not expect, and
- *   only a late provisional response is let pass (CALLER_BEHAVIOURS).
+ *   first; SIPp failed those calls on the late 180. The caller's authenticated INVITE is now a SIPp
+ *   transaction (caller.xml start_txn), and SIPp ignores a provisional response after its final one.
  * - A probe's rate counts only when SIPp reached 90 % of it: with -l capping calls at once, an overloaded
  *   server shows up as a lower rate rather than as failures. The hold is judged on failures alone.
  *
@@ -62,14 +62,6 @@ const MEASURES = (process.env.BENCH_SIP_MEASURES ?? 'register,calls').split(',')
 /** Socket buffers for SIPp and Kamailio; Linux caps them at net.core.rmem_max / wmem_max. */
 const BUFFER_BYTES = 4 * 1024 * 1024;
 const SIPP_ARGS = ['-buff_size', String(BUFFER_BYTES)];
-/**
- * The caller goes on past a message its scenario did not expect, and the bench judges it: a provisional
- * response after the 200 is UDP reordering (Kamailio's children relay the answerer's 180 and 200 in
- * parallel, and the 200 sometimes wins), which a phone ignores (RFC 3261 §13.2.2.4); anything else
- * unexpected fails the call, as SIPp itself would have failed it.
- */
-const CALLER_BEHAVIOURS = ['-default_behaviors', 'all,-abortunexp'];
-const LATE_PROVISIONAL = /^SIP\/2\.0 1\d\d /;
 const TARGETS = { registration: 0.5, calls: 1000, callsFloor: 500, kbPerRegistration: 2, kbPerCall: 300 };
 
 interface BenchUser {
@@ -232,13 +224,8 @@ function registerUsers(target: Target, injection: string, rate: number, calls: n
   });
 }
 
-/** The users the registration measure cycles through: not the demo users, whose bindings the call runs rely on. */
-function registeringUsers(target: Target): BenchUser[] {
-  return target.users.filter((u) => !DEMO_USERS.some((d) => d.extension === u.extension));
-}
-
 async function registerRun(target: Target, rate: number, seconds: number): Promise<SippResult> {
-  const injection = injectionFile(registeringUsers(target));
+  const injection = injectionFile(target.users);
   try {
     return await registerUsers(target, injection, rate, rate * seconds, await freePort());
   } finally {
@@ -273,7 +260,7 @@ async function callRun(target: Target, rate: number, seconds: number): Promise<S
       rate,
       limit: Math.max(100, rate * 2),
       timeoutS: seconds + 30,
-      extraArgs: [...SIPP_ARGS, ...CALLER_BEHAVIOURS],
+      extraArgs: SIPP_ARGS,
     });
   } finally {
     bob.kill();
@@ -300,8 +287,6 @@ interface Attempt {
   cpuMsPerCall: number;
   /** Messages SIPp had to send again for want of an answer within its timer (its Retransmissions(C)). */
   retransmissions: number;
-  /** Provisional responses that came after the call's 200 (see CALLER_BEHAVIOURS): let pass. */
-  reordered: number;
   clean: boolean;
 }
 
@@ -329,12 +314,10 @@ async function attempt(target: Target, run: Run, rate: number, seconds: number):
   const pids = target.pids();
   await settle(pids);
   const cpuBefore = cpuMs(pids);
-  const result = await run(target, rate, seconds).catch((error: unknown): SippResult => ({ exitCode: null, stats: undefined, errors: String(error), unexpected: [], output: '' }));
+  const result = await run(target, rate, seconds).catch((error: unknown) => ({ exitCode: null, stats: undefined, errors: String(error), output: '' }));
   const cpu = cpuMs(pids) - cpuBefore;
-  const reordered = result.unexpected.filter((line) => LATE_PROVISIONAL.test(line)).length;
-  const wrong = result.unexpected.length - reordered;
-  const successful = Math.max(0, (result.stats?.successful ?? 0) - wrong);
-  const failed = (result.stats?.failed ?? 0) + wrong;
+  const successful = result.stats?.successful ?? 0;
+  const failed = result.stats?.failed ?? 0;
   // The first and last periods are partial: ramp-up and draining.
   const series = result.stats?.series ?? [];
   const medianPerSecond = Math.round(median(series.length > 2 ? series.slice(1, -1) : series));
@@ -342,7 +325,7 @@ async function attempt(target: Target, run: Run, rate: number, seconds: number):
   const clean = result.exitCode === 0 && failed === 0 && successful === rate * seconds && (seconds === STEADY_S || medianPerSecond >= rate * 0.9);
   const cpuMsPerCall = successful > 0 ? Number((cpu / successful).toFixed(3)) : 0;
   const retransmissions = Number(result.stats?.columns['Retransmissions(C)'] ?? 0);
-  return { rate, seconds, successful, failed, medianPerSecond, cpuMsPerCall, retransmissions, reordered, clean };
+  return { rate, seconds, successful, failed, medianPerSecond, cpuMsPerCall, retransmissions, clean };
 }
 
 /** The highest rate with no failure in a probe, narrowed once, then held for STEADY_S (stepping back on failure). */
@@ -351,7 +334,7 @@ async function steadyRate(target: Target, run: Run, log: (line: string) => void)
   const probe = async (rate: number, seconds: number) => {
     const a = await attempt(target, run, rate, seconds);
     attempts.push(a);
-    log(`    ${rate}/s for ${seconds} s: ${a.successful} ok, ${a.failed} failed, median ${a.medianPerSecond}/s, server CPU ${a.cpuMsPerCall} ms each, ${a.retransmissions} sent again${a.reordered ? `, ${a.reordered} provisional after the 200` : ''}${a.clean ? '' : '  ✗'}`);
+    log(`    ${rate}/s for ${seconds} s: ${a.successful} ok, ${a.failed} failed, median ${a.medianPerSecond}/s, server CPU ${a.cpuMsPerCall} ms each, ${a.retransmissions} sent again${a.clean ? '' : '  ✗'}`);
     return a;
   };
   let best = 0;
