@@ -9,6 +9,7 @@ import type { SipConnection, SipTransportName } from './connection';
 import { splitList } from './grammar';
 import { Dialog, formatTarget } from './dialog';
 import { LingerTable } from './linger-table';
+import { LruMap } from './security';
 import { createResponse, formatVia, generateBranch, parseMessage, parseNameAddr, parseVia, serializeMessage, SipParseError } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
 import {
@@ -80,7 +81,7 @@ export const MAX_UDP_REQUEST_BYTES = 1300;
 const LARGE_REQUEST_CONNECT_MS = 2_000;
 /** A device that refused is not asked again for this long: its large requests go over UDP at once. */
 const LARGE_REQUEST_RETRY_MS = 10 * 60_000;
-/** Devices remembered for either: the oldest is forgotten first. */
+/** Devices remembered for either: the least recently used is forgotten first. */
 const MAX_REMEMBERED_DEVICES = 1_024;
 
 const WELCOME_ALL: SourcePolicy = { isTrusted: () => false, isBanned: () => false, mayAnswer: () => true };
@@ -108,11 +109,11 @@ export class SipEndpoint {
   private application: SipApplication | undefined;
   private connector: StreamConnector | undefined;
   /** TCP connections opened for requests too large for UDP, by the device's address and port. */
-  private readonly largeRequestFlows = new Map<string, SipConnection>();
+  private readonly largeRequestFlows = new LruMap<string, SipConnection>(MAX_REMEMBERED_DEVICES);
   /** Connections being opened for large requests, which other large requests to the device wait for. */
   private readonly largeRequestConnects = new Map<string, Promise<SipConnection>>();
   /** Devices that took no TCP connection for a large request, and when. */
-  private readonly refusedLarge = new Map<string, number>();
+  private readonly refusedLarge = new LruMap<string, number>(MAX_REMEMBERED_DEVICES);
 
   constructor(readonly options: EndpointOptions) {
     this.context = options.transactions ?? DEFAULT_CONTEXT;
@@ -159,12 +160,12 @@ export class SipEndpoint {
     try {
       const stream = await connector('TCP', udp.remoteAddress, udp.remotePort, LARGE_REQUEST_CONNECT_MS);
       // Not watched for closing: a watched flow counts as held, and this one should close when idle.
-      remember(this.largeRequestFlows, remote, stream);
+      this.largeRequestFlows.set(remote, stream);
       this.refusedLarge.delete(remote);
       return stream;
     } catch (error) {
       log.info('a large request goes over UDP: the device took no TCP connection', { remote, error: error instanceof Error ? error.message : String(error) });
-      remember(this.refusedLarge, remote, this.context.clock.now());
+      this.refusedLarge.set(remote, this.context.clock.now());
       return udp;
     }
   }
@@ -527,13 +528,6 @@ export function stampVia(request: SipRequest, connection: SipConnection): void {
   request.headers.remove('Via');
   const rewritten = [elements.join(', '), ...lines.slice(1)];
   for (let i = rewritten.length - 1; i >= 0; i--) request.headers.prepend('Via', rewritten[i] ?? '');
-}
-
-/** Sets a key in a map that keeps the last MAX_REMEMBERED_DEVICES keys set. */
-function remember<T>(map: Map<string, T>, key: string, value: T): void {
-  map.delete(key);
-  if (map.size >= MAX_REMEMBERED_DEVICES) map.delete(map.keys().next().value!);
-  map.set(key, value);
 }
 
 function isKeepAlive(data: Buffer): boolean {
