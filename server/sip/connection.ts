@@ -4,8 +4,12 @@
  * dialogs) is owned by it and dropped when it closes (RFC 5626 §5.2: a binding reached through a dead flow
  * is unusable).
  */
+import { createLogger } from '../log';
+import type { SipFaults } from './faults';
 import type { SipMessage } from './message';
 import { TypedEmitter } from '../util/typed-emitter';
+
+const log = createLogger('sip-flow');
 
 export type SipTransportName = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 
@@ -31,6 +35,8 @@ interface ConnectionEvents {
 export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
   private open = true;
   private lastActivity = Date.now();
+  /** Where a failed send is counted (the endpoint's faults), once the transport or the endpoint has said. */
+  private faults: SipFaults | undefined;
 
   constructor(
     readonly id: string,
@@ -67,9 +73,22 @@ export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
     this.lastActivity = now;
   }
 
+  /** Counts this flow's failed sends with `faults`; the first to say wins. */
+  reportFaultsTo(faults: SipFaults): void {
+    this.faults ??= faults;
+  }
+
+  /**
+   * Sends, or drops and counts what cannot be sent: never throws. A send is reached from a timer, a handler's
+   * promise or another flow's message, none of which could do anything with the error of this one.
+   */
   send(message: SipMessage): void {
     if (!this.open) return;
-    this.write(message);
+    try {
+      this.write(message);
+    } catch (error) {
+      this.sendFailed(error);
+    }
   }
 
   /** The message made ready to send, now and again later (sendPrepared). */
@@ -77,9 +96,21 @@ export abstract class SipConnection extends TypedEmitter<ConnectionEvents> {
     return { message };
   }
 
+  /** As `send`: never throws. */
   sendPrepared(prepared: PreparedMessage): void {
     if (!this.open) return;
-    this.writePrepared(prepared);
+    try {
+      this.writePrepared(prepared);
+    } catch (error) {
+      this.sendFailed(error);
+    }
+  }
+
+  /** Counts and logs a send this flow could not make. */
+  protected sendFailed(error: unknown): void {
+    const fields = { connection: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, error: error instanceof Error ? error.message : String(error) };
+    if (this.faults) this.faults.record('sendFailed', fields);
+    else log.debug('could not send', fields);
   }
 
   /** Flows that override prepare() override this too. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SipEndpoint } from './endpoint';
 import { SipSecurity } from './security';
-import { parseMessage, parseNameAddr, serializeMessage } from './message';
+import { parseMessage, parseNameAddr, serializeMessage, SipStreamParser } from './message';
 import type { SipRequest, SipResponse } from './message';
-import { FakeConnection, ManualClock, sipRequest } from './test-support';
+import { FakeConnection, ManualClock, serverTransaction, sipRequest } from './test-support';
 import { DEFAULT_TIMERS } from './timers';
 import type { ServerTransaction } from './transactions';
 
@@ -294,13 +294,12 @@ describe('SipEndpoint at the edge, with the security layer', () => {
   it('answers malformed requests from one source only within its request allowance', () => {
     const { endpoint, advance } = edge();
     const flow = new FakeConnection('192.0.2.66', 'UDP');
-    for (let n = 0; n < 6; n++) endpoint.receive(malformed(n), flow);
-    endpoint.receive(branchless, flow);
+    for (let n = 0; n < 7; n++) endpoint.receive(malformed(n), flow);
     expect(flow.responses.map((r) => r.status)).toEqual([400, 400, 400]);
     // The allowance refills at its rate: a second later one more is answered.
     advance(1_000);
-    endpoint.receive(branchless, flow);
-    expect(flow.responses.map((r) => r.reason).at(-1)).toBe('Bad Request - Missing branch parameter');
+    endpoint.receive(malformed(7), flow);
+    expect(flow.responses.map((r) => `${r.reason} ${r.headers.get('Call-ID')}`).at(-1)).toBe('Bad Request - Multiple Content-Length headers bad-7');
     // Another source has its own allowance.
     const other = new FakeConnection('192.0.2.67', 'UDP');
     endpoint.receive(malformed(9), other);
@@ -310,7 +309,7 @@ describe('SipEndpoint at the edge, with the security layer', () => {
   it('reads nothing from a banned source: no answer to good or malformed requests, and none reaches the application', () => {
     const { security, endpoint, dispatched } = edge();
     const flow = new FakeConnection('192.0.2.66', 'UDP');
-    for (let i = 0; i < 10; i++) security.recordAuthFailure('192.0.2.66');
+    security.ban('192.0.2.66');
     endpoint.receive(wellFormed(1), flow);
     endpoint.receive(malformed(2), flow);
     endpoint.receive(branchless, flow);
@@ -320,5 +319,255 @@ describe('SipEndpoint at the edge, with the security layer', () => {
     endpoint.receive(wellFormed(3), flow);
     expect(dispatched).toEqual(['bad-3']);
     expect(flow.responses.map((r) => r.status)).toEqual([200]);
+  });
+
+  it('leaves a banned address’s registered flows, its dialogs and its responses alone', () => {
+    const security = new SipSecurity({}, { knowsDialog: (request) => request.headers.get('Call-ID') === 'in-call' });
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test', sources: security });
+    const dispatched: string[] = [];
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        dispatched.push(`${tx.request.method} ${tx.request.headers.get('Call-ID')}`);
+        if (security.guard(tx) === 'pass') tx.reply(200, 'OK');
+      },
+      onAck: () => undefined,
+    });
+    security.ban('192.0.2.66');
+    const request = (method: string, callId: string, toTag = '') =>
+      Buffer.from(serializeMessage(sipRequest({ method, uri: 'sip:pbx.test', from: '<sip:101@pbx.test>;tag=p', to: `<sip:102@pbx.test>${toTag}`, callId })));
+
+    // A phone whose registration holds its flow goes on as if nothing had happened.
+    const registered = new FakeConnection('192.0.2.66', 'UDP');
+    registered.once('closed', () => undefined);
+    endpoint.receive(request('OPTIONS', 'registered'), registered);
+    // Another flow of the address: its out-of-dialog requests are not read, nor requests in unknown dialogs...
+    const other = new FakeConnection('192.0.2.66', 'UDP');
+    endpoint.receive(request('OPTIONS', 'guess'), other);
+    endpoint.receive(request('BYE', 'no-such-call', ';tag=x'), other);
+    // ...but a request in a dialog the PBX knows is.
+    endpoint.receive(request('BYE', 'in-call', ';tag=x'), other);
+    expect(dispatched).toEqual(['OPTIONS registered', 'BYE in-call']);
+    expect(registered.responses.map((r) => r.status)).toEqual([200]);
+    expect(other.responses.map((r) => `${r.status} ${r.headers.get('Call-ID')}`)).toEqual(['200 in-call']);
+
+    // A response is always read, on whatever flow it comes: the phone's 180 and 200 to our INVITE.
+    const invite = sipRequest({ method: 'INVITE', uri: 'sip:102@192.0.2.66', from: '<sip:101@pbx.test>;tag=ours', to: '<sip:102@pbx.test>' });
+    invite.headers.remove('Via');
+    const heard: number[] = [];
+    endpoint.sendRequest(invite, new FakeConnection('192.0.2.66', 'UDP'), (response) => heard.push(response.status));
+    const stranger = new FakeConnection('192.0.2.66', 'UDP');
+    endpoint.receive(Buffer.from(serializeMessage(answer(invite, 'callee', [], '180 Ringing'))), stranger);
+    endpoint.receive(Buffer.from(serializeMessage(answer(invite, 'callee'))), stranger);
+    expect(heard).toEqual([180, 200]);
+  });
+});
+
+describe('SipEndpoint serving RFC 2543 devices (RFC 3261 §17.2.3)', () => {
+  /** Wire text as an RFC 2543 device writes it: a Via without a branch, no From tag. */
+  const old = (method: string, options: { cseq?: number; cseqMethod?: string; to?: string; branch?: string } = {}) =>
+    Buffer.from([
+      `${method} sip:101@192.0.2.1 SIP/2.0`,
+      `Via: SIP/2.0/UDP 192.0.2.50:5060${options.branch ? `;branch=${options.branch}` : ''}`,
+      'From: <sip:alice@old.example>',
+      `To: ${options.to ?? '<sip:101@pbx.test>'}`,
+      'Call-ID: rfc2543@old.example',
+      `CSeq: ${options.cseq ?? 1} ${options.cseqMethod ?? method}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'));
+
+  function setup(answer: (tx: ServerTransaction) => void) {
+    const clock = new ManualClock();
+    const endpoint = new SipEndpoint({ viaHost: '192.0.2.1', userAgent: 'test', transactions: { clock, timers: DEFAULT_TIMERS } });
+    const seen: ServerTransaction[] = [];
+    const acks: SipRequest[] = [];
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        seen.push(tx);
+        answer(tx);
+      },
+      onAck: (request) => acks.push(request),
+    });
+    return { clock, endpoint, seen, acks, flow: new FakeConnection('192.0.2.50', 'UDP') };
+  }
+
+  it('serves a request without a branch, answers its copy from the transaction, and takes another CSeq as new', () => {
+    const { endpoint, seen, flow } = setup((tx) => tx.reply(200, 'OK'));
+    endpoint.receive(old('OPTIONS'), flow);
+    endpoint.receive(old('OPTIONS'), flow);
+    expect(seen).toHaveLength(1);
+    expect(flow.responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(flow.responses[1]?.headers.get('To')).toBe(flow.responses[0]?.headers.get('To'));
+    endpoint.receive(old('OPTIONS', { cseq: 2 }), flow);
+    expect(seen).toHaveLength(2);
+    // RFC 4475 §3.2.1: a branch that is only the cookie carries no identifier, and is matched the same way.
+    endpoint.receive(old('OPTIONS', { cseq: 3, branch: 'z9hG4bK' }), flow);
+    endpoint.receive(old('OPTIONS', { cseq: 3, branch: 'z9hG4bK' }), flow);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('matches an INVITE copy, its CANCEL, and the ACK for its failure to the INVITE transaction', () => {
+    const { endpoint, seen, acks, flow } = setup((tx) => {
+      if (tx.request.method === 'INVITE') tx.reply(180, 'Ringing', { toTag: 'pbx' });
+      if (tx.request.method === 'CANCEL') {
+        const invite = endpoint.findInviteTransaction(tx.request);
+        tx.reply(invite && invite !== 'finished' ? 200 : 481);
+        if (invite && invite !== 'finished') invite.reply(487, 'Request Terminated');
+      }
+    });
+    endpoint.receive(old('INVITE'), flow);
+    endpoint.receive(old('INVITE'), flow);
+    endpoint.receive(old('CANCEL', { cseqMethod: 'CANCEL' }), flow);
+    expect(seen.map((tx) => tx.request.method)).toEqual(['INVITE', 'CANCEL']);
+    expect(flow.responses.map((r) => `${r.status} ${r.headers.get('CSeq')}`)).toEqual(['180 1 INVITE', '180 1 INVITE', '200 1 CANCEL', '487 1 INVITE']);
+    endpoint.receive(old('ACK', { to: '<sip:101@pbx.test>;tag=pbx' }), flow);
+    expect(seen[0]?.state).toBe('confirmed');
+    expect(acks).toHaveLength(0);
+  });
+
+  it('passes the ACK for a 2xx on to the dialog, and stops resending the 2xx', () => {
+    const { clock, endpoint, seen, acks, flow } = setup((tx) => tx.reply(200, 'OK', { toTag: 'pbx' }));
+    endpoint.receive(old('INVITE'), flow);
+    endpoint.receive(old('ACK', { to: '<sip:101@pbx.test>;tag=pbx' }), flow);
+    expect(acks).toHaveLength(1);
+    clock.advance(10_000);
+    expect(flow.responses.map((r) => r.status)).toEqual([200]);
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe('SipEndpoint answering what is malformed, and only that', () => {
+  const text = (lines: string[]) => Buffer.from([...lines, '', ''].join('\r\n'));
+
+  it('answers a request without From, To and Call-ID with 400 to its Via (RFC 4475 §3.3.1)', () => {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    const flow = new FakeConnection('192.0.2.95', 'UDP');
+    endpoint.receive(text(['INVITE sip:user@example.com SIP/2.0', 'CSeq: 193942 INVITE', 'Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf', 'Content-Length: 0']), flow);
+    expect(flow.responses.map((r) => [r.status, r.reason, r.headers.get('CSeq'), r.headers.get('Via')])).toEqual([
+      [400, 'Bad Request - Missing From', '193942 INVITE', 'SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf'],
+    ]);
+    expect(endpoint.faults.count('malformed')).toBe(1);
+  });
+
+  it('never answers a malformed response, from a datagram or from a stream', () => {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    const lines = ['Via: SIP/2.0/TCP 192.0.2.7:5060;branch=z9hG4bK-foreign', 'From: <sip:a@example.com>;tag=1', 'To: <sip:b@example.com>;tag=2', 'Call-ID: bad-response', 'CSeq: 1 OPTIONS', 'Max-Forwards: 999', 'Content-Length: 0'];
+    const udp = new FakeConnection('192.0.2.7', 'UDP');
+    endpoint.receive(text(['SIP/2.0 200 OK', ...lines]), udp);
+    // A stream transport hands over what its framer threw, without saying what the message was.
+    const tcp = new FakeConnection('192.0.2.7', 'TCP');
+    const framer = new SipStreamParser();
+    const thrown = (data: Buffer) => {
+      try {
+        framer.push(data);
+      } catch (error) {
+        return error;
+      }
+      throw new Error('the framer took it');
+    };
+    expect(endpoint.rejectMalformed(thrown(text(['SIP/2.0 200 OK', ...lines])), tcp)).toBe(false);
+    expect([...udp.sent, ...tcp.sent]).toEqual([]);
+    // The same headers in a request are answered.
+    expect(endpoint.rejectMalformed(thrown(text(['OPTIONS sip:127.0.0.1 SIP/2.0', ...lines])), tcp)).toBe(true);
+    expect(tcp.responses.map((r) => [r.status, r.reason])).toEqual([[400, 'Bad Request - Invalid Max-Forwards']]);
+  });
+
+  it('answers a UDP request whose Via names port 0 with 400 at its source, as if it had asked for rport', () => {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    const seen: string[] = [];
+    endpoint.setApplication({ onRequest: (tx) => seen.push(tx.request.method), onAck: () => undefined });
+    const flow = new FakeConnection('192.0.2.8', 'UDP');
+    endpoint.receive(text(['REGISTER sip:pbx.test SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.8:0;branch=z9hG4bK-zero', 'From: <sip:101@pbx.test>;tag=a', 'To: <sip:101@pbx.test>', 'Call-ID: zero', 'CSeq: 1 REGISTER', 'Content-Length: 0']), flow);
+    expect(seen).toEqual([]);
+    expect(flow.responses.map((r) => [r.status, r.reason, r.headers.get('Via')])).toEqual([
+      [400, 'Bad Request - Via sent-by port 0', `SIP/2.0/UDP 192.0.2.8:0;branch=z9hG4bK-zero;rport=${flow.remotePort};received=192.0.2.8`],
+    ]);
+    // With rport the sent-by port does not matter, and the request is served.
+    endpoint.receive(text(['OPTIONS sip:pbx.test SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.8:0;branch=z9hG4bK-zero-rport;rport', 'From: <sip:101@pbx.test>;tag=a', 'To: <sip:pbx.test>', 'Call-ID: zero-rport', 'CSeq: 1 OPTIONS', 'Content-Length: 0']), flow);
+    expect(seen).toEqual(['OPTIONS']);
+  });
+});
+
+describe('SipEndpoint containing failures', () => {
+  /** A flow whose socket refuses every write, as one destroyed under us would. */
+  class BrokenConnection extends FakeConnection {
+    protected override write(): void {
+      throw new Error('EPIPE: the socket is gone');
+    }
+  }
+
+  const options = (n: number) => Buffer.from(['OPTIONS sip:pbx.test SIP/2.0', `Via: SIP/2.0/TCP 192.0.2.9:5060;branch=z9hG4bK-contain-${n}`, 'From: <sip:a@pbx.test>;tag=a', 'To: <sip:pbx.test>', `Call-ID: contain-${n}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'));
+
+  it('answers 500 when the application throws, counts it, and serves the next request', () => {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    let calls = 0;
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        calls++;
+        if (calls === 1) throw new Error('a bug in a handler');
+        tx.reply(200, 'OK');
+      },
+      onAck: () => undefined,
+    });
+    const flow = new FakeConnection('192.0.2.9', 'TCP');
+    endpoint.receive(options(1), flow);
+    endpoint.receive(options(2), flow);
+    expect(flow.responses.map((r) => r.status)).toEqual([500, 200]);
+    expect(endpoint.faults.snapshot).toMatchObject({ handlerFailed: 1, messageFailed: 0 });
+  });
+
+  it('contains a flow whose writes throw: nothing escapes the endpoint, and the failed sends are counted', () => {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    endpoint.setApplication({ onRequest: (tx) => tx.reply(200, 'OK'), onAck: () => undefined });
+    expect(() => endpoint.receive(options(3), new BrokenConnection('192.0.2.9', 'TCP'))).not.toThrow();
+    expect(endpoint.faults.count('sendFailed')).toBe(1);
+    // A handler that fails where its 500 cannot be sent either: counted twice, and nothing throws.
+    const failing = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    failing.setApplication({ onRequest: () => { throw new Error('a bug'); }, onAck: () => undefined });
+    expect(() => failing.receive(options(4), new BrokenConnection('192.0.2.9', 'TCP'))).not.toThrow();
+    expect(failing.faults.snapshot).toMatchObject({ handlerFailed: 1, sendFailed: 1 });
+  });
+
+  it('contains a failure of its own layers while reading a message: counted with its source, and the next one is read', () => {
+    let failing = true;
+    const endpoint = new SipEndpoint({
+      viaHost: '127.0.0.1',
+      userAgent: 'test',
+      sources: {
+        isTrusted: () => false,
+        isBanned: () => {
+          if (failing) throw new Error('a bug in the security layer');
+          return false;
+        },
+        mayAnswer: () => true,
+      },
+    });
+    endpoint.setApplication({ onRequest: (tx) => tx.reply(200, 'OK'), onAck: () => undefined });
+    const flow = new FakeConnection('192.0.2.9', 'UDP');
+    expect(() => endpoint.receive(options(6), flow)).not.toThrow();
+    expect(endpoint.faults.count('messageFailed')).toBe(1);
+    failing = false;
+    endpoint.receive(options(7), flow);
+    expect(flow.responses.map((r) => r.status)).toEqual([200]);
+  });
+
+  it('contains an async handler failure with requestFailed: 500 once, and never a throw', async () => {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'test' });
+    const flow = new FakeConnection('192.0.2.9', 'TCP');
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        void Promise.reject(new Error('the store failed')).catch((error: unknown) => endpoint.requestFailed(tx, error));
+      },
+      onAck: () => undefined,
+    });
+    endpoint.receive(options(5), flow);
+    await expect.poll(() => flow.responses.length).toBe(1);
+    const tx = serverTransaction(sipRequest({ method: 'OPTIONS', uri: 'sip:pbx.test', from: '<sip:a@pbx.test>;tag=a', to: '<sip:pbx.test>' }), flow);
+    tx.reply(200, 'OK');
+    // Answered already: counted, and not answered again.
+    expect(() => endpoint.requestFailed(tx, new Error('late'))).not.toThrow();
+    expect(flow.responses.map((r) => r.status)).toEqual([500, 200]);
+    expect(endpoint.faults.count('handlerFailed')).toBe(2);
   });
 });

@@ -6,11 +6,15 @@
 import { createLogger } from '../log';
 import { isPing } from './connection';
 import type { SipConnection, SipTransportName } from './connection';
-import { splitList } from './grammar';
 import { Dialog, formatTarget } from './dialog';
+import { SipFaults } from './faults';
+import type { LogBurstLimits } from '../util/log-burst';
+import { DEFAULT_HELD_BYTES_LIMITS, HeldBytes, messageBytes, preparedBytes } from './held-bytes';
+import type { HeldBytesLimits } from './held-bytes';
 import { LingerTable } from './linger-table';
 import { LruMap } from './security';
-import { createResponse, formatVia, generateBranch, parseMessage, parseNameAddr, parseVia, serializeMessage, SipParseError } from './message';
+import { answerableOver, stampVia } from './via-stamp';
+import { createResponse, generateBranch, parseMessage, parseNameAddr, parseVia, serializeMessage, SipParseError } from './message';
 import type { SipMessage, SipRequest, SipResponse } from './message';
 import {
   ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
@@ -27,7 +31,8 @@ export interface SipApplication {
   onAck(request: SipRequest, connection: SipConnection): void;
 }
 
-export interface TransactionLimits {
+/** With the byte budget (held-bytes.ts): what requests a source, and every source, may have us hold. */
+export interface TransactionLimits extends HeldBytesLimits {
   /** Server transactions held at once, answered ones that linger for retransmissions included. */
   maxServerTransactions: number;
   /** Requests from one flow still waiting for their final response. */
@@ -46,6 +51,7 @@ export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = {
   maxPendingPerFlow: 200,
   maxPendingPerTrustedFlow: 20_000,
   retryAfterS: 5,
+  ...DEFAULT_HELD_BYTES_LIMITS,
 };
 
 export interface EndpointOptions {
@@ -57,6 +63,8 @@ export interface EndpointOptions {
   limits?: Partial<TransactionLimits>;
   /** What the security layer says of a source (security.ts); every source is welcome when left out. */
   sources?: SourcePolicy;
+  /** Log lines per kind of fault and window (faults.ts); DEFAULT_LOG_BURST_LIMITS when left out. */
+  faultLog?: LogBurstLimits;
 }
 
 /**
@@ -66,8 +74,16 @@ export interface EndpointOptions {
 export interface SourcePolicy {
   /** Flows from a trusted source get maxPendingPerTrustedFlow. */
   isTrusted(source: string): boolean;
-  /** Nothing from a banned source is parsed or answered. */
+  /**
+   * Whether the source address is banned. Even then a flow that something holds (a registration, a dialog) is
+   * read as any other; on its other flows only what `passesBan` lets through is read, and nothing is answered.
+   */
   isBanned(source: string): boolean;
+  /**
+   * Whether a message from a banned source, on a flow nothing holds, is read all the same (a response, say);
+   * nothing is when the policy leaves this out.
+   */
+  passesBan?(message: SipMessage, connection: SipConnection): boolean;
   /** Whether a malformed request from the source may be answered now: each answer spends its request allowance. */
   mayAnswer(source: string): boolean;
 }
@@ -84,7 +100,7 @@ const LARGE_REQUEST_RETRY_MS = 10 * 60_000;
 /** Devices remembered for either: the least recently used is forgotten first. */
 const MAX_REMEMBERED_DEVICES = 1_024;
 
-const WELCOME_ALL: SourcePolicy = { isTrusted: () => false, isBanned: () => false, mayAnswer: () => true };
+const WELCOME_ALL: SourcePolicy = { isTrusted: () => false, isBanned: () => false, passesBan: () => true, mayAnswer: () => true };
 
 export class SipEndpoint {
   private readonly serverTransactions = new Map<string, ServerTransaction>();
@@ -115,13 +131,20 @@ export class SipEndpoint {
   /** Devices that took no TCP connection for a large request, and when. */
   private readonly refusedLarge = new LruMap<string, number>(MAX_REMEMBERED_DEVICES);
 
+  /** Failures contained at the edge, by kind (faults.ts): what a soak or an operator prints. */
+  readonly faults: SipFaults;
+  /** The bytes of requests held, per source and in all, against the byte budget (held-bytes.ts). */
+  readonly heldBytes: HeldBytes;
+
   constructor(readonly options: EndpointOptions) {
+    this.faults = new SipFaults(options.faultLog);
     this.context = options.transactions ?? DEFAULT_CONTEXT;
-    this.lingering = new LingerTable(this.context.clock);
+    this.lingering = new LingerTable(this.context.clock, (_key, echo) => this.heldBytes.release(echo.connection.remoteAddress, preparedBytes(echo.response)));
     this.clientLingering = new LingerTable(this.context.clock, (_key, echo) => {
       if (echo.invite && this.clientInvites.get(echo.invite.dialogKey) === echo) this.clientInvites.delete(echo.invite.dialogKey);
     });
     this.limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.limits };
+    this.heldBytes = new HeldBytes(this.limits, () => this.context.clock.now());
     this.sources = options.sources ?? WELCOME_ALL;
   }
 
@@ -200,40 +223,81 @@ export class SipEndpoint {
     this.application = application;
   }
 
-  /** Entry point for datagram and WebSocket transports: one complete message from one flow. */
+  /**
+   * Entry point for datagram and WebSocket transports: one complete message from one flow. Never throws:
+   * whatever goes wrong with this message is contained to it (counted and logged with its source).
+   */
   receive(data: Buffer, connection: SipConnection): void {
-    if (!this.admits(connection)) return;
-    connection.touch();
-    if (isKeepAlive(data)) {
-      if (isPing(data)) connection.pong();
-      return;
-    }
-    let message;
     try {
-      message = parseMessage(data);
+      connection.reportFaultsTo(this.faults);
+      // A banned source's flow that nothing holds: parsed only to let its responses and in-dialog requests through.
+      const screened = !this.admits(connection);
+      if (!screened) connection.touch();
+      if (isKeepAlive(data)) {
+        if (!screened && isPing(data)) connection.pong();
+        return;
+      }
+      let message;
+      try {
+        message = parseMessage(data);
+      } catch (error) {
+        if (!screened) this.rejectMalformed(error, connection);
+        return;
+      }
+      if (screened && !this.sources.passesBan?.(message, connection)) return;
+      this.handle(message, connection);
     } catch (error) {
-      this.rejectMalformed(error, connection, looksLikeRequest(data));
-      return;
+      this.messageFailed(error, connection);
     }
-    this.receiveMessage(message, connection);
   }
 
   /**
-   * Whether anything from this flow is to be read: not when its source is banned (security.ts). Stream
-   * transports ask before they frame and parse; `receive` asks itself.
+   * Whether everything from this flow is to be read: not when its source is banned (security.ts), unless the
+   * flow holds a registration or a dialog: a ban is for guessing, not for devices that proved their password.
+   * Stream transports ask before they frame and parse, and close a flow that is not admitted; `receive` asks
+   * itself, and still reads responses and in-dialog requests from a flow that is not.
    */
   admits(connection: SipConnection): boolean {
-    return !this.sources.isBanned(connection.remoteAddress);
+    return !this.sources.isBanned(connection.remoteAddress) || connection.isHeld;
   }
 
-  /** Entry point for stream transports, which frame and parse messages themselves. */
+  /** Entry point for stream transports, which frame and parse messages themselves. Never throws, as `receive`. */
   receiveMessage(message: SipMessage, connection: SipConnection): void {
-    connection.touch();
     try {
-      if (message.kind === 'response') this.receiveResponse(message);
-      else this.receiveRequest(message, connection);
+      connection.reportFaultsTo(this.faults);
+      connection.touch();
+      this.handle(message, connection);
     } catch (error) {
-      log.error('failed to handle message', { connection: connection.id, error });
+      this.messageFailed(error, connection, message);
+    }
+  }
+
+  private handle(message: SipMessage, connection: SipConnection): void {
+    if (message.kind === 'response') this.receiveResponse(message);
+    else this.receiveRequest(message, connection);
+  }
+
+  /** A failure while handling one message: counted and logged with its source; the message is dropped. */
+  private messageFailed(error: unknown, connection: SipConnection, message?: SipMessage): void {
+    this.faults.record('messageFailed', {
+      source: sourceOf(connection),
+      transport: connection.transport,
+      ...(message ? { message: message.kind === 'request' ? message.method : `${message.status}` } : {}),
+      ...describeError(error),
+    });
+  }
+
+  /**
+   * Contains a failure of the application's work on one request (a handler that threw or rejected): counted,
+   * logged with the request's source, and the request answered with 500 if nothing final has been sent.
+   * Never throws, so it can end any promise chain.
+   */
+  requestFailed(tx: ServerTransaction, error: unknown): void {
+    try {
+      this.faults.record('handlerFailed', { source: sourceOf(tx.connection), method: tx.request.method, ...describeError(error) });
+      if (tx.pending) tx.reply(500, 'Server Internal Error');
+    } catch (replyError) {
+      this.faults.record('messageFailed', { source: sourceOf(tx.connection), method: tx.request.method, ...describeError(replyError) });
     }
   }
 
@@ -313,12 +377,18 @@ export class SipEndpoint {
 
   private receiveRequest(request: SipRequest, connection: SipConnection): void {
     stampVia(request, connection);
-    const key = serverTransactionKey(request);
-    if (!key) {
-      // RFC 3261 §8.1.1.7: we only support RFC 3261 branches; older clients are not served.
-      if (this.sources.mayAnswer(connection.remoteAddress)) connection.send(createResponse(request, 400, 'Bad Request - Missing branch parameter'));
+    if (request.method !== 'ACK' && !answerableOver(request, connection)) {
+      // RFC 3261 §18.2.2 would answer the sent-by port, and port 0 is nowhere: the 400 goes where the
+      // request came from, as RFC 3581 would have sent it. An ACK is never answered, so its Via is no matter.
+      if (this.sources.mayAnswer(connection.remoteAddress)) {
+        stampVia(request, connection, true);
+        connection.send(createResponse(request, 400, 'Bad Request - Via sent-by port 0'));
+      }
       return;
     }
+    // Every request has a key: a Via without an RFC 3261 branch is matched the RFC 2543 way (§17.2.3).
+    const key = serverTransactionKey(request);
+    if (!key) return;
     const existing = this.serverTransactions.get(key);
     if (!existing) {
       const lingering = this.lingering.get(key);
@@ -329,7 +399,10 @@ export class SipEndpoint {
       }
     }
     if (request.method === 'ACK') {
-      if (existing) {
+      // An ACK matching an INVITE transaction that sent a failure completes it (RFC 3261 §17.2.1). One
+      // matching a transaction that sent a 2xx is from an RFC 2543 device, whose ACK reuses the INVITE's Via,
+      // and acknowledges that 2xx like any other (§17.2.3: matched by the To tag of our response).
+      if (existing && existing.state !== 'accepted') {
         existing.acknowledge();
         return;
       }
@@ -352,8 +425,14 @@ export class SipEndpoint {
       connection.send(createResponse(request, 503, 'Service Unavailable', { headers: [['Retry-After', `${this.limits.retryAfterS}`]] }));
       return;
     }
+    const bytes = messageBytes(request);
+    if (!this.makeRoomFor(connection, bytes)) {
+      this.refuseForBytes(request, connection, bytes);
+      return;
+    }
     const tx = new ServerTransaction(key, request, connection, this.serverHooks, this.context);
     this.serverTransactions.set(key, tx);
+    this.heldBytes.hold(tx, connection.remoteAddress, bytes);
     this.pending.add(tx);
     this.pendingByFlow.set(connection, (this.pendingByFlow.get(connection) ?? 0) + 1);
     if (!this.application) {
@@ -373,8 +452,7 @@ export class SipEndpoint {
     try {
       this.application.onRequest(tx);
     } catch (error) {
-      log.error('request handler failed', { method: request.method, error });
-      if (tx.state === 'trying' || tx.state === 'proceeding') tx.reply(500, 'Server Internal Error');
+      this.requestFailed(tx, error);
     }
   }
 
@@ -387,16 +465,55 @@ export class SipEndpoint {
     },
     linger: (done, ms) => {
       this.forget(done);
-      this.lingering.add(done.key, done.echo, ms);
+      const echo = done.echo;
+      this.lingering.add(done.key, echo, ms);
+      // The response kept is counted in place of the request: as large when the request's headers were.
+      this.heldBytes.charge(echo.connection.remoteAddress, preparedBytes(echo.response));
     },
     terminated: (done) => this.forget(done),
   };
 
   private forget(tx: ServerTransaction): void {
     this.release(tx);
+    this.heldBytes.drop(tx);
     this.serverTransactions.delete(tx.key);
     if (tx.isInvite && this.acceptedInvites.get(tx.dialogKey) === tx) this.acceptedInvites.delete(tx.dialogKey);
     if (tx.isInvite && this.openInvites.get(tx.dialogKey) === tx) this.openInvites.delete(tx.dialogKey);
+  }
+
+  /**
+   * Whether a new request of `bytes` fits the byte budget of its source and of all. Beyond the total,
+   * lingering transactions make room as they do at the transaction limit; beyond its source's share, the
+   * request waits for that source's own transactions to end.
+   */
+  private makeRoomFor(connection: SipConnection, bytes: number): boolean {
+    const trusted = this.sources.isTrusted(connection.remoteAddress);
+    while (!this.heldBytes.fitsTotal(bytes) && this.lingering.evictFirst());
+    return this.heldBytes.fits(connection.remoteAddress, bytes, trusted);
+  }
+
+  /**
+   * RFC 3261 §21.5.4: 503 with Retry-After, within the source's allowance of answers (security.ts); beyond
+   * it the request is dropped: a flood of large requests would otherwise draw as many large answers.
+   */
+  private refuseForBytes(request: SipRequest, connection: SipConnection, bytes: number): void {
+    this.heldBytes.refused(connection.remoteAddress, bytes);
+    if (!this.sources.mayAnswer(connection.remoteAddress)) return;
+    connection.send(createResponse(request, 503, 'Service Unavailable', { headers: [['Retry-After', `${this.limits.retryAfterS}`]] }));
+  }
+
+  /**
+   * A stream transport tells how much more (or, negative, less) a flow holds of a message not yet framed;
+   * it counts in the flow's source's byte budget.
+   */
+  holdInput(connection: SipConnection, delta: number): void {
+    if (delta > 0) this.heldBytes.charge(connection.remoteAddress, delta);
+    else this.heldBytes.release(connection.remoteAddress, -delta);
+  }
+
+  /** Whether a flow's source is within the byte budget: a stream transport stops reading from it while not. */
+  inputFits(connection: SipConnection): boolean {
+    return !this.heldBytes.over(connection.remoteAddress, this.sources.isTrusted(connection.remoteAddress));
   }
 
   private readonly clientHooks: ClientTransactionHooks = {
@@ -444,11 +561,6 @@ export class SipEndpoint {
     else log.debug('stray response', { status: response.status, method });
   }
 
-  private isOwnVia(value: string, transport: SipTransportName): boolean {
-    const via = parseVia(value);
-    return `${via.host}${via.port === undefined ? '' : `:${via.port}`}` === this.sentBy(transport);
-  }
-
   private release(tx: ServerTransaction): void {
     if (!this.pending.delete(tx)) return;
     const left = (this.pendingByFlow.get(tx.connection) ?? 1) - 1;
@@ -457,77 +569,55 @@ export class SipEndpoint {
   }
 
   /**
-   * Answers a message that could not be parsed, when it is a request and has the headers to address a
-   * response (RFC 3261 §8.2, RFC 4475): 400 with the reason, 505 or 513 where the parser says so. A
-   * malformed response, or a request without those headers, is dropped. `isRequest` is false when the
-   * caller knows the message was a response; stream transports cannot always tell, and pass undefined.
+   * Answers a message that could not be parsed, when it is a request and says enough to address a response
+   * (RFC 3261 §8.2, RFC 4475): a top Via to send it by, and a CSeq for the client to match it with
+   * (§17.1.3); From, To and Call-ID are copied when there (RFC 4475 §3.3.1 asks for a 400 even without them).
+   * The answer is 400 with the reason, or 505 or 513 where the parser says so. A response is never answered
+   * (§8.2 concerns requests; a malformed response is discarded): whether the message was one is read from
+   * its start line, which the parser records in the error; `isRequest` is for a caller that knows better.
+   * Never throws. True when an answer went out.
    */
   rejectMalformed(error: unknown, connection: SipConnection, isRequest?: boolean): boolean {
-    if (!(error instanceof SipParseError)) {
-      log.error('parser failed unexpectedly', { connection: connection.id, error });
-      return false;
-    }
-    log.debug('malformed message', { connection: connection.id, reason: error.reason });
-    const partial = error.partial;
-    if (isRequest === false || !partial?.has('Via') || !partial.has('Call-ID') || !partial.has('CSeq') || !partial.has('From') || !partial.has('To')) {
-      return false;
-    }
     try {
-      // A response to one of our requests carries our own Via on top; it is never answered.
-      if (isRequest === undefined && this.isOwnVia(partial.get('Via') ?? '', connection.transport)) return false;
+      if (!(error instanceof SipParseError)) {
+        this.faults.record('messageFailed', { source: sourceOf(connection), transport: connection.transport, ...describeError(error) });
+        return false;
+      }
+      this.faults.record('malformed', { source: sourceOf(connection), transport: connection.transport, reason: error.reason });
+      const partial = error.partial;
+      const request = isRequest ?? error.kind === 'request';
+      if (!request || !partial?.has('Via') || !partial.has('CSeq')) return false;
       // Garbage answered without limit would make us a reflector for spoofed sources: each answer counts.
       if (!this.sources.mayAnswer(connection.remoteAddress)) return false;
       const fakeRequest: SipRequest = { kind: 'request', method: 'INVALID', uri: 'sip:invalid', headers: partial, body: Buffer.alloc(0) };
       try {
-        stampVia(fakeRequest, connection);
+        // As for a request that parsed, with the source's port in place of a sent-by port we cannot use.
+        stampVia(fakeRequest, connection, !answerableOver(fakeRequest, connection));
       } catch {
         // A Via we cannot read is echoed as it came; a UDP flow then answers the packet's source.
       }
       connection.send(createResponse(fakeRequest, error.status, error.reason));
       return true;
-    } catch (sendError) {
-      log.debug('could not answer a malformed request', { error: sendError });
+    } catch (answerError) {
+      this.faults.record('messageFailed', { source: sourceOf(connection), transport: connection.transport, ...describeError(answerError) });
       return false;
     }
   }
-}
-
-function looksLikeRequest(data: Buffer): boolean {
-  let from = 0;
-  while (from < data.length && (data[from] === 0x0d || data[from] === 0x0a)) from++;
-  return !data.subarray(from, from + 4).toString('latin1').startsWith('SIP/');
 }
 
 function bracketed(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-function sameHost(viaHost: string, address: string): boolean {
-  const host = viaHost.startsWith('[') ? viaHost.slice(1, -1) : viaHost;
-  return host.toLowerCase() === address.toLowerCase();
+/** A flow's remote address and port, as a fault is logged with it. */
+function sourceOf(connection: SipConnection): string {
+  return `${connection.remoteAddress}:${connection.remotePort}`;
 }
 
-/**
- * RFC 3261 §18.2.1 and RFC 3581 §4: the top Via of a request records where it really came from. `received`
- * is added when the sent-by host is not the packet's source address (or when rport was asked for, which
- * requires it), and an empty `rport` is filled with the source port. Responses are then routed by them.
- */
-export function stampVia(request: SipRequest, connection: SipConnection): void {
-  const lines = request.headers.getRaw('Via');
-  const firstLine = lines[0];
-  if (firstLine === undefined || !connection.remoteAddress) return;
-  const elements = splitList(firstLine);
-  const top = elements[0];
-  if (top === undefined) return;
-  const via = parseVia(top);
-  const wantsRport = 'rport' in via.params;
-  if (!wantsRport && sameHost(via.host, connection.remoteAddress)) return;
-  const params: Record<string, string | null> = { ...via.params, received: connection.remoteAddress };
-  if (wantsRport) params.rport = `${connection.remotePort}`;
-  elements[0] = formatVia({ ...via, params });
-  request.headers.remove('Via');
-  const rewritten = [elements.join(', '), ...lines.slice(1)];
-  for (let i = rewritten.length - 1; i >= 0; i--) request.headers.prepend('Via', rewritten[i] ?? '');
+function describeError(error: unknown): { error: string; at?: string } {
+  if (!(error instanceof Error)) return { error: String(error) };
+  const at = error.stack?.split('\n').slice(1, 4).map((line) => line.trim()).join(' < ');
+  return at ? { error: error.message, at } : { error: error.message };
 }
 
 function isKeepAlive(data: Buffer): boolean {

@@ -30,6 +30,8 @@ export const PASSWORD = table("-_.!~*'()&=+$,");
 export const PARAM = table("-_.!~*'()[]/:&+$");
 /** hname / hvalue characters: hnv-unreserved / unreserved / escaped */
 export const HNV = table("-_.!~*'()[]/?:+$");
+/** uric = reserved / unreserved / escaped ('%' checked apart), plus '[' ']' of an IPv6 authority (RFC 2732). */
+export const URIC = table(";/?:@&=+$,-_.!~*'()[]");
 /** hostname and IPv4 characters; '_' is not in the grammar but real deployments use it. */
 export const HOST = table('-._');
 /** IPv6 reference contents, between the brackets. */

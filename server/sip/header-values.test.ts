@@ -80,3 +80,19 @@ describe('Digest credentials and challenges', () => {
     expect(() => parseAuthorization(text)).toThrow(SipParseError);
   });
 });
+
+describe('name-addr with an absoluteURI (RFC 3261 §25.1)', () => {
+  it('holds a URI of another scheme as written, with its header parameters read as usual', () => {
+    const from = parseNameAddr('"Web" <http://www.example.com/a?b=c;d>;tag=3234233');
+    expect(from).toMatchObject({ displayName: 'Web', uri: { scheme: 'http', opaque: '//www.example.com/a?b=c;d', host: '', params: {}, headers: {} }, params: { tag: '3234233' } });
+    expect(from.uri.user).toBeUndefined();
+    expect(formatNameAddr(from)).toBe('"Web" <http://www.example.com/a?b=c;d>;tag=3234233');
+    // The bare form, as RFC 4475 §3.3.4 writes its To; ';' there starts a header parameter.
+    expect(parseNameAddr('isbn:2983792873;tag=x')).toMatchObject({ uri: { scheme: 'isbn', opaque: '2983792873' }, params: { tag: 'x' } });
+    expect(parseNameAddr('<MailTo:someone%40example.com>').uri).toMatchObject({ scheme: 'mailto', opaque: 'someone%40example.com' });
+  });
+
+  it.each(['<http:>', '<1http://x>', '<ht tp://x>', '<http://x y>', '<http://x%4>', '<http://x"y>', '<:x>', 'http://x?y'])('rejects %j', (text) => {
+    expect(() => parseNameAddr(text)).toThrow(SipParseError);
+  });
+});

@@ -9,7 +9,7 @@ import {
 } from './grammar';
 import { SipParseError } from './parse-error';
 import { memoizeParser } from './parse-memo';
-import { formatUri, parseUri, parseUriText } from './uri';
+import { formatUri, isSipScheme, parseAbsoluteUri, parseUri, parseUriText } from './uri';
 import type { SipUri } from './uri';
 
 export interface Via {
@@ -94,6 +94,8 @@ export interface NameAddr {
  * From, To, Contact, Route, Record-Route, Refer-To: `"Name" <uri>;params`, `Name <uri>`, `<uri>` or a
  * bare addr-spec. In the bare form every ';' after the URI starts a header parameter, and a URI that
  * would need ',', '?' or ';' of its own must have been enclosed in <> (RFC 3261 §20.10, RFC 4475 §3.1.2.13).
+ * The addr-spec may be an absoluteURI of any scheme (§25.1), held opaque (`SipUri.opaque`): whoever needs a
+ * SIP URI in a header checks the scheme.
  */
 export const parseNameAddr = memoizeParser((value: string) => parseNameAddrWith(value, parseUri));
 
@@ -163,7 +165,7 @@ function parseNameAddrWith(value: string, parseUri: (text: string) => SipUri): N
     }
     paramsFrom = semi;
   }
-  const uri = parseUri(uriText);
+  const uri = isSipScheme(uriText) ? parseUri(uriText) : parseAbsoluteUri(uriText);
   const params = parseGenericParams(s, paramsFrom, 'name-addr');
   return displayName === undefined ? { uri, params } : { displayName, uri, params };
 }

@@ -131,9 +131,46 @@ describe('parseMessage', () => {
     }
   });
 
+  it('refuses a bare CR inside a header line, which would become a line break when the value is sent on', () => {
+    for (const line of ['Subject: one\rtwo\r\n', 'Subject: one\r\n two\rthree\r\n']) {
+      try {
+        parseMessage(minimal(line));
+        expect.unreachable();
+      } catch (error) {
+        expect((error as SipParseError).reason).toBe('Bad Request - Bare CR in a header line');
+        expect((error as SipParseError).partial?.get('Call-ID')).toBe('c1');
+      }
+    }
+  });
+
   it('rejects an empty datagram and plain garbage', () => {
     expect(() => parseMessage('\r\n\r\n')).toThrow(SipParseError);
     expect(() => parseMessage('GET / HTTP/1.1\r\nHost: x\r\n\r\n')).toThrow(SipParseError);
+  });
+
+  it('says in its error whether the malformed message was a request or a response, from its start line', () => {
+    const kind = (text: string) => {
+      try {
+        parseMessage(text);
+      } catch (error) {
+        return (error as SipParseError).kind;
+      }
+      return 'parsed';
+    };
+    const broken = minimal('Max-Forwards: 256\r\n');
+    expect(kind(broken)).toBe('request');
+    expect(kind(broken.replace('OPTIONS sip:1002@pbx.example.com SIP/2.0', 'SIP/2.0 200 OK'))).toBe('response');
+    expect(kind(broken.replace('OPTIONS sip:1002@pbx.example.com SIP/2.0', 'sip/2.0 99 Bad'))).toBe('response');
+    const framer = new SipStreamParser();
+    expect(() => framer.push(Buffer.from(broken.replace('OPTIONS sip:1002@pbx.example.com SIP/2.0', 'SIP/2.0 200 OK')))).toThrow(
+      expect.objectContaining({ kind: 'response', reason: 'Bad Request - Missing Content-Length' }),
+    );
+  });
+
+  it('takes From and To of any scheme, and a Contact of SIP, SIPS or tel only', () => {
+    const message = parseMessage(minimal().replace('To: <sip:1002@pbx.example.com>', 'To: <mailto:desk@example.com>').replace('From: <sip:1001@pbx.example.com>', 'From: <http://example.com/me>'));
+    expect([message.headers.get('To'), message.headers.get('From')]).toEqual(['<mailto:desk@example.com>', '<http://example.com/me>;tag=1']);
+    expect(() => parseMessage(minimal('Contact: <mailto:desk@example.com>\r\n'))).toThrow('Bad Request - Malformed Contact');
   });
 });
 

@@ -96,6 +96,16 @@ function parseHead(text: string): Head {
     pos = lineEnd + 1;
     if (line.length === 0) continue;
     const first = line.charCodeAt(0);
+    if (line.indexOf('\r') >= 0) {
+      // RFC 3261 §7.3.1, §25.1: CR comes only in CRLF. A bare one kept in a value would turn into a line break
+      // when the value is sent on (a header injected into the next hop), so the message is malformed.
+      error ??= new SipParseError('Bad Request - Bare CR in a header line');
+      if (first !== 0x20 && first !== 0x09) {
+        if (name !== undefined) headers.appendParsed(name, trimWs(value));
+        name = undefined;
+      }
+      continue;
+    }
     if (first === 0x20 || first === 0x09) {
       if (name === undefined) {
         error ??= new SipParseError('Bad Request - Malformed header line');
@@ -127,8 +137,25 @@ type StartLine =
   | { kind: 'request'; method: string; uri: string }
   | { kind: 'response'; status: number; reason: string };
 
+function isStatusLine(line: string): boolean {
+  return line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/';
+}
+
+/**
+ * The error with the kind of message its start line began (request or response), so that whoever answers
+ * malformed requests never answers a response (RFC 3261 §8.2, §18.1.2).
+ */
+function withKind(error: SipParseError, startLine: string): SipParseError {
+  if (error.kind !== undefined) return error;
+  return new SipParseError(error.reason, error.partial, error.status, isStatusLine(startLine) ? 'response' : 'request');
+}
+
+function withKindIfParseError(error: unknown, startLine: string): unknown {
+  return error instanceof SipParseError ? withKind(error, startLine) : error;
+}
+
 function parseStartLine(line: string, headers: SipHeaders): StartLine {
-  if (line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/') {
+  if (isStatusLine(line)) {
     const sp = line.indexOf(' ');
     const version = sp < 0 ? line : line.slice(0, sp);
     checkVersion(version, headers);
@@ -249,7 +276,9 @@ function validateHeaders(headers: SipHeaders, start: StartLine): SipParseError |
       if (element === '*' && elements.length === 1) continue;
       try {
         if (element === '') throw new SipParseError('empty');
-        parseNameAddr(element);
+        // A Contact is where the PBX sends requests, which it does over SIP only: another scheme, legal
+        // as it is (RFC 3261 §25.1), could never be used, so it is refused here rather than stored.
+        if (parseNameAddr(element).uri.opaque !== undefined) throw new SipParseError('not SIP');
       } catch {
         return fail('Bad Request - Malformed Contact');
       }
@@ -313,19 +342,23 @@ export function parseMessage(data: Buffer | string): SipMessage {
   const textEnd = end ? end.textEnd : buf.length;
   const bodyStart = end ? end.bodyStart : buf.length;
   const head = parseHead(buf.toString('utf8', from, textEnd));
-  const start = checkHead(head);
-  const length = contentLengthOf(head.headers);
-  const available = buf.length - bodyStart;
-  let body = EMPTY;
-  if (length !== undefined) {
-    // RFC 4475 §3.1.2.2: a datagram shorter than its Content-Length is malformed.
-    if (available < length) throw new SipParseError('Bad Request - Body shorter than Content-Length', head.headers);
-    // A body is copied out of the datagram or stream chunk, into bytes of its own: it may be kept long after.
-    if (length > 0) body = ownBytes(buf.subarray(bodyStart, bodyStart + length));
-  } else if (available > 0) {
-    body = ownBytes(buf.subarray(bodyStart));
+  try {
+    const start = checkHead(head);
+    const length = contentLengthOf(head.headers);
+    const available = buf.length - bodyStart;
+    let body = EMPTY;
+    if (length !== undefined) {
+      // RFC 4475 §3.1.2.2: a datagram shorter than its Content-Length is malformed.
+      if (available < length) throw new SipParseError('Bad Request - Body shorter than Content-Length', head.headers);
+      // A body is copied out of the datagram or stream chunk, into bytes of its own: it may be kept long after.
+      if (length > 0) body = ownBytes(buf.subarray(bodyStart, bodyStart + length));
+    } else if (available > 0) {
+      body = ownBytes(buf.subarray(bodyStart));
+    }
+    return assemble(start, head.headers, body);
+  } catch (error) {
+    throw withKindIfParseError(error, head.startLine);
   }
-  return assemble(start, head.headers, body);
 }
 
 /**
@@ -345,6 +378,11 @@ export class SipStreamParser {
 
   constructor(options: { maxMessageBytes?: number } = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? 65535;
+  }
+
+  /** Bytes pushed and not yet framed into a message: what the connection holds of a message still coming. */
+  get bufferedBytes(): number {
+    return this.buffer.length;
   }
 
   push(chunk: Buffer): SipMessage[] {
@@ -367,11 +405,11 @@ export class SipStreamParser {
         try {
           length = contentLengthOf(head.headers);
         } catch (error) {
-          this.fail(error as SipParseError);
+          this.fail(withKind(error as SipParseError, head.startLine));
         }
-        if (length === undefined) this.fail(new SipParseError('Bad Request - Missing Content-Length', head.headers));
+        if (length === undefined) this.fail(withKind(new SipParseError('Bad Request - Missing Content-Length', head.headers), head.startLine));
         const total = end.bodyStart + length;
-        if (total > this.maxMessageBytes) this.fail(new SipParseError('Message Too Large', head.headers, 513));
+        if (total > this.maxMessageBytes) this.fail(withKind(new SipParseError('Message Too Large', head.headers, 513), head.startLine));
         this.pending = { head, bodyStart: end.bodyStart, total };
       }
       const { head, bodyStart, total } = this.pending;
@@ -383,7 +421,7 @@ export class SipStreamParser {
       } catch (error) {
         if (messages.length > 0) break;
         this.consume(total);
-        throw error;
+        throw withKindIfParseError(error, head.startLine);
       }
       this.consume(total);
       messages.push(message);

@@ -14,6 +14,8 @@ export class SipParseError extends Error {
     readonly partial?: SipHeaders,
     /** The status to answer with: 400, 505 for a SIP version we do not speak (RFC 3261 §21.5.6), 513 for an oversize message. */
     readonly status: number = 400,
+    /** What the start line said the message was, once one was read: only a request is ever answered. */
+    readonly kind?: 'request' | 'response',
   ) {
     super(reason);
   }

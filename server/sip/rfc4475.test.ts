@@ -830,6 +830,23 @@ Content-Length: 0
     }
   });
 
+  it('unksm2: a REGISTER whose To and From are URIs of other schemes parses (the registrar answers 400)', () => {
+    const message = request(crlf(`REGISTER sip:example.com SIP/2.0
+To: isbn:2983792873
+From: <http://www.example.com>;tag=3234233
+Call-ID: unksm2.daksdj@hyphenated-host.example.com
+CSeq: 234902 REGISTER
+Max-Forwards: 70
+Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw
+Contact: <sip:jdrosen@example.com>
+l: 0
+
+`));
+    expect(parseNameAddr(message.headers.get('To') ?? '').uri).toMatchObject({ scheme: 'isbn', opaque: '2983792873' });
+    expect(parseNameAddr(message.headers.get('From') ?? '')).toMatchObject({ uri: { scheme: 'http', opaque: '//www.example.com' }, params: { tag: '3234233' } });
+    expectRoundTrip(message);
+  });
+
   it('zeromf: Max-Forwards of zero parses (the element answers OPTIONS itself)', () => {
     const message = request(crlf(`OPTIONS sip:user@example.com SIP/2.0
 To: sip:user@example.com

@@ -4,12 +4,12 @@
  * Transports feed it messages; it owns everything learned from them.
  */
 import type { Kysely } from 'kysely';
-import { createLogger } from '../log';
 import type { MediaConfig } from '../media/webrtc-leg';
 import type { Database } from '../store/schema';
 import { SipAuthenticator } from './authenticator';
 import { CallEngine } from './call-engine';
 import { SipEndpoint } from './endpoint';
+import type { TransactionLimits } from './endpoint';
 import { StoreVoicemailCounter } from '../store/voicemail-counts';
 import { hopsLeft } from './message';
 import { MessageRouter } from './messages';
@@ -18,8 +18,6 @@ import { OrganizationDialPolicy, SipSecurity } from './security';
 import type { DialPolicy, SecurityOptions } from './security';
 import { ALLOW_EVENTS, SubscriptionManager } from './subscriptions';
 import type { ServerTransaction } from './transactions';
-
-const log = createLogger('sip-service');
 
 const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
 const SERVED_METHODS = new Set(ALLOWED.split(', '));
@@ -38,6 +36,8 @@ export interface SipServiceOptions {
   security?: Partial<SecurityOptions>;
   /** See CallEngineDeps.mediaTimeoutMs; off when left out. */
   mediaTimeoutMs?: number;
+  /** The endpoint's transaction limits and byte budget; defaults in DEFAULT_TRANSACTION_LIMITS. */
+  limits?: Partial<TransactionLimits>;
 }
 
 export class SipService {
@@ -50,10 +50,10 @@ export class SipService {
   readonly dialPolicy: DialPolicy;
 
   constructor(options: SipServiceOptions) {
-    this.security = new SipSecurity(options.security);
-    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, sources: this.security });
-    const authenticator = new SipAuthenticator(options.db);
-    authenticator.on('authenticationFailed', ({ source }) => this.security.recordAuthFailure(source));
+    // A ban lets requests in the call engine's dialogs through (security.ts); asked only once requests flow.
+    this.security = new SipSecurity(options.security, { knowsDialog: (request) => this.calls.knowsDialog(request) });
+    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, sources: this.security, limits: options.limits });
+    const authenticator = new SipAuthenticator(options.db, { gate: this.security });
     this.dialPolicy = new OrganizationDialPolicy(options.db);
     this.registrar = new Registrar(authenticator);
     this.calls = new CallEngine({
@@ -88,11 +88,9 @@ export class SipService {
   }
 
   private dispatch(tx: ServerTransaction): void {
-    const run = (work: Promise<void>) =>
-      work.catch((error: unknown) => {
-        log.error('request failed', { method: tx.request.method, error });
-        if (tx.state === 'trying' || tx.state === 'proceeding') tx.reply(500, 'Server Internal Error');
-      });
+    // A handler's failure is this request's alone: counted, answered 500 if it can be, and the catch itself
+    // never throws, so no rejection is left unhandled (endpoint.requestFailed).
+    const run = (work: Promise<void>) => work.catch((error: unknown) => this.endpoint.requestFailed(tx, error));
     if (this.security.guard(tx) !== 'pass') return;
     if (SERVED_METHODS.has(tx.request.method) && refusedByHeaders(tx)) return;
     switch (tx.request.method) {

@@ -1,6 +1,6 @@
 /**
  * For the SIP layer's unit tests: a manual clock, a flow that records what the PBX sends instead of writing it to a
- * socket, requests written as wire text, and a digest client that computes responses on its own.
+ * socket, requests written as wire text, a digest client that computes responses on its own, and the fuzzers' PRNG.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { SipConnection } from './connection';
@@ -124,4 +124,16 @@ export function answerChallenge(challenge: string, options: { method: string; ur
   const nc = (options.nc ?? 1).toString(16).padStart(8, '0');
   const response = hash(`${ha1}:${params.nonce}:${nc}:${cnonce}:auth:${ha2}`);
   return `Digest username="${options.username}", realm="${params.realm}", nonce="${params.nonce}", uri="${options.uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="${cnonce}"`;
+}
+
+/** mulberry32: a tiny deterministic PRNG, so that a fuzz test replays from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -37,7 +37,7 @@
  */
 import { createLogger } from '../log';
 import type { PreparedMessage, SipConnection } from './connection';
-import { createResponse, generateBranch, generateTag, parseCSeq, parseNameAddr, parseVia } from './message';
+import { BRANCH_MAGIC_COOKIE, createResponse, generateBranch, generateTag, parseCSeq, parseNameAddr, parseVia } from './message';
 import type { SipRequest, SipResponse } from './message';
 import { DEFAULT_TIMERS, systemClock, timerD, transactionTimeout } from './timers';
 import type { Clock, TimerHandle, TimerValues } from './timers';
@@ -85,15 +85,32 @@ export interface TransactionContext {
 
 export const DEFAULT_CONTEXT: TransactionContext = { clock: systemClock, timers: DEFAULT_TIMERS };
 
-/** RFC 3261 §17.2.3: server transactions are matched by the top Via branch, sent-by and method. */
+/**
+ * RFC 3261 §17.2.3: server transactions are matched by the top Via branch, sent-by and method (an ACK's
+ * method being INVITE's). A branch without the z9hG4bK cookie, or none, comes from an RFC 2543 device (or
+ * carries no identifier, RFC 4475 §3.2.1): such a request is matched by Request-URI, To tag, From tag,
+ * Call-ID, CSeq and the whole top Via instead. For an INVITE and its ACK the To tag is left out: the INVITE
+ * has none and the ACK has the one our response gave, which one transaction never changes (its `reply`).
+ * A CANCEL is matched as an INVITE for `findInviteTransaction` (§9.2). Undefined only without a Via.
+ */
 export function serverTransactionKey(request: SipRequest): string | undefined {
   const top = request.headers.get('Via');
   if (!top) return undefined;
   const via = parseVia(top);
   const branch = via.params.branch;
-  if (!branch || !branch.startsWith('z9hG4bK')) return undefined;
   const method = request.method === 'ACK' ? 'INVITE' : request.method;
-  return `${branch}|${via.host}:${via.port ?? ''}|${method}`;
+  if (branch && branch.length > BRANCH_MAGIC_COOKIE.length && branch.startsWith(BRANCH_MAGIC_COOKIE)) return `${branch}|${via.host}:${via.port ?? ''}|${method}`;
+  const toTag = method === 'INVITE' ? '' : tagOf(request.headers.get('To'));
+  const seq = parseCSeq(request.headers.get('CSeq') ?? '').seq;
+  return `2543|${method}|${seq}|${request.headers.get('Call-ID') ?? ''}|${tagOf(request.headers.get('From'))}|${toTag}|${request.uri}|${top}`;
+}
+
+function tagOf(nameAddr: string | undefined): string {
+  try {
+    return parseNameAddr(nameAddr ?? '').params.tag ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** RFC 3261 §17.1.3: responses match a client transaction by the top Via branch and the CSeq method. */

@@ -13,7 +13,8 @@ import type { TransactionLimits } from './endpoint';
 import { SipHeaders } from './message';
 import type { SipRequest } from './message';
 import type { ServerTransaction } from './transactions';
-import { UDP_BUFFER_BYTES, UdpTransport } from './udp-transport';
+import { FakeConnection } from './test-support';
+import { responseDestination, UDP_BUFFER_BYTES, UdpTransport } from './udp-transport';
 
 class UdpPeer {
   private readonly inbox: Array<{ text: string; data: Buffer }> = [];
@@ -257,5 +258,88 @@ describe('SIP over UDP', () => {
     expect(data.readUInt16BE(20)).toBe(0x0020);
     expect(data.readUInt16BE(26) ^ 0x2112).toBe(peer.port);
     expect([...data.subarray(28, 32)].map((b, i) => b ^ [0x21, 0x12, 0xa4, 0x42][i]!).join('.')).toBe('127.0.0.1');
+  });
+});
+
+describe('SIP over UDP, sending where a peer says', () => {
+  let endpoint: SipEndpoint;
+  let transport: UdpTransport | undefined;
+  const peers: UdpPeer[] = [];
+
+  async function start(host = '127.0.0.1'): Promise<UdpTransport> {
+    endpoint = new SipEndpoint({ viaHost: host, userAgent: 'test' });
+    endpoint.setApplication({ onRequest: (tx) => tx.reply(200, 'OK'), onAck: () => undefined });
+    transport = await UdpTransport.listen({ host, port: 0, endpoint });
+    return transport;
+  }
+
+  async function peer(): Promise<UdpPeer> {
+    const opened = await UdpPeer.open();
+    peers.push(opened);
+    return opened;
+  }
+
+  afterEach(async () => {
+    for (const p of peers.splice(0)) p.close();
+    await transport?.close();
+    transport = undefined;
+  });
+
+  it('drops a datagram for a destination nothing can be sent to, counting it, and never throws', async () => {
+    const udp = await start();
+    const unusable: Array<[string, number]> = [
+      ['127.0.0.1', 0], ['127.0.0.1', 65_536], ['127.0.0.1', 99_999], ['127.0.0.1', -1], ['127.0.0.1', 5060.5],
+      ['pbx.example.com', 5060], ['', 5060], ['0.0.0.0', 5060], ['255.255.255.255', 5060], ['224.0.0.1', 5060],
+      ['239.255.255.250', 1900], ['::1', 5060], ['::ffff:0.0.0.0', 5060],
+    ];
+    for (const [address, port] of unusable) expect(() => udp.sendDatagram(Buffer.from('x'), address, port)).not.toThrow();
+    expect(endpoint.faults.count('unusableDestination')).toBe(unusable.length);
+    const phone = await peer();
+    phone.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${phone.port}` }), udp.port);
+    expect((await phone.next()).status).toBe(200);
+  });
+
+  it('drops a response whose Via names port 0 at the flow, and the flow goes on', async () => {
+    const udp = await start();
+    const phone = await peer();
+    phone.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${phone.port}` }), udp.port);
+    await phone.next();
+    const flow = udp.flow('127.0.0.1', phone.port);
+    if (!flow) throw new Error('no flow');
+    const headers = new SipHeaders([['Via', 'SIP/2.0/UDP 127.0.0.1:0;branch=z9hG4bK-zero'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:c@d>'], ['Call-ID', 'zero'], ['CSeq', '1 OPTIONS']]);
+    expect(() => flow.send({ kind: 'response', status: 200, reason: 'OK', headers, body: Buffer.alloc(0) })).not.toThrow();
+    expect(endpoint.faults.count('unusableDestination')).toBe(1);
+    phone.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${phone.port}` }), udp.port);
+    expect((await phone.next()).status).toBe(200);
+  });
+
+  it('answers the source, never a received= or a valued rport= the client wrote (RFC 3261 §18.2.1)', async () => {
+    const udp = await start();
+    const phone = await peer();
+    // Without the stamp, these would go to 192.0.2.99 (a documentation address nobody answers from).
+    phone.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${phone.port}`, branch: 'z9hG4bK-rcv-1', viaParams: ';received=192.0.2.99' }), udp.port);
+    expect((await phone.next()).header('Via')).toBe(`SIP/2.0/UDP 127.0.0.1:${phone.port};branch=z9hG4bK-rcv-1`);
+    phone.send(sipRequest({ method: 'OPTIONS', via: '192.0.2.99:5060', branch: 'z9hG4bK-rcv-2', viaParams: ';rport=5060;received=192.0.2.99' }), udp.port);
+    expect((await phone.next()).header('Via')).toBe(`SIP/2.0/UDP 192.0.2.99:5060;branch=z9hG4bK-rcv-2;rport=${phone.port};received=127.0.0.1`);
+  });
+
+  it('takes a response\'s address from its flow whatever the Via says, and its port from rport or the sent-by (RFC 3261 §18.2.2)', () => {
+    const flow = new FakeConnection('192.0.2.5', 'UDP');
+    const to = (via: string) => {
+      const headers = new SipHeaders([['Via', via], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:c@d>'], ['Call-ID', 'd'], ['CSeq', '1 OPTIONS']]);
+      return responseDestination({ kind: 'response', status: 200, reason: 'OK', headers, body: Buffer.alloc(0) }, flow);
+    };
+    expect(to('SIP/2.0/UDP 198.51.100.1:5070;branch=z9hG4bK1;received=203.0.113.9;maddr=224.0.0.1')).toEqual({ address: '192.0.2.5', port: 5070 });
+    expect(to('SIP/2.0/UDP pbx.example.com;branch=z9hG4bK1;rport=5099;received=203.0.113.9')).toEqual({ address: '192.0.2.5', port: 5099 });
+    expect(to('SIP/2.0/UDP [2001:db8::1];branch=z9hG4bK1')).toEqual({ address: '192.0.2.5', port: 5060 });
+    expect(to('not a Via')).toEqual({ address: '192.0.2.5', port: flow.remotePort });
+  });
+
+  it('answers an IPv4 peer from a dual-stack socket bound to ::, as an IPv4-mapped address', async () => {
+    const udp = await start('::');
+    const phone = await peer();
+    phone.send(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${phone.port}`, viaParams: ';rport' }), udp.port);
+    expect((await phone.next()).status).toBe(200);
+    expect(endpoint.faults.count('sendFailed')).toBe(0);
   });
 });

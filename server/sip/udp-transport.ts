@@ -13,6 +13,8 @@ import { ownBytes } from '../util/unshared';
 import { literalFirstLookup } from '../util/literal-lookup';
 import type { PreparedMessage } from './connection';
 import type { SipEndpoint } from './endpoint';
+import { datagramTarget } from './datagram-destination';
+import type { DatagramSocketFamily } from './datagram-destination';
 import { FlowTable, DEFAULT_HELD_IDLE_MS, DEFAULT_IDLE_MS } from './flow-table';
 import type { FlowLimits } from './flow-table';
 import { parseVia, serializeMessage } from './message';
@@ -49,6 +51,7 @@ export class UdpFlow extends SipConnection {
     private readonly socket: UdpTransport,
   ) {
     super(`udp-${remoteAddress}:${remotePort}`, 'UDP', remoteAddress, remotePort);
+    this.reportFaultsTo(socket.faults);
   }
 
   protected write(message: SipMessage): void {
@@ -94,6 +97,7 @@ function enlargeBuffers(socket: Socket): void {
 export class UdpTransport {
   private readonly flows: FlowTable<UdpFlow>;
   private closed = false;
+  private readonly family: DatagramSocketFamily;
 
   private constructor(
     private readonly socket: Socket,
@@ -101,6 +105,8 @@ export class UdpTransport {
     limits: FlowLimits,
   ) {
     this.flows = new FlowTable('UDP', limits);
+    const bound = socket.address();
+    this.family = bound.family === 'IPv6' ? { family: 6, dualStack: /^[0:]+$/.test(bound.address) } : { family: 4, dualStack: false };
     socket.on('message', (data, remote) => this.onDatagram(data, remote));
     socket.on('error', (error) => log.warn('socket error', { error }));
   }
@@ -138,14 +144,49 @@ export class UdpTransport {
     return this.flows.get(`${normalizeAddress(address)}|${port}`);
   }
 
-  sendDatagram(data: Buffer, address: string, port: number): void {
-    if (this.closed) return;
-    this.socket.send(data, port, address, this.onSent);
+  /**
+   * The flow for a remote address and port, opened if none is: how the PBX reaches a device again after a
+   * restart, at the address and port its REGISTER or its dialog's requests came from. Undefined beyond the
+   * flow limits.
+   */
+  flowTo(address: string, port: number): UdpFlow | undefined {
+    const normalized = normalizeAddress(address);
+    const key = `${normalized}|${port}`;
+    let flow = this.flows.get(key);
+    if (!flow) {
+      if (!this.flows.admits(normalized)) return undefined;
+      flow = new UdpFlow(normalized, port, this);
+      this.flows.add(key, flow);
+    }
+    return flow;
   }
 
-  /** One callback for every datagram; the error names the destination. */
+  /** Where this transport counts what it could not send: the endpoint's faults. */
+  get faults(): SipEndpoint['faults'] {
+    return this.endpoint.faults;
+  }
+
+  /**
+   * Sends one datagram, or drops it (counted and logged) when its destination cannot be used: this never
+   * throws, since the destination may come from whatever a peer wrote in its Via (datagram-destination.ts).
+   */
+  sendDatagram(data: Buffer, address: string, port: number): void {
+    if (this.closed) return;
+    const target = datagramTarget(address, port, this.family);
+    if (!target.ok) {
+      this.endpoint.faults.record('unusableDestination', { destination: `${address}:${String(port)}`, reason: target.reason });
+      return;
+    }
+    try {
+      this.socket.send(data, target.port, target.address, this.onSent);
+    } catch (error) {
+      this.endpoint.faults.record('sendFailed', { destination: `${target.address}:${target.port}`, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** One callback for every datagram; the error names the destination (a subnet broadcast, say: EACCES). */
   private readonly onSent = (error: Error | null): void => {
-    if (error) log.debug('send failed', { error });
+    if (error) this.endpoint.faults.record('sendFailed', { error: error.message });
   };
 
   /** Called by a flow that closed. */
@@ -160,44 +201,49 @@ export class UdpTransport {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
+  /** Never throws: an exception from a socket's 'message' listener would reach the process. */
   private onDatagram(data: Buffer, remote: RemoteInfo): void {
     if (data.length === 0 || data.length > MAX_DATAGRAM_BYTES) return;
-    const address = normalizeAddress(remote.address);
-    // RFC 5626 §4.4.2: devices keep their NAT binding open with STUN Binding requests on the SIP port.
-    const stun = stunBindingResponse(data, address, remote.port);
-    if (stun) {
-      this.sendDatagram(stun, address, remote.port);
-      return;
+    try {
+      const address = normalizeAddress(remote.address);
+      // RFC 5626 §4.4.2: devices keep their NAT binding open with STUN Binding requests on the SIP port.
+      const stun = stunBindingResponse(data, address, remote.port);
+      if (stun) {
+        this.sendDatagram(stun, address, remote.port);
+        return;
+      }
+      const flow = this.flowTo(address, remote.port);
+      if (!flow) return;
+      this.endpoint.receive(data, flow);
+    } catch (error) {
+      this.endpoint.faults.record('messageFailed', { source: `${remote.address}:${remote.port}`, transport: 'UDP', error: error instanceof Error ? error.message : String(error) });
     }
-    const key = `${address}|${remote.port}`;
-    let flow = this.flows.get(key);
-    if (!flow) {
-      if (!this.flows.admits(address)) return;
-      flow = new UdpFlow(address, remote.port, this);
-      this.flows.add(key, flow);
-    }
-    this.endpoint.receive(data, flow);
   }
 }
 
-/** RFC 3261 §18.2.2 with RFC 3581 §4: `received` (else the sent-by host), and `rport` (else the sent-by port). */
+/**
+ * RFC 3261 §18.2.2 with RFC 3581 §4: to `received` at `rport`, else at the sent-by port (5060 when none).
+ *
+ * The address is always the flow's: the endpoint stamps `received` with the packet's source whenever the
+ * sent-by is anything else (stampVia), so `received` and a sent-by without it both name the source, and
+ * nothing a peer writes can aim a response elsewhere. A sent-by name would need DNS (RFC 3263), and is the
+ * same host. `maddr` is ignored, although §18.2.2 would send there: it names any address at all, multicast
+ * groups included, and following it would make the PBX a reflector for whoever forges it; the source
+ * address is where the request came from, and where RFC 3581 sends responses whenever it can.
+ */
 export function responseDestination(response: SipResponse, flow: SipConnection): { address: string; port: number } {
+  const source = { address: flow.remoteAddress, port: flow.remotePort };
   const top = response.headers.get('Via');
-  if (!top) return { address: flow.remoteAddress, port: flow.remotePort };
+  if (!top) return source;
   let via;
   try {
     via = parseVia(top);
   } catch {
-    return { address: flow.remoteAddress, port: flow.remotePort };
+    return source;
   }
-  const received = via.params.received;
-  const host = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
-  // The endpoint adds `received` whenever the sent-by is not the source address, so without it the
-  // sent-by host is an address; a name there would need DNS (RFC 3263), and the source is the same host.
-  const address = received ?? (isIP(host) ? host : flow.remoteAddress);
   const rport = Number(via.params.rport);
   const port = Number.isInteger(rport) && rport > 0 && rport < 65536 ? rport : (via.port ?? DEFAULT_SIP_PORT);
-  return { address, port };
+  return { address: flow.remoteAddress, port };
 }
 
 /** An IPv4 peer on a dual-stack IPv6 socket shows up as ::ffff:a.b.c.d; Via `received` wants a.b.c.d. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SipParseError } from './parse-error';
-import { formatUri, parseUri, uriEquals } from './uri';
+import { formatUri, isSipScheme, parseAbsoluteUri, parseUri, uriEquals } from './uri';
 
 describe('parseUri', () => {
   it('reads every part of a SIP URI', () => {
@@ -119,5 +119,18 @@ describe('uriEquals (RFC 3261 §19.1.4)', () => {
   ])('%s differs from %s', (a, b) => {
     expect(same(a, b)).toBe(false);
     expect(same(b, a)).toBe(false);
+  });
+});
+
+describe('absolute URIs of other schemes (RFC 3261 §25.1)', () => {
+  it('hold their text, format back to it, and compare by scheme and text', () => {
+    const web = parseAbsoluteUri('HTTP://www.example.com/a%20b?c=d');
+    expect(web).toMatchObject({ scheme: 'http', opaque: '//www.example.com/a%20b?c=d', host: '' });
+    expect(formatUri(web)).toBe('http://www.example.com/a%20b?c=d');
+    expect(uriEquals(web, parseAbsoluteUri('http://www.example.com/a%20b?c=d'))).toBe(true);
+    expect(uriEquals(web, parseAbsoluteUri('http://www.example.com/other'))).toBe(false);
+    expect(uriEquals(parseAbsoluteUri('sipx:a@b'), parseUri('sip:a@b'))).toBe(false);
+    expect(isSipScheme('SIPS:a@b')).toBe(true);
+    expect(isSipScheme('http://a')).toBe(false);
   });
 });

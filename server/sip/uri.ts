@@ -1,13 +1,18 @@
 /**
  * SIP, SIPS and tel URIs (RFC 3261 §19.1, RFC 3966): parsing, formatting and the §19.1.4 comparison.
  * The user part, URI parameters and URI headers are held unescaped and escaped again on the way out.
+ * A URI of another scheme is legal in a name-addr (an absoluteURI, §25.1) and is held as written.
  */
-import { emptyRecord, HNV, HOST, inClass, IPV6, isAll, PARAM, PASSWORD, scan, TOKEN, USER } from './grammar';
+import { emptyRecord, HNV, HOST, inClass, IPV6, isAll, PARAM, PASSWORD, scan, TOKEN, URIC, USER } from './grammar';
 import { SipParseError } from './parse-error';
 import { memoizeParser } from './parse-memo';
 
 export interface SipUri {
-  scheme: 'sip' | 'sips' | 'tel';
+  /**
+   * sip, sips or tel. Any other scheme only comes from a name-addr (`parseAbsoluteUri`): From and To may
+   * hold one (RFC 3261 §25.1, RFC 4475 §3.3.4); then `opaque` holds the rest, and user and host are empty.
+   */
+  scheme: string;
   user?: string;
   password?: string;
   /** Lower-case is not forced; IPv6 references keep their brackets, e.g. '[2001:db8::10]'. Empty for tel:. */
@@ -16,6 +21,8 @@ export interface SipUri {
   /** Names lower-cased; a flag parameter such as `;lr` is { lr: null }. */
   params: Record<string, string | null>;
   headers: Record<string, string>;
+  /** An absoluteURI's text after the scheme's colon, as written: the PBX reads nothing in it. */
+  opaque?: string;
 }
 
 const PERCENT = 0x25;
@@ -172,6 +179,38 @@ export function parseUriText(text: string): SipUri {
   return uri;
 }
 
+/**
+ * absoluteURI = scheme ":" ( hier-part / opaque-part ) (RFC 3261 §25.1, from RFC 2396): checked for its
+ * characters and escapes only, and kept as written. For a scheme other than sip, sips and tel, which
+ * `parseUri` reads.
+ */
+export function parseAbsoluteUri(text: string): SipUri {
+  const colon = text.indexOf(':');
+  if (colon <= 0 || colon === text.length - 1) throw invalid(text);
+  for (let i = 0; i < colon; i++) {
+    const c = text.charCodeAt(i) | 0x20;
+    const alpha = c >= 0x61 && c <= 0x7a;
+    if (!alpha && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e))) throw invalid(text);
+  }
+  for (let i = colon + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === PERCENT) {
+      if (i + 2 >= text.length || hexValue(text.charCodeAt(i + 1)) < 0 || hexValue(text.charCodeAt(i + 2)) < 0) throw invalid(text);
+      i += 2;
+    } else if (c >= 128 || URIC[c] !== 1) {
+      throw invalid(text);
+    }
+  }
+  return { scheme: text.slice(0, colon).toLowerCase(), host: '', params: emptyRecord(), headers: emptyRecord(), opaque: text.slice(colon + 1) };
+}
+
+/** Whether a URI's scheme is one `parseUri` reads. */
+export function isSipScheme(text: string): boolean {
+  const colon = text.indexOf(':');
+  const scheme = colon > 0 ? text.slice(0, colon).toLowerCase() : '';
+  return scheme === 'sip' || scheme === 'sips' || scheme === 'tel';
+}
+
 /** End of a URI parameter name or value: escaped octets and paramchar up to '=', ';', '?' or the end. */
 function scanParam(s: string, i: number): number {
   const end = s.length;
@@ -223,6 +262,7 @@ function formatParams(params: Record<string, string | null>): string {
 }
 
 export function formatUri(uri: SipUri): string {
+  if (uri.opaque !== undefined) return `${uri.scheme}:${uri.opaque}`;
   if (uri.scheme === 'tel') return `tel:${uri.user ?? ''}${formatParams(uri.params)}`;
   let out = `${uri.scheme}:`;
   if (uri.user !== undefined && uri.user !== '') {
@@ -252,6 +292,8 @@ const PARAMS_THAT_MUST_MATCH = ['user', 'ttl', 'method', 'maddr', 'transport'];
  */
 export function uriEquals(a: SipUri, b: SipUri): boolean {
   if (a.scheme !== b.scheme) return false;
+  // RFC 3986 §6.2.1: absolute URIs of other schemes compare as their text (the scheme is lower-cased already).
+  if (a.opaque !== undefined || b.opaque !== undefined) return a.opaque === b.opaque;
   if (a.scheme === 'tel') {
     if (telDigits(a.user ?? '') !== telDigits(b.user ?? '')) return false;
     return sameParamsStrict(a.params, b.params);

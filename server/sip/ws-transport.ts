@@ -59,6 +59,11 @@ export class WsConnection extends SipConnection {
 
   /** A peer that stops reading gets its socket cut before our output for it grows past the limit. */
   private sendText(text: string): void {
+    // ws throws for a socket still connecting and drops silently for one closing: either way, counted here.
+    if (this.socket.readyState !== this.socket.OPEN) {
+      this.sendFailed(new Error('the WebSocket is not open'));
+      return;
+    }
     if (this.socket.bufferedAmount > MAX_PENDING_OUTPUT_BYTES) {
       log.warn('peer is not reading, closing', { connection: this.id, pending: this.socket.bufferedAmount });
       this.socket.terminate();
@@ -70,7 +75,12 @@ export class WsConnection extends SipConnection {
 
   /** RFC 5626 §4.4.1 over WebSocket: a client that registers with outbound pings with CRLFCRLF, and waits for the CRLF. */
   override pong(): void {
-    if (this.isOpen) this.sendText('\r\n');
+    if (!this.isOpen) return;
+    try {
+      this.sendText('\r\n');
+    } catch (error) {
+      this.sendFailed(error);
+    }
   }
 
   override prepare(message: SipMessage): PreparedMessage {

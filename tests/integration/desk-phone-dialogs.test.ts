@@ -90,6 +90,28 @@ describe('desk phones in a call: the less usual requests', () => {
     await answerThenHangUp(caller, callee, invite, calling);
   });
 
+  it('turns a callee device\'s 401 or 407 into 480 for the caller, who can act on it, and acknowledges the challenge', async () => {
+    // 103, which no earlier test registered: the call rings this one phone alone, so its refusal is final.
+    const caller = await deskPhone('101');
+    const callee = await deskPhone('103');
+    cleanups.push(() => callee.register(deskPassword('103'), { Expires: '0' }));
+    for (const [status, header] of [[401, 'WWW-Authenticate'], [407, 'Proxy-Authenticate']] as const) {
+      const calling = caller.invite('103', deskPassword('101'));
+      const invite = await callee.request('INVITE');
+      // The device asks the PBX to authenticate, as a phone set to challenge incoming calls does.
+      callee.reply(invite, status, status === 401 ? 'Unauthorized' : 'Proxy Authentication Required', {
+        toTag: `challenge${status}`,
+        headers: { [header]: 'Digest realm="phone.invalid", nonce="abc", algorithm=MD5' },
+      });
+      expect((await callee.request('ACK')).header('CSeq')).toMatch(/ACK$/);
+      const { final } = await calling;
+      expect([final.status, final.reason]).toEqual([480, 'Temporarily Unavailable']);
+      expect(final.header('WWW-Authenticate')).toBeUndefined();
+      expect(final.header('Proxy-Authenticate')).toBeUndefined();
+    }
+    expect(suite.pbx.sip.calls.activeCallCount).toBe(0);
+  });
+
   it('answers an in-dialog OPTIONS with 200 while the call is up, and 481 for a dialog it does not know (RFC 3261 §12.2.2)', async () => {
     const { caller, callerDialog } = await call();
     const options = (to: string, cseq: number) => {
