@@ -8,6 +8,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** Response headers that go with the error, such as Retry-After. */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }

@@ -208,6 +208,25 @@ describe('NonceStore', () => {
     expect(store.consume(old, 'call-1')).toBe('unknown');
   });
 
+  it('forgets nonces long expired when one is used, too: a quiet PBX keeps nothing for long', () => {
+    const time = clock();
+    const store = new NonceStore({ ttlMs: 1_000, now: time.now });
+    store.issue('call-1');
+    time.advance(2_500);
+    expect(store.consume('made-up', 'call-2')).toBe('unknown');
+    expect(store.size).toBe(0);
+  });
+
+  it('keeps a digest of the Call-ID, never the text of the request it was cut from', () => {
+    const store = new NonceStore();
+    const request = `INVITE sip:x SIP/2.0\r\nCall-ID: ${'c'.repeat(60_000)}\r\n`;
+    const callId = request.slice(request.indexOf('Call-ID: ') + 9, -2);
+    const nonce = store.issue(callId);
+    const kept = (store as unknown as { entries: Map<string, { callId: string }> }).entries.get(nonce)?.callId ?? '';
+    expect(kept.length).toBeLessThanOrEqual(44);
+    expect(store.consume(nonce, 'c'.repeat(60_000))).toBe('ok');
+  });
+
   it('holds at most maxEntries nonces, dropping the oldest', () => {
     const store = new NonceStore({ maxEntries: 3 });
     const nonces = ['a', 'b', 'c', 'd', 'e'].map((callId) => store.issue(callId));

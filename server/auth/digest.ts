@@ -45,8 +45,18 @@ export interface NonceStoreOptions {
 }
 
 interface NonceEntry {
+  /** A digest of the Call-ID the nonce is bound to (callIdKey). */
   callId: string;
   issuedAt: number;
+}
+
+/**
+ * What a nonce keeps of its Call-ID: a fixed-size digest of it. The Call-ID itself is a slice of the whole
+ * request's text (V8 keeps substrings as views), and a hostile request can be 64 KB: kept for two ttls per
+ * challenge, that would hold every challenged request's text, a memory cost no byte budget counts.
+ */
+function callIdKey(callId: string): string {
+  return createHash('sha256').update(callId, 'utf8').digest('base64');
 }
 
 const NONCE_BYTES = 18;
@@ -73,7 +83,7 @@ export class NonceStore {
   issue(callId: string): string {
     this.dropOld();
     const nonce = randomBase64url(NONCE_BYTES);
-    this.entries.set(nonce, { callId, issuedAt: this.now() });
+    this.entries.set(nonce, { callId: callIdKey(callId), issuedAt: this.now() });
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);
@@ -88,8 +98,9 @@ export class NonceStore {
    * its rightful client.
    */
   consume(nonce: string, callId: string): NonceState {
+    this.dropOld();
     const entry = this.entries.get(nonce);
-    if (!entry || entry.callId !== callId) {
+    if (!entry || entry.callId !== callIdKey(callId)) {
       log.debug('unknown nonce', { known: entry !== undefined });
       return 'unknown';
     }

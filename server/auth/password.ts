@@ -76,6 +76,9 @@ function parseHash(encoded: string): ParsedHash | undefined {
   return { N, r, p, salt, key };
 }
 
+/** Checks a password against a stored hash: verifyPassword, or the same queued in the password pool. */
+export type PasswordVerifier = (password: string, encoded: string) => Promise<boolean>;
+
 /** False for a wrong password and for a hash this module can't read; never throws on either. */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const parsed = parseHash(encoded);

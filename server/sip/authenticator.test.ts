@@ -1,12 +1,15 @@
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { verifyDigestResponse } from '../auth/digest';
 import { DEMO_ORGANIZATION, DEMO_USERS, seedDemo } from '../store/demo';
+import { findDigestIdentity, recallDigestIdentity } from '../store/digest-identity';
 import type { Database } from '../store/schema';
 import { createSession } from '../store/sessions';
 import { openTestDatabase } from '../store/test-support';
 import type { TestDatabase } from '../store/test-support';
 import { digestUriMatches, SipAuthenticator } from './authenticator';
 import type { AuthenticationFailure, AuthenticatedUser } from './authenticator';
+import { SipSecurity } from './security';
 import { answerChallenge, FakeConnection, serverTransaction, sipRequest } from './test-support';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
@@ -53,6 +56,13 @@ describe('SipAuthenticator', () => {
     const user = await authenticator.authenticate(serverTransaction(register(options.user, callId, 2, authorization), connection), 'To');
     return { user, challenge, response: connection.lastResponse()! };
   }
+
+  it('answers credentials it cannot read with 400, not a failure of the server', async () => {
+    const connection = new FakeConnection();
+    const request = register('101', `call-${Math.random()}`, 1, 'Digest x');
+    expect(await authenticator.authenticate(serverTransaction(request, connection), 'To')).toBeUndefined();
+    expect([connection.lastResponse()?.status, connection.lastResponse()?.reason]).toEqual([400, 'Bad Request - Malformed Authorization']);
+  });
 
   it('challenges with SHA-256 first and MD5 last (RFC 8760)', async () => {
     const { challenge } = await attempt({ user: '101', password: alice.sipPassword });
@@ -140,5 +150,104 @@ describe('digestUriMatches', () => {
     expect(digestUriMatches('sip:102@demo.offhook.test:5061', 'sip:102@demo.offhook.test')).toBe(false);
     expect(digestUriMatches('not a uri', 'sip:102@demo.offhook.test')).toBe(false);
     expect(digestUriMatches(undefined, 'sip:102@demo.offhook.test')).toBe(false);
+  });
+});
+
+describe('SipAuthenticator against guessing', () => {
+  let store: TestDatabase;
+  let db: Kysely<Database>;
+
+  beforeAll(async () => {
+    store = await openTestDatabase('memory');
+    db = store.db;
+    await seedDemo(db);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  function request(method: 'REGISTER' | 'INVITE', user: string, callId: string, cseq: number, authorization?: string) {
+    const register = method === 'REGISTER';
+    const to = register ? `<sip:${user}@${DOMAIN}>` : `<sip:102@${DOMAIN}>`;
+    return sipRequest({
+      method,
+      uri: register ? `sip:${DOMAIN}` : `sip:102@${DOMAIN}`,
+      from: `<sip:${user}@${DOMAIN}>;tag=f${cseq}`,
+      to,
+      callId,
+      cseq,
+      headers: authorization ? [[register ? 'Authorization' : 'Proxy-Authorization', authorization]] : [],
+    });
+  }
+
+  /** A challenge answered with `password` from `connection`: what the authenticator decided, and its last response. */
+  async function attempt(authenticator: SipAuthenticator, connection: FakeConnection, user: string, password: string, method: 'REGISTER' | 'INVITE' = 'REGISTER') {
+    const callId = `guess-${Math.random()}`;
+    const identity = method === 'REGISTER' ? 'To' : 'From';
+    await authenticator.authenticate(serverTransaction(request(method, user, callId, 1), connection), identity);
+    const challenge = connection.lastResponse()!.headers.getAll(method === 'REGISTER' ? 'WWW-Authenticate' : 'Proxy-Authenticate')[0]!;
+    const uri = method === 'REGISTER' ? `sip:${DOMAIN}` : `sip:102@${DOMAIN}`;
+    const authorization = answerChallenge(challenge, { method, uri, username: user, password });
+    const found = await authenticator.authenticate(serverTransaction(request(method, user, callId, 2, authorization), connection), identity);
+    return { found, response: connection.lastResponse()! };
+  }
+
+  it('does the same lookups, queries and hash computations for an unknown extension as for a real one', async () => {
+    const work: string[] = [];
+    const authenticator = new SipAuthenticator(db, {
+      identities: {
+        find: (...args) => (work.push(`find ${args[3]}`), findDigestIdentity(...args)),
+        recall: (...args) => (work.push(`recall ${args[3]}`), recallDigestIdentity(...args)),
+      },
+      verify: (check) => (work.push(`verify ${check.params.algorithm} over ${check.ha1Candidates.length}`), verifyDigestResponse(check)),
+    });
+    const queries = vi.spyOn(db.getExecutor(), 'executeQuery');
+    const workOf = async (method: 'REGISTER' | 'INVITE', user: string) => {
+      // The first attempt fills whatever cache there is; the second is what a guesser measures.
+      await attempt(authenticator, new FakeConnection('203.0.113.20', 'UDP'), user, 'not-the-password', method);
+      work.length = 0;
+      queries.mockClear();
+      const { response } = await attempt(authenticator, new FakeConnection('203.0.113.20', 'UDP'), user, 'not-the-password', method);
+      expect(response.status).toBe(403);
+      return { work: [...work], queries: queries.mock.calls.map(([query]) => query.sql) };
+    };
+    for (const method of ['REGISTER', 'INVITE'] as const) {
+      const real = await workOf(method, '101');
+      expect(real.work).toEqual([`${method === 'REGISTER' ? 'find' : 'recall'} MD5`, 'verify MD5 over 1']);
+      expect(await workOf(method, '199')).toEqual(real);
+    }
+    // REGISTER reads afresh (two queries), everything else from the cache (none), for either extension.
+    expect((await workOf('REGISTER', '198')).queries).toHaveLength(2);
+    expect((await workOf('INVITE', '198')).queries).toHaveLength(0);
+    queries.mockRestore();
+  });
+
+  it('asks the security layer first: while an account waits, 503 with Retry-After unchecked, for a real or an unknown extension', async () => {
+    // A clock that stands still: the account's wait never ends within the test, however slow the machine.
+    const security = new SipSecurity({ now: () => 5_000_000 });
+    let checks = 0;
+    const authenticator = new SipAuthenticator(db, { gate: security, verify: (check) => (checks++, verifyDigestResponse(check)) });
+    const failures: AuthenticationFailure[] = [];
+    authenticator.on('authenticationFailed', (failure) => failures.push(failure));
+    // Alice's desk phone registers first, on its own flow.
+    const desk = new FakeConnection('192.0.2.50', 'UDP');
+    expect((await attempt(authenticator, desk, '101', alice.sipPassword)).found).toMatchObject({ extension: '101' });
+    for (const user of ['101', '199']) {
+      for (let i = 1; i <= 5; i++) expect((await attempt(authenticator, new FakeConnection(`198.51.100.${i}`, 'UDP'), user, `guess-${i}`)).response.status).toBe(403);
+      checks = 0;
+      const held = (await attempt(authenticator, new FakeConnection('198.51.100.6', 'UDP'), user, 'guess-6')).response;
+      expect([held.status, held.reason, held.headers.get('Retry-After')]).toEqual([503, 'Service Unavailable', '1']);
+      expect(checks).toBe(0);
+    }
+    expect(failures).toHaveLength(10);
+    expect(failures.filter((f) => f.source === '198.51.100.1')).toHaveLength(2);
+    // The desk phone that proved its password on its flow is not held: its refresh and its calls go through.
+    expect((await attempt(authenticator, desk, '101', alice.sipPassword)).found).toMatchObject({ extension: '101' });
+    expect((await attempt(authenticator, desk, '101', alice.sipPassword, 'INVITE')).found).toMatchObject({ extension: '101' });
+    // A pair banned for its failures gets 403 unchecked.
+    for (let i = 0; i < 10; i++) security.recordAuthFailure('198.51.100.99', 'demo.offhook.test 103');
+    checks = 0;
+    const banned = (await attempt(authenticator, new FakeConnection('198.51.100.99', 'UDP'), '103', 'carol-103-sip')).response;
+    expect([banned.status, banned.reason, checks]).toEqual([403, 'Forbidden', 0]);
   });
 });

@@ -79,16 +79,37 @@ describe('SipSecurity', () => {
     expect(security.guard(serverTransaction(options(), connection))).toBe('pass');
   });
 
-  it('bans a source after 10 failed authentications within a minute, for 10 minutes', () => {
+  it('bans a pair (address, account) after 10 failures within a minute, leaving the address and its other accounts alone', () => {
+    const time = clock();
+    const security = new SipSecurity({ now: time.now });
+    const office = new FakeConnection('203.0.113.5');
+    const stale = 'demo.offhook.test 101';
+    for (let i = 0; i < 9; i++) {
+      security.recordAuthFailure(office.remoteAddress, stale);
+      time.advance(1_000);
+    }
+    expect(security.attempts.isPairBanned(office.remoteAddress, stale)).toBe(false);
+    security.recordAuthFailure(office.remoteAddress, stale);
+    expect(security.attempts.isPairBanned(office.remoteAddress, stale)).toBe(true);
+    // The stale phone's credentials are refused unchecked; its neighbours' accounts and requests are not.
+    expect(security.admit(office, stale)).toMatchObject({ admitted: false, reason: 'pair' });
+    expect(security.attempts.isPairBanned('203.0.113.6', stale)).toBe(false);
+    const neighbour = security.admit(office, 'demo.offhook.test 102');
+    expect(neighbour).toMatchObject({ admitted: true });
+    expect(security.isBanned(office.remoteAddress)).toBe(false);
+    expect(security.guard(serverTransaction(options(), office))).toBe('pass');
+    time.advance(10 * 60_000);
+    expect(security.attempts.isPairBanned(office.remoteAddress, stale)).toBe(false);
+  });
+
+  it('bans an address as a whole for failures across 5 accounts within a minute (a spray), for 10 minutes', () => {
     const time = clock();
     const security = new SipSecurity({ now: time.now });
     const source = '203.0.113.5';
-    for (let i = 0; i < 9; i++) {
-      security.recordAuthFailure(source);
-      time.advance(1_000);
-    }
+    for (const extension of ['101', '102', '103', '9999']) security.recordAuthFailure(source, `demo.offhook.test ${extension}`);
     expect(security.isBanned(source)).toBe(false);
-    security.recordAuthFailure(source);
+    // Unknown extensions count like real ones: that is how a hunt for extensions shows.
+    security.recordAuthFailure(source, 'demo.offhook.test 8888');
     expect(security.isBanned(source)).toBe(true);
     const tx = serverTransaction(options(), new FakeConnection(source));
     expect(security.guard(tx)).toBe('banned');
@@ -101,26 +122,56 @@ describe('SipSecurity', () => {
     expect(security.guard(serverTransaction(options(), new FakeConnection(source)))).toBe('pass');
   });
 
+  it('lets a banned address’s registered flows, dialogs and responses through the guard', () => {
+    const security = new SipSecurity({}, { knowsDialog: (request) => request.headers.get('Call-ID') === 'in-call' });
+    security.ban('203.0.113.5');
+    const registered = new FakeConnection('203.0.113.5');
+    registered.once('closed', () => undefined);
+    expect(security.guard(serverTransaction(options(), registered))).toBe('pass');
+    const other = new FakeConnection('203.0.113.5');
+    expect(security.guard(serverTransaction(options(), other))).toBe('banned');
+    const bye = (callId: string) => sipRequest({ method: 'BYE', uri: 'sip:101@demo.offhook.test', from: '<sip:102@demo.offhook.test>;tag=a', to: '<sip:101@demo.offhook.test>;tag=b', callId });
+    expect(security.guard(serverTransaction(bye('in-call'), other))).toBe('pass');
+    expect(security.guard(serverTransaction(bye('unknown-call'), other))).toBe('banned');
+  });
+
+  it('never holds a device on the flow where it proved its account, though its failures count', () => {
+    const time = clock();
+    const security = new SipSecurity({ now: time.now, authFailuresBeforeBan: 3 });
+    const account = 'demo.offhook.test 101';
+    const phone = new FakeConnection('203.0.113.5');
+    const first = security.admit(phone, account);
+    if (!first.admitted) throw new Error('admitted at first');
+    security.settle(phone, first.ticket, 'succeeded');
+    for (let i = 0; i < 3; i++) security.recordAuthFailure('203.0.113.5', account);
+    expect(security.attempts.isPairBanned('203.0.113.5', account)).toBe(true);
+    // The registered phone's own flow is not held; another flow of the address (another phone) is.
+    expect(security.admit(phone, account)).toMatchObject({ admitted: true });
+    expect(security.admit(new FakeConnection('203.0.113.5'), account)).toMatchObject({ admitted: false, reason: 'pair' });
+  });
+
   it('forgives failures spread out over time', () => {
     const time = clock();
     const security = new SipSecurity({ now: time.now });
     for (let i = 0; i < 60; i++) {
-      security.recordAuthFailure('203.0.113.5');
+      security.recordAuthFailure('203.0.113.5', `demo.offhook.test ${100 + (i % 4)}`);
       time.advance(7_000);
     }
     expect(security.isBanned('203.0.113.5')).toBe(false);
+    expect(security.attempts.isPairBanned('203.0.113.5', 'demo.offhook.test 100')).toBe(false);
   });
 
   it('takes its thresholds from its options and never limits a trusted source', () => {
     const time = clock();
-    const security = new SipSecurity({ authFailuresBeforeBan: 2, banMs: 1_000, requestBurst: 1, trustedSources: ['127.0.0.1'], now: time.now });
-    security.recordAuthFailure('203.0.113.5');
-    security.recordAuthFailure('203.0.113.5');
+    const security = new SipSecurity({ sprayAccountsBeforeBan: 2, banMs: 1_000, requestBurst: 1, trustedSources: ['127.0.0.1'], now: time.now });
+    security.recordAuthFailure('203.0.113.5', 'demo.offhook.test 101');
+    security.recordAuthFailure('203.0.113.5', 'demo.offhook.test 102');
     expect(security.isBanned('203.0.113.5')).toBe(true);
     security.unban('203.0.113.5');
     expect(security.isBanned('203.0.113.5')).toBe(false);
-    for (let i = 0; i < 20; i++) security.recordAuthFailure('127.0.0.1');
+    for (let i = 0; i < 20; i++) security.recordAuthFailure('127.0.0.1', `demo.offhook.test ${100 + i}`);
     expect(security.isBanned('127.0.0.1')).toBe(false);
+    expect(security.admit(new FakeConnection('127.0.0.1'), 'demo.offhook.test 100')).toMatchObject({ admitted: true });
     const trusted = new FakeConnection('127.0.0.1');
     expect([security.guard(serverTransaction(options(), trusted)), security.guard(serverTransaction(options(), trusted))]).toEqual(['pass', 'pass']);
     expect(() => new SipSecurity({ banMs: 0 })).toThrow(/banMs must be positive/);

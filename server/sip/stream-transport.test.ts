@@ -213,7 +213,7 @@ describe('SIP over TCP and TLS', () => {
     const client = await peer();
     client.write(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${client.port}`, viaTransport: 'TCP' }));
     expect((await client.next()).status).toBe(200);
-    for (let i = 0; i < 10; i++) security.recordAuthFailure('127.0.0.1');
+    security.ban('127.0.0.1');
     client.write(sipRequest({ method: 'OPTIONS', via: `127.0.0.1:${client.port}`, viaTransport: 'TCP' }));
     expect(await client.closedByServer()).toBe(true);
     expect(client.raw).toBe('');
