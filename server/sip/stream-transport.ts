@@ -5,14 +5,23 @@
  *
  * Each connection is bounded: the framer holds at most one message (`maxMessageBytes`), the output buffer
  * is capped, a message that breaks the framing is answered (400 or 513) and the connection closed, and idle
- * connections are closed (sooner when nothing learned from them needs them).
+ * connections are closed (sooner when nothing learned from them needs them). What the framer holds counts in
+ * the source's byte budget (held-bytes.ts); while the source is over it, the connection reads no more.
+ *
+ * Connections are counted from the TCP accept (a ConnectionQuota, shared by TCP and TLS, which draw on one
+ * pool of file descriptors), in all and per source address; a TLS connection so counts during its handshake,
+ * which must end within `handshakeTimeoutMs`. A peer that opens connections and never speaks holds no more
+ * than its share, and not for long.
  */
 import { connect as connectTcp, createServer as createTcpServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
+import type { Server as TlsServer } from 'node:tls';
 import { createLogger } from '../log';
 import { isPing, SipConnection } from './connection';
 import { ownBytes } from '../util/unshared';
+import { ConnectionQuota } from '../util/connection-quota';
+import type { QuotaLimits } from '../util/connection-quota';
 import type { PreparedMessage } from './connection';
 import type { SipEndpoint } from './endpoint';
 import { FlowTable, DEFAULT_HELD_IDLE_MS } from './flow-table';
@@ -27,6 +36,18 @@ export const MAX_STREAM_MESSAGE_BYTES = 65_535;
 export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 /** How long a closing connection may take to flush its last response before it is cut. */
 const CLOSE_GRACE_MS = 2_000;
+/** A handshake takes a few round trips; a client that has not finished one in this time is not going to. */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** SIP TCP and TLS connections at once, in all and from one address, unless told otherwise. */
+export const DEFAULT_STREAM_QUOTA: QuotaLimits = { max: 10_000, maxPerAddress: 256 };
+/** How often a connection that stopped reading for the byte budget looks whether its source is within it again. */
+const INPUT_RETRY_MS = 250;
+/**
+ * How long a connection may wait to read on before it is closed: what it holds of a message may be more than
+ * its source will ever have room for (its other connections' partial messages with it), and waiting longer
+ * would hold that memory and the connection for nothing.
+ */
+export const DEFAULT_INPUT_STALL_MS = 5_000;
 const EMPTY = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n');
 
@@ -39,12 +60,23 @@ export interface StreamTransportOptions {
   /** PEM certificate chain and key; required for TLS. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   maxMessageBytes?: number;
+  /** Idle times; `maxFlows` and `maxFlowsPerAddress` make the quota when none is given. */
   limits?: Partial<FlowLimits>;
+  /**
+   * Counts every connection from its TCP accept, before any TLS handshake, against a limit in all and per
+   * source address; connections we open to devices count in all. One quota may serve the TCP and the TLS
+   * transport together.
+   */
+  quota?: ConnectionQuota;
+  /** TLS: how long a connection may take to finish its handshake before it is closed. */
+  handshakeTimeoutMs?: number;
+  /** How long a connection that stopped reading for the byte budget may wait before it is closed. */
+  inputStallMs?: number;
 }
 
 const DEFAULT_LIMITS: FlowLimits = {
-  maxFlows: 10_000,
-  maxFlowsPerAddress: 256,
+  maxFlows: DEFAULT_STREAM_QUOTA.max,
+  maxFlowsPerAddress: DEFAULT_STREAM_QUOTA.maxPerAddress,
   // RFC 5626 keep-alives come every 2 minutes or so; an idle connection nobody depends on goes sooner.
   idleMs: 120_000,
   heldIdleMs: DEFAULT_HELD_IDLE_MS,
@@ -54,6 +86,9 @@ let nextId = 1;
 
 export class StreamConnection extends SipConnection {
   private readonly parser: SipStreamParser;
+  /** What the framer holds now, as counted in the byte budget. */
+  private heldInput = 0;
+  private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -61,11 +96,19 @@ export class StreamConnection extends SipConnection {
     private readonly endpoint: SipEndpoint,
     maxMessageBytes: number,
     private readonly onGone: (connection: StreamConnection) => void,
+    private readonly inputStallMs = DEFAULT_INPUT_STALL_MS,
   ) {
     super(`${transport.toLowerCase()}-${nextId++}`, transport, normalizeAddress(socket.remoteAddress ?? ''), socket.remotePort ?? 0);
     this.parser = new SipStreamParser({ maxMessageBytes });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // Uncounted while it is framed, so that a message completed now is not counted twice: once as input, once
+      // as the request the endpoint holds.
+      this.endpoint.holdInput(this, -this.heldInput);
+      this.heldInput = 0;
+      this.onData(chunk);
+      this.heldInputChanged();
+    });
     socket.on('close', () => this.markClosed());
     socket.on('error', (error) => {
       log.debug('socket error', { connection: this.id, error });
@@ -86,12 +129,21 @@ export class StreamConnection extends SipConnection {
   }
 
   private writeBytes(data: Buffer): void {
+    // A socket the peer or an error destroyed before its 'close' reached us takes no more: dropped, counted.
+    if (this.socket.destroyed || !this.socket.writable) {
+      this.sendFailed(new Error('the connection is closed'));
+      return;
+    }
     if (this.socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
       log.warn('peer is not reading, closing', { connection: this.id, pending: this.socket.writableLength });
       this.socket.destroy();
       return;
     }
     this.socket.write(data);
+  }
+
+  protected override sendFailed(error: unknown): void {
+    this.endpoint.faults.record('sendFailed', { connection: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, error: error instanceof Error ? error.message : String(error) });
   }
 
   override close(): void {
@@ -104,7 +156,44 @@ export class StreamConnection extends SipConnection {
 
   protected override markClosed(): void {
     super.markClosed();
+    this.heldInputChanged();
     this.onGone(this);
+  }
+
+  /**
+   * What the framer holds of a message still coming counts in the source's byte budget. While the source is
+   * over it, a connection holding such input reads no more (TCP then holds the sender back) and looks again
+   * every INPUT_RETRY_MS, and is closed after `inputStallMs`; one holding nothing reads on, as the requests
+   * it completes are refused by the endpoint and hold nothing either.
+   */
+  private heldInputChanged(): void {
+    const held = this.isOpen ? this.parser.bufferedBytes : 0;
+    if (held !== this.heldInput) this.endpoint.holdInput(this, held - this.heldInput);
+    this.heldInput = held;
+    if (!this.isOpen) {
+      clearTimeout(this.resumeTimer);
+      this.resumeTimer = undefined;
+      return;
+    }
+    if (held === 0 || this.resumeTimer || this.endpoint.inputFits(this)) return;
+    log.debug('byte budget reached, reading no more for now', { connection: this.id, held });
+    this.socket.pause();
+    const stallEnds = Date.now() + this.inputStallMs;
+    const retry = () => {
+      this.resumeTimer = undefined;
+      if (!this.isOpen) return;
+      if (this.endpoint.inputFits(this)) {
+        this.socket.resume();
+        return;
+      }
+      if (Date.now() >= stallEnds) {
+        log.info('byte budget still reached, closing a connection that holds part of a message', { connection: this.id, held: this.heldInput });
+        this.socket.destroy();
+        return;
+      }
+      this.resumeTimer = setTimeout(retry, INPUT_RETRY_MS).unref();
+    };
+    this.resumeTimer = setTimeout(retry, INPUT_RETRY_MS).unref();
   }
 
   private onData(chunk: Buffer): void {
@@ -148,27 +237,46 @@ export class StreamConnection extends SipConnection {
 }
 
 export class StreamTransport {
+  /** The flows, for idle timeouts; how many there may be is the quota's to say. */
   private readonly connections: FlowTable<StreamConnection>;
   private readonly sockets = new Set<Socket>();
 
+  /**
+   * `server` accepts every connection, TLS ones included: `tlsServer` (which never listens) is handed the
+   * sockets counted and admitted here, and does their handshakes.
+   */
   private constructor(
     private readonly server: Server,
+    private readonly tlsServer: TlsServer | undefined,
     readonly transport: 'TCP' | 'TLS',
     private readonly endpoint: SipEndpoint,
     private readonly maxMessageBytes: number,
     limits: FlowLimits,
+    private readonly quota: ConnectionQuota,
+    private readonly inputStallMs: number,
   ) {
     this.connections = new FlowTable(transport, limits);
-    server.on(transport === 'TLS' ? 'secureConnection' : 'connection', (socket: Socket) => this.accept(socket));
-    server.on('tlsClientError', (error) => log.debug('TLS handshake failed', { error }));
+    server.on('connection', (socket: Socket) => this.accept(socket));
     server.on('error', (error) => log.warn('server error', { transport, error }));
+    tlsServer?.on('secureConnection', (socket: Socket) => this.adopt(socket));
+    // A tls.Server (unlike https) leaves a socket whose handshake failed or timed out open: it is closed here.
+    tlsServer?.on('tlsClientError', (error, socket) => {
+      log.debug('TLS handshake failed', { error: error.message, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+      socket.destroy();
+    });
   }
 
   static async listen(options: StreamTransportOptions): Promise<StreamTransport> {
     if (options.transport === 'TLS' && !options.tls) throw new Error('SIP over TLS needs a certificate and a key');
-    const server = options.transport === 'TLS'
-      ? createTlsServer({ cert: options.tls?.cert, key: options.tls?.key, minVersion: 'TLSv1.2' })
-      : createTcpServer();
+    const tlsServer = options.transport === 'TLS'
+      ? createTlsServer({
+          cert: options.tls?.cert,
+          key: options.tls?.key,
+          minVersion: 'TLSv1.2',
+          handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+        })
+      : undefined;
+    const server = createTcpServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -176,11 +284,11 @@ export class StreamTransport {
         resolve();
       });
     });
-    const transport = new StreamTransport(server, options.transport, options.endpoint, options.maxMessageBytes ?? MAX_STREAM_MESSAGE_BYTES, {
-      ...DEFAULT_LIMITS,
-      ...options.limits,
-    });
-    log.info('listening', { transport: options.transport, address: options.host, port: transport.port });
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const quota = options.quota ?? new ConnectionQuota(`SIP ${options.transport}`, { max: limits.maxFlows, maxPerAddress: limits.maxFlowsPerAddress });
+    const maxMessageBytes = options.maxMessageBytes ?? MAX_STREAM_MESSAGE_BYTES;
+    const transport = new StreamTransport(server, tlsServer, options.transport, options.endpoint, maxMessageBytes, limits, quota, options.inputStallMs ?? DEFAULT_INPUT_STALL_MS);
+    log.info('listening', { transport: options.transport, address: options.host, port: transport.port, ...quota.limits });
     return transport;
   }
 
@@ -205,10 +313,13 @@ export class StreamTransport {
    * (RFC 5626) whose connection has since closed; its Contact names where it listens.
    */
   async connect(host: string, port: number, timeoutMs = 5_000): Promise<StreamConnection> {
+    // Every descriptor counts, ours too; a device is not refused for its address's share, which its own connections fill.
+    if (!this.quota.hasRoom) throw new Error(`no ${this.transport} connection to ${host}:${port}: ${this.quota.size} connections are open, the most allowed`);
     const socket: Socket = await new Promise((resolve, reject) => {
       // A device's certificate is rarely one a CA signed; the device was authenticated by digest when it
       // registered, and this connection goes to the address it registered.
       const next: Socket = this.transport === 'TLS' ? connectTls({ host, port, rejectUnauthorized: false, minVersion: 'TLSv1.2' }) : connectTcp({ host, port });
+      next.once('close', this.quota.take(normalizeAddress(host)));
       const timer = setTimeout(() => {
         next.destroy();
         reject(new Error(`no ${this.transport} connection to ${host}:${port} within ${timeoutMs} ms`));
@@ -225,21 +336,37 @@ export class StreamTransport {
     });
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    const connection = new StreamConnection(socket, this.transport, this.endpoint, this.maxMessageBytes, (gone) => this.connections.remove(gone.id, gone));
+    const connection = new StreamConnection(socket, this.transport, this.endpoint, this.maxMessageBytes, (gone) => this.connections.remove(gone.id, gone), this.inputStallMs);
     this.connections.add(connection.id, connection);
     log.debug('connection opened to a device', { connection: connection.id, remote: `${host}:${port}` });
     return connection;
   }
 
+  /** A TCP connection accepted: counted from now until it closes, or refused when the quota is full. */
   private accept(socket: Socket): void {
     const address = normalizeAddress(socket.remoteAddress ?? '');
-    if (!this.connections.admits(address)) {
+    if (!this.quota.admits(address)) {
       socket.destroy();
       return;
     }
+    const uncount = this.quota.take(address);
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    const connection = new StreamConnection(socket, this.transport, this.endpoint, this.maxMessageBytes, (gone) => this.connections.remove(gone.id, gone));
+    socket.once('close', () => {
+      uncount();
+      this.sockets.delete(socket);
+    });
+    if (this.tlsServer) {
+      // Errors surface on the TLS socket wrapped around this one; this one only needs to be heard.
+      socket.on('error', (error) => log.debug('socket error before the TLS handshake', { remote: address, error: error.message }));
+      this.tlsServer.emit('connection', socket);
+      return;
+    }
+    this.adopt(socket);
+  }
+
+  /** A connection ready for SIP (accepted, and for TLS past its handshake) becomes a flow. */
+  private adopt(socket: Socket): void {
+    const connection = new StreamConnection(socket, this.transport, this.endpoint, this.maxMessageBytes, (gone) => this.connections.remove(gone.id, gone), this.inputStallMs);
     this.connections.add(connection.id, connection);
     log.debug('connection opened', { connection: connection.id, remote: `${connection.remoteAddress}:${connection.remotePort}` });
   }

@@ -40,6 +40,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "open-files.h"
 #include "srtp.h"
 
 /* Slots of the shared state array; rtp-socket.ts names the same numbers and checks them against `layout`. */
@@ -732,6 +733,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"configure", NULL, js_configure, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
     {"setClockOrigin", NULL, js_set_clock_origin, NULL, NULL, NULL, napi_default, NULL},
+    {"raiseOpenFileLimit", NULL, open_files_raise, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   napi_value slots;
