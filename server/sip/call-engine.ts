@@ -24,7 +24,7 @@ import { MediaTimeout } from '../media/media-timeout';
 import type { LegKind, MediaLeg } from '../media/media-leg';
 import { SdpError } from '../media/sdp';
 import type { MediaConfig } from '../media/webrtc-leg';
-import { CallRecordWriter } from '../store/call-records';
+import { CallJournal } from '../store/call-journal';
 import type { NewCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { findUserByExtension } from '../store/users';
@@ -32,9 +32,13 @@ import { TypedEmitter } from '../util/typed-emitter';
 import { ownUtf8 } from '../util/unshared';
 import type { DialDecision, DialPolicy } from './security';
 import type { AuthenticatedUser, SipAuthenticator } from './authenticator';
+import { legOf, legsMoved, markLegs } from './call-recovery';
+import type { StoredLegsMark } from './call-recovery';
 import type { SipConnection } from './connection';
 import { Dialog, formatTarget } from './dialog';
 import type { SipEndpoint } from './endpoint';
+import { betterFailure, forCaller } from './fork-response';
+import type { FinalResponse } from './fork-response';
 import { formatNameAddr, formatUri, generateCallId, generateTag, hopsLeft, parseCSeq, parseNameAddr, parseUri } from './message';
 import type { SipMessage, SipRequest, SipResponse, SipUri } from './message';
 import { parseReferTo, parseReplaces, REFER_SUBSCRIPTION_S, sipfrag, SIPFRAG_CONTENT_TYPE } from './refer';
@@ -153,6 +157,8 @@ interface Attempt {
   handlers: AttemptHandlers;
   /** For a transfer target: who transferred the call (RFC 3892 Referred-By), which its phone may show. */
   referredBy?: string;
+  /** The best refusal so far among the devices, as the caller is to hear it (fork-response.ts). */
+  failure?: FinalResponse;
 }
 
 /** RFC 3515 §2.4.4: the implicit subscription a REFER creates, reported to the transferor. */
@@ -190,6 +196,10 @@ class Call {
   ringTimer: NodeJS.Timeout | undefined;
   sentRinging = false;
   sentEarlyMedia = false;
+  /** The party whose answer is being stored; the caller hears of it once that is done (connect). */
+  answering: Party | undefined;
+  /** The legs as last stored in active_calls, from the answer on; undefined for a call never answered. */
+  storedLegs: StoredLegsMark | undefined;
 
   constructor(
     readonly organizationId: number,
@@ -254,16 +264,22 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   readonly sessionTimers: SessionTimerSettings = { minSeconds: RFC_MIN_SE_S };
   /** How long a blind transfer's target may ring (RING_TIMEOUT_MS, as a first call); tests shorten it. */
   transferRingMs = RING_TIMEOUT_MS;
-  private readonly records: CallRecordWriter;
+  /** Answered calls, their legs and every call's record, group-committed (store/call-journal.ts). */
+  private readonly journal: CallJournal;
 
   constructor(private readonly deps: CallEngineDeps) {
     super();
-    this.records = new CallRecordWriter(deps.db);
+    this.journal = new CallJournal(deps.db);
+  }
+
+  /** How long an answer waits for others to share its transaction before the caller's 200 (store/call-journal.ts). */
+  set answerCommitMs(ms: number) {
+    this.journal.answerCommitMs = ms;
   }
 
   /** Resolves once every call record written so far is in the database (before it closes). */
   flushRecords(): Promise<void> {
-    return this.records.flush();
+    return this.journal.flush();
   }
 
   get activeCallCount(): number {
@@ -810,10 +826,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     if (fork.state !== 'calling' && fork.state !== 'early') return;
     this.dropFork(fork);
     if (attempt.earlyFork === fork) attempt.earlyFork = undefined;
+    const heard = forCaller({ status, reason: response.reason });
+    if (heard.status !== status) log.info('a device refused the call about our request only', { call: attempt.call.id, status, callerHears: heard.status });
+    attempt.failure = betterFailure(attempt.failure, heard);
     const pending = attempt.forks.filter((f) => f.state === 'calling' || f.state === 'early');
     if (pending.length > 0 || attempt.done || attempt.call.ended) return;
     attempt.done = true;
-    attempt.handlers.failed(status, response.reason);
+    attempt.handlers.failed(attempt.failure.status, attempt.failure.reason);
   }
 
   /** RFC 3261 §13.2.1 / RFC 3264: an answer in a 183 is the answer; the 2xx repeats it. */
@@ -937,8 +956,43 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     }
   }
 
-  /** The caller's INVITE is answered: `party` (a device that answered, or one that picked the call up) joins it. */
+  /**
+   * The caller's INVITE is answered: `party` (a device that answered, or one that picked the call up) joins it.
+   * What a user would miss after a crash is stored before it is acknowledged: the caller hears the 200 once the
+   * answered call is in active_calls (group-committed), so a crash from then on leaves its record and its legs
+   * to hang up. Meanwhile the call may end (CANCEL, the ring timer, shutdown: endCall hangs the party up) or
+   * the party may leave (onPartyGone); the caller then hears that instead.
+   */
   private connect(call: Call, party: Party, bridged = false): void {
+    if (call.ended) return;
+    if (call.answering) {
+      // Another answer holds the call already (the attempt is done once one answers, so not expected): hang this one up.
+      this.sendBye(party.dialog);
+      this.dropParty(call, party);
+      return;
+    }
+    const record = call.record;
+    if (!record) {
+      this.relayAnswer(call, party, bridged);
+      return;
+    }
+    call.answering = party;
+    const dialogs = [call.origin.dialog, party.dialog];
+    call.storedLegs = markLegs(dialogs);
+    this.journal
+      .answered({ id: call.id, record, answeredAt: new Date().toISOString(), legs: dialogs.map(legOf) })
+      .catch((error: unknown) => log.error('could not store an answered call; it goes on, but a crash would lose it', { call: call.id, error }))
+      .then(() => {
+        if (call.answering !== party) return;
+        call.answering = undefined;
+        if (party.gone) this.finish(call, 480, 'Temporarily Unavailable', 'failed', 'callee left before the answer reached the caller');
+        else this.relayAnswer(call, party, bridged);
+      })
+      .catch((error: unknown) => log.error('could not relay an answer', { call: call.id, error }));
+  }
+
+  /** Relays a stored answer to the caller: `party` joins the call and the caller gets its 200. */
+  private relayAnswer(call: Call, party: Party, bridged: boolean): void {
     if (call.ended) return;
     call.parties.push(party);
     call.transition('answered');
@@ -1038,6 +1092,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
   /** A party hung up (BYE) or vanished. During a transfer the transferor may leave alone. */
   private onPartyGone(call: Call, party: Party, why: string, sentBye: boolean): void {
     if (call.ended || party.gone) return;
+    if (call.answering === party) {
+      // It answered and left before the caller heard of it: connect() tells the caller once the answer is stored.
+      log.info('the answering device left before its answer was relayed', { call: call.id, why });
+      if (!sentBye) this.sendBye(party.dialog);
+      this.dropParty(call, party);
+      return;
+    }
     if (call.transfer?.transferor === party) {
       log.debug('transferor left before the transfer completed', { call: call.id });
       this.dropParty(call, party);
@@ -1081,6 +1142,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
       this.notifyRefer(call.transfer.subscription, 487, 'Request Terminated', true);
     }
     for (const party of [...call.parties]) this.dropParty(call, party);
+    const answering = call.answering;
+    if (answering) {
+      // Its answer was being stored and never reached the caller.
+      call.answering = undefined;
+      this.sendBye(answering.dialog);
+      this.dropParty(call, answering);
+    }
     for (const attempt of call.attempts) {
       attempt.done = true;
       for (const fork of attempt.forks) {
@@ -1094,7 +1162,8 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.calls.delete(call);
     log.info('call ended', { call: call.id, disposition, why });
     if (call.record) {
-      this.writeRecord({ ...call.record, ended_at: new Date().toISOString(), end_reason: why, ...(disposition === 'answered' ? {} : { disposition }) });
+      // An answered call's row in active_calls goes in the transaction that writes its record.
+      this.writeRecord({ ...call.record, ended_at: new Date().toISOString(), end_reason: why, ...(disposition === 'answered' ? {} : { disposition }) }, call.storedLegs ? call.id : undefined);
     }
   }
 
@@ -1193,6 +1262,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.setLine(call, party.line, 'confirmed', transferee.line.identity);
     this.setLine(call, transferee.line, 'confirmed', party.line.identity);
     log.info('blind transfer completed', { call: call.id, transferee: transferee.line.identity.extension, target: party.line.identity.extension });
+    this.storeLegs(call);
   }
 
   /**
@@ -1243,6 +1313,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.setLine(call, transferee.line, 'confirmed', target.line.identity);
     this.setLine(call, target.line, 'confirmed', transferee.line.identity);
     log.info('attended transfer completed', { call: call.id, joined: other.id });
+    this.storeLegs(call);
   }
 
   /**
@@ -1346,6 +1417,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     this.dropParty(call, replaced);
     this.setLine(call, party.line, 'confirmed', peer.line.identity);
     log.info('call moved to another device', { call: call.id, extension: user.extension });
+    this.storeLegs(call);
   }
 
   private findReplaced(replaces: ReplacesTarget): DialogEntry | undefined {
@@ -1427,9 +1499,23 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> {
     return this.deps.endpoint.contactFor(connection);
   }
 
-  /** Queues the record of a call that has ended; a failed write is logged and costs no call. */
-  private writeRecord(record: NewCallRecord): void {
-    this.records.insert(record).catch((error: unknown) => log.error('could not write call record', { error }));
+  /** Queues the record of a call that has ended (and the deletion of its active_calls row); a failed write is logged and costs no call. */
+  private writeRecord(record: NewCallRecord, activeId?: string): void {
+    this.journal.ended(record, activeId).catch((error: unknown) => log.error('could not write call record', { error }));
+  }
+
+  /** Stores an answered call's legs anew when they changed since: a transfer, another device, requests sent. */
+  private storeLegs(call: Call): void {
+    if (!call.storedLegs || call.answering || call.ended) return;
+    const dialogs = call.parties.filter((party) => !party.gone).map((party) => party.dialog);
+    if (!legsMoved(call.storedLegs, dialogs)) return;
+    call.storedLegs = markLegs(dialogs);
+    this.journal.legsChanged(call.id, dialogs.map(legOf)).catch((error: unknown) => log.warn('could not store the legs of a call', { call: call.id, error }));
+  }
+
+  /** Brings the stored legs of every answered call up to date (CSeqs move with every request we send); the heartbeat calls it. */
+  storeChangedLegs(): void {
+    for (const call of this.calls) this.storeLegs(call);
   }
 }
 

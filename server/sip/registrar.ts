@@ -8,13 +8,20 @@
  * A device with several outbound flows is still one device: `lookup` returns the flow it refreshed last.
  * The Path vector of a REGISTER that came through edge proxies (RFC 3327) is stored with its bindings, so
  * requests to the device can be routed back through them (several PBX nodes behind an edge proxy).
+ *
+ * Bindings that can outlive the PBX's process (outlivesProcess) are stored before their REGISTER is answered
+ * and deleted when they end (server/store/registrations.ts, group-committed), and put back at start with what
+ * is left of their expiry (`restore`), so a restart leaves desk phones reachable.
  */
 import { isIP } from 'node:net';
 import { createLogger } from '../log';
+import type { RegistrationKey } from '../store/registrations';
+import type { StoredRegistration } from '../store/schema';
 import type { SipAuthenticator } from './authenticator';
 import type { SipConnection } from './connection';
 import { formatNameAddr, parseNameAddr, parseNameAddrUnshared } from './message';
-import type { NameAddr } from './message';
+import type { NameAddr, SipUri } from './message';
+import { bindingFromRow, bindingKey, FormerStreamFlow, registrationKey, registrationRow } from './stored-bindings';
 import type { ServerTransaction } from './transactions';
 import { uriEquals } from './uri';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -56,20 +63,43 @@ interface RegistrarEvents {
 /** Opens a new stream connection to a device (the PBX's TCP or TLS transport). */
 export type StreamConnector = (transport: 'TCP' | 'TLS', host: string, port: number, timeoutMs?: number) => Promise<SipConnection>;
 
+/** Where the registrar keeps the bindings that outlive the PBX's process (server/store/registrations.ts). */
+export interface RegistrationStore {
+  save(row: StoredRegistration): Promise<void>;
+  remove(key: RegistrationKey): Promise<void>;
+}
+
+/**
+ * Where a device met over TCP or TLS can be reached by a new connection: the URI it gave (its Contact, or
+ * a dialog's remote target) names where it listens (RFC 3261 §18.1.1), unless that is an IP other than the
+ * one the device connected from: then a NAT stands between (RFC 5626 §3), and its private address would
+ * reach nothing, or the wrong host. Undefined when no new connection can reach it.
+ */
+export function reconnectTarget(transport: string, uri: SipUri, remoteAddress: string): { host: string; port: number } | undefined {
+  if (transport !== 'TCP' && transport !== 'TLS') return undefined;
+  const host = uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host.endsWith('.invalid')) return undefined;
+  if (isIP(host) !== 0 && host !== remoteAddress.toLowerCase()) return undefined;
+  return { host, port: uri.port ?? (transport === 'TLS' ? 5061 : 5060) };
+}
+
 /**
  * Whether a binding outlives the connection it was registered over. RFC 5626 §5.2: a binding made through an
  * outbound flow (reg-id) — and any WebSocket binding, whose contact is a placeholder — is reachable only
- * through that flow and dies with it. A TCP/TLS device registered without outbound names an address where it
- * listens (RFC 3261 §18.1.1), so a new connection can be opened to it, unless that address is an IP other
- * than the one the device registered from: then a NAT stands between (RFC 5626 §3), and its private address
- * would reach nothing, or the wrong host.
+ * through that flow and dies with it. A TCP/TLS device registered without outbound can be reached through a
+ * new connection (reconnectTarget).
  */
 function survivesConnection(binding: Binding): boolean {
-  const transport = binding.connection.transport;
-  if (transport !== 'TCP' && transport !== 'TLS') return false;
-  const host = binding.contact.uri.host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (binding.regId !== undefined || host.endsWith('.invalid')) return false;
-  return isIP(host) === 0 || host === binding.connection.remoteAddress.toLowerCase();
+  return binding.regId === undefined && reconnectTarget(binding.connection.transport, binding.contact.uri, binding.connection.remoteAddress) !== undefined;
+}
+
+/**
+ * Whether a binding outlives the PBX's process, and so is stored: a UDP device is reached again where its
+ * REGISTER came from, a TCP/TLS one that survives its connection through a new one. WebSocket and outbound
+ * (reg-id) bindings die with their flow (RFC 5626 §5.2), and every flow dies with the process.
+ */
+function outlivesProcess(binding: Binding): boolean {
+  return binding.regId === undefined && (binding.connection.transport === 'UDP' || survivesConnection(binding));
 }
 
 function usable(binding: Binding): boolean {
@@ -80,6 +110,12 @@ export function aorKey(organizationId: number, extension: string): string {
   return `${organizationId}:${extension}`;
 }
 
+/** The organization and extension of an aorKey. */
+function aorParts(aor: string): { organizationId: number; extension: string } {
+  const colon = aor.indexOf(':');
+  return { organizationId: Number(aor.slice(0, colon)), extension: aor.slice(colon + 1) };
+}
+
 export class Registrar extends TypedEmitter<RegistrarEvents> {
   private readonly bindings = new Map<string, Binding[]>();
   /** The addresses of record registered over each flow, so that a flow closing touches only its own. */
@@ -87,6 +123,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
   private readonly sweeper: NodeJS.Timeout;
 
   private connector: StreamConnector | undefined;
+  private durable: RegistrationStore | undefined;
 
   constructor(
     private readonly authenticator: Pick<SipAuthenticator, 'authenticate'>,
@@ -121,13 +158,46 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     this.connector = connector;
   }
 
+  /**
+   * From now on every binding that outlives the process (a UDP one, a TCP/TLS one that survives its
+   * connection) is stored before its REGISTER is answered, and deleted when it ends.
+   */
+  setStore(store: RegistrationStore): void {
+    this.durable = store;
+  }
+
+  /**
+   * Puts back the bindings stored before the PBX restarted, each with what is left of its expiry. A UDP device
+   * is reached where its REGISTER came from, through `udpFlow` (undefined when UDP is off or at its flow
+   * limits); a TCP/TLS device through a new connection to its Contact, when next needed (connectionFor). A
+   * binding registered since the start wins over its stored self. Returns how many were put back.
+   */
+  restore(rows: readonly StoredRegistration[], udpFlow: (address: string, port: number) => SipConnection | undefined): number {
+    const now = this.now();
+    const changed = new Set<string>();
+    let restored = 0;
+    for (const row of rows) {
+      const aor = aorKey(row.organization_id, row.extension);
+      const list = this.bindings.get(aor) ?? [];
+      if (list.length >= MAX_BINDINGS_PER_USER || list.some((b) => bindingKey(b) === row.binding_key)) continue;
+      const connection = row.transport === 'UDP' ? udpFlow(row.remote_address, row.remote_port) : new FormerStreamFlow(row.transport, row.remote_address, row.remote_port);
+      const binding = connection && bindingFromRow(row, aor, connection);
+      if (!connection || !binding || binding.expiresAt <= now) continue;
+      this.store(aor, [...list, binding]);
+      if (connection.isOpen) this.watch(connection, aor);
+      changed.add(aor);
+      restored++;
+    }
+    log.info('restored registrations', { bindings: restored, users: changed.size, stored: rows.length });
+    for (const aor of changed) this.emit('bindingsChanged', aor);
+    return restored;
+  }
+
   /** A live connection to the device of a binding, opening a new one if the device allows it. */
   async connectionFor(binding: Binding): Promise<SipConnection> {
-    if (binding.connection.isOpen || !survivesConnection(binding) || !this.connector) return binding.connection;
-    const transport = binding.connection.transport as 'TCP' | 'TLS';
-    const uri = binding.contact.uri;
-    const port = uri.port ?? (transport === 'TLS' ? 5061 : 5060);
-    const connection = await this.connector(transport, uri.host.replace(/^\[(.*)\]$/, '$1'), port);
+    const target = reconnectTarget(binding.connection.transport, binding.contact.uri, binding.connection.remoteAddress);
+    if (binding.connection.isOpen || binding.regId !== undefined || !target || !this.connector) return binding.connection;
+    const connection = await this.connector(binding.connection.transport as 'TCP' | 'TLS', target.host, target.port);
     binding.connection = connection;
     return connection;
   }
@@ -154,7 +224,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
         tx.reply(400, 'Bad Request - Wildcard Contact needs Expires: 0');
         return;
       }
-      this.removeWhere(aor, () => true);
+      await this.removeWhere(aor, () => true);
       tx.reply(200, 'OK', { headers: [['Date', new Date(this.now()).toUTCString()]] });
       return;
     }
@@ -195,6 +265,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
 
     const userAgent = request.headers.get('User-Agent');
     let list = this.bindings.get(aor) ?? [];
+    const before = list;
     for (const { contact, requested, instance, regId } of parsed) {
       if (!Number.isFinite(requested) || requested < 0) {
         tx.reply(400, 'Bad Request - Invalid expires');
@@ -234,6 +305,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     this.watch(tx.connection, aor);
     this.store(aor, list);
     log.debug('registered', { aor, bindings: list.length, outbound: outbound.length > 0 });
+    // What a user would miss after a crash is stored before it is acknowledged.
+    await this.persist(aor, before, list);
 
     const now = this.now();
     const headers: Array<[string, string]> = this.flows(aor).map((b) => [
@@ -250,8 +323,10 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     this.emit('bindingsChanged', aor);
   }
 
+  /** Stops and forgets; the stored bindings stay stored, for the next start. */
   close(): void {
     clearInterval(this.sweeper);
+    this.durable = undefined;
     this.bindings.clear();
   }
 
@@ -274,22 +349,53 @@ export class Registrar extends TypedEmitter<RegistrarEvents> {
     this.aorsByFlow.set(connection, aors);
     connection.once('closed', () => {
       this.aorsByFlow.delete(connection);
-      for (const each of aors) this.removeWhere(each, (b) => b.connection === connection && !survivesConnection(b));
+      for (const each of aors) void this.removeWhere(each, (b) => b.connection === connection && !survivesConnection(b));
     });
   }
 
-  private removeWhere(aor: string, predicate: (b: Binding) => boolean): void {
+  /** Resolves once the removal is stored. */
+  private removeWhere(aor: string, predicate: (b: Binding) => boolean): Promise<void> {
     const list = this.bindings.get(aor);
-    if (!list) return;
+    if (!list) return Promise.resolve();
     const kept = list.filter((b) => !predicate(b));
-    if (kept.length === list.length) return;
+    if (kept.length === list.length) return Promise.resolve();
     this.store(aor, kept);
     this.emit('bindingsChanged', aor);
+    return this.persist(aor, list, kept);
+  }
+
+  /**
+   * Brings the store in line with a change of an AOR's bindings: new ones saved, gone ones deleted (a refresh
+   * is a new binding with its old key: saved, not deleted). Resolves once that is durable; never rejects, as a
+   * binding that could not be stored still works until the PBX restarts.
+   */
+  private persist(aor: string, before: readonly Binding[], after: readonly Binding[]): Promise<void> {
+    const durable = this.durable;
+    if (!durable) return Promise.resolve();
+    const { organizationId, extension } = aorParts(aor);
+    const writes: Array<Promise<void>> = [];
+    const saved = new Set<string>();
+    for (const binding of after) {
+      if (before.includes(binding) || !outlivesProcess(binding)) continue;
+      const row = registrationRow(binding, organizationId, extension);
+      saved.add(row.binding_key);
+      writes.push(durable.save(row));
+    }
+    for (const binding of before) {
+      if (after.includes(binding) || !outlivesProcess(binding)) continue;
+      const key = registrationKey(binding, organizationId, extension);
+      if (!saved.has(key.binding_key)) writes.push(durable.remove(key));
+    }
+    if (writes.length === 0) return Promise.resolve();
+    return Promise.all(writes).then(
+      () => undefined,
+      (error: unknown) => log.warn('a registration could not be stored; it will not outlive a restart', { aor, error }),
+    );
   }
 
   private sweep(): void {
     const now = this.now();
-    for (const aor of [...this.bindings.keys()]) this.removeWhere(aor, (b) => b.expiresAt <= now || !usable(b));
+    for (const aor of [...this.bindings.keys()]) void this.removeWhere(aor, (b) => b.expiresAt <= now || !usable(b));
   }
 }
 

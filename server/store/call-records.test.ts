@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CallRecordWriter, insertCallRecord, listCallRecordsForExtension } from './call-records';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { insertCallRecord, listCallRecordsForExtension } from './call-records';
 import type { NewCallRecord } from './call-records';
 import { ensureOrganization } from './organizations';
 import type { Database, Organization } from './schema';
@@ -33,37 +33,6 @@ describe.each(TEST_STORAGES)('call records (%s)', (storage) => {
     disposition: 'missed',
     end_reason: null,
     ...extra,
-  });
-
-  it('writes what the call engine queues in one turn as one statement, each record settling once it is written', async () => {
-    const writer = new CallRecordWriter(db);
-    const execute = vi.spyOn(db.getExecutor(), 'executeQuery');
-    await Promise.all(['102', '103', '104'].map((callee, i) => writer.insert(call('101', callee, `2025-06-01T12:00:0${i}.000Z`))));
-    expect(execute).toHaveBeenCalledTimes(1);
-    await writer.insert(call('101', '105', '2025-06-01T12:00:03.000Z', { ended_at: '2025-06-01T12:01:00.000Z', end_reason: 'hung up' }));
-    expect(execute).toHaveBeenCalledTimes(2);
-    const rows = await listCallRecordsForExtension(db, demo.id, '101', 10);
-    expect(rows.map((r) => [r.callee_extension, r.end_reason])).toEqual([['105', 'hung up'], ['104', null], ['103', null], ['102', null]]);
-  });
-
-  it('splits a long queue into statements of at most a hundred rows', async () => {
-    const writer = new CallRecordWriter(db);
-    const execute = vi.spyOn(db.getExecutor(), 'executeQuery');
-    await Promise.all(Array.from({ length: 150 }, (_, i) => writer.insert(call('101', String(200 + i), '2025-06-01T12:00:00.000Z'))));
-    expect(execute).toHaveBeenCalledTimes(2);
-    expect(await listCallRecordsForExtension(db, demo.id, '101', 500)).toHaveLength(150);
-  });
-
-  it('loses no other write when one in the batch fails, and flush() waits for everything queued', async () => {
-    const writer = new CallRecordWriter(db);
-    const good = writer.insert(call('101', '102', '2025-06-01T12:00:00.000Z'));
-    const bad = writer.insert(call('101', '103', '2025-06-01T12:00:01.000Z', { organization_id: 9_999 })).catch((error: unknown) => error);
-    const alsoGood = writer.insert(call('101', '104', '2025-06-01T12:00:02.000Z'));
-    await writer.flush();
-    expect(String(await bad)).toMatch(/FOREIGN KEY/i);
-    await expect(good).resolves.toBeUndefined();
-    await expect(alsoGood).resolves.toBeUndefined();
-    expect((await listCallRecordsForExtension(db, demo.id, '101', 10)).map((r) => r.callee_extension)).toEqual(['104', '102']);
   });
 
   it('keeps a complete record as it was written', async () => {

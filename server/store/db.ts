@@ -17,8 +17,12 @@ const BUSY_TIMEOUT_MS = 5_000;
 const handles = new WeakMap<Kysely<Database>, SqliteDatabase.Database>();
 const versions = new WeakMap<Kysely<Database>, () => string>();
 
-/** Tables whose writes no cached read depends on (read-cache.ts): the busiest, written once per call. */
-const UNCACHED_TABLES = new Set(['call_records']);
+/**
+ * Tables whose writes no cached read depends on (read-cache.ts): the busiest, written for every call or
+ * REGISTER (registrations, active calls) or every few seconds (the heartbeat). Counting them would empty
+ * the caches the PBX's hot paths live on.
+ */
+const UNCACHED_TABLES = new Set(['call_records', 'registrations', 'active_calls', 'heartbeat']);
 
 /**
  * Counts the queries through a connection that may change what a cached read saw: everything but a SELECT,
@@ -38,8 +42,12 @@ class WriteCounter implements KyselyPlugin {
   }
 }
 
+/** The table an INSERT, UPDATE or DELETE writes to, as Kysely's operation tree names it. */
 function writtenTable(node: OperationNode): string | undefined {
-  const table = 'into' in node ? node.into : undefined;
+  let table: unknown;
+  if ('into' in node) table = node.into;
+  else if (node.kind === 'UpdateQueryNode' && 'table' in node) table = node.table;
+  else if (node.kind === 'DeleteQueryNode' && 'from' in node) table = (node.from as { froms?: readonly unknown[] }).froms?.[0];
   if (!table || typeof table !== 'object' || !('table' in table)) return undefined;
   return (table as { table: { identifier: { name: string } } }).table.identifier.name;
 }
@@ -100,6 +108,12 @@ function withStatementCache(sqlite: SqliteDatabase.Database): { close(): void; p
       return statement;
     },
   };
+}
+
+/** The SQLite handle under a Kysely instance that openDatabase returned (direct-writes.ts); undefined for any other. */
+export function sqliteHandle(db: Kysely<Database>): SqliteDatabase.Database | undefined {
+  const sqlite = handles.get(db);
+  return sqlite?.open ? sqlite : undefined;
 }
 
 export async function closeDatabase(db: Kysely<Database>): Promise<void> {

@@ -62,6 +62,34 @@ describe('ReadCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('moves its version with updates and deletes too, but not with the per-call and per-REGISTER tables', async () => {
+    const db = store.db;
+    const organization = await ensureOrganization(db, { name: 'Demo Company', domain: 'demo.offhook.test' });
+    let version = storeVersion(db);
+    const moved = () => {
+      const now = storeVersion(db);
+      const changed = now !== version;
+      version = now;
+      return changed;
+    };
+    await db.updateTable('organizations').set({ name: 'Renamed' }).execute();
+    expect(moved()).toBe(true);
+    await db.deleteFrom('sessions').execute();
+    expect(moved()).toBe(true);
+
+    const registration = { organization_id: organization.id, extension: '101', binding_key: 'k', contact: '<sip:101@192.0.2.7>', path: '[]', transport: 'UDP' as const, remote_address: '192.0.2.7', remote_port: 5060, call_id: 'r', cseq: 1, expires_at: 'later', user_agent: null };
+    await db.insertInto('registrations').values(registration).execute();
+    await db.updateTable('registrations').set({ cseq: 2 }).execute();
+    await db.deleteFrom('registrations').execute();
+    const call = { id: 'c', organization_id: organization.id, call_id: 'x', caller_extension: '101', caller_name: 'A', callee: 'B', callee_extension: '102', started_at: 'now', answered_at: 'now', legs: '[]' };
+    await db.insertInto('active_calls').values(call).execute();
+    await db.updateTable('active_calls').set({ legs: '[{}]' }).execute();
+    await db.deleteFrom('active_calls').execute();
+    await db.insertInto('heartbeat').values({ id: 1, alive_at: 'now' }).execute();
+    await db.updateTable('heartbeat').set({ alive_at: 'later' }).execute();
+    expect(moved()).toBe(false);
+  });
+
   it('does not keep an answer of nothing', async () => {
     const cache = new ReadCache<{ calls: number }>();
     let calls = 0;

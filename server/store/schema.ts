@@ -80,12 +80,60 @@ export interface CallRecordTable {
   end_reason: string | null;
 }
 
+/** The transports over which a device can be reached again after a restart of the PBX (registrations). */
+export type StoredTransport = 'UDP' | 'TCP' | 'TLS';
+
+/** A registration binding that outlives the PBX's process (registrations.ts). */
+export interface RegistrationTable {
+  organization_id: number;
+  extension: string;
+  /** Which of the user's bindings: the device's +sip.instance, else its Contact URI (RFC 3261 §10.3, RFC 5626 §6). */
+  binding_key: string;
+  /** The Contact as the device registered it (name-addr). */
+  contact: string;
+  /** JSON array: the REGISTER's Path (RFC 3327), nearest proxy first. */
+  path: string;
+  transport: StoredTransport;
+  /** Where the REGISTER came from: a UDP device is reached there again. */
+  remote_address: string;
+  remote_port: number;
+  call_id: string;
+  cseq: number;
+  expires_at: string;
+  user_agent: string | null;
+}
+
+/** An answered call while it lasts (active-calls.ts): its record-to-be, and what a BYE to each leg needs. */
+export interface ActiveCallTable {
+  /** The call engine's id of the call. */
+  id: string;
+  organization_id: number;
+  call_id: string;
+  caller_extension: string;
+  caller_name: string;
+  callee: string;
+  callee_extension: string | null;
+  started_at: string;
+  answered_at: string;
+  /** JSON array of active-calls.ts StoredLeg. */
+  legs: string;
+}
+
+/** One row (id 1): when the PBX last said it was alive (heartbeat.ts). */
+export interface HeartbeatTable {
+  id: number;
+  alive_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
   sessions: SessionTable;
   call_records: CallRecordTable;
   device_credentials: DeviceCredentialTable;
+  registrations: RegistrationTable;
+  active_calls: ActiveCallTable;
+  heartbeat: HeartbeatTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
@@ -99,3 +147,5 @@ export type Session = Selectable<SessionTable>;
 export type CallRecord = Selectable<CallRecordTable>;
 export type DeviceCredential = Selectable<DeviceCredentialTable>;
 export type NewCallRecordRow = Insertable<CallRecordTable>;
+export type StoredRegistration = Selectable<RegistrationTable>;
+export type ActiveCallRow = Selectable<ActiveCallTable>;

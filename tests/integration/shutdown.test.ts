@@ -51,6 +51,9 @@ describe('shutting down with a call up', () => {
       const record = await db.selectFrom('call_records').select(['caller_extension', 'disposition', 'end_reason', 'ended_at']).executeTakeFirstOrThrow();
       expect(record).toMatchObject({ caller_extension: '101', disposition: 'answered', end_reason: 'server shutting down' });
       expect(record.ended_at).not.toBeNull();
+      // Nothing is left for the next start to take for a crash; the registrations are, for the phones to be reached.
+      expect(await db.selectFrom('active_calls').selectAll().execute()).toEqual([]);
+      expect((await db.selectFrom('registrations').select('extension').orderBy('extension').execute()).map((row) => row.extension)).toEqual(['101', '102']);
     } finally {
       await closeDatabase(db);
     }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrateTo, migrateToLatest } from '../migrate';
+import { migrateTo } from '../migrate';
 import type { Database } from '../schema';
 import { openTestDatabase, TEST_STORAGES } from '../test-support';
 import type { TestDatabase } from '../test-support';
@@ -38,7 +38,7 @@ describe.each(TEST_STORAGES)('migration 002_device_credentials (%s)', (storage) 
       .insertInto('sessions')
       .values({ user_id: aliceId, token_hash: 'a'.repeat(64), sip_ha1_md5: '0'.repeat(32), sip_ha1_sha256: '0'.repeat(64), created_at: NOW, expires_at: NOW })
       .execute();
-    expect(await migrateToLatest(db)).toEqual(['002_device_credentials']);
+    expect(await migrateTo(db, '002_device_credentials')).toEqual(['002_device_credentials']);
   });
   afterEach(async () => {
     await store.close();

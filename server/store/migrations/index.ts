@@ -6,8 +6,10 @@
 import type { Migration } from 'kysely';
 import { initial } from './001_initial';
 import { deviceCredentials } from './002_device_credentials';
+import { durableState } from './003_durable_state';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
   '002_device_credentials': deviceCredentials,
+  '003_durable_state': durableState,
 };
