@@ -9,16 +9,65 @@ export const API_PREFIX = '/api/v1';
 /** Path of SIP over WebSocket (RFC 7118) on the PBX's HTTP port. */
 export const SIP_WS_PATH = '/sip';
 
+/**
+ * What a person signs in as: their extension, or their SIP address `extension@domain` (it reads like an email
+ * address), optionally written as a SIP URI with `sip:` in front. The domain names the organization.
+ */
+const SIGN_IN_NAME = /^(?:sips?:)?(\d{2,10})(?:@([^\s@]{1,253}))?$/i;
+
+export interface SignInName {
+  extension: string;
+  /** The organization's SIP domain, when the person gave their SIP address. */
+  domain?: string;
+}
+
+/** The extension and domain in what a person typed as their sign-in name; undefined when it is neither form. */
+export function splitSignInName(text: string): SignInName | undefined {
+  const match = SIGN_IN_NAME.exec(text.trim());
+  if (!match?.[1]) return undefined;
+  return match[2] ? { extension: match[1], domain: match[2] } : { extension: match[1] };
+}
+
 export const SessionRequest = z.object({
+  /** The extension, or the SIP address `extension@domain` (splitSignInName). */
   extension: z
     .string({ error: 'extension is required' })
     .trim()
-    .regex(/^\d{2,10}$/, { error: 'extension must be 2 to 10 digits' }),
+    .regex(SIGN_IN_NAME, { error: 'extension must be 2 to 10 digits, or a SIP address such as 101@example.com' }),
   password: z.string({ error: 'password is required' }).min(1, { error: 'password is required' }).max(1024),
-  /** The organization's SIP domain; may be left out on a PBX that hosts a single organization. */
+  /**
+   * The organization's SIP domain; may be left out on a PBX that hosts a single organization, or when `extension`
+   * is a SIP address (if both are given they must name the same organization).
+   */
   organization: z.string().trim().min(1).max(253).optional(),
 });
 export type SessionRequest = z.infer<typeof SessionRequest>;
+
+/** An organization a person may choose when signing in. */
+export const OrganizationChoice = z.object({
+  name: z.string(),
+  domain: z.string(),
+});
+export type OrganizationChoice = z.infer<typeof OrganizationChoice>;
+
+export const ORGANIZATION_REQUIRED = 'organization_required';
+
+/**
+ * 400 `organization_required` to `POST /session`: the PBX hosts several organizations and the request named none
+ * (no SIP address, no `organization`). It is the same whatever the extension, so it tells nothing about which
+ * extensions exist where. `organizations` lists every organization on the PBX (name order) when the PBX is set
+ * to list them at sign-in, and is absent otherwise; `field` is the field to fix: `organization` with a list,
+ * else `extension` (give the SIP address).
+ */
+export const OrganizationRequiredError = z.object({
+  error: z.object({
+    code: z.literal(ORGANIZATION_REQUIRED),
+    message: z.string(),
+    field: z.string().optional(),
+    organizations: z.array(OrganizationChoice).optional(),
+  }),
+});
+export type OrganizationRequiredError = z.infer<typeof OrganizationRequiredError>;
 
 export const Organization = z.object({
   id: z.number().int(),

@@ -127,6 +127,25 @@ describe('signIn', () => {
     const error = await failure(signIn('http://pbx.test', request, { fetch }));
     expect(error.message).toBe('Too many sign-in attempts. Wait a minute and try again.');
   });
+
+  it('hands on the organizations to choose from when the server hosts several', async () => {
+    const organizations = [
+      { name: 'Demo Company', domain: 'demo.offhook.test' },
+      { name: 'Second Company', domain: 'second.offhook.test' },
+    ];
+    const { fetch } = fakeFetch(() =>
+      json(400, { error: { code: 'organization_required', message: 'This server hosts several organizations: choose yours.', field: 'organization', organizations } }),
+    );
+    const error = await failure(signIn('http://pbx.test', request, { fetch }));
+    expect([error.message, error.field, error.organizations]).toEqual(['This server hosts several organizations: choose yours.', 'organization', organizations]);
+  });
+
+  it('passes on a request for the SIP address from a server that lists no organizations, with nothing to choose from', async () => {
+    const message = "This server hosts several organizations: sign in with your SIP address, your extension followed by @ and your organization's domain (such as 101@example.com).";
+    const { fetch } = fakeFetch(() => json(400, { error: { code: 'organization_required', message, field: 'extension' } }));
+    const error = await failure(signIn('http://pbx.test', request, { fetch }));
+    expect([error.message, error.field, error.organizations]).toEqual([message, 'extension', undefined]);
+  });
 });
 
 describe('normalizeServerUrl', () => {

@@ -2,8 +2,8 @@
  * The renderer's side of the REST contract in `shared/api.ts`. Every failure becomes a sentence a person can act
  * on; status codes, stack traces and parser output stay in the log.
  */
-import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, SessionResponse } from '../../shared/api';
-import type { SessionRequest } from '../../shared/api';
+import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, OrganizationRequiredError, SessionResponse } from '../../shared/api';
+import type { OrganizationChoice, SessionRequest } from '../../shared/api';
 import { createLogger } from '../log';
 
 const log = createLogger('api');
@@ -16,6 +16,8 @@ export class SignInError extends Error {
     message: string,
     /** The request field the message is about, when the server names one. */
     readonly field?: string,
+    /** The organizations to choose from, when the server hosts several and lists them (`organization_required`). */
+    readonly organizations?: readonly OrganizationChoice[],
   ) {
     super(message);
     this.name = 'SignInError';
@@ -92,7 +94,9 @@ export async function signIn(
     throw new SignInError(sentence(problem?.message) ?? 'Too many sign-in attempts. Wait a minute and try again.');
   }
   if (response.status >= 400 && response.status < 500 && problem) {
-    throw new SignInError(sentence(problem.message) ?? 'The server refused the sign-in.', problem.field);
+    const choices = OrganizationRequiredError.safeParse(body);
+    const organizations = choices.success ? choices.data.error.organizations : undefined;
+    throw new SignInError(sentence(problem.message) ?? 'The server refused the sign-in.', problem.field, organizations);
   }
   if (response.status === 404 || response.status === 405) {
     throw new SignInError(`There is no Offhook server at ${base}. Check the address.`);

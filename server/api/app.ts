@@ -10,16 +10,33 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { API_PREFIX, SIP_WS_PATH } from '../../shared/api';
 import { CONTENT_SECURITY_POLICY } from '../../shared/content-security-policy';
+import { AttemptLimiter } from '../auth/attempt-limiter';
+import { sharedSignInGuard } from '../auth/sign-in-guard';
+import type { SignInGuard } from '../auth/sign-in-guard';
 import { createLogger } from '../log';
 import type { SipService } from '../sip/sip-service';
 import { WebSocketFlows } from '../sip/ws-transport';
 import type { Database } from '../store/schema';
+import { DEFAULT_HTTP_LIMITS, fastifyTimeouts, httpConnectionQuota, limitConnections } from './connection-limits';
+import type { HttpLimits } from './connection-limits';
+import type { ConnectionQuota } from '../util/connection-quota';
 import { HttpError } from './errors';
 import { registerCallRoutes } from './routes/calls';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerSessionRoutes } from './routes/session';
 
 const log = createLogger('http');
+
+/**
+ * Headers on every API response, errors and 404s included: the body is JSON for programs, never a page, so
+ * nothing may sniff it into one (nosniff), frame it, load anything for it or be told where it came from.
+ */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+};
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -29,16 +46,33 @@ export interface AppOptions {
   /** Folder holding the built web phone (dist/renderer). */
   webRoot?: string;
   sessionTtlMs?: number;
+  /** Whether a sign-in that names no organization, on a PBX with several, is answered with the list of them (routes/session.ts). */
+  listOrganizationsAtSignIn?: boolean;
   /** Certificate and key: the app serves HTTPS, and SIP at /sip over secure WebSocket. */
   https?: { cert: string; key: string };
+  /**
+   * Limits on sign-in (auth/sign-in-guard.ts). By default the SIP service's attempt limiter, so that SIP and REST
+   * share one per-account count, with one password pool per limiter; without SIP, a limiter of its own.
+   */
+  signIn?: SignInGuard;
+  /**
+   * Connection limits and timeouts (connection-limits.ts), and the quota the PBX's HTTP and HTTPS servers
+   * share; the defaults and a quota of this app's own when left out.
+   */
+  connections?: { limits: HttpLimits; quota: ConnectionQuota };
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const common = { logger: false, bodyLimit: 64 * 1024, trustProxy: false } as const;
+  const connections = options.connections ?? { limits: DEFAULT_HTTP_LIMITS, quota: httpConnectionQuota(DEFAULT_HTTP_LIMITS) };
+  const common = { logger: false, bodyLimit: 64 * 1024, trustProxy: false, ...fastifyTimeouts(connections.limits) } as const;
   // The routes are the same over HTTP and HTTPS; only the server underneath differs, so one type serves both.
   const app: FastifyInstance = options.https
-    ? (Fastify({ ...common, https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' } }) as unknown as FastifyInstance)
+    ? (Fastify({
+        ...common,
+        https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2', handshakeTimeout: connections.limits.handshakeTimeoutMs },
+      }) as unknown as FastifyInstance)
     : Fastify(common);
+  limitConnections(app.server, connections.limits, connections.quota);
 
   // Bearer tokens, not cookies, authenticate API calls, so any origin (the desktop app loads from file://)
   // may call the API without exposing anything a page could ride on.
@@ -50,9 +84,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('Cache-Control', 'no-store');
     if (request.method === 'OPTIONS') return reply.code(204).send();
   });
+  // onSend, not onRequest: it runs for every response, those of the error and not-found handlers included.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith(API_PREFIX)) reply.headers(API_SECURITY_HEADERS);
+  });
 
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof HttpError) return reply.code(error.statusCode).send(error.toBody());
+    if (error instanceof HttpError) {
+      if (error.headers) reply.headers(error.headers);
+      return reply.code(error.statusCode).send(error.toBody());
+    }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       const message = status === 413 ? 'The request body is too large.' : status === 415 ? 'Send JSON (Content-Type: application/json).' : 'The request body is not valid JSON.';
@@ -65,7 +106,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get(`${API_PREFIX}/health`, async () => ({ status: 'ok' as const, version: options.version }));
   await app.register(
     async (api) => {
-      await registerSessionRoutes(api, { db: options.db, ttlMs: options.sessionTtlMs });
+      await registerSessionRoutes(api, {
+        db: options.db,
+        ttlMs: options.sessionTtlMs,
+        listOrganizations: options.listOrganizationsAtSignIn,
+        signIn: options.signIn ?? sharedSignInGuard(options.sip?.security.attempts ?? new AttemptLimiter()),
+      });
       await registerCallRoutes(api, { db: options.db });
       await registerDirectoryRoutes(api, { db: options.db });
     },

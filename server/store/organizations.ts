@@ -44,6 +44,8 @@ export async function getOrganizationById(db: Kysely<Database>, id: number): Pro
   return db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listOrganizations(db: Kysely<Database>): Promise<Organization[]> {
-  return db.selectFrom('organizations').selectAll().orderBy('name').orderBy('id').execute();
+/** Organizations in name order; with `limit`, at most that many (sign-in asks only whether there are several). */
+export async function listOrganizations(db: Kysely<Database>, { limit }: { limit?: number } = {}): Promise<Organization[]> {
+  const query = db.selectFrom('organizations').selectAll().orderBy('name').orderBy('id');
+  return (limit === undefined ? query : query.limit(limit)).execute();
 }

@@ -4,10 +4,12 @@
  */
 import type { Kysely } from 'kysely';
 import { hashPassword, verifyPassword } from '../auth/password';
+import type { PasswordVerifier } from '../auth/password';
 import { createLogger } from '../log';
 import { getOrganizationById } from './organizations';
 import { perDatabase } from './read-cache';
 import type { Database, User, UserRole } from './schema';
+import { deleteSessionsForUser } from './sessions';
 
 const log = createLogger('store');
 
@@ -84,29 +86,41 @@ export async function listUsers(db: Kysely<Database>, organizationId: number): P
   return users.sort((a, b) => a.extension.length - b.extension.length || a.extension.localeCompare(b.extension));
 }
 
-export async function setPassword(db: Kysely<Database>, userId: number, password: string): Promise<void> {
+/**
+ * Changes (or resets) a user's password and signs them out everywhere: every bearer token and every session SIP
+ * password they were given ends in the same transaction as the change, so no one holding the old password's
+ * fruits keeps them past it, and nothing sees the new password beside the old sessions. Device passwords
+ * (device-credentials.ts) are separate secrets and stay. Returns how many sessions ended.
+ */
+export async function setPassword(db: Kysely<Database>, userId: number, password: string): Promise<number> {
   log.debug('setting password', { userId });
   if (password === '') throw new Error(`user ${userId} needs a password`);
+  // Hashed before the transaction: scrypt takes a while, and the write lock should not be held that long.
   const passwordHash = await hashPassword(password);
-  const result = await db
-    .updateTable('users')
-    .set({ password_hash: passwordHash, updated_at: new Date().toISOString() })
-    .where('id', '=', userId)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw new Error(`user ${userId} does not exist`);
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: new Date().toISOString() })
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new Error(`user ${userId} does not exist`);
+    return deleteSessionsForUser(trx, userId);
+  });
 }
 
 let dummyHash: Promise<string> | undefined;
 
 /**
  * The user when the password is right, otherwise undefined. An unknown extension costs the same scrypt
- * as a wrong password, so the time taken does not tell which extensions exist.
+ * as a wrong password, so the time taken does not tell which extensions exist. `verify` runs the scrypt; sign-in
+ * hands in one that queues it in the password pool (auth/password-pool.ts), so guesses cannot starve sign-in.
  */
 export async function authenticateUser(
   db: Kysely<Database>,
   organizationId: number,
   extension: string,
   password: string,
+  verify: PasswordVerifier = verifyPassword,
 ): Promise<User | undefined> {
   log.debug('authenticating user', { organizationId, extension });
   const row = await db
@@ -117,9 +131,9 @@ export async function authenticateUser(
     .executeTakeFirst();
   if (!row) {
     dummyHash ??= hashPassword('offhook-no-such-user');
-    await verifyPassword(password, await dummyHash);
+    await verify(password, await dummyHash);
     return undefined;
   }
   const { password_hash: passwordHash, ...user } = row;
-  return (await verifyPassword(password, passwordHash)) ? user : undefined;
+  return (await verify(password, passwordHash)) ? user : undefined;
 }

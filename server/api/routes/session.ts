@@ -1,43 +1,52 @@
 /**
- * Sign-in: `POST /session` exchanges an extension and password for a bearer token and the SIP credentials
- * the app registers with. `GET /me` and `DELETE /session` need the token.
+ * Sign-in: `POST /session` exchanges an extension (or SIP address) and password for a bearer token and the SIP
+ * credentials the app registers with. `GET /me` and `DELETE /session` need the token.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { SessionRequest, SIP_WS_PATH } from '../../../shared/api';
-import type { SessionResponse, UserProfile } from '../../../shared/api';
-import { findOrganizationByDomain, getOrganizationById, listOrganizations } from '../../store/organizations';
+import { SessionRequest, SIP_WS_PATH, splitSignInName } from '../../../shared/api';
+import type { SessionResponse, SignInName, UserProfile } from '../../../shared/api';
+import { accountKey } from '../../auth/attempt-limiter';
+import { SignInGuard } from '../../auth/sign-in-guard';
+import { getOrganizationById } from '../../store/organizations';
 import type { Database } from '../../store/schema';
 import { createSession, deleteSession, findSessionByToken } from '../../store/sessions';
 import { authenticateUser } from '../../store/users';
 import { HttpError, validationError } from '../errors';
+import { signInOrganization } from '../sign-in-organization';
+import { signInRefusal } from '../sign-in-refusal';
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 interface SessionRouteOptions {
   db: Kysely<Database>;
   ttlMs?: number;
+  /** Whether an `organization_required` answer lists the organizations (sign-in-organization.ts); default off. */
+  listOrganizations?: boolean;
+  /** Limits on guessing (auth/sign-in-guard.ts): the app hands in the one it shares with SIP. */
+  signIn?: SignInGuard;
 }
 
 export async function registerSessionRoutes(api: FastifyInstance, options: SessionRouteOptions): Promise<void> {
   const { db } = options;
+  const signIn = options.signIn ?? new SignInGuard();
 
   api.post('/session', async (request, reply) => {
     const parsed = SessionRequest.safeParse(request.body ?? {});
     if (!parsed.success) throw validationError(parsed.error);
-    const { extension, password, organization: domain } = parsed.data;
-
-    let organization;
-    if (domain) {
-      organization = await findOrganizationByDomain(db, domain.toLowerCase());
-    } else {
-      const all = await listOrganizations(db);
-      if (all.length > 1) {
-        throw new HttpError(400, 'organization_required', "This server hosts several organizations: enter your organization's domain.", 'organization');
-      }
-      organization = all[0];
-    }
-    const user = organization ? await authenticateUser(db, organization.id, extension, password) : undefined;
+    const { password } = parsed.data;
+    // The schema let through only an extension or a SIP address, so the split finds one of them.
+    const name: SignInName = splitSignInName(parsed.data.extension) ?? { extension: parsed.data.extension };
+    const { extension } = name;
+    const organization = await signInOrganization(db, {
+      addressDomain: name.domain,
+      organization: parsed.data.organization,
+      listOrganizations: options.listOrganizations,
+    });
+    // Limited per account and per address before any scrypt runs, and the scrypt queued fairly (sign-in-guard.ts).
+    const user = organization
+      ? await signIn.authenticate(request.ip, accountKey(organization.domain, extension), (verify) => authenticateUser(db, organization.id, extension, password, verify)).catch(signInRefusal)
+      : undefined;
     if (!organization || !user) {
       throw new HttpError(401, 'invalid_credentials', 'The extension or password is incorrect.');
     }
