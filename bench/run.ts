@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: prints each benchmark as a table and writes its figures to bench/results/<name>-<time>.json.
  * Figures are medians of repeated runs, shown beside a reference measured in the same run, because the
- * machine is shared and noisy; nothing here is a pass/fail test.
+ * machine is shared and noisy; nothing here is a pass/fail test, except the soak (bench/soak.ts), whose
+ * verdict is the run's exit code.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { runRelay } from './media-relay';
 import { nativeRelayInUse } from '../server/media/rtp-socket';
 import { pbxMemory, sipRates } from './sip-rates';
 import type { BridgeKind, RelayRun } from './media-relay';
+import { soak } from './soak';
 import { webPhoneBench, webPhoneTable } from './web-phone';
 
 const RESULTS = join(import.meta.dirname, 'results');
@@ -88,8 +90,10 @@ function writeResults(name: string, figures: Record<string, unknown>): void {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-// BENCH_ONLY=media|sip|memory|webphone runs one of them.
+// BENCH_ONLY=media|sip|memory|webphone|soak runs one of them.
 const only = process.env.BENCH_ONLY;
+/** The soak is judged (a crash, a failed call, memory over budget), unlike the measures: the run's exit code says how it went. */
+let soakFailed = false;
 if (!only || only === 'media') await mediaRelay();
 if (!only || only === 'sip') {
   const figures = await sipRates();
@@ -105,4 +109,9 @@ if (!only || only === 'webphone') {
   console.table(webPhoneTable(figures));
   writeResults('web-phone', { ...figures });
 }
-process.exit(0);
+if (!only || only === 'soak') {
+  const result = await soak();
+  writeResults('soak', result.figures);
+  soakFailed = !result.ok;
+}
+process.exit(soakFailed ? 1 : 0);

@@ -64,7 +64,7 @@ const BUFFER_BYTES = 4 * 1024 * 1024;
 const SIPP_ARGS = ['-buff_size', String(BUFFER_BYTES)];
 const TARGETS = { registration: 0.5, calls: 1000, callsFloor: 500, kbPerRegistration: 2, kbPerCall: 300 };
 
-interface BenchUser {
+export interface BenchUser {
   extension: string;
   password: string;
 }
@@ -122,7 +122,7 @@ function benchUsers(count: number): BenchUser[] {
  * from a demo user (scrypt for thousands of users would take minutes and plays no part in SIP); their SIP
  * passwords, which digest authentication uses, go through the store as `offhook-pbx user sip-password` does.
  */
-async function prepareDataDir(users: readonly BenchUser[]): Promise<string> {
+export async function prepareDataDir(users: readonly BenchUser[]): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'offhook-bench-'));
   const db = openDatabase(join(dataDir, 'offhook.db'));
   try {
