@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { ConfigError, parseServeConfig, SETTINGS } from './config';
 import { startPbx } from './pbx';
+import { describeResourceLimits } from './resource-limits';
+import { installProcessGuard } from './process-guard';
 import { closeDatabase, openDatabase } from './store/db';
 import { migrateToLatest } from './store/migrate';
 import { ensureOrganization, findOrganizationByDomain, listOrganizations } from './store/organizations';
@@ -78,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
 async function serve(args: string[]): Promise<number> {
   const config = parseServeConfig(args, process.env, { webRoot: DEFAULT_WEB_ROOT });
   const pbx = await startPbx(config);
+  // From here on no stray error ends the process (and every call with it); before, a failed start still exits.
+  installProcessGuard();
   const lines = [
     `Offhook PBX ${PBX_VERSION} is running.`,
     `  web phone      ${pbx.httpUrl}/`,
@@ -93,6 +97,12 @@ async function serve(args: string[]): Promise<number> {
     `  media address  ${config.mediaAddress}${config.mediaPortRange ? ` ports ${config.mediaPortRange.join('-')}` : ''}`,
     `  SIP host       ${config.sipHost}`,
     `  SIP trusted    ${config.sipTrustedSources?.length ? config.sipTrustedSources.join(', ') : 'none (every source is rate-limited)'}`,
+    ...describeResourceLimits(pbx.limits),
+    `  SIP requests   ${config.sipRequestsPerSecond}/s per address, bursts of ${config.sipRequestBurst}; beyond, dropped unanswered`,
+    `  guessing       ban ${config.authBanS} s after ${config.authFailuresBeforeBan} failures of an address at one account, or failures at ${config.authSprayAccountsBeforeBan} accounts (registered devices and calls go on);`,
+    `                 an account waits after ${config.accountFreeFailures} failures from anywhere, doubling up to ${config.accountDelayMaxS} s (not for its known devices)`,
+    `  heartbeat      every ${config.heartbeatS} s (calls cut off by a crash end there)`,
+    `  sign-in        ${config.listOrganizationsAtSignIn ? 'several organizations: their names are offered' : 'several organizations: the SIP address is asked for (--list-organizations-at-sign-in)'}`,
     `  data folder    ${config.dataDir}`,
     `  web phone from ${config.webRoot}`,
   ];
@@ -213,8 +223,10 @@ async function user(args: string[]): Promise<number> {
       const org = await resolveOrganization(db, o.get('--organization'));
       const found = await findUserByExtension(db, org.id, extension);
       if (!found) throw new ConfigError(`There is no extension ${extension} in ${org.domain}.`);
-      await setPassword(db, found.id, password);
-      process.stdout.write(`Changed the password of ${extension}.\n`);
+      // Signs the user out everywhere, a running server included: it reads the same file (store/users.ts).
+      const ended = await setPassword(db, found.id, password);
+      const signedOut = ended === 0 ? '' : ` Ended ${ended} sign-in session${ended === 1 ? '' : 's'}: the app must sign in again with the new password.`;
+      process.stdout.write(`Changed the password of ${extension}.${signedOut}\n`);
     });
     return 0;
   }

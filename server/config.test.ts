@@ -2,7 +2,7 @@
  * The SIP transport settings of `offhook-pbx serve`, as a person types them.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseServeConfig } from './config';
+import { ConfigError, formatBytes, parseBytes, parseServeConfig, SETTINGS } from './config';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseServeConfig(argv, env, { webRoot: '/tmp/web' });
 
@@ -58,5 +58,92 @@ describe('the media timeout', () => {
     expect(() => parse(['--media-timeout', 'soon'])).toThrow(new ConfigError('--media-timeout must be a number of seconds from 0 to 86400, not "soon".'));
     expect(() => parse(['--media-timeout', '-5'])).toThrow(ConfigError);
     expect(() => parse(['--media-timeout', '100000'])).toThrow(ConfigError);
+  });
+});
+
+describe('resource limits', () => {
+  it('have their defaults unless told otherwise', () => {
+    expect(parse([])).toMatchObject({
+      sipMaxConnections: 10_000,
+      sipMaxConnectionsPerAddress: 256,
+      tlsHandshakeTimeoutS: 10,
+      sipMaxHeldBytes: 256 * 1024 * 1024,
+      sipMaxHeldBytesPerAddress: 4 * 1024 * 1024,
+      httpMaxConnections: 1_000,
+      httpMaxConnectionsPerAddress: 256,
+      httpRequestTimeoutS: 30,
+      httpIdleTimeoutS: 60,
+      openFilesReserve: 256,
+    });
+  });
+
+  it('come from the flag, else the environment', () => {
+    const config = parse(
+      ['--sip-max-connections', '500', '--sip-max-connections-per-address=20', '--tls-handshake-timeout', '2.5', '--sip-max-held-bytes', '64M', '--http-idle-timeout', '5'],
+      { OFFHOOK_SIP_MAX_HELD_BYTES_PER_ADDRESS: '512K', OFFHOOK_HTTP_MAX_CONNECTIONS: '300', OFFHOOK_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '30', OFFHOOK_HTTP_REQUEST_TIMEOUT: '12', OFFHOOK_OPEN_FILES_RESERVE: '0', OFFHOOK_SIP_MAX_CONNECTIONS: '9' },
+    );
+    expect(config).toMatchObject({
+      sipMaxConnections: 500,
+      sipMaxConnectionsPerAddress: 20,
+      tlsHandshakeTimeoutS: 2.5,
+      sipMaxHeldBytes: 64 * 1024 * 1024,
+      sipMaxHeldBytesPerAddress: 512 * 1024,
+      httpMaxConnections: 300,
+      httpMaxConnectionsPerAddress: 30,
+      httpRequestTimeoutS: 12,
+      httpIdleTimeoutS: 5,
+      openFilesReserve: 0,
+    });
+  });
+
+  it('refuse what is not a count, a duration or a size, with a sentence naming the flag', () => {
+    expect(() => parse(['--sip-max-connections', '0'])).toThrow(new ConfigError('--sip-max-connections must be a whole number from 1 to 10000000, not "0".'));
+    expect(() => parse(['--http-max-connections-per-address', 'many'])).toThrow(ConfigError);
+    expect(() => parse(['--tls-handshake-timeout', '0'])).toThrow(new ConfigError('--tls-handshake-timeout must be a number of seconds above 0, up to 86400, not "0".'));
+    expect(() => parse(['--sip-max-held-bytes', '4 lots'])).toThrow(new ConfigError('--sip-max-held-bytes must be a number of bytes, such as 4194304, 4096K, 4M or 1G, not "4 lots".'));
+  });
+
+  it('read and print sizes in binary multiples', () => {
+    expect(parseBytes('4194304')).toBe(4 * 1024 * 1024);
+    expect(parseBytes('4m')).toBe(4 * 1024 * 1024);
+    expect(parseBytes('1GiB')).toBe(1024 ** 3);
+    expect(parseBytes('-1')).toBeUndefined();
+    expect(formatBytes(256 * 1024 * 1024)).toBe('256M');
+    expect(formatBytes(1536 * 1024)).toBe('1536K');
+    expect(formatBytes(1000)).toBe('1000');
+  });
+
+  it('each have a flag and an environment variable of their own', () => {
+    const flags = Object.values(SETTINGS).map((s) => s.flag);
+    const envs = Object.values(SETTINGS).map((s) => s.env);
+    expect(new Set(flags).size).toBe(flags.length);
+    expect(new Set(envs).size).toBe(envs.length);
+  });
+});
+
+describe('guessing, heartbeat and sign-in settings', () => {
+  it('have the security layer\'s defaults unless told otherwise', () => {
+    expect(parse([])).toMatchObject({
+      sipRequestsPerSecond: 50,
+      sipRequestBurst: 200,
+      authFailuresBeforeBan: 10,
+      authSprayAccountsBeforeBan: 5,
+      authBanS: 600,
+      accountFreeFailures: 5,
+      accountDelayMaxS: 600,
+      heartbeatS: 5,
+      listOrganizationsAtSignIn: false,
+    });
+  });
+
+  it('come from the flag, else the environment, and a switch from either', () => {
+    const config = parse(['--auth-failures-before-ban', '3', '--auth-ban=60', '--list-organizations-at-sign-in'], { OFFHOOK_ACCOUNT_FREE_FAILURES: '8', OFFHOOK_HEARTBEAT: '2', OFFHOOK_SIP_REQUEST_BURST: '400' });
+    expect(config).toMatchObject({ authFailuresBeforeBan: 3, authBanS: 60, listOrganizationsAtSignIn: true, accountFreeFailures: 8, heartbeatS: 2, sipRequestBurst: 400 });
+    expect(parse([], { OFFHOOK_LIST_ORGANIZATIONS_AT_SIGN_IN: '1' }).listOrganizationsAtSignIn).toBe(true);
+  });
+
+  it('refuse what is not a count or a duration, with a sentence naming the flag', () => {
+    expect(() => parse(['--auth-spray-accounts-before-ban', '0'])).toThrow(new ConfigError('--auth-spray-accounts-before-ban must be a whole number from 1 to 10000000, not "0".'));
+    expect(() => parse(['--heartbeat', 'often'])).toThrow(new ConfigError('--heartbeat must be a number of seconds above 0, up to 86400, not "often".'));
   });
 });

@@ -5,6 +5,13 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
+import { DEFAULT_HTTP_LIMITS } from './api/connection-limits';
+import { DEFAULT_ATTEMPT_LIMITS } from './auth/attempt-limiter';
+import { DEFAULT_SECURITY_OPTIONS } from './sip/security';
+import { DEFAULT_HEARTBEAT_S } from './store/heartbeat';
+import { DEFAULT_OPEN_FILES_RESERVE } from './open-file-limit';
+import { DEFAULT_HELD_BYTES_LIMITS } from './sip/held-bytes';
+import { DEFAULT_STREAM_QUOTA, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './sip/stream-transport';
 
 export interface ServeConfig {
   httpPort: number;
@@ -36,12 +43,53 @@ export interface ServeConfig {
    * the call is hung up as if it had sent BYE; 0 turns the watch off, left out means the default.
    */
   mediaTimeoutS?: number;
+  /**
+   * Resource limits (resource-limits.ts says how they combine); a limit left out has its default. SIP TCP and
+   * TLS connections at once, counted from the TCP accept, in all (lowered to what the open-file limit leaves
+   * after `openFilesReserve`) and per source address.
+   */
+  sipMaxConnections?: number;
+  sipMaxConnectionsPerAddress?: number;
+  /** Seconds a SIP over TLS or HTTPS connection has to finish its handshake. */
+  tlsHandshakeTimeoutS?: number;
+  /** Bytes of requests the SIP endpoint holds (held-bytes.ts), in all and for one source address. */
+  sipMaxHeldBytes?: number;
+  sipMaxHeldBytesPerAddress?: number;
+  /** HTTP and HTTPS connections at once (WebSockets included), in all and per source address. */
+  httpMaxConnections?: number;
+  httpMaxConnectionsPerAddress?: number;
+  /** Seconds to receive a whole HTTP request, and that an HTTP connection may stay idle. */
+  httpRequestTimeoutS?: number;
+  httpIdleTimeoutS?: number;
+  /** File descriptors kept out of the SIP connection cap, for HTTP, UDP, the database and media. */
+  openFilesReserve?: number;
+  /** SIP requests one source address may sustain per second, and send at once before that rate applies (security.ts). */
+  sipRequestsPerSecond?: number;
+  sipRequestBurst?: number;
+  /**
+   * Guessing (auth/attempt-limiter.ts): failed authentications of one address at one account before that pair
+   * is banned; different accounts one address may fail at before the whole address is; how long a ban lasts.
+   */
+  authFailuresBeforeBan?: number;
+  authSprayAccountsBeforeBan?: number;
+  authBanS?: number;
+  /** Failures an account may have, from anywhere, before each further attempt waits (doubling), and the longest wait. */
+  accountFreeFailures?: number;
+  accountDelayMaxS?: number;
+  /** Seconds between heartbeats: a call cut off by a crash is recorded as ended at the last one (store/heartbeat.ts). */
+  heartbeatS?: number;
+  /** A sign-in that names no organization, on a PBX with several, is answered with their names (sign-in-organization.ts). */
+  listOrganizationsAtSignIn?: boolean;
 }
 
 export const DEFAULT_HTTP_PORT = 8088;
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_SIPS_PORT = 5061;
 export const DEFAULT_MEDIA_TIMEOUT_S = 60;
+
+/** The largest count a limit takes: more connections than any system has descriptors. */
+const MAX_COUNT = 10_000_000;
+const BYTE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
 interface Setting {
   flag: string;
@@ -66,6 +114,93 @@ export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'me
   tlsKey: { flag: '--tls-key', env: 'OFFHOOK_TLS_KEY', help: 'PEM private key for SIP over TLS' },
   mediaTimeoutS: { flag: '--media-timeout', env: 'OFFHOOK_MEDIA_TIMEOUT', help: `seconds a desk phone in a call may send no RTP or RTCP before the call is hung up (default ${DEFAULT_MEDIA_TIMEOUT_S}; 0 turns it off)` },
   sipTrustedSources: { flag: '--sip-trusted-sources', env: 'OFFHOOK_SIP_TRUSTED_SOURCES', help: 'comma-separated source addresses never rate-limited nor banned, e.g. an edge proxy (default: none)' },
+  sipMaxConnections: {
+    flag: '--sip-max-connections',
+    env: 'OFFHOOK_SIP_MAX_CONNECTIONS',
+    help: `SIP TCP and TLS connections at once, counted from the TCP accept (default ${DEFAULT_STREAM_QUOTA.max}; lowered to the open-file limit less --open-files-reserve)`,
+  },
+  sipMaxConnectionsPerAddress: {
+    flag: '--sip-max-connections-per-address',
+    env: 'OFFHOOK_SIP_MAX_CONNECTIONS_PER_ADDRESS',
+    help: `SIP TCP and TLS connections at once from one address (default ${DEFAULT_STREAM_QUOTA.maxPerAddress})`,
+  },
+  tlsHandshakeTimeoutS: {
+    flag: '--tls-handshake-timeout',
+    env: 'OFFHOOK_TLS_HANDSHAKE_TIMEOUT',
+    help: `seconds a SIP over TLS or HTTPS connection has to finish its handshake (default ${DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS / 1000})`,
+  },
+  sipMaxHeldBytes: {
+    flag: '--sip-max-held-bytes',
+    env: 'OFFHOOK_SIP_MAX_HELD_BYTES',
+    help: `bytes of SIP requests held at once, pending or partly received; beyond it requests get 503 (default ${formatBytes(DEFAULT_HELD_BYTES_LIMITS.maxBytes)}; K, M, G suffixes)`,
+  },
+  sipMaxHeldBytesPerAddress: {
+    flag: '--sip-max-held-bytes-per-address',
+    env: 'OFFHOOK_SIP_MAX_HELD_BYTES_PER_ADDRESS',
+    help: `the same for one source address; trusted sources have only the total (default ${formatBytes(DEFAULT_HELD_BYTES_LIMITS.maxBytesPerSource)})`,
+  },
+  httpMaxConnections: {
+    flag: '--http-max-connections',
+    env: 'OFFHOOK_HTTP_MAX_CONNECTIONS',
+    help: `HTTP and HTTPS connections at once, WebSockets included (default ${DEFAULT_HTTP_LIMITS.maxConnections}; lowered to what the open-file limit leaves)`,
+  },
+  httpMaxConnectionsPerAddress: {
+    flag: '--http-max-connections-per-address',
+    env: 'OFFHOOK_HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+    help: `HTTP and HTTPS connections at once from one address (default ${DEFAULT_HTTP_LIMITS.maxConnectionsPerAddress})`,
+  },
+  httpRequestTimeoutS: {
+    flag: '--http-request-timeout',
+    env: 'OFFHOOK_HTTP_REQUEST_TIMEOUT',
+    help: `seconds to receive a whole HTTP request, headers and body (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000})`,
+  },
+  httpIdleTimeoutS: {
+    flag: '--http-idle-timeout',
+    env: 'OFFHOOK_HTTP_IDLE_TIMEOUT',
+    help: `seconds an HTTP connection may go without a byte before it is closed (default ${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000})`,
+  },
+  openFilesReserve: {
+    flag: '--open-files-reserve',
+    env: 'OFFHOOK_OPEN_FILES_RESERVE',
+    help: `file descriptors kept out of the SIP connection cap, for HTTP, UDP, the database and media (default ${DEFAULT_OPEN_FILES_RESERVE})`,
+  },
+  sipRequestsPerSecond: {
+    flag: '--sip-requests-per-second',
+    env: 'OFFHOOK_SIP_REQUESTS_PER_SECOND',
+    help: `SIP requests one address may sustain per second; beyond it they are dropped (default ${DEFAULT_SECURITY_OPTIONS.requestsPerSecond})`,
+  },
+  sipRequestBurst: {
+    flag: '--sip-request-burst',
+    env: 'OFFHOOK_SIP_REQUEST_BURST',
+    help: `SIP requests one address may send at once before that rate applies (default ${DEFAULT_SECURITY_OPTIONS.requestBurst})`,
+  },
+  authFailuresBeforeBan: {
+    flag: '--auth-failures-before-ban',
+    env: 'OFFHOOK_AUTH_FAILURES_BEFORE_BAN',
+    help: `failed authentications of one address at one account within ${DEFAULT_ATTEMPT_LIMITS.authFailureWindowMs / 1000} s before that address is banned for that account (default ${DEFAULT_ATTEMPT_LIMITS.authFailuresBeforeBan})`,
+  },
+  authSprayAccountsBeforeBan: {
+    flag: '--auth-spray-accounts-before-ban',
+    env: 'OFFHOOK_AUTH_SPRAY_ACCOUNTS_BEFORE_BAN',
+    help: `different accounts one address may fail at within ${DEFAULT_ATTEMPT_LIMITS.authFailureWindowMs / 1000} s before the whole address is banned; its registered devices and calls go on (default ${DEFAULT_ATTEMPT_LIMITS.sprayAccountsBeforeBan})`,
+  },
+  authBanS: { flag: '--auth-ban', env: 'OFFHOOK_AUTH_BAN', help: `seconds a ban lasts (default ${DEFAULT_ATTEMPT_LIMITS.banMs / 1000})` },
+  accountFreeFailures: {
+    flag: '--account-free-failures',
+    env: 'OFFHOOK_ACCOUNT_FREE_FAILURES',
+    help: `failed sign-ins or authentications of one account, from any address, before each further attempt waits ${DEFAULT_ATTEMPT_LIMITS.accountDelayBaseMs / 1000} s, doubling; its known devices are not held (default ${DEFAULT_ATTEMPT_LIMITS.accountFreeFailures})`,
+  },
+  accountDelayMaxS: { flag: '--account-delay-max', env: 'OFFHOOK_ACCOUNT_DELAY_MAX', help: `the longest such wait, in seconds (default ${DEFAULT_ATTEMPT_LIMITS.accountDelayMaxMs / 1000})` },
+  heartbeatS: {
+    flag: '--heartbeat',
+    env: 'OFFHOOK_HEARTBEAT',
+    help: `seconds between heartbeats; calls cut off by a crash are recorded as ended at the last one (default ${DEFAULT_HEARTBEAT_S})`,
+  },
+  listOrganizationsAtSignIn: {
+    flag: '--list-organizations-at-sign-in',
+    env: 'OFFHOOK_LIST_ORGANIZATIONS_AT_SIGN_IN',
+    help: 'on a PBX with several organizations, offer their names at sign-in when the user gives only an extension (default off: the user is asked for their SIP address)',
+  },
 };
 
 export class ConfigError extends Error {}
@@ -78,7 +213,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     const [name, inline] = arg.split('=', 2) as [string, string | undefined];
     const known = Object.values(SETTINGS).some((s) => s.flag === name);
     if (!known) throw new ConfigError(`Unknown option ${name}. Run "offhook-pbx help" for the list.`);
-    if (name === SETTINGS.demo.flag) {
+    if (name === SETTINGS.demo.flag || name === SETTINGS.listOrganizationsAtSignIn.flag) {
       flags.set(name, true);
       continue;
     }
@@ -133,8 +268,28 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!/^\d+(\.\d+)?$/.test(timeoutText) || mediaTimeoutS > 86_400) {
     throw new ConfigError(`${SETTINGS.mediaTimeoutS.flag} must be a number of seconds from 0 to 86400, not "${timeoutText}".`);
   }
+  const count = (setting: Setting, fallback: number, min: number): number => {
+    const text = pick(setting) ?? `${fallback}`;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > MAX_COUNT) throw new ConfigError(`${setting.flag} must be a whole number from ${min} to ${MAX_COUNT}, not "${text}".`);
+    return value;
+  };
+  const seconds = (setting: Setting, fallbackMs: number): number => {
+    const text = pick(setting) ?? `${fallbackMs / 1000}`;
+    const value = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || value <= 0 || value > 86_400) throw new ConfigError(`${setting.flag} must be a number of seconds above 0, up to 86400, not "${text}".`);
+    return value;
+  };
+  const bytes = (setting: Setting, fallback: number): number => {
+    const text = pick(setting);
+    if (text === undefined) return fallback;
+    const value = parseBytes(text);
+    if (value === undefined) throw new ConfigError(`${setting.flag} must be a number of bytes, such as 4194304, 4096K, 4M or 1G, not "${text}".`);
+    return value;
+  };
   const demoFlag = flags.get(SETTINGS.demo.flag) === true;
   const demoEnv = env[SETTINGS.demo.env];
+  const switchedOn = (setting: Setting): boolean => flags.get(setting.flag) === true || env[setting.env] === '1' || env[setting.env] === 'true';
   return {
     httpPort,
     bind,
@@ -152,7 +307,43 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     httpsPort: sipPort(SETTINGS.httpsPort, -1),
     sipTrustedSources,
     mediaTimeoutS,
+    sipMaxConnections: count(SETTINGS.sipMaxConnections, DEFAULT_STREAM_QUOTA.max, 1),
+    sipMaxConnectionsPerAddress: count(SETTINGS.sipMaxConnectionsPerAddress, DEFAULT_STREAM_QUOTA.maxPerAddress, 1),
+    tlsHandshakeTimeoutS: seconds(SETTINGS.tlsHandshakeTimeoutS, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS),
+    sipMaxHeldBytes: bytes(SETTINGS.sipMaxHeldBytes, DEFAULT_HELD_BYTES_LIMITS.maxBytes),
+    sipMaxHeldBytesPerAddress: bytes(SETTINGS.sipMaxHeldBytesPerAddress, DEFAULT_HELD_BYTES_LIMITS.maxBytesPerSource),
+    httpMaxConnections: count(SETTINGS.httpMaxConnections, DEFAULT_HTTP_LIMITS.maxConnections, 1),
+    httpMaxConnectionsPerAddress: count(SETTINGS.httpMaxConnectionsPerAddress, DEFAULT_HTTP_LIMITS.maxConnectionsPerAddress, 1),
+    httpRequestTimeoutS: seconds(SETTINGS.httpRequestTimeoutS, DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+    httpIdleTimeoutS: seconds(SETTINGS.httpIdleTimeoutS, DEFAULT_HTTP_LIMITS.idleTimeoutMs),
+    openFilesReserve: count(SETTINGS.openFilesReserve, DEFAULT_OPEN_FILES_RESERVE, 0),
+    sipRequestsPerSecond: count(SETTINGS.sipRequestsPerSecond, DEFAULT_SECURITY_OPTIONS.requestsPerSecond, 1),
+    sipRequestBurst: count(SETTINGS.sipRequestBurst, DEFAULT_SECURITY_OPTIONS.requestBurst, 1),
+    authFailuresBeforeBan: count(SETTINGS.authFailuresBeforeBan, DEFAULT_ATTEMPT_LIMITS.authFailuresBeforeBan, 1),
+    authSprayAccountsBeforeBan: count(SETTINGS.authSprayAccountsBeforeBan, DEFAULT_ATTEMPT_LIMITS.sprayAccountsBeforeBan, 1),
+    authBanS: seconds(SETTINGS.authBanS, DEFAULT_ATTEMPT_LIMITS.banMs),
+    accountFreeFailures: count(SETTINGS.accountFreeFailures, DEFAULT_ATTEMPT_LIMITS.accountFreeFailures, 1),
+    accountDelayMaxS: seconds(SETTINGS.accountDelayMaxS, DEFAULT_ATTEMPT_LIMITS.accountDelayMaxMs),
+    heartbeatS: seconds(SETTINGS.heartbeatS, DEFAULT_HEARTBEAT_S * 1000),
+    listOrganizationsAtSignIn: switchedOn(SETTINGS.listOrganizationsAtSignIn),
   };
+}
+
+/** "4194304", "4096K", "4M", "1G" (binary multiples, as memory is counted); undefined for anything else. */
+export function parseBytes(text: string): number | undefined {
+  const match = /^(\d+)([KMG]?)i?B?$/i.exec(text.trim());
+  if (!match) return undefined;
+  const value = Number(match[1]) * (BYTE_UNITS[(match[2] ?? '').toUpperCase()] ?? 1);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A byte count the way parseBytes reads it back: 4M, 256M, 1536K. */
+export function formatBytes(value: number): string {
+  for (const unit of ['G', 'M', 'K']) {
+    const size = BYTE_UNITS[unit] ?? 1;
+    if (value >= size && value % size === 0) return `${value / size}${unit}`;
+  }
+  return `${value}`;
 }
 
 function firstLanAddress(): string {

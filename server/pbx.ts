@@ -1,6 +1,10 @@
 /**
  * Starts the whole PBX in this process: store (migrated, optionally seeded), SIP service, HTTP app.
  * Returned handle closes everything in order, hanging up calls first so nothing is lost.
+ *
+ * What a crash left is taken up first: the calls it cut off get their records (ended at the last heartbeat)
+ * and, once the transports listen, a BYE to every leg still reachable; the registrations still running are
+ * put back. Then a heartbeat records every few seconds that the PBX is alive.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,15 +14,25 @@ import { DEFAULT_MEDIA_TIMEOUT_S } from './config';
 import type { ServeConfig } from './config';
 import { createLogger } from './log';
 import { nativeRelayStatus } from './media/rtp-socket';
+import { hangUpCallsLeftByCrash } from './sip/call-recovery';
 import type { StreamConnector } from './sip/registrar';
 import { SipService } from './sip/sip-service';
+import type { SecurityOptions } from './sip/security';
 import { StreamTransport } from './sip/stream-transport';
+import { httpConnectionQuota } from './api/connection-limits';
+import { resolveResourceLimits } from './resource-limits';
+import type { ResourceLimits } from './resource-limits';
+import { ConnectionQuota } from './util/connection-quota';
 import { loadTlsCredentials } from './sip/tls-credentials';
 import { UdpTransport } from './sip/udp-transport';
+import { closeCallsLeftByCrash } from './store/active-calls';
 import { closeDatabase, openDatabase } from './store/db';
 import { seedDemo } from './store/demo';
+import { DEFAULT_HEARTBEAT_S, Heartbeat } from './store/heartbeat';
 import { migrateToLatest } from './store/migrate';
+import { loadRegistrations, RegistrationWriter } from './store/registrations';
 import type { Database } from './store/schema';
+import { startSessionPurge } from './store/session-purge';
 import { PBX_VERSION } from './version';
 
 const log = createLogger('pbx');
@@ -45,24 +59,44 @@ export interface RunningPbx {
   sipPorts: SipPorts;
   /** Where the TLS certificate came from, when TLS runs. */
   tlsCertificate?: string;
+  /** The resource limits in force (resource-limits.ts), for printing. */
+  limits: ResourceLimits;
   db: Kysely<Database>;
   sip: SipService;
   close(): Promise<void>;
 }
 
-export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
+/** Settings not on serve's command line (config.ts has the rest), for tests and benchmarks. */
+export interface InternalSettings {
+  /** Milliseconds between purges of expired sessions (store/session-purge.ts); default hourly. */
+  sessionPurgeIntervalMs?: number;
+  /** Milliseconds a REGISTER's 200, or an answered call's, waits for others to share its transaction. Default 5. */
+  commitWindowMs?: number;
+}
+
+export async function startPbx(config: ServeConfig & InternalSettings): Promise<RunningPbx> {
+  // First, before anything takes a descriptor: the open-file limit raised, and the caps it leaves room for.
+  const limits = resolveResourceLimits(config);
+  // TCP and TLS draw on one pool of descriptors, as do HTTP and HTTPS: one quota each.
+  const sipConnections = new ConnectionQuota('SIP TCP/TLS', limits.sipConnections);
+  const httpConnections = { limits: limits.http, quota: httpConnectionQuota(limits.http) };
   mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(join(config.dataDir, 'offhook.db'));
   await migrateToLatest(db);
   if (config.demo) await seedDemo(db);
+  // What the last run left, read before anything can add to it and before the heartbeat moves: the calls a
+  // crash cut off (recorded as ended now) and the registrations still running.
+  const crashedCalls = await closeCallsLeftByCrash(db, new Date());
+  const storedRegistrations = await loadRegistrations(db, new Date());
 
   const sip = new SipService({
     db,
     media: { address: config.mediaAddress, portRange: config.mediaPortRange },
     host: config.sipHost,
     userAgent: `Offhook PBX ${PBX_VERSION}`,
-    security: { trustedSources: config.sipTrustedSources ?? [] },
+    security: securityOptions(config),
     mediaTimeoutMs: (config.mediaTimeoutS ?? DEFAULT_MEDIA_TIMEOUT_S) * 1000,
+    limits: limits.sipHeldBytes,
   });
   const transports: Array<UdpTransport | StreamTransport> = [];
   const sipPorts: SipPorts = {};
@@ -74,16 +108,21 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   };
   sip.registrar.setStreamConnector(connector);
   sip.endpoint.setStreamConnector(connector);
+  const registrations = new RegistrationWriter(db, { windowMs: config.commitWindowMs });
+  sip.registrar.setStore(registrations);
+  if (config.commitWindowMs !== undefined) sip.calls.answerCommitMs = config.commitWindowMs;
+  let udpTransport: UdpTransport | undefined;
   let tlsCertificate: string | undefined;
   try {
     if (config.sipUdpPort !== undefined) {
       const udp = await UdpTransport.listen({ host: config.bind, port: config.sipUdpPort, endpoint: sip.endpoint });
       transports.push(udp);
+      udpTransport = udp;
       sipPorts.udp = udp.port;
       sip.endpoint.setListeningPort('UDP', udp.port);
     }
     if (config.sipTcpPort !== undefined) {
-      const tcp = await StreamTransport.listen({ transport: 'TCP', host: config.bind, port: config.sipTcpPort, endpoint: sip.endpoint });
+      const tcp = await StreamTransport.listen({ transport: 'TCP', host: config.bind, port: config.sipTcpPort, endpoint: sip.endpoint, quota: sipConnections });
       transports.push(tcp);
       streams.TCP = tcp;
       sipPorts.tcp = tcp.port;
@@ -98,7 +137,15 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
         host: config.sipHost,
       });
       if (credentials) {
-        const tls = await StreamTransport.listen({ transport: 'TLS', host: config.bind, port: config.sipTlsPort, endpoint: sip.endpoint, tls: credentials });
+        const tls = await StreamTransport.listen({
+          transport: 'TLS',
+          host: config.bind,
+          port: config.sipTlsPort,
+          endpoint: sip.endpoint,
+          tls: credentials,
+          quota: sipConnections,
+          handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+        });
         transports.push(tls);
         streams.TLS = tls;
         sipPorts.tls = tls.port;
@@ -114,8 +161,13 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
     await closeDatabase(db);
     throw new Error(`could not open the SIP transports: ${describeListenError(error)}`, { cause: error });
   }
+  // A UDP device is reached where its REGISTER or its calls came from, on the port it knew us by.
+  const udpFlow = (address: string, port: number) => udpTransport?.flowTo(address, port);
+  sip.registrar.restore(storedRegistrations, udpFlow);
+  void hangUpCallsLeftByCrash(crashedCalls, sip.endpoint, { udpFlow, connect: connector });
+  const heartbeat = await Heartbeat.start(db, { intervalMs: (config.heartbeatS ?? DEFAULT_HEARTBEAT_S) * 1000, onBeat: () => sip.calls.storeChangedLegs() });
 
-  const app = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot });
+  const app = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections });
   await app.listen({ port: config.httpPort, host: config.bind });
 
   // Browsers give the microphone only to secure pages: http://127.0.0.1 counts, a LAN address does not, so
@@ -125,7 +177,15 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   if (config.httpsPort !== undefined) {
     const credentials = await loadTlsCredentials({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, demo: config.demo, host: config.sipHost });
     if (credentials) {
-      secureApp = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot, https: credentials });
+      secureApp = await buildApp({
+        db,
+        version: PBX_VERSION,
+        sip,
+        webRoot: config.webRoot,
+        https: credentials,
+        listOrganizationsAtSignIn: config.listOrganizationsAtSignIn,
+        connections: httpConnections,
+      });
       await secureApp.listen({ port: config.httpsPort, host: config.bind });
       const secureAddress = secureApp.server.address();
       securePort = typeof secureAddress === 'object' && secureAddress ? secureAddress.port : config.httpsPort;
@@ -143,6 +203,8 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
   // Whether desk phones' RTP is relayed in C or through Node's sockets, and why.
   log.info('rtp relay', nativeRelayStatus());
 
+  const sessionPurge = await startSessionPurge(db, { intervalMs: config.sessionPurgeIntervalMs });
+
   let closed = false;
   return {
     httpUrl,
@@ -150,6 +212,7 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
     ...(securePort !== undefined ? { httpsUrl: `https://${hostPart}:${securePort}`, sipSecureWebSocketUrl: `wss://${hostPart}:${securePort}/sip` } : {}),
     sipPorts,
     tlsCertificate,
+    limits,
     db,
     sip,
     async close() {
@@ -159,12 +222,29 @@ export async function startPbx(config: ServeConfig): Promise<RunningPbx> {
       // The BYEs (and final NOTIFYs) are answered, or resent over UDP until the grace runs out, before the sockets go.
       await sip.endpoint.settled(SHUTDOWN_GRACE_MS);
       await sip.calls.flushRecords();
+      sip.endpoint.faults.report();
+      await registrations.flush();
+      await heartbeat.stop();
       await Promise.all(transports.map((t) => t.close()));
       await app.close();
       await secureApp?.close();
+      await sessionPurge.stop();
       await closeDatabase(db);
     },
   };
+}
+
+/** The security layer's options that serve sets (config.ts); each left out keeps its default. */
+function securityOptions(config: ServeConfig): Partial<SecurityOptions> {
+  const options: Partial<SecurityOptions> = { trustedSources: config.sipTrustedSources ?? [] };
+  if (config.sipRequestsPerSecond !== undefined) options.requestsPerSecond = config.sipRequestsPerSecond;
+  if (config.sipRequestBurst !== undefined) options.requestBurst = config.sipRequestBurst;
+  if (config.authFailuresBeforeBan !== undefined) options.authFailuresBeforeBan = config.authFailuresBeforeBan;
+  if (config.authSprayAccountsBeforeBan !== undefined) options.sprayAccountsBeforeBan = config.authSprayAccountsBeforeBan;
+  if (config.authBanS !== undefined) options.banMs = config.authBanS * 1000;
+  if (config.accountFreeFailures !== undefined) options.accountFreeFailures = config.accountFreeFailures;
+  if (config.accountDelayMaxS !== undefined) options.accountDelayMaxMs = config.accountDelayMaxS * 1000;
+  return options;
 }
 
 /** A port already taken is the usual reason a transport cannot open: say which, and what to do about it. */
