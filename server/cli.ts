@@ -79,9 +79,11 @@ async function main(argv: string[]): Promise<number> {
 
 async function serve(args: string[]): Promise<number> {
   const config = parseServeConfig(args, process.env, { webRoot: DEFAULT_WEB_ROOT });
-  const pbx = await startPbx(config);
-  // From here on no stray error ends the process (and every call with it); before, a failed start still exits.
+  // Before anything listens: no stray error ends the process (and every call with it), not even one from a
+  // request that arrives while the start-up is still sending its recovery BYEs. A failed start is an awaited
+  // rejection, which the guard does not catch: it still ends the command with its message.
   installProcessGuard();
+  const pbx = await startPbx(config);
   const lines = [
     `Offhook PBX ${PBX_VERSION} is running.`,
     `  web phone      ${pbx.httpUrl}/`,

@@ -112,6 +112,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   sip.registrar.setStore(registrations);
   if (config.commitWindowMs !== undefined) sip.calls.answerCommitMs = config.commitWindowMs;
   let udpTransport: UdpTransport | undefined;
+  // A UDP device is reached where its REGISTER or its calls came from, on the port it knew us by.
+  const udpFlow = (address: string, port: number) => udpTransport?.flowTo(address, port);
   let tlsCertificate: string | undefined;
   try {
     if (config.sipUdpPort !== undefined) {
@@ -121,6 +123,9 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
       sipPorts.udp = udp.port;
       sip.endpoint.setListeningPort('UDP', udp.port);
     }
+    // Put back before the first request can be read (no datagram is handled before this synchronous step),
+    // so that an unregistration arriving at start is applied to the restored binding, not undone by it.
+    sip.registrar.restore(storedRegistrations, udpFlow);
     if (config.sipTcpPort !== undefined) {
       const tcp = await StreamTransport.listen({ transport: 'TCP', host: config.bind, port: config.sipTcpPort, endpoint: sip.endpoint, quota: sipConnections });
       transports.push(tcp);
@@ -161,9 +166,6 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
     await closeDatabase(db);
     throw new Error(`could not open the SIP transports: ${describeListenError(error)}`, { cause: error });
   }
-  // A UDP device is reached where its REGISTER or its calls came from, on the port it knew us by.
-  const udpFlow = (address: string, port: number) => udpTransport?.flowTo(address, port);
-  sip.registrar.restore(storedRegistrations, udpFlow);
   void hangUpCallsLeftByCrash(crashedCalls, sip.endpoint, { udpFlow, connect: connector });
   const heartbeat = await Heartbeat.start(db, { intervalMs: (config.heartbeatS ?? DEFAULT_HEARTBEAT_S) * 1000, onBeat: () => sip.calls.storeChangedLegs() });
 

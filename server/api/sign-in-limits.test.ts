@@ -39,6 +39,17 @@ describe('sign-in limits', { timeout: 60_000 }, () => {
   const signIn = (from: string, extension: string, password: string) =>
     app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: from, payload: { extension, password } });
 
+  it('checks a sign-in for a domain not hosted here like any other, and limits it the same way', async () => {
+    await open();
+    const checks = vi.spyOn(guard.pool, 'run');
+    for (let i = 1; i <= 5; i++) expect((await signIn(`198.51.100.${i}`, '101@elsewhere.example', `guess-${i}`)).statusCode).toBe(401);
+    // Each cost the same scrypt as a wrong password here, so the time taken does not tell the domain is not ours.
+    expect(checks).toHaveBeenCalledTimes(5);
+    const held = await signIn('198.51.100.50', '101@elsewhere.example', 'guess-6');
+    expect(held.statusCode).toBe(429);
+    expect(checks).toHaveBeenCalledTimes(5);
+  });
+
   it('delays an account guessed from many addresses, refusing unchecked with 429 and Retry-After, known or not', async () => {
     await open();
     const checks = vi.spyOn(guard.pool, 'run');

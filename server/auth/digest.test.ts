@@ -171,19 +171,21 @@ describe('NonceStore', () => {
     for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9_-]{24}$/);
   });
 
-  it('accepts a nonce once, for the Call-ID it was issued to', () => {
+  it('accepts a nonce once, for the Call-ID and the address it was issued to; a second answer is stale', () => {
     const store = new NonceStore();
-    const nonce = store.issue('call-1@host');
-    expect(store.consume(nonce, 'call-2@host')).toBe('unknown');
-    expect(store.consume(nonce, 'call-1@host')).toBe('ok');
-    expect(store.consume(nonce, 'call-1@host')).toBe('unknown');
+    const nonce = store.issue('call-1@host', '192.0.2.1');
+    expect(store.consume(nonce, 'call-2@host', '192.0.2.1')).toBe('unknown');
+    // Answered in packets forged from another address: not ours to count against that address.
+    expect(store.consume(nonce, 'call-1@host', '198.51.100.7')).toBe('unknown');
+    expect(store.consume(nonce, 'call-1@host', '192.0.2.1')).toBe('ok');
+    expect(store.consume(nonce, 'call-1@host', '192.0.2.1')).toBe('stale');
   });
 
   it('does not know a nonce it never issued', () => {
     expect(new NonceStore().consume('made-up', 'call-1')).toBe('unknown');
   });
 
-  it('calls an expired nonce stale, once', () => {
+  it('calls an expired nonce stale until it is forgotten', () => {
     const time = clock();
     const store = new NonceStore({ ttlMs: 30_000, now: time.now });
     const fresh = store.issue('call-1');
@@ -192,6 +194,8 @@ describe('NonceStore', () => {
     expect(store.consume(fresh, 'call-1')).toBe('ok');
     time.advance(1);
     expect(store.consume(old, 'call-1')).toBe('stale');
+    expect(store.consume(old, 'call-1')).toBe('stale');
+    time.advance(30_000);
     expect(store.consume(old, 'call-1')).toBe('unknown');
   });
 

@@ -45,18 +45,23 @@ export interface NonceStoreOptions {
 }
 
 interface NonceEntry {
-  /** A digest of the Call-ID the nonce is bound to (callIdKey). */
-  callId: string;
+  /** A digest of the Call-ID and source address the nonce is bound to (bindingKey). */
+  binding: string;
   issuedAt: number;
+  /** Answered once already: kept as a marker until it is dropped, so that a second answer is stale, not unknown. */
+  used: boolean;
 }
 
 /**
- * What a nonce keeps of its Call-ID: a fixed-size digest of it. The Call-ID itself is a slice of the whole
- * request's text (V8 keeps substrings as views), and a hostile request can be 64 KB: kept for two ttls per
- * challenge, that would hold every challenged request's text, a memory cost no byte budget counts.
+ * What a nonce keeps of what it is bound to: a fixed-size digest of the Call-ID and of the address it was
+ * sent to. The Call-ID itself is a slice of the whole request's text (V8 keeps substrings as views), and a
+ * hostile request can be 64 KB: kept for two ttls per challenge, that would hold every challenged request's
+ * text, a memory cost no byte budget counts. The address binds the nonce to whoever received the challenge,
+ * so that a nonce fetched from one address cannot be answered in packets forged from another (whose failures
+ * would then be counted against, and could get banned, an address the attacker does not own).
  */
-function callIdKey(callId: string): string {
-  return createHash('sha256').update(callId, 'utf8').digest('base64');
+function bindingKey(callId: string, source: string): string {
+  return createHash('sha256').update(source, 'utf8').update('\n', 'utf8').update(callId, 'utf8').digest('base64');
 }
 
 const NONCE_BYTES = 18;
@@ -80,10 +85,11 @@ export class NonceStore {
     return this.entries.size;
   }
 
-  issue(callId: string): string {
+  /** A new nonce for a challenge sent to `source` (the flow's remote address) in the call `callId`. */
+  issue(callId: string, source = ''): string {
     this.dropOld();
     const nonce = randomBase64url(NONCE_BYTES);
-    this.entries.set(nonce, { callId: callIdKey(callId), issuedAt: this.now() });
+    this.entries.set(nonce, { binding: bindingKey(callId, source), issuedAt: this.now(), used: false });
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);
@@ -92,19 +98,22 @@ export class NonceStore {
   }
 
   /**
-   * 'ok' once per nonce; 'stale' for one that expired, and 'unknown' for one used already or never issued.
-   * Either way the caller challenges again, with stale=true if the response was right (RFC 7616 §3.3). A
-   * nonce from a request with another Call-ID is left in place: a third party who saw it can't burn it for
-   * its rightful client.
+   * 'ok' once per nonce; 'stale' for one of ours that expired or was answered already (a phone refreshing with
+   * nc=2), and 'unknown' for one never issued, long forgotten, or issued for another Call-ID or address. The
+   * caller challenges again after 'stale' (stale=true if the response was right, RFC 7616 §3.3) and after
+   * 'unknown' without checking the response at all: a response over a nonce we never issued must not tell
+   * whether a password is right. A nonce presented by another Call-ID or address is left in place: a third
+   * party who saw it can't burn it for its rightful client.
    */
-  consume(nonce: string, callId: string): NonceState {
+  consume(nonce: string, callId: string, source = ''): NonceState {
     this.dropOld();
     const entry = this.entries.get(nonce);
-    if (!entry || entry.callId !== callIdKey(callId)) {
+    if (!entry || entry.binding !== bindingKey(callId, source)) {
       log.debug('unknown nonce', { known: entry !== undefined });
       return 'unknown';
     }
-    this.entries.delete(nonce);
+    if (entry.used) return 'stale';
+    entry.used = true;
     return this.now() - entry.issuedAt > this.ttlMs ? 'stale' : 'ok';
   }
 

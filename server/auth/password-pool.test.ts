@@ -78,6 +78,25 @@ describe('PasswordPool', () => {
     expect(await pool.run('a', async () => 'next')).toBe('next');
   });
 
+  it('remembers nothing of the addresses it has served: thousands of one-off sources leave no trace', async () => {
+    const pool = new PasswordPool({ concurrency: 2, maxQueued: 8, maxQueuedPerSource: 2 });
+    for (let i = 0; i < 5_000; i++) await pool.run(`2001:db8::${i.toString(16)}`, async () => i);
+    // The pool's own bookkeeping for the last one runs just after its caller hears the result.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(pool.rememberedSources).toBe(0);
+    const started: string[] = [];
+    const { work, finish } = gatedWork(started);
+    const running = [pool.run('a', work('a1')), pool.run('b', work('b1'))];
+    const queued = [pool.run('a', work('a2')), pool.run('c', work('c1'))];
+    expect(pool.rememberedSources).toBeLessThanOrEqual(3);
+    await finish('a1');
+    await finish('b1');
+    await finish('a2');
+    await finish('c1');
+    await Promise.all([...running, ...queued]);
+    expect(pool.rememberedSources).toBe(0);
+  });
+
   it('leaves one of libuv’s threads free by default', () => {
     expect(threadPoolSize({})).toBe(4);
     expect(threadPoolSize({ UV_THREADPOOL_SIZE: '16' })).toBe(16);

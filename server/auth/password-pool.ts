@@ -63,7 +63,8 @@ export class PasswordPool {
   /** At most maxQueued entries, so a linear search for the next is cheap. */
   private readonly waiting: Job[] = [];
   private readonly waitingBySource = new Map<string, number>();
-  /** The tag of each address's latest check; dropped once the pool's virtual time has passed it. */
+  private readonly runningBySource = new Map<string, number>();
+  /** The tag of each address's latest check, while it has checks running or waiting. */
   private readonly lastTag = new Map<string, number>();
 
   constructor(options: Partial<PasswordPoolOptions> = {}) {
@@ -103,11 +104,18 @@ export class PasswordPool {
         priority,
         start: () => {
           this.running += 1;
+          this.runningBySource.set(source, (this.runningBySource.get(source) ?? 0) + 1);
           Promise.resolve()
             .then(work)
             .then(resolve, reject)
             .finally(() => {
               this.running -= 1;
+              const still = (this.runningBySource.get(source) ?? 1) - 1;
+              if (still > 0) this.runningBySource.set(source, still);
+              else this.runningBySource.delete(source);
+              // With nothing of its own running or waiting, a source's tag can no longer put it behind anyone
+              // (a newcomer's tag is the virtual time), so it is forgotten: one entry per busy source, no more.
+              if (still <= 0 && !this.waitingBySource.has(source)) this.lastTag.delete(source);
               this.pump();
             });
         },
@@ -127,7 +135,6 @@ export class PasswordPool {
       if (left <= 0) this.waitingBySource.delete(job.source);
       else this.waitingBySource.set(job.source, left);
       this.virtualTime = Math.max(this.virtualTime, job.tag);
-      this.forgetOldTags();
       if (this.waiting.length > 0) log.debug('password check starts with others waiting', { source: job.source, waiting: this.waiting.length });
       job.start();
     }
@@ -145,9 +152,8 @@ export class PasswordPool {
     return best;
   }
 
-  /** A tag below the virtual time no longer changes any new tag (the virtual time wins), so it need not be kept. */
-  private forgetOldTags(): void {
-    if (this.lastTag.size <= 2 * this.options.maxQueued) return;
-    for (const [source, tag] of this.lastTag) if (tag < this.virtualTime && !this.waitingBySource.has(source)) this.lastTag.delete(source);
+  /** Sources whose latest tag is remembered: those with checks running or waiting (tests). */
+  get rememberedSources(): number {
+    return this.lastTag.size;
   }
 }

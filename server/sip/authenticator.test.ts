@@ -118,11 +118,38 @@ describe('SipAuthenticator', () => {
     const again = connection.lastResponse()!;
     expect(again.status).toBe(401);
     expect(again.headers.getAll('WWW-Authenticate').every((c) => c.endsWith('stale=true'))).toBe(true);
-    // The same reuse with a wrong password is challenged without stale, and is not counted as a failure.
+    // The same reuse with a wrong password is challenged without stale, and counts as the failure it is.
     const wrong = answerChallenge(challenge, { method: 'REGISTER', uri: `sip:${DOMAIN}`, username: '101', password: 'not-the-password', nc: 3 });
     expect(await authenticator.authenticate(serverTransaction(register('101', callId, 4, wrong), connection), 'To')).toBeUndefined();
     expect(connection.lastResponse()!.headers.getAll('WWW-Authenticate').some((c) => c.includes('stale'))).toBe(false);
+    expect(failures).toEqual([{ source: '198.51.100.4', method: 'REGISTER' }]);
+  });
+
+  it('does not check a response over a nonce it never gave: a made-up nonce tells nothing of the password', async () => {
+    failures.length = 0;
+    const connection = new FakeConnection('198.51.100.5');
+    const madeUp = 'Digest realm="x", nonce="made-up", algorithm=MD5, qop="auth"'.replace('realm="x"', `realm="${DOMAIN}"`);
+    for (const password of [alice.sipPassword, 'not-the-password']) {
+      const credentials = answerChallenge(madeUp, { method: 'REGISTER', uri: `sip:${DOMAIN}`, username: '101', password });
+      expect(await authenticator.authenticate(serverTransaction(register('101', `made-up-${password}`, 2, credentials), connection), 'To')).toBeUndefined();
+      const answer = connection.lastResponse()!;
+      expect(answer.status).toBe(401);
+      // The same answer whether the password was right or not.
+      expect(answer.headers.getAll('WWW-Authenticate').some((c) => c.includes('stale'))).toBe(false);
+    }
     expect(failures).toEqual([]);
+  });
+
+  it('does not take a nonce answered from another address than the one it was sent to', async () => {
+    const asked = new FakeConnection('198.51.100.6');
+    const callId = 'moved-1';
+    await authenticator.authenticate(serverTransaction(register('101', callId, 1), asked), 'To');
+    const challenge = asked.lastResponse()!.headers.getAll('WWW-Authenticate').find((c) => c.includes('algorithm=MD5'))!;
+    const right = answerChallenge(challenge, { method: 'REGISTER', uri: `sip:${DOMAIN}`, username: '101', password: alice.sipPassword });
+    const forged = new FakeConnection('203.0.113.77');
+    expect(await authenticator.authenticate(serverTransaction(register('101', callId, 2, right), forged), 'To')).toBeUndefined();
+    expect(forged.lastResponse()!.status).toBe(401);
+    expect(await authenticator.authenticate(serverTransaction(register('101', callId, 3, right), asked), 'To')).toMatchObject({ extension: '101' });
   });
 
   it('accepts credentials signed over another uri (as SIPp signs the server address): nonces already stop replay', async () => {

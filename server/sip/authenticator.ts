@@ -171,7 +171,14 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
       // still verified over the uri the device signed.
       log.debug('digest uri differs from the Request-URI', { method: request.method });
     }
-    const nonceState = this.nonces.consume(params.nonce ?? '', callId);
+    const source = tx.connection.remoteAddress;
+    const nonceState = this.nonces.consume(params.nonce ?? '', callId, source);
+    if (nonceState === 'unknown') {
+      // Not a nonce we gave this Call-ID at this address: challenged afresh, the response unchecked, so that
+      // made-up nonces cannot be used to test passwords outside every limit (digest.ts, NonceStore.consume).
+      this.challenge(tx, domain, callId, false);
+      return undefined;
+    }
     const account = accountKey(domain, extension);
     const admission = this.gate.admit(tx.connection, account);
     if (!admission.admitted) {
@@ -181,10 +188,15 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
     let outcome: AttemptOutcome = 'abandoned';
     try {
       const found = await this.check(request.method, domain, extension, params);
-      if (nonceState !== 'ok') {
-        // A nonce that expired, was used already (a phone refreshing with nc=2) or is not ours: a new challenge.
+      if (nonceState === 'stale') {
+        // A nonce of ours that expired or was answered already (a phone refreshing with nc=2): a new challenge.
         // RFC 7616 §3.3: stale=true only when the response was right for the nonce it came with, so the device
-        // retries at once without asking its user for the password, and a wrong password is never called stale.
+        // retries at once without asking its user for the password, and a wrong password is never called stale;
+        // it counts as the failure it is.
+        if (!found) {
+          outcome = 'failed';
+          this.emit('authenticationFailed', { source, method: request.method });
+        }
         this.challenge(tx, domain, callId, found !== undefined);
         return undefined;
       }
@@ -234,7 +246,7 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
     const algorithms = transport === 'WS' || transport === 'WSS' ? this.challengePolicy.webSocket : this.challengePolicy.other;
     const headers: Array<[string, string]> = algorithms.map((algorithm) => [
       header,
-      buildChallenge({ realm, nonce: this.nonces.issue(callId), algorithm, stale }),
+      buildChallenge({ realm, nonce: this.nonces.issue(callId, tx.connection.remoteAddress), algorithm, stale }),
     ]);
     tx.reply(proxy ? 407 : 401, undefined, { headers });
   }

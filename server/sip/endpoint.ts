@@ -254,8 +254,8 @@ export class SipEndpoint {
   /**
    * Whether everything from this flow is to be read: not when its source is banned (security.ts), unless the
    * flow holds a registration or a dialog: a ban is for guessing, not for devices that proved their password.
-   * Stream transports ask before they frame and parse, and close a flow that is not admitted; `receive` asks
-   * itself, and still reads responses and in-dialog requests from a flow that is not.
+   * Both entry points still read, from a flow that is not admitted, what a ban spares (`passesBan`); a stream
+   * connection is closed at the first message that is not such.
    */
   admits(connection: SipConnection): boolean {
     return !this.sources.isBanned(connection.remoteAddress) || connection.isHeld;
@@ -265,6 +265,11 @@ export class SipEndpoint {
   receiveMessage(message: SipMessage, connection: SipConnection): void {
     try {
       connection.reportFaultsTo(this.faults);
+      if (!this.admits(connection) && !this.sources.passesBan?.(message, connection)) {
+        // A banned address's connection that nothing holds, with something a ban does not spare: closed unanswered.
+        connection.close();
+        return;
+      }
       connection.touch();
       this.handle(message, connection);
     } catch (error) {

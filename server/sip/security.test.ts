@@ -135,6 +135,27 @@ describe('SipSecurity', () => {
     expect(security.guard(serverTransaction(bye('unknown-call'), other))).toBe('banned');
   });
 
+  it('lets a known device of an account through a ban of its address on a new flow, for that account alone', () => {
+    const security = new SipSecurity();
+    const office = '203.0.113.5';
+    const account = 'demo.offhook.test 101';
+    // Alice's phone registered from the office before a sprayer behind the same NAT got the address banned.
+    const before = new FakeConnection(office);
+    const first = security.admit(before, account);
+    if (!first.admitted) throw new Error('admitted at first');
+    security.settle(before, first.ticket, 'succeeded');
+    security.ban(office);
+    const register = (user: string) =>
+      sipRequest({ method: 'REGISTER', uri: 'sip:demo.offhook.test', from: `<sip:${user}@demo.offhook.test>;tag=r`, to: `<sip:${user}@demo.offhook.test>` });
+    // Rebooted, it comes back from a new port: a new flow that nothing holds.
+    const rebooted = new FakeConnection(office);
+    expect(security.passesBan(register('101'), rebooted)).toBe(true);
+    expect(security.guard(serverTransaction(register('101'), rebooted))).toBe('pass');
+    expect(security.passesBan(register('102'), rebooted)).toBe(false);
+    expect(security.guard(serverTransaction(register('102'), new FakeConnection(office)))).toBe('banned');
+    expect(security.passesBan(register('101'), new FakeConnection('198.51.100.9'))).toBe(false);
+  });
+
   it('never holds a device on the flow where it proved its account, though its failures count', () => {
     const time = clock();
     const security = new SipSecurity({ now: time.now, authFailuresBeforeBan: 3 });

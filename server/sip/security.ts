@@ -47,7 +47,7 @@
  * routing (see `DialPolicy`).
  */
 import type { Kysely } from 'kysely';
-import { AttemptLimiter, DEFAULT_ATTEMPT_LIMITS } from '../auth/attempt-limiter';
+import { accountKey, AttemptLimiter, DEFAULT_ATTEMPT_LIMITS } from '../auth/attempt-limiter';
 import type { Admission, AttemptLimitOptions, AttemptTicket } from '../auth/attempt-limiter';
 import { createLogger } from '../log';
 import { canCallExternal } from '../store/dial-permissions';
@@ -57,6 +57,7 @@ import { LruMap } from '../util/lru-map';
 import type { AttemptOutcome, AuthenticatedUser, CredentialGate } from './authenticator';
 import type { SipConnection } from './connection';
 import type { SourcePolicy } from './endpoint';
+import { parseNameAddr } from './message';
 import type { SipMessage, SipRequest } from './message';
 import type { ServerTransaction } from './transactions';
 
@@ -198,11 +199,14 @@ export class SipSecurity implements SourcePolicy, CredentialGate {
 
   /**
    * Whether a message from a banned address, on a flow that nothing holds, is read all the same: a response,
-   * or a request within a dialog the PBX knows.
+   * a request within a dialog the PBX knows, or a request for an account whose known device the address is (a
+   * phone that rebooted or whose NAT gave it a new port, a browser that reconnected: limit 2 spares them).
    */
-  passesBan(message: SipMessage, _connection: SipConnection): boolean {
+  passesBan(message: SipMessage, connection: SipConnection): boolean {
     if (message.kind === 'response') return true;
-    return hasToTag(message) && this.knowsDialog(message);
+    if (hasToTag(message) && this.knowsDialog(message)) return true;
+    const account = claimedAccount(message);
+    return account !== undefined && this.attempts.isKnownDevice(connection.remoteAddress, account);
   }
 
   /**
@@ -273,6 +277,16 @@ export class SipSecurity implements SourcePolicy, CredentialGate {
 /** Whether a request's To carries a tag, as every request within a dialog does (RFC 3261 §12.2.1.1). */
 function hasToTag(request: SipRequest): boolean {
   return /;\s*tag\s*=/i.test(request.headers.get('To') ?? '');
+}
+
+/** The account a request claims, as the authenticator reads it: To for REGISTER (RFC 3261 §10.2), From otherwise. */
+function claimedAccount(request: SipRequest): string | undefined {
+  try {
+    const uri = parseNameAddr(request.headers.get(request.method === 'REGISTER' ? 'To' : 'From') ?? '').uri;
+    return uri.user ? accountKey(uri.host, uri.user) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A dial policy's answer: go ahead, or the status and reason phrase to refuse the call with. */

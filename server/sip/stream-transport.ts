@@ -198,15 +198,14 @@ export class StreamConnection extends SipConnection {
 
   private onData(chunk: Buffer): void {
     if (!this.isOpen) return;
-    if (!this.endpoint.admits(this)) {
-      // A banned source gets nothing read, and keeps no connection of ours.
-      this.close();
-      return;
-    }
-    this.touch();
+    // From a banned address nothing holds this connection for, the endpoint reads a message only to let through
+    // what a ban spares (a response, an in-dialog request, a known device's own account), and closes the
+    // connection at the first message that is none of these (receiveMessage).
+    const screened = !this.endpoint.admits(this);
+    if (!screened) this.touch();
     // RFC 5626 §4.4.1: a CRLFCRLF ping is answered with a CRLF pong. The framer skips the CRLFs itself;
     // should a message happen to split right there, the extra CRLF we send is ignored by the peer (§7.5).
-    if (isPing(chunk)) this.socket.write(CRLF);
+    if (!screened && isPing(chunk)) this.socket.write(CRLF);
     let input = chunk;
     let lastError: unknown;
     for (;;) {
@@ -222,6 +221,10 @@ export class StreamConnection extends SipConnection {
           return;
         }
         lastError = error;
+        if (screened) {
+          this.close();
+          return;
+        }
         this.endpoint.rejectMalformed(error, this);
         continue;
       }

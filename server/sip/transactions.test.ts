@@ -413,3 +413,17 @@ describe('non-INVITE client transaction', () => {
     expect(answered.clock.pending).toBe(0);
   });
 });
+
+describe('serverTransactionKey', () => {
+  const rfc2543 = (uri: string, cseq = 1) =>
+    parseMessage(`OPTIONS ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50:5060\r\nFrom: <sip:a@old.example>\r\nTo: <sip:101@pbx.test>\r\nCall-ID: k@old.example\r\nCSeq: ${cseq} OPTIONS\r\nContent-Length: 0\r\n\r\n`) as SipRequest;
+
+  it('keeps an RFC 2543 key small however long the Request-URI, which the byte budget does not count (§17.2.3)', () => {
+    const long = `sip:101@pbx.test;x=${'y'.repeat(60_000)}`;
+    const key = serverTransactionKey(rfc2543(long)) ?? '';
+    expect(key.length).toBeLessThan(64);
+    expect(serverTransactionKey(rfc2543(long))).toBe(key);
+    expect(serverTransactionKey(rfc2543(long, 2))).not.toBe(key);
+    expect(serverTransactionKey(rfc2543('sip:101@pbx.test'))).not.toBe(key);
+  });
+});

@@ -35,6 +35,7 @@
  * the ACK for accepted INVITEs), a `linger` hook may take over what that needs (`ServerEcho`, `ClientEcho`),
  * and the transaction is done; the endpoint keeps those in its linger table (linger-table.ts).
  */
+import { createHash } from 'node:crypto';
 import { createLogger } from '../log';
 import type { PreparedMessage, SipConnection } from './connection';
 import { BRANCH_MAGIC_COOKIE, createResponse, generateBranch, generateTag, parseCSeq, parseNameAddr, parseVia } from './message';
@@ -102,7 +103,10 @@ export function serverTransactionKey(request: SipRequest): string | undefined {
   if (branch && branch.length > BRANCH_MAGIC_COOKIE.length && branch.startsWith(BRANCH_MAGIC_COOKIE)) return `${branch}|${via.host}:${via.port ?? ''}|${method}`;
   const toTag = method === 'INVITE' ? '' : tagOf(request.headers.get('To'));
   const seq = parseCSeq(request.headers.get('CSeq') ?? '').seq;
-  return `2543|${method}|${seq}|${request.headers.get('Call-ID') ?? ''}|${tagOf(request.headers.get('From'))}|${toTag}|${request.uri}|${top}`;
+  // A fixed-size digest: the Request-URI and Via can be tens of kilobytes, and a lingering transaction keeps
+  // its key for 32 s while the byte budget (held-bytes.ts) counts only the response it resends.
+  const fields = `${method}|${seq}|${request.headers.get('Call-ID') ?? ''}|${tagOf(request.headers.get('From'))}|${toTag}|${request.uri}|${top}`;
+  return `2543|${createHash('sha256').update(fields, 'utf8').digest('base64')}`;
 }
 
 function tagOf(nameAddr: string | undefined): string {

@@ -18,6 +18,9 @@ import { signInRefusal } from '../sign-in-refusal';
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+/** An organization id no row has (ids start at 1): a sign-in for a domain not hosted here finds no user. */
+const NO_ORGANIZATION = 0;
+
 interface SessionRouteOptions {
   db: Kysely<Database>;
   ttlMs?: number;
@@ -44,9 +47,13 @@ export async function registerSessionRoutes(api: FastifyInstance, options: Sessi
       listOrganizations: options.listOrganizations,
     });
     // Limited per account and per address before any scrypt runs, and the scrypt queued fairly (sign-in-guard.ts).
-    const user = organization
-      ? await signIn.authenticate(request.ip, accountKey(organization.domain, extension), (verify) => authenticateUser(db, organization.id, extension, password, verify)).catch(signInRefusal)
-      : undefined;
+    // A domain not hosted here goes the same way, against no organization: the same limits and the same scrypt,
+    // so neither the time taken nor an unlimited stream of attempts tells which organizations the PBX hosts.
+    const domain = organization?.domain ?? name.domain ?? parsed.data.organization ?? '';
+    const organizationId = organization?.id ?? NO_ORGANIZATION;
+    const user = await signIn
+      .authenticate(request.ip, accountKey(domain, extension), (verify) => authenticateUser(db, organizationId, extension, password, verify))
+      .catch(signInRefusal);
     if (!organization || !user) {
       throw new HttpError(401, 'invalid_credentials', 'The extension or password is incorrect.');
     }
