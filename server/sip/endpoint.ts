@@ -1,4 +1,7 @@
 /**
+ * Why one file past 500 lines: receive, match and answer are one path today; issue #15 splits the SIP stack
+ * into sip/syntax, sip/transport, sip/transaction and sip/edge, which takes this file apart along them.
+ *
  * The SIP endpoint: parses what arrives on every flow, matches it to transactions, and hands new requests
  * to the application (registrar, call engine). It is the one place that turns bytes into messages, so a
  * malformed message is answered (400 with a reason) or dropped here and never reaches the layers above.

@@ -1,4 +1,7 @@
 /**
+ * Why one file past 500 lines: the four §17 state machines share one set of timers, hooks and keys, and read
+ * best side by side; issue #15 moves them to sip/transaction/, one machine per file.
+ *
  * RFC 3261 §17 transactions with every timer, for reliable flows (TCP, TLS, WebSocket) and unreliable ones
  * (UDP), plus the RFC 6026 "accepted" states that keep an INVITE transaction alive after a 2xx so that
  * retransmissions on either side are absorbed instead of reaching the call engine as new work.
