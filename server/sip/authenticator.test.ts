@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyDigestResponse } from '../auth/digest';
+import { sqliteHandle } from '../store/db';
 import { DEMO_ORGANIZATION, DEMO_USERS, seedDemo } from '../store/demo';
 import { findDigestIdentity, recallDigestIdentity } from '../store/digest-identity';
 import type { Database } from '../store/schema';
@@ -228,15 +230,25 @@ describe('SipAuthenticator against guessing', () => {
       },
       verify: (check) => (work.push(`verify ${check.params.algorithm} over ${check.ha1Candidates.length}`), verifyDigestResponse(check)),
     });
-    const queries = vi.spyOn(db.getExecutor(), 'executeQuery');
+    // Every query run, through Kysely or straight on the SQLite handle (direct-statements.ts); not the read
+    // cache's own check that the database is unchanged (PRAGMA data_version).
+    const ran: string[] = [];
+    const statements = Object.getPrototypeOf(sqliteHandle(db)!.prepare('select 1')) as SqliteDatabase.Statement;
+    const runs = (['get', 'all', 'run', 'iterate'] as const).map((name) => {
+      const original = statements[name] as (...args: unknown[]) => unknown;
+      return vi.spyOn(statements, name).mockImplementation(function (this: SqliteDatabase.Statement, ...args: unknown[]) {
+        if (!/^\s*pragma/i.test(this.source)) ran.push(this.source);
+        return original.apply(this, args);
+      } as never);
+    });
     const workOf = async (method: 'REGISTER' | 'INVITE', user: string) => {
       // The first attempt fills whatever cache there is; the second is what a guesser measures.
       await attempt(authenticator, new FakeConnection('203.0.113.20', 'UDP'), user, 'not-the-password', method);
       work.length = 0;
-      queries.mockClear();
+      ran.length = 0;
       const { response } = await attempt(authenticator, new FakeConnection('203.0.113.20', 'UDP'), user, 'not-the-password', method);
       expect(response.status).toBe(403);
-      return { work: [...work], queries: queries.mock.calls.map(([query]) => query.sql) };
+      return { work: [...work], queries: [...ran] };
     };
     for (const method of ['REGISTER', 'INVITE'] as const) {
       const real = await workOf(method, '101');
@@ -246,7 +258,7 @@ describe('SipAuthenticator against guessing', () => {
     // REGISTER reads afresh (two queries), everything else from the cache (none), for either extension.
     expect((await workOf('REGISTER', '198')).queries).toHaveLength(2);
     expect((await workOf('INVITE', '198')).queries).toHaveLength(0);
-    queries.mockRestore();
+    for (const spy of runs) spy.mockRestore();
   });
 
   it('asks the security layer first: while an account waits, 503 with Retry-After unchecked, for a real or an unknown extension', async () => {

@@ -7,13 +7,13 @@
  * An answer is what a user would miss after a crash, so it waits only DEFAULT_ANSWER_COMMIT_MS and the engine sends
  * the caller its 200 once it has committed. Records and leg updates may wait RECORD_COMMIT_MS: the call is
  * over, or the update only sharpens what is stored, so nobody waits for them. Every call passes here, so the
- * statements are prepared ones run straight on SQLite (direct-writes.ts).
+ * statements are prepared ones run straight on SQLite (direct-statements.ts).
  */
 import type { Kysely } from 'kysely';
 import { activeCallRow } from './active-calls';
 import type { ActiveCall, StoredLeg } from './active-calls';
 import type { NewCallRecord } from './call-records';
-import { writeDirect } from './direct-writes';
+import { writeDirect } from './direct-statements';
 import { GroupCommit } from './group-commit';
 import type { ActiveCallRow, Database } from './schema';
 

@@ -110,7 +110,7 @@ function withStatementCache(sqlite: SqliteDatabase.Database): { close(): void; p
   };
 }
 
-/** The SQLite handle under a Kysely instance that openDatabase returned (direct-writes.ts); undefined for any other. */
+/** The SQLite handle under a Kysely instance that openDatabase returned (direct-statements.ts); undefined for any other. */
 export function sqliteHandle(db: Kysely<Database>): SqliteDatabase.Database | undefined {
   const sqlite = handles.get(db);
   return sqlite?.open ? sqlite : undefined;

@@ -7,6 +7,7 @@ import { computeHa1 } from '../auth/digest';
 import { closeDatabase, openDatabase } from './db';
 import { setDevicePassword } from './device-credentials';
 import { findDigestIdentity, recallDigestIdentity } from './digest-identity';
+import type { DigestIdentity } from './digest-identity';
 import { migrateToLatest } from './migrate';
 import { ensureOrganization } from './organizations';
 import type { Database, User } from './schema';
@@ -118,12 +119,20 @@ describe('recallDigestIdentity', () => {
     expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([]);
   });
 
-  it('reads afresh inside a transaction', async () => {
+  it('reads only what is committed, and afresh once a transaction commits', async () => {
     await recallDigestIdentity(db, DOMAIN, '101', 'MD5');
+    let during: Promise<DigestIdentity | undefined> | undefined;
     await db.transaction().execute(async (trx) => {
       await setDevicePassword(trx, alice.id, 'in-transaction', 'desk');
-      expect((await recallDigestIdentity(trx, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
+      during = findDigestIdentity(db, DOMAIN, '101', 'MD5');
     });
+    expect((await during)?.ha1).toEqual([ha1('in-transaction')]);
     expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('in-transaction')]);
+  });
+
+  it('is asked of the database, not of a transaction', async () => {
+    await db.transaction().execute(async (trx) => {
+      await expect(findDigestIdentity(trx, DOMAIN, '101', 'MD5')).rejects.toThrow(/transaction/);
+    });
   });
 });

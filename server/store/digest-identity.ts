@@ -1,7 +1,8 @@
 /**
- * Who a digest response may come from, in two queries: the user an extension names in the organization a
- * domain names, and every HA1 that user's response may be checked against, those of the web phone's
- * signed-in sessions (still valid at `now`) and those of the long-lived device passwords. Authentication runs
+ * Who a digest response may come from, in two statements prepared once on the SQLite handle
+ * (direct-statements.ts): the user an extension names in the organization a domain names, and every HA1 that
+ * user's response may be checked against, those of the web phone's signed-in sessions (still valid at `now`)
+ * and those of the long-lived device passwords. Authentication runs
  * for every INVITE, REGISTER, MESSAGE and SUBSCRIBE, so these are among the PBX's hottest queries; for all
  * but REGISTER the answer is kept (recallDigestIdentity) until the database changes or its first session ends.
  *
@@ -9,9 +10,9 @@
  * extensions exist: both queries run (the second for a user id no row has), and "no such user" is kept in the
  * cache like any other answer.
  */
-import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { DigestAlgorithm } from '../auth/digest';
+import { readDirect } from './direct-statements';
 import { normalizeDomain } from './organizations';
 import { perDatabase } from './read-cache';
 import type { Database } from './schema';
@@ -50,6 +51,35 @@ export async function recallDigestIdentity(db: Kysely<Database>, domain: string,
   return recalled?.identity;
 }
 
+/** The user an extension names in the organization a domain names. */
+const USER_SQL = `select users.id, users.organization_id, users.extension, users.display_name
+  from users join organizations on organizations.id = users.organization_id
+  where organizations.domain = ? and users.extension = ?`;
+
+/** Every HA1 of a user for one algorithm: signed-in sessions still valid, then device passwords. */
+const CREDENTIALS_SQL: Record<DigestAlgorithm, string> = {
+  MD5: credentialsSql('sip_ha1_md5', 'ha1_md5'),
+  'SHA-256': credentialsSql('sip_ha1_sha256', 'ha1_sha256'),
+};
+
+function credentialsSql(sessionColumn: string, deviceColumn: string): string {
+  return `select ${sessionColumn} as ha1, 0 as source, id, expires_at from sessions where user_id = ? and expires_at > ?
+  union all select ${deviceColumn} as ha1, 1 as source, id, null as expires_at from device_credentials where user_id = ?
+  order by source, id`;
+}
+
+interface UserRow {
+  id: number;
+  organization_id: number;
+  extension: string;
+  display_name: string;
+}
+
+interface CredentialRow {
+  ha1: string;
+  expires_at: string | null;
+}
+
 export async function findDigestIdentity(
   db: Kysely<Database>,
   domain: string,
@@ -57,33 +87,19 @@ export async function findDigestIdentity(
   algorithm: DigestAlgorithm,
   now = new Date(),
 ): Promise<DigestIdentity | undefined> {
-  const user = await db
-    .selectFrom('users')
-    .innerJoin('organizations', 'organizations.id', 'users.organization_id')
-    .select(['users.id', 'users.organization_id', 'users.extension', 'users.display_name'])
-    .where('organizations.domain', '=', normalizeDomain(domain))
-    .where('users.extension', '=', extension)
-    .executeTakeFirst();
-  const userId = user?.id ?? NO_USER_ID;
-  const sessionColumn = algorithm === 'MD5' ? 'sip_ha1_md5' : 'sip_ha1_sha256';
-  const deviceColumn = algorithm === 'MD5' ? 'ha1_md5' : 'ha1_sha256';
-  const rows = await db
-    .selectFrom('sessions')
-    .select([`${sessionColumn} as ha1`, sql<number>`0`.as('source'), 'id', sql<string | null>`expires_at`.as('expires_at')])
-    .where('user_id', '=', userId)
-    .where('expires_at', '>', now.toISOString())
-    .unionAll((eb) => eb.selectFrom('device_credentials').select([`${deviceColumn} as ha1`, sql<number>`1`.as('source'), 'id', sql<string | null>`NULL`.as('expires_at')]).where('user_id', '=', userId))
-    .orderBy('source')
-    .orderBy('id')
-    .execute();
-  if (!user) return undefined;
-  const expiries = rows.flatMap((row) => (row.expires_at === null ? [] : [row.expires_at])).sort();
-  return {
-    organizationId: user.organization_id,
-    userId: user.id,
-    extension: user.extension,
-    displayName: user.display_name,
-    ha1: rows.map((row) => row.ha1),
-    validUntil: expiries[0],
-  };
+  return readDirect(db, (statement) => {
+    const user = statement(USER_SQL).get(normalizeDomain(domain), extension) as UserRow | undefined;
+    const userId = user?.id ?? NO_USER_ID;
+    const rows = statement(CREDENTIALS_SQL[algorithm]).all(userId, now.toISOString(), userId) as CredentialRow[];
+    if (!user) return undefined;
+    const expiries = rows.flatMap((row) => (row.expires_at === null ? [] : [row.expires_at])).sort();
+    return {
+      organizationId: user.organization_id,
+      userId: user.id,
+      extension: user.extension,
+      displayName: user.display_name,
+      ha1: rows.map((row) => row.ha1),
+      validUntil: expiries[0],
+    };
+  });
 }

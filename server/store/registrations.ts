@@ -5,11 +5,11 @@
  *
  * Every REGISTER writes, so writes go through a group commit (group-commit.ts): the changes of a few
  * milliseconds share one transaction, each a prepared upsert or delete run straight on SQLite
- * (direct-writes.ts), and the registrar sends its 200s once that has committed.
+ * (direct-statements.ts), and the registrar sends its 200s once that has committed.
  */
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
-import { writeDirect } from './direct-writes';
+import { writeDirect } from './direct-statements';
 import { GroupCommit } from './group-commit';
 import type { Database, StoredRegistration } from './schema';
 
