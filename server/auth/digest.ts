@@ -5,7 +5,7 @@
  * checks a response against each. Nonces are random, kept in memory, single use and bound to a Call-ID,
  * which is stricter than the RFCs require and removes replay without tracking nonce counts.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash as hashOnce, timingSafeEqual } from 'node:crypto';
 import { createLogger } from '../log';
 import { randomBase64url } from '../util/random-pool';
 
@@ -19,7 +19,7 @@ const NODE_HASH: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { MD5: 32, 'SHA-256': 64 };
 
 function hash(algorithm: DigestAlgorithm, text: string): string {
-  return createHash(NODE_HASH[algorithm]).update(text, 'utf8').digest('hex');
+  return hashOnce(NODE_HASH[algorithm], text, 'hex');
 }
 
 /** Maps an `algorithm` parameter to one we support; RFC 7616 §3.3: absent means MD5. The -sess variants are refused. */
@@ -61,7 +61,8 @@ interface NonceEntry {
  * would then be counted against, and could get banned, an address the attacker does not own).
  */
 function bindingKey(callId: string, source: string): string {
-  return createHash('sha256').update(source, 'utf8').update('\n', 'utf8').update(callId, 'utf8').digest('base64');
+  // One-shot hashing: a third of the cost of a Hash object, and it runs twice for every challenged request.
+  return hashOnce('sha256', `${source}\n${callId}`, 'base64');
 }
 
 const NONCE_BYTES = 18;
