@@ -15,10 +15,10 @@
 import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
-import { MediaBridge } from '../server/media/bridge';
-import type { MediaConfig, MediaLeg, NegotiatedCodec } from '../server/media/media-leg';
-import { RtpLeg } from '../server/media/rtp-leg';
-import { WebRtcLeg } from '../server/media/webrtc-leg';
+import { MediaBridge } from '../server/media/joins/bridge';
+import type { MediaConfig, MediaLeg, NegotiatedCodec } from '../server/media/legs/media-leg';
+import { RtpLeg } from '../server/media/legs/rtp-leg';
+import { WebRtcLeg } from '../server/media/legs/webrtc-leg';
 
 const LOOPBACK = { address: '127.0.0.1' };
 const PACKET_MS = 20;

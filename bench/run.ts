@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRelay } from './media-relay';
-import { nativeRelayInUse } from '../server/media/rtp-socket';
+import { nativeRelayInUse } from '../server/media/native/rtp-socket';
 import { pbxMemory, sipRates } from './sip-rates';
 import type { BridgeKind, RelayRun } from './media-relay';
 import { soak } from './soak';

@@ -10,7 +10,7 @@
  * Vias name only loopback addresses: the sender, or a "victim" socket of the soak that counts what reaches
  * it (a response there was aimed at a third party).
  */
-import { ALL_JSSIP_MESSAGES } from '../server/sip/fixtures/jssip-messages';
+import { ALL_JSSIP_MESSAGES } from '../server/sip/syntax/fixtures/jssip-messages';
 import { DOMAIN } from './soak-context';
 
 export interface Origin {
@@ -250,7 +250,7 @@ export class MalformedFactory {
     return { kind: MALFORMED_KINDS.rs, data: Buffer.from(this.pick(variants)) };
   }
 
-  /** The parser's pathological inputs (server/sip/fuzz.test.ts), each within a datagram. */
+  /** The parser's pathological inputs (server/sip/syntax/fuzz.test.ts), each within a datagram. */
   private bomb(origin: Origin, transport: 'UDP' | 'TCP'): HostilePacket {
     const top = this.safeTop(origin, transport, 'pb');
     const start = `OPTIONS sip:${DOMAIN} SIP/2.0\r\n${top}`;

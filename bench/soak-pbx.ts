@@ -5,7 +5,7 @@
  * can force a full garbage collection before reading its memory (bench/inspector.ts).
  *
  * Its log (stderr, at info; BENCH_SOAK_PBX_LOG_LEVEL to change) is read line by line: warnings and errors
- * are counted by module and message, and so are the SIP edge's fault lines (server/sip/faults.ts logs each
+ * are counted by module and message, and so are the SIP edge's fault lines (server/sip/edge/faults.ts logs each
  * kind up to a burst, then says how many more it left out). Kinds it logs below info (malformed, sendFailed)
  * are seen that way only beyond the burst, so these counts are a floor.
  *

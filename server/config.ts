@@ -7,11 +7,11 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_HTTP_LIMITS } from './api/connection-limits';
 import { DEFAULT_ATTEMPT_LIMITS } from './auth/attempt-limiter';
-import { DEFAULT_SECURITY_OPTIONS } from './sip/security';
+import { DEFAULT_SECURITY_OPTIONS } from './sip/edge/security';
 import { DEFAULT_HEARTBEAT_S } from './store/heartbeat';
 import { DEFAULT_OPEN_FILES_RESERVE } from './open-file-limit';
-import { DEFAULT_HELD_BYTES_LIMITS } from './sip/held-bytes';
-import { DEFAULT_STREAM_QUOTA, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './sip/stream-transport';
+import { DEFAULT_HELD_BYTES_LIMITS } from './sip/transport/held-bytes';
+import { DEFAULT_STREAM_QUOTA, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './sip/transport/stream-transport';
 
 export interface ServeConfig {
   httpPort: number;

@@ -1,6 +1,6 @@
 /**
  * The serve command's last line of defence. Every failure at the SIP edge is contained where it happens
- * (sip/endpoint.ts, sip/faults.ts), but a promise nobody awaits or a throw in a timer callback would still
+ * (sip/endpoint.ts, sip/edge/faults.ts), but a promise nobody awaits or a throw in a timer callback would still
  * reach the process, and Node's default for either is to exit: every call up ends with no BYE and no call
  * record, which a peer that found such a path could repeat at will. Here such an error is reported (with a
  * budget of log lines, log-burst.ts), counted, and the process goes on serving.

@@ -11,9 +11,9 @@ import type { ServeConfig } from './config';
 import { createLogger } from './log';
 import { connectionCaps, DEFAULT_OPEN_FILES_RESERVE, raiseOpenFileLimit } from './open-file-limit';
 import type { RaisedLimit } from './open-file-limit';
-import { DEFAULT_HELD_BYTES_LIMITS } from './sip/held-bytes';
-import type { HeldBytesLimits } from './sip/held-bytes';
-import { DEFAULT_STREAM_QUOTA, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './sip/stream-transport';
+import { DEFAULT_HELD_BYTES_LIMITS } from './sip/transport/held-bytes';
+import type { HeldBytesLimits } from './sip/transport/held-bytes';
+import { DEFAULT_STREAM_QUOTA, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './sip/transport/stream-transport';
 import type { QuotaLimits } from './util/connection-quota';
 
 const log = createLogger('limits');

@@ -1,6 +1,6 @@
 /**
  * How many password guesses an address and an account may have. One limiter stands behind both front doors,
- * SIP digest authentication (sip/authenticator.ts, through sip/security.ts) and REST sign-in
+ * SIP digest authentication (sip/edge/authenticator.ts, through sip/edge/security.ts) and REST sign-in
  * (api/routes/session.ts, through auth/sign-in-guard.ts), so a guess costs the same wherever it comes in, and
  * failures at one door slow guessing at the other.
  *

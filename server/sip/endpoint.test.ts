@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SipEndpoint } from './endpoint';
-import { SipSecurity } from './security';
-import { parseMessage, parseNameAddr, serializeMessage, SipStreamParser } from './message';
-import type { SipRequest, SipResponse } from './message';
+import { SipSecurity } from './edge/security';
+import { parseMessage, parseNameAddr, serializeMessage, SipStreamParser } from './syntax/message';
+import type { SipRequest, SipResponse } from './syntax/message';
 import { FakeConnection, ManualClock, serverTransaction, sipRequest } from './test-support';
-import { DEFAULT_TIMERS } from './timers';
-import type { ServerTransaction } from './transactions';
+import { DEFAULT_TIMERS } from './transaction/timers';
+import type { ServerTransaction } from './transaction/transactions';
 
 function answer(invite: SipRequest, toTag: string, extra: string[] = [], status = '200 OK'): SipResponse {
   const lines = [

@@ -7,23 +7,23 @@
  * malformed message is answered (400 with a reason) or dropped here and never reaches the layers above.
  */
 import { createLogger } from '../log';
-import { isPing } from './connection';
-import type { SipConnection, SipTransportName } from './connection';
-import { Dialog, formatTarget } from './dialog';
-import { SipFaults } from './faults';
+import { isPing } from './transport/connection';
+import type { SipConnection, SipTransportName } from './transport/connection';
+import { Dialog, formatTarget } from './dialog/dialog';
+import { SipFaults } from './edge/faults';
 import type { LogBurstLimits } from '../util/log-burst';
-import { DEFAULT_HELD_BYTES_LIMITS, HeldBytes, messageBytes, preparedBytes } from './held-bytes';
-import type { HeldBytesLimits } from './held-bytes';
-import { LingerTable } from './linger-table';
-import { LruMap } from './security';
-import { answerableOver, stampVia } from './via-stamp';
-import { createResponse, generateBranch, parseMessage, parseNameAddr, parseVia, serializeMessage, SipParseError } from './message';
-import type { SipMessage, SipRequest, SipResponse } from './message';
+import { DEFAULT_HELD_BYTES_LIMITS, HeldBytes, messageBytes, preparedBytes } from './transport/held-bytes';
+import type { HeldBytesLimits } from './transport/held-bytes';
+import { LingerTable } from './transaction/linger-table';
+import { LruMap } from './edge/security';
+import { answerableOver, stampVia } from './transport/via-stamp';
+import { createResponse, generateBranch, parseMessage, parseNameAddr, parseVia, serializeMessage, SipParseError } from './syntax/message';
+import type { SipMessage, SipRequest, SipResponse } from './syntax/message';
 import {
   ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
-} from './transactions';
-import type { StreamConnector } from './registrar';
-import type { ClientEcho, ClientTransactionHandler, ClientTransactionHooks, ServerEcho, ServerTransactionHooks, TransactionContext } from './transactions';
+} from './transaction/transactions';
+import type { StreamConnector } from '../presence/registrar';
+import type { ClientEcho, ClientTransactionHandler, ClientTransactionHooks, ServerEcho, ServerTransactionHooks, TransactionContext } from './transaction/transactions';
 
 const log = createLogger('sip');
 

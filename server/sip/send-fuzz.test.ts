@@ -20,12 +20,12 @@ import { parseLogLevel } from '../../shared/logging';
 import { readResponse, splitStream } from '../../tests/support/sip-text';
 import { UdpPeer } from '../../tests/support/udp-peer';
 import { SipEndpoint } from './endpoint';
-import { parseVia } from './message';
-import { StreamTransport } from './stream-transport';
+import { parseVia } from './syntax/message';
+import { StreamTransport } from './transport/stream-transport';
 import { prng } from './test-support';
-import { systemClock } from './timers';
-import type { ServerTransaction } from './transactions';
-import { UdpTransport } from './udp-transport';
+import { systemClock } from './transaction/timers';
+import type { ServerTransaction } from './transaction/transactions';
+import { UdpTransport } from './transport/udp-transport';
 
 const SEED = Number(process.env.SIP_FUZZ_SEED ?? 0x5e4d5eed);
 const DURATION_MS = Number(process.env.SIP_FUZZ_MS ?? 3_000);

@@ -3,12 +3,12 @@
  * socket, requests written as wire text, a digest client that computes responses on its own, and the fuzzers' PRNG.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { SipConnection } from './connection';
-import type { SipTransportName } from './connection';
-import { parseMessage } from './message';
-import type { SipMessage, SipRequest, SipResponse } from './message';
-import type { Clock, TimerHandle } from './timers';
-import { ServerTransaction, serverTransactionKey } from './transactions';
+import { SipConnection } from './transport/connection';
+import type { SipTransportName } from './transport/connection';
+import { parseMessage } from './syntax/message';
+import type { SipMessage, SipRequest, SipResponse } from './syntax/message';
+import type { Clock, TimerHandle } from './transaction/timers';
+import { ServerTransaction, serverTransactionKey } from './transaction/transactions';
 
 /** A clock that moves only when told, firing what falls due in order. */
 export class ManualClock implements Clock {

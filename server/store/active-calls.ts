@@ -2,7 +2,7 @@
  * Answered calls while they last. A call's row is written when it is answered (before the caller hears the
  * 200) and deleted, in the transaction that inserts its record, when it ends (call-journal.ts). So the rows
  * here at start are the calls a crash cut off: `closeCallsLeftByCrash` writes their records, ended at the
- * last heartbeat, and hands back their legs, which the PBX then hangs up (server/sip/call-recovery.ts).
+ * last heartbeat, and hands back their legs, which the PBX then hangs up (server/calls/call-recovery.ts).
  *
  * `call_records` stays write-once: a record is inserted complete and never changed, as the app syncs
  * history by id.

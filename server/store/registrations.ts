@@ -1,7 +1,7 @@
 /**
  * Registration bindings that outlive the PBX's process: stored when a REGISTER makes or refreshes them,
  * deleted when they end, loaded at start with what is left of their expiry. The registrar decides which
- * bindings these are (server/sip/registrar.ts); here they are rows.
+ * bindings these are (server/presence/registrar.ts); here they are rows.
  *
  * Every REGISTER writes, so writes go through a group commit (group-commit.ts): the changes of a few
  * milliseconds share one transaction, each a prepared upsert or delete run straight on SQLite

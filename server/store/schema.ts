@@ -34,7 +34,7 @@ export interface UserTable {
   password_hash: string;
   created_at: string;
   updated_at: string;
-  /** 1 when the dial policy lets the user call outside numbers (server/sip/security.ts); 0 by default. */
+  /** 1 when the dial policy lets the user call outside numbers (server/sip/edge/security.ts); 0 by default. */
   can_call_external: Generated<number>;
 }
 

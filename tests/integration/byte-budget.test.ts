@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPbx } from '../../server/pbx';
-import { MAX_STREAM_MESSAGE_BYTES } from '../../server/sip/stream-transport';
+import { MAX_STREAM_MESSAGE_BYTES } from '../../server/sip/transport/stream-transport';
 import { readResponse, sipRequest, splitStream } from '../support/sip-text';
 import { deskPassword, DOMAIN, startUdpPbx } from '../support/udp-pbx';
 import { UdpDeskPhone } from '../support/udp-desk-phone';

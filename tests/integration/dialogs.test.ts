@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
-import { RING_TIMEOUT_MS } from '../../server/sip/call-engine';
-import type { CallStateChangedEvent } from '../../server/sip/call-engine';
+import { RING_TIMEOUT_MS } from '../../server/calls/call-engine';
+import type { CallStateChangedEvent } from '../../server/calls/call-engine';
 import { MediaPeer, SipPhone } from '../support/sip-phone';
 import type { PhoneDialog, SipText } from '../support/sip-phone';
 

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseServeConfig } from '../../server/config';
 import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
-import { aorKey } from '../../server/sip/registrar';
+import { aorKey } from '../../server/presence/registrar';
 import { CRASH_END_REASON } from '../../server/store/active-calls';
 import { closeDatabase, openDatabase } from '../../server/store/db';
 import { readHeartbeat } from '../../server/store/heartbeat';

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOMAIN, sipPassword, startInteropPbx } from './support/pbx';
 import type { InteropPbx } from './support/pbx';
-import { aorKey } from '../../server/sip/registrar';
+import { aorKey } from '../../server/presence/registrar';
 import { findOrganizationByDomain } from '../../server/store/organizations';
 import { freePort, waitUntilBound } from './support/ports';
 import { describeRun, runSipp, sippAvailable, startSipp } from './support/sipp';

@@ -28,7 +28,7 @@ export function transportMissing(transport: SipTransport): string | undefined {
 
 /** Why calls with plain RTP media can't be tested yet, or undefined. */
 export function plainRtpMissing(): string | undefined {
-  return existsSync(join(ROOT, 'server/media/rtp-leg.ts')) ? undefined : 'the PBX has no plain RTP media legs yet (server/media/rtp-leg.ts)';
+  return existsSync(join(ROOT, 'server/media/legs/rtp-leg.ts')) ? undefined : 'the PBX has no plain RTP media legs yet (server/media/legs/rtp-leg.ts)';
 }
 
 export interface InteropPbx {

@@ -1,0 +1,174 @@
+/**
+ * The PBX's SIP service: endpoint, authenticator, registrar, call engine, subscriptions and messages wired
+ * together, with the method dispatch between them. Every new request passes the security guard first.
+ * Transports feed it messages; it owns everything learned from them.
+ */
+import type { Kysely } from 'kysely';
+import type { MediaConfig } from './media/legs/webrtc-leg';
+import type { Database } from './store/schema';
+import { SipAuthenticator } from './sip/edge/authenticator';
+import { CallEngine } from './calls/call-engine';
+import { SipEndpoint } from './sip/endpoint';
+import type { TransactionLimits } from './sip/endpoint';
+import { StoreVoicemailCounter } from './store/voicemail-counts';
+import { hopsLeft } from './sip/syntax/message';
+import { MessageRouter } from './features/messaging/messages';
+import { Registrar } from './presence/registrar';
+import { OrganizationDialPolicy, SipSecurity } from './sip/edge/security';
+import type { DialPolicy, SecurityOptions } from './sip/edge/security';
+import { ALLOW_EVENTS, SubscriptionManager } from './presence/subscriptions';
+import type { ServerTransaction } from './sip/transaction/transactions';
+
+const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
+const SERVED_METHODS = new Set(ALLOWED.split(', '));
+/** Option tags (RFC 3261 §19.2) a request may require of us: session timers, Replaces, Path, Outbound and norefersub (RFC 4488). */
+const SUPPORTED_EXTENSIONS = new Set(['timer', 'replaces', 'path', 'outbound', 'norefersub']);
+/** Request-URI schemes we serve; anything else gets 416 (RFC 3261 §8.2.2.1). */
+const SERVED_SCHEMES = new Set(['sip', 'sips', 'tel']);
+
+export interface SipServiceOptions {
+  db: Kysely<Database>;
+  media: MediaConfig;
+  /** Host for our Via and Contact headers. */
+  host: string;
+  userAgent: string;
+  /** Rate limits, bans, scanner list, trusted sources; defaults in DEFAULT_SECURITY_OPTIONS. */
+  security?: Partial<SecurityOptions>;
+  /** See CallEngineDeps.mediaTimeoutMs; off when left out. */
+  mediaTimeoutMs?: number;
+  /** The endpoint's transaction limits and byte budget; defaults in DEFAULT_TRANSACTION_LIMITS. */
+  limits?: Partial<TransactionLimits>;
+}
+
+export class SipService {
+  readonly endpoint: SipEndpoint;
+  readonly registrar: Registrar;
+  readonly calls: CallEngine;
+  readonly security: SipSecurity;
+  readonly subscriptions: SubscriptionManager;
+  readonly messages: MessageRouter;
+  readonly dialPolicy: DialPolicy;
+
+  constructor(options: SipServiceOptions) {
+    // A ban lets requests in the call engine's dialogs through (security.ts); asked only once requests flow.
+    this.security = new SipSecurity(options.security, { knowsDialog: (request) => this.calls.knowsDialog(request) });
+    this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, sources: this.security, limits: options.limits });
+    const authenticator = new SipAuthenticator(options.db, { gate: this.security });
+    this.dialPolicy = new OrganizationDialPolicy(options.db);
+    this.registrar = new Registrar(authenticator);
+    this.calls = new CallEngine({
+      db: options.db,
+      endpoint: this.endpoint,
+      registrar: this.registrar,
+      authenticator,
+      media: options.media,
+      contactHost: options.host,
+      dialPolicy: this.dialPolicy,
+      mediaTimeoutMs: options.mediaTimeoutMs ?? 0,
+    });
+    this.subscriptions = new SubscriptionManager({
+      db: options.db,
+      endpoint: this.endpoint,
+      authenticator,
+      voicemail: new StoreVoicemailCounter(options.db),
+      dialogStates: this.calls,
+      contactHost: options.host,
+    });
+    this.messages = new MessageRouter({ db: options.db, endpoint: this.endpoint, registrar: this.registrar, authenticator });
+    this.endpoint.setApplication({
+      onRequest: (tx) => this.dispatch(tx),
+      onAck: (request) => this.calls.handleAck(request),
+    });
+  }
+
+  shutdown(): void {
+    this.subscriptions.shutdown();
+    this.calls.shutdown();
+    this.registrar.close();
+  }
+
+  private dispatch(tx: ServerTransaction): void {
+    // A handler's failure is this request's alone: counted, answered 500 if it can be, and the catch itself
+    // never throws, so no rejection is left unhandled (endpoint.requestFailed).
+    const run = (work: Promise<void>) => work.catch((error: unknown) => this.endpoint.requestFailed(tx, error));
+    if (this.security.guard(tx) !== 'pass') return;
+    if (SERVED_METHODS.has(tx.request.method) && refusedByHeaders(tx)) return;
+    switch (tx.request.method) {
+      case 'REGISTER':
+        void run(this.registrar.handleRegister(tx));
+        return;
+      case 'INVITE':
+        void run(this.calls.handleInvite(tx));
+        return;
+      case 'CANCEL':
+        this.calls.handleCancel(tx);
+        return;
+      case 'BYE':
+        this.calls.handleBye(tx);
+        return;
+      case 'UPDATE':
+        void run(this.calls.handleUpdate(tx));
+        return;
+      case 'INFO':
+        this.calls.handleInfo(tx);
+        return;
+      case 'REFER':
+        void run(this.calls.handleRefer(tx));
+        return;
+      case 'NOTIFY':
+        this.calls.handleNotify(tx);
+        return;
+      case 'SUBSCRIBE':
+        void run(this.subscriptions.handleSubscribe(tx));
+        return;
+      case 'MESSAGE':
+        void run(this.messages.handleMessage(tx));
+        return;
+      case 'OPTIONS':
+        // In a dialog, OPTIONS asks whether the call is still there (RFC 3261 §11, §12.2.2).
+        if (tx.toTagged && !this.calls.knowsDialog(tx.request)) {
+          tx.reply(481, 'Call/Transaction Does Not Exist');
+          return;
+        }
+        tx.reply(200, 'OK', { headers: [['Allow', ALLOWED], ['Accept', 'application/sdp'], ['Allow-Events', ALLOW_EVENTS]] });
+        return;
+      default:
+        // RFC 3261 §8.2.1: a method we know of but do not serve gets 405 with Allow; 501 for the unknown.
+        tx.reply(['PRACK', 'PUBLISH'].includes(tx.request.method) ? 405 : 501, undefined, {
+          headers: [['Allow', ALLOWED]],
+        });
+    }
+  }
+}
+
+/**
+ * RFC 3261 §8.2.2: a Request-URI in a scheme we do not serve gets 416, and a Require naming an extension
+ * we lack gets 420 with Unsupported listing it (§8.2.2.3). CANCEL is exempt from Require (§8.2.2.3).
+ * A new call or message, which the PBX relays to devices, with no hops left gets 483 (RFC 7332 §3, RFC 3261
+ * §16.3): that stops loops through the PBX, a device forwarding its calls back to us, say.
+ * True when the request has been answered here.
+ */
+function refusedByHeaders(tx: ServerTransaction): boolean {
+  const request = tx.request;
+  const colon = request.uri.indexOf(':');
+  const scheme = colon > 0 ? request.uri.slice(0, colon).toLowerCase() : '';
+  if (!SERVED_SCHEMES.has(scheme)) {
+    tx.reply(416, 'Unsupported URI Scheme');
+    return true;
+  }
+  if ((request.method === 'INVITE' || request.method === 'MESSAGE') && !tx.toTagged && hopsLeft(request) === 0) {
+    tx.reply(483, 'Too Many Hops');
+    return true;
+  }
+  if (request.method === 'CANCEL') return false;
+  const unsupported: string[] = [];
+  for (const value of request.headers.getAll('Require')) {
+    for (const tag of value.split(',')) {
+      const trimmed = tag.trim();
+      if (trimmed && !SUPPORTED_EXTENSIONS.has(trimmed.toLowerCase()) && !unsupported.includes(trimmed)) unsupported.push(trimmed);
+    }
+  }
+  if (unsupported.length === 0) return false;
+  tx.reply(420, 'Bad Extension', { headers: [['Unsupported', unsupported.join(', ')]] });
+  return true;
+}
