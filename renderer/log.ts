@@ -39,3 +39,8 @@ export function createLogger(name: string): Logger {
     error: (m, f) => write('error', m, f),
   };
 }
+
+/** An error as one line of a log entry: its message, or the thrown value itself when it is not an Error. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

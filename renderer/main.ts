@@ -7,10 +7,10 @@ import { getBridge } from './bridge';
 import { createLogger } from './log';
 import { watchWakeSignals } from './phone/wake-signals';
 import { syncPlatform } from './platform-sync';
-import { useHistoryStore } from './stores/history';
+import { useHistoryStore } from './features/history';
 import { createAppRouter } from './router';
-import { usePhoneStore } from './stores/phone';
-import { useSettingsStore } from './stores/settings';
+import { usePhoneStore } from './features/calls';
+import { useSettingsStore } from './features/settings';
 import './styles.css';
 
 const log = createLogger('app');

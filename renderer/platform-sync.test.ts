@@ -5,7 +5,7 @@ import type { NotificationRequest, OffhookBridge } from '../shared/bridge';
 import type { DialLink } from '../shared/dial-links';
 import type { RegistrationState } from '../shared/registration';
 import { syncPlatform } from './platform-sync';
-import { usePhoneStore } from './stores/phone';
+import { usePhoneStore } from './features/calls';
 import { FakePhoneEngine } from './testing/fake-engine';
 
 /** The platform edge: records what the renderer tells it. */

@@ -7,7 +7,7 @@ import type { OffhookBridge } from '../shared/bridge';
 import type { DialLink } from '../shared/dial-links';
 import { createLogger } from './log';
 import { partyDetail, partyTitle } from './phone/format';
-import type { usePhoneStore } from './stores/phone';
+import type { usePhoneStore } from './features/calls';
 
 const log = createLogger('platform');
 

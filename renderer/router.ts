@@ -4,14 +4,13 @@
  */
 import { createRouter, createWebHashHistory } from 'vue-router';
 import type { RouteRecordRaw } from 'vue-router';
-import { SECTIONS } from './sections';
-import { useSessionStore } from './stores/session';
 import type { Component } from 'vue';
-import CallHistoryView from './views/CallHistoryView.vue';
-import ComingSoonView from './views/ComingSoonView.vue';
-import PhoneView from './views/PhoneView.vue';
-import SettingsView from './views/SettingsView.vue';
-import SignInView from './views/SignInView.vue';
+import { PhoneView } from './features/dialer';
+import { CallHistoryView } from './features/history';
+import { SettingsView } from './features/settings';
+import { SignInView, useSessionStore } from './features/sign-in';
+import { SECTIONS } from './sections';
+import ComingSoonView from './ui/ComingSoonView.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {

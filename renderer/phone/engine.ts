@@ -1,7 +1,7 @@
 /**
  * What the rest of the renderer knows about the phone: a registration state and calls, each reported as a plain
- * snapshot whenever it changes. `jssip-adapter.ts` is the one implementation and the only code that talks to
- * JsSIP; the store depends on this interface alone.
+ * snapshot whenever it changes. `jssip/` is the one implementation and the only code that talks to JsSIP; the
+ * store depends on this interface alone.
  */
 import type { DtmfMethod } from '../../shared/bridge';
 import type { RegistrationState } from '../../shared/registration';

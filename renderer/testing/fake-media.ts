@@ -3,7 +3,7 @@
  * devices into and out of.
  */
 import type { RingOptions, Ringer } from '../phone/tones';
-import type { MediaDevicesPort } from '../stores/devices';
+import type { MediaDevicesPort } from '../features/settings';
 
 export class FakeRinger implements Ringer {
   ringing = false;

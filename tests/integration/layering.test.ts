@@ -25,6 +25,52 @@ describe('layering', () => {
     expect(found.some((rule) => rule === 'no-restricted-imports' || rule === 'no-restricted-globals')).toBe(true);
   });
 
+  // JsSIP only in the phone engine (renderer/phone/jssip/): everywhere else the phone is the PhoneEngine port.
+  it.each([
+    ['renderer/features/calls/example.ts', "import { UA } from 'jssip';\nexport const x = UA;\n"],
+    ['renderer/phone/example.ts', "import type { RTCSession } from 'jssip/lib/RTCSession';\nexport type X = RTCSession;\n"],
+    ['renderer/App.vue', "<script setup lang=\"ts\">\nimport { UA } from 'jssip';\nconst x = UA;\n</script>\n<template><p>{{ x }}</p></template>\n"],
+    ['server/example.ts', "import { UA } from 'jssip';\nexport const x = UA;\n"],
+  ])('refuses JsSIP outside renderer/phone/jssip/: %s', async (file, code) => {
+    expect(await errors(file, code)).toContain('@typescript-eslint/no-restricted-imports');
+  });
+
+  it('accepts JsSIP inside renderer/phone/jssip/', async () => {
+    expect(await errors('renderer/phone/jssip/example.ts', "import { UA } from 'jssip';\nexport const x = UA;\n")).toEqual([]);
+    expect(
+      await errors('renderer/phone/jssip/example.ts', "import type { UAConfiguration } from 'jssip/lib/UA';\nexport type X = UAConfiguration;\n"),
+    ).toEqual([]);
+  });
+
+  // A renderer feature, and the JsSIP engine, are entered only through their index.ts.
+  it.each([
+    ['renderer/features/dialer/example.ts', "import { usePhoneStore } from '../calls/phone-store';\nexport const x = usePhoneStore;\n"],
+    ['renderer/features/dialer/example.ts', "import CallCard from '../calls/CallCard.vue';\nexport const x = CallCard;\n"],
+    ['renderer/router.ts', "import { useSessionStore } from './features/sign-in/session-store';\nexport const x = useSessionStore;\n"],
+    ['renderer/shell/example.ts', "export { useHistoryStore } from '../features/history/history-store';\n"],
+    ['renderer/features/sign-in/example.ts', "import { createJsSipEngine } from '../../phone/jssip/phone-engine';\nexport const x = createJsSipEngine;\n"],
+  ])('refuses reaching into a module past its index.ts: %s', async (file, code) => {
+    expect(await errors(file, code)).toContain('local/through-entry');
+  });
+
+  it.each([
+    ['renderer/ui/example.ts', "import { usePhoneStore } from '../features/calls';\nexport const x = usePhoneStore;\n"],
+    ['renderer/ui/example.ts', "import { usePhoneStore } from '../features/calls/phone-store';\nexport const x = usePhoneStore;\n"],
+    ['renderer/ui/example.ts', "import NavPane from '../shell/NavPane.vue';\nexport const x = NavPane;\n"],
+    ['renderer/ui/example.ts', "import { join } from 'node:path';\nexport const x = join;\n"],
+  ])('refuses a feature, the shell or Node in shared ui/: %s', async (file, code) => {
+    expect(await errors(file, code)).toContain('no-restricted-imports');
+  });
+
+  it('accepts a module entered through its index.ts, and imports inside one module', async () => {
+    expect(await errors('renderer/features/dialer/example.ts', "import { usePhoneStore } from '../calls';\nexport const x = usePhoneStore;\n")).toEqual([]);
+    expect(await errors('renderer/router.ts', "import { useSessionStore } from './features/sign-in/index';\nexport const x = useSessionStore;\n")).toEqual([]);
+    expect(await errors('renderer/features/calls/example.ts', "import { usePhoneStore } from './phone-store';\nexport const x = usePhoneStore;\n")).toEqual([]);
+    expect(await errors('renderer/features/sign-in/example.ts', "import { createJsSipEngine } from '../../phone/jssip';\nexport const x = createJsSipEngine;\n")).toEqual([]);
+    expect(await errors('renderer/phone/jssip/example.ts', "import { snapshot } from './call-record';\nexport const x = snapshot;\n")).toEqual([]);
+    expect(await errors('renderer/ui/example.ts', "import { DIAL_PAD_KEYS } from '../phone/dial-string';\nexport const x = DIAL_PAD_KEYS;\n")).toEqual([]);
+  });
+
   it('accepts Node imports in server/ and DOM use in renderer/', async () => {
     expect(await errors('server/example.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toEqual([]);
     expect(await errors('renderer/example.ts', 'export const x = () => document.title;\n')).toEqual([]);

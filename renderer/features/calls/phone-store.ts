@@ -1,0 +1,355 @@
+/**
+ * Calls and registration, as the views show them. The store mirrors the snapshots the phone engine reports and
+ * forwards what the person asks for; it never decides a call's state itself. An ended call stays on screen for
+ * ENDED_CARD_MS so the person can read how it ended, then goes away.
+ *
+ * It also holds the rules of a phone with more than one call: one call is on the line at a time, so answering,
+ * placing or resuming a call first puts the one on the line on hold (call waiting, switching). And the rules of
+ * the person's settings: do not disturb turns calls away with 486 before they ring, auto-answer picks them up
+ * after a short ring, and the ringtone plays while anything rings.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { RegistrationState } from '../../../shared/registration';
+import { createLogger } from '../../log';
+import { qualityBetween } from '../../phone/call-quality';
+import type { CallQuality, MediaStatsSample } from '../../phone/call-quality';
+import { isEstablished } from '../../phone/call-state';
+import { parseDialString } from '../../phone/dial-string';
+import type { DialPadKey } from '../../phone/dial-string';
+import type { WakeReason } from '../../phone/connection-keeper';
+import type { CallSnapshot, PhoneEngine } from '../../phone/engine';
+import { createWebAudioRinger } from '../../phone/tones';
+import type { Ringer } from '../../phone/tones';
+import { useDevicesStore, useSettingsStore } from '../settings';
+import type { MediaDevicesPort } from '../settings';
+
+const log = createLogger('phone-store');
+
+export const ENDED_CARD_MS = 2_000;
+/** Long enough to hear that a call came in, short enough for intercom use. */
+export const AUTO_ANSWER_DELAY_MS = 1_500;
+export const QUALITY_INTERVAL_MS = 2_000;
+
+/** What the store uses besides the engine; tests hand in their own. */
+export interface PhoneStartOptions {
+  ringer?: Ringer;
+  mediaDevices?: MediaDevicesPort;
+}
+
+export const usePhoneStore = defineStore('phone', () => {
+  const registration = ref<RegistrationState>('unregistered');
+  const calls = ref<Record<string, CallSnapshot>>({});
+  /** What the number field holds. */
+  const number = ref('');
+  /** Why the last attempt to dial did not place a call. */
+  const dialError = ref('');
+  /** The call whose dial pad is open (its in-call options give way to the keypad), if any. */
+  const keypadCallId = ref<string>();
+  /** The keys sent on each call, shown above its keypad. */
+  const sentDigits = ref<Record<string, string>>({});
+  /** The latest quality estimate of each call on the line. */
+  const quality = ref<Record<string, CallQuality>>({});
+
+  // Kept out of the reactive state on purpose: the engine holds JsSIP objects that must not be proxied.
+  let engine: PhoneEngine | undefined;
+  let ringer: Ringer | undefined;
+  let unsubscribe: Array<() => void> = [];
+  const removals = new Map<string, ReturnType<typeof setTimeout>>();
+  const autoAnswers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Calls turned away by do not disturb: never shown, never rung. */
+  const silenced = new Set<string>();
+  const lastSamples = new Map<string, MediaStatsSample>();
+  let qualityTimer: ReturnType<typeof setInterval> | undefined;
+
+  /** Oldest first, so a new call joins the end of the grid and cards never jump. */
+  const callList = computed(() => Object.values(calls.value).sort((a, b) => a.startedAt - b.startedAt));
+  const isRegistered = computed(() => registration.value === 'registered');
+  const canDial = computed(() => isRegistered.value && number.value.trim() !== '');
+  const ringingCalls = computed(() => callList.value.filter((call) => call.state === 'ringing-in'));
+  /** The call on the line (or about to be): the one the microphone and speaker belong to. */
+  const activeCall = computed(() => callList.value.find((call) => call.state === 'active' || call.state === 'holding'));
+  const keypadCall = computed(() => {
+    const id = keypadCallId.value;
+    const call = id ? calls.value[id] : undefined;
+    return call && isEstablished(call.state) ? call : undefined;
+  });
+
+  function start(next: PhoneEngine, options: PhoneStartOptions = {}): void {
+    stop();
+    engine = next;
+    ringer = options.ringer ?? (typeof AudioContext === 'undefined' ? undefined : createWebAudioRinger());
+    unsubscribe = [
+      next.on('registrationChanged', (state) => {
+        registration.value = state;
+      }),
+      next.on('callAdded', update),
+      next.on('callChanged', update),
+      useDevicesStore().watch((choice) => {
+        void next.useDevices({ microphoneId: choice.microphoneId, speakerId: choice.speakerId }).catch((error: unknown) =>
+          log.warn('could not move calls to the chosen devices', { error: String(error) }),
+        );
+        // A ring in progress moves to the new ringer device too.
+        if (ringer?.ringing) {
+          ringer.stop();
+          updateRinger();
+        }
+      }, options.mediaDevices),
+    ];
+    qualityTimer = setInterval(() => void sampleQuality(), QUALITY_INTERVAL_MS);
+    registration.value = next.registration;
+    next.start();
+  }
+
+  /** Ends every call and forgets them; used on sign-out. */
+  function stop(): void {
+    engine?.stop();
+    for (const off of unsubscribe) off();
+    unsubscribe = [];
+    engine = undefined;
+    ringer?.stop();
+    ringer = undefined;
+    clearInterval(qualityTimer);
+    qualityTimer = undefined;
+    for (const timer of [...removals.values(), ...autoAnswers.values()]) clearTimeout(timer);
+    removals.clear();
+    autoAnswers.clear();
+    silenced.clear();
+    lastSamples.clear();
+    calls.value = {};
+    quality.value = {};
+    sentDigits.value = {};
+    keypadCallId.value = undefined;
+    registration.value = 'unregistered';
+    number.value = '';
+    dialError.value = '';
+  }
+
+  function update(call: CallSnapshot): void {
+    const settings = useSettingsStore().settings;
+    // A call is judged on arrival: do not disturb switched on while it rings does not end it.
+    if (!calls.value[call.id] && call.direction === 'incoming' && settings.doNotDisturb) silenced.add(call.id);
+    if (silenced.has(call.id)) {
+      if (call.state === 'ringing-in') {
+        log.debug('do not disturb: turning the call away', { id: call.id });
+        engine?.decline(call.id, 'busy');
+      } else if (call.state === 'ended') {
+        silenced.delete(call.id);
+      }
+      return;
+    }
+    calls.value[call.id] = call;
+    if (call.state === 'ringing-in' && settings.autoAnswer) scheduleAutoAnswer(call.id);
+    if (!isEstablished(call.state)) forgetQuality(call.id);
+    if (call.state === 'ended') {
+      clearTimeout(autoAnswers.get(call.id));
+      autoAnswers.delete(call.id);
+      if (keypadCallId.value === call.id) keypadCallId.value = undefined;
+      if (!removals.has(call.id)) {
+        removals.set(
+          call.id,
+          setTimeout(() => {
+            removals.delete(call.id);
+            delete calls.value[call.id];
+            delete sentDigits.value[call.id];
+          }, ENDED_CARD_MS),
+        );
+      }
+    }
+    updateRinger();
+  }
+
+  /** Auto-answer is for a free line; a call that arrives during another rings as a waiting call instead. */
+  function scheduleAutoAnswer(id: string): void {
+    if (autoAnswers.has(id)) return;
+    const busy = callList.value.some((other) => other.id !== id && other.state !== 'ringing-in' && other.state !== 'ended');
+    if (busy) return;
+    autoAnswers.set(
+      id,
+      setTimeout(() => {
+        autoAnswers.delete(id);
+        if (calls.value[id]?.state === 'ringing-in') {
+          log.debug('auto-answer', { id });
+          answer(id);
+        }
+      }, AUTO_ANSWER_DELAY_MS),
+    );
+  }
+
+  /** The ringtone plays exactly while some call rings, and stops the moment none does (answered, declined, gone). */
+  function updateRinger(): void {
+    if (!ringer) return;
+    const ringing = ringingCalls.value.length > 0;
+    if (!ringing) {
+      ringer.stop();
+      return;
+    }
+    if (ringer.ringing) return;
+    const settings = useSettingsStore().settings;
+    ringer.start({
+      ringtone: settings.ringtone ?? 'classic',
+      volume: settings.ringVolume ?? 0.8,
+      deviceId: useDevicesStore().choice.ringerId,
+    });
+  }
+
+  function setNumber(value: string): void {
+    number.value = value;
+    dialError.value = '';
+  }
+
+  function pressDigit(key: DialPadKey): void {
+    setNumber(number.value + key);
+  }
+
+  /** A key from the dial pad or the keyboard: a tone on the call whose keypad is open, else part of the number. */
+  function pressKey(key: DialPadKey): void {
+    const call = keypadCall.value;
+    if (call) sendDtmf(call.id, key);
+    else pressDigit(key);
+  }
+
+  /** Puts every call on the line on hold except `except`; the way to free the line for another call. */
+  function holdOthers(except?: string): void {
+    for (const call of callList.value) {
+      if (call.id !== except && call.state === 'active') engine?.hold(call.id);
+    }
+  }
+
+  /** Places a call; returns its id, or undefined with `dialError` saying why not. */
+  function dial(input: string): string | undefined {
+    const parsed = parseDialString(input);
+    if (!parsed.ok) {
+      dialError.value = parsed.message;
+      return undefined;
+    }
+    if (!engine || !isRegistered.value) {
+      dialError.value = 'The phone is not registered yet. Calls can be made once it shows Registered.';
+      return undefined;
+    }
+    log.debug('dial', { target: parsed.target });
+    dialError.value = '';
+    holdOthers();
+    const id = engine.call(parsed.target);
+    number.value = '';
+    return id;
+  }
+
+  /** Answers a ringing call; a call already on the line goes on hold (call waiting). */
+  function answer(id: string): void {
+    if (!engine) return;
+    clearTimeout(autoAnswers.get(id));
+    autoAnswers.delete(id);
+    holdOthers(id);
+    engine.answer(id);
+  }
+
+  function decline(id: string): void {
+    engine?.decline(id);
+  }
+
+  function hangUp(id: string): void {
+    engine?.hangUp(id);
+  }
+
+  function hold(id: string): void {
+    if (keypadCallId.value === id) keypadCallId.value = undefined;
+    engine?.hold(id);
+  }
+
+  /** Takes a held call off hold, first holding the call on the line, so the two swap. */
+  function resume(id: string): void {
+    if (!engine) return;
+    holdOthers(id);
+    engine.resume(id);
+  }
+
+  function toggleMute(id: string): void {
+    const call = calls.value[id];
+    if (call) engine?.setMuted(id, !call.muted);
+  }
+
+  function openKeypad(id: string): void {
+    const call = calls.value[id];
+    if (call && isEstablished(call.state)) keypadCallId.value = id;
+  }
+
+  function closeKeypad(): void {
+    keypadCallId.value = undefined;
+  }
+
+  function sendDtmf(id: string, key: DialPadKey): void {
+    if (!engine) return;
+    engine.sendDtmf(id, key, useSettingsStore().settings.dtmfMethod ?? 'rfc4733');
+    sentDigits.value[id] = (sentDigits.value[id] ?? '') + key;
+  }
+
+  /** Reads every active call's statistics and turns the last interval into a quality estimate. */
+  async function sampleQuality(): Promise<void> {
+    const current = engine;
+    if (!current) return;
+    const onLine = callList.value.filter((call) => call.state === 'active');
+    await Promise.all(
+      onLine.map(async (call) => {
+        try {
+          const sample = await current.readStats(call.id);
+          if (!sample || engine !== current || calls.value[call.id]?.state !== 'active') return;
+          quality.value[call.id] = qualityBetween(lastSamples.get(call.id), sample);
+          lastSamples.set(call.id, sample);
+        } catch (error) {
+          log.debug('could not read call statistics', { id: call.id, error: String(error) });
+        }
+      }),
+    );
+  }
+
+  function forgetQuality(id: string): void {
+    if (!(id in quality.value) && !lastSamples.has(id)) return;
+    delete quality.value[id];
+    lastSamples.delete(id);
+  }
+
+  /** The network, the computer or the page woke up: the phone checks its connection and registers again. */
+  function checkConnection(reason: WakeReason): void {
+    engine?.checkConnection(reason);
+  }
+
+  /** Plays the far end of a call through `element`; returns the function that stops it. */
+  function attachRemoteAudio(id: string, element: HTMLAudioElement): () => void {
+    return engine?.attachRemoteAudio(id, element) ?? (() => {});
+  }
+
+  return {
+    registration,
+    calls,
+    number,
+    dialError,
+    keypadCallId,
+    sentDigits,
+    quality,
+    callList,
+    isRegistered,
+    canDial,
+    ringingCalls,
+    activeCall,
+    keypadCall,
+    start,
+    stop,
+    setNumber,
+    pressDigit,
+    pressKey,
+    dial,
+    answer,
+    decline,
+    hangUp,
+    hold,
+    resume,
+    toggleMute,
+    openKeypad,
+    closeKeypad,
+    sendDtmf,
+    sampleQuality,
+    checkConnection,
+    attachRemoteAudio,
+  };
+});

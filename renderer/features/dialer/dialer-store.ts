@@ -1,0 +1,111 @@
+/**
+ * The number field of the Phone view: what is typed, formatted for the user's region as it is typed; the
+ * people it suggests (directory and recent calls); placing the call in E.164 or as the extension typed; and
+ * Redial. Placing and holding calls is the phone store's; this store only reads the field and forwards.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { displayNumber, formatAsTyped, isRegion, readDialNumber, regionFromLocale } from '../../../shared/phone-numbers';
+import type { Region } from '../../../shared/phone-numbers';
+import { createLogger } from '../../log';
+import { suggestNumbers } from './number-suggestions';
+import type { NumberSuggestion } from './number-suggestions';
+import { useDirectoryStore } from '../contacts';
+import { useHistoryStore } from '../history';
+import { usePhoneStore } from '../calls';
+import { useSessionStore } from '../sign-in';
+import { useSettingsStore } from '../settings';
+
+const log = createLogger('dialer');
+
+export const useDialerStore = defineStore('dialer', () => {
+  /** Why the number in the field can't be called; the phone store's own reasons are shown beside it. */
+  const numberError = ref('');
+  /** What this person dialled last in this session, keyed by account so that a second sign-in starts afresh. */
+  const lastDialled = ref<{ account: string; number: string }>();
+  /** The account whose call history this store has asked for, so the Phone view loads it once per account. */
+  let historyLoadedFor: string | undefined;
+
+  const region = computed<Region>(() => {
+    const chosen = useSettingsStore().settings.region;
+    return chosen && isRegion(chosen) ? chosen : regionFromLocale(globalThis.navigator?.language);
+  });
+
+  const account = computed(() => {
+    const session = useSessionStore();
+    return session.user ? `${session.serverUrl}|${session.user.extension}` : undefined;
+  });
+
+  const suggestions = computed<NumberSuggestion[]>(() =>
+    suggestNumbers(usePhoneStore().number, {
+      directory: useDirectoryStore().entries,
+      history: useHistoryStore().entries,
+      region: region.value,
+    }),
+  );
+
+  /** The number Redial calls: the last one dialled here, else the newest outbound call in the history. */
+  const redialNumber = computed(() => {
+    const remembered = lastDialled.value;
+    if (remembered && remembered.account === account.value) return remembered.number;
+    return useHistoryStore().entries.find((entry) => entry.direction === 'outbound')?.party.number;
+  });
+  const redialDisplay = computed(() => (redialNumber.value ? display(redialNumber.value) : undefined));
+
+  /** A number from the history, the directory or a call, as the user reads it in their region. */
+  function display(number: string): string {
+    return displayNumber(number, region.value);
+  }
+
+  /**
+   * Loads the call history once per account when the Phone view opens, for suggestions and Redial; the Call
+   * History pane brings it up to date whenever it opens.
+   */
+  function prepare(): void {
+    const key = account.value;
+    if (!key || historyLoadedFor === key) return;
+    historyLoadedFor = key;
+    void useHistoryStore().refresh();
+  }
+
+  /**
+   * Text typed into the number field. `appending` says the text grew at its end (typing, pasting), the one time
+   * reformatting can't fight the person's cursor or undo a deletion.
+   */
+  function type(text: string, appending: boolean): void {
+    numberError.value = '';
+    usePhoneStore().setNumber(appending ? formatAsTyped(text, region.value) : text);
+    useDirectoryStore().search(text);
+  }
+
+  function pick(suggestion: NumberSuggestion): void {
+    numberError.value = '';
+    usePhoneStore().setNumber(suggestion.display);
+    useDirectoryStore().clear();
+  }
+
+  /** Calls `text` (the number field by default); returns the call's id, or undefined with the reason shown. */
+  function call(text: string = usePhoneStore().number): string | undefined {
+    const phone = usePhoneStore();
+    const read = readDialNumber(text, region.value);
+    if (!read.ok) {
+      numberError.value = read.message;
+      return undefined;
+    }
+    log.debug('call', { kind: read.kind });
+    numberError.value = '';
+    const id = phone.dial(read.dial);
+    if (id !== undefined) {
+      if (account.value) lastDialled.value = { account: account.value, number: read.dial };
+      useDirectoryStore().clear();
+    }
+    return id;
+  }
+
+  function redial(): string | undefined {
+    const number = redialNumber.value;
+    return number === undefined ? undefined : call(number);
+  }
+
+  return { numberError, region, suggestions, redialNumber, redialDisplay, display, prepare, type, pick, call, redial };
+});

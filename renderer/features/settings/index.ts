@@ -1,0 +1,8 @@
+/**
+ * Settings: the app's settings (through the bridge), the audio devices calls and the ringer use, and the
+ * Settings pane. Other features reach settings only through this file.
+ */
+export { useSettingsStore } from './settings-store';
+export { useDevicesStore } from './devices-store';
+export type { AudioDevice, DeviceChoice, DeviceRole, MediaDevicesPort } from './devices-store';
+export { default as SettingsView } from './SettingsView.vue';

@@ -1,0 +1,121 @@
+/** Who is signed in, to which server, and the sign-in itself. */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { splitSignInName } from '../../../shared/api';
+import type { OrganizationChoice, SessionRequest, SessionResponse } from '../../../shared/api';
+import { endSession, SignInError, normalizeServerUrl, signIn as requestSession } from '../../api/client';
+import { createLogger } from '../../log';
+import { createJsSipEngine } from '../../phone/jssip';
+import { usePhoneStore } from '../calls';
+import { useSettingsStore } from '../settings';
+
+const log = createLogger('session');
+
+export interface SignInForm {
+  serverUrl: string;
+  /** The extension, or the SIP address `extension@domain`. */
+  extension: string;
+  password: string;
+  /** The domain of the organization chosen from `organizationChoices`, when the server asked for one. */
+  organization?: string;
+}
+
+/** What the settings can hold as the last sign-in name (shared/bridge.ts). */
+const MAX_REMEMBERED_NAME = 32;
+
+export const useSessionStore = defineStore('session', () => {
+  const session = shallowRef<SessionResponse>();
+  const serverUrl = ref('');
+  const signingIn = ref(false);
+  const signInError = ref('');
+  /** The form field the error is about, when there is one. */
+  const signInErrorField = ref<keyof SignInForm>();
+  /**
+   * The organizations the server offered when an extension alone was not enough (it hosts several), and the
+   * server they are of; empty until then, so a server with one organization keeps the plain form.
+   */
+  const organizationChoices = ref<readonly OrganizationChoice[]>([]);
+  let choicesServer = '';
+
+  const signedIn = computed(() => session.value !== undefined);
+  const user = computed(() => session.value?.user);
+
+  function fail(message: string, field?: keyof SignInForm): false {
+    signInError.value = message;
+    signInErrorField.value = field;
+    return false;
+  }
+
+  /** Whether the form must ask which organization: the server offered a choice and `extension` names none. */
+  function asksOrganization(extension: string): boolean {
+    return organizationChoices.value.length > 0 && splitSignInName(extension)?.domain === undefined;
+  }
+
+  /** Signs in and starts the phone; returns false with `signInError` set when it could not. */
+  async function signIn(form: SignInForm): Promise<boolean> {
+    if (signingIn.value) return false;
+    fail('');
+    const extension = form.extension.trim();
+    if (extension === '') return fail('Enter your extension or SIP address.', 'extension');
+    if (form.password === '') return fail('Enter your password.', 'password');
+
+    signingIn.value = true;
+    let base = '';
+    try {
+      base = normalizeServerUrl(form.serverUrl);
+      // The choices are the organizations of the server that offered them; another server is asked afresh.
+      if (base !== choicesServer) organizationChoices.value = [];
+      const organization = asksOrganization(extension) ? form.organization : undefined;
+      if (asksOrganization(extension) && !organizationChoices.value.some((choice) => choice.domain === organization)) {
+        return fail('Choose your organization.', 'organization');
+      }
+      const request: SessionRequest = { extension, password: form.password, ...(organization !== undefined ? { organization } : {}) };
+      const response = await requestSession(base, request);
+      session.value = response;
+      serverUrl.value = base;
+      log.info('signed in', { server: base, extension: response.user.extension });
+      usePhoneStore().start(createJsSipEngine(response.sip));
+      await useSettingsStore()
+        .save({ serverUrl: base, lastExtension: nameToRemember(request, response) })
+        .catch((error: unknown) => log.warn('could not remember the sign-in', { error: String(error) }));
+      organizationChoices.value = [];
+      return true;
+    } catch (error) {
+      if (error instanceof SignInError) {
+        if (error.organizations?.length) {
+          organizationChoices.value = error.organizations;
+          choicesServer = base;
+        }
+        const field = error.field === 'serverUrl' || error.field === 'extension' || error.field === 'password' || error.field === 'organization';
+        return fail(error.message, field ? (error.field as keyof SignInForm) : undefined);
+      }
+      log.error('sign-in failed unexpectedly', { error: error instanceof Error ? error.message : String(error) });
+      return fail('Signing in did not work. Try again in a moment.');
+    } finally {
+      signingIn.value = false;
+    }
+  }
+
+  function signOut(): void {
+    log.info('signed out');
+    usePhoneStore().stop();
+    const ending = session.value;
+    if (ending) void endSession(serverUrl.value, ending.token);
+    session.value = undefined;
+    fail('');
+  }
+
+  return { session, serverUrl, signingIn, signInError, signInErrorField, organizationChoices, signedIn, user, asksOrganization, signIn, signOut };
+});
+
+/**
+ * The name to fill the form with next time: the SIP address when the sign-in had to name the organization (so
+ * the person is not asked again), else the extension, as on a server with one organization. A SIP address too
+ * long for the settings falls back to the extension.
+ */
+function nameToRemember(request: SessionRequest, response: SessionResponse): string {
+  const { extension, organization } = response.user;
+  const named = request.organization !== undefined || splitSignInName(request.extension)?.domain !== undefined;
+  const address = `${extension}@${organization.domain}`;
+  return named && address.length <= MAX_REMEMBERED_NAME ? address : extension;
+}
