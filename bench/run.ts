@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventLatency, eventLatencyTable } from './events';
 import { runRelay } from './media-relay';
 import { nativeRelayInUse } from '../server/media/native/rtp-socket';
 import { pbxMemory, sipRates } from './sip-rates';
@@ -90,7 +91,7 @@ function writeResults(name: string, figures: Record<string, unknown>): void {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-// BENCH_ONLY=media|sip|memory|webphone|soak runs one of them.
+// BENCH_ONLY=media|sip|memory|webphone|events|soak runs one of them.
 const only = process.env.BENCH_ONLY;
 /** The soak is judged (a crash, a failed call, memory over budget), unlike the measures: the run's exit code says how it went. */
 let soakFailed = false;
@@ -108,6 +109,12 @@ if (!only || only === 'webphone') {
   process.stdout.write(`\nWeb phone in Chromium over loopback (median; ${figures.loads} page loads, ${figures.calls} calls in a row)\n`);
   console.table(webPhoneTable(figures));
   writeResults('web-phone', { ...figures });
+}
+if (!only || only === 'events') {
+  const figures = await eventLatency();
+  process.stdout.write(`\nEvent latency: publish at the PBX to handled in an app, over loopback (${figures.samples} events; BENCH_EVENT_SAMPLES, BENCH_EVENT_FANOUT)\n`);
+  console.table(eventLatencyTable(figures));
+  writeResults('event-latency', { ...figures });
 }
 if (!only || only === 'soak') {
   const result = await soak();

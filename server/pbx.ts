@@ -12,6 +12,8 @@ import type { Kysely } from 'kysely';
 import { buildApp } from './api/app';
 import { DEFAULT_MEDIA_TIMEOUT_S } from './config';
 import type { ServeConfig } from './config';
+import { EventHub } from './events/event-hub';
+import type { EventPublisher } from './events/event-hub';
 import { createLogger } from './log';
 import { nativeRelayStatus } from './media/native/rtp-socket';
 import { hangUpCallsLeftByCrash } from './calls/call-recovery';
@@ -63,6 +65,8 @@ export interface RunningPbx {
   limits: ResourceLimits;
   db: Kysely<Database>;
   sip: SipService;
+  /** The apps' live event streams (server/events): what the call layer and features publish through. */
+  events: EventPublisher;
   close(): Promise<void>;
 }
 
@@ -169,7 +173,11 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   void hangUpCallsLeftByCrash(crashedCalls, sip.endpoint, { udpFlow, connect: connector });
   const heartbeat = await Heartbeat.start(db, { intervalMs: (config.heartbeatS ?? DEFAULT_HEARTBEAT_S) * 1000, onBeat: () => sip.calls.storeChangedLegs() });
 
-  const app = await buildApp({ db, version: PBX_VERSION, sip, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections });
+  // Stored events outlive a restart; what retention no longer keeps is purged now and then periodically.
+  const events = new EventHub(db);
+  await events.startRetention();
+
+  const app = await buildApp({ db, version: PBX_VERSION, sip, events, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections });
   await app.listen({ port: config.httpPort, host: config.bind });
 
   // Browsers give the microphone only to secure pages: http://127.0.0.1 counts, a LAN address does not, so
@@ -183,6 +191,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
         db,
         version: PBX_VERSION,
         sip,
+        events,
         webRoot: config.webRoot,
         https: credentials,
         listOrganizationsAtSignIn: config.listOrganizationsAtSignIn,
@@ -217,6 +226,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
     limits,
     db,
     sip,
+    events,
     async close() {
       if (closed) return;
       closed = true;
@@ -230,6 +240,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
       await Promise.all(transports.map((t) => t.close()));
       await app.close();
       await secureApp?.close();
+      await events.close();
       await sessionPurge.stop();
       await closeDatabase(db);
     },

@@ -10,9 +10,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { API_PREFIX, SIP_WS_PATH } from '../../shared/api';
 import { CONTENT_SECURITY_POLICY } from '../../shared/content-security-policy';
+import { EVENTS_PATH, EVENTS_PROTOCOL } from '../../shared/events';
 import { AttemptLimiter } from '../auth/attempt-limiter';
 import { sharedSignInGuard } from '../auth/sign-in-guard';
 import type { SignInGuard } from '../auth/sign-in-guard';
+import { EventHub } from '../events/event-hub';
 import { createLogger } from '../log';
 import type { SipService } from '../sip-service';
 import { WebSocketFlows } from '../sip/transport/ws-transport';
@@ -23,6 +25,8 @@ import type { ConnectionQuota } from '../util/connection-quota';
 import { HttpError } from './errors';
 import { registerCallRoutes } from './routes/calls';
 import { registerDirectoryRoutes } from './routes/directory';
+import { registerEventRoutes } from './routes/events';
+import type { EventStreamLimits } from './routes/events';
 import { registerSessionRoutes } from './routes/session';
 
 const log = createLogger('http');
@@ -60,6 +64,9 @@ export interface AppOptions {
    * share; the defaults and a quota of this app's own when left out.
    */
   connections?: { limits: HttpLimits; quota: ConnectionQuota };
+  /** The hub behind the apps' event streams (server/events); one of the app's own when left out (tests). */
+  events?: EventHub;
+  eventStreamLimits?: EventStreamLimits;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -103,6 +110,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(500).send(new HttpError(500, 'internal', 'Something went wrong on the server. Try again.').toBody());
   });
 
+  // One WebSocket server for SIP (/sip) and the event stream; the subprotocol is chosen by path.
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      handleProtocols: (protocols: Set<string>, request: { url?: string }) => {
+        if (request.url?.split('?')[0] === EVENTS_PATH) return protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false;
+        // RFC 7118 §4.1: the client asks for the "sip" subprotocol and the server must agree to it.
+        return protocols.has('sip') ? 'sip' : false;
+      },
+    },
+  });
+  const events = options.events ?? new EventHub(options.db);
+  if (!options.events) app.addHook('onClose', async () => events.close());
+
   app.get(`${API_PREFIX}/health`, async () => ({ status: 'ok' as const, version: options.version }));
   await app.register(
     async (api) => {
@@ -114,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
       await registerCallRoutes(api, { db: options.db });
       await registerDirectoryRoutes(api, { db: options.db });
+      await registerEventRoutes(api, { db: options.db, hub: events, limits: options.eventStreamLimits });
     },
     { prefix: API_PREFIX },
   );
@@ -144,13 +166,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 }
 
 async function registerSipWebSocket(app: FastifyInstance, sip: SipService): Promise<void> {
-  await app.register(fastifyWebsocket, {
-    options: {
-      maxPayload: 64 * 1024,
-      // RFC 7118 §4.1: the client asks for the "sip" subprotocol and the server must agree to it.
-      handleProtocols: (protocols: Set<string>) => (protocols.has('sip') ? 'sip' : false),
-    },
-  });
   const flows = new WebSocketFlows();
   app.addHook('onClose', async () => flows.closeAll());
   app.get(SIP_WS_PATH, { websocket: true }, (socket, request: FastifyRequest) => {

@@ -19,10 +19,10 @@ const versions = new WeakMap<Kysely<Database>, () => string>();
 
 /**
  * Tables whose writes no cached read depends on (read-cache.ts): the busiest, written for every call or
- * REGISTER (registrations, active calls) or every few seconds (the heartbeat). Counting them would empty
- * the caches the PBX's hot paths live on.
+ * REGISTER (registrations, active calls), every few seconds (the heartbeat) or with every event to the apps
+ * (event streams). Counting them would empty the caches the PBX's hot paths live on.
  */
-const UNCACHED_TABLES = new Set(['call_records', 'registrations', 'active_calls', 'heartbeat']);
+const UNCACHED_TABLES = new Set(['call_records', 'registrations', 'active_calls', 'heartbeat', 'event_streams', 'events']);
 
 /**
  * Counts the queries through a connection that may change what a cached read saw: everything but a SELECT,

@@ -125,6 +125,25 @@ export interface HeartbeatTable {
   alive_at: string;
 }
 
+/** The last sequence number given out in a user's event stream (events.ts); never goes back. */
+export interface EventStreamTable {
+  user_id: number;
+  organization_id: number;
+  last_seq: number;
+}
+
+/** One event addressed to one user, numbered in that user's stream (shared/events.ts). */
+export interface EventTable {
+  user_id: number;
+  seq: number;
+  organization_id: number;
+  /** The event's `type`, for reading the table by hand. */
+  type: string;
+  /** The event as JSON (shared/events.ts PublishedEvent). */
+  body: string;
+  published_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -134,6 +153,8 @@ export interface Database {
   registrations: RegistrationTable;
   active_calls: ActiveCallTable;
   heartbeat: HeartbeatTable;
+  event_streams: EventStreamTable;
+  events: EventTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
@@ -149,3 +170,4 @@ export type DeviceCredential = Selectable<DeviceCredentialTable>;
 export type NewCallRecordRow = Insertable<CallRecordTable>;
 export type StoredRegistration = Selectable<RegistrationTable>;
 export type ActiveCallRow = Selectable<ActiveCallTable>;
+export type StoredEvent = Selectable<EventTable>;

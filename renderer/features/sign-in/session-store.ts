@@ -7,6 +7,7 @@ import { endSession, SignInError, normalizeServerUrl, signIn as requestSession }
 import { createLogger } from '../../log';
 import { createJsSipEngine } from '../../phone/jssip';
 import { usePhoneStore } from '../calls';
+import { useEventsStore } from '../events';
 import { useSettingsStore } from '../settings';
 
 const log = createLogger('session');
@@ -75,6 +76,7 @@ export const useSessionStore = defineStore('session', () => {
       serverUrl.value = base;
       log.info('signed in', { server: base, extension: response.user.extension });
       usePhoneStore().start(createJsSipEngine(response.sip));
+      useEventsStore().start({ serverUrl: base, token: response.token, userId: response.user.id });
       await useSettingsStore()
         .save({ serverUrl: base, lastExtension: nameToRemember(request, response) })
         .catch((error: unknown) => log.warn('could not remember the sign-in', { error: String(error) }));
@@ -99,6 +101,7 @@ export const useSessionStore = defineStore('session', () => {
   function signOut(): void {
     log.info('signed out');
     usePhoneStore().stop();
+    useEventsStore().stop();
     const ending = session.value;
     if (ending) void endSession(serverUrl.value, ending.token);
     session.value = undefined;

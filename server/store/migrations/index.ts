@@ -7,9 +7,11 @@ import type { Migration } from 'kysely';
 import { initial } from './001_initial';
 import { deviceCredentials } from './002_device_credentials';
 import { durableState } from './003_durable_state';
+import { eventStream } from './004_event_stream';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
   '002_device_credentials': deviceCredentials,
   '003_durable_state': durableState,
+  '004_event_stream': eventStream,
 };
