@@ -16,7 +16,7 @@ import { EventHub } from './events/event-hub';
 import type { EventPublisher } from './events/event-hub';
 import { createLogger } from './log';
 import { nativeRelayStatus } from './media/native/rtp-socket';
-import { hangUpCallsLeftByCrash } from './calls/call-recovery';
+import { CallFeed, hangUpCallsLeftByCrash } from './calls';
 import type { StreamConnector } from './presence/registrar';
 import { SipService } from './sip-service';
 import type { SecurityOptions } from './sip/edge/security';
@@ -25,7 +25,7 @@ import { httpConnectionQuota } from './api/connection-limits';
 import { resolveResourceLimits } from './resource-limits';
 import type { ResourceLimits } from './resource-limits';
 import { ConnectionQuota } from './util/connection-quota';
-import { loadTlsCredentials } from './sip/transport/tls-credentials';
+import { loadTlsCredentials } from './util/tls-credentials';
 import { UdpTransport } from './sip/transport/udp-transport';
 import { closeCallsLeftByCrash } from './store/active-calls';
 import { closeDatabase, openDatabase } from './store/db';
@@ -176,8 +176,10 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   // Stored events outlive a restart; what retention no longer keeps is purged now and then periodically.
   const events = new EventHub(db);
   await events.startRetention();
+  // Each signed-in app hears of its user's calls (call ids for its REST commands) on that stream.
+  const callFeed = new CallFeed(db, sip.calls, events);
 
-  const app = await buildApp({ db, version: PBX_VERSION, sip, events, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections });
+  const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections });
   await app.listen({ port: config.httpPort, host: config.bind });
 
   // Browsers give the microphone only to secure pages: http://127.0.0.1 counts, a LAN address does not, so
@@ -192,6 +194,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
         version: PBX_VERSION,
         sip,
         events,
+        transfers: sip.transfers,
         webRoot: config.webRoot,
         https: credentials,
         listOrganizationsAtSignIn: config.listOrganizationsAtSignIn,
@@ -240,6 +243,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
       await Promise.all(transports.map((t) => t.close()));
       await app.close();
       await secureApp?.close();
+      callFeed.close();
+      await callFeed.settled();
       await events.close();
       await sessionPurge.stop();
       await closeDatabase(db);

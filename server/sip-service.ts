@@ -7,17 +7,25 @@ import type { Kysely } from 'kysely';
 import type { MediaConfig } from './media/legs/webrtc-leg';
 import type { Database } from './store/schema';
 import { SipAuthenticator } from './sip/edge/authenticator';
-import { CallEngine } from './calls/call-engine';
+import { CallEngine } from './calls';
+import { ConferenceService } from './features/conference';
+import { ReplacingInvites } from './features/pickup';
+import { TransferService } from './features/transfer';
 import { SipEndpoint } from './sip/endpoint';
 import type { TransactionLimits } from './sip/endpoint';
 import { StoreVoicemailCounter } from './store/voicemail-counts';
 import { hopsLeft } from './sip/syntax/message';
-import { MessageRouter } from './features/messaging/messages';
+import { MessageRouter } from './features/messaging';
 import { Registrar } from './presence/registrar';
-import { OrganizationDialPolicy, SipSecurity } from './sip/edge/security';
-import type { DialPolicy, SecurityOptions } from './sip/edge/security';
+import { SipSecurity } from './sip/edge/security';
+import type { SecurityOptions } from './sip/edge/security';
+import { OrganizationDialPolicy } from './routing/dial-policy';
+import type { DialPolicy } from './routing/dial-policy';
+import { digestIdentities } from './store/digest-identity';
 import { ALLOW_EVENTS, SubscriptionManager } from './presence/subscriptions';
 import type { ServerTransaction } from './sip/transaction/transactions';
+import { WebSocketFlows } from './sip/transport/ws-transport';
+import type { SipWebSocketFlows } from './api/app';
 
 const ALLOWED = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
 const SERVED_METHODS = new Set(ALLOWED.split(', '));
@@ -44,6 +52,10 @@ export class SipService {
   readonly endpoint: SipEndpoint;
   readonly registrar: Registrar;
   readonly calls: CallEngine;
+  /** Transfer (REFER from desk phones, the app's REST command): features/transfer. */
+  readonly transfers: TransferService;
+  /** Merging calls into a conference mixed at the PBX, for the app's REST commands: features/conference. */
+  readonly conferences: ConferenceService;
   readonly security: SipSecurity;
   readonly subscriptions: SubscriptionManager;
   readonly messages: MessageRouter;
@@ -53,7 +65,8 @@ export class SipService {
     // A ban lets requests in the call engine's dialogs through (security.ts); asked only once requests flow.
     this.security = new SipSecurity(options.security, { knowsDialog: (request) => this.calls.knowsDialog(request) });
     this.endpoint = new SipEndpoint({ viaHost: options.host, userAgent: options.userAgent, sources: this.security, limits: options.limits });
-    const authenticator = new SipAuthenticator(options.db, { gate: this.security });
+    // The SIP edge checks digests over a credentials interface; the store's implementation is handed in here.
+    const authenticator = new SipAuthenticator(digestIdentities(options.db), { gate: this.security });
     this.dialPolicy = new OrganizationDialPolicy(options.db);
     this.registrar = new Registrar(authenticator);
     this.calls = new CallEngine({
@@ -66,6 +79,10 @@ export class SipService {
       dialPolicy: this.dialPolicy,
       mediaTimeoutMs: options.mediaTimeoutMs ?? 0,
     });
+    this.transfers = new TransferService({ calls: this.calls, db: options.db, registrar: this.registrar, dialPolicy: this.dialPolicy });
+    this.conferences = new ConferenceService(this.calls);
+    const replacing = new ReplacingInvites(this.calls);
+    this.calls.replacingInvites = (tx, user, replaces) => replacing.handleReplacingInvite(tx, user, replaces);
     this.subscriptions = new SubscriptionManager({
       db: options.db,
       endpoint: this.endpoint,
@@ -79,6 +96,16 @@ export class SipService {
       onRequest: (tx) => this.dispatch(tx),
       onAck: (request) => this.calls.handleAck(request),
     });
+  }
+
+  /** A set of SIP WebSocket flows (RFC 7118) for one HTTP server, each message fed to the endpoint (api/app.ts). */
+  openWebSocketFlows(): SipWebSocketFlows {
+    const flows = new WebSocketFlows();
+    return {
+      accept: (socket, secure, remoteAddress, remotePort) =>
+        flows.accept(socket, secure ? 'WSS' : 'WS', remoteAddress, remotePort, (data, from) => this.endpoint.receive(data, from))?.id,
+      closeAll: () => flows.closeAll(),
+    };
   }
 
   shutdown(): void {
@@ -113,7 +140,7 @@ export class SipService {
         this.calls.handleInfo(tx);
         return;
       case 'REFER':
-        void run(this.calls.handleRefer(tx));
+        void run(this.transfers.handleRefer(tx));
         return;
       case 'NOTIFY':
         this.calls.handleNotify(tx);

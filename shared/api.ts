@@ -175,3 +175,34 @@ export const DirectoryPage = z.object({
   more: z.boolean(),
 });
 export type DirectoryPage = z.infer<typeof DirectoryPage>;
+
+/**
+ * A call transfer the app asks for, on the user's own leg of a call (`POST /calls/:sipCallId/transfer`, the
+ * SIP Call-ID of the app's session): blind to a dialled string, or attended onto the user's other call (the
+ * consult call), named by its SIP Call-ID. The PBX answers 202 once the transfer is under way (the target
+ * rings; the user's session then ends with a BYE from the PBX) and otherwise a status with a sentence (ApiError).
+ */
+export const TransferRequest = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({
+      kind: z.literal('blind'),
+      /** An extension or number, as the dialer sends it: digits, * and #, with an optional leading +. */
+      target: z
+        .string({ error: 'target is required' })
+        .trim()
+        .regex(/^\+?[0-9*#]{1,32}$/, { error: 'target must be an extension or number: digits, * and #, with an optional leading +' }),
+    }),
+    z.object({
+      kind: z.literal('attended'),
+      withSipCallId: z.string({ error: 'withSipCallId is required' }).min(1, { error: 'withSipCallId is required' }).max(256),
+    }),
+  ],
+  { error: "kind must be 'blind' or 'attended'" },
+);
+export type TransferRequest = z.infer<typeof TransferRequest>;
+
+/** The path of the transfer command on a call, under API_PREFIX. */
+export function transferPath(sipCallId: string): string {
+  return `/calls/${encodeURIComponent(sipCallId)}/transfer`;
+}

@@ -8,6 +8,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { WebSocket } from 'ws';
 import { API_PREFIX, SIP_WS_PATH } from '../../shared/api';
 import { CONTENT_SECURITY_POLICY } from '../../shared/content-security-policy';
 import { EVENTS_PATH, EVENTS_PROTOCOL } from '../../shared/events';
@@ -16,14 +17,13 @@ import { sharedSignInGuard } from '../auth/sign-in-guard';
 import type { SignInGuard } from '../auth/sign-in-guard';
 import { EventHub } from '../events/event-hub';
 import { createLogger } from '../log';
-import type { SipService } from '../sip-service';
-import { WebSocketFlows } from '../sip/transport/ws-transport';
 import type { Database } from '../store/schema';
 import { DEFAULT_HTTP_LIMITS, fastifyTimeouts, httpConnectionQuota, limitConnections } from './connection-limits';
 import type { HttpLimits } from './connection-limits';
 import type { ConnectionQuota } from '../util/connection-quota';
 import { HttpError } from './errors';
 import { registerCallRoutes } from './routes/calls';
+import type { TransferCommands } from '../features/transfer';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerEventRoutes } from './routes/events';
 import type { EventStreamLimits } from './routes/events';
@@ -42,11 +42,28 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Frame-Options': 'DENY',
 };
 
+/**
+ * What the app needs of the SIP service (sip-service.ts implements it, pbx.ts hands it in): the front door of SIP
+ * over WebSocket (RFC 7118) at /sip, and the attempt limiter that REST sign-in shares with the SIP edge. An
+ * interface of the API's own, so that api/ never imports sip/.
+ */
+export interface SipOverWebSocket {
+  readonly security: { readonly attempts: AttemptLimiter };
+  /** A set of SIP WebSocket flows for one HTTP server, bounded as the SIP transports bound theirs. */
+  openWebSocketFlows(): SipWebSocketFlows;
+}
+
+export interface SipWebSocketFlows {
+  /** Takes an upgraded socket as a SIP flow fed to the SIP endpoint, or closes it when over the limits; the flow's id when taken. */
+  accept(socket: WebSocket, secure: boolean, remoteAddress: string, remotePort: number): string | undefined;
+  closeAll(): void;
+}
+
 export interface AppOptions {
   db: Kysely<Database>;
   version: string;
   /** SIP service fed by the WebSocket transport; left out in tests of the REST API alone. */
-  sip?: SipService;
+  sip?: SipOverWebSocket;
   /** Folder holding the built web phone (dist/renderer). */
   webRoot?: string;
   sessionTtlMs?: number;
@@ -67,6 +84,8 @@ export interface AppOptions {
   /** The hub behind the apps' event streams (server/events); one of the app's own when left out (tests). */
   events?: EventHub;
   eventStreamLimits?: EventStreamLimits;
+  /** Call transfer for the app (features/transfer), `POST /calls/:sipCallId/transfer`; answered 503 when left out. */
+  transfers?: TransferCommands;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -133,7 +152,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         listOrganizations: options.listOrganizationsAtSignIn,
         signIn: options.signIn ?? sharedSignInGuard(options.sip?.security.attempts ?? new AttemptLimiter()),
       });
-      await registerCallRoutes(api, { db: options.db });
+      await registerCallRoutes(api, { db: options.db, transfers: options.transfers });
       await registerDirectoryRoutes(api, { db: options.db });
       await registerEventRoutes(api, { db: options.db, hub: events, limits: options.eventStreamLimits });
     },
@@ -165,14 +184,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-async function registerSipWebSocket(app: FastifyInstance, sip: SipService): Promise<void> {
-  const flows = new WebSocketFlows();
+async function registerSipWebSocket(app: FastifyInstance, sip: SipOverWebSocket): Promise<void> {
+  const flows = sip.openWebSocketFlows();
   app.addHook('onClose', async () => flows.closeAll());
   app.get(SIP_WS_PATH, { websocket: true }, (socket, request: FastifyRequest) => {
-    const secure = request.protocol === 'https';
-    const connection = flows.accept(socket, secure ? 'WSS' : 'WS', request.socket.remoteAddress ?? '', request.socket.remotePort ?? 0, (data, from) =>
-      sip.endpoint.receive(data, from),
-    );
-    if (connection) log.debug('sip websocket opened', { connection: connection.id, remote: connection.remoteAddress });
+    const remote = request.socket.remoteAddress ?? '';
+    const connection = flows.accept(socket, request.protocol === 'https', remote, request.socket.remotePort ?? 0);
+    if (connection) log.debug('sip websocket opened', { connection, remote });
   });
 }

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSelfSigned } from '../sip/transport/tls-credentials';
+import { createSelfSigned } from '../util/tls-credentials';
 import { openTestDatabase } from '../store/test-support';
 import type { TestDatabase } from '../store/test-support';
 import { buildApp } from './app';

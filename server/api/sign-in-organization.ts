@@ -14,7 +14,8 @@ import type { Kysely } from 'kysely';
 import { ORGANIZATION_REQUIRED } from '../../shared/api';
 import type { OrganizationChoice, OrganizationRequiredError } from '../../shared/api';
 import { createLogger } from '../log';
-import { findOrganizationByDomain, listOrganizations, normalizeDomain } from '../store/organizations';
+import { findOrganizationByDomain, listOrganizations } from '../store/organizations';
+import { normalizeDomain } from '../util/domain-name';
 import type { Database, Organization } from '../store/schema';
 import { HttpError } from './errors';
 

@@ -8,6 +8,7 @@ import { seedDemo } from '../store/demo';
 import { openTestDatabase } from '../store/test-support';
 import type { TestDatabase } from '../store/test-support';
 import { buildApp } from './app';
+import type { AppOptions } from './app';
 
 export interface TestApi {
   store: TestDatabase;
@@ -19,10 +20,11 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function openTestApi(): Promise<TestApi> {
+/** `options` adds to the app's (a feature faked at the edge, such as `transfers`). */
+export async function openTestApi(options: Partial<Omit<AppOptions, 'db' | 'version'>> = {}): Promise<TestApi> {
   const store = await openTestDatabase('memory');
   const organizationId = (await seedDemo(store.db)).organization.id;
-  const app = await buildApp({ db: store.db, version: 'test' });
+  const app = await buildApp({ ...options, db: store.db, version: 'test' });
   return {
     store,
     app,

@@ -33,7 +33,7 @@
  * its delay early, which takes that many fresh failures elsewhere in between, each limited in turn.
  */
 import { createLogger } from '../log';
-import { normalizeDomain } from '../store/organizations';
+import { normalizeDomain } from '../util/domain-name';
 import { LruMap } from '../util/lru-map';
 
 const log = createLogger('attempt-limiter');

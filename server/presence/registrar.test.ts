@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthenticatedUser } from '../sip/edge/authenticator';
-import { aorKey, FLOW_TIMER_S, Registrar } from './registrar';
+import { DEFAULT_HELD_IDLE_MS } from '../sip/transport/flow-table';
+import { aorKey, FLOW_TIMER_S, MAX_EXPIRES_S, Registrar } from './registrar';
 import { FakeConnection, serverTransaction, sipRequest } from '../sip/test-support';
 
 const DOMAIN = 'demo.offhook.test';
@@ -195,5 +196,13 @@ describe('Registrar', () => {
     await register(tcp, [`<sip:a@192.0.2.32;transport=tcp>;+sip.instance=${INSTANCE};reg-id=1`], [['Supported', 'outbound']], 'ob-1');
     tcp.drop();
     expect(registrar.lookup(AOR)).toEqual([]);
+  });
+
+  it('grants no registration longer than the transports keep the flow of a registered device', async () => {
+    // The transports' bound (sip/transport/flow-table.ts) is written there, not read from here: this holds them together.
+    expect(MAX_EXPIRES_S * 1000).toBeLessThan(DEFAULT_HELD_IDLE_MS);
+    const response = await register(new FakeConnection(), ['<sip:101@192.0.2.1:5060>;expires=86400']);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Contact')).toMatch(new RegExp(`expires=${MAX_EXPIRES_S}$`));
   });
 });

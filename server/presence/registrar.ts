@@ -18,7 +18,7 @@ import { createLogger } from '../log';
 import type { RegistrationKey } from '../store/registrations';
 import type { StoredRegistration } from '../store/schema';
 import type { SipAuthenticator } from '../sip/edge/authenticator';
-import type { SipConnection } from '../sip/transport/connection';
+import type { SipConnection, StreamConnector } from '../sip/transport/connection';
 import { formatNameAddr, parseNameAddr, parseNameAddrUnshared } from '../sip/syntax/message';
 import type { NameAddr, SipUri } from '../sip/syntax/message';
 import { bindingFromRow, bindingKey, FormerStreamFlow, registrationKey, registrationRow } from './stored-bindings';
@@ -60,8 +60,8 @@ interface RegistrarEvents {
   bindingsChanged: [aor: string];
 }
 
-/** Opens a new stream connection to a device (the PBX's TCP or TLS transport). */
-export type StreamConnector = (transport: 'TCP' | 'TLS', host: string, port: number, timeoutMs?: number) => Promise<SipConnection>;
+/** The transport's connector (sip/transport/connection.ts), named here too for the registrar's callers. */
+export type { StreamConnector } from '../sip/transport/connection';
 
 /** Where the registrar keeps the bindings that outlive the PBX's process (server/store/registrations.ts). */
 export interface RegistrationStore {

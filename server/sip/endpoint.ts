@@ -8,21 +8,20 @@
  */
 import { createLogger } from '../log';
 import { isPing } from './transport/connection';
-import type { SipConnection, SipTransportName } from './transport/connection';
+import type { SipConnection, SipTransportName, StreamConnector } from './transport/connection';
 import { Dialog, formatTarget } from './dialog/dialog';
 import { SipFaults } from './edge/faults';
 import type { LogBurstLimits } from '../util/log-burst';
 import { DEFAULT_HELD_BYTES_LIMITS, HeldBytes, messageBytes, preparedBytes } from './transport/held-bytes';
 import type { HeldBytesLimits } from './transport/held-bytes';
 import { LingerTable } from './transaction/linger-table';
-import { LruMap } from './edge/security';
+import { LruMap } from '../util/lru-map';
 import { answerableOver, stampVia } from './transport/via-stamp';
 import { createResponse, generateBranch, parseMessage, parseNameAddr, parseVia, serializeMessage, SipParseError } from './syntax/message';
 import type { SipMessage, SipRequest, SipResponse } from './syntax/message';
 import {
   ClientTransaction, clientTransactionKey, DEFAULT_CONTEXT, inviteDialogKey, ServerTransaction, serverTransactionKey,
 } from './transaction/transactions';
-import type { StreamConnector } from '../presence/registrar';
 import type { ClientEcho, ClientTransactionHandler, ClientTransactionHooks, ServerEcho, ServerTransactionHooks, TransactionContext } from './transaction/transactions';
 
 const log = createLogger('sip');

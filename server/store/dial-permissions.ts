@@ -1,5 +1,5 @@
 /**
- * What a user may dial beyond their own organization. Read by the dial policy (server/sip/edge/security.ts),
+ * What a user may dial beyond their own organization. Read by the dial policy (server/routing/dial-policy.ts),
  * set by provisioning.
  */
 import type { Kysely } from 'kysely';

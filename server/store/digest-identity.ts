@@ -9,11 +9,14 @@
  * An extension that does not exist costs the same as one that does, so the time taken does not say which
  * extensions exist: both queries run (the second for a user id no row has), and "no such user" is kept in the
  * cache like any other answer.
+ *
+ * `digestIdentities(db)` is the SIP authenticator's credentials interface (sip/edge/authenticator.ts,
+ * `CredentialSource`) served from here; the composition root hands it over, so the SIP stack never reads the store.
  */
 import type { Kysely } from 'kysely';
 import type { DigestAlgorithm } from '../auth/digest';
 import { readDirect } from './direct-statements';
-import { normalizeDomain } from './organizations';
+import { normalizeDomain } from '../util/domain-name';
 import { perDatabase } from './read-cache';
 import type { Database } from './schema';
 
@@ -102,4 +105,15 @@ export async function findDigestIdentity(
       validUntil: expiries[0],
     };
   });
+}
+
+/** The two reads bound to one database: the SIP authenticator's source of credentials. */
+export function digestIdentities(db: Kysely<Database>): {
+  find(domain: string, extension: string, algorithm: DigestAlgorithm): Promise<DigestIdentity | undefined>;
+  recall(domain: string, extension: string, algorithm: DigestAlgorithm): Promise<DigestIdentity | undefined>;
+} {
+  return {
+    find: (domain, extension, algorithm) => findDigestIdentity(db, domain, extension, algorithm),
+    recall: (domain, extension, algorithm) => recallDigestIdentity(db, domain, extension, algorithm),
+  };
 }

@@ -3,14 +3,10 @@
  */
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
+import { normalizeDomain } from '../util/domain-name';
 import type { Database, Organization } from './schema';
 
 const log = createLogger('store');
-
-/** SIP domains compare without case (RFC 3261 §19.1.4), so they are stored in lower case. */
-export function normalizeDomain(domain: string): string {
-  return domain.trim().toLowerCase();
-}
 
 export interface OrganizationInput {
   name: string;

@@ -8,6 +8,7 @@ import {
   createSession,
   deleteSession,
   deleteSessionsForUser,
+  findAppUser,
   findSessionByToken,
   listSipHa1,
   purgeExpiredSessions,
@@ -128,5 +129,15 @@ describe.each(TEST_STORAGES)('sessions (%s)', (storage) => {
   it('refuses a session for nobody or one that is already over', async () => {
     await expect(createSession(db, { userId: 9999, realm: demo.domain, username: '999', ttlMs: HOUR })).rejects.toThrow(/FOREIGN KEY/);
     await expect(signIn(alice, 0)).rejects.toThrow('session ttlMs must be positive, got 0');
+  });
+
+  it('names a user to tell of calls only while they have an app signed in, in their own organization', async () => {
+    expect(await findAppUser(db, demo.id, '101', at(0))).toBeUndefined();
+    await createSession(db, { userId: alice.id, realm: demo.domain, username: '101', ttlMs: HOUR, now: T0 });
+    expect(await findAppUser(db, demo.id, '101', at(1))).toBe(alice.id);
+    expect(await findAppUser(db, demo.id, '102', at(1))).toBeUndefined();
+    expect(await findAppUser(db, demo.id + 1, '101', at(1))).toBeUndefined();
+    // Kept in memory while true, and no longer once the session has ended.
+    expect(await findAppUser(db, demo.id, '101', at(HOUR + 1))).toBeUndefined();
   });
 });

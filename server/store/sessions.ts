@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { computeHa1 } from '../auth/digest';
 import type { DigestAlgorithm } from '../auth/digest';
 import { createLogger } from '../log';
+import { perDatabase } from './read-cache';
 import type { Database, Organization, Session, User } from './schema';
 
 const log = createLogger('store');
@@ -152,4 +153,35 @@ export async function purgeExpiredSessions(db: Kysely<Database>, now = new Date(
   const purged = Number(result.numDeletedRows);
   if (purged > 0) log.debug('purged expired sessions', { purged });
   return purged;
+}
+
+/** A user an app could be told of a call: they exist, and have a signed-in session still valid. */
+interface AppUser {
+  userId: number | undefined;
+  /** When the earliest of their sessions ends (ms since the epoch): the answer holds until then or a write. */
+  until: number | undefined;
+}
+
+const appUsers = perDatabase<AppUser>();
+
+/**
+ * The id of the user an extension names, if that user has an app signed in (a session still valid at `now`);
+ * undefined otherwise. Asked for every change of every call's lines, so the answer is kept (read-cache.ts)
+ * until the database changes or the session it relied on ends: a desk-phone-only user costs no query per call.
+ */
+export async function findAppUser(db: Kysely<Database>, organizationId: number, extension: string, now = new Date()): Promise<number | undefined> {
+  const load = async (): Promise<AppUser> => {
+    const row = await db
+      .selectFrom('users')
+      .leftJoin('sessions', (join) => join.onRef('sessions.user_id', '=', 'users.id').on('sessions.expires_at', '>', now.toISOString()))
+      .select(['users.id as id', (eb) => eb.fn.min('sessions.expires_at').as('until')])
+      .where('users.organization_id', '=', organizationId)
+      .where('users.extension', '=', extension)
+      .groupBy('users.id')
+      .executeTakeFirst();
+    const until = row?.until ? Date.parse(row.until) : undefined;
+    return { userId: until === undefined ? undefined : row?.id, until };
+  };
+  const known = await appUsers(db).get(db, `${organizationId} ${extension}`, load, (answer) => answer.until);
+  return known?.userId;
 }

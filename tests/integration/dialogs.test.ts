@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
-import { RING_TIMEOUT_MS } from '../../server/calls/call-engine';
-import type { CallStateChangedEvent } from '../../server/calls/call-engine';
+import { RING_TIMEOUT_MS } from '../../server/calls';
+import type { CallStateChangedEvent } from '../../server/calls';
 import { MediaPeer, SipPhone } from '../support/sip-phone';
 import type { PhoneDialog, SipText } from '../support/sip-phone';
 
@@ -44,7 +44,7 @@ describe('dialogs through the PBX', () => {
 
   afterEach(async () => {
     pbx.sip.calls.sessionTimers.minSeconds = 90;
-    pbx.sip.calls.transferRingMs = RING_TIMEOUT_MS;
+    pbx.sip.transfers.ringMs = RING_TIMEOUT_MS;
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     await until(() => pbx.sip.calls.activeCallCount === 0, 5_000).catch(() => undefined);
   });
@@ -371,7 +371,7 @@ describe('dialogs through the PBX', () => {
   });
 
   it('gives up a blind transfer nobody answers: CANCEL to the target, 480 in the last NOTIFY, and BYE to a transferee left alone', async () => {
-    pbx.sip.calls.transferRingMs = 1_000;
+    pbx.sip.transfers.ringMs = 1_000;
     const alice = await phone('101');
     const bob = await phone('102');
     const carol = await phone('103');
@@ -394,7 +394,7 @@ describe('dialogs through the PBX', () => {
   });
 
   it('reports a blind transfer nobody answers in the final NOTIFY to a transferor still on the call', async () => {
-    pbx.sip.calls.transferRingMs = 1_000;
+    pbx.sip.transfers.ringMs = 1_000;
     const alice = await phone('101');
     const bob = await phone('102');
     const carol = await phone('103');

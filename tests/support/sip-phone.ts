@@ -66,10 +66,17 @@ export class MediaPeer {
   readonly pc = new RTCPeerConnection({ iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: '127.0.0.1' }, iceAdditionalHostAddresses: ['127.0.0.1'] });
   readonly track = new MediaStreamTrack({ kind: 'audio' });
   readonly received: number[] = [];
+  /** Every payload received, whole (for audio that is decoded, such as a conference's mix). */
+  readonly payloads: Buffer[] = [];
 
   constructor() {
     this.pc.addTransceiver(this.track, { direction: 'sendrecv' });
-    this.pc.onTrack.subscribe((remote) => remote.onReceiveRtp.subscribe((rtp) => this.received.push(rtp.payload.readUInt8(0))));
+    this.pc.onTrack.subscribe((remote) =>
+      remote.onReceiveRtp.subscribe((rtp) => {
+        this.received.push(rtp.payload.readUInt8(0));
+        this.payloads.push(Buffer.from(rtp.payload));
+      }),
+    );
   }
 
   async offer(): Promise<string> {
@@ -93,6 +100,11 @@ export class MediaPeer {
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
   }
 
+  /** Sends one Opus packet (20 ms, 960 ticks at 48 kHz). */
+  sendPayload(payload: Buffer, seq: number): void {
+    this.track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: seq * 960, ssrc: 4321 }), payload));
+  }
+
   send(marker: number, seq: number): void {
     this.track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: seq * 960, ssrc: 4321 }), Buffer.from([marker, 0, 0])));
   }
@@ -111,6 +123,8 @@ export class SipPhone {
   private readonly inbox: SipText[] = [];
   private readonly waiters: Array<{ match: (m: SipText) => boolean; resolve: (m: SipText) => void }> = [];
   readonly host = `${random(4)}.invalid`;
+  /** The REST session this phone signed in with: the app's bearer token. */
+  token = '';
   readonly contact: string;
 
   private constructor(
@@ -142,6 +156,7 @@ export class SipPhone {
       socket.once('error', reject);
     });
     const phone = new SipPhone(socket, extension, session.sip.realm, session.sip.password);
+    phone.token = session.token;
     const callId = random(8);
     const aor = `<sip:${extension}@${phone.domain}>`;
     const base = { 'To': aor, 'From': `${aor};tag=${random(4)}`, 'Call-ID': callId, 'Contact': phone.contact, 'Expires': '600' };

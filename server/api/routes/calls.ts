@@ -1,17 +1,72 @@
 /**
- * Call history: `GET /calls` returns the signed-in user's calls, newest first, as they look from the
- * user's side (outbound, inbound, missed). The PBX's call records are the source of truth; apps cache them.
+ * Calls, from the signed-in user's side:
+ * - `GET /calls`: their call history, newest first, as it looks from their side (outbound, inbound, missed). The
+ *   PBX's call records are the source of truth; apps cache them.
+ * - `POST /calls/:sipCallId/transfer`: transfers the user's leg of a call in progress (features/transfer), named
+ *   by the SIP Call-ID of the app's own session. The user is the session's, never one named in the request, so
+ *   a Call-ID of someone else's leg finds nothing (the feature looks it up among this user's legs only).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { CallHistoryQuery } from '../../../shared/api';
+import { z } from 'zod';
+import { CallHistoryQuery, TransferRequest } from '../../../shared/api';
 import type { CallHistoryEntry, CallHistoryPage } from '../../../shared/api';
+import type { TransferCommands } from '../../features/transfer';
+import { createLogger } from '../../log';
 import type { CallRecord, Database } from '../../store/schema';
-import { validationError } from '../errors';
+import { HttpError, validationError } from '../errors';
 import { requireSession } from './session';
 
-export async function registerCallRoutes(api: FastifyInstance, options: { db: Kysely<Database> }): Promise<void> {
-  const { db } = options;
+const log = createLogger('api-calls');
+
+const CallPathParams = z.object({
+  sipCallId: z.string().min(1, { error: 'the SIP Call-ID is missing' }).max(256, { error: 'the SIP Call-ID is too long' }),
+});
+
+/** Codes for programs beside the feature's sentence, by the status the feature gave (SIP's, as RFC 3261 §21 reads). */
+const TRANSFER_ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'invalid_request',
+  403: 'forbidden',
+  404: 'not_found',
+  408: 'no_answer',
+  409: 'conflict',
+  480: 'unavailable',
+  481: 'no_such_call',
+  484: 'address_incomplete',
+  486: 'busy',
+  487: 'cancelled',
+  488: 'not_acceptable',
+  491: 'transfer_in_progress',
+  503: 'unavailable',
+  603: 'declined',
+};
+
+export interface CallRouteOptions {
+  db: Kysely<Database>;
+  /** The transfer feature; without it (tests of other routes) a transfer is answered 503. */
+  transfers?: TransferCommands;
+}
+
+export async function registerCallRoutes(api: FastifyInstance, options: CallRouteOptions): Promise<void> {
+  const { db, transfers } = options;
+
+  api.post('/calls/:sipCallId/transfer', async (request, reply) => {
+    const { user } = await requireSession(db, request);
+    const params = CallPathParams.safeParse(request.params);
+    if (!params.success) throw validationError(params.error);
+    const body = TransferRequest.safeParse(request.body ?? {});
+    if (!body.success) throw validationError(body.error);
+    if (!transfers) throw new HttpError(503, 'unavailable', 'Transfer is not available on this server.');
+    const { sipCallId } = params.data;
+    log.debug('transfer', { user: user.id, kind: body.data.kind });
+    const outcome = await transfers.transfer({ userId: user.id, organizationId: user.organization_id, extension: user.extension }, sipCallId, body.data);
+    if (outcome.ok) return reply.code(202).send();
+    // The feature speaks SIP's statuses (404, 480, 486…): HTTP has room for them (RFC 9110 §15 allows any
+    // three digits), and the app reads only the class and the sentence. 6xx has no place in HTTP: it is a 4xx there.
+    const status = outcome.status >= 600 && outcome.status <= 699 ? 409 : outcome.status >= 400 && outcome.status <= 599 ? outcome.status : 502;
+    log.info('transfer refused', { user: user.id, kind: body.data.kind, status: outcome.status });
+    throw new HttpError(status, TRANSFER_ERROR_CODES[outcome.status] ?? 'transfer_failed', sentence(outcome.reason));
+  });
 
   api.get('/calls', async (request) => {
     const { user } = await requireSession(db, request);
@@ -35,6 +90,13 @@ export async function registerCallRoutes(api: FastifyInstance, options: { db: Ky
     if (rows.length > limit && last) body.nextBefore = last.id;
     return body;
   });
+}
+
+/** The feature's reason as a sentence: capitalised, with a full stop. */
+function sentence(reason: string): string {
+  const text = reason.trim() || 'The transfer did not go through';
+  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
 
 export function toEntry(row: CallRecord, extension: string): CallHistoryEntry {

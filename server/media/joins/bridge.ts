@@ -60,11 +60,20 @@ export class MediaBridge {
 
   close(): void {
     if (this.closed) return;
+    this.detach();
+    this.a.close();
+    this.b.close();
+  }
+
+  /**
+   * Stops relaying and lets go of both legs without closing them, for a join that takes them over (a
+   * conference's mixer): their audio comes to Node again, not through the native relay between them.
+   */
+  detach(): void {
+    if (this.closed) return;
     this.closed = true;
     for (const off of this.unsubscribe) off();
     this.a.bridged(this.b, false);
     this.b.bridged(this.a, false);
-    this.a.close();
-    this.b.close();
   }
 }

@@ -1,29 +1,25 @@
 /**
- * Digest authentication of SIP requests (RFC 3261 §22, RFC 8760) against the stored users.
- *
- * A device authenticates either with the per-session SIP password the app received when the user signed
- * in (any live session's) or with one of the user's long-lived desk-phone passwords. Nonces are single use
- * and bound to the request's Call-ID.
+ * Digest authentication of SIP requests (RFC 3261 §22, RFC 8760) over a credentials interface
+ * (`CredentialSource`): the SIP stack knows no users and no database. The composition root (sip-service.ts)
+ * hands it the store's source (store/digest-identity.ts), under which a device authenticates either with the
+ * per-session SIP password the app received when the user signed in (any live session's) or with one of the
+ * user's long-lived desk-phone passwords. Nonces are single use and bound to the request's Call-ID.
  *
  * A request for an unknown user or domain can't be told from one for a real user by what it gets or by how long
  * it takes: it is challenged alike and refused with the same 403, and the check does the same work. The same
- * lookup (the same queries and cache, digest-identity.ts), and the same hash computations, against a stand-in
- * HA1 when there is no user (or a user without credentials). Its failures are counted alike too.
+ * lookup (one call to the source, which does the same queries either way), and the same hash computations,
+ * against a stand-in HA1 when there is no user (or a user without credentials). Its failures are counted alike too.
  *
  * Before a response is checked at all, the security layer (security.ts, through `CredentialGate`) says whether
  * this address may try this account now; if not, the request is refused unchecked: 403 for a ban, 503 with
  * Retry-After for an account that must wait (RFC 3261 §21.5.4). Every failure is announced
  * (`authenticationFailed`) as well.
  */
-import type { Kysely } from 'kysely';
 import { accountKey } from '../../auth/attempt-limiter';
 import type { Admission, AttemptTicket, RefusalReason } from '../../auth/attempt-limiter';
 import { buildChallenge, NonceStore, verifyDigestResponse } from '../../auth/digest';
 import type { DigestAlgorithm, DigestResponseCheck } from '../../auth/digest';
 import { createLogger } from '../../log';
-import { findDigestIdentity, recallDigestIdentity } from '../../store/digest-identity';
-import type { DigestIdentity } from '../../store/digest-identity';
-import type { Database } from '../../store/schema';
 import { randomHex } from '../../util/random-pool';
 import { TypedEmitter } from '../../util/typed-emitter';
 import type { SipConnection } from '../transport/connection';
@@ -83,21 +79,31 @@ const OPEN_GATE: CredentialGate = {
   settle: () => undefined,
 };
 
-/** Where the identity a response is checked against comes from (the store's two reads, or a test's seam). */
-export interface IdentitySource {
-  /** For REGISTER: read afresh. */
-  find(db: Kysely<Database>, domain: string, extension: string, algorithm: DigestAlgorithm): Promise<DigestIdentity | undefined>;
-  /** For everything else: from the read cache while it holds. */
-  recall(db: Kysely<Database>, domain: string, extension: string, algorithm: DigestAlgorithm): Promise<DigestIdentity | undefined>;
+/** Who an extension of a domain is, and every HA1 a digest response from them may be checked against. */
+export interface DigestCredentials {
+  organizationId: number;
+  userId: number;
+  extension: string;
+  displayName: string;
+  /** HA1 values for the algorithm asked for; empty for a user who has none. */
+  ha1: readonly string[];
 }
 
-const STORE_IDENTITIES: IdentitySource = { find: findDigestIdentity, recall: recallDigestIdentity };
+/**
+ * The credentials interface: where the identity a response is checked against comes from. Either read must do
+ * the same work for an extension that does not exist as for one that does (see the header).
+ */
+export interface CredentialSource {
+  /** For REGISTER: read afresh. */
+  find(domain: string, extension: string, algorithm: DigestAlgorithm): Promise<DigestCredentials | undefined>;
+  /** For everything else, which comes in bursts: from a cache while it holds. */
+  recall(domain: string, extension: string, algorithm: DigestAlgorithm): Promise<DigestCredentials | undefined>;
+}
 
 export interface AuthenticatorOptions {
   challengePolicy?: ChallengePolicy;
   /** The security layer's limits on guessing; none when left out. */
   gate?: CredentialGate;
-  identities?: IdentitySource;
   /** The digest check itself (auth/digest.ts); a seam for tests that count the hashing it does. */
   verify?: (check: DigestResponseCheck) => boolean;
 }
@@ -109,7 +115,6 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
   private readonly nonces = new NonceStore();
   private readonly challengePolicy: ChallengePolicy;
   private readonly gate: CredentialGate;
-  private readonly identities: IdentitySource;
   private readonly verify: (check: DigestResponseCheck) => boolean;
   /**
    * What a response is checked against when there is no user, or no credential: random, made once, so the
@@ -118,13 +123,12 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
   private readonly standInHa1: Record<DigestAlgorithm, string> = { MD5: randomHex(HA1_BYTES.MD5), 'SHA-256': randomHex(HA1_BYTES['SHA-256']) };
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly credentials: CredentialSource,
     options: AuthenticatorOptions = {},
   ) {
     super();
     this.challengePolicy = options.challengePolicy ?? DEFAULT_CHALLENGE_POLICY;
     this.gate = options.gate ?? OPEN_GATE;
-    this.identities = options.identities ?? STORE_IDENTITIES;
     this.verify = options.verify ?? verifyDigestResponse;
   }
 
@@ -219,11 +223,11 @@ export class SipAuthenticator extends TypedEmitter<AuthenticatorEvents> {
    * not: one lookup by the claimed extension (even when the digest username differs), and one digest check
    * over the user's HA1s, or over the stand-in when there are none.
    */
-  private async check(method: string, domain: string, extension: string, params: Record<string, string>): Promise<DigestIdentity | undefined> {
+  private async check(method: string, domain: string, extension: string, params: Record<string, string>): Promise<DigestCredentials | undefined> {
     const algorithm: DigestAlgorithm = params.algorithm?.toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5';
     const found = method === 'REGISTER'
-      ? await this.identities.find(this.db, domain, extension, algorithm)
-      : await this.identities.recall(this.db, domain, extension, algorithm);
+      ? await this.credentials.find(domain, extension, algorithm)
+      : await this.credentials.recall(domain, extension, algorithm);
     const candidates = found && found.ha1.length > 0 ? found.ha1 : [this.standInHa1[algorithm]];
     const matched = this.verify({ params, method, ha1Candidates: candidates });
     return matched && found !== undefined && found.ha1.length > 0 && params.username === extension ? found : undefined;

@@ -1,5 +1,5 @@
 /**
- * Protection of the SIP edge against hostile traffic, and the dial policy.
+ * Protection of the SIP edge against hostile traffic.
  *
  * Every new request passes `SipSecurity.guard` before it is dispatched:
  *
@@ -43,25 +43,19 @@
  * Memory is bounded: per-source state lives in LRU maps with a cap, so a spoofed-address flood evicts the
  * least recently seen sources (possibly ending a ban early) rather than growing without limit.
  *
- * The dial policy decides whether a caller may reach what they dialled; the call engine asks it before
- * routing (see `DialPolicy`).
+ * Whether a caller may reach what they dialled is the dial policy's to say, in the dialplan
+ * (routing/dial-policy.ts): it reads users and permissions, which the SIP stack does not know.
  */
-import type { Kysely } from 'kysely';
 import { accountKey, AttemptLimiter, DEFAULT_ATTEMPT_LIMITS } from '../../auth/attempt-limiter';
 import type { Admission, AttemptLimitOptions, AttemptTicket } from '../../auth/attempt-limiter';
 import { createLogger } from '../../log';
-import { canCallExternal } from '../../store/dial-permissions';
-import type { Database } from '../../store/schema';
-import { findUserByExtension } from '../../store/users';
 import { LruMap } from '../../util/lru-map';
-import type { AttemptOutcome, AuthenticatedUser, CredentialGate } from './authenticator';
+import type { AttemptOutcome, CredentialGate } from './authenticator';
 import type { SipConnection } from '../transport/connection';
 import type { SourcePolicy } from '../endpoint';
 import { parseNameAddr } from '../syntax/message';
 import type { SipMessage, SipRequest } from '../syntax/message';
 import type { ServerTransaction } from '../transaction/transactions';
-
-export { LruMap } from '../../util/lru-map';
 
 const log = createLogger('sip-security');
 
@@ -286,32 +280,5 @@ function claimedAccount(request: SipRequest): string | undefined {
     return uri.user ? accountKey(uri.host, uri.user) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** A dial policy's answer: go ahead, or the status and reason phrase to refuse the call with. */
-export type DialDecision = 'allow' | { deny: number; reason: string };
-
-/** Whether `caller` may call `dialled` (the user part of the Request-URI: an extension, a feature code, a number). */
-export interface DialPolicy {
-  check(caller: AuthenticatedUser, dialled: string): Promise<DialDecision>;
-}
-
-/**
- * The default policy: extensions of the caller's own organization and feature codes (`*…`, `#…`, which
- * the PBX itself serves) are allowed; anything else is an outside number, allowed only to users whose
- * `can_call_external` flag is set.
- */
-export class OrganizationDialPolicy implements DialPolicy {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  async check(caller: AuthenticatedUser, dialled: string): Promise<DialDecision> {
-    log.debug('checking dial policy', { caller: caller.extension });
-    const target = dialled.trim();
-    if (target === '') return { deny: 484, reason: 'Address Incomplete' };
-    if (target.startsWith('*') || target.startsWith('#')) return 'allow';
-    if (await findUserByExtension(this.db, caller.organizationId, target)) return 'allow';
-    if (await canCallExternal(this.db, caller.userId)) return 'allow';
-    return { deny: 403, reason: 'Forbidden - Outside calls are not allowed for this extension' };
   }
 }

@@ -14,6 +14,13 @@ const log = createLogger('sip-flow');
 export type SipTransportName = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 
 /**
+ * Opens a new stream connection to a device (the PBX's TCP or TLS transport), for whoever must reach a device
+ * on a flow it did not open: the endpoint for a request too large for UDP (RFC 3261 §18.1.1), the registrar
+ * for a binding whose flow is gone. Handed in by the composition root, which owns the transports.
+ */
+export type StreamConnector = (transport: 'TCP' | 'TLS', host: string, port: number, timeoutMs?: number) => Promise<SipConnection>;
+
+/**
  * A message as a flow will put it on the wire, kept to be sent again exactly as it was: a server
  * transaction keeps its last response this way while it waits out its timers, a few hundred bytes instead
  * of the parsed message, and resends it without serializing it again. Opaque outside the flow that made it.

@@ -6,7 +6,6 @@
  */
 import { createLogger } from '../../log';
 import type { SipConnection } from './connection';
-import { MAX_EXPIRES_S } from '../../presence/registrar';
 
 const log = createLogger('sip-flows');
 
@@ -21,7 +20,12 @@ export interface FlowLimits {
 
 /** Longer than 64·T1, so a transaction answered over the flow can still resend its response. */
 export const DEFAULT_IDLE_MS = 60_000;
-export const DEFAULT_HELD_IDLE_MS = (MAX_EXPIRES_S + 300) * 1000;
+/**
+ * Five minutes beyond the longest registration the registrar grants (an hour: presence/registrar.ts
+ * MAX_EXPIRES_S, whose test holds the two together), so that a registered device's flow outlives a refresh
+ * that comes late. Written here, not imported: the SIP stack knows no registrar.
+ */
+export const DEFAULT_HELD_IDLE_MS = (60 + 5) * 60 * 1000;
 
 export class FlowTable<C extends SipConnection> {
   private readonly flows = new Map<string, C>();

@@ -13,7 +13,7 @@ import { ConnectionQuota } from '../../util/connection-quota';
 import { SipEndpoint } from '../endpoint';
 import type { TransactionLimits } from '../endpoint';
 import { StreamTransport } from './stream-transport';
-import { createSelfSigned } from './tls-credentials';
+import { createSelfSigned } from '../../util/tls-credentials';
 import type { ServerTransaction } from '../transaction/transactions';
 
 /** Waits for `check` to hold, looking every 20 ms for at most `timeoutMs`. */

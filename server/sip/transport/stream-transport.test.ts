@@ -13,7 +13,7 @@ import type { SourcePolicy } from '../endpoint';
 import type { FlowLimits } from './flow-table';
 import { SipSecurity } from '../edge/security';
 import { StreamTransport } from './stream-transport';
-import { createSelfSigned } from './tls-credentials';
+import { createSelfSigned } from '../../util/tls-credentials';
 
 class StreamPeer {
   private buffered = '';

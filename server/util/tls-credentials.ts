@@ -1,5 +1,5 @@
 /**
- * The certificate and key SIP over TLS serves: read from the files the operator names, or, for the demo
+ * The certificate and key SIP over TLS and HTTPS serve: read from the files the operator names, or, for the demo
  * only, a self-signed pair made once and kept in the data folder so that devices which pinned it keep
  * working across restarts.
  */
@@ -8,7 +8,7 @@ import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { createLogger } from '../../log';
+import { createLogger } from '../log';
 
 const log = createLogger('tls');
 

@@ -1,0 +1,203 @@
+/**
+ * A conference at the PBX, on the wire: three phones speaking SIP over real WebSockets, with werift peers
+ * on loopback that send Opus-encoded tones, each at its own pitch. A user with two calls merges them
+ * (features/conference), and every party must then hear both others and never itself; what each receives is
+ * decoded and measured at each pitch (Goertzel). Then a party is removed, and the builder hangs up.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startPbx } from '../../server/pbx';
+import type { RunningPbx } from '../../server/pbx';
+import { OpusFrameDecoder, OpusFrameEncoder } from '../../server/media/joins/opus-codec';
+import { MediaPeer, SipPhone } from '../support/sip-phone';
+import type { PhoneDialog } from '../support/sip-phone';
+
+const PASSWORDS: Record<string, string> = { '101': 'alice-101', '102': 'bob-102', '103': 'carol-103' };
+const RATE = 48_000;
+const PITCH = { alice: 500, bob: 1_100, carol: 1_700 } as const;
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function tone(hz: number, index: number): Int16Array {
+  const samples = RATE / 50;
+  const frame = new Int16Array(samples);
+  for (let i = 0; i < samples; i++) frame[i] = Math.round(8_000 * Math.sin((2 * Math.PI * hz * (index * samples + i)) / RATE));
+  return frame;
+}
+
+/** The amplitude of the `hz` component of `samples` (Goertzel's single-bin DFT, scaled to a sine's peak). */
+function level(samples: Int16Array, hz: number): number {
+  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / RATE);
+  let s1 = 0;
+  let s2 = 0;
+  for (const sample of samples) {
+    const s0 = sample + coefficient * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return (2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - coefficient * s1 * s2))) / samples.length;
+}
+
+/** A phone's audio end: it speaks its tone and measures what it heard since `mark()`. */
+class Speaker {
+  private readonly encoder = new OpusFrameEncoder(RATE);
+  private from = 0;
+  private seq = 0;
+
+  constructor(
+    readonly media: MediaPeer,
+    readonly pitch: number,
+  ) {}
+
+  speak(): void {
+    this.seq++;
+    this.media.sendPayload(this.encoder.encode(tone(this.pitch, this.seq)), this.seq);
+  }
+
+  mark(): void {
+    this.from = this.media.payloads.length;
+  }
+
+  /** The level heard at `hz` over what arrived since mark(), decoded as the phone would. */
+  heard(hz: number): number {
+    const decoder = new OpusFrameDecoder(RATE);
+    const packets = this.media.payloads.slice(this.from);
+    const all = new Int16Array(packets.length * (RATE / 50));
+    const frame = new Int16Array(RATE / 50);
+    packets.forEach((packet, i) => {
+      decoder.decode(packet, frame);
+      all.set(frame, i * frame.length);
+    });
+    // The first frames may still carry the mix before everyone spoke: measure the second half.
+    return level(all.subarray(all.length >> 1), hz);
+  }
+}
+
+describe('a conference mixed at the PBX', () => {
+  let pbx: RunningPbx;
+  let dataDir: string;
+  let organizationId: number;
+  const cleanups: Array<() => unknown> = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'offhook-conference-'));
+    pbx = await startPbx({ httpPort: 0, bind: '127.0.0.1', dataDir, mediaAddress: '127.0.0.1', sipHost: '127.0.0.1', demo: true, webRoot: join(dataDir, 'no-web-phone') });
+    organizationId = (await pbx.db.selectFrom('organizations').select('id').executeTakeFirstOrThrow()).id;
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await until(() => pbx.sip.calls.activeCallCount === 0, 5_000).catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await pbx?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function phone(extension: string): Promise<SipPhone> {
+    const registered = await SipPhone.register(pbx.httpUrl, pbx.sipWebSocketUrl, extension, PASSWORDS[extension] ?? '');
+    cleanups.push(() => registered.close());
+    return registered;
+  }
+
+  function peer(): MediaPeer {
+    const created = new MediaPeer();
+    cleanups.push(() => created.close());
+    return created;
+  }
+
+  async function connected(from: SipPhone, to: SipPhone) {
+    const callerMedia = peer();
+    const calleeMedia = peer();
+    const placing = from.invite(to.extension, await callerMedia.offer());
+    const invite = await to.request('INVITE');
+    const calleeDialog = to.answer(invite, await calleeMedia.answer(invite.body));
+    const { final, dialog: callerDialog } = await placing;
+    expect(final.status).toBe(200);
+    await callerMedia.accept(final.body);
+    await to.next((m) => m.kind === 'request' && m.method === 'ACK');
+    return { callerDialog, calleeDialog, callerMedia, calleeMedia };
+  }
+
+  /** Everyone speaks for `ms`; then returns. */
+  async function talk(speakers: Speaker[], ms = 1_200): Promise<void> {
+    for (const speaker of speakers) speaker.mark();
+    for (let at = 0; at < ms; at += 20) {
+      for (const speaker of speakers) speaker.speak();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  function expectHears(listener: Speaker, others: Speaker[], notHeard: Speaker[] = []): void {
+    for (const other of others) expect(listener.heard(other.pitch), `hears ${other.pitch} Hz`).toBeGreaterThan(800);
+    for (const silent of [listener, ...notHeard]) expect(listener.heard(silent.pitch), `does not hear ${silent.pitch} Hz`).toBeLessThan(300);
+  }
+
+  /** Bob calls Alice, then Carol, and merges the two calls: returns everyone's phone, dialog and voice. */
+  async function threeWay() {
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const first = await connected(bob, alice);
+    const second = await connected(bob, carol);
+    const merged = await pbx.sip.conferences.merge({ organizationId, extension: '102' }, first.callerDialog.callId, second.callerDialog.callId);
+    expect(merged).toEqual({ ok: true });
+    // Bob's leg of the second call ends; the conference goes on over his first.
+    const bye = await bob.request('BYE');
+    expect(bye.header('Call-ID')).toBe(second.callerDialog.callId);
+    bob.reply(bye, 200, 'OK');
+    return {
+      alice,
+      bob,
+      carol,
+      bobDialog: first.callerDialog,
+      aliceDialog: first.calleeDialog,
+      carolDialog: second.calleeDialog,
+      voices: { alice: new Speaker(first.calleeMedia, PITCH.alice), bob: new Speaker(first.callerMedia, PITCH.bob), carol: new Speaker(second.calleeMedia, PITCH.carol) },
+    };
+  }
+
+  async function hangUp(by: SipPhone, dialog: PhoneDialog): Promise<void> {
+    by.inDialog(dialog, 'BYE');
+    expect((await by.response('BYE')).status).toBe(200);
+  }
+
+  it('merges two calls: each party hears both others and never itself', async () => {
+    const { voices } = await threeWay();
+    await talk([voices.alice, voices.bob, voices.carol]);
+    expectHears(voices.alice, [voices.bob, voices.carol]);
+    expectHears(voices.bob, [voices.alice, voices.carol]);
+    expectHears(voices.carol, [voices.alice, voices.bob]);
+  });
+
+  it('stops a removed party being heard, and only its builder may remove', async () => {
+    const { voices, bobDialog, aliceDialog, carol } = await threeWay();
+    expect(await pbx.sip.conferences.remove({ organizationId, extension: '101' }, aliceDialog.callId, '103')).toMatchObject({ ok: false, status: 403 });
+    expect(await pbx.sip.conferences.remove({ organizationId, extension: '102' }, bobDialog.callId, '103')).toEqual({ ok: true });
+    carol.reply(await carol.request('BYE'), 200, 'OK');
+    await talk([voices.alice, voices.bob, voices.carol]);
+    expectHears(voices.alice, [voices.bob], [voices.carol]);
+    expectHears(voices.bob, [voices.alice], [voices.carol]);
+  });
+
+  it('keeps the others connected when the builder hangs up', async () => {
+    const { voices, bob, bobDialog, alice, carol, carolDialog } = await threeWay();
+    await hangUp(bob, bobDialog);
+    await talk([voices.alice, voices.carol]);
+    expectHears(voices.alice, [voices.carol], [voices.bob]);
+    expectHears(voices.carol, [voices.alice], [voices.bob]);
+    // With one left, the call ends.
+    await hangUp(carol, carolDialog);
+    alice.reply(await alice.request('BYE'), 200, 'OK');
+  });
+});
