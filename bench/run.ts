@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventLatency, eventLatencyTable } from './events';
 import { runRelay } from './media-relay';
+import { transferLatency, transferTable } from './transfer';
 import { mixerBench } from './mixer';
 import { nativeRelayInUse } from '../server/media/native/rtp-socket';
 import { pbxMemory, sipRates } from './sip-rates';
@@ -92,7 +93,7 @@ function writeResults(name: string, figures: Record<string, unknown>): void {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-// BENCH_ONLY=media|mixer|sip|memory|webphone|events|soak runs one of them.
+// BENCH_ONLY=media|mixer|sip|memory|webphone|events|transfer|soak runs one of them.
 const only = process.env.BENCH_ONLY;
 /** The soak is judged (a crash, a failed call, memory over budget), unlike the measures: the run's exit code says how it went. */
 let soakFailed = false;
@@ -125,6 +126,12 @@ if (!only || only === 'events') {
   process.stdout.write(`\nEvent latency: publish at the PBX to handled in an app, over loopback (${figures.samples} events; BENCH_EVENT_SAMPLES, BENCH_EVENT_FANOUT)\n`);
   console.table(eventLatencyTable(figures));
   writeResults('event-latency', { ...figures });
+}
+if (!only || only === 'transfer') {
+  const figures = await transferLatency();
+  process.stdout.write(`\nTransfer and merge, the app's commands at the PBX over loopback (median of ${figures.runs} runs; BENCH_TRANSFER_RUNS)\n`);
+  console.table(transferTable(figures));
+  writeResults('transfer', { ...figures });
 }
 if (!only || only === 'soak') {
   const result = await soak();

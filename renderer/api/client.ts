@@ -2,8 +2,8 @@
  * The renderer's side of the REST contract in `shared/api.ts`. Every failure becomes a sentence a person can act
  * on; status codes, stack traces and parser output stay in the log.
  */
-import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, OrganizationRequiredError, SessionResponse } from '../../shared/api';
-import type { OrganizationChoice, SessionRequest } from '../../shared/api';
+import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, OrganizationRequiredError, SessionResponse, transferPath } from '../../shared/api';
+import type { OrganizationChoice, SessionRequest, TransferRequest } from '../../shared/api';
 import { createLogger } from '../log';
 
 const log = createLogger('api');
@@ -200,6 +200,39 @@ export async function searchDirectory(
   const page = DirectoryPage.safeParse(body);
   if (!page.success) throw new RequestError('The server sent a directory this app does not understand.');
   return page.data;
+}
+
+/**
+ * Asks the PBX to transfer the user's leg of a call, named by its session's SIP Call-ID. Resolves once the PBX has
+ * taken the transfer on (202); throws a RequestError whose message says why not (the PBX's own sentence).
+ */
+export async function transferCall(
+  serverUrl: string,
+  token: string,
+  sipCallId: string,
+  request: TransferRequest,
+  options: ClientOptions = {},
+): Promise<void> {
+  const base = normalizeServerUrl(serverUrl);
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  let response: Response;
+  try {
+    response = await fetchImpl(`${base}${API_PREFIX}${transferPath(sipCallId)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+  } catch (error) {
+    log.warn('transfer request failed', { error: error instanceof Error ? error.message : String(error) });
+    throw new RequestError(`Can't reach the server at ${base} to transfer the call.`);
+  }
+  if (response.ok) return;
+  const body = await readJson(response);
+  if (response.status === 401) throw new RequestError('Your session has ended. Sign in again.', true);
+  const problem = ApiError.safeParse(body);
+  log.warn('transfer refused', { status: response.status, code: problem.success ? problem.data.error.code : undefined });
+  throw new RequestError(sentence(problem.success ? problem.data.error.message : undefined) ?? `The transfer did not go through (error ${response.status}).`);
 }
 
 /** Ends the session on the PBX, which also revokes the device's SIP password. Best effort: signing out never waits on it. */

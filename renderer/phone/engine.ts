@@ -40,6 +40,11 @@ export interface CallSnapshot {
   receivedDigits: string;
   /** The last in-call option that did not work, until the next one is tried. */
   notice?: CallNotice;
+  /**
+   * The SIP Call-ID of the call's session (RFC 3261 §8.1.1.4), which names the user's leg of the call to the PBX's
+   * REST commands (transfer); set once the session exists, so from the first change after `dialing` at the latest.
+   */
+  sipCallId?: string;
 }
 
 export type CallNotice = 'hold-failed' | 'resume-failed' | 'dtmf-failed';

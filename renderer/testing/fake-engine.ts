@@ -153,7 +153,17 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
     const id = `call-${this.nextId++}`;
     const call: FakeCall = {
       machine: new CallStateMachine(),
-      snapshot: { id, direction, state: 'idle', remote, startedAt: this.now++, muted: false, remoteHold: false, receivedDigits: '' },
+      snapshot: {
+        id,
+        direction,
+        state: 'idle',
+        remote,
+        startedAt: this.now++,
+        muted: false,
+        remoteHold: false,
+        receivedDigits: '',
+        sipCallId: `sip-${id}@fake.test`,
+      },
     };
     this.calls.set(id, call);
     this.emit('callAdded', { ...call.snapshot });

@@ -156,6 +156,9 @@ describe('the app commands its calls at the PBX', () => {
     const bob = await phone('102');
     const { callerMedia, calleeMedia, calleeDialog } = await connected(alice, bob);
 
+    const nobody = await transfer(bob, calleeDialog.callId, { kind: 'blind', target: '199' });
+    expect(nobody.status).toBe(404);
+    expect(((await nobody.json()) as { error: { message: string } }).error.message).toBe('No one has the number 199.');
     // Carol (103) exists but has no device registered.
     const refused = await transfer(bob, calleeDialog.callId, { kind: 'blind', target: '103' });
     expect(refused.status).toBe(480);

@@ -216,23 +216,31 @@ export const usePhoneStore = defineStore('phone', () => {
     }
   }
 
-  /** Places a call; returns its id, or undefined with `dialError` saying why not. */
+  /** Places a call from the number field; returns its id, or undefined with `dialError` saying why not. */
   function dial(input: string): string | undefined {
-    const parsed = parseDialString(input);
-    if (!parsed.ok) {
-      dialError.value = parsed.message;
+    const placed = place(input);
+    if (!placed.ok) {
+      dialError.value = placed.message;
       return undefined;
     }
+    dialError.value = '';
+    number.value = '';
+    return placed.id;
+  }
+
+  /**
+   * Places a call to `input`, first holding the call on the line; the number field is left alone (a consult call
+   * for a transfer is placed this way). Says why when it cannot.
+   */
+  function place(input: string): { ok: true; id: string } | { ok: false; message: string } {
+    const parsed = parseDialString(input);
+    if (!parsed.ok) return parsed;
     if (!engine || !isRegistered.value) {
-      dialError.value = 'The phone is not registered yet. Calls can be made once it shows Registered.';
-      return undefined;
+      return { ok: false, message: 'The phone is not registered yet. Calls can be made once it shows Registered.' };
     }
     log.debug('dial', { target: parsed.target });
-    dialError.value = '';
     holdOthers();
-    const id = engine.call(parsed.target);
-    number.value = '';
-    return id;
+    return { ok: true, id: engine.call(parsed.target) };
   }
 
   /** Answers a ringing call; a call already on the line goes on hold (call waiting). */
@@ -339,6 +347,7 @@ export const usePhoneStore = defineStore('phone', () => {
     pressDigit,
     pressKey,
     dial,
+    place,
     answer,
     decline,
     hangUp,

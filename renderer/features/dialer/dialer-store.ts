@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { displayNumber, formatAsTyped, isRegion, readDialNumber, regionFromLocale } from '../../../shared/phone-numbers';
-import type { Region } from '../../../shared/phone-numbers';
+import type { DialNumber, Region } from '../../../shared/phone-numbers';
 import { createLogger } from '../../log';
 import { suggestNumbers } from './number-suggestions';
 import type { NumberSuggestion } from './number-suggestions';
@@ -36,13 +36,12 @@ export const useDialerStore = defineStore('dialer', () => {
     return session.user ? `${session.serverUrl}|${session.user.extension}` : undefined;
   });
 
-  const suggestions = computed<NumberSuggestion[]>(() =>
-    suggestNumbers(usePhoneStore().number, {
-      directory: useDirectoryStore().entries,
-      history: useHistoryStore().entries,
-      region: region.value,
-    }),
-  );
+  /** The people a number field holding `text` suggests; reactive inside a computed, like `suggestions`. */
+  function suggestionsFor(text: string): NumberSuggestion[] {
+    return suggestNumbers(text, { directory: useDirectoryStore().entries, history: useHistoryStore().entries, region: region.value });
+  }
+
+  const suggestions = computed<NumberSuggestion[]>(() => suggestionsFor(usePhoneStore().number));
 
   /** The number Redial calls: the last one dialled here, else the newest outbound call in the history. */
   const redialNumber = computed(() => {
@@ -74,8 +73,18 @@ export const useDialerStore = defineStore('dialer', () => {
    */
   function type(text: string, appending: boolean): void {
     numberError.value = '';
-    usePhoneStore().setNumber(appending ? formatAsTyped(text, region.value) : text);
+    usePhoneStore().setNumber(typeInto(text, appending));
+  }
+
+  /** Text typed into another number field (a transfer's): searches the directory, returns what the field shows. */
+  function typeInto(text: string, appending: boolean): string {
     useDirectoryStore().search(text);
+    return appending ? formatAsTyped(text, region.value) : text;
+  }
+
+  /** What `text` dials (an extension as typed, an outside number in E.164), or why it can't be dialled. */
+  function read(text: string): DialNumber {
+    return readDialNumber(text, region.value);
   }
 
   function pick(suggestion: NumberSuggestion): void {
@@ -107,5 +116,5 @@ export const useDialerStore = defineStore('dialer', () => {
     return number === undefined ? undefined : call(number);
   }
 
-  return { numberError, region, suggestions, redialNumber, redialDisplay, display, prepare, type, pick, call, redial };
+  return { numberError, region, suggestions, suggestionsFor, redialNumber, redialDisplay, display, prepare, type, typeInto, read, pick, call, redial };
 });

@@ -18,6 +18,8 @@ export interface CallRecord {
   answeredAt?: number;
   endedAt?: number;
   session?: RTCSession;
+  /** The Call-ID of the session's INVITE, read when JsSIP reports the session. */
+  sipCallId?: string;
   peerConnection?: RTCPeerConnection;
   remoteTracks: Map<string, MediaStreamTrack>;
   remoteStream?: MediaStream;
@@ -59,6 +61,7 @@ export function snapshot(record: CallRecord): CallSnapshot {
     remoteHold: record.remoteHold,
     receivedDigits: record.receivedDigits,
     notice: record.notice,
+    sipCallId: record.sipCallId,
   };
 }
 

@@ -112,8 +112,12 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       keeper.registrationFailed(isTransientRegistrationFailure(event.cause));
     });
     ua.on('newRTCSession', (event: RTCSessionEvent) => {
-      if (String(event.originator) === 'local') this.onOutgoingSession(event.session);
-      else this.onIncomingSession(event.session);
+      // JsSIP keeps the INVITE to itself once the session exists; its Call-ID is read here, the one place it is
+      // given. Both its request classes carry `call_id` (JsSIP's parser sets it on incoming ones, untyped).
+      const callId: unknown = (event.request as { call_id?: unknown }).call_id;
+      const sipCallId = typeof callId === 'string' && callId !== '' ? callId : undefined;
+      if (String(event.originator) === 'local') this.onOutgoingSession(event.session, sipCallId);
+      else this.onIncomingSession(event.session, sipCallId);
     });
     this.setRegistration('registering');
     keeper.start();
@@ -283,7 +287,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     }
   }
 
-  private onOutgoingSession(session: RTCSession): void {
+  private onOutgoingSession(session: RTCSession, sipCallId: string | undefined): void {
     const record = this.placing;
     if (!record) {
       log.warn('an outgoing session that Offhook did not place; ending it');
@@ -291,15 +295,18 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       return;
     }
     this.placing = undefined;
+    record.sipCallId = sipCallId;
     wireSession(this.host, record, session);
+    this.emit('callChanged', snapshot(record));
   }
 
-  private onIncomingSession(session: RTCSession): void {
+  private onIncomingSession(session: RTCSession, sipCallId: string | undefined): void {
     const identity = session.remote_identity;
     const record = this.addRecord('incoming', {
       name: identity.display_name ?? '',
       number: identity.uri.user ?? '',
     });
+    record.sipCallId = sipCallId;
     log.debug('incoming call', { id: record.id, from: record.remote.number });
     wireSession(this.host, record, session);
     this.move(record, 'ringing-in');

@@ -181,8 +181,12 @@ export class TransferService implements TransferCommands {
     }
 
     const dialled = request.target.trim();
+    // An extension nobody has is said as such, before the dial policy would call it an outside number.
+    if (/^[0-9]{2,10}$/.test(dialled) && !(await findUserByExtension(this.deps.db, call.organizationId, dialled))) {
+      return { ok: false, status: 404, reason: blindFailure(404, dialled) };
+    }
     const decision = await this.checkDialPolicy(call, party, dialled);
-    if (decision !== 'allow') return { ok: false, status: decision.deny, reason: decision.reason };
+    if (decision !== 'allow') return { ok: false, status: decision.deny, reason: decision.deny === 403 ? `You may not transfer calls to ${dialled}` : decision.reason };
     if (call.ended || call.transfer || party.gone || transferee.gone) return { ok: false, status: 409, reason: 'The call changed meanwhile' };
     return new Promise<TransferOutcome>((resolve) => {
       const transfer = new Transfer(call, party, transferee, (status, reason, final) => {
