@@ -41,7 +41,7 @@ import { negotiateSessionTimer, RFC_MIN_SE_S, sessionTimerResponseHeaders } from
 import type { SessionTimerNegotiation, SessionTimerSettings } from '../sip/dialog/session-timer';
 import type { ServerTransaction } from '../sip/transaction/transactions';
 import { Call, legKindFor, RING_TIMEOUT_MS } from './call';
-import type { Attempt, AttemptHandlers, CallDisposition, CallEngineEvents, Codec, DialogEntry, Fork, Line, LineIdentity, LineState, Party } from './call';
+import type { Attempt, AttemptHandlers, CallDisposition, CallEngineEvents, CallStateChangedEvent, Codec, DialogEntry, Fork, Line, LineIdentity, LineState, Party } from './call';
 import { ALLOW, callRecord, isSdp, recordRoute, SUPPORTED } from './call-messages';
 import type { CallControl } from './control';
 import { earlyMediaToCaller, ringCaller } from './caller-progress';
@@ -557,18 +557,28 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     if (line.state === state && line.remote?.extension === remote?.extension) return;
     line.state = state;
     line.remote = remote;
+    this.emit('callStateChanged', this.lineChange(call, line));
+  }
+
+  announce(call: Call, party: Party, reason: string): void {
+    if (party.gone || !party.line.state) return;
+    this.emit('callNotice', { ...this.lineChange(call, party.line), reason });
+  }
+
+  private lineChange(call: Call, line: Line): CallStateChangedEvent {
+    const { state, remote } = line;
     const dialog = line.dialog;
-    this.emit('callStateChanged', {
+    return {
       callId: call.id,
       organizationId: call.organizationId,
       extension: line.identity.extension,
       displayName: line.identity.displayName,
       direction: line.direction,
-      state,
+      state: state ?? 'trying',
       remote,
       // The device's own view of its dialog with us: its tag is local, ours remote (RFC 4235 §4.1).
       ...(dialog ? { dialog: { callId: dialog.callId, localTag: dialog.remoteTag, remoteTag: dialog.localTag } } : {}),
-    });
+    };
   }
 
   /** 488 for an offer we cannot take, saying why in a Warning (RFC 3261 §13.3.1.3, §20.43: 305). */

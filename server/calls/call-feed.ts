@@ -4,6 +4,8 @@
  * The event names the PBX's call id, which the app's REST commands use, and the SIP Call-ID of the user's own
  * leg, which is the app's JsSIP session's when the leg is the app's.
  *
+ * A notice (`callNotice`: a transfer that failed once under way) is a `call` event with its `reason`.
+ *
  * Only users with an app signed in are told (store/sessions.ts findAppUser, kept in memory): a desk phone's
  * calls cost no write to a stream nobody reads. Changes are published in the order they happened.
  */
@@ -49,9 +51,16 @@ export class CallFeed {
     engine: TypedEmitter<CallEngineEvents>,
     private readonly events: EventPublisher,
   ) {
-    this.off = engine.on('callStateChanged', (change) => {
-      this.tail = this.tail.then(() => this.publish(change)).catch((error: unknown) => log.warn('could not tell an app of a call', { call: change.callId, error }));
-    });
+    const offChanges = engine.on('callStateChanged', (change) => this.queue(change));
+    const offNotices = engine.on('callNotice', (notice) => this.queue(notice, notice.reason));
+    this.off = () => {
+      offChanges();
+      offNotices();
+    };
+  }
+
+  private queue(change: CallStateChangedEvent, reason?: string): void {
+    this.tail = this.tail.then(() => this.publish(change, reason)).catch((error: unknown) => log.warn('could not tell an app of a call', { call: change.callId, error }));
   }
 
   /** Resolves once every change so far has been published. */
@@ -63,9 +72,9 @@ export class CallFeed {
     this.off();
   }
 
-  private async publish(change: CallStateChangedEvent): Promise<void> {
+  private async publish(change: CallStateChangedEvent, reason?: string): Promise<void> {
     const userId = await findAppUser(this.db, change.organizationId, change.extension);
     if (userId === undefined) return;
-    await this.events.publish(change.organizationId, [userId], callEventFor(change));
+    await this.events.publish(change.organizationId, [userId], { ...callEventFor(change), ...(reason ? { reason } : {}) });
   }
 }

@@ -62,6 +62,8 @@ export interface CallStateChangedEvent {
 export interface CallEngineEvents {
   /** An extension's line in a call changed state, or (while confirmed) now talks to someone else after a transfer. */
   callStateChanged: [CallStateChangedEvent];
+  /** Something a line's user should be told in words, its state unchanged (a transfer that failed after it began). */
+  callNotice: [CallStateChangedEvent & { reason: string }];
 }
 
 /** The leg a device speaks: browsers and the app reach us over WebSocket with WebRTC; everything else is plain RTP. */

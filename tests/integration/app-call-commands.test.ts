@@ -167,6 +167,26 @@ describe('the app commands its calls at the PBX', () => {
     await hangUp(bob, calleeDialog, alice);
   });
 
+  it('tells the app on its event stream when a blind transfer fails after it began, and the call goes on', async () => {
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const bobsApp = await stream(bob);
+    const { callerMedia, calleeMedia, calleeDialog } = await connected(alice, bob);
+
+    const answer = transfer(bob, calleeDialog.callId, { kind: 'blind', target: '103' });
+    const invite = await carol.request('INVITE');
+    carol.reply(invite, 180, 'Ringing', { toTag: 'carol-rings' });
+    expect((await answer).status).toBe(202);
+    carol.reply(invite, 603, 'Decline', { toTag: 'carol-rings' });
+
+    await bobsApp.until(() => callEvents(bobsApp).some((e) => e.reason !== undefined), 'the failure');
+    const told = callEvents(bobsApp).find((e) => e.reason !== undefined);
+    expect(told).toMatchObject({ state: 'answered', reason: '103 declined the call', leg: { sipCallId: calleeDialog.callId } });
+    await hearsEachOther(callerMedia, calleeMedia, [0xa1, 0xb2]);
+    await hangUp(bob, calleeDialog, alice);
+  });
+
   it('completes an attended transfer: the consulted target and the held party are joined, both of the app\'s legs end', async () => {
     const alice = await phone('101');
     const bob = await phone('102');

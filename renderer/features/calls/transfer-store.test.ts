@@ -4,6 +4,7 @@ import { createWebBridge } from '../../bridge/web-bridge';
 import { FakePhoneEngine } from '../../testing/fake-engine';
 import { FakeMediaDevices, FakeRinger } from '../../testing/fake-media';
 import { ALICE_SESSION } from '../../testing/fake-session';
+import { useEventsStore } from '../events';
 import { useSessionStore } from '../sign-in';
 import { usePhoneStore } from './phone-store';
 import { BLIND_TRANSFER_WAIT_MS, useTransferStore } from './transfer-store';
@@ -134,6 +135,42 @@ describe('transfer store', () => {
     // A later end of the call is an ordinary end, not a transfer.
     engine.end(bob, 'hung-up-remote');
     expect(transfers.transferred[bob]).toBeUndefined();
+  });
+
+  it('a blind transfer that fails once under way says why as soon as the PBX tells the event stream', async () => {
+    const bob = callFromBob();
+    // The event stream, driven at its socket: what the PBX would send.
+    const sockets: Array<{ onmessage: ((event: { data: unknown }) => void) | null; onopen: ((event: unknown) => void) | null }> = [];
+    useEventsStore().start(
+      { serverUrl: 'http://pbx.test', token: 'token', userId: 1 },
+      {
+        socket: () => {
+          const socket = { onopen: null, onmessage: null, onclose: null, onerror: null, close: () => undefined };
+          sockets.push(socket);
+          return socket;
+        },
+      },
+    );
+    sockets[0]?.onopen?.({});
+    panelFor(bob, '103');
+    await transfers.transferNow();
+    expect(transfers.forCall(bob)?.phase).toBe('accepted');
+    const sipCallId = phone.calls[bob]?.sipCallId ?? '';
+    const told = (seq: number, reason?: string) =>
+      sockets[0]?.onmessage?.({
+        data: JSON.stringify({
+          kind: 'event',
+          seq,
+          at: '2026-12-07T16:00:00.000Z',
+          event: { type: 'call', callId: 'pbx-1', state: 'answered', parties: [], leg: { id: sipCallId, sipCallId }, ...(reason ? { reason } : {}) },
+        }),
+      });
+    told(1);
+    expect(transfers.forCall(bob)?.phase).toBe('accepted');
+    told(2, '103 declined the call');
+    expect(transfers.forCall(bob)).toBeUndefined();
+    expect(transfers.failures[bob]).toBe("Couldn't transfer the call. 103 declined the call.");
+    useEventsStore().stop();
   });
 
   it('a blind transfer that never completes stops saying so, and says it did not go through', async () => {

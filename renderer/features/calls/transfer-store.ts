@@ -23,6 +23,7 @@ import type { EndReason } from '../../phone/call-state';
 import type { CallSnapshot } from '../../phone/engine';
 import { partyTitle } from '../../phone/format';
 import { useDialerStore } from '../dialer';
+import { useEventsStore } from '../events';
 import { useSessionStore } from '../sign-in';
 import { usePhoneStore } from './phone-store';
 
@@ -30,7 +31,8 @@ const log = createLogger('transfer');
 
 /**
  * How long a blind transfer the PBX took on may take before the app stops saying "Transferring": the PBX rings the
- * target for at most a minute (server/calls RING_TIMEOUT_MS), then gives the call back without a word to the app.
+ * target for at most a minute (server/calls RING_TIMEOUT_MS). It says why a transfer failed on the event stream
+ * (a `call` event with a reason, on this call's leg); this is the last resort should that never arrive.
  */
 export const BLIND_TRANSFER_WAIT_MS = 65_000;
 
@@ -89,6 +91,18 @@ export const useTransferStore = defineStore('transfer', () => {
   const phone = usePhoneStore();
   // Synchronous, so that the store follows every change the engine reports, in order.
   watch(() => phone.calls, reconcile, { deep: true, flush: 'sync' });
+  // The PBX says on the event stream when a blind transfer it took on fails (declined, busy, nobody answered).
+  useEventsStore().on('call', (event) => {
+    const leg = event.leg;
+    if (!event.reason || !leg) return;
+    const id = Object.keys(phone.calls).find((key) => phone.calls[key]?.sipCallId === leg.sipCallId);
+    if (id === undefined || transfers.value[id]?.kind !== 'blind') return;
+    log.info('the PBX says the blind transfer failed', { id });
+    clearTimeout(blindTimers.get(id));
+    blindTimers.delete(id);
+    delete transfers.value[id];
+    failures.value[id] = `${FAILED} ${event.reason.endsWith('.') ? event.reason : `${event.reason}.`}`;
+  });
 
   function forCall(id: string): CallTransfer | undefined {
     return transfers.value[id];

@@ -189,9 +189,15 @@ export class TransferService implements TransferCommands {
     if (decision !== 'allow') return { ok: false, status: decision.deny, reason: decision.deny === 403 ? `You may not transfer calls to ${dialled}` : decision.reason };
     if (call.ended || call.transfer || party.gone || transferee.gone) return { ok: false, status: 409, reason: 'The call changed meanwhile' };
     return new Promise<TransferOutcome>((resolve) => {
+      let answered = false;
       const transfer = new Transfer(call, party, transferee, (status, reason, final) => {
-        if (status >= 180 && status < 300) resolve({ ok: true });
-        else if (final) resolve(status < 300 ? { ok: true } : { ok: false, status, reason: blindFailure(status, dialled) });
+        if (!answered && ((status >= 180 && status < 300) || final)) {
+          answered = true;
+          resolve(status < 300 ? { ok: true } : { ok: false, status, reason: blindFailure(status, dialled) });
+        } else if (final && status >= 300 && !party.gone) {
+          // The app heard 202 already; its user learns of the failure on the event stream, the call still theirs.
+          this.deps.calls.announce(call, party, blindFailure(status, dialled));
+        }
       });
       call.transfer = transfer;
       log.info('transfer requested by the app', { call: call.id, by: user.extension, to: dialled, attended: false });
