@@ -32,7 +32,7 @@ import { legOf, legsMoved, markLegs } from './call-recovery';
 import type { SipConnection } from '../sip/transport/connection';
 import { Dialog } from '../sip/dialog/dialog';
 import type { SipEndpoint } from '../sip/endpoint';
-import { generateTag, parseUri } from '../sip/syntax/message';
+import { formatNameAddr, generateTag, parseUri } from '../sip/syntax/message';
 import type { SipRequest } from '../sip/syntax/message';
 import type { ReplacesTarget } from '../sip/dialog/refer';
 import { aorKey } from '../presence/registrar';
@@ -558,6 +558,22 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     line.state = state;
     line.remote = remote;
     this.emit('callStateChanged', this.lineChange(call, line));
+  }
+
+  /**
+   * RFC 3311 UPDATE without an offer, carrying whom the party now talks to as RFC 3325 P-Asserted-Identity (the
+   * PBX vouches for its own users), so that its phone or app shows the new name and number after a transfer.
+   * Skipped while an offer is open in the dialog; a phone that refuses UPDATE keeps the old name.
+   */
+  updateIdentity(call: Call, party: Party, identity: LineIdentity): void {
+    const dialog = party.dialog;
+    if (party.gone || !dialog.connection.isOpen || dialog.localOfferPending || dialog.remoteOfferPending) return;
+    const update = dialog.createRequest('UPDATE');
+    update.headers.set('Contact', this.contact(dialog.connection));
+    update.headers.set('P-Asserted-Identity', formatNameAddr({ displayName: identity.displayName, uri: parseUri(`sip:${identity.extension}@${call.domain}`), params: {} }));
+    this.deps.endpoint.sendRequest(update, dialog.connection, (response) => {
+      if (response.status >= 300) log.debug('the new identity was not taken', { call: call.id, status: response.status });
+    });
   }
 
   announce(call: Call, party: Party, reason: string): void {

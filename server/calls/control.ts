@@ -50,6 +50,8 @@ export interface CallControl {
   endCall(call: Call, disposition: CallDisposition, why: string): void;
 
   setLine(call: Call, line: Line, state: LineState, remote: LineIdentity | undefined): void;
+  /** Tells `party`'s phone who it now talks to (after a transfer): an UPDATE with P-Asserted-Identity. */
+  updateIdentity(call: Call, party: Party, identity: LineIdentity): void;
   /** Tells `party`'s user something in words (callNotice), the line's state unchanged. */
   announce(call: Call, party: Party, reason: string): void;
   /** Stores the call's legs anew when they changed (store/call-journal.ts), for recovery after a crash. */

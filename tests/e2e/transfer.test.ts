@@ -77,8 +77,9 @@ describe('transfer through the PBX', () => {
     await expectToHear(c, 880);
     await expectToHear(b, 660);
     await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);
-    // Bob's call went on: it is the same card, now with Carol.
+    // Bob's call went on: it is the same card, now naming Carol (the PBX's UPDATE with P-Asserted-Identity).
     await expect(b.activeCall().count()).resolves.toBe(1);
+    await expect.poll(() => b.activeCall().textContent(), { timeout: 10_000 }).toContain('Carol');
   });
 
   it('Consult, then Complete transfer: Alice talks to Carol while Bob holds, then Bob and Carol hear each other', async () => {
@@ -103,6 +104,9 @@ describe('transfer through the PBX', () => {
     await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);
     await expectToHear(b, 660);
     await expectToHear(c, 880);
+    // Each now sees whom they talk to.
+    await expect.poll(() => b.activeCall().textContent(), { timeout: 10_000 }).toContain('Carol');
+    await expect.poll(() => c.activeCall().textContent(), { timeout: 10_000 }).toContain('Bob');
   });
 
   it.each([

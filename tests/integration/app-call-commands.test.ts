@@ -147,6 +147,11 @@ describe('the app commands its calls at the PBX', () => {
     expect((await answer).status).toBe(202);
     const bye = await bob.request('BYE');
     bob.reply(bye, 200, 'OK');
+    // Alice's phone is told whom she now talks to (RFC 3311 UPDATE, RFC 3325 P-Asserted-Identity).
+    const update = await alice.request('UPDATE');
+    expect(update.header('P-Asserted-Identity')).toMatch(/^"[^"]+" <sip:103@/);
+    expect(update.body).toBe('');
+    alice.reply(update, 200, 'OK');
     await hearsEachOther(callerMedia, carolMedia, [0xa1, 0xc3]);
     await hangUp(carol, carolDialog, alice);
   });
@@ -200,6 +205,9 @@ describe('the app commands its calls at the PBX', () => {
       const bye = await bob.request('BYE');
       bob.reply(bye, 200, 'OK');
     }
+    // Each of the two who remain is told whom they now talk to.
+    expect((await alice.request('UPDATE')).header('P-Asserted-Identity')).toContain('sip:103@');
+    expect((await carol.request('UPDATE')).header('P-Asserted-Identity')).toContain('sip:101@');
     await hearsEachOther(first.callerMedia, consult.calleeMedia, [0xa1, 0xc3]);
     await hangUp(alice, first.callerDialog, carol);
   });

@@ -15,6 +15,7 @@ import type { DtmfMethod } from '../../../shared/bridge';
 import { createLogger, describeError } from '../../log';
 import type { DialPadKey } from '../dial-string';
 import type { DeclineKind } from '../engine';
+import { assertedParty } from './asserted-identity';
 import type { CallHost, CallRecord } from './call-record';
 import { endReasonFor } from './end-reason';
 import { applyMediaState, collectReceivers, watchPeerConnection } from './media-streams';
@@ -72,6 +73,14 @@ export function wireSession(host: CallHost, record: CallRecord, session: RTCSess
     const tone = String(event.dtmf.tone ?? '');
     if (!/^[0-9*#A-D]$/i.test(tone)) return;
     record.receivedDigits += tone.toUpperCase();
+    host.changed(record);
+  });
+  // After a transfer the PBX says whom the call now connects us to (asserted-identity.ts); JsSIP answers the UPDATE.
+  session.on('update', ({ request }) => {
+    const party = assertedParty(request.getHeader('P-Asserted-Identity'));
+    if (!party) return;
+    log.info('the call now connects to someone else', { id: record.id, number: party.number });
+    record.remote = party;
     host.changed(record);
   });
   session.on('ended', onEnd('ended'));

@@ -8,7 +8,7 @@
  * - attended: the transferor talks to the transferee in one call and to the target in another; the two remote
  *   parties are joined in the first call, and both of the transferor's dialogs end.
  * A REFER's transferor hears of the progress in NOTIFYs (RFC 3515 §2.4.4); the app's in the outcome and in its
- * call ending.
+ * call ending. Those who remain are told whom they now talk to (an UPDATE with P-Asserted-Identity).
  */
 import type { Kysely } from 'kysely';
 import type { Attempt, Call, CallControl, DialogEntry, Fork, LineIdentity, Party, PendingTransfer } from '../../calls';
@@ -296,6 +296,7 @@ export class TransferService implements TransferCommands {
     }
     calls.setLine(call, party.line, 'confirmed', transferee.line.identity);
     calls.setLine(call, transferee.line, 'confirmed', party.line.identity);
+    calls.updateIdentity(call, transferee, party.line.identity);
     log.info('blind transfer completed', { call: call.id, transferee: transferee.line.identity.extension, target: party.line.identity.extension });
     calls.storeLegs(call);
   }
@@ -353,6 +354,8 @@ export class TransferService implements TransferCommands {
     calls.endCall(other, 'answered', 'transferred');
     calls.setLine(call, transferee.line, 'confirmed', target.line.identity);
     calls.setLine(call, target.line, 'confirmed', transferee.line.identity);
+    calls.updateIdentity(call, transferee, target.line.identity);
+    calls.updateIdentity(call, target, transferee.line.identity);
     log.info('attended transfer completed', { call: call.id, joined: other.id });
     calls.storeLegs(call);
   }
