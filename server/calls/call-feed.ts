@@ -14,7 +14,7 @@ import type { EventPublisher } from '../events/event-hub';
 import { createLogger } from '../log';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema';
-import { findAppUser } from '../store/sessions';
+import { findAppUser, recallAppUser } from '../store/sessions';
 import type { CallEngineEvents, CallStateChangedEvent, LineState } from './call';
 import type { TypedEmitter } from '../util/typed-emitter';
 
@@ -60,6 +60,8 @@ export class CallFeed {
   }
 
   private queue(change: CallStateChangedEvent, reason?: string): void {
+    // A user known to have no app signed in costs nothing more: most calls of a desk-phone site.
+    if (recallAppUser(this.db, change.organizationId, change.extension) === 'none') return;
     this.tail = this.tail.then(() => this.publish(change, reason)).catch((error: unknown) => log.warn('could not tell an app of a call', { call: change.callId, error }));
   }
 

@@ -80,7 +80,20 @@ export function openDatabase(file: string): Kysely<Database> {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), plugins: [writes] });
   handles.set(db, sqlite);
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
-  versions.set(db, () => `${writes.count}:${sqlite.open ? String(dataVersion.get()) : 'closed'}`);
+  // Read once per turn of the event loop: another process's commit is seen from the next turn on, which no
+  // caller can tell from its landing a moment later; every read cache asks several times a call.
+  let othersThisTurn: string | undefined;
+  const forgetOthers = () => {
+    othersThisTurn = undefined;
+  };
+  versions.set(db, () => {
+    if (!sqlite.open) return `${writes.count}:closed`;
+    if (othersThisTurn === undefined) {
+      othersThisTurn = String(dataVersion.get());
+      setImmediate(forgetOthers);
+    }
+    return `${writes.count}:${othersThisTurn}`;
+  });
   return db;
 }
 

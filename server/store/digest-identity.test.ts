@@ -106,6 +106,8 @@ describe('recallDigestIdentity', () => {
     expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('desk-password')]);
     other = openDatabase(join(dir, 'offhook.db'));
     await setDevicePassword(other, alice.id, 'set-elsewhere', 'desk');
+    // Another process's commit is seen from the next turn of the event loop on (db.ts storeVersion).
+    await new Promise((resolve) => setImmediate(resolve));
     expect((await recallDigestIdentity(db, DOMAIN, '101', 'MD5'))?.ha1).toEqual([ha1('set-elsewhere')]);
   });
 

@@ -4,7 +4,8 @@
  *
  * "Changed" is told by `storeVersion` (db.ts): it moves with every write through the PBX's own connection
  * (call records aside, which no cached read looks at) and with every commit another connection makes to the
- * same file, such as `offhook-pbx user sip-password` run beside the server. A read is kept only if the version
+ * same file, such as `offhook-pbx user sip-password` run beside the server (seen from the next turn of the event
+ * loop on). A read is kept only if the version
  * did not move while it ran, and served only while the version is the one it was read at, so a cached answer
  * is never older than the last write. Answers that depend on the clock (a session's SIP password lasts as long
  * as the session) carry their own end. Each cache holds a bounded number of answers, least recently used
@@ -50,6 +51,13 @@ export class ReadCache<V extends object> {
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value ?? '');
     this.entries.set(key, { version, value: deepFreeze(value), expiresAt: expiresAt?.(value) });
     return value;
+  }
+
+  /** The answer for `key` if memory holds one still true, without loading; undefined otherwise. */
+  peek(db: Kysely<Database>, key: string): V | undefined {
+    const cached = this.entries.get(key);
+    if (!cached || cached.version !== storeVersion(db) || (cached.expiresAt !== undefined && Date.now() >= cached.expiresAt)) return undefined;
+    return cached.value;
   }
 
   get size(): number {

@@ -9,6 +9,7 @@ import {
   deleteSession,
   deleteSessionsForUser,
   findAppUser,
+  recallAppUser,
   findSessionByToken,
   listSipHa1,
   purgeExpiredSessions,
@@ -137,6 +138,9 @@ describe.each(TEST_STORAGES)('sessions (%s)', (storage) => {
     expect(await findAppUser(db, demo.id, '101', at(1))).toBe(alice.id);
     expect(await findAppUser(db, demo.id, '102', at(1))).toBeUndefined();
     expect(await findAppUser(db, demo.id + 1, '101', at(1))).toBeUndefined();
+    // What memory knows, without a query: the call feed skips users with no app by it.
+    expect(recallAppUser(db, demo.id, '102')).toBe('none');
+    expect(recallAppUser(db, demo.id, '103')).toBe('unknown');
     // Kept in memory while true, and no longer once the session has ended.
     expect(await findAppUser(db, demo.id, '101', at(HOUR + 1))).toBeUndefined();
   });

@@ -185,3 +185,13 @@ export async function findAppUser(db: Kysely<Database>, organizationId: number, 
   const known = await appUsers(db).get(db, `${organizationId} ${extension}`, load, (answer) => answer.until);
   return known?.userId;
 }
+
+/**
+ * What memory already knows of findAppUser's answer, without a query or a wait: the user's id, `none` when they
+ * have no app signed in, or `unknown` when it must be asked. The call feed skips desk-phone users with it.
+ */
+export function recallAppUser(db: Kysely<Database>, organizationId: number, extension: string): number | 'none' | 'unknown' {
+  const known = appUsers(db).peek(db, `${organizationId} ${extension}`);
+  if (!known) return 'unknown';
+  return known.userId ?? 'none';
+}
