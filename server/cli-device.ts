@@ -19,6 +19,7 @@ import { DEFAULT_DEVICE_LABEL, MIN_DEVICE_PASSWORD_LENGTH, setDevicePassword } f
 import { migrateToLatest } from './store/migrate';
 import { findOrganizationByDomain, listOrganizations } from './store/organizations';
 import { findUserByExtension } from './store/users';
+import { isExtension } from '../shared/extensions';
 
 const log = createLogger('cli');
 
@@ -69,7 +70,7 @@ function parse(args: readonly string[]): { options: Map<string, string>; flags: 
 export async function runDevicePasswordCommand(args: readonly string[], io: DevicePasswordIo = processIo): Promise<number> {
   const { options, flags } = parse(args);
   const extension = options.get('--extension');
-  if (!extension || !/^\d{2,10}$/.test(extension)) throw new ConfigError('--extension must be 2 to 10 digits.');
+  if (!extension || !isExtension(extension)) throw new ConfigError('--extension must be 2 to 10 digits.');
   if (flags.has('--generate') && options.has('--password')) throw new ConfigError('Give --password or --generate, not both.');
   const label = options.get('--label') ?? DEFAULT_DEVICE_LABEL;
   if (label.trim() === '') throw new ConfigError('--label must not be empty.');

@@ -26,6 +26,7 @@ import { createUser, findUserByExtension, listUsers, setPassword } from './store
 import { runDevicePasswordCommand, DEVICE_PASSWORD_USAGE } from './cli-device';
 import { DEMO_USERS } from './store/demo';
 import { PBX_VERSION } from './version';
+import { isExtension } from '../shared/extensions';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/server/cli.js → dist/renderer */
@@ -192,7 +193,7 @@ async function user(args: string[]): Promise<number> {
     const extension = o.get('--extension');
     const name = o.get('--name');
     const role = o.get('--role') ?? 'user';
-    if (!extension || !/^\d{2,10}$/.test(extension)) throw new ConfigError('--extension must be 2 to 10 digits.');
+    if (!extension || !isExtension(extension)) throw new ConfigError('--extension must be 2 to 10 digits.');
     if (!name) throw new ConfigError('--name is required.');
     if (role !== 'user' && role !== 'admin') throw new ConfigError('--role must be user or admin.');
     const password = await readPassword(o.get('--password'));

@@ -12,6 +12,7 @@
  */
 import { AsYouType, getCountries, getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js';
 import type { CountryCode } from 'libphonenumber-js';
+import { isExtension } from './extensions';
 
 /** ISO 3166-1 alpha-2 region whose numbering plan national numbers are read in ("US", "GB", "DE"). */
 export type Region = CountryCode;
@@ -31,7 +32,6 @@ export type DialNumber =
     }
   | { ok: false; message: string };
 
-const EXTENSION = /^[0-9]{2,10}$/;
 const FEATURE_CODE = /^[*#][0-9*#]{0,31}$/;
 /** Characters people copy along with a number; they never change what is dialled. */
 const FORMATTING = /[\s().\-/]/g;
@@ -69,7 +69,7 @@ export function regionChoices(locale?: string): RegionChoice[] {
 }
 
 function kindOf(compact: string): NumberKind | undefined {
-  if (EXTENSION.test(compact)) return 'extension';
+  if (isExtension(compact)) return 'extension';
   if (FEATURE_CODE.test(compact)) return 'feature-code';
   return undefined;
 }

@@ -47,6 +47,7 @@ import type { CallControl } from './control';
 import { earlyMediaToCaller, ringCaller } from './caller-progress';
 import { Forking } from './forking';
 import { InDialogRequests } from './in-dialog';
+import { isExtension } from '../../shared/extensions';
 
 const log = createLogger('calls');
 
@@ -154,7 +155,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
       tx.reply(decision.deny, decision.reason);
       return;
     }
-    const callee = /^[0-9]{2,10}$/.test(target) ? await findUserByExtension(this.deps.db, caller.organizationId, target) : undefined;
+    const callee = isExtension(target) ? await findUserByExtension(this.deps.db, caller.organizationId, target) : undefined;
     if (!tx.pending) return;
     if (!callee) {
       tx.reply(404, 'Not Found');

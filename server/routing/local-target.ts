@@ -11,6 +11,7 @@ import { findUserByExtension } from '../store/users';
 import type { AuthenticatedUser, SipAuthenticator } from '../sip/edge/authenticator';
 import { parseUri } from '../sip/syntax/message';
 import type { ServerTransaction } from '../sip/transaction/transactions';
+import { isExtension } from '../../shared/extensions';
 
 export type LocalTarget = { kind: 'user'; user: User } | { kind: 'other-organization' } | { kind: 'not-found' };
 
@@ -28,7 +29,7 @@ export async function resolveLocalTarget(db: Kysely<Database>, caller: Authentic
     const organization = await findOrganizationByDomain(db, host);
     if (organization && organization.id !== caller.organizationId) return { kind: 'other-organization' };
   }
-  if (!user || !/^[0-9]{2,10}$/.test(user)) return { kind: 'not-found' };
+  if (!user || !isExtension(user)) return { kind: 'not-found' };
   const found = await findUserByExtension(db, caller.organizationId, user);
   return found ? { kind: 'user', user: found } : { kind: 'not-found' };
 }

@@ -10,13 +10,13 @@ import { getOrganizationById } from './organizations';
 import { perDatabase } from './read-cache';
 import type { Database, User, UserRole } from './schema';
 import { deleteSessionsForUser } from './sessions';
+import { isExtension } from '../../shared/extensions';
 
 const log = createLogger('store');
 
 const USER_COLUMNS = ['id', 'organization_id', 'extension', 'display_name', 'role', 'created_at', 'updated_at'] as const;
 
 /** Digits only: an extension is dialled from a keypad and is the user part of a SIP URI. The call engine routes 2 to 10. */
-const EXTENSION = /^[0-9]{2,10}$/;
 
 export interface NewUser {
   organizationId: number;
@@ -37,7 +37,7 @@ export async function createUser(
   { organizationId, extension, displayName, password, role = 'user' }: NewUser,
 ): Promise<User> {
   log.debug('creating user', { organizationId, extension });
-  if (!EXTENSION.test(extension)) throw new Error(`extension must be 2 to 10 digits, got ${JSON.stringify(extension)}`);
+  if (!isExtension(extension)) throw new Error(`extension must be 2 to 10 digits, got ${JSON.stringify(extension)}`);
   if (displayName.trim() === '') throw new Error(`extension ${extension} needs a display name`);
   if (password === '') throw new Error(`extension ${extension} needs a password`);
   const organization = await getOrganizationById(db, organizationId);

@@ -26,6 +26,7 @@ import type { SipUri } from '../../sip/syntax/message';
 import type { ServerTransaction } from '../../sip/transaction/transactions';
 import type { Database } from '../../store/schema';
 import { findUserByExtension } from '../../store/users';
+import { isExtension } from '../../../shared/extensions';
 
 const log = createLogger('transfer');
 
@@ -182,7 +183,7 @@ export class TransferService implements TransferCommands {
 
     const dialled = request.target.trim();
     // An extension nobody has is said as such, before the dial policy would call it an outside number.
-    if (/^[0-9]{2,10}$/.test(dialled) && !(await findUserByExtension(this.deps.db, call.organizationId, dialled))) {
+    if (isExtension(dialled) && !(await findUserByExtension(this.deps.db, call.organizationId, dialled))) {
       return { ok: false, status: 404, reason: blindFailure(404, dialled) };
     }
     const decision = await this.checkDialPolicy(call, party, dialled);
@@ -212,7 +213,7 @@ export class TransferService implements TransferCommands {
   private async blind(transfer: Transfer, target: SipUri): Promise<void> {
     const { call, calls } = { call: transfer.call, calls: this.deps.calls };
     const extension = target.user ?? '';
-    const user = /^[0-9]{2,10}$/.test(extension) ? await findUserByExtension(this.deps.db, call.organizationId, extension) : undefined;
+    const user = isExtension(extension) ? await findUserByExtension(this.deps.db, call.organizationId, extension) : undefined;
     if (call.ended || call.transfer !== transfer) return;
     const fail = (status: number, reason: string) => {
       clearTimeout(transfer.ringTimer);
