@@ -19,6 +19,7 @@ import { MessageRouter } from './features/messaging';
 import { Registrar } from './presence/registrar';
 import { SipSecurity } from './sip/edge/security';
 import type { SecurityOptions } from './sip/edge/security';
+import { OrganizationDialplan } from './routing/dialplan';
 import { OrganizationDialPolicy } from './routing/dial-policy';
 import type { DialPolicy } from './routing/dial-policy';
 import { digestIdentities } from './store/digest-identity';
@@ -69,6 +70,7 @@ export class SipService {
     const authenticator = new SipAuthenticator(digestIdentities(options.db), { gate: this.security });
     this.dialPolicy = new OrganizationDialPolicy(options.db);
     this.registrar = new Registrar(authenticator);
+    const dialplan = new OrganizationDialplan(options.db, this.dialPolicy);
     this.calls = new CallEngine({
       db: options.db,
       endpoint: this.endpoint,
@@ -76,10 +78,10 @@ export class SipService {
       authenticator,
       media: options.media,
       contactHost: options.host,
-      dialPolicy: this.dialPolicy,
+      dialplan,
       mediaTimeoutMs: options.mediaTimeoutMs ?? 0,
     });
-    this.transfers = new TransferService({ calls: this.calls, db: options.db, registrar: this.registrar, dialPolicy: this.dialPolicy });
+    this.transfers = new TransferService({ calls: this.calls, db: options.db, registrar: this.registrar, dialplan });
     this.conferences = new ConferenceService(this.calls);
     const replacing = new ReplacingInvites(this.calls);
     this.calls.replacingInvites = (tx, user, replaces) => replacing.handleReplacingInvite(tx, user, replaces);

@@ -12,6 +12,8 @@ import type { Database } from '../store/schema';
 import { openTestDatabase } from '../store/test-support';
 import type { TestDatabase } from '../store/test-support';
 import type { AuthenticatedUser, SipAuthenticator } from '../sip/edge/authenticator';
+import type { Dialplan } from './ports';
+import { findUserByExtension } from '../store/users';
 import { CallEngine } from './call-engine';
 import { formatTarget } from '../sip/dialog/dialog';
 import { SipEndpoint } from '../sip/endpoint';
@@ -20,6 +22,16 @@ import type { SipRequest } from '../sip/syntax/message';
 import type { Binding, Registrar } from '../presence/registrar';
 import { FakeConnection, sipRequest } from '../sip/test-support';
 import { systemClock } from '../sip/transaction/timers';
+
+/** The dialplan port as routing fills it, without a dial policy: an extension of the caller's organization. */
+function usersOnly(db: Kysely<Database>): Dialplan {
+  return {
+    async route(caller, dialled) {
+      const user = await findUserByExtension(db, caller.organizationId, dialled);
+      return user ? { kind: 'user', userId: user.id, extension: user.extension, displayName: user.display_name } : { kind: 'refused', status: 404, reason: 'Not Found' };
+    },
+  };
+}
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
 const T1_MS = 10;
@@ -58,7 +70,7 @@ describe('CallEngine', () => {
     // The edges of the engine: who is calling, and where Bob's phone is registered.
     const registrar = { lookup: () => [binding], connectionFor: () => Promise.resolve(bobWire) } as unknown as Registrar;
     const authenticator = { authenticate: () => Promise.resolve(alice) } as unknown as SipAuthenticator;
-    const engine = new CallEngine({ db, endpoint, registrar, authenticator, media: { address: '127.0.0.1' }, contactHost: '127.0.0.1' });
+    const engine = new CallEngine({ db, endpoint, registrar, authenticator, media: { address: '127.0.0.1' }, contactHost: '127.0.0.1', dialplan: usersOnly(db) });
     endpoint.setApplication({
       onRequest: (tx) => {
         if (tx.request.method === 'INVITE') void engine.handleInvite(tx);

@@ -24,9 +24,8 @@ import type { MediaConfig } from '../media/legs/webrtc-leg';
 import { CallJournal } from '../store/call-journal';
 import type { NewCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
-import { findUserByExtension } from '../store/users';
 import { TypedEmitter } from '../util/typed-emitter';
-import type { DialPolicy } from './ports';
+import type { Dialplan } from './ports';
 import type { AuthenticatedUser, SipAuthenticator } from '../sip/edge/authenticator';
 import { legOf, legsMoved, markLegs } from './call-recovery';
 import type { SipConnection } from '../sip/transport/connection';
@@ -47,7 +46,6 @@ import type { CallControl } from './control';
 import { earlyMediaToCaller, ringCaller } from './caller-progress';
 import { Forking } from './forking';
 import { InDialogRequests } from './in-dialog';
-import { isExtension } from '../../shared/extensions';
 
 const log = createLogger('calls');
 
@@ -59,8 +57,8 @@ export interface CallEngineDeps {
   media: MediaConfig;
   /** Host of the Contact URI we put in our requests and responses. */
   contactHost: string;
-  /** Who may dial what (outside numbers); every call and transfer target is checked before it is routed. */
-  dialPolicy?: DialPolicy;
+  /** What a dialled string reaches (routing/dialplan.ts), the dial policy included. */
+  dialplan: Dialplan;
   /**
    * How long a plain RTP device in an answered call may send nothing (RTP or RTCP) while it should be
    * sending before it counts as gone and the call is hung up (media-timeout.ts); 0 or left out: never.
@@ -149,18 +147,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     }
 
     const target = parseUri(request.uri).user ?? '';
-    const decision = (await this.deps.dialPolicy?.check(caller, target)) ?? 'allow';
+    const destination = await this.deps.dialplan.route(caller, target);
     if (!tx.pending) return;
-    if (decision !== 'allow') {
-      tx.reply(decision.deny, decision.reason);
+    if (destination.kind !== 'user') {
+      tx.reply(destination.status, destination.reason);
       return;
     }
-    const callee = isExtension(target) ? await findUserByExtension(this.deps.db, caller.organizationId, target) : undefined;
-    if (!tx.pending) return;
-    if (!callee) {
-      tx.reply(404, 'Not Found');
-      return;
-    }
+    const calleeName = destination.displayName;
     const timer = negotiateSessionTimer(request, this.sessionTimers);
     if (timer.kind === 'reject') {
       tx.reply(422, 'Session Interval Too Small', { headers: [['Min-SE', `${timer.minSe}`]] });
@@ -169,7 +162,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     const bindings = this.deps.registrar.lookup(aorKey(caller.organizationId, target));
     if (bindings.length === 0) {
       tx.reply(480, 'Temporarily Unavailable');
-      this.writeRecord({ ...callRecord(caller, target, callee.display_name, request), disposition: 'missed', ended_at: new Date().toISOString(), end_reason: 'unavailable' });
+      this.writeRecord({ ...callRecord(caller, target, calleeName, request), disposition: 'missed', ended_at: new Date().toISOString(), end_reason: 'unavailable' });
       return;
     }
 
@@ -203,7 +196,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     }
 
     const callerLine: Line = { identity: { extension: caller.extension, displayName: caller.displayName }, direction: 'initiator', state: undefined, remote: undefined };
-    const calleeIdentity: LineIdentity = { extension: target, displayName: callee.display_name };
+    const calleeIdentity: LineIdentity = { extension: target, displayName: calleeName };
     const callerDialog = Dialog.fromRequest(request, generateTag(), tx.connection);
     const origin = this.newParty(callerDialog, callerSide.leg, callerLine);
     const call = new Call(caller.organizationId, caller.domain, target, tx, origin, callerSide.sdp, timer, delayedOffer);
@@ -211,7 +204,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     this.dialogs.set(callerDialog.callId, { call, party: origin });
     this.byInvite.set(tx, call);
     this.setLine(call, callerLine, 'trying', calleeIdentity);
-    call.record = callRecord(caller, target, callee.display_name, request);
+    call.record = callRecord(caller, target, calleeName, request);
 
     call.ringTimer = setTimeout(() => this.onNoAnswer(call), RING_TIMEOUT_MS);
     call.attempt = this.ring(call, calleeIdentity, callerLine.identity, bindings, callerSide.codecs, {

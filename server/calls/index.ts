@@ -23,4 +23,4 @@ export { ALLOW, isSdp, recordRoute, sameCodec, SUPPORTED } from './call-messages
 export type { CallControl } from './control';
 export { hangUpCallsLeftByCrash } from './call-recovery';
 export { CallFeed, callEventFor } from './call-feed';
-export type { DialDecision, DialPolicy } from './ports';
+export type { Destination, DialDecision, Dialplan, DialPolicy } from './ports';

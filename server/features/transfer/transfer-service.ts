@@ -11,18 +11,16 @@
  * call ending. Those who remain are told whom they now talk to (an UPDATE with P-Asserted-Identity).
  */
 import type { Kysely } from 'kysely';
-import type { Attempt, Call, CallControl, DialogEntry, Fork, LineIdentity, Party, PendingTransfer } from '../../calls';
+import type { Attempt, Call, CallControl, Destination, Dialplan, DialogEntry, Fork, LineIdentity, Party, PendingTransfer } from '../../calls';
 import { RING_TIMEOUT_MS, sameCodec } from '../../calls';
 import { createLogger } from '../../log';
 import { MediaBridge } from '../../media/joins/bridge';
 import { aorKey } from '../../presence/registrar';
 import type { Registrar } from '../../presence/registrar';
-import type { DialDecision, DialPolicy } from '../../routing/dial-policy';
 import { parseReferTo, REFER_SUBSCRIPTION_S, sipfrag, SIPFRAG_CONTENT_TYPE } from '../../sip/dialog/refer';
 import type { ReplacesTarget } from '../../sip/dialog/refer';
 import type { AuthenticatedUser } from '../../sip/edge/authenticator';
 import { formatNameAddr, formatUri, parseCSeq, parseUri } from '../../sip/syntax/message';
-import type { SipUri } from '../../sip/syntax/message';
 import type { ServerTransaction } from '../../sip/transaction/transactions';
 import type { Database } from '../../store/schema';
 import { findUserByExtension } from '../../store/users';
@@ -51,8 +49,8 @@ export interface TransferDeps {
   calls: CallControl;
   db: Kysely<Database>;
   registrar: Registrar;
-  /** Who may dial what: the transferor places the new call, so their policy applies to its target. */
-  dialPolicy?: DialPolicy;
+  /** What the target reaches: the transferor places the new call, so their dial policy applies to it. */
+  dialplan: Dialplan;
 }
 
 /** How the transferor hears of the transfer's progress: NOTIFYs for a REFER, nothing for the app. */
@@ -130,12 +128,14 @@ export class TransferService implements TransferCommands {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
+    let destination: Destination | undefined;
     if (!target.replaces) {
-      const decision = await this.checkDialPolicy(call, party, target.uri.user ?? '');
+      destination = await this.route(call, party, target.uri.user ?? '');
       if (!tx.pending) return;
-      if (decision !== 'allow') {
-        log.info('transfer target refused by the dial policy', { call: call.id, by: party.line.identity.extension, status: decision.deny });
-        tx.reply(decision.deny, decision.reason);
+      // Refused outright (the dial policy); a target nobody has is reported in the NOTIFYs, as a failed call is.
+      if (destination.kind === 'refused' && destination.status !== 404) {
+        log.info('transfer target refused by the dial policy', { call: call.id, by: party.line.identity.extension, status: destination.status });
+        tx.reply(destination.status, destination.reason);
         return;
       }
       if (call.ended || call.transfer || party.gone) {
@@ -152,7 +152,7 @@ export class TransferService implements TransferCommands {
     progress(100, 'Trying', false);
     log.info('transfer requested', { call: call.id, by: party.line.identity.extension, to: formatUri(target.uri), attended: Boolean(target.replaces) });
     if (target.replaces) this.attended(transfer, this.replaced(target.replaces));
-    else await this.blind(transfer, target.uri);
+    else await this.blind(transfer, destination ?? { kind: 'refused', status: 404, reason: 'Not Found' });
   }
 
   async transfer(user: TransferringUser, sipCallId: string, request: TransferRequest): Promise<TransferOutcome> {
@@ -186,8 +186,11 @@ export class TransferService implements TransferCommands {
     if (isExtension(dialled) && !(await findUserByExtension(this.deps.db, call.organizationId, dialled))) {
       return { ok: false, status: 404, reason: blindFailure(404, dialled) };
     }
-    const decision = await this.checkDialPolicy(call, party, dialled);
-    if (decision !== 'allow') return { ok: false, status: decision.deny, reason: decision.deny === 403 ? `You may not transfer calls to ${dialled}` : decision.reason };
+    const destination = await this.route(call, party, dialled);
+    if (destination.kind === 'refused') {
+      const reason = destination.status === 403 ? `You may not transfer calls to ${dialled}` : destination.status === 404 ? blindFailure(404, dialled) : destination.reason;
+      return { ok: false, status: destination.status, reason };
+    }
     if (call.ended || call.transfer || party.gone || transferee.gone) return { ok: false, status: 409, reason: 'The call changed meanwhile' };
     return new Promise<TransferOutcome>((resolve) => {
       let answered = false;
@@ -202,7 +205,7 @@ export class TransferService implements TransferCommands {
       });
       call.transfer = transfer;
       log.info('transfer requested by the app', { call: call.id, by: user.extension, to: dialled, attended: false });
-      void this.blind(transfer, parseUri(`sip:${dialled}@${call.domain}`)).catch((error: unknown) => {
+      void this.blind(transfer, destination).catch((error: unknown) => {
         log.error('blind transfer failed', { call: call.id, error });
         resolve({ ok: false, status: 500, reason: 'The transfer could not be carried out' });
       });
@@ -210,10 +213,8 @@ export class TransferService implements TransferCommands {
   }
 
   /** Blind transfer: ring the target on the transferee's behalf; when it answers, it takes the transferor's place. */
-  private async blind(transfer: Transfer, target: SipUri): Promise<void> {
+  private async blind(transfer: Transfer, destination: Destination): Promise<void> {
     const { call, calls } = { call: transfer.call, calls: this.deps.calls };
-    const extension = target.user ?? '';
-    const user = isExtension(extension) ? await findUserByExtension(this.deps.db, call.organizationId, extension) : undefined;
     if (call.ended || call.transfer !== transfer) return;
     const fail = (status: number, reason: string) => {
       clearTimeout(transfer.ringTimer);
@@ -222,17 +223,18 @@ export class TransferService implements TransferCommands {
       // With the transferor gone there is nobody to return the transferee to.
       if (transfer.transferor.gone) calls.hangUp(call, 'answered', `transfer failed (${status})`);
     };
-    if (!user) {
-      fail(404, 'Not Found');
+    if (destination.kind !== 'user') {
+      fail(destination.status, destination.reason);
       return;
     }
+    const extension = destination.extension;
     const bindings = this.deps.registrar.lookup(aorKey(call.organizationId, extension));
     if (bindings.length === 0) {
       fail(480, 'Temporarily Unavailable');
       return;
     }
     const codec = transfer.transferee.media.codec;
-    const targetIdentity: LineIdentity = { extension, displayName: user.display_name };
+    const targetIdentity: LineIdentity = { extension, displayName: destination.displayName };
     // RFC 3892: the target's phone learns who transferred the call. The transferor's own identity, as the PBX
     // authenticated it, rather than a Referred-By the REFER may carry, which nobody vouches for.
     const transferor = transfer.transferor.line.identity;
@@ -361,12 +363,10 @@ export class TransferService implements TransferCommands {
     calls.storeLegs(call);
   }
 
-  /** The dial policy for a party of a call, who authenticated when the call or transfer began. */
-  private async checkDialPolicy(call: Call, party: Party, dialled: string): Promise<DialDecision> {
-    const policy = this.deps.dialPolicy;
-    if (!policy) return 'allow';
+  /** What `dialled` reaches for a party of a call (the dialplan), as the user who authenticated for that party. */
+  private async route(call: Call, party: Party, dialled: string): Promise<Destination> {
     const user = await findUserByExtension(this.deps.db, call.organizationId, party.line.identity.extension);
-    if (!user) return { deny: 403, reason: 'Forbidden' };
+    if (!user) return { kind: 'refused', status: 403, reason: 'Forbidden' };
     const caller: AuthenticatedUser = {
       userId: user.id,
       organizationId: call.organizationId,
@@ -374,7 +374,7 @@ export class TransferService implements TransferCommands {
       displayName: user.display_name,
       domain: call.domain,
     };
-    return policy.check(caller, dialled);
+    return this.deps.dialplan.route(caller, dialled);
   }
 
   /** RFC 3515 §2.4.4: each NOTIFY reports the referred call's progress as a sipfrag status line. */
