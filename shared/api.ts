@@ -206,3 +206,33 @@ export type TransferRequest = z.infer<typeof TransferRequest>;
 export function transferPath(sipCallId: string): string {
   return `/calls/${encodeURIComponent(sipCallId)}/transfer`;
 }
+
+/**
+ * Merging two of the user's calls into a conference mixed at the PBX (`POST /calls/:sipCallId/merge`): the call
+ * named in the path (the app session's SIP Call-ID) carries the conference, and the user's call `withSipCallId`
+ * is joined into it; the PBX then ends the user's session of that call with a BYE. 202 once merged, otherwise a
+ * status with a sentence (ApiError).
+ */
+export const MergeRequest = z.object({
+  withSipCallId: z.string({ error: 'withSipCallId is required' }).min(1, { error: 'withSipCallId is required' }).max(256, { error: 'withSipCallId is too long' }),
+});
+export type MergeRequest = z.infer<typeof MergeRequest>;
+
+/** The path of the merge command on a call, under API_PREFIX. */
+export function mergePath(sipCallId: string): string {
+  return `/calls/${encodeURIComponent(sipCallId)}/merge`;
+}
+
+/**
+ * The path of one participant of a conference, under API_PREFIX: `DELETE` takes them out of it (only its builder
+ * may), answered 202 once the PBX has hung them up. A participant is named by their extension (or number), as
+ * the PBX knows them.
+ */
+export function participantPath(sipCallId: string, extension: string): string {
+  return `/calls/${encodeURIComponent(sipCallId)}/participants/${encodeURIComponent(extension)}`;
+}
+
+/** An extension or number naming a conference's participant: digits, * and #, with an optional leading +. */
+export const ParticipantNumber = z
+  .string({ error: 'the participant is missing' })
+  .regex(/^\+?[0-9*#]{1,32}$/, { error: 'the participant must be an extension or number: digits, * and #, with an optional leading +' });

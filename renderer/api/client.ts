@@ -2,8 +2,8 @@
  * The renderer's side of the REST contract in `shared/api.ts`. Every failure becomes a sentence a person can act
  * on; status codes, stack traces and parser output stay in the log.
  */
-import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, OrganizationRequiredError, SessionResponse, transferPath } from '../../shared/api';
-import type { OrganizationChoice, SessionRequest, TransferRequest } from '../../shared/api';
+import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, mergePath, OrganizationRequiredError, participantPath, SessionResponse, transferPath } from '../../shared/api';
+import type { MergeRequest, OrganizationChoice, SessionRequest, TransferRequest } from '../../shared/api';
 import { createLogger } from '../log';
 
 const log = createLogger('api');
@@ -213,26 +213,64 @@ export async function transferCall(
   request: TransferRequest,
   options: ClientOptions = {},
 ): Promise<void> {
+  await callCommand(serverUrl, token, { method: 'POST', path: transferPath(sipCallId), body: request, doing: 'transfer the call', failed: 'The transfer did not go through' }, options);
+}
+
+/**
+ * Asks the PBX to merge the user's call `withSipCallId` into the call `sipCallId` (both named by their sessions' SIP
+ * Call-IDs). Resolves once merged (202); throws a RequestError with the PBX's sentence otherwise.
+ */
+export async function mergeCalls(serverUrl: string, token: string, sipCallId: string, request: MergeRequest, options: ClientOptions = {}): Promise<void> {
+  await callCommand(serverUrl, token, { method: 'POST', path: mergePath(sipCallId), body: request, doing: 'merge the calls', failed: 'The calls could not be merged' }, options);
+}
+
+/** Asks the PBX to take `extension` out of the conference the user's call `sipCallId` carries (202 once hung up). */
+export async function removeParticipant(serverUrl: string, token: string, sipCallId: string, extension: string, options: ClientOptions = {}): Promise<void> {
+  await callCommand(
+    serverUrl,
+    token,
+    { method: 'DELETE', path: participantPath(sipCallId, extension), doing: 'remove them from the call', failed: `${extension} could not be removed` },
+    options,
+  );
+}
+
+interface CallCommand {
+  method: 'POST' | 'DELETE';
+  /** Under API_PREFIX. */
+  path: string;
+  body?: unknown;
+  /** What the person asked for, after "Can't reach the server at … to". */
+  doing: string;
+  /** The sentence when the PBX refuses without one of its own. */
+  failed: string;
+}
+
+/** One REST command on a call (transfer, merge, remove): resolves on 2xx, else throws a RequestError saying why. */
+async function callCommand(serverUrl: string, token: string, command: CallCommand, options: ClientOptions): Promise<void> {
   const base = normalizeServerUrl(serverUrl);
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   let response: Response;
   try {
-    response = await fetchImpl(`${base}${API_PREFIX}${transferPath(sipCallId)}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(request),
+    response = await fetchImpl(`${base}${API_PREFIX}${command.path}`, {
+      method: command.method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(command.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(command.body === undefined ? {} : { body: JSON.stringify(command.body) }),
       signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
   } catch (error) {
-    log.warn('transfer request failed', { error: error instanceof Error ? error.message : String(error) });
-    throw new RequestError(`Can't reach the server at ${base} to transfer the call.`);
+    log.warn('call command failed', { doing: command.doing, error: error instanceof Error ? error.message : String(error) });
+    throw new RequestError(`Can't reach the server at ${base} to ${command.doing}.`);
   }
   if (response.ok) return;
   const body = await readJson(response);
   if (response.status === 401) throw new RequestError('Your session has ended. Sign in again.', true);
   const problem = ApiError.safeParse(body);
-  log.warn('transfer refused', { status: response.status, code: problem.success ? problem.data.error.code : undefined });
-  throw new RequestError(sentence(problem.success ? problem.data.error.message : undefined) ?? `The transfer did not go through (error ${response.status}).`);
+  log.warn('call command refused', { doing: command.doing, status: response.status, code: problem.success ? problem.data.error.code : undefined });
+  throw new RequestError(sentence(problem.success ? problem.data.error.message : undefined) ?? `${command.failed} (error ${response.status}).`);
 }
 
 /** Ends the session on the PBX, which also revokes the device's SIP password. Best effort: signing out never waits on it. */

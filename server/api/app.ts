@@ -23,6 +23,8 @@ import type { HttpLimits } from './connection-limits';
 import type { ConnectionQuota } from '../util/connection-quota';
 import { HttpError } from './errors';
 import { registerCallRoutes } from './routes/calls';
+import { registerConferenceRoutes } from './routes/conference';
+import type { ConferenceCommands } from '../features/conference';
 import type { TransferCommands } from '../features/transfer';
 import { registerDirectoryRoutes } from './routes/directory';
 import { registerEventRoutes } from './routes/events';
@@ -86,6 +88,11 @@ export interface AppOptions {
   eventStreamLimits?: EventStreamLimits;
   /** Call transfer for the app (features/transfer), `POST /calls/:sipCallId/transfer`; answered 503 when left out. */
   transfers?: TransferCommands;
+  /**
+   * Conferences for the app (features/conference), `POST /calls/:sipCallId/merge` and
+   * `DELETE /calls/:sipCallId/participants/:extension`; answered 503 when left out.
+   */
+  conferences?: ConferenceCommands;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -153,6 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         signIn: options.signIn ?? sharedSignInGuard(options.sip?.security.attempts ?? new AttemptLimiter()),
       });
       await registerCallRoutes(api, { db: options.db, transfers: options.transfers });
+      await registerConferenceRoutes(api, { db: options.db, conferences: options.conferences });
       await registerDirectoryRoutes(api, { db: options.db });
       await registerEventRoutes(api, { db: options.db, hub: events, limits: options.eventStreamLimits });
     },

@@ -19,13 +19,13 @@ import type { TransferRequest } from '../../../shared/api';
 import { RequestError, transferCall } from '../../api/client';
 import { createLogger } from '../../log';
 import { isEstablished } from '../../phone/call-state';
-import type { EndReason } from '../../phone/call-state';
 import type { CallSnapshot } from '../../phone/engine';
 import { partyTitle } from '../../phone/format';
 import { useDialerStore } from '../dialer';
 import { useEventsStore } from '../events';
 import { useSessionStore } from '../sign-in';
 import { usePhoneStore } from './phone-store';
+import { secondCallFailure } from './second-call';
 
 const log = createLogger('transfer');
 
@@ -52,29 +52,6 @@ export interface TransferPanel {
 
 /** The first words of every failure, so that it reads the same whichever way the transfer failed. */
 const FAILED = "Couldn't transfer the call.";
-
-/** Why a consult call ended, as the sentence after FAILED; undefined when the person ended it themselves. */
-function consultFailure(reason: EndReason | undefined, who: string): string | undefined {
-  switch (reason) {
-    case 'busy':
-      return `${who} is busy.`;
-    case 'declined':
-      return `${who} declined the call.`;
-    case 'unavailable':
-    case 'missed':
-      return `${who} is not available.`;
-    case 'not-found':
-      return `No one has the number ${who}.`;
-    case 'hung-up-remote':
-      return `${who} hung up.`;
-    case 'failed':
-      return `The call to ${who} failed.`;
-    case 'hung-up-local':
-    case 'cancelled':
-    case undefined:
-      return undefined;
-  }
-}
 
 export const useTransferStore = defineStore('transfer', () => {
   const panel = ref<TransferPanel>();
@@ -252,7 +229,7 @@ export const useTransferStore = defineStore('transfer', () => {
       const consultCall = calls[transfer.consultId];
       // Once completing, the PBX ends the consult call first or second; the first call's end settles it.
       if (transfer.phase === 'completing' || (consultCall && consultCall.state !== 'ended')) continue;
-      const failure = transfer.phase === 'cancelling' ? undefined : consultFailure(consultCall?.endReason, consultWho(consultCall, transfer.display));
+      const failure = transfer.phase === 'cancelling' ? undefined : secondCallFailure(consultCall?.endReason, consultWho(consultCall, transfer.display));
       forget(id);
       if (failure) failures.value[id] = `${FAILED} ${failure}`;
       resumeWhenHeld.add(id);

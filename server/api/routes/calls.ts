@@ -5,6 +5,7 @@
  * - `POST /calls/:sipCallId/transfer`: transfers the user's leg of a call in progress (features/transfer), named
  *   by the SIP Call-ID of the app's own session. The user is the session's, never one named in the request, so
  *   a Call-ID of someone else's leg finds nothing (the feature looks it up among this user's legs only).
+ * Merge and remove, the conference's commands on the same leg, are in conference.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -19,12 +20,12 @@ import { requireSession } from './session';
 
 const log = createLogger('api-calls');
 
-const CallPathParams = z.object({
+export const CallPathParams = z.object({
   sipCallId: z.string().min(1, { error: 'the SIP Call-ID is missing' }).max(256, { error: 'the SIP Call-ID is too long' }),
 });
 
-/** Codes for programs beside the feature's sentence, by the status the feature gave (SIP's, as RFC 3261 §21 reads). */
-const TRANSFER_ERROR_CODES: Readonly<Record<number, string>> = {
+/** Codes for programs beside a call feature's sentence, by the status the feature gave (SIP's, as RFC 3261 §21 reads). */
+const COMMAND_ERROR_CODES: Readonly<Record<number, string>> = {
   400: 'invalid_request',
   403: 'forbidden',
   404: 'not_found',
@@ -61,11 +62,8 @@ export async function registerCallRoutes(api: FastifyInstance, options: CallRout
     log.debug('transfer', { user: user.id, kind: body.data.kind });
     const outcome = await transfers.transfer({ userId: user.id, organizationId: user.organization_id, extension: user.extension }, sipCallId, body.data);
     if (outcome.ok) return reply.code(202).send();
-    // The feature speaks SIP's statuses (404, 480, 486…): HTTP has room for them (RFC 9110 §15 allows any
-    // three digits), and the app reads only the class and the sentence. 6xx has no place in HTTP: it is a 4xx there.
-    const status = outcome.status >= 600 && outcome.status <= 699 ? 409 : outcome.status >= 400 && outcome.status <= 599 ? outcome.status : 502;
     log.info('transfer refused', { user: user.id, kind: body.data.kind, status: outcome.status });
-    throw new HttpError(status, TRANSFER_ERROR_CODES[outcome.status] ?? 'transfer_failed', sentence(outcome.reason));
+    throw commandRefusal(outcome, 'transfer_failed', 'The transfer did not go through');
   });
 
   api.get('/calls', async (request) => {
@@ -92,9 +90,20 @@ export async function registerCallRoutes(api: FastifyInstance, options: CallRout
   });
 }
 
+/**
+ * A call feature's refusal (transfer, conference) as the HTTP error the app reads: the status, a code for programs
+ * and the feature's reason as a sentence (`fallback` when it gave none).
+ */
+export function commandRefusal(outcome: { status: number; reason: string }, fallbackCode: string, fallback: string): HttpError {
+  // The features speak SIP's statuses (404, 480, 486…): HTTP has room for them (RFC 9110 §15 allows any
+  // three digits), and the app reads only the class and the sentence. 6xx has no place in HTTP: it is a 4xx there.
+  const status = outcome.status >= 600 && outcome.status <= 699 ? 409 : outcome.status >= 400 && outcome.status <= 599 ? outcome.status : 502;
+  return new HttpError(status, COMMAND_ERROR_CODES[outcome.status] ?? fallbackCode, sentence(outcome.reason, fallback));
+}
+
 /** The feature's reason as a sentence: capitalised, with a full stop. */
-function sentence(reason: string): string {
-  const text = reason.trim() || 'The transfer did not go through';
+function sentence(reason: string, fallback: string): string {
+  const text = reason.trim() || fallback;
   const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }

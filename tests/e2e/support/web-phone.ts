@@ -139,6 +139,39 @@ export class WebPhone {
     });
   }
 
+  /**
+   * How loud each of the tones `hz` is in what this person hears from the call on `card` (FFT bins within ±12 Hz
+   * of each), in dB, each the median of several readings: to tell which of several mixed tones are heard.
+   */
+  async levelsAt(hz: number[], card?: Locator): Promise<number[]> {
+    const audio = (card ?? this.page).locator('[data-testid="remote-audio"]').first();
+    return audio.evaluate(async (element, tones) => {
+      const stream = (element as HTMLAudioElement).srcObject;
+      if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) throw new Error('no remote audio stream is playing');
+      const ctx = new AudioContext();
+      await ctx.resume();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 8192;
+      analyser.smoothingTimeConstant = 0;
+      ctx.createMediaStreamSource(stream).connect(analyser);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      const binHz = ctx.sampleRate / analyser.fftSize;
+      const readings: number[][] = tones.map(() => []);
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 7; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        analyser.getFloatFrequencyData(bins);
+        tones.forEach((tone, t) => {
+          let peak = -Infinity;
+          for (let bin = Math.floor((tone - 12) / binHz); bin <= Math.ceil((tone + 12) / binHz); bin++) peak = Math.max(peak, bins[bin] ?? -Infinity);
+          readings[t]!.push(peak);
+        });
+      }
+      await ctx.close();
+      return readings.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? -Infinity);
+    }, hz);
+  }
+
   /** A call card by what it is now: 'Active call', 'Held call', 'Incoming call'… */
   card(name: string): Locator {
     return this.page.getByRole('region', { name, exact: true });
