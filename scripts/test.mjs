@@ -11,7 +11,7 @@ const vitest = (project) => ['vitest', 'run', '--project', project, '--reporter=
 const steps = [
   ['type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['type-check renderer', 'npx', ['vue-tsc', '-p', 'renderer/tsconfig.json', '--noEmit']],
-  ['lint (incl. layering: shared/ and renderer/ import no Node or Electron)', 'npx', ['eslint', '--max-warnings', '0', '.']],
+  ['lint (incl. layering: PBX layers, feature entries, JsSIP only in phone/jssip, no Node or Electron in shared/ and renderer/)', 'npx', ['eslint', '--max-warnings', '0', '.']],
   ['unit tests', 'npx', vitest('unit')],
   ['build', 'node', ['scripts/build.mjs']],
   ['integration tests', 'npx', vitest('integration')],
