@@ -23,15 +23,15 @@ import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createLogger } from '../../log';
 import { randomBase64url } from '../../util/random-pool';
-import { TypedEmitter } from '../../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
+import { LegBase } from './leg-base';
 import { onlyPeer } from './media-leg';
-import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
+import type { LegState, MediaConfig, MediaDirection, MediaLeg, NegotiatedCodec, RtpFrame } from './media-leg';
 import { OutboundStream, RTP_HEADER, STREAM_SLOTS, writeRtpHeader } from './outbound-stream';
 import { DEFAULT_RTCP_INTERVAL_MS, readSenderReport, ReceptionStats, scheduleReports, writeReport } from './rtcp';
 import { countSent, openRtpSocket, senderInfo, Slot, takeRelayed } from '../native/rtp-socket';
 import type { RtpAddress, RtpSocket } from '../native/rtp-socket';
-import { answerDirection, describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, sameCodec, SdpError, writeSdp } from '../sdp/sdp';
+import { answerDirection, describeAudio, holds, isTelephoneEvent, parseSdp, sameCodec, SdpError, writeSdp } from '../sdp/sdp';
 import type { AudioDescription, SdpAttribute, SdpMedia } from '../sdp/sdp';
 
 const log = createLogger('media');
@@ -45,15 +45,13 @@ export const RTP_DEFAULT_CODECS: readonly NegotiatedCodec[] = [
 const DEFAULT_PTIME = 20;
 const HEADER = RTP_HEADER;
 
-export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
+export class RtpLeg extends LegBase implements MediaLeg {
   readonly kind = 'rtp';
-  private stateValue: LegState = 'new';
   private audio: NegotiatedCodec | undefined;
-  private telephoneEvent: NegotiatedCodec | undefined;
+  private eventCodec: NegotiatedCodec | undefined;
   /** Payload types the remote may send us for the audio codec and for telephone-event. */
   private readonly receiveAudio = new Set<number>();
   private readonly receiveEvents = new Set<number>();
-  private remoteDirectionValue: MediaDirection = 'sendrecv';
   private signalled: RtpAddress | undefined;
   private latched: RtpAddress | undefined;
   private rtcpMux = false;
@@ -62,27 +60,26 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private readonly sessionId = String(randomInt(1, 2 ** 47));
   private stream: OutboundStream | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
-  private readonly dtmfSender: DtmfSender;
+  protected readonly dtmfSender: DtmfSender;
   /** RTP dropped because it came from somewhere other than the phone (see admits). */
   private strays = 0;
   /** For RTCP: what the phone sends us. What we sent it is counted in the socket's state (Slot). */
   private readonly reception = new ReceptionStats(8000);
   private reported = false;
   /** The legs bridges join this one to (see `bridged`). */
-  private readonly peers = new Set<MediaLeg>();
   private signalledRtcpPort: number | undefined;
   private rtcpSource: RtpAddress | undefined;
   private reports: { stop(): void } | undefined;
   private readonly cname = randomBase64url(12);
 
   private constructor(
-    readonly id: string,
+    id: string,
     private readonly config: MediaConfig,
     private readonly rtp: RtpSocket,
     private readonly rtcp: RtpSocket | undefined,
     private offered: readonly NegotiatedCodec[],
   ) {
-    super();
+    super(id);
     rtp.listen(
       (message, address, port) => this.receive(message, address, port),
       (error) => this.fail(error),
@@ -103,16 +100,12 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     });
   }
 
-  get state(): LegState {
-    return this.stateValue;
-  }
-
   get codec(): NegotiatedCodec | undefined {
     return this.audio;
   }
 
-  get remoteDirection(): MediaDirection {
-    return this.remoteDirectionValue;
+  protected get telephoneEvent(): NegotiatedCodec | undefined {
+    return this.eventCodec;
   }
 
   get packetsReceived(): number {
@@ -221,25 +214,6 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.send(stream.packetFor(frame, audio.payloadType));
   }
 
-  sendDtmf(event: DtmfEvent): void {
-    if (!this.telephoneEvent) {
-      log.debug('dtmf not sent: telephone-event not negotiated', { leg: this.id });
-      return;
-    }
-    void this.dtmfSender.send(event);
-  }
-
-  /**
-   * A bridge joined this leg to `peer`, or let go of it, or `peer` changed state. While a leg is bridged to
-   * exactly one other open leg and both have native relay sockets, their audio goes from socket to socket in
-   * the relay (see syncRelay).
-   */
-  bridged(peer: MediaLeg, joined: boolean): void {
-    if (joined) this.peers.add(peer);
-    else this.peers.delete(peer);
-    this.syncRelay();
-  }
-
   relaySocket(): RtpSocket | undefined {
     return this.rtp.relays && this.stateValue !== 'closed' ? this.rtp : undefined;
   }
@@ -249,13 +223,11 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     // RFC 3550 §6.6: a last report, with BYE, tells the phone our stream has ended; §6.3.7: not from a
     // participant that never sent RTP or RTCP, which the phone never heard of.
     if (this.rtp.state[Slot.packetsSent]! > 0 || this.reported) this.sendReport(true);
-    this.setState('closed');
-    this.dtmfSender.close();
+    this.closeBase();
     this.reports?.stop();
     this.rtp.close();
     this.rtcp?.close();
     this.removeAllListeners();
-    this.peers.clear();
   }
 
   /** Negotiates from an offer (initial or re-INVITE) and returns the answer. */
@@ -278,7 +250,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   private setCodecs(audio: NegotiatedCodec, event: NegotiatedCodec | undefined, audioPts: number[], eventPts: number[]): void {
     if (this.audio && !sameCodec(this.audio, audio)) log.info('codec changed', { leg: this.id, from: this.audio.mimeType, to: audio.mimeType });
     this.audio = audio;
-    this.telephoneEvent = event;
+    this.eventCodec = event;
     this.receiveAudio.clear();
     for (const pt of [audio.payloadType, ...audioPts]) this.receiveAudio.add(pt);
     this.receiveEvents.clear();
@@ -394,7 +366,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
    * connected, exactly as MediaBridge and sendRtp would relay it. Called whenever any of that changes; what
    * the relay does not take comes up to `receive` as before.
    */
-  private syncRelay(): void {
+  protected syncRelay(): void {
     const socket = this.rtp;
     if (!socket.relays || this.stateValue === 'closed') return;
     const peer = onlyPeer(this.peers)?.relaySocket();
@@ -441,10 +413,6 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     return true;
   }
 
-  private canSend(): boolean {
-    return this.stateValue === 'connected' && remoteReceives(this.remoteDirectionValue);
-  }
-
   private send(packet: Buffer): void {
     const target = this.latched ?? this.signalled;
     if (!target || !this.canSend()) return;
@@ -465,12 +433,8 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.setState('failed');
   }
 
-  private setState(state: LegState): void {
-    if (this.stateValue === state || this.stateValue === 'closed') return;
-    this.stateValue = state;
+  protected override onState(state: LegState): void {
     if (state === 'connected') this.reports ??= scheduleReports(this.config.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS, () => this.sendReport());
-    this.syncRelay();
-    this.emit('stateChanged', state);
   }
 }
 

@@ -22,16 +22,16 @@ import type { Socket } from 'node:dgram';
 import { keyLength, RTCPeerConnection, RTCRtpCodecParameters, RtcpSrPacket, RtpHeader, RtpPacket, saltLength, UdpTransport } from 'werift';
 import type { RTCDtlsTransport, RTCRtpTransceiver } from 'werift';
 import { createLogger } from '../../log';
-import { TypedEmitter } from '../../util/typed-emitter';
 import { DtmfReceiver, DtmfSender, telephoneEventsFor } from './dtmf';
+import { LegBase } from './leg-base';
 import { onlyPeer, rtpFrame, rtpPayload } from './media-leg';
-import type { DtmfEvent, LegState, MediaConfig, MediaDirection, MediaLeg, MediaLegEvents, NegotiatedCodec, RtpFrame } from './media-leg';
+import type { MediaConfig, MediaLeg, NegotiatedCodec, RtpFrame } from './media-leg';
 import { OutboundStream, STREAM_SLOTS } from './outbound-stream';
 import { DEFAULT_RTCP_INTERVAL_MS, ReceptionStats, scheduleReports, writeReport } from './rtcp';
 import { readRtp, rtpBytes } from './rtp-leg';
 import { adoptRtpSocket, countSent, RELAY_SRTP_PROFILES, relayStateSlots, senderInfo, Slot, takeRelayed } from '../native/rtp-socket';
 import type { AdoptedRtpSocket, RtpAddress, RtpSocket, SrtpPositions } from '../native/rtp-socket';
-import { describeAudio, holds, isTelephoneEvent, parseSdp, remoteReceives, writeSdp } from '../sdp/sdp';
+import { describeAudio, holds, isTelephoneEvent, parseSdp, writeSdp } from '../sdp/sdp';
 
 export type { LegState, MediaConfig, NegotiatedCodec } from './media-leg';
 
@@ -105,17 +105,15 @@ interface Negotiated {
   eventPayloadTypes: ReadonlySet<number>;
 }
 
-export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
+export class WebRtcLeg extends LegBase implements MediaLeg {
   readonly kind = 'webrtc';
   private readonly pc: RTCPeerConnection;
   private transceiver: RTCRtpTransceiver | undefined;
-  private stateValue: LegState = 'new';
-  private remoteDirectionValue: MediaDirection = 'sendrecv';
   private received = 0;
   private stream: OutboundStream | undefined;
   private negotiatedCache: Negotiated | undefined;
   private dtmfReceiver: DtmfReceiver | undefined;
-  private readonly dtmfSender: DtmfSender;
+  protected readonly dtmfSender: DtmfSender;
   /** The outbound stream and counters, shared with the native relay once it reads the socket (Slot). */
   private readonly relayState = new Float64Array(relayStateSlots());
   /** The ICE socket as the native relay reads it, once it carries this leg's SRTP (`adopt`). */
@@ -125,17 +123,16 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   /** The far end of the selected candidate pair: where SRTP comes from and goes. */
   private remote: RtpAddress | undefined;
   /** The legs bridges join this one to (see `bridged`). */
-  private readonly peers = new Set<MediaLeg>();
   /** For the RTCP reports the leg sends while the relay carries its SRTP: what the browser sends us. */
   private reception: ReceptionStats | undefined;
   private reports: { stop(): void } | undefined;
 
   private constructor(
-    readonly id: string,
+    id: string,
     private readonly config: MediaConfig,
     private readonly codecs: readonly NegotiatedCodec[],
   ) {
-    super();
+    super(id);
     this.pc = new RTCPeerConnection({
       iceServers: [],
       iceLite: true,
@@ -167,17 +164,9 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     });
   }
 
-  get state(): LegState {
-    return this.stateValue;
-  }
-
   /** The audio codec this leg sends with, once negotiated. */
   get codec(): NegotiatedCodec | undefined {
     return this.negotiated()?.audio;
-  }
-
-  get remoteDirection(): MediaDirection {
-    return this.remoteDirectionValue;
   }
 
   get packetsReceived(): number {
@@ -185,7 +174,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   }
 
   /** The negotiated telephone-event at the audio codec's clock rate, if the far end accepted one. */
-  private get telephoneEvent(): NegotiatedCodec | undefined {
+  protected get telephoneEvent(): NegotiatedCodec | undefined {
     return this.negotiated()?.telephoneEvent;
   }
 
@@ -286,32 +275,16 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
   /** One handler for every send (a closure per packet would be garbage fifty times a second per call). */
   private readonly onSendFailed = (error: unknown): void => log.debug('rtp send failed', { leg: this.id, error });
 
-  sendDtmf(event: DtmfEvent): void {
-    if (!this.telephoneEvent) {
-      log.debug('dtmf not sent: telephone-event not negotiated', { leg: this.id });
-      return;
-    }
-    void this.dtmfSender.send(event);
-  }
-
-  bridged(peer: MediaLeg, joined: boolean): void {
-    if (joined) this.peers.add(peer);
-    else this.peers.delete(peer);
-    this.syncRelay();
-  }
-
   relaySocket(): RtpSocket | undefined {
     return this.stateValue === 'closed' ? undefined : this.socket;
   }
 
   close(): void {
     if (this.stateValue === 'closed') return;
-    this.setState('closed');
-    this.dtmfSender.close();
+    this.closeBase();
     this.reports?.stop();
     this.socket?.close();
     this.socket = undefined;
-    this.peers.clear();
     this.pc.close().catch((error: unknown) => log.debug('close failed', { leg: this.id, error }));
     this.removeAllListeners();
   }
@@ -347,10 +320,6 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
       eventPayloadTypes: new Set(codecs.filter(isTelephoneEvent).map((c) => c.payloadType)),
     };
     return this.negotiatedCache;
-  }
-
-  private canSend(): boolean {
-    return this.stateValue === 'connected' && remoteReceives(this.remoteDirectionValue);
   }
 
   private outbound(): OutboundStream | undefined {
@@ -467,7 +436,7 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
    * the browser's authenticated audio goes straight to the one bridged leg with a relay socket,
    * while neither side holds the call and both are connected. Called whenever any of that changes.
    */
-  private syncRelay(): void {
+  protected syncRelay(): void {
     const socket = this.socket;
     if (!socket || this.stateValue === 'closed') return;
     const pair = this.transceiver?.sender.dtlsTransport.iceTransport.connection.nominated;
@@ -534,12 +503,5 @@ export class WebRtcLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg 
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error('no local description');
     return sdp;
-  }
-
-  private setState(state: LegState): void {
-    if (this.stateValue === state || this.stateValue === 'closed') return;
-    this.stateValue = state;
-    this.syncRelay();
-    this.emit('stateChanged', state);
   }
 }
