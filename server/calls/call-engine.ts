@@ -399,6 +399,10 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     this.onPartyGone(entry.call, party, 'no media from the device', false);
   }
 
+  partyFailed(call: Call, party: Party, why: string): void {
+    this.onPartyGone(call, party, why, false);
+  }
+
   private onPartyGoneByDialog(party: Party, why: string): void {
     const entry = this.dialogs.get(party.dialog.callId);
     if (entry?.party !== party) return;
@@ -477,6 +481,9 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
         this.cancelFork(fork);
         if (fork.state !== 'answered') this.dropFork(fork);
       }
+      // A line whose party now talks in another call (moved there by a merge or a transfer) goes on there.
+      const movedTo = attempt.line.dialog && this.dialogs.get(attempt.line.dialog.callId)?.call;
+      if (movedTo && movedTo !== call) continue;
       this.setLine(call, attempt.line, 'terminated', attempt.line.remote);
     }
     call.conference?.close();

@@ -151,6 +151,8 @@ export interface ConferenceJoin {
   readonly builder: string;
   /** `party` has left the call (hung up, or removed); its leg is closed after this. */
   partyLeft(party: Party): void;
+  /** `party` continues on another device (INVITE with Replaces): its new leg takes the old one's place. */
+  partyReplaced(old: Party, replacement: Party): void;
   close(): void;
 }
 

@@ -44,6 +44,11 @@ export interface CallControl {
   sendBye(dialog: Dialog): void;
   /** `party` leaves; the call goes on. */
   dropParty(call: Call, party: Party): void;
+  /**
+   * `party` can no longer take part (its session expired, it never acknowledged, its answer was unusable): it is
+   * hung up, and the call with it unless it is a conference that two others still hold.
+   */
+  partyFailed(call: Call, party: Party, why: string): void;
   /** Ends an answered call: BYE to every party still in it. */
   hangUp(call: Call, disposition: CallDisposition, why: string): void;
   /** Ends a call with no BYE of its own (its parties have been dealt with). */

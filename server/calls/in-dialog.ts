@@ -126,8 +126,8 @@ export class InDialogRequests {
     const entry = this.calls.findDialog(party.dialog.callId);
     if (!entry || entry.party !== party) return;
     log.info('session expired without refresh', { call: entry.call.id, dialog: party.dialog.callId });
-    // RFC 4028 §10: the session is over; both sides get a BYE.
-    this.calls.hangUp(entry.call, 'answered', 'session expired');
+    // RFC 4028 §10: the session is over; both sides get a BYE (in a conference, this party leaves it).
+    this.calls.partyFailed(entry.call, party, 'session expired');
   }
 
   /** We are the refresher: a re-INVITE with the session as it stands (RFC 4028 §7.4). */
@@ -167,7 +167,7 @@ export class InDialogRequests {
       if (response.status === 408 || response.status === 481) {
         const entry = this.calls.findDialog(dialog.callId);
         // RFC 4028 §10: a refresh that times out or finds no dialog ends the session.
-        if (entry?.party === party) this.calls.hangUp(entry.call, 'answered', `session refresh failed (${response.status})`);
+        if (entry?.party === party) this.calls.partyFailed(entry.call, party, `session refresh failed (${response.status})`);
       }
     });
   }
@@ -231,9 +231,10 @@ export class InDialogRequests {
       // The answer to the offer in our 2xx to a device that sent none: without it there is no session (§13.3.1.4).
       const required = entry.party?.awaitingAnswer === true;
       if (entry.party) entry.party.awaitingAnswer = false;
+      const party = entry.party;
       const giveUp = (why: string) => {
         log.info('no acceptable answer in the ACK; hanging up', { call: call.id, why });
-        this.calls.hangUp(call, 'answered', 'no acceptable answer in the ACK');
+        if (party) this.calls.partyFailed(call, party, 'no acceptable answer in the ACK');
       };
       if (isSdp(request) && media?.kind === 'rtp') {
         const answer = request.body.toString('utf8');
@@ -258,7 +259,7 @@ export class InDialogRequests {
       const entry = this.calls.findDialog(party.dialog.callId);
       if (party.gone || entry?.party !== party) return;
       log.info('answer never acknowledged; hanging up', { call: entry.call.id, extension: party.line.identity.extension });
-      this.calls.hangUp(entry.call, 'answered', 'answer never acknowledged');
+      this.calls.partyFailed(entry.call, party, 'answer never acknowledged');
     });
   }
 }

@@ -11,10 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { OpusFrameDecoder, OpusFrameEncoder } from '../../server/media/joins/opus-codec';
+import { TestEventStream } from '../support/events-client';
 import { MediaPeer, SipPhone } from '../support/sip-phone';
 import type { PhoneDialog } from '../support/sip-phone';
 
-const PASSWORDS: Record<string, string> = { '101': 'alice-101', '102': 'bob-102', '103': 'carol-103' };
+const PASSWORDS: Record<string, string> = { '100': 'dana-100', '101': 'alice-101', '102': 'bob-102', '103': 'carol-103' };
 const RATE = 48_000;
 const PITCH = { alice: 500, bob: 1_100, carol: 1_700 } as const;
 
@@ -115,10 +116,10 @@ describe('a conference mixed at the PBX', () => {
     return created;
   }
 
-  async function connected(from: SipPhone, to: SipPhone) {
+  async function connected(from: SipPhone, to: SipPhone, extra: Record<string, string> = {}) {
     const callerMedia = peer();
     const calleeMedia = peer();
-    const placing = from.invite(to.extension, await callerMedia.offer());
+    const placing = from.invite(to.extension, await callerMedia.offer(), extra);
     const invite = await to.request('INVITE');
     const calleeDialog = to.answer(invite, await calleeMedia.answer(invite.body));
     const { final, dialog: callerDialog } = await placing;
@@ -173,8 +174,15 @@ describe('a conference mixed at the PBX', () => {
   }
 
   it('merges two calls: each party hears both others and never itself', async () => {
-    const { voices } = await threeWay();
+    const { voices, carol, carolDialog } = await threeWay();
     await talk([voices.alice, voices.bob, voices.carol]);
+    // Carol moved into the first call: her line there goes on; the second call's end did not end it.
+    const carolsApp = await TestEventStream.open(pbx.httpUrl, carol.token, { after: 0 });
+    cleanups.push(() => carolsApp.socket.close());
+    await carolsApp.until(() => carolsApp.messages.some((m) => m.kind === 'ready'), 'the stream caught up');
+    const carolsLeg = carolsApp.messages.flatMap((m) => (m.kind === 'event' && m.event.type === 'call' && m.event.leg?.sipCallId === carolDialog.callId ? [m.event] : []));
+    expect(carolsLeg.map((e) => e.state)).toContain('answered');
+    expect(carolsLeg.at(-1)?.state).toBe('answered');
     expectHears(voices.alice, [voices.bob, voices.carol]);
     expectHears(voices.bob, [voices.alice, voices.carol]);
     expectHears(voices.carol, [voices.alice, voices.bob]);
@@ -188,6 +196,41 @@ describe('a conference mixed at the PBX', () => {
     await talk([voices.alice, voices.bob, voices.carol]);
     expectHears(voices.alice, [voices.bob], [voices.carol]);
     expectHears(voices.bob, [voices.alice], [voices.carol]);
+  });
+
+  it('lets a party whose session fails leave the conference alone: the others stay connected', async () => {
+    pbx.sip.calls.sessionTimers.minSeconds = 1;
+    cleanups.push(() => {
+      pbx.sip.calls.sessionTimers.minSeconds = 90;
+    });
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const first = await connected(bob, alice);
+    // Carol calls Bob and promises to refresh her session every 3 s (RFC 4028); she never will.
+    const second = await connected(carol, bob, { 'Supported': 'timer', 'Session-Expires': '3;refresher=uac' });
+    expect(await pbx.sip.conferences.merge({ organizationId, extension: '102' }, first.callerDialog.callId, second.calleeDialog.callId)).toEqual({ ok: true });
+    bob.reply(await bob.request('BYE'), 200, 'OK');
+
+    // Her session expires: she alone is hung up.
+    carol.reply(await carol.request('BYE', 6_000), 200, 'OK');
+    expect(await alice.quietFor(500, (m) => m.kind === 'request' && m.method === 'BYE')).toBe(true);
+    const voices = { alice: new Speaker(first.calleeMedia, PITCH.alice), bob: new Speaker(first.callerMedia, PITCH.bob) };
+    await talk([voices.alice, voices.bob]);
+    expectHears(voices.alice, [voices.bob]);
+    expectHears(voices.bob, [voices.alice]);
+  });
+
+  it('refuses to hand a conference over whole in an attended transfer, and the conference goes on', async () => {
+    const { voices, bob, bobDialog } = await threeWay();
+    // Bob also talks to Dana, and asks to join Dana with the conference (his leg there named as the consult).
+    const dana = await phone('100');
+    const withDana = await connected(bob, dana);
+    const refused = await pbx.sip.transfers.transfer({ userId: 0, organizationId, extension: '102' }, withDana.callerDialog.callId, { kind: 'attended', withSipCallId: bobDialog.callId });
+    expect(refused).toMatchObject({ ok: false, status: 403 });
+    await talk([voices.alice, voices.bob, voices.carol]);
+    expectHears(voices.alice, [voices.bob, voices.carol]);
+    expectHears(voices.carol, [voices.alice, voices.bob]);
   });
 
   it('keeps the others connected when the builder hangs up', async () => {

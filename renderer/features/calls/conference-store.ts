@@ -164,6 +164,8 @@ export const useConferenceStore = defineStore('conference', () => {
     if (failure !== undefined) {
       if (current) current.phase = 'calling';
       failures.value[id] = `Couldn't merge the calls. ${failure}`;
+      // The added call may have ended while the PBX was asked: the call it was added from is then resumed now.
+      reconcile();
       return;
     }
     delete additions.value[id];

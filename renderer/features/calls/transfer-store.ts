@@ -187,6 +187,8 @@ export const useTransferStore = defineStore('transfer', () => {
     // The PBX did not join them: both calls are as they were, and the person chooses again.
     current.phase = 'consulting';
     failures.value[id] = failure;
+    // The consult call may have ended while the PBX was asked: the held call is then resumed now.
+    reconcile();
   }
 
   /** "Cancel transfer": hangs up the consult call; the held call is resumed once it has ended. */

@@ -10,6 +10,7 @@
  */
 import type { Call, CallControl, ConferenceJoin, Party } from '../../calls';
 import { createLogger } from '../../log';
+import { codecKind } from '../../media/joins/frame-codec';
 import { Mixer } from '../../media/joins/mixer';
 
 const log = createLogger('conference');
@@ -43,6 +44,11 @@ class Conference implements ConferenceJoin {
     this.mixer.remove(party.media.id);
   }
 
+  partyReplaced(old: Party, replacement: Party): void {
+    this.mixer.remove(old.media.id);
+    this.mixer.add(replacement.media);
+  }
+
   close(): void {
     this.mixer.close();
   }
@@ -64,6 +70,10 @@ export class ConferenceService implements ConferenceCommands {
     if (joining.length === 0) return { ok: false, status: 409, reason: 'Nobody else is on the other call' };
     const staying = host.call.parties.filter((p) => !p.gone);
     if (staying.length + joining.length > MAX_CONFERENCE_PARTIES) return { ok: false, status: 409, reason: `A conference holds ${MAX_CONFERENCE_PARTIES} people at most` };
+    // Checked before anything moves: a leg the mixer could not take would leave both calls without audio.
+    if ([...staying, ...joining].some((p) => p.media.state === 'closed' || !p.media.codec || !codecKind(p.media.codec))) {
+      return { ok: false, status: 488, reason: 'One of the calls uses an audio format the conference cannot mix' };
+    }
 
     const conference = this.conferenceOf(host.call, user.extension);
     // The parties of the other call move into this one; its joins let go of their legs without closing them.

@@ -78,9 +78,12 @@ export class ReplacingInvites {
       calls.refuseOffer(tx);
       return;
     }
-    if (!tx.pending || call.ended || (!delayedOffer && !sameCodec(answer.leg.codec, peer.media.codec)) || (pickup && call.state === 'answered')) {
+    // Re-read after the await: the call may have ended, the replaced party left, or a transfer begun meanwhile.
+    const gone = call.ended || (takeover && entry.party?.gone === true);
+    if (!tx.pending || gone || (takeover && call.transfer) || (!delayedOffer && !sameCodec(answer.leg.codec, peer.media.codec)) || (pickup && call.state === 'answered')) {
       answer.leg.close();
-      if (tx.pending && call.ended) tx.reply(481);
+      if (tx.pending && gone) tx.reply(481);
+      else if (tx.pending && takeover && call.transfer) tx.reply(491, 'Request Pending');
       else if (tx.pending) calls.refuseOffer(tx);
       return;
     }
@@ -119,7 +122,9 @@ export class ReplacingInvites {
     // The line carries on with the new device; only the replaced dialog and its leg end, without a lamp change.
     replaced.line = { ...replaced.line, state: 'terminated' };
     call.parties.push(party);
-    call.bridges.push(new MediaBridge(peer.media, party.media));
+    // In a conference the new leg takes the old one's place in the mix; otherwise it is bridged to the peer.
+    if (call.conference) call.conference.partyReplaced(replaced, party);
+    else call.bridges.push(new MediaBridge(peer.media, party.media));
     calls.sendBye(replaced.dialog);
     calls.dropParty(call, replaced);
     calls.setLine(call, party.line, 'confirmed', peer.line.identity);

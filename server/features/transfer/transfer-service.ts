@@ -333,6 +333,11 @@ export class TransferService implements TransferCommands {
       return;
     }
     const other = entry.call;
+    // A conference is not handed over whole: its other members would be dropped from it.
+    if (other.conference || other.parties.filter((p) => !p.gone).length > 2) {
+      fail(403, 'Forbidden');
+      return;
+    }
     const target = other.other(held);
     if (!target) {
       fail(481, 'Call/Transaction Does Not Exist');
@@ -403,6 +408,7 @@ function blindFailure(status: number, dialled: string): string {
   if (status === 486 || status === 600) return `${dialled} is busy`;
   if (status === 603) return `${dialled} declined the call`;
   if (status === 487) return 'The call ended before the transfer was done';
+  if (status === 488) return `${dialled}'s phone has no audio format in common with this call`;
   return `The transfer to ${dialled} failed (${status})`;
 }
 
