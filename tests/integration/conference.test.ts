@@ -233,6 +233,22 @@ describe('a conference mixed at the PBX', () => {
     expectHears(voices.carol, [voices.alice, voices.bob]);
   });
 
+  it('moves a member to another of their devices: the new device takes their place in the mix (RFC 3891)', async () => {
+    const { voices, alice, aliceDialog } = await threeWay();
+    const aliceElsewhere = await phone('101');
+    const media = peer();
+    const replaces = `${aliceDialog.callId};to-tag=${aliceDialog.remoteTag};from-tag=${aliceDialog.localTag}`;
+    const { final } = await aliceElsewhere.invite('102', await media.offer(), { Replaces: replaces });
+    expect(final.status).toBe(200);
+    await media.accept(final.body);
+    alice.reply(await alice.request('BYE'), 200, 'OK');
+    const moved = new Speaker(media, PITCH.alice);
+    await talk([moved, voices.bob, voices.carol], 2_000);
+    expectHears(moved, [voices.bob, voices.carol]);
+    expectHears(voices.carol, [moved, voices.bob]);
+    expectHears(voices.bob, [moved, voices.carol]);
+  });
+
   it('keeps the others connected when the builder hangs up', async () => {
     const { voices, bob, bobDialog, alice, carol, carolDialog } = await threeWay();
     await hangUp(bob, bobDialog);
