@@ -79,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(args: string[]): Promise<number> {
+  // `serve --help` is how people ask; it answers with the usage rather than refusing an unknown option.
+  if (args.some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const config = parseServeConfig(args, process.env, { webRoot: DEFAULT_WEB_ROOT });
   // Before anything listens: no stray error ends the process (and every call with it), not even one from a
   // request that arrives while the start-up is still sending its recovery BYEs. A failed start is an awaited

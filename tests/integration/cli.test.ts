@@ -89,6 +89,13 @@ describe('offhook-pbx', () => {
     }
   });
 
+  it('answers serve --help with the usage, as help does', () => {
+    const help = pbx(['serve', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('offhook-pbx serve [options]');
+    expect(help.out).toBe(pbx(['help']).out);
+  });
+
   it('refuses unknown options and bad values with a sentence, not a stack trace', () => {
     const unknown = pbx(['serve', '--no-such-flag']);
     expect(unknown.code).toBe(2);
