@@ -1,4 +1,8 @@
 /**
+ * Why past 500 lines: one benchmark that starts, drives and measures two servers (the PBX and Kamailio) with
+ * the same SIPp scenarios and the same probe-and-hold rule; splitting the servers' set-up from the measuring
+ * would be the seam.
+ *
  * SIP signalling rates with SIPp, the PBX and Kamailio side by side on this machine, with the same users and
  * scenarios: REGISTER with digest authentication per second (bench/scenarios/register-users.xml, cycling
  * through BENCH_SIP_USERS users), and call setups per second (tests/interop/scenarios caller.xml and

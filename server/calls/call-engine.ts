@@ -1,4 +1,8 @@
 /**
+ * Why past 500 lines (under 500 counted without comments): one call's life, from its INVITE to its end, with
+ * the dialog table all of it reads; forking, in-dialog requests, caller progress and the features live apart
+ * already. A join per call (bridge or mixer) in place of the bridges list is the next cut.
+ *
  * The call engine: a back-to-back user agent. A call starts as the caller's party (the INVITE we received)
  * and an attempt that rings every device of the called user (parallel forking, RFC 3261 §16.7 done as a
  * B2BUA); the first device to answer becomes the second party and the others are cancelled. Media is

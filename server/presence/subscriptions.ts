@@ -1,4 +1,8 @@
 /**
+ * Why past 500 lines: one notifier for two event packages that share the subscription lifecycle (RFC 6665
+ * expiry, refresh, termination); the next package (presence, park) is the moment to give each package its
+ * file.
+ *
  * SIP-specific event notification (RFC 6665): the PBX as notifier for the packages a desk phone asks for.
  *
  * - `message-summary` (RFC 3842): a user's own mailbox, for the message-waiting lamp. Counts come from a

@@ -1,6 +1,7 @@
 /**
- * Why one file past 500 lines: receive, match and answer are one path today; issue #15 splits the SIP stack
- * into sip/syntax, sip/transport, sip/transaction and sip/edge, which takes this file apart along them.
+ * Why one file past 500 lines: it is the one path from bytes to a handled request (parse, limit, match,
+ * answer, contain a failure), and its parts share the flow and transaction tables; parsing, transports,
+ * transactions and the edge already live in their folders. Containing failures is the next seam to cut out.
  *
  * The SIP endpoint: parses what arrives on every flow, matches it to transactions, and hands new requests
  * to the application (registrar, call engine). It is the one place that turns bytes into messages, so a

@@ -1,4 +1,7 @@
 /**
+ * Why past 500 lines: negotiation, symmetric-RTP latching, RTCP reports and the native relay hand-off all act
+ * on the same socket state; what both kinds of leg share is in leg-base.ts already.
+ *
  * One plain RTP/AVP media leg (RFC 3550, RFC 3551) for desk phones and other SIP devices: a UDP socket pair
  * on the PBX's media address, G.711 (or whatever single codec the bridge carries) and RFC 4733
  * telephone-events.

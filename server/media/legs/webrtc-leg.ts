@@ -1,4 +1,7 @@
 /**
+ * Why past 500 lines: werift's peer connection and the native relay's adoption of its SRTP act on the same
+ * state and must stay in step; what both kinds of leg share is in leg-base.ts already.
+ *
  * One WebRTC media leg anchored at the PBX: ICE (lite), DTLS-SRTP and RTP for a single audio stream.
  *
  * Each call is two or more legs joined by a bridge (`bridge.ts`); a leg never outlives its call, and closing

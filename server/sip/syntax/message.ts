@@ -1,4 +1,7 @@
 /**
+ * Why past 500 lines: the message model, its parser, stream framing and serialiser share private helpers and
+ * are read together against RFC 3261 §7 and §18.3; header values and URIs have their own files.
+ *
  * SIP messages (RFC 3261 §7): parsing one message from a datagram or WebSocket frame, framing messages
  * on a byte stream (§18.3), serialising, and building responses (§8.2.6). Structured header values have
  * their own parsers in header-values.ts and uri.ts; everything is re-exported here so callers need one
