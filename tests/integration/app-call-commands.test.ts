@@ -4,99 +4,24 @@
  * that the PBX carries out with the same feature as a desk phone's REFER. Phones speak SIP over real
  * WebSockets to an in-process PBX, with werift peers on loopback for media; the app's side is its REST token.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CallEvent, EventMessage } from '../../shared/events';
-import { startPbx } from '../../server/pbx';
-import type { RunningPbx } from '../../server/pbx';
 import { TestEventStream } from '../support/events-client';
-import { MediaPeer, SipPhone } from '../support/sip-phone';
-import type { PhoneDialog } from '../support/sip-phone';
-
-const PASSWORDS: Record<string, string> = { '101': 'alice-101', '102': 'bob-102', '103': 'carol-103' };
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import type { SipPhone } from '../support/sip-phone';
+import { wsPbxSuite } from '../support/ws-pbx';
 
 describe('the app commands its calls at the PBX', () => {
-  let pbx: RunningPbx;
-  let dataDir: string;
-  const cleanups: Array<() => unknown> = [];
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'offhook-app-calls-'));
-    pbx = await startPbx({ httpPort: 0, bind: '127.0.0.1', dataDir, mediaAddress: '127.0.0.1', sipHost: '127.0.0.1', demo: true, webRoot: join(dataDir, 'no-web-phone') });
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await until(() => pbx.sip.calls.activeCallCount === 0, 5_000).catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    await pbx?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function phone(extension: string): Promise<SipPhone> {
-    const registered = await SipPhone.register(pbx.httpUrl, pbx.sipWebSocketUrl, extension, PASSWORDS[extension] ?? '');
-    cleanups.push(() => registered.close());
-    return registered;
-  }
-
-  function peer(): MediaPeer {
-    const created = new MediaPeer();
-    cleanups.push(() => created.close());
-    return created;
-  }
+  const suite = wsPbxSuite('app-calls');
+  const { cleanups, phone, peer, connected, hearsEachOther, hangUp } = suite;
 
   async function stream(of: SipPhone): Promise<TestEventStream> {
-    const opened = await TestEventStream.open(pbx.httpUrl, of.token);
+    const opened = await TestEventStream.open(suite.pbx.httpUrl, of.token);
     cleanups.push(() => opened.socket.close());
     return opened;
   }
 
-  /** `from` calls `to`, which answers. */
-  async function connected(from: SipPhone, to: SipPhone) {
-    const callerMedia = peer();
-    const calleeMedia = peer();
-    const placing = from.invite(to.extension, await callerMedia.offer());
-    const invite = await to.request('INVITE');
-    const calleeDialog = to.answer(invite, await calleeMedia.answer(invite.body));
-    const { final, dialog: callerDialog } = await placing;
-    expect(final.status).toBe(200);
-    await callerMedia.accept(final.body);
-    await to.next((m) => m.kind === 'request' && m.method === 'ACK');
-    return { callerDialog, calleeDialog, callerMedia, calleeMedia };
-  }
-
-  async function hearsEachOther(a: MediaPeer, b: MediaPeer, markers: [number, number]): Promise<void> {
-    const [fromA, fromB] = markers;
-    for (let seq = 1; seq <= 150 && (!b.received.includes(fromA) || !a.received.includes(fromB)); seq++) {
-      a.send(fromA, seq);
-      b.send(fromB, seq);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(b.received).toContain(fromA);
-    expect(a.received).toContain(fromB);
-  }
-
-  async function hangUp(by: SipPhone, dialog: PhoneDialog, other: SipPhone): Promise<void> {
-    by.inDialog(dialog, 'BYE');
-    expect((await by.response('BYE')).status).toBe(200);
-    const bye = await other.request('BYE');
-    other.reply(bye, 200, 'OK');
-  }
-
   function transfer(by: SipPhone, sipCallId: string, body: unknown): Promise<Response> {
-    return fetch(`${pbx.httpUrl}/api/v1/calls/${encodeURIComponent(sipCallId)}/transfer`, {
+    return fetch(`${suite.pbx.httpUrl}/api/v1/calls/${encodeURIComponent(sipCallId)}/transfer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${by.token}` },
       body: JSON.stringify(body),
@@ -219,7 +144,7 @@ describe('the app commands its calls at the PBX', () => {
     const { calleeDialog } = await connected(alice, bob);
 
     expect((await transfer(carol, calleeDialog.callId, { kind: 'blind', target: '103' })).status).toBe(404);
-    const anonymous = await fetch(`${pbx.httpUrl}/api/v1/calls/${calleeDialog.callId}/transfer`, {
+    const anonymous = await fetch(`${suite.pbx.httpUrl}/api/v1/calls/${calleeDialog.callId}/transfer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ kind: 'blind', target: '103' }),

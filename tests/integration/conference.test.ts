@@ -4,28 +4,15 @@
  * (features/conference), and every party must then hear both others and never itself; what each receives is
  * decoded and measured at each pitch (Goertzel). Then a party is removed, and the builder hangs up.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPbx } from '../../server/pbx';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPbx } from '../../server/pbx';
 import { OpusFrameDecoder, OpusFrameEncoder } from '../../server/media/joins/opus-codec';
 import { TestEventStream } from '../support/events-client';
-import { MediaPeer, SipPhone } from '../support/sip-phone';
-import type { PhoneDialog } from '../support/sip-phone';
+import type { MediaPeer, PhoneDialog, SipPhone } from '../support/sip-phone';
+import { wsPbxSuite } from '../support/ws-pbx';
 
-const PASSWORDS: Record<string, string> = { '100': 'dana-100', '101': 'alice-101', '102': 'bob-102', '103': 'carol-103' };
 const RATE = 48_000;
 const PITCH = { alice: 500, bob: 1_100, carol: 1_700 } as const;
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function tone(hz: number, index: number): Int16Array {
   const samples = RATE / 50;
@@ -83,51 +70,15 @@ class Speaker {
 }
 
 describe('a conference mixed at the PBX', () => {
+  const suite = wsPbxSuite('conference');
+  const { cleanups, phone, peer, connected } = suite;
   let pbx: RunningPbx;
-  let dataDir: string;
   let organizationId: number;
-  const cleanups: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'offhook-conference-'));
-    pbx = await startPbx({ httpPort: 0, bind: '127.0.0.1', dataDir, mediaAddress: '127.0.0.1', sipHost: '127.0.0.1', demo: true, webRoot: join(dataDir, 'no-web-phone') });
+    pbx = suite.pbx;
     organizationId = (await pbx.db.selectFrom('organizations').select('id').executeTakeFirstOrThrow()).id;
   });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await until(() => pbx.sip.calls.activeCallCount === 0, 5_000).catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    await pbx?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function phone(extension: string): Promise<SipPhone> {
-    const registered = await SipPhone.register(pbx.httpUrl, pbx.sipWebSocketUrl, extension, PASSWORDS[extension] ?? '');
-    cleanups.push(() => registered.close());
-    return registered;
-  }
-
-  function peer(): MediaPeer {
-    const created = new MediaPeer();
-    cleanups.push(() => created.close());
-    return created;
-  }
-
-  async function connected(from: SipPhone, to: SipPhone, extra: Record<string, string> = {}) {
-    const callerMedia = peer();
-    const calleeMedia = peer();
-    const placing = from.invite(to.extension, await callerMedia.offer(), extra);
-    const invite = await to.request('INVITE');
-    const calleeDialog = to.answer(invite, await calleeMedia.answer(invite.body));
-    const { final, dialog: callerDialog } = await placing;
-    expect(final.status).toBe(200);
-    await callerMedia.accept(final.body);
-    await to.next((m) => m.kind === 'request' && m.method === 'ACK');
-    return { callerDialog, calleeDialog, callerMedia, calleeMedia };
-  }
 
   /** Everyone speaks for `ms`; then returns. */
   async function talk(speakers: Speaker[], ms = 1_200): Promise<void> {
