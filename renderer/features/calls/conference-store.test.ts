@@ -1,43 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createPinia, setActivePinia } from 'pinia';
-import { createWebBridge } from '../../bridge/web-bridge';
-import { FakePhoneEngine } from '../../testing/fake-engine';
-import { FakeMediaDevices, FakeRinger } from '../../testing/fake-media';
-import { ALICE_SESSION } from '../../testing/fake-session';
-import { useSessionStore } from '../sign-in';
+import type { FakePhoneEngine } from '../../testing/fake-engine';
+import type { fakePbx} from '../../testing/fake-pbx';
+import { refusal, signedInPhone } from '../../testing/fake-pbx';
 import { MERGE_SETTLE_MS, useConferenceStore } from './conference-store';
-import { usePhoneStore } from './phone-store';
+import type { usePhoneStore } from './phone-store';
 import { useTransferStore } from './transfer-store';
 
-/** The network edge: the PBX's call commands, answering each request with the next answer queued (202 by default). */
-function fakePbx() {
-  const requests: Array<{ url: string; method: string; body: unknown }> = [];
-  const answers: Array<{ status: number; body?: unknown }> = [];
-  /** While set, answers wait for it: the test decides when the PBX's answer arrives. */
-  let gate: Promise<void> | undefined;
-  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-    requests.push({ url: String(input), method: init?.method ?? 'GET', body: init?.body === undefined ? undefined : JSON.parse(String(init.body)) });
-    const answer = answers.shift() ?? { status: 202 };
-    if (gate) await gate;
-    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status });
-  });
-  return {
-    fetch,
-    requests,
-    answers,
-    /** Holds the answers back until the returned function is called. */
-    holdAnswers(): () => void {
-      let release = () => {};
-      gate = new Promise<void>((resolve) => (release = resolve));
-      return () => {
-        gate = undefined;
-        release();
-      };
-    },
-  };
-}
-
-const refusal = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
 const sip = (id: string) => `sip-${id}@fake.test`;
 const callUrl = (id: string) => `http://pbx.test/api/v1/calls/${encodeURIComponent(sip(id))}`;
 
@@ -47,32 +15,16 @@ describe('conference store', () => {
   let conference: ReturnType<typeof useConferenceStore>;
   let pbx: ReturnType<typeof fakePbx>;
 
+  let stopPhone: () => void;
+
   beforeEach(() => {
     vi.useFakeTimers();
-    const items = new Map<string, string>();
-    const bridge = createWebBridge({
-      storage: { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) },
-      setTitle: () => {},
-      showNotification: () => {},
-      platform: 'test',
-    });
-    vi.stubGlobal('window', { offhook: bridge });
-    pbx = fakePbx();
-    vi.stubGlobal('fetch', pbx.fetch);
-    setActivePinia(createPinia());
-    const session = useSessionStore();
-    session.session = ALICE_SESSION;
-    session.serverUrl = 'http://pbx.test';
-    phone = usePhoneStore();
-    engine = new FakePhoneEngine();
-    phone.start(engine, { ringer: new FakeRinger(), mediaDevices: new FakeMediaDevices() });
-    engine.register('registered');
+    ({ pbx, phone, engine, stop: stopPhone } = signedInPhone());
     conference = useConferenceStore();
   });
 
   afterEach(() => {
-    phone.stop();
-    vi.unstubAllGlobals();
+    stopPhone();
     vi.useRealTimers();
   });
 

@@ -1,27 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createPinia, setActivePinia } from 'pinia';
-import { createWebBridge } from '../../bridge/web-bridge';
-import { FakePhoneEngine } from '../../testing/fake-engine';
-import { FakeMediaDevices, FakeRinger } from '../../testing/fake-media';
-import { ALICE_SESSION } from '../../testing/fake-session';
+import type { FakePhoneEngine } from '../../testing/fake-engine';
+import type { fakePbx} from '../../testing/fake-pbx';
+import { refusal, signedInPhone } from '../../testing/fake-pbx';
 import { useEventsStore } from '../events';
-import { useSessionStore } from '../sign-in';
-import { usePhoneStore } from './phone-store';
+import type { usePhoneStore } from './phone-store';
 import { BLIND_TRANSFER_WAIT_MS, useTransferStore } from './transfer-store';
-
-/** The network edge: the PBX's transfer command, answering each request with the next answer queued (202 by default). */
-function fakePbx() {
-  const requests: Array<{ url: string; method: string; headers: Headers; body: unknown }> = [];
-  const answers: Array<{ status: number; body?: unknown }> = [];
-  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-    requests.push({ url: String(input), method: init?.method ?? 'GET', headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) });
-    const answer = answers.shift() ?? { status: 202 };
-    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status });
-  });
-  return { fetch, requests, answers };
-}
-
-const refusal = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
 
 describe('transfer store', () => {
   let engine: FakePhoneEngine;
@@ -29,32 +12,16 @@ describe('transfer store', () => {
   let transfers: ReturnType<typeof useTransferStore>;
   let pbx: ReturnType<typeof fakePbx>;
 
+  let stopPhone: () => void;
+
   beforeEach(() => {
     vi.useFakeTimers();
-    const items = new Map<string, string>();
-    const bridge = createWebBridge({
-      storage: { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) },
-      setTitle: () => {},
-      showNotification: () => {},
-      platform: 'test',
-    });
-    vi.stubGlobal('window', { offhook: bridge });
-    pbx = fakePbx();
-    vi.stubGlobal('fetch', pbx.fetch);
-    setActivePinia(createPinia());
-    const session = useSessionStore();
-    session.session = ALICE_SESSION;
-    session.serverUrl = 'http://pbx.test';
-    phone = usePhoneStore();
-    engine = new FakePhoneEngine();
-    phone.start(engine, { ringer: new FakeRinger(), mediaDevices: new FakeMediaDevices() });
-    engine.register('registered');
+    ({ pbx, phone, engine, stop: stopPhone } = signedInPhone());
     transfers = useTransferStore();
   });
 
   afterEach(() => {
-    phone.stop();
-    vi.unstubAllGlobals();
+    stopPhone();
     vi.useRealTimers();
   });
 
@@ -111,7 +78,7 @@ describe('transfer store', () => {
     const [sent] = pbx.requests;
     expect(sent?.method).toBe('POST');
     expect(sent?.url).toBe(`http://pbx.test/api/v1/calls/${encodeURIComponent(`sip-${bob}@fake.test`)}/transfer`);
-    expect(sent?.headers.get('authorization')).toBe('Bearer token-1');
+    expect(pbx.headers[0]?.get('authorization')).toBe('Bearer token-1');
     expect(sent?.body).toEqual({ kind: 'blind', target: '103' });
     expect(transfers.panel).toBeUndefined();
     expect(transfers.forCall(bob)).toMatchObject({ kind: 'blind', phase: 'accepted', target: '103' });
