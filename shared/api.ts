@@ -96,6 +96,14 @@ export const SipCredentials = z.object({
 });
 export type SipCredentials = z.infer<typeof SipCredentials>;
 
+/**
+ * `POST` with the bearer token: the session again, for an app that kept only its token across a reload or a
+ * restart, or one that stays open for days. It answers a SessionResponse with the same token and the same SIP
+ * password (derived from the token) and a later end, 401 once the session has ended (signed out, expired, or at
+ * its maximum lifetime).
+ */
+export const SESSION_RENEW_PATH = '/session/renew';
+
 export const SessionResponse = z.object({
   token: z.string(),
   expiresAt: z.string(),

@@ -2,8 +2,11 @@
  * Sign-in sessions. Signing in gives the app a bearer token for the API and a SIP password for its
  * device registration; both are random, shown once, and stored only as hashes: sha256 of the token, and
  * the digest HA1s of the SIP password (RFC 7616 §3.4.2), which is all the registrar needs to check it.
+ * The SIP password is derived from the token (sipPasswordOf), so an app that kept only the token (across a
+ * reload or a restart) gets the same SIP password back when it renews the session: the token is the one secret
+ * an app ever stores, and renewing in one tab never breaks the registration of another tab of the same session.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { computeHa1 } from '../auth/digest';
 import type { DigestAlgorithm } from '../auth/digest';
@@ -17,6 +20,14 @@ const SECRET_BYTES = 32;
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * The session's SIP password: an HMAC keyed by the token, so whoever holds the token (and only they) can have it
+ * again, while the database keeps neither (only the token's hash and the password's HA1s).
+ */
+function sipPasswordOf(token: string): string {
+  return createHmac('sha256', token).update('offhook sip password', 'utf8').digest('base64url');
 }
 
 export interface NewSession {
@@ -40,7 +51,7 @@ export async function createSession(db: Kysely<Database>, { userId, realm, usern
   log.debug('creating session', { userId });
   if (!(ttlMs > 0)) throw new Error(`session ttlMs must be positive, got ${ttlMs}`);
   const token = randomBytes(SECRET_BYTES).toString('base64url');
-  const sipPassword = randomBytes(SECRET_BYTES).toString('base64url');
+  const sipPassword = sipPasswordOf(token);
   const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
   const { id } = await db
     .insertInto('sessions')
@@ -55,6 +66,59 @@ export async function createSession(db: Kysely<Database>, { userId, realm, usern
     .returning('id')
     .executeTakeFirstOrThrow();
   return { sessionId: id, token, sipPassword, expiresAt };
+}
+
+export interface RenewSession {
+  sessionId: number;
+  /** The session's bearer token, which the SIP password is derived from. */
+  token: string;
+  /** Digest realm and username, as at createSession. */
+  realm: string;
+  username: string;
+  /** How long the session lasts from now on. */
+  ttlMs: number;
+  /** When the session was created: it never lasts past `maxLifetimeMs` after that, however often renewed. */
+  createdAt: string;
+  maxLifetimeMs: number;
+  now?: Date;
+}
+
+export interface RenewedSession {
+  sipPassword: string;
+  expiresAt: string;
+}
+
+/**
+ * Gives a live session a new end and its SIP password again, for an app that kept only the token across a reload
+ * (or one that stays open for days). The end slides to `ttlMs` from now but never past the session's maximum
+ * lifetime. The HA1s are written again from the token-derived password, which leaves them as they were (and
+ * brings a session opened before passwords were derived into line). Undefined when the session has ended
+ * meanwhile (signed out, expired) or has reached its maximum lifetime: then only a sign-in with the password
+ * opens a new one.
+ */
+export async function renewSession(db: Kysely<Database>, renewal: RenewSession): Promise<RenewedSession | undefined> {
+  const { sessionId, token, realm, username, ttlMs, createdAt, maxLifetimeMs, now = new Date() } = renewal;
+  log.debug('renewing session', { sessionId });
+  if (!(ttlMs > 0)) throw new Error(`session ttlMs must be positive, got ${ttlMs}`);
+  const lastEnd = Date.parse(createdAt) + maxLifetimeMs;
+  const end = Math.min(now.getTime() + ttlMs, lastEnd);
+  if (!(end > now.getTime())) return undefined;
+  const sipPassword = sipPasswordOf(token);
+  const expiresAt = new Date(end).toISOString();
+  const result = await db
+    .updateTable('sessions')
+    .set({
+      sip_ha1_md5: computeHa1('MD5', username, realm, sipPassword),
+      sip_ha1_sha256: computeHa1('SHA-256', username, realm, sipPassword),
+      expires_at: expiresAt,
+    })
+    .where('id', '=', sessionId)
+    .where('token_hash', '=', hashToken(token))
+    // A sign-out or the expiry between the token's check and this update leaves the session ended.
+    .where('expires_at', '>', now.toISOString())
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return undefined;
+  return { sipPassword, expiresAt };
 }
 
 export interface SessionContext {

@@ -1,22 +1,28 @@
 /**
  * Sign-in: `POST /session` exchanges an extension (or SIP address) and password for a bearer token and the SIP
- * credentials the app registers with. `GET /me` and `DELETE /session` need the token.
+ * credentials the app registers with. `GET /me`, `POST /session/renew` and `DELETE /session` need the token.
+ *
+ * Renewing is how an app stays signed in across a reload or a restart while keeping only the token: it answers
+ * what sign-in answered, with the same SIP password (derived from the token, so every tab of the session stays
+ * registered) and the session's end moved to a full lifetime from now, up to a maximum counted from the sign-in. Signing out or the expiry ends it for good.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { SessionRequest, SIP_WS_PATH, splitSignInName } from '../../../shared/api';
+import { SESSION_RENEW_PATH, SessionRequest, SIP_WS_PATH, splitSignInName } from '../../../shared/api';
 import type { SessionResponse, SignInName, UserProfile } from '../../../shared/api';
 import { accountKey } from '../../auth/attempt-limiter';
 import { SignInGuard } from '../../auth/sign-in-guard';
 import { getOrganizationById } from '../../store/organizations';
 import type { Database } from '../../store/schema';
-import { createSession, deleteSession, findSessionByToken } from '../../store/sessions';
+import { createSession, deleteSession, findSessionByToken, renewSession } from '../../store/sessions';
 import { authenticateUser } from '../../store/users';
 import { HttpError, validationError } from '../errors';
 import { signInOrganization } from '../sign-in-organization';
 import { signInRefusal } from '../sign-in-refusal';
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** However often it is renewed, a session ends this long after the sign-in that opened it; then the password is asked again. */
+export const MAX_SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** An organization id no row has (ids start at 1): a sign-in for a domain not hosted here finds no user. */
 const NO_ORGANIZATION = 0;
@@ -24,6 +30,8 @@ const NO_ORGANIZATION = 0;
 interface SessionRouteOptions {
   db: Kysely<Database>;
   ttlMs?: number;
+  /** The most a session lasts from its sign-in, renewals included; default MAX_SESSION_LIFETIME_MS. */
+  maxLifetimeMs?: number;
   /** Whether an `organization_required` answer lists the organizations (sign-in-organization.ts); default off. */
   listOrganizations?: boolean;
   /** Limits on guessing (auth/sign-in-guard.ts): the app hands in the one it shares with SIP. */
@@ -63,20 +71,23 @@ export async function registerSessionRoutes(api: FastifyInstance, options: Sessi
       username: user.extension,
       ttlMs: options.ttlMs ?? DEFAULT_SESSION_TTL_MS,
     });
-    const body: SessionResponse = {
-      token: session.token,
-      expiresAt: session.expiresAt,
-      user: profile(user, organization),
-      sip: {
-        uri: `sip:${user.extension}@${organization.domain}`,
-        wsUrl: sipWebSocketUrl(request),
-        authorizationUser: user.extension,
-        password: session.sipPassword,
-        realm: organization.domain,
-        displayName: user.display_name,
-      },
-    };
-    return reply.code(201).send(body);
+    return reply.code(201).send(sessionResponse(request, session, user, organization));
+  });
+
+  api.post(SESSION_RENEW_PATH, async (request) => {
+    const { session, user, organization } = await requireSession(db, request);
+    const renewed = await renewSession(db, {
+      sessionId: session.id,
+      token: bearerToken(request) ?? '',
+      realm: organization.domain,
+      username: user.extension,
+      ttlMs: options.ttlMs ?? DEFAULT_SESSION_TTL_MS,
+      createdAt: session.created_at,
+      maxLifetimeMs: options.maxLifetimeMs ?? MAX_SESSION_LIFETIME_MS,
+    });
+    // Signed out meanwhile, or at the end of its lifetime: the same answer as an unknown token.
+    if (!renewed) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+    return sessionResponse(request, { token: bearerToken(request) ?? '', ...renewed }, user, organization);
   });
 
   api.get('/me', async (request) => {
@@ -106,15 +117,37 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+type SessionUser = { id: number; extension: string; display_name: string; role: 'user' | 'admin' };
+type SessionOrganization = { id: number; name: string; domain: string };
+
+/** What signing in and renewing answer: the token, when it ends, who it is, and the SIP credentials to register with. */
+function sessionResponse(
+  request: FastifyRequest,
+  session: { token: string; sipPassword: string; expiresAt: string },
+  user: SessionUser,
+  organization: SessionOrganization,
+): SessionResponse {
+  return {
+    token: session.token,
+    expiresAt: session.expiresAt,
+    user: profile(user, organization),
+    sip: {
+      uri: `sip:${user.extension}@${organization.domain}`,
+      wsUrl: sipWebSocketUrl(request),
+      authorizationUser: user.extension,
+      password: session.sipPassword,
+      realm: organization.domain,
+      displayName: user.display_name,
+    },
+  };
+}
+
 function sipWebSocketUrl(request: FastifyRequest): string {
   const scheme = request.protocol === 'https' ? 'wss' : 'ws';
   return `${scheme}://${request.host}${SIP_WS_PATH}`;
 }
 
-function profile(
-  user: { id: number; extension: string; display_name: string; role: 'user' | 'admin' },
-  organization: { id: number; name: string; domain: string },
-): UserProfile {
+function profile(user: SessionUser, organization: SessionOrganization): UserProfile {
   return {
     id: user.id,
     extension: user.extension,
