@@ -22,6 +22,12 @@ import { ownUtf8 } from '../util/unshared';
 
 const log = createLogger('calls');
 
+/**
+ * RFC 3326 §2 on the CANCEL of the forks that lost to the one that answered (RFC 3261 §16.7 step 10): the user's
+ * other devices then show the call as answered elsewhere, not as missed.
+ */
+export const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
+
 /** What forking needs of the engine. */
 export interface ForkingHost {
   readonly endpoint: SipEndpoint;
@@ -183,7 +189,7 @@ export class Forking {
     fork.state = 'answered';
     attempt.done = true;
     fork.sessionExpires = parseSessionExpires(response.headers.get('Session-Expires'));
-    for (const other of attempt.forks) if (other !== fork) this.cancelFork(other);
+    for (const other of attempt.forks) if (other !== fork) this.cancelFork(other, COMPLETED_ELSEWHERE);
     if (!fork.answerApplied) {
       fork.answerApplied = true;
       try {
@@ -205,13 +211,15 @@ export class Forking {
     attempt.handlers.answered(fork);
   }
 
-  cancelFork(fork: Fork): void {
+  /** Cancels a fork still ringing; `reason` is the RFC 3326 Reason header its CANCEL carries, if any. */
+  cancelFork(fork: Fork, reason?: string): void {
     if (fork.state !== 'calling' && fork.state !== 'early') return;
     fork.state = 'cancelled';
     fork.media.close();
     const connection = fork.dialog.connection;
     // The transaction sends CANCEL once the device has answered the INVITE with anything (RFC 3261 §9.1).
     fork.tx?.cancel((cancel) => {
+      if (reason) cancel.headers.set('Reason', reason);
       if (connection.isOpen) this.host.endpoint.sendRequest(cancel, connection, () => undefined);
     });
   }
