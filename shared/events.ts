@@ -34,7 +34,10 @@ export const EVENTS_CLOSE = {
 /** Seconds between the PBX's heartbeats; an app that hears nothing for a few of them reconnects. */
 export const EVENTS_HEARTBEAT_S = 20;
 
-/** How a call looks to one of its parties. `held` is the user's own call put on hold, by either side. */
+/**
+ * How a call looks to one of its parties. `held` is the user's own call put on hold, by either side: `heldBy`
+ * says by whom (the user, or the other party, who then hears music on hold).
+ */
 export const CallEventState = z.enum(['ringing', 'answered', 'held', 'ended']);
 export type CallEventState = z.infer<typeof CallEventState>;
 
@@ -64,6 +67,8 @@ export const CallEvent = z.object({
   leg: z.object({ id: z.string(), sipCallId: z.string() }).nullable(),
   /** Why the call ended, in words, on `ended`. */
   reason: z.string().optional(),
+  /** On `held`: who put the call on hold (the user themself or the other party). */
+  heldBy: z.object({ extension: z.string(), name: z.string() }).optional(),
 });
 export type CallEvent = z.infer<typeof CallEvent>;
 

@@ -10,7 +10,8 @@
  *
  * Within a dialog the engine answers re-INVITE and UPDATE (hold, resume, session refresh), ACK and INFO, and
  * runs session timers (RFC 4028): in-dialog.ts. Ringing devices is forking.ts; what the caller hears meanwhile,
- * caller-progress.ts. Features built on calls (transfer, pickup, conference) act through CallControl
+ * caller-progress.ts; music on hold and who holds a call, hold-music.ts; an app that reloads during a call and
+ * comes back, rejoin-grace.ts. Features built on calls (transfer, pickup, conference) act through CallControl
  * (control.ts), which the engine implements; the composition root hands them the SIP requests that are theirs
  * (REFER, INVITE with Replaces) and the app's REST commands.
  *
@@ -25,6 +26,8 @@ import { answerOffer, chooseBridgeCodecs, createOffer, G711, narrowOffer } from 
 import { MediaTimeout } from '../media/legs/media-timeout';
 import type { MediaLeg } from '../media/legs/media-leg';
 import type { MediaConfig } from '../media/legs/webrtc-leg';
+import { MediaPlayer } from '../media/player';
+import type { Sound } from '../media/player';
 import { CallJournal } from '../store/call-journal';
 import type { NewCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
@@ -35,7 +38,7 @@ import { legOf, legsMoved, markLegs } from './call-recovery';
 import type { SipConnection } from '../sip/transport/connection';
 import { Dialog } from '../sip/dialog/dialog';
 import type { SipEndpoint } from '../sip/endpoint';
-import { formatNameAddr, generateTag, parseUri } from '../sip/syntax/message';
+import { generateTag, parseUri } from '../sip/syntax/message';
 import type { SipRequest } from '../sip/syntax/message';
 import type { ReplacesTarget } from '../sip/dialog/refer';
 import { aorKey } from '../presence/registrar';
@@ -43,13 +46,15 @@ import type { Binding, Registrar } from '../presence/registrar';
 import { negotiateSessionTimer, RFC_MIN_SE_S, sessionTimerResponseHeaders } from '../sip/dialog/session-timer';
 import type { SessionTimerNegotiation, SessionTimerSettings } from '../sip/dialog/session-timer';
 import type { ServerTransaction } from '../sip/transaction/transactions';
-import { Call, legKindFor, RING_TIMEOUT_MS } from './call';
-import type { Attempt, AttemptHandlers, CallDisposition, CallEngineEvents, CallStateChangedEvent, Codec, DialogEntry, Fork, Line, LineIdentity, LineState, Party } from './call';
+import { Call, legKindFor, lineChange, REJOIN_GRACE_MS, RING_TIMEOUT_MS } from './call';
+import type { Attempt, AttemptHandlers, CallDisposition, CallEngineEvents, Codec, DialogEntry, Fork, Line, LineIdentity, LineState, Party } from './call';
 import { ALLOW, callRecord, isSdp, recordRoute, SUPPORTED } from './call-messages';
 import type { CallControl } from './control';
 import { earlyMediaToCaller, ringCaller } from './caller-progress';
 import { Forking } from './forking';
+import { HoldMusic } from './hold-music';
 import { InDialogRequests } from './in-dialog';
+import { awaitRejoin } from './rejoin-grace';
 
 const log = createLogger('calls');
 
@@ -70,6 +75,12 @@ export interface CallEngineDeps {
    * closes its WebSocket, which ends its calls.
    */
   mediaTimeoutMs?: number;
+  /** Plays music on hold; one for the process, shared with the features that play prompts. A new one when left out. */
+  player?: MediaPlayer;
+  /** What a held party hears: the shipped music when left out (media/player/hold-music.ts), null for silence. */
+  holdMusic?: Sound | null;
+  /** How long an app whose connection went away during a call may take to rejoin it (REJOIN_GRACE_MS by default). */
+  rejoinGraceMs?: number;
 }
 
 /** Takes an INVITE with Replaces (RFC 3891) from an authenticated user: features/pickup. */
@@ -89,11 +100,19 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
 
   private readonly forking: Forking;
   private readonly inDialog: InDialogRequests;
+  private readonly holdMusic: HoldMusic;
+  /** The media player: music on hold here, prompts in the features that get it from here. */
+  readonly player: MediaPlayer;
+  /** How long an app that left an answered call may take to rejoin it (REJOIN_GRACE_MS unless set). */
+  rejoinGraceMs: number;
 
   constructor(private readonly deps: CallEngineDeps) {
     super();
     this.journal = new CallJournal(deps.db);
     this.inDialog = new InDialogRequests(this);
+    this.player = deps.player ?? new MediaPlayer();
+    this.rejoinGraceMs = deps.rejoinGraceMs ?? REJOIN_GRACE_MS;
+    this.holdMusic = new HoldMusic(this.player, deps.holdMusic, (call, line) => this.emit('callStateChanged', lineChange(call, line)));
     this.forking = new Forking({
       endpoint: deps.endpoint,
       media: deps.media,
@@ -383,10 +402,12 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     const party: Party = { dialog, media, line, timer: undefined, cleanups: [], gone: false };
     line.dialog = dialog;
     party.cleanups.push(
-      dialog.connection.on('closed', () => this.onPartyGoneByDialog(party, 'device disconnected')),
+      dialog.connection.on('closed', () => this.onConnectionLost(party)),
       media.on('stateChanged', (state) => {
-        if (state === 'failed') this.onPartyGoneByDialog(party, 'media failed');
+        // An app away reloading has lost its media too; the grace decides (onConnectionLost).
+        if (state === 'failed' && !party.away) this.onPartyGoneByDialog(party, 'media failed');
       }),
+      () => clearTimeout(party.away?.timer),
     );
     const timeoutMs = this.deps.mediaTimeoutMs ?? 0;
     if (media.kind === 'rtp' && timeoutMs > 0) {
@@ -401,6 +422,20 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     if (entry?.party !== party || entry.call.state !== 'answered') return;
     log.info('no media from the device; hanging up', { call: entry.call.id, extension: party.line.identity.extension, silentMs });
     this.onPartyGone(entry.call, party, 'no media from the device', false);
+  }
+
+  /** A device's connection closed: an app may be reloading and come back (rejoin-grace.ts); anything else is gone. */
+  private onConnectionLost(party: Party): void {
+    const entry = this.dialogs.get(party.dialog.callId);
+    if (entry?.party !== party) return;
+    const call = entry.call;
+    if (awaitRejoin(call, party, this.rejoinGraceMs, (why) => this.onPartyGone(call, party, why, false))) this.holdMusic.refresh(call);
+    else this.onPartyGone(call, party, 'device disconnected', false);
+  }
+
+  /** A party's device put the call on hold or took it off (in-dialog.ts): music and the lines follow. */
+  holdChanged(call: Call): void {
+    this.holdMusic.refresh(call);
   }
 
   partyFailed(call: Call, party: Party, why: string): void {
@@ -558,48 +593,23 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
   }
 
   setLine(call: Call, line: Line, state: LineState, remote: LineIdentity | undefined): void {
-    if (line.state === 'terminated') return;
-    if (line.state === state && line.remote?.extension === remote?.extension) return;
-    line.state = state;
-    line.remote = remote;
-    this.emit('callStateChanged', this.lineChange(call, line));
+    if (line.state !== 'terminated' && (line.state !== state || line.remote?.extension !== remote?.extension)) {
+      line.state = state;
+      line.remote = remote;
+      this.emit('callStateChanged', lineChange(call, line));
+    }
+    // Whoever a line talks to now may hold the call, or no longer: a transfer, a device that took over, a party gone.
+    this.holdMusic.refresh(call);
   }
 
-  /**
-   * RFC 3311 UPDATE without an offer, carrying whom the party now talks to as RFC 3325 P-Asserted-Identity (the
-   * PBX vouches for its own users), so that its phone or app shows the new name and number after a transfer.
-   * Skipped while an offer is open in the dialog; a phone that refuses UPDATE keeps the old name.
-   */
+  /** RFC 3311 UPDATE with RFC 3325 P-Asserted-Identity: whom the party now talks to (in-dialog.ts). */
   updateIdentity(call: Call, party: Party, identity: LineIdentity): void {
-    const dialog = party.dialog;
-    if (party.gone || !dialog.connection.isOpen || dialog.localOfferPending || dialog.remoteOfferPending) return;
-    const update = dialog.createRequest('UPDATE');
-    update.headers.set('Contact', this.contact(dialog.connection));
-    update.headers.set('P-Asserted-Identity', formatNameAddr({ displayName: identity.displayName, uri: parseUri(`sip:${identity.extension}@${call.domain}`), params: {} }));
-    this.deps.endpoint.sendRequest(update, dialog.connection, (response) => {
-      if (response.status >= 300) log.debug('the new identity was not taken', { call: call.id, status: response.status });
-    });
+    this.inDialog.updateIdentity(call, party, identity);
   }
 
   announce(call: Call, party: Party, reason: string): void {
     if (party.gone || !party.line.state) return;
-    this.emit('callNotice', { ...this.lineChange(call, party.line), reason });
-  }
-
-  private lineChange(call: Call, line: Line): CallStateChangedEvent {
-    const { state, remote } = line;
-    const dialog = line.dialog;
-    return {
-      callId: call.id,
-      organizationId: call.organizationId,
-      extension: line.identity.extension,
-      displayName: line.identity.displayName,
-      direction: line.direction,
-      state: state ?? 'trying',
-      remote,
-      // The device's own view of its dialog with us: its tag is local, ours remote (RFC 4235 §4.1).
-      ...(dialog ? { dialog: { callId: dialog.callId, localTag: dialog.remoteTag, remoteTag: dialog.localTag } } : {}),
-    };
+    this.emit('callNotice', { ...lineChange(call, party.line), reason });
   }
 
   /** 488 for an offer we cannot take, saying why in a Warning (RFC 3261 §13.3.1.3, §20.43: 305). */

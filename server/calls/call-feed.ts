@@ -32,12 +32,14 @@ export function callEventFor(change: CallStateChangedEvent): CallEvent {
   const own = { extension: change.extension, name: change.displayName, role: change.direction === 'initiator' ? 'caller' : 'callee' } as const;
   const parties: CallEvent['parties'] = [own];
   if (change.remote) parties.push({ extension: change.remote.extension, name: change.remote.displayName, role: change.direction === 'initiator' ? 'callee' : 'caller' });
+  const held = change.state === 'confirmed' && change.heldBy !== undefined;
   return {
     type: 'call',
     callId: change.callId,
-    state: STATES[change.state],
+    state: held ? 'held' : STATES[change.state],
     parties,
     leg: change.dialog ? { id: change.dialog.callId, sipCallId: change.dialog.callId } : null,
+    ...(held && change.heldBy ? { heldBy: { extension: change.heldBy.extension, name: change.heldBy.displayName } } : {}),
   };
 }
 

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MediaBridge } from '../media/joins/bridge';
 import type { LegKind, MediaLeg } from '../media/legs/media-leg';
+import type { Playback } from '../media/player';
 import type { NewCallRecord } from '../store/call-records';
 import type { Binding } from '../presence/registrar';
 import type { Dialog } from '../sip/dialog/dialog';
@@ -19,6 +20,12 @@ import type { SessionTimer, SessionTimerNegotiation } from '../sip/dialog/sessio
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/transactions';
 import type { StoredLegsMark } from './call-recovery';
 import type { FinalResponse } from './fork-response';
+
+/**
+ * How long the other party of a call hears music on hold while an app that left it (a reload, its WebSocket
+ * closed) may come back with INVITE/Replaces; then the call ends.
+ */
+export const REJOIN_GRACE_MS = 15_000;
 
 /** How long a call may ring before the caller is told nobody answered. */
 export const RING_TIMEOUT_MS = 60_000;
@@ -57,6 +64,8 @@ export interface CallStateChangedEvent {
   remote: LineIdentity | undefined;
   /** The extension's device's dialog with us on this line, in the device's view (RFC 4235 §4.1), once there is one. */
   dialog?: { callId: string; localTag: string | undefined; remoteTag: string };
+  /** While the call is on hold: who holds it (this line's own user, or the other party). */
+  heldBy?: LineIdentity;
 }
 
 export interface CallEngineEvents {
@@ -80,6 +89,8 @@ export interface Line {
   remote: LineIdentity | undefined;
   /** The PBX's dialog with the extension's device on this line, once there is one: what busy lamps name. */
   dialog?: Dialog;
+  /** Who holds the call, while it is held (hold-music.ts). */
+  heldBy?: LineIdentity;
 }
 
 /** One side of an established (or, for the caller, establishing) call: a dialog, its media leg and its line. */
@@ -93,6 +104,13 @@ export interface Party {
   gone: boolean;
   /** Its INVITE had no offer: ours went out in the 2xx, and without its answer in the ACK there is no session. */
   awaitingAnswer?: boolean;
+  /** The music on hold it hears, while it does (hold-music.ts). */
+  music?: Playback;
+  /**
+   * Its app's connection went away during the call (a reload): the others hear music while it may come back
+   * with INVITE/Replaces (rejoin.ts); `since` is when it went.
+   */
+  away?: { since: number; timer: NodeJS.Timeout };
 }
 
 export interface Fork {
@@ -215,4 +233,22 @@ export class Call {
   other(party: Party): Party | undefined {
     return this.parties.find((p) => p !== party && !p.gone);
   }
+}
+
+/** A line's change as the engine reports it (`callStateChanged`): to the apps' feed and to busy lamps. */
+export function lineChange(call: Call, line: Line): CallStateChangedEvent {
+  const { state, remote } = line;
+  const dialog = line.dialog;
+  return {
+    callId: call.id,
+    organizationId: call.organizationId,
+    extension: line.identity.extension,
+    displayName: line.identity.displayName,
+    direction: line.direction,
+    state: state ?? 'trying',
+    remote,
+    ...(line.heldBy && state === 'confirmed' ? { heldBy: line.heldBy } : {}),
+    // The device's own view of its dialog with us: its tag is local, ours remote (RFC 4235 §4.1).
+    ...(dialog ? { dialog: { callId: dialog.callId, localTag: dialog.remoteTag, remoteTag: dialog.localTag } } : {}),
+  };
 }

@@ -57,6 +57,8 @@ export interface CallControl {
   setLine(call: Call, line: Line, state: LineState, remote: LineIdentity | undefined): void;
   /** Tells `party`'s phone who it now talks to (after a transfer): an UPDATE with P-Asserted-Identity. */
   updateIdentity(call: Call, party: Party, identity: LineIdentity): void;
+  /** A party's device put the call on hold or took it off: music on hold and the lines' `heldBy` follow (hold-music.ts). */
+  holdChanged(call: Call): void;
   /** Tells `party`'s user something in words (callNotice), the line's state unchanged. */
   announce(call: Call, party: Party, reason: string): void;
   /** Stores the call's legs anew when they changed (store/call-journal.ts), for recovery after a crash. */

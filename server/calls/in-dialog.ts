@@ -11,11 +11,11 @@ import { answerKeepingSession, isHold, sdpDirection } from '../media/sdp/sdp-dir
 import type { Dialog } from '../sip/dialog/dialog';
 import { negotiateSessionTimer, parseSessionExpires, SessionTimer, sessionTimerResponseHeaders } from '../sip/dialog/session-timer';
 import type { SessionTimerNegotiation } from '../sip/dialog/session-timer';
-import { parseCSeq } from '../sip/syntax/message';
+import { formatNameAddr, parseCSeq, parseUri } from '../sip/syntax/message';
 import type { SipRequest } from '../sip/syntax/message';
 import type { ServerTransaction } from '../sip/transaction/transactions';
 import { ownUtf8 } from '../util/unshared';
-import type { Party } from './call';
+import type { Call, LineIdentity, Party } from './call';
 import { ALLOW, isSdp, SUPPORTED } from './call-messages';
 import type { CallControl } from './control';
 
@@ -30,6 +30,14 @@ export class InDialogRequests {
     const use = entry?.party ?? entry?.fork;
     if (!entry || !use) {
       tx.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    if (entry.party?.away) {
+      // An app whose connection closed checks its call over a new one (a network blip, not a reload): the dialog
+      // is tied to the flow that is gone (RFC 5626 §5.3), so it is not kept; the app hears 481 and ends it, and the
+      // other party is hung up now rather than after the grace. A reloaded app rejoins with Replaces instead.
+      tx.reply(481, 'Call/Transaction Does Not Exist');
+      this.calls.partyFailed(entry.call, entry.party, 'device disconnected');
       return;
     }
     const dialog = use.dialog;
@@ -91,6 +99,7 @@ export class InDialogRequests {
       ...(body !== undefined ? { contentType: 'application/sdp', body: Buffer.from(body, 'utf8') } : {}),
     });
     if (isInvite && entry.party) this.calls.hangUpUnlessAcknowledged(tx, entry.party);
+    if (hasOffer && entry.party) this.calls.holdChanged(entry.call);
     // RFC 4028 §10: a 2xx to a re-INVITE or UPDATE refreshes the session.
     if (entry.party) this.applySessionTimer(entry.party, timer);
   }
@@ -169,6 +178,22 @@ export class InDialogRequests {
         // RFC 4028 §10: a refresh that times out or finds no dialog ends the session.
         if (entry?.party === party) this.calls.partyFailed(entry.call, party, `session refresh failed (${response.status})`);
       }
+    });
+  }
+
+  /**
+   * RFC 3311 UPDATE without an offer, carrying whom the party now talks to as RFC 3325 P-Asserted-Identity (the
+   * PBX vouches for its own users), so that its phone or app shows the new name and number after a transfer.
+   * Skipped while an offer is open in the dialog; a phone that refuses UPDATE keeps the old name.
+   */
+  updateIdentity(call: Call, party: Party, identity: LineIdentity): void {
+    const dialog = party.dialog;
+    if (party.gone || !dialog.connection.isOpen || dialog.localOfferPending || dialog.remoteOfferPending) return;
+    const update = dialog.createRequest('UPDATE');
+    update.headers.set('Contact', this.calls.contact(dialog.connection));
+    update.headers.set('P-Asserted-Identity', formatNameAddr({ displayName: identity.displayName, uri: parseUri(`sip:${identity.extension}@${call.domain}`), params: {} }));
+    this.calls.endpoint.sendRequest(update, dialog.connection, (response) => {
+      if (response.status >= 300) log.debug('the new identity was not taken', { call: call.id, status: response.status });
     });
   }
 

@@ -1,7 +1,7 @@
 /** The calls layer's public entry: the engine, the call and its parts, and what features may do with calls. */
 export { CallEngine } from './call-engine';
 export type { CallEngineDeps, ReplacingInviteHandler } from './call-engine';
-export { Call, RING_TIMEOUT_MS } from './call';
+export { Call, REJOIN_GRACE_MS, RING_TIMEOUT_MS } from './call';
 export type {
   Attempt,
   AttemptHandlers,
