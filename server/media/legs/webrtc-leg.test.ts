@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebRtcLeg } from './webrtc-leg';
+import { onlyCandidatesAt, WebRtcLeg } from './webrtc-leg';
 import { describeAudio, parseSdp } from '../sdp/sdp';
 
 const config = { address: '127.0.0.1' };
@@ -29,6 +29,21 @@ describe('WebRtcLeg negotiation', () => {
     const answer = describeAudio(parseSdp(answerSdp));
     expect(answer.codecs.map((c) => `${c.payloadType} ${c.mimeType.toLowerCase()}/${c.clockRate}`)).toEqual(['0 audio/pcmu/8000', '126 audio/telephone-event/8000']);
     expect(leg.codec).toMatchObject({ payloadType: 0, clockRate: 8000 });
+  });
+
+  it('advertises only candidates at the media address, whatever other interfaces the machine has', async () => {
+    const { leg, offerSdp } = await WebRtcLeg.offer('callee', config, [{ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111 }]);
+    legs.push(leg);
+    const candidates = offerSdp.split('\r\n').filter((line) => line.startsWith('a=candidate:'));
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(candidates.every((line) => line.split(' ')[4] === '127.0.0.1')).toBe(true);
+  });
+
+  it('drops candidates at other addresses from an SDP, and keeps a wildcard or unmatched address as it is', () => {
+    const sdp = ['v=0', 'a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host', 'a=candidate:2 1 udp 2130706431 192.0.2.2 40002 typ host', 'a=end-of-candidates', ''].join('\r\n');
+    expect(onlyCandidatesAt(sdp, '127.0.0.1')).toBe(['v=0', 'a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host', 'a=end-of-candidates', ''].join('\r\n'));
+    expect(onlyCandidatesAt(sdp, '0.0.0.0')).toBe(sdp);
+    expect(onlyCandidatesAt(sdp, '198.51.100.7')).toBe(sdp);
   });
 
   it('offers telephone-event beside the codec it is given', async () => {

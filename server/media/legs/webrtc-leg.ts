@@ -505,6 +505,21 @@ export class WebRtcLeg extends LegBase implements MediaLeg {
     }
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error('no local description');
-    return sdp;
+    return onlyCandidatesAt(sdp, this.config.address);
   }
+}
+
+/**
+ * The SDP with only the ICE candidates at `address`, the media address the PBX is reached at. werift adds a host
+ * candidate for every interface of the machine when the media address is one it does not list (loopback), and a
+ * browser that checks an address it cannot reach first connects a few hundred milliseconds later. A wildcard
+ * address, or one no candidate has, leaves the SDP as it is.
+ */
+export function onlyCandidatesAt(sdp: string, address: string): string {
+  if (address === '0.0.0.0' || address === '::') return sdp;
+  const lines = sdp.split('\r\n');
+  const foreign = (line: string) => line.startsWith('a=candidate:') && line.split(' ')[4] !== address;
+  const kept = lines.filter((line) => !foreign(line));
+  if (!kept.some((line) => line.startsWith('a=candidate:'))) return sdp;
+  return kept.join('\r\n');
 }
