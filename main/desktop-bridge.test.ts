@@ -9,6 +9,7 @@ function setUp() {
     tray: { setRegistrationState: vi.fn(), setRingingCall: vi.fn() },
     notifier: { show: vi.fn(() => true) },
     historyCache: undefined,
+    keptSession: { get: vi.fn(() => null), keep: vi.fn(), forget: vi.fn() },
     setBadgeCount: vi.fn(),
     setOpenAtLogin: vi.fn(),
   };
@@ -42,8 +43,27 @@ describe('createDesktopBridge', () => {
     expect(deps.notifier.show).toHaveBeenCalledWith({ title: 'Missed call', body: '201' });
   });
 
+  it('holds OS-wide exactly the call shortcuts the page says apply', async () => {
+    const set = vi.fn();
+    const { deps } = setUp();
+    await createDesktopBridge({ ...deps, callShortcuts: { set } }).setCallShortcuts(['answer', 'decline']);
+    expect(set.mock.calls).toEqual([[['answer', 'decline']]]);
+    await expect(createDesktopBridge(deps).setCallShortcuts(['mute'])).resolves.toBeUndefined();
+  });
+
   it('accepts the registration state without a tray', async () => {
     const { deps } = setUp();
     await expect(createDesktopBridge({ ...deps, tray: undefined }).setRegistrationState('failed')).resolves.toBeUndefined();
+  });
+
+  it('keeps, gives back and forgets the session through the kept-session store', async () => {
+    const { bridge, deps } = setUp();
+    const kept = { serverUrl: 'https://pbx.example', token: 'abc' };
+    await bridge.keepSession(kept);
+    deps.keptSession.get.mockReturnValueOnce(kept as never);
+    await expect(bridge.getKeptSession()).resolves.toEqual(kept);
+    await bridge.forgetSession();
+    expect(deps.keptSession.keep).toHaveBeenCalledWith(kept);
+    expect(deps.keptSession.forget).toHaveBeenCalledOnce();
   });
 });

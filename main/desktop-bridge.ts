@@ -1,7 +1,9 @@
 /** The desktop implementation of the bridge contract, put together from main's modules. */
 import type { AppInfo, AppSettings, BridgeCalls, NotificationRequest } from '../shared/bridge';
+import type { CallShortcutAction } from '../shared/call-shortcuts';
 import type { RegistrationState } from '../shared/registration';
 import type { CallHistoryCache } from './call-history-cache';
+import type { KeptSessionStore } from './kept-session';
 
 export interface DesktopBridgeDeps {
   appVersion: string;
@@ -10,6 +12,10 @@ export interface DesktopBridgeDeps {
   tray: { setRegistrationState(state: RegistrationState): void; setRingingCall(call: { id: string; caller: string } | undefined): void } | undefined;
   notifier: { show(request: NotificationRequest): boolean };
   historyCache: Pick<CallHistoryCache, 'list' | 'put'> | undefined;
+  /** The session kept across restarts, encrypted by the OS (kept-session.ts). */
+  keptSession: Pick<KeptSessionStore, 'get' | 'keep' | 'forget'>;
+  /** The call shortcuts held OS-wide (global-shortcuts.ts); absent where there are none. */
+  callShortcuts?: { set(actions: readonly CallShortcutAction[]): void };
   /** `app.setBadgeCount` (macOS dock, Linux launchers that support it). */
   setBadgeCount: (count: number) => void;
   /** `app.setLoginItemSettings({ openAtLogin })`. */
@@ -41,6 +47,16 @@ export function createDesktopBridge(deps: DesktopBridgeDeps): BridgeCalls {
     getCachedCallHistory: async (query) => deps.historyCache?.list(query) ?? [],
     cacheCallHistory: async (request) => {
       deps.historyCache?.put(request.account, request.entries);
+    },
+    setCallShortcuts: async (actions) => {
+      deps.callShortcuts?.set(actions);
+    },
+    getKeptSession: async () => deps.keptSession.get(),
+    keepSession: async (kept) => {
+      deps.keptSession.keep(kept);
+    },
+    forgetSession: async () => {
+      deps.keptSession.forget();
     },
   };
 }

@@ -33,6 +33,10 @@ function setUp() {
     setRingingCall: vi.fn(async () => {}),
     getCachedCallHistory: vi.fn(async () => []),
     cacheCallHistory: vi.fn(async () => {}),
+    setCallShortcuts: vi.fn(async () => {}),
+    getKeptSession: vi.fn(async () => null),
+    keepSession: vi.fn(async () => {}),
+    forgetSession: vi.fn(async () => {}),
   } satisfies BridgeCalls;
   const ipcMain = new FakeIpcMain();
   registerBridgeHandlers(ipcMain, impl, (url) => url.startsWith('file:///app/dist/renderer/'));
@@ -69,6 +73,12 @@ describe('registerBridgeHandlers', () => {
     ['setRegistrationState', ['online'], /^setRegistrationState rejected: argument 1: /],
     ['notify', [], /^notify rejected: arguments: expected 1 argument$/],
     ['getSettings', ['extra'], /^getSettings rejected: arguments: expected 0 arguments$/],
+    ['keepSession', [{ serverUrl: 'http://pbx.example', token: '' }], /^keepSession rejected: token: /],
+    ['keepSession', [{ serverUrl: 'http://pbx.example', token: 'x'.repeat(513) }], /^keepSession rejected: token: /],
+    ['keepSession', [{ token: 'abc' }], /^keepSession rejected: serverUrl: /],
+    ['setCallShortcuts', [['answer', 'format-disk']], /^setCallShortcuts rejected: /],
+    ['setCallShortcuts', [['answer', 'answer']], /^setCallShortcuts rejected: /],
+    ['setCallShortcuts', ['answer'], /^setCallShortcuts rejected: argument 1: /],
   ] as const)('rejects %s with %j, naming the field', async (name, args, message) => {
     const { ipcMain, impl } = setUp();
     await expect(ipcMain.invoke(APP_PAGE, BRIDGE_CHANNELS[name], ...args)).rejects.toThrow(message);

@@ -4,7 +4,7 @@
  * and its arguments must match the contract's schemas.
  */
 import { z } from 'zod';
-import { AppSettings, BadgeCount, BRIDGE_CHANNELS, RingingCallSchema, CachedHistoryQuery, CacheHistoryRequest, NotificationRequest, RegistrationStateSchema } from '../shared/bridge';
+import { AppSettings, BadgeCount, BRIDGE_CHANNELS, CallShortcutActions, RingingCallSchema, CachedHistoryQuery, CacheHistoryRequest, KeptSession, NotificationRequest, RegistrationStateSchema } from '../shared/bridge';
 import type { BridgeCalls } from '../shared/bridge';
 import { createLogger } from './log';
 
@@ -23,6 +23,10 @@ const ARGUMENT_SCHEMAS = {
   setRingingCall: z.tuple([RingingCallSchema]),
   getCachedCallHistory: z.tuple([CachedHistoryQuery]),
   cacheCallHistory: z.tuple([CacheHistoryRequest]),
+  setCallShortcuts: z.tuple([CallShortcutActions]),
+  getKeptSession: z.tuple([]),
+  keepSession: z.tuple([KeptSession]),
+  forgetSession: z.tuple([]),
 } satisfies { [F in BridgeFunction]: z.ZodType<Parameters<BridgeCalls[F]>> };
 
 export interface IpcInvokeEventLike {

@@ -2,7 +2,7 @@
  * The Electron main process. This file alone touches the `electron` module: it hands Electron's objects to
  * the modules beside it, which hold the logic and are tested under plain Node.
  */
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, powerMonitor, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, globalShortcut, ipcMain, Menu, nativeImage, Notification, powerMonitor, safeStorage, session, shell, Tray } from 'electron';
 import type { NativeImage } from 'electron';
 import Database from 'better-sqlite3';
 import Store from 'electron-store';
@@ -17,7 +17,9 @@ import type { AppOrigin } from './app-origin';
 import { contentSecurityPolicy, installContentSecurityPolicy } from './csp';
 import { createDesktopBridge } from './desktop-bridge';
 import { DialRequestRouter } from './dial-requests';
+import { CallShortcutKeeper } from './global-shortcuts';
 import { registerBridgeHandlers } from './ipc';
+import { KeptSessionStore } from './kept-session';
 import { createLogger } from './log';
 import { Notifier } from './notifications';
 import { SettingsStore } from './settings';
@@ -113,8 +115,9 @@ function main(): void {
         contentSecurityPolicy({ devServer: origin.entryUrl.startsWith('http') }),
       );
 
+      const storeFile = new Store<Record<string, unknown>>({ name: 'settings', clearInvalidConfig: true });
       const settings = new SettingsStore(
-        new Store<Record<string, unknown>>({ name: 'settings', clearInvalidConfig: true }),
+        storeFile,
         // `npm start` names the PBX it launched, so a first run needs no typing.
         process.env.OFFHOOK_SERVER_URL ? { serverUrl: process.env.OFFHOOK_SERVER_URL } : {},
       );
@@ -131,6 +134,11 @@ function main(): void {
         onDecline: (callId) => window?.webContents.send(BRIDGE_EVENT_CHANNELS.onDidRequestDecline, callId),
       });
       app.on('will-quit', () => tray.destroy());
+      // Call shortcuts OS-wide while a call rings or is on; each press goes to the page, which acts on the call.
+      const callShortcuts = new CallShortcutKeeper(globalShortcut, (action) => {
+        if (window && !window.isDestroyed()) window.webContents.send(BRIDGE_EVENT_CHANNELS.onDidPressCallShortcut, action);
+      });
+      app.on('will-quit', () => callShortcuts.clear());
 
       let historyCache: CallHistoryCache | undefined;
       try {
@@ -151,6 +159,9 @@ function main(): void {
           tray,
           notifier,
           historyCache,
+          callShortcuts,
+          // After whenReady: before it, safeStorage cannot tell on Linux which secret store it would use.
+          keptSession: new KeptSessionStore(storeFile, safeStorage),
           setBadgeCount: (count) => void app.setBadgeCount(count),
           setOpenAtLogin: (open) => app.setLoginItemSettings({ openAtLogin: open }),
         }),
@@ -175,7 +186,11 @@ function main(): void {
       powerMonitor.on('resume', resumed);
       powerMonitor.on('unlock-screen', resumed);
       window.webContents.on('did-finish-load', () => dialRequests.rendererReady());
-      window.webContents.on('did-start-loading', () => dialRequests.rendererGone());
+      window.webContents.on('did-start-loading', () => {
+        dialRequests.rendererGone();
+        // The page's calls are gone with it; the new page says which shortcuts apply once it has calls.
+        callShortcuts.clear();
+      });
       window.webContents.on('render-process-gone', (_event, details) => {
         log.error('the renderer process is gone', { reason: details.reason });
       });

@@ -15,9 +15,14 @@ const CONTRACT_FUNCTIONS = {
   setRingingCall: true,
   getCachedCallHistory: true,
   cacheCallHistory: true,
+  setCallShortcuts: true,
+  getKeptSession: true,
+  keepSession: true,
+  forgetSession: true,
   onDidRequestDial: true,
   onDidRequestAnswer: true,
   onDidRequestDecline: true,
+  onDidPressCallShortcut: true,
   onDidResume: true,
 } satisfies Record<keyof OffhookBridge, true>;
 
@@ -53,6 +58,10 @@ describe('createPreloadBridge', () => {
     ['setRingingCall', [{ id: 'c1', caller: 'Bob Brown' }]],
     ['getCachedCallHistory', [{ account: 'http://pbx.example|101', limit: 50 }]],
     ['cacheCallHistory', [{ account: 'http://pbx.example|101', entries: [] }]],
+    ['setCallShortcuts', [['answer', 'decline']]],
+    ['getKeptSession', []],
+    ['keepSession', [{ serverUrl: 'http://pbx.example', token: 't0k3n' }]],
+    ['forgetSession', []],
   ] as const)('%s invokes its own channel with its arguments', async (name, args) => {
     const { bridge, invoke } = setUp();
     const call = bridge[name] as (...values: unknown[]) => Promise<unknown>;
@@ -78,6 +87,20 @@ describe('createPreloadBridge', () => {
     expect(seen).toEqual([[]]);
     off();
     expect(listeners.has(BRIDGE_EVENT_CHANNELS.onDidResume)).toBe(false);
+  });
+
+  it("passes main's call shortcuts on, and nothing that is not one", () => {
+    const { bridge, listeners } = setUp();
+    const seen: unknown[] = [];
+    const off = bridge.onDidPressCallShortcut((action) => seen.push(action));
+    const send = listeners.get(BRIDGE_EVENT_CHANNELS.onDidPressCallShortcut);
+    send?.('answer');
+    send?.('format-disk');
+    send?.({ action: 'answer' });
+    send?.('hang-up');
+    expect(seen).toEqual(['answer', 'hang-up']);
+    off();
+    expect(listeners.has(BRIDGE_EVENT_CHANNELS.onDidPressCallShortcut)).toBe(false);
   });
 
   it('forwards only the arguments of the contract', async () => {

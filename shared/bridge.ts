@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { CallDirection, CallHistoryEntry } from './api';
+import { CALL_SHORTCUT_ACTIONS } from './call-shortcuts';
+import type { CallShortcutAction } from './call-shortcuts';
 import type { DialLink } from './dial-links';
 import { REGISTRATION_STATES } from './registration';
 import type { RegistrationState } from './registration';
@@ -17,6 +19,10 @@ export type Ringtone = (typeof RINGTONES)[number];
 
 export const DTMF_METHODS = ['rfc4733', 'info'] as const;
 export type DtmfMethod = (typeof DTMF_METHODS)[number];
+
+/** The look: as the operating system's light or dark setting (default), or always light or dark. */
+export const THEME_CHOICES = ['system', 'light', 'dark'] as const;
+export type ThemeChoice = (typeof THEME_CHOICES)[number];
 
 export const AppSettings = z.object({
   /** Base URL of the PBX the user signs in to, e.g. `http://127.0.0.1:8088`. */
@@ -43,6 +49,8 @@ export const AppSettings = z.object({
   startAtLogin: z.boolean().optional(),
   /** Desktop: closing the window keeps the phone running in the tray (default) rather than quitting. */
   closeToTray: z.boolean().optional(),
+  /** Light or dark look; absent means 'system'. */
+  theme: z.enum(THEME_CHOICES).optional(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
@@ -61,6 +69,12 @@ export const BadgeCount = z.number().int().min(0).max(9_999);
 export const RingingCallSchema = z.object({ id: z.string().min(1).max(200), caller: z.string().max(200) }).nullable();
 export type RingingCall = z.infer<typeof RingingCallSchema>;
 
+/** The call shortcuts that apply now (a call rings, a call is on the line), each at most once. */
+export const CallShortcutActions = z
+  .array(z.enum(CALL_SHORTCUT_ACTIONS))
+  .max(CALL_SHORTCUT_ACTIONS.length)
+  .refine((actions) => new Set(actions).size === actions.length, 'each shortcut at most once');
+
 /** Whose history: the server and extension it belongs to, so two accounts never mix. */
 const HistoryAccount = z.string().min(1).max(2100);
 
@@ -78,6 +92,17 @@ export const CacheHistoryRequest = z.object({
   entries: z.array(CallHistoryEntry).max(5_000),
 });
 export type CacheHistoryRequest = z.infer<typeof CacheHistoryRequest>;
+
+/**
+ * What the app keeps between runs to stay signed in: the server and the session's bearer token, nothing more (no
+ * password: the SIP password comes anew from each renewal). Desktop: encrypted with the OS's secret store; web
+ * phone: localStorage.
+ */
+export const KeptSession = z.object({
+  serverUrl: z.string().min(1).max(2048),
+  token: z.string().min(1).max(512),
+});
+export type KeptSession = z.infer<typeof KeptSession>;
 
 export interface AppInfo {
   name: string;
@@ -102,6 +127,17 @@ export interface BridgeCalls {
   /** The cached call history (desktop: SQLite owned by main; web: nothing is cached, so always empty). */
   getCachedCallHistory(query: CachedHistoryQuery): Promise<CallHistoryEntry[]>;
   cacheCallHistory(request: CacheHistoryRequest): Promise<void>;
+  /**
+   * The call shortcuts that apply now; the desktop app holds exactly these OS-wide (so it takes Control+Shift+X from
+   * other programs only while a call rings). The web phone has no OS-wide shortcuts: it ignores this.
+   */
+  setCallShortcuts(actions: CallShortcutAction[]): Promise<void>;
+  /** The session kept from the last run, to renew at start; null when there is none (or it cannot be read). */
+  getKeptSession(): Promise<KeptSession | null>;
+  /** Keeps the session for the next run (desktop: only where the OS can encrypt it; otherwise it is not kept). */
+  keepSession(kept: KeptSession): Promise<void>;
+  /** Forgets the kept session: on sign-out, and when the server says it has ended. */
+  forgetSession(): Promise<void>;
 }
 
 /** What the platform tells the renderer: each takes a listener and returns the function that removes it. */
@@ -111,6 +147,8 @@ export interface BridgeEvents {
   /** The person answered or declined the ringing call from the tray. */
   onDidRequestAnswer(listener: (callId: string) => void): () => void;
   onDidRequestDecline(listener: (callId: string) => void): () => void;
+  /** A call shortcut was pressed while another program had the focus (desktop only). */
+  onDidPressCallShortcut(listener: (action: CallShortcutAction) => void): () => void;
   /**
    * The computer woke from sleep or its screen was unlocked (desktop only): the network under the phone may have
    * changed, so it checks its connection and registers again.
@@ -131,6 +169,10 @@ export const BRIDGE_CHANNELS = {
   setRingingCall: 'offhook:set-ringing-call',
   getCachedCallHistory: 'offhook:get-cached-call-history',
   cacheCallHistory: 'offhook:cache-call-history',
+  setCallShortcuts: 'offhook:set-call-shortcuts',
+  getKeptSession: 'offhook:get-kept-session',
+  keepSession: 'offhook:keep-session',
+  forgetSession: 'offhook:forget-session',
 } as const satisfies Record<keyof BridgeCalls, string>;
 
 /** IPC channel per bridge event, sent by main and received only by preload. */
@@ -138,6 +180,7 @@ export const BRIDGE_EVENT_CHANNELS = {
   onDidRequestDial: 'offhook:did-request-dial',
   onDidRequestAnswer: 'offhook:did-request-answer',
   onDidRequestDecline: 'offhook:did-request-decline',
+  onDidPressCallShortcut: 'offhook:did-press-call-shortcut',
   onDidResume: 'offhook:did-resume',
 } as const satisfies Record<keyof BridgeEvents, string>;
 
