@@ -10,7 +10,9 @@ import { syncPlatform } from './platform-sync';
 import { useHistoryStore } from './features/history';
 import { createAppRouter } from './router';
 import { usePhoneStore } from './features/calls';
+import { installCallShortcuts } from './features/shortcuts';
 import { useSettingsStore } from './features/settings';
+import { useSessionStore } from './features/sign-in';
 import './styles.css';
 
 const log = createLogger('app');
@@ -24,16 +26,22 @@ async function start(): Promise<void> {
 
   const pinia = createPinia();
   app.use(pinia);
-  await useSettingsStore(pinia)
+  const settingsLoaded = useSettingsStore(pinia)
     .load()
     .catch((error: unknown) => log.error('could not load settings', { error: String(error) }));
+  // A kept session is renewed from the first moment, beside the settings and the mount: its round trip is most of
+  // the time from opening the app to "Registered". The phone itself starts once the settings are in.
+  void useSessionStore(pinia).resume({ ready: settingsLoaded });
+  await settingsLoaded;
 
   const phone = usePhoneStore(pinia);
   const settings = useSettingsStore(pinia);
   syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill', useHistoryStore(pinia));
+  installCallShortcuts({ keys: window, phone, bridge: getBridge() });
   watchWakeSignals({ window, document, bridge: getBridge() }, (reason) => phone.checkConnection(reason));
-  // Unregister on the way out, so the PBX stops ringing a page that is gone.
-  window.addEventListener('pagehide', () => phone.stop());
+  // On the way out: a call in progress is kept for the page that loads next (a reload rejoins it, kept-calls.ts);
+  // with none, unregister, so the PBX stops ringing a page that is gone.
+  window.addEventListener('pagehide', () => phone.leave());
 
   const router = createAppRouter();
   app.use(router);

@@ -30,8 +30,13 @@ function recordingBridge() {
     },
     onDidRequestDecline: () => () => undefined,
     onDidResume: () => () => undefined,
+    setCallShortcuts: async () => undefined,
+    onDidPressCallShortcut: () => () => undefined,
     getCachedCallHistory: async () => [],
     cacheCallHistory: async () => undefined,
+    getKeptSession: async () => null,
+    keepSession: async () => undefined,
+    forgetSession: async () => undefined,
     onDidRequestDial: (listener) => {
       dialListeners.add(listener);
       return () => void dialListeners.delete(listener);
@@ -126,6 +131,20 @@ describe('syncPlatform', () => {
     engine.end(answered, 'hung-up-remote');
     await nextTick();
     expect(counter.unseenMissed).toBe(1);
+  });
+
+  it('neither notifies nor counts a call the person answered on another of their devices', async () => {
+    const { bridge, notifications, badges } = recordingBridge();
+    const counter = reactive({ unseenMissed: 0, noteMissedCall() { this.unseenMissed += 1; }, refresh: async () => undefined });
+    syncPlatform(bridge, phone, undefined, counter);
+    const id = engine.ring({ name: 'Ada Lovelace', number: '101' });
+    await nextTick();
+    engine.end(id, 'answered-elsewhere');
+    await nextTick();
+    await nextTick();
+    expect(notifications.map((n) => n.title)).toEqual(['Incoming call']);
+    expect(counter.unseenMissed).toBe(0);
+    expect(badges).toEqual([]);
   });
 
   it('shows the ringing call in the tray and answers it from there', async () => {

@@ -2,15 +2,14 @@
  * Hash history, because the same build is loaded from file:// by the desktop app and served at / by the PBX;
  * neither needs the server to know the app's paths.
  */
+import { watch } from 'vue';
 import { createRouter, createWebHashHistory } from 'vue-router';
-import type { RouteRecordRaw } from 'vue-router';
-import type { Component } from 'vue';
+import type { RouteComponent, RouteRecordRaw } from 'vue-router';
 import { PhoneView } from './features/dialer';
-import { CallHistoryView } from './features/history';
-import { SettingsView } from './features/settings';
+import { loadCallHistoryView } from './features/history';
+import { loadSettingsView } from './features/settings';
 import { SignInView, useSessionStore } from './features/sign-in';
 import { SECTIONS } from './sections';
-import ComingSoonView from './ui/ComingSoonView.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -20,12 +19,17 @@ declare module 'vue-router' {
   }
 }
 
-/** The view of each built section; the others show their "coming soon" sentence. */
-const VIEWS: Record<string, Component> = {
+/**
+ * The view of each built section; the others show their "coming soon" sentence. Sign-in and Phone are the first
+ * screen and load with the app; every other pane is fetched when first opened, so that the first screen does not
+ * wait for them (its size is printed by `BENCH_ONLY=webphone npm run bench`).
+ */
+const VIEWS: Record<string, RouteComponent | (() => Promise<{ default: RouteComponent }>)> = {
   phone: PhoneView,
-  history: CallHistoryView,
-  settings: SettingsView,
+  history: loadCallHistoryView,
+  settings: loadSettingsView,
 };
+const loadComingSoonView = () => import('./ui/ComingSoonView.vue');
 
 const sectionRoutes: RouteRecordRaw[] = SECTIONS.map((section) =>
   section.comingSoon === undefined
@@ -33,7 +37,7 @@ const sectionRoutes: RouteRecordRaw[] = SECTIONS.map((section) =>
     : {
         path: `/${section.id}`,
         name: section.id,
-        component: ComingSoonView,
+        component: loadComingSoonView,
         props: { title: section.title, message: section.comingSoon },
         meta: { title: section.title },
       },
@@ -50,12 +54,23 @@ export function createAppRouter() {
     ],
   });
 
-  router.beforeEach((to) => {
+  router.beforeEach(async (to) => {
     const session = useSessionStore();
+    // At start, a kept session being renewed decides where the first route goes (resume.ts); later this is settled.
+    await session.untilResumed();
     if (!to.meta.public && !session.signedIn) return { name: 'sign-in' };
     if (to.name === 'sign-in' && session.signedIn) return { name: 'phone' };
     return true;
   });
+
+  // A session that ends while the app is open (signed out elsewhere, expired) shows the sign-in form, with the
+  // store's sentence, wherever the person was.
+  watch(
+    () => useSessionStore().signedIn,
+    (signedIn) => {
+      if (!signedIn && !router.currentRoute.value.meta.public) void router.push({ name: 'sign-in' });
+    },
+  );
 
   return router;
 }

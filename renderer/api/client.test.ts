@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestError, SignInError, normalizeServerUrl, searchDirectory, signIn } from './client';
+import { RequestError, SESSION_ENDED, SignInError, normalizeServerUrl, renewSession, searchDirectory, signIn } from './client';
 import type { SessionResponse } from '../../shared/api';
 
 const SESSION: SessionResponse = {
@@ -197,5 +197,42 @@ describe('searchDirectory', () => {
     await expect(
       searchDirectory('http://pbx.test', 't', { q: 'bo' }, { fetch: fakeFetch(() => json(500, { error: { code: 'internal', message: 'Something went wrong on the server. Try again.' } })).fetch }),
     ).rejects.toThrow('Something went wrong on the server. Try again.');
+  });
+});
+
+describe('renewSession', () => {
+  const renewFailure = (reply: () => Response | Promise<Response>) =>
+    renewSession('http://pbx.test', 'token-1', { fetch: fakeFetch(reply).fetch }).then(
+      () => undefined,
+      (error: unknown) => error as RequestError,
+    );
+
+  it('posts the bearer token alone and reads the session it answers', async () => {
+    const { fetch, sent } = fakeFetch(() => json(200, SESSION));
+    await expect(renewSession('http://pbx.test/', 'token-1', { fetch })).resolves.toEqual(SESSION);
+    expect(sent[0]?.url).toBe('http://pbx.test/api/v1/session/renew');
+    expect(sent[0]?.init?.method).toBe('POST');
+    expect(new Headers(sent[0]?.init?.headers).get('authorization')).toBe('Bearer token-1');
+    expect(sent[0]?.init?.body).toBeUndefined();
+  });
+
+  it.each([401, 404, 405])('says the session has ended on %i, for the app to forget it', async (status) => {
+    const error = await renewFailure(() => json(status, { error: { code: 'not_signed_in', message: 'Sign in to continue.' } }));
+    expect(error).toBeInstanceOf(RequestError);
+    expect([error?.message, error?.signedOut]).toEqual([SESSION_ENDED, true]);
+  });
+
+  it('keeps the session on a failure that may pass: no answer, a busy or failing server, a reply it cannot read', async () => {
+    for (const reply of [
+      () => Promise.reject(new TypeError('Failed to fetch')),
+      () => new Response('', { status: 503 }),
+      () => new Response('', { status: 429 }),
+      () => json(200, { token: 'x' }),
+    ]) {
+      const error = await renewFailure(reply);
+      expect(error).toBeInstanceOf(RequestError);
+      expect(error?.signedOut).toBe(false);
+    }
+    expect((await renewFailure(() => Promise.reject(new TypeError('Failed to fetch'))))?.message).toBe("Can't reach the server at http://pbx.test.");
   });
 });

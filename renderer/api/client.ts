@@ -2,7 +2,7 @@
  * The renderer's side of the REST contract in `shared/api.ts`. Every failure becomes a sentence a person can act
  * on; status codes, stack traces and parser output stay in the log.
  */
-import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, mergePath, OrganizationRequiredError, participantPath, SessionResponse, transferPath } from '../../shared/api';
+import { API_PREFIX, ApiError, CallHistoryPage, DirectoryPage, mergePath, OrganizationRequiredError, participantPath, SESSION_RENEW_PATH, SessionResponse, transferPath } from '../../shared/api';
 import type { MergeRequest, OrganizationChoice, SessionRequest, TransferRequest } from '../../shared/api';
 import { createLogger } from '../log';
 
@@ -134,6 +134,43 @@ export class RequestError extends Error {
     super(message);
     this.name = 'RequestError';
   }
+}
+
+/** The sentence shown at sign-in when the server says a kept session is over. */
+export const SESSION_ENDED = 'Your session has ended. Sign in again.';
+
+/**
+ * The session again, for an app that kept only its token across a reload or a restart (shared/api.ts,
+ * SESSION_RENEW_PATH): the same token and SIP password, and a later end. Throws a RequestError that is `signedOut` when the
+ * session is over for good (401, or a server that cannot renew), and not when trying again later may work (the
+ * server unreachable, busy or failing).
+ */
+export async function renewSession(serverUrl: string, token: string, options: ClientOptions = {}): Promise<SessionResponse> {
+  const base = normalizeServerUrl(serverUrl);
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  log.debug('renew session', { server: base });
+  let response: Response;
+  try {
+    response = await fetchImpl(`${base}${API_PREFIX}${SESSION_RENEW_PATH}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+  } catch (error) {
+    log.warn('renewing the session failed', { server: base, error: error instanceof Error ? error.message : String(error) });
+    throw new RequestError(`Can't reach the server at ${base}.`);
+  }
+  const body = await readJson(response);
+  if (response.ok) {
+    const session = SessionResponse.safeParse(body);
+    if (session.success) return session.data;
+    log.warn('renew reply does not match the contract', { server: base, issues: session.error.issues.length });
+    throw new RequestError(`The server at ${base} runs a version this app does not understand.`);
+  }
+  log.warn('renewing the session refused', { server: base, status: response.status });
+  if (response.status === 429 || response.status >= 500) throw new RequestError(`The server at ${base} could not sign you back in right now (error ${response.status}).`);
+  // 401, or a server without renewal (404, 405): only signing in again helps.
+  throw new RequestError(SESSION_ENDED, true);
 }
 
 /** One page of the signed-in user's call history (newest first). */

@@ -63,6 +63,20 @@ describe('call state machine', () => {
     expect(machine.endReason).toBe('hung-up-remote');
   });
 
+  it('keeps what the PBX said when it refused a call, beside the reason', () => {
+    const machine = machineAt(['dialing']);
+    machine.transition('ended', 'refused', '  Outside calls are not allowed for this extension ');
+    expect(machine.endReason).toBe('refused');
+    expect(machine.endDetail).toBe('Outside calls are not allowed for this extension');
+  });
+
+  it('ends a call answered on another device as such, with no detail', () => {
+    const machine = machineAt(['ringing-in']);
+    machine.transition('ended', 'answered-elsewhere', '   ');
+    expect(machine.endReason).toBe('answered-elsewhere');
+    expect(machine.endDetail).toBeUndefined();
+  });
+
   it('lets a call be answered without ringing first', () => {
     const machine = machineAt(['dialing']);
     machine.transition('connecting');

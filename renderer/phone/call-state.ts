@@ -52,6 +52,10 @@ export const END_REASONS = [
   'unavailable',
   'failed',
   'not-found',
+  // The phone system turned the call away by its own rule (403: "Outside calls are not allowed…"); nobody declined.
+  'refused',
+  // A call to us that the user took on another of their devices (RFC 3326: the CANCEL said cause=200).
+  'answered-elsewhere',
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -92,6 +96,7 @@ export function canTransition(from: CallState, to: CallState): boolean {
 export class CallStateMachine {
   private current: CallState = 'idle';
   private reason: EndReason | undefined;
+  private detail: string | undefined;
 
   get state(): CallState {
     return this.current;
@@ -100,6 +105,11 @@ export class CallStateMachine {
   /** Set once the call has ended, never before. */
   get endReason(): EndReason | undefined {
     return this.reason;
+  }
+
+  /** What the far end said about the end, in its own words (a PBX's refusal), when it said more than a code. */
+  get endDetail(): string | undefined {
+    return this.detail;
   }
 
   get isEnded(): boolean {
@@ -112,12 +122,13 @@ export class CallStateMachine {
 
   /** Moves the call to `to`, or throws IllegalCallTransition and leaves the state as it was. */
   transition(to: Exclude<CallState, 'ended'>): void;
-  transition(to: 'ended', reason: EndReason): void;
-  transition(to: CallState, reason?: EndReason): void {
+  transition(to: 'ended', reason: EndReason, detail?: string): void;
+  transition(to: CallState, reason?: EndReason, detail?: string): void {
     if (!this.can(to)) throw new IllegalCallTransition(this.current, to);
     if (to === 'ended') {
       if (!reason) throw new TypeError('An ended call needs an end reason');
       this.reason = reason;
+      this.detail = detail?.trim() || undefined;
     }
     this.current = to;
   }

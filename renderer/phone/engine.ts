@@ -10,6 +10,7 @@ import type { MediaStatsSample } from './call-quality';
 import type { Subscribable } from '../util/typed-emitter';
 import type { CallState, EndReason } from './call-state';
 import type { WakeReason } from './connection-keeper';
+import type { KeptCall } from './kept-calls';
 
 export type CallDirection = 'incoming' | 'outgoing';
 
@@ -26,6 +27,8 @@ export interface CallSnapshot {
   direction: CallDirection;
   state: CallState;
   endReason?: EndReason;
+  /** The far end's own words about the end (a PBX's refusal: "Outside calls are not allowed for this extension"). */
+  endDetail?: string;
   remote: RemoteParty;
   /** Milliseconds since the epoch. */
   startedAt: number;
@@ -79,6 +82,13 @@ export interface PhoneEngine extends Subscribable<PhoneEngineEvents> {
   checkConnection(reason: WakeReason): void;
   /** Ends every call, unregisters and disconnects. The engine cannot be started again. */
   stop(): void;
+  /** The dialogs of the answered calls (on the line or held), as a page that goes away keeps them (kept-calls.ts). */
+  keptCalls(): KeptCall[];
+  /**
+   * Takes a call kept by the page before a reload back: an INVITE with Replaces naming its old dialog (RFC 3891),
+   * shown as the same call (party, direction, answer time). Returns the call's id.
+   */
+  rejoin(call: KeptCall): string;
   /** Places a call to an extension or number; returns the call's id. */
   call(target: string): string;
   answer(id: string): void;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { END_REASONS } from './call-state';
-import { END_REASON_LABELS, cardLabel, formatDuration, partyDetail, partyTitle } from './format';
+import { END_REASON_LABELS, cardLabel, endOutcome, formatDuration, partyDetail, partyTitle } from './format';
 
 describe('formatDuration', () => {
   it.each([
@@ -65,5 +65,27 @@ describe('cardLabel', () => {
     [{ state: 'ended', direction: 'outgoing' }, 'Ended call'],
   ] as const)('names a card for %o "%s"', (call, label) => {
     expect(cardLabel(call)).toBe(label);
+  });
+});
+
+describe('endOutcome', () => {
+  it("says the PBX's own sentence for a refused call, not that a person declined", () => {
+    expect(endOutcome({ endReason: 'refused', endDetail: 'Outside calls are not allowed for this extension' })).toBe(
+      'Outside calls are not allowed for this extension.',
+    );
+    expect(endOutcome({ endReason: 'refused' })).toBe('Call not allowed');
+  });
+
+  it('keeps declined and busy for a person turning the call down', () => {
+    expect(endOutcome({ endReason: 'declined' })).toBe('Call declined');
+    expect(endOutcome({ endReason: 'busy' })).toBe('Line busy');
+  });
+
+  it('says a call taken on another device was answered there, not missed', () => {
+    expect(endOutcome({ endReason: 'answered-elsewhere' })).toBe('Answered on another device');
+  });
+
+  it('says nothing for a call that has not ended', () => {
+    expect(endOutcome({})).toBe('');
   });
 });

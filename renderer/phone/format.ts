@@ -12,7 +12,20 @@ export const END_REASON_LABELS: Record<EndReason, string> = {
   unavailable: 'Not available',
   failed: 'Call failed',
   'not-found': 'Number not found',
+  refused: 'Call not allowed',
+  'answered-elsewhere': 'Answered on another device',
 };
+
+/**
+ * How an ended call's card says it ended: the PBX's own sentence when it gave one ("Outside calls are not allowed
+ * for this extension."), else the reason's label.
+ */
+export function endOutcome(call: Pick<CallSnapshot, 'endReason' | 'endDetail'>): string {
+  if (!call.endReason) return '';
+  const detail = call.endDetail?.trim();
+  if (detail) return /[.!?…]$/.test(detail) ? detail : `${detail}.`;
+  return END_REASON_LABELS[call.endReason];
+}
 
 /** `m:ss` is hard to scan in a column of cards, so minutes are always two digits; hours appear when needed. */
 export function formatDuration(milliseconds: number): string {

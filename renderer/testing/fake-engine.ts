@@ -9,6 +9,8 @@ import type { DialPadKey } from '../phone/dial-string';
 import { CallStateMachine } from '../phone/call-state';
 import type { CallState, EndReason } from '../phone/call-state';
 import type { WakeReason } from '../phone/connection-keeper';
+import { isEstablished } from '../phone/call-state';
+import type { KeptCall } from '../phone/kept-calls';
 import type {
   CallDevices,
   CallDirection,
@@ -50,6 +52,29 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
 
   checkConnection(reason: WakeReason): void {
     this.requests.push(`check connection (${reason})`);
+  }
+
+  /** Every established call, its dialog named after its id (the real engine reads JsSIP's dialog). */
+  keptCalls(): KeptCall[] {
+    return [...this.calls.values()]
+      .filter((call) => isEstablished(call.machine.state))
+      .map(({ snapshot }) => ({
+        sipCallId: snapshot.sipCallId ?? snapshot.id,
+        localTag: `local-${snapshot.id}`,
+        remoteTag: `remote-${snapshot.id}`,
+        direction: snapshot.direction,
+        remote: { ...snapshot.remote },
+        answeredAt: snapshot.answeredAt ?? this.now,
+        savedAt: this.now,
+      }));
+  }
+
+  rejoin(kept: KeptCall): string {
+    this.requests.push(`rejoin ${kept.sipCallId}`);
+    const id = this.add(kept.direction, { ...kept.remote });
+    this.get(id).snapshot.answeredAt = kept.answeredAt;
+    this.move(id, 'dialing');
+    return id;
   }
 
   call(target: string): string {
@@ -142,9 +167,9 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
     this.publish(call);
   }
 
-  end(id: string, reason: EndReason): void {
+  end(id: string, reason: EndReason, detail?: string): void {
     const call = this.get(id);
-    call.machine.transition('ended', reason);
+    call.machine.transition('ended', reason, detail);
     call.snapshot.endedAt = this.now;
     this.publish(call);
   }
@@ -171,7 +196,7 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
   }
 
   private publish(call: FakeCall): void {
-    call.snapshot = { ...call.snapshot, state: call.machine.state, endReason: call.machine.endReason };
+    call.snapshot = { ...call.snapshot, state: call.machine.state, endReason: call.machine.endReason, endDetail: call.machine.endDetail };
     this.emit('callChanged', { ...call.snapshot });
   }
 

@@ -6,4 +6,5 @@ export { usePhoneStore } from './phone-store';
 export type { PhoneStartOptions } from './phone-store';
 export { useTransferStore } from './transfer-store';
 export { useConferenceStore } from './conference-store';
+export { useRemoteHoldStore } from './remote-hold-store';
 export { default as CallGrid } from './CallGrid.vue';

@@ -336,6 +336,30 @@ describe('phone store', () => {
     expect(phone.callList.map((call) => call.id)).toEqual([first, second]);
   });
 
+  it('shows the name picked for a call placed to them, until the call has gone from the screen', () => {
+    engine.register('registered');
+    const id = phone.dial('102', 'Bob Brown')!;
+    expect(phone.calls[id]?.remote).toEqual({ name: 'Bob Brown', number: '102' });
+    engine.move(id, 'ringing-out');
+    engine.move(id, 'connecting');
+    engine.move(id, 'active');
+    expect(phone.calls[id]?.remote.name).toBe('Bob Brown');
+    // A blank name is no name: the card shows the number.
+    const other = phone.dial('103', '  ')!;
+    expect(phone.calls[other]?.remote).toEqual({ name: '', number: '103' });
+  });
+
+  it('keeps the PBX\'s words about a refused call for the card, and a call answered elsewhere as such', () => {
+    engine.register('registered');
+    const id = phone.dial('+12125550123')!;
+    engine.end(id, 'refused', 'Outside calls are not allowed for this extension');
+    expect(phone.calls[id]).toMatchObject({ endReason: 'refused', endDetail: 'Outside calls are not allowed for this extension' });
+    const ringing = engine.ring({ name: 'Alice Adams', number: '101' });
+    engine.end(ringing, 'answered-elsewhere');
+    expect(phone.calls[ringing]?.endReason).toBe('answered-elsewhere');
+    expect(ringer.ringing).toBe(false);
+  });
+
   it('hands audio elements to the engine', () => {
     const id = engine.ring({ name: '', number: '101' });
     const element = {} as HTMLAudioElement;

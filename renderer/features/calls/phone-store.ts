@@ -19,6 +19,8 @@ import { parseDialString } from '../../phone/dial-string';
 import type { DialPadKey } from '../../phone/dial-string';
 import type { WakeReason } from '../../phone/connection-keeper';
 import type { CallSnapshot, PhoneEngine } from '../../phone/engine';
+import { saveKeptCalls, takeKeptCalls } from '../../phone/kept-calls';
+import type { KeptCall, KeptCallStorage } from '../../phone/kept-calls';
 import { createWebAudioRinger } from '../../phone/tones';
 import type { Ringer } from '../../phone/tones';
 import { useDevicesStore, useSettingsStore } from '../settings';
@@ -35,6 +37,17 @@ export const QUALITY_INTERVAL_MS = 2_000;
 export interface PhoneStartOptions {
   ringer?: Ringer;
   mediaDevices?: MediaDevicesPort;
+  /** Where calls are kept across a reload (kept-calls.ts): the tab's sessionStorage unless given. */
+  storage?: KeptCallStorage;
+}
+
+function sessionStorageOrNone(): KeptCallStorage | undefined {
+  try {
+    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+  } catch {
+    // A browser that refuses storage to this page: calls are not kept over a reload.
+    return undefined;
+  }
 }
 
 export const usePhoneStore = defineStore('phone', () => {
@@ -55,7 +68,12 @@ export const usePhoneStore = defineStore('phone', () => {
   let engine: PhoneEngine | undefined;
   let ringer: Ringer | undefined;
   let unsubscribe: Array<() => void> = [];
+  let keptStorage: KeptCallStorage | undefined;
+  /** Calls kept by the page before a reload, waiting for the phone to register to be rejoined. */
+  let toRejoin: KeptCall[] = [];
   const removals = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The name the person picked for each call they placed, shown until the PBX names the other party itself. */
+  const placedNames = new Map<string, string>();
   const autoAnswers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Calls turned away by do not disturb: never shown, never rung. */
   const silenced = new Set<string>();
@@ -82,6 +100,7 @@ export const usePhoneStore = defineStore('phone', () => {
     unsubscribe = [
       next.on('registrationChanged', (state) => {
         registration.value = state;
+        if (state === 'registered') rejoinKeptCalls(next);
       }),
       next.on('callAdded', update),
       next.on('callChanged', update),
@@ -98,11 +117,15 @@ export const usePhoneStore = defineStore('phone', () => {
     ];
     qualityTimer = setInterval(() => void sampleQuality(), QUALITY_INTERVAL_MS);
     registration.value = next.registration;
+    keptStorage = options.storage ?? sessionStorageOrNone();
+    // Calls the page before a reload kept: rejoined once the phone is registered again.
+    toRejoin = keptStorage ? takeKeptCalls(keptStorage, Date.now()) : [];
     next.start();
   }
 
   /** Ends every call and forgets them; used on sign-out. */
   function stop(): void {
+    toRejoin = [];
     engine?.stop();
     for (const off of unsubscribe) off();
     unsubscribe = [];
@@ -115,6 +138,7 @@ export const usePhoneStore = defineStore('phone', () => {
     removals.clear();
     autoAnswers.clear();
     silenced.clear();
+    placedNames.clear();
     lastSamples.clear();
     calls.value = {};
     quality.value = {};
@@ -138,7 +162,7 @@ export const usePhoneStore = defineStore('phone', () => {
       }
       return;
     }
-    calls.value[call.id] = call;
+    calls.value[call.id] = withPlacedName(call);
     if (call.state === 'ringing-in' && settings.autoAnswer) scheduleAutoAnswer(call.id);
     if (!isEstablished(call.state)) forgetQuality(call.id);
     if (call.state === 'ended') {
@@ -150,6 +174,7 @@ export const usePhoneStore = defineStore('phone', () => {
           call.id,
           setTimeout(() => {
             removals.delete(call.id);
+            placedNames.delete(call.id);
             delete calls.value[call.id];
             delete sentDigits.value[call.id];
           }, ENDED_CARD_MS),
@@ -157,6 +182,13 @@ export const usePhoneStore = defineStore('phone', () => {
       }
     }
     updateRinger();
+  }
+
+  /** A call we placed to someone picked by name carries that name while the engine knows only the number. */
+  function withPlacedName(call: CallSnapshot): CallSnapshot {
+    const name = placedNames.get(call.id);
+    if (!name || call.remote.name.trim() !== '') return call;
+    return { ...call, remote: { ...call.remote, name } };
   }
 
   /** Auto-answer is for a free line; a call that arrives during another rings as a waiting call instead. */
@@ -216,9 +248,12 @@ export const usePhoneStore = defineStore('phone', () => {
     }
   }
 
-  /** Places a call from the number field; returns its id, or undefined with `dialError` saying why not. */
-  function dial(input: string): string | undefined {
-    const placed = place(input);
+  /**
+   * Places a call from the number field; returns its id, or undefined with `dialError` saying why not. `name` is
+   * whom the person picked, shown on the call's card with the number.
+   */
+  function dial(input: string, name?: string): string | undefined {
+    const placed = place(input, name);
     if (!placed.ok) {
       dialError.value = placed.message;
       return undefined;
@@ -232,7 +267,7 @@ export const usePhoneStore = defineStore('phone', () => {
    * Places a call to `input`, first holding the call on the line; the number field is left alone (a consult call
    * for a transfer is placed this way). Says why when it cannot.
    */
-  function place(input: string): { ok: true; id: string } | { ok: false; message: string } {
+  function place(input: string, name?: string): { ok: true; id: string } | { ok: false; message: string } {
     const parsed = parseDialString(input);
     if (!parsed.ok) return parsed;
     if (!engine || !isRegistered.value) {
@@ -240,7 +275,15 @@ export const usePhoneStore = defineStore('phone', () => {
     }
     log.debug('dial', { target: parsed.target });
     holdOthers();
-    return { ok: true, id: engine.call(parsed.target) };
+    const id = engine.call(parsed.target);
+    const picked = name?.trim();
+    if (picked) {
+      placedNames.set(id, picked);
+      // The engine reported the call before its id was known here; name it now.
+      const placedCall = calls.value[id];
+      if (placedCall) calls.value[id] = withPlacedName(placedCall);
+    }
+    return { ok: true, id };
   }
 
   /** Answers a ringing call; a call already on the line goes on hold (call waiting). */
@@ -317,6 +360,29 @@ export const usePhoneStore = defineStore('phone', () => {
     lastSamples.delete(id);
   }
 
+  /**
+   * The page is going away (pagehide). Answered calls are not hung up: their dialogs are kept in the tab's
+   * sessionStorage and the page that loads next rejoins them (kept-calls.ts), while the PBX plays the other party
+   * music on hold. Without such a call the phone stops as on sign-out, unregistering.
+   */
+  function leave(): void {
+    const kept = engine?.keptCalls() ?? [];
+    if (kept.length === 0 || !keptStorage) {
+      stop();
+      return;
+    }
+    log.info('keeping calls over the reload', { calls: kept.length });
+    const now = Date.now();
+    saveKeptCalls(keptStorage, kept.map((call) => ({ ...call, savedAt: now })));
+  }
+
+  function rejoinKeptCalls(current: PhoneEngine): void {
+    for (const kept of toRejoin.splice(0)) {
+      if (engine !== current) return;
+      current.rejoin(kept);
+    }
+  }
+
   /** The network, the computer or the page woke up: the phone checks its connection and registers again. */
   function checkConnection(reason: WakeReason): void {
     engine?.checkConnection(reason);
@@ -359,6 +425,7 @@ export const usePhoneStore = defineStore('phone', () => {
     sendDtmf,
     sampleQuality,
     checkConnection,
+    leave,
     attachRemoteAudio,
   };
 });

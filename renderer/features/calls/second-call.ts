@@ -13,12 +13,15 @@ export function secondCallFailure(reason: EndReason | undefined, who: string): s
       return `${who} is not available.`;
     case 'not-found':
       return `No one has the number ${who}.`;
+    case 'refused':
+      return `The phone system did not allow the call to ${who}.`;
     case 'hung-up-remote':
       return `${who} hung up.`;
     case 'failed':
       return `The call to ${who} failed.`;
     case 'hung-up-local':
     case 'cancelled':
+    case 'answered-elsewhere':
     case undefined:
       return undefined;
   }

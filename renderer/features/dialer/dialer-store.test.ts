@@ -118,6 +118,42 @@ describe('dialer store', () => {
     expect(engine.requests).toContain('call +12125550123');
   });
 
+  it('names the call after the person picked from the suggestions, with their number', async () => {
+    useHistoryStore().entries = [outbound(7, '+12125550123', 'Bob Plumber')];
+    dialer.type('bo', true);
+    await vi.advanceTimersByTimeAsync(DIRECTORY_DEBOUNCE_MS);
+    await vi.waitFor(() => expect(useDirectoryStore().entries).toHaveLength(1));
+    dialer.pick(dialer.suggestions[1]!);
+    const id = dialer.call()!;
+    expect(phone.calls[id]?.remote).toEqual({ name: 'Bob Plumber', number: '+12125550123' });
+    // The name stays as the call moves on, until the PBX names the other party itself.
+    engine.move(id, 'ringing-out');
+    expect(phone.calls[id]?.remote.name).toBe('Bob Plumber');
+
+    // Redial calls the same person by name.
+    const again = dialer.redial()!;
+    expect(phone.calls[again]?.remote).toEqual({ name: 'Bob Plumber', number: '+12125550123' });
+  });
+
+  it('drops the picked name once the person changes the number, and redials a history entry by its name', () => {
+    dialer.pick({ id: 's1', name: 'Bob Brown', number: '102', display: '102', source: 'directory' });
+    dialer.type('103', true);
+    const id = dialer.call()!;
+    expect(phone.calls[id]?.remote).toEqual({ name: '', number: '103' });
+
+    setActivePinia(createPinia());
+    const fresh = useDialerStore();
+    useSessionStore().session = ALICE_SESSION;
+    useHistoryStore().entries = [outbound(9, '103', 'Carol Chen')];
+    const freshPhone = usePhoneStore();
+    const freshEngine = new FakePhoneEngine();
+    freshPhone.start(freshEngine, { ringer: new FakeRinger(), mediaDevices: new FakeMediaDevices() });
+    freshEngine.register('registered');
+    const redialled = fresh.redial()!;
+    expect(freshPhone.calls[redialled]?.remote).toEqual({ name: 'Carol Chen', number: '103' });
+    freshPhone.stop();
+  });
+
   it('redials the last number dialled, else the newest outbound call in the history', () => {
     expect(dialer.redialNumber).toBeUndefined();
     useHistoryStore().entries = [outbound(9, '103'), outbound(8, '102')];

@@ -22,7 +22,9 @@ export const useDialerStore = defineStore('dialer', () => {
   /** Why the number in the field can't be called; the phone store's own reasons are shown beside it. */
   const numberError = ref('');
   /** What this person dialled last in this session, keyed by account so that a second sign-in starts afresh. */
-  const lastDialled = ref<{ account: string; number: string }>();
+  const lastDialled = ref<{ account: string; number: string; name?: string }>();
+  /** The person picked from the suggestions, while the field still shows their number: the call carries their name. */
+  let picked: { display: string; name: string } | undefined;
   /** The account whose call history this store has asked for, so the Phone view loads it once per account. */
   let historyLoadedFor: string | undefined;
 
@@ -43,12 +45,14 @@ export const useDialerStore = defineStore('dialer', () => {
 
   const suggestions = computed<NumberSuggestion[]>(() => suggestionsFor(usePhoneStore().number));
 
-  /** The number Redial calls: the last one dialled here, else the newest outbound call in the history. */
-  const redialNumber = computed(() => {
+  /** Whom Redial calls: the last one dialled here, else the newest outbound call in the history. */
+  const redialTarget = computed<{ number: string; name?: string } | undefined>(() => {
     const remembered = lastDialled.value;
-    if (remembered && remembered.account === account.value) return remembered.number;
-    return useHistoryStore().entries.find((entry) => entry.direction === 'outbound')?.party.number;
+    if (remembered && remembered.account === account.value) return remembered;
+    const party = useHistoryStore().entries.find((entry) => entry.direction === 'outbound')?.party;
+    return party ? { number: party.number, name: party.name || undefined } : undefined;
   });
+  const redialNumber = computed(() => redialTarget.value?.number);
   const redialDisplay = computed(() => (redialNumber.value ? display(redialNumber.value) : undefined));
 
   /** A number from the history, the directory or a call, as the user reads it in their region. */
@@ -90,12 +94,17 @@ export const useDialerStore = defineStore('dialer', () => {
   function pick(suggestion: NumberSuggestion): void {
     numberError.value = '';
     usePhoneStore().setNumber(suggestion.display);
+    picked = suggestion.name.trim() ? { display: suggestion.display, name: suggestion.name.trim() } : undefined;
     useDirectoryStore().clear();
   }
 
-  /** Calls `text` (the number field by default); returns the call's id, or undefined with the reason shown. */
-  function call(text: string = usePhoneStore().number): string | undefined {
+  /**
+   * Calls `text` (the number field by default); returns the call's id, or undefined with the reason shown. The call's
+   * card names the person picked from the suggestions (or `name`), as long as the field was not changed since.
+   */
+  function call(text: string = usePhoneStore().number, name?: string): string | undefined {
     const phone = usePhoneStore();
+    const chosen = name ?? (picked && picked.display === text ? picked.name : undefined);
     const read = readDialNumber(text, region.value);
     if (!read.ok) {
       numberError.value = read.message;
@@ -103,17 +112,18 @@ export const useDialerStore = defineStore('dialer', () => {
     }
     log.debug('call', { kind: read.kind });
     numberError.value = '';
-    const id = phone.dial(read.dial);
+    const id = phone.dial(read.dial, chosen);
     if (id !== undefined) {
-      if (account.value) lastDialled.value = { account: account.value, number: read.dial };
+      if (account.value) lastDialled.value = { account: account.value, number: read.dial, name: chosen };
+      picked = undefined;
       useDirectoryStore().clear();
     }
     return id;
   }
 
   function redial(): string | undefined {
-    const number = redialNumber.value;
-    return number === undefined ? undefined : call(number);
+    const target = redialTarget.value;
+    return target === undefined ? undefined : call(target.number, target.name);
   }
 
   return { numberError, region, suggestions, suggestionsFor, redialNumber, redialDisplay, display, prepare, type, typeInto, read, pick, call, redial };

@@ -54,6 +54,23 @@ export const useHistoryStore = defineStore('history', () => {
     return pool.filter((entry) => (wanted === 'all' || entry.direction === wanted) && matches(entry));
   });
 
+  /**
+   * The one row whose details are open, by entry id: many rows share a party, and only the row chosen is the
+   * current one.
+   */
+  const selectedId = ref<number>();
+  const selected = computed(() =>
+    selectedId.value === undefined ? undefined : merge(entries.value, cachedMatches.value).find((entry) => entry.id === selectedId.value),
+  );
+
+  function select(id: number | undefined): void {
+    selectedId.value = id;
+  }
+
+  function isCurrent(id: number): boolean {
+    return selectedId.value === id;
+  }
+
   function withParty(number: string): CallHistoryEntry[] {
     return merge(entries.value, cachedMatches.value).filter((entry) => entry.party.number === number);
   }
@@ -155,5 +172,22 @@ export const useHistoryStore = defineStore('history', () => {
     unseenMissed.value = 0;
   }
 
-  return { entries, filter, search, loading, error, complete, unseenMissed, filtered, withParty, refresh, loadMore, noteMissedCall, markSeen };
+  return {
+    entries,
+    filter,
+    search,
+    loading,
+    error,
+    complete,
+    unseenMissed,
+    filtered,
+    selected,
+    select,
+    isCurrent,
+    withParty,
+    refresh,
+    loadMore,
+    noteMissedCall,
+    markSeen,
+  };
 });

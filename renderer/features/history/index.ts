@@ -3,4 +3,5 @@
  * features reach history only through this file.
  */
 export { useHistoryStore } from './history-store';
-export { default as CallHistoryView } from './CallHistoryView.vue';
+/** The pane, loaded when first opened: it is not part of the first screen (see vite.renderer.config.ts). */
+export const loadCallHistoryView = () => import('./CallHistoryView.vue');

@@ -5,4 +5,5 @@
 export { useSettingsStore } from './settings-store';
 export { useDevicesStore } from './devices-store';
 export type { AudioDevice, DeviceChoice, DeviceRole, MediaDevicesPort } from './devices-store';
-export { default as SettingsView } from './SettingsView.vue';
+/** The pane, loaded when first opened: it is not part of the first screen (see vite.renderer.config.ts). */
+export const loadSettingsView = () => import('./SettingsView.vue');

@@ -11,6 +11,9 @@ export const useSettingsStore = defineStore('settings', () => {
   const settings = ref<AppSettings>({});
   const appInfo = ref<AppInfo>();
 
+  /** What the last change made in Settings saved, in words ("Saved: Theme Dark"), for the pane to say. */
+  const confirmation = ref('');
+
   const isDesktop = computed(() => appInfo.value?.shell === 'desktop');
 
   /**
@@ -31,9 +34,25 @@ export const useSettingsStore = defineStore('settings', () => {
     log.debug('loaded', { shell: info.shell, version: info.version });
   }
 
-  async function save(patch: AppSettings): Promise<void> {
-    settings.value = await getBridge().saveSettings(patch);
+  /**
+   * Saves `patch`. Given `what` (the setting's label and its new value in words), the pane then confirms it, or
+   * says that it was not saved.
+   */
+  async function save(patch: AppSettings, what?: string): Promise<void> {
+    try {
+      settings.value = await getBridge().saveSettings(patch);
+    } catch (error) {
+      if (what !== undefined) confirmation.value = `Not saved: ${what}. Try again.`;
+      log.warn('could not save settings', { error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+    if (what !== undefined) confirmSaved(what);
   }
 
-  return { settings, appInfo, isDesktop, defaultServerUrl, load, save };
+  /** For a change saved another way (an audio device, through the devices store). */
+  function confirmSaved(what: string): void {
+    confirmation.value = `Saved: ${what}`;
+  }
+
+  return { settings, appInfo, isDesktop, defaultServerUrl, confirmation, load, save, confirmSaved };
 });

@@ -1,14 +1,21 @@
-/** Who is signed in, to which server, and the sign-in itself. */
+/**
+ * Who is signed in, to which server, and the sign-in itself; and staying signed in: the session's token is kept
+ * through the bridge (never a password), `resume()` at start renews it and starts the phone and event stream the
+ * same way a sign-in does, and a running app renews it every hour so that it stays signed in for as long as it is open.
+ */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { splitSignInName } from '../../../shared/api';
 import type { OrganizationChoice, SessionRequest, SessionResponse } from '../../../shared/api';
 import { endSession, SignInError, normalizeServerUrl, signIn as requestSession } from '../../api/client';
+import { getBridge } from '../../bridge';
 import { createLogger } from '../../log';
 import { createJsSipEngine } from '../../phone/jssip';
 import { usePhoneStore } from '../calls';
 import { useEventsStore } from '../events';
 import { useSettingsStore } from '../settings';
+import { createResumer, createSessionKeeper } from './resume';
+import type { PhoneStart } from './resume';
 
 const log = createLogger('session');
 
@@ -52,6 +59,55 @@ export const useSessionStore = defineStore('session', () => {
     return organizationChoices.value.length > 0 && splitSignInName(extension)?.domain === undefined;
   }
 
+  /** Who waits for the phone to start (onDidStartPhone). */
+  const startListeners = new Set<(start: PhoneStart) => void>();
+
+  /**
+   * The one way the phone starts, after a sign-in or a resume: the session, the phone registering with its SIP
+   * credentials, the event stream, and then whoever waits on onDidStartPhone.
+   */
+  function startPhone(start: PhoneStart): void {
+    const { session: response, serverUrl: base } = start;
+    session.value = response;
+    serverUrl.value = base;
+    keeper.start(base, response.token);
+    usePhoneStore().start(createJsSipEngine(response.sip));
+    useEventsStore().start({ serverUrl: base, token: response.token, userId: response.user.id });
+    for (const listener of [...startListeners]) {
+      try {
+        listener(start);
+      } catch (error) {
+        log.error('a phone-start listener failed', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` each time the phone has started, with `resumed` true when it was a kept session renewed at
+   * start (a reload or a restart) rather than a sign-in; returns the function that stops it. The phone is
+   * registering then, not yet registered: watch the phone store's registration for that.
+   */
+  function onDidStartPhone(listener: (start: PhoneStart) => void): () => void {
+    startListeners.add(listener);
+    return () => void startListeners.delete(listener);
+  }
+
+  const keeper = createSessionKeeper({
+    renewed: (expiresAt) => {
+      if (session.value) session.value = { ...session.value, expiresAt };
+    },
+    ended: (message) => {
+      signOut();
+      fail(message);
+    },
+  });
+
+  const resumer = createResumer({
+    bridge: () => getBridge(),
+    started: (start) => startPhone(start),
+    ended: (message) => fail(message),
+  });
+
   /** Signs in and starts the phone; returns false with `signInError` set when it could not. */
   async function signIn(form: SignInForm): Promise<boolean> {
     if (signingIn.value) return false;
@@ -72,11 +128,13 @@ export const useSessionStore = defineStore('session', () => {
       }
       const request: SessionRequest = { extension, password: form.password, ...(organization !== undefined ? { organization } : {}) };
       const response = await requestSession(base, request);
-      session.value = response;
-      serverUrl.value = base;
+      // A kept session still being retried gives way to the one just opened.
+      resumer.cancel();
       log.info('signed in', { server: base, extension: response.user.extension });
-      usePhoneStore().start(createJsSipEngine(response.sip));
-      useEventsStore().start({ serverUrl: base, token: response.token, userId: response.user.id });
+      startPhone({ session: response, serverUrl: base, resumed: false });
+      void getBridge()
+        .keepSession({ serverUrl: base, token: response.token })
+        .catch((error: unknown) => log.warn('could not keep the session for the next start', { error: String(error) }));
       await useSettingsStore()
         .save({ serverUrl: base, lastExtension: nameToRemember(request, response) })
         .catch((error: unknown) => log.warn('could not remember the sign-in', { error: String(error) }));
@@ -100,6 +158,11 @@ export const useSessionStore = defineStore('session', () => {
 
   function signOut(): void {
     log.info('signed out');
+    resumer.cancel();
+    keeper.stop();
+    void getBridge()
+      .forgetSession()
+      .catch((error: unknown) => log.warn('could not forget the kept session', { error: String(error) }));
     usePhoneStore().stop();
     useEventsStore().stop();
     const ending = session.value;
@@ -108,7 +171,26 @@ export const useSessionStore = defineStore('session', () => {
     fail('');
   }
 
-  return { session, serverUrl, signingIn, signInError, signInErrorField, organizationChoices, signedIn, user, asksOrganization, signIn, signOut };
+  return {
+    session,
+    serverUrl,
+    signingIn,
+    signInError,
+    signInErrorField,
+    organizationChoices,
+    signedIn,
+    user,
+    /** A kept session is being renewed, or waits to be tried again. */
+    resuming: resumer.resuming,
+    /** What the sign-in page says while a kept session waits to be tried again ("Can't reach… Trying again in 8 seconds."). */
+    resumeNotice: resumer.notice,
+    asksOrganization,
+    signIn,
+    signOut,
+    resume: resumer.resume,
+    untilResumed: resumer.untilFirstAttempt,
+    onDidStartPhone,
+  };
 });
 
 /**

@@ -42,7 +42,7 @@ export interface CallHost {
   /** Moves the call's state machine and reports the call. */
   move(record: CallRecord, to: Exclude<CallState, 'ended'>): void;
   /** Ends the call once, releasing its media, and reports it. */
-  end(record: CallRecord, reason: EndReason): void;
+  end(record: CallRecord, reason: EndReason, detail?: string): void;
   /** Reports the call after a change that is not a state move (mute, remote hold, a notice, a received key). */
   changed(record: CallRecord): void;
 }
@@ -53,6 +53,7 @@ export function snapshot(record: CallRecord): CallSnapshot {
     direction: record.direction,
     state: record.machine.state,
     endReason: record.machine.endReason,
+    endDetail: record.machine.endDetail,
     remote: { ...record.remote },
     startedAt: record.startedAt,
     answeredAt: record.answeredAt,

@@ -17,7 +17,7 @@ import type { DialPadKey } from '../dial-string';
 import type { DeclineKind } from '../engine';
 import { assertedParty } from './asserted-identity';
 import type { CallHost, CallRecord } from './call-record';
-import { endReasonFor } from './end-reason';
+import { endDetailFor, endReasonFor, messageFacts } from './end-reason';
 import { applyMediaState, collectReceivers, watchPeerConnection } from './media-streams';
 
 const log = createLogger('phone.session');
@@ -45,14 +45,15 @@ export function wireSession(host: CallHost, record: CallRecord, session: RTCSess
   session.on('confirmed', () => {
     if (record.machine.can('connecting')) host.move(record, 'connecting');
     if (!record.machine.can('active')) return;
-    record.answeredAt = host.now();
+    // A call rejoined after a reload keeps the time it was first answered.
+    record.answeredAt ??= host.now();
     collectReceivers(record);
     host.move(record, 'active');
   });
   const onEnd = (event: 'ended' | 'failed') => (data: EndEvent) => {
-    const facts = { event, originator: String(data.originator), cause: data.cause, direction: record.direction };
-    log.debug(`call ${event}`, { id: record.id, originator: facts.originator, cause: facts.cause });
-    host.end(record, endReasonFor(facts));
+    const facts = { event, originator: String(data.originator), cause: data.cause, direction: record.direction, ...messageFacts(data.message) };
+    log.debug(`call ${event}`, { id: record.id, originator: facts.originator, cause: facts.cause, status: facts.status });
+    host.end(record, endReasonFor(facts), endDetailFor(facts));
   };
   // The far end holding us (RFC 3264 §8.4 in their re-INVITE) is shown on the card; JsSIP answers it itself.
   session.on('hold', ({ originator }) => {

@@ -20,12 +20,16 @@ import { ConnectionKeeper } from '../connection-keeper';
 import type { WakeReason } from '../connection-keeper';
 import type { DialPadKey } from '../dial-string';
 import type { CallDevices, CallDirection, DeclineKind, PhoneEngine, PhoneEngineEvents, RemoteParty } from '../engine';
+import { AudioWarmup } from '../audio-warmup';
 import { GatheringCap } from '../ice-gathering';
 import { MediaWatch } from '../media-watch';
 import { snapshot } from './call-record';
 import type { CallHost, CallRecord } from './call-record';
 import { declineSession, sendDtmfKey, terminateQuietly, terminateSession, wireSession } from './call-session';
 import { applyMediaState, attachRemoteAudio, mediaOptions, releaseMedia, replaceMicrophone, routeOutput } from './media-streams';
+import { replacesHeader } from '../kept-calls';
+import type { KeptCall } from '../kept-calls';
+import { dialogIdentifiers } from './dialog-identifiers';
 import { reofferDirection, restartIce } from './reoffer';
 import { isTransientRegistrationFailure, signallingLink, uaConfiguration } from './user-agent';
 
@@ -53,6 +57,8 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
   private everConnected = false;
   /** What one call's modules may do to the engine. */
   private readonly host: CallHost;
+  /** Pays the audio stack's first-use cost while idle, not on the first call (audio-warmup.ts). */
+  private readonly warmup = new AudioWarmup();
 
   constructor(
     private readonly sip: SipCredentials,
@@ -63,7 +69,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
       now,
       isConnected: () => this.ua?.isConnected() ?? false,
       move: (record, to) => this.move(record, to),
-      end: (record, reason) => this.end(record, reason),
+      end: (record, reason, detail) => this.end(record, reason, detail),
       changed: (record) => this.emit('callChanged', snapshot(record)),
     };
   }
@@ -101,6 +107,7 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     });
     ua.on('registered', () => {
       keeper.registered();
+      this.warmup.phoneReady();
       this.setRegistration('registered');
     });
     ua.on('unregistered', () => {
@@ -161,15 +168,37 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     this.setRegistration('unregistered');
   }
 
+  keptCalls(): KeptCall[] {
+    const now = this.host.now();
+    const kept: KeptCall[] = [];
+    for (const record of this.calls.values()) {
+      const ids = record.session && isEstablished(record.machine.state) ? dialogIdentifiers(record.session) : undefined;
+      if (!ids || record.answeredAt === undefined) continue;
+      kept.push({ ...ids, direction: record.direction, remote: { ...record.remote }, answeredAt: record.answeredAt, savedAt: now });
+    }
+    return kept;
+  }
+
+  rejoin(kept: KeptCall): string {
+    log.info('rejoining a call kept over a reload', { number: kept.remote.number });
+    // The PBX takes an INVITE with Replaces before it routes the number: any user part reaches it.
+    return this.place(kept.remote.number || 'rejoin', { direction: kept.direction, remote: kept.remote, answeredAt: kept.answeredAt }, [`Replaces: ${replacesHeader(kept)}`]);
+  }
+
   call(target: string): string {
+    return this.place(target, { direction: 'outgoing', remote: { name: '', number: target } });
+  }
+
+  private place(target: string, shown: { direction: CallDirection; remote: RemoteParty; answeredAt?: number }, extraHeaders: string[] = []): string {
     const ua = this.ua;
     if (!ua || this.stopped) throw new Error('The phone is not started');
     log.debug('call', { target });
-    const record = this.addRecord('outgoing', { name: '', number: target });
+    const record = this.addRecord(shown.direction, shown.remote);
+    record.answeredAt = shown.answeredAt;
     this.move(record, 'dialing');
     this.placing = record;
     try {
-      ua.call(target, mediaOptions(this.devices));
+      ua.call(target, { ...mediaOptions(this.devices), ...(extraHeaders.length > 0 ? { extraHeaders } : {}) });
     } catch (error) {
       log.warn('could not place the call', { target, error: describeError(error) });
       this.end(record, 'failed');
@@ -345,10 +374,10 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     this.emit('callChanged', snapshot(record));
   }
 
-  private end(record: CallRecord, reason: EndReason): void {
+  private end(record: CallRecord, reason: EndReason, detail?: string): void {
     if (record.machine.isEnded) return;
     record.endedAt = this.host.now();
-    record.machine.transition('ended', reason);
+    record.machine.transition('ended', reason, detail);
     releaseMedia(record);
     record.media.dispose();
     record.gathering.dispose();
