@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../server/store/demo';
+import { expectAccessible } from './support/axe';
 import { launchBrowser } from './support/browser';
 import { startPbxProcess } from './support/pbx-process';
 import type { PbxProcess } from './support/pbx-process';
@@ -112,6 +113,7 @@ describe('calling between two people through the PBX', () => {
     phones.push(phone);
     await phone.signIn(alice.extension, 'not-the-password');
     await expect.poll(() => phone.signInError().textContent()).toContain('The extension or password is incorrect.');
+    await expectAccessible(phone.page, 'sign-in form with a wrong password');
     await expect(phone.page.getByRole('status', { name: 'Registration' }).count()).resolves.toBe(0);
   });
 });

@@ -12,6 +12,7 @@ import type { Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { baresipMissing, levelDbfs, startBaresip, toneShare } from '../interop/support/baresip';
 import type { Baresip } from '../interop/support/baresip';
+import { expectAccessible } from './support/axe';
 import { alice, bob, carol, useStage } from './support/setup';
 import { writeToneWav } from './support/tone';
 import { expectToHear, WebPhone } from './support/web-phone';
@@ -131,7 +132,10 @@ describe.skipIf(missing !== undefined)('a conference built in the app, mixed at 
     const field = panel.getByRole('combobox', { name: 'Number' });
     await expect.poll(() => field.evaluate((element) => element === document.activeElement)).toBe(true);
     await field.fill('Carol');
-    await panel.getByRole('listbox', { name: 'Suggestions' }).getByRole('option', { name: CAROL, exact: true }).click();
+    const carolSuggestion = panel.getByRole('listbox', { name: 'Suggestions' }).getByRole('option', { name: CAROL, exact: true });
+    await carolSuggestion.waitFor();
+    await expectAccessible(a.page, 'add-call panel with suggestions');
+    await carolSuggestion.click();
     await panel.getByRole('button', { name: 'Call', exact: true }).click();
 
     // Bob waits on hold while Alice talks to Carol.
@@ -142,6 +146,7 @@ describe.skipIf(missing !== undefined)('a conference built in the app, mixed at 
 
     const merge = held.getByRole('button', { name: 'Merge', exact: true });
     await expect.poll(() => merge.isEnabled(), { timeout: 10_000 }).toBe(true);
+    await expectAccessible(a.page, 'added call, first call held, Merge offered');
     await merge.click();
     // The added call's card ends; the first becomes the conference's, taken off hold.
     await a.page.getByText('Merged into the conference').waitFor({ timeout: 10_000 });
@@ -159,6 +164,8 @@ describe.skipIf(missing !== undefined)('a conference built in the app, mixed at 
     await expect(a.activeCall().getByRole('heading').textContent()).resolves.toBe('Conference');
     await expect(participant(a, bob.extension).count()).resolves.toBe(1);
     await expect(participant(a, carol.extension).count()).resolves.toBe(1);
+    await expectAccessible(a.page, 'conference');
+    await expectAccessible(b.page, 'in a conference (participant)');
 
     await expectMix(a, [TONE.bob, TONE.carol], [TONE.alice], a.activeCall());
     await expectMix(b, [TONE.alice, TONE.carol], [TONE.bob]);

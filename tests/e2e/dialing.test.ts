@@ -3,11 +3,28 @@
  * suggestion with the keyboard and calls; later A calls B again with Redial.
  */
 import { describe, expect, it } from 'vitest';
+import { SECTIONS } from '../../renderer/sections';
+import { expectAccessible } from './support/axe';
 import { alice, bob, useStage } from './support/setup';
 import { WebPhone } from './support/web-phone';
 
 describe('dialling by name', () => {
   const stage = useStage('dialing', [440]);
+
+  it('every section of the navigation passes axe in both themes', async () => {
+    const a = await WebPhone.open(stage.browsers[0]!, stage.pbx.url);
+    try {
+      await a.signIn(alice.extension, alice.password);
+      await a.waitUntilRegistered();
+      for (const section of SECTIONS) {
+        await a.openSection(section.title);
+        await a.page.getByRole('heading', { level: 1, name: section.title, exact: true }).waitFor();
+        await expectAccessible(a.page, `${section.title} section`);
+      }
+    } finally {
+      await a.close();
+    }
+  });
 
   it('A finds B by name, picks B with the keyboard and calls; after hanging up, Redial calls B again', async () => {
     const a = await WebPhone.open(stage.browsers[0]!, stage.pbx.url);
@@ -23,6 +40,14 @@ describe('dialling by name', () => {
       const bobSuggestion = a.suggestion(`${bob.displayName} ${bob.extension}`);
       await bobSuggestion.waitFor();
       await expect.poll(() => number.getAttribute('aria-expanded')).toBe('true');
+      await expectAccessible(a.page, 'dialer with suggestions open');
+      // The open suggestions never cover Call: a click there reaches the button itself.
+      const covered = await a.page.getByRole('button', { name: 'Call', exact: true }).evaluate((button) => {
+        const box = button.getBoundingClientRect();
+        const atCentre = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+        return !(atCentre && button.contains(atCentre));
+      });
+      expect(covered, 'Call is covered by the suggestions').toBe(false);
 
       await number.press('ArrowDown');
       await expect.poll(() => bobSuggestion.getAttribute('aria-selected')).toBe('true');
@@ -33,6 +58,8 @@ describe('dialling by name', () => {
       await number.press('Enter');
       await b.incomingCall().waitFor();
       await expect.poll(() => b.incomingCall().textContent()).toContain(alice.displayName);
+      await expectAccessible(b.page, 'incoming call ringing');
+      await expectAccessible(a.page, 'outgoing call ringing');
 
       await a.hangUp();
       await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);

@@ -3,6 +3,7 @@
  * its reader sees (outbound for the caller; inbound or missed for the callee), and filters and call-back work.
  */
 import { describe, expect, it } from 'vitest';
+import { expectAccessible } from './support/axe';
 import { alice, bob, useStage } from './support/setup';
 import { WebPhone } from './support/web-phone';
 
@@ -37,7 +38,7 @@ describe('call history', () => {
       const rows = (phone: WebPhone) => phone.page.getByRole('list', { name: 'Calls' }).getByRole('button');
       await a.page.getByRole('link', { name: 'Call History' }).click();
       await expect.poll(() => rows(a).count(), { timeout: 10_000 }).toBe(3);
-      expect(await rows(a).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')?.split(',')[0]))).toEqual([
+      expect(await rows(a).evaluateAll((els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ').trim().split(',')[0]))).toEqual([
         'Outbound call',
         'Outbound call',
         'Outbound call',
@@ -45,10 +46,11 @@ describe('call history', () => {
 
       await b.page.getByRole('link', { name: 'Call History' }).click();
       await expect.poll(() => rows(b).count(), { timeout: 10_000 }).toBe(3);
-      const labels = await rows(b).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+      const labels = await rows(b).evaluateAll((els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ').trim() ?? ''));
       expect(labels.map((l) => l.split(',')[0])).toEqual(['Missed call', 'Inbound call', 'Inbound call']);
       expect(labels[0]).toContain(`${alice.displayName} ${alice.extension}`);
       expect(labels[1]).toContain('Declined');
+      await expectAccessible(b.page, 'Call History with rows');
 
       await b.page.getByRole('button', { name: 'Missed', exact: true }).click();
       await expect.poll(() => rows(b).count()).toBe(1);
@@ -62,6 +64,7 @@ describe('call history', () => {
       await rows(b).first().click();
       const details = b.page.getByRole('complementary', { name: `History with ${alice.displayName}` });
       await expect.poll(() => details.getByRole('listitem').count()).toBe(3);
+      await expectAccessible(b.page, 'Call History with a party\'s details open');
       await details.getByRole('button', { name: 'Call back' }).click();
       await a.page.getByRole('link', { name: 'Phone' }).click();
       await a.incomingCall().waitFor();

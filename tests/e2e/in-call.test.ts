@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../server/store/demo';
+import { expectAccessible } from './support/axe';
 import { launchBrowser } from './support/browser';
 import { startPbxProcess } from './support/pbx-process';
 import type { PbxProcess } from './support/pbx-process';
@@ -85,8 +86,10 @@ describe('in-call options through the PBX', () => {
 
   it('A mutes: B hears silence, and A again after Unmute; the call stays up', async () => {
     const { a, b } = await connected();
+    await expectAccessible(a.page, 'in call');
     await a.press('Mute');
     await a.activeCall().getByRole('button', { name: 'Unmute', exact: true }).waitFor();
+    await expectAccessible(a.page, 'in call, muted');
     await expectSilence(b);
     // A still hears B while muted.
     await expectToHear(a, 880);
@@ -95,7 +98,7 @@ describe('in-call options through the PBX', () => {
     await expect(a.activeCall().count()).resolves.toBe(1);
   });
 
-  it('A holds: B hears silence; A resumes and both hear each other again', async (context) => {
+  it('A holds: B hears music on hold, not A; A resumes and both hear each other again', async (context) => {
     const { a, b } = await connected();
     if (!(await holdAccepted(a))) {
       // The card said so and the call is still up: the UI stayed honest.
@@ -104,7 +107,12 @@ describe('in-call options through the PBX', () => {
       context.skip('the PBX refuses hold (re-INVITE answered with an error)');
       return;
     }
-    await expectSilence(b);
+    // The PBX plays B its music on hold (hold-music.test.ts checks it and B's card); A's tone is not relayed.
+    await b.activeCall().getByText('On hold by Alice Adams', { exact: true }).waitFor({ timeout: 10_000 });
+    const [heldTone] = await b.levelsAt([440]);
+    expect(heldTone, 'B does not hear A while A holds (a tone heard reads near -20 dB)').toBeLessThan(-40);
+    await expectAccessible(a.page, 'held call');
+    await expectAccessible(b.page, 'in call, held by the other side');
     await a.press('Resume', a.card('Held call'));
     await a.activeCall().waitFor();
     await expectToHear(b, 440);
@@ -115,6 +123,7 @@ describe('in-call options through the PBX', () => {
     const a = await signedIn(browserA, alice);
     await a.openSection('Settings');
     await a.page.getByLabel('Send key presses').selectOption('info');
+    await expectAccessible(a.page, 'Settings');
     await a.openSection('Phone');
     const b = await signedIn(browserB, bob);
     await a.call(bob.extension);
@@ -126,6 +135,8 @@ describe('in-call options through the PBX', () => {
     await a.pressKeys('12#');
     await expect.poll(() => a.activeCall().getByLabel('Keys sent').textContent()).toBe('12#');
     await expect.poll(() => b.activeCall().textContent(), { timeout: 10_000 }).toContain('Keys received: 12#');
+    await expectAccessible(a.page, 'dial pad open, keys sent');
+    await expectAccessible(b.page, 'in call, keys received');
     // Back returns to the in-call options; Escape does too.
     await a.press('Back');
     await a.press('Dial pad');
@@ -147,6 +158,7 @@ describe('in-call options through the PBX', () => {
     await c.call(alice.extension);
     await a.incomingCall().waitFor();
     await expect.poll(() => a.incomingCall().textContent()).toContain(carol.displayName);
+    await expectAccessible(a.page, 'incoming call during a call');
     await a.answer();
     const heldB = a.card('Held call');
     const refused = a.page.getByText(HOLD_REFUSED);
@@ -160,6 +172,7 @@ describe('in-call options through the PBX', () => {
     await expect.poll(() => a.activeCall().textContent()).toContain(carol.displayName);
     await expectToHear(a, 660, a.activeCall());
     await expectToHear(c, 440);
+    await expectAccessible(a.page, 'call waiting: one call held, one active');
 
     await a.press('Resume', heldB);
     // A dialled B, so B's card names B by the number dialled.
@@ -167,7 +180,10 @@ describe('in-call options through the PBX', () => {
     await a.card('Held call').waitFor();
     await expect.poll(() => a.card('Held call').textContent()).toContain(carol.displayName);
     await expectToHear(a, 880, a.activeCall());
-    await expectSilence(c);
+    // C, held now, hears the PBX's music on hold and not A.
+    await c.activeCall().getByText('On hold by Alice Adams', { exact: true }).waitFor({ timeout: 10_000 });
+    const [aliceAtC] = await c.levelsAt([440]);
+    expect(aliceAtC, 'C does not hear A while A holds C').toBeLessThan(-40);
   });
 
   it('B has do not disturb on: A sees the line busy and B never rings', async () => {
@@ -177,6 +193,8 @@ describe('in-call options through the PBX', () => {
     await b.page.getByRole('button', { name: 'Do not disturb', pressed: true }).waitFor();
     await a.call(bob.extension);
     await a.page.getByText('Line busy').waitFor({ timeout: 10_000 });
+    await expectAccessible(a.page, 'call ended: line busy');
+    await expectAccessible(b.page, 'do not disturb on');
     await expect(b.callCards().count()).resolves.toBe(0);
   });
 
@@ -184,10 +202,13 @@ describe('in-call options through the PBX', () => {
     const { a, b } = await connected();
     await a.openSection('Settings');
     const microphone = a.page.getByLabel('Microphone', { exact: true });
+    // The Settings pane loads on first use: its list is filled once it is there.
+    await expect.poll(() => microphone.locator('option').count(), { timeout: 10_000 }).toBeGreaterThan(1);
     const microphones = await microphone.locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
     const otherMicrophone = microphones.find((id) => id !== '');
     expect(otherMicrophone, 'Chromium lists its fake microphones').toBeTruthy();
     await microphone.selectOption(otherMicrophone!);
+    await expectAccessible(a.page, 'Settings during a call');
     const speaker = a.page.getByLabel('Speaker', { exact: true });
     if (await speaker.count()) {
       const speakers = await speaker.locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));

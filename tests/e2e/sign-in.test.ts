@@ -14,6 +14,7 @@ import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { ensureOrganization } from '../../server/store/organizations';
 import { createUser } from '../../server/store/users';
+import { expectAccessible } from './support/axe';
 import { launchBrowser } from './support/browser';
 import { alice } from './support/setup';
 import { writeToneWav } from './support/tone';
@@ -54,6 +55,7 @@ describe.each([
     const phone = await WebPhone.open(browser, pbx.httpUrl);
     try {
       await expect(phone.page.getByRole('textbox', { name: 'Extension (or SIP address)', exact: true }).count()).resolves.toBe(1);
+      await expectAccessible(phone.page, 'sign-in form');
       await phone.signIn(`101@${'demo.offhook.test'}`, alice.password);
       await phone.waitUntilRegistered();
       await expect(signedInAs(phone).textContent()).resolves.toBe('Alice Adams');
@@ -72,6 +74,7 @@ describe.each([
         await expect.poll(() => phone.signInError().textContent()).toBe('This server hosts several organizations: choose yours.');
         // The question has the focus, and is answered with the keyboard.
         await expect.poll(() => organization.evaluate((element) => element === document.activeElement)).toBe(true);
+        await expectAccessible(phone.page, 'sign-in form asking for the organization');
         const options = await organization.getByRole('option').allTextContents();
         expect(options.map((text) => text.trim())).toEqual(['Choose your organization', 'Demo Company (demo.offhook.test)', `${SECOND.name} (${SECOND.domain})`]);
         await phone.page.keyboard.press('End');
@@ -89,6 +92,7 @@ describe.each([
       try {
         await phone.signIn(secondAlice.extension, secondAlice.password);
         await expect.poll(() => phone.signInError().textContent()).toContain('sign in with your SIP address');
+        await expectAccessible(phone.page, 'sign-in form with its error');
         expect(await phone.page.getByRole('combobox', { name: 'Organization' }).count()).toBe(0);
         await phone.signIn(`${secondAlice.extension}@${SECOND.domain}`, secondAlice.password);
         await phone.waitUntilRegistered();

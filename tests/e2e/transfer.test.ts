@@ -5,6 +5,7 @@
  */
 import type { Locator } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { expectAccessible } from './support/axe';
 import { alice, bob, carol, useStage } from './support/setup';
 import { expectToHear, WebPhone } from './support/web-phone';
 
@@ -66,6 +67,7 @@ describe('transfer through the PBX', () => {
     const { a, b } = await aliceTalksToBob();
     const c = await signedIn(2, carol);
     const panel = await transferPanel(a, 'Carol', CAROL);
+    await expectAccessible(a.page, 'transfer panel');
     await panel.getByRole('button', { name: 'Transfer now', exact: true }).click();
 
     await c.incomingCall().waitFor({ timeout: 10_000 });
@@ -99,6 +101,7 @@ describe('transfer through the PBX', () => {
 
     const complete = held.getByRole('button', { name: 'Complete transfer', exact: true });
     await expect.poll(() => complete.isEnabled(), { timeout: 10_000 }).toBe(true);
+    await expectAccessible(a.page, 'consulting before Complete transfer');
     await complete.click();
 
     await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);
@@ -127,6 +130,7 @@ describe('transfer through the PBX', () => {
 
     const failure = a.activeCall().getByRole('status');
     await expect.poll(() => failure.textContent(), { timeout: 10_000 }).toMatch(sentence);
+    await expectAccessible(a.page, 'transfer failed');
     await expect(a.activeCall().getByRole('button', { name: 'Transfer', exact: true }).isEnabled()).resolves.toBe(true);
     await expectToHear(b, 440);
     await expectToHear(a, 880);

@@ -4,7 +4,7 @@
  * Controls are found by their accessible names, as a keyboard or screen-reader user would find them.
  */
 import { expect } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 
 export class WebPhone {
   private constructor(
@@ -12,8 +12,9 @@ export class WebPhone {
     readonly page: Page,
   ) {}
 
-  static async open(browser: Browser, url: string): Promise<WebPhone> {
-    const context = await browser.newContext({ permissions: ['microphone'] });
+  /** Opens the web phone in a new context; `options` set its window (viewport) and system (colorScheme). */
+  static async open(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<WebPhone> {
+    const context = await browser.newContext({ permissions: ['microphone'], ...options });
     const page = await context.newPage();
     await page.goto(url);
     return new WebPhone(context, page);
@@ -33,8 +34,10 @@ export class WebPhone {
     return this.page.getByRole('alert');
   }
 
+  /** Types the number and clicks Call, as a person would: the suggestions that open meanwhile never cover the button. */
   async call(number: string): Promise<void> {
-    await this.page.getByLabel('Number').fill(number);
+    const field = this.page.getByLabel('Number');
+    await field.fill(number);
     await this.page.getByRole('button', { name: 'Call', exact: true }).click();
   }
 
@@ -186,6 +189,22 @@ export class WebPhone {
   async pressKeys(keys: string): Promise<void> {
     const pad = this.activeCall().getByRole('group', { name: 'Dial pad' });
     for (const key of keys) await pad.getByRole('button', { name: key, exact: true }).click();
+  }
+
+  /**
+   * Presses the keyboard shortcut that `control` announces (its aria-keyshortcuts, the first when it lists
+   * several) wherever the focus is, and returns it: the test reads the key from the button as a person reads its
+   * tooltip, and proves that the key announced is the key that works.
+   */
+  async pressShortcutOf(control: Locator): Promise<string> {
+    const announced = (await control.getAttribute('aria-keyshortcuts'))?.trim().split(/\s+/)[0] ?? '';
+    expect(announced, 'the control announces a keyboard shortcut (aria-keyshortcuts)').not.toBe('');
+    const keys = announced.split('+');
+    const key = keys.pop()!;
+    // A letter pressed without Shift arrives as lower case, as from a real keyboard.
+    const pressed = key.length === 1 && !keys.includes('Shift') ? key.toLowerCase() : key;
+    await this.page.keyboard.press([...keys, pressed].join('+'));
+    return announced;
   }
 
   async openSection(name: string): Promise<void> {

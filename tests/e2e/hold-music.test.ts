@@ -1,0 +1,50 @@
+/**
+ * The held party is told, and hears music: Alice (440 Hz) holds her call with Bob (880 Hz); Bob's card says "On
+ * hold by Alice Adams" with no quality badge, and Bob hears the PBX's music on hold, not silence and not Alice;
+ * Alice resumes and both cards and both voices are back. Real PBX process, two Chromiums.
+ */
+import { describe, expect, it } from 'vitest';
+import { alice, bob, useStage } from './support/setup';
+import { expectToHear, WebPhone } from './support/web-phone';
+
+describe('music on hold in the web phone', () => {
+  const stage = useStage('hold-music', [440, 880]);
+
+  it('Alice holds: Bob’s card says he is on hold by her and he hears music; Resume brings both back', async () => {
+    const [browserA, browserB] = stage.browsers;
+    const a = await WebPhone.open(browserA!, stage.pbx.url);
+    const b = await WebPhone.open(browserB!, stage.pbx.url);
+    try {
+      await a.signIn(alice.extension, alice.password);
+      await b.signIn(bob.extension, bob.password);
+      await a.waitUntilRegistered();
+      await b.waitUntilRegistered();
+      await a.call(bob.extension);
+      await b.answer();
+      await b.activeCall().waitFor();
+      await expectToHear(b, 440);
+      await expectToHear(a, 880);
+      // The quality badge has had time to show on Bob's card.
+      await b.activeCall().getByRole('button', { name: /^Call quality/ }).waitFor({ timeout: 10_000 });
+
+      await a.press('Hold');
+      await a.card('Held call').waitFor({ timeout: 10_000 });
+      await b.activeCall().getByText('On hold by Alice Adams', { exact: true }).waitFor({ timeout: 10_000 });
+      await expect(b.activeCall().getByText('On call', { exact: true }).count()).resolves.toBe(0);
+      await expect(b.activeCall().getByRole('button', { name: /^Call quality/ }).count()).resolves.toBe(0);
+      // Music, not silence; and not Alice, whom the PBX does not relay while she holds.
+      expect(await b.level()).toBeGreaterThan(-45);
+      const [aliceTone] = await b.levelsAt([440]);
+      await a.press('Resume', a.card('Held call'));
+      await a.activeCall().waitFor();
+      await b.activeCall().getByText('On call', { exact: true }).waitFor({ timeout: 10_000 });
+      await expectToHear(b, 440);
+      await expectToHear(a, 880);
+      const [aliceBack] = await b.levelsAt([440]);
+      expect(aliceBack! - aliceTone!, 'Alice’s tone is far louder once she resumes than while she held').toBeGreaterThan(20);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
