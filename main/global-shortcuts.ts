@@ -1,6 +1,7 @@
 /**
  * The call shortcuts OS-wide (Electron's globalShortcut), so a call can be answered, muted or ended while another
- * program has the focus. They are held only while they apply, as the renderer says (a call rings: Answer and Decline;
+ * program has the focus. The person turns them on in Settings (off by default: the keys are other programs' too); the
+ * renderer then asks for them, and they are held only while they apply (a call rings: Answer and Decline;
  * a call is on the line: Mute, Hold, Hang up), so that Offhook takes Control+Shift+X or +E from other programs only
  * during a call. A press is forwarded to the renderer, which acts on the call exactly as for the same keys in the app.
  */

@@ -47,6 +47,11 @@ export const AppSettings = z.object({
   linkAction: z.enum(['prefill', 'call']).optional(),
   /** Desktop: start Offhook when the user logs in to the computer. */
   startAtLogin: z.boolean().optional(),
+  /**
+   * Desktop: the call shortcuts also work while another program has the focus (held OS-wide during a call). Off by
+   * default: Control+Shift+E, H, X and Space are other programs' keys too (editors, word processors).
+   */
+  callShortcutsEverywhere: z.boolean().optional(),
   /** Desktop: closing the window keeps the phone running in the tray (default) rather than quitting. */
   closeToTray: z.boolean().optional(),
   /** Light or dark look; absent means 'system'. */
@@ -129,7 +134,8 @@ export interface BridgeCalls {
   cacheCallHistory(request: CacheHistoryRequest): Promise<void>;
   /**
    * The call shortcuts that apply now; the desktop app holds exactly these OS-wide (so it takes Control+Shift+X from
-   * other programs only while a call rings). The web phone has no OS-wide shortcuts: it ignores this.
+   * other programs only while a call rings), and none unless the person turned on `callShortcutsEverywhere`. The web
+   * phone has no OS-wide shortcuts: it ignores this.
    */
   setCallShortcuts(actions: CallShortcutAction[]): Promise<void>;
   /** The session kept from the last run, to renew at start; null when there is none (or it cannot be read). */

@@ -1,6 +1,6 @@
 /**
  * The keyboard shortcuts for calls, written once: the renderer listens for them in the app, and the desktop app
- * also registers them OS-wide (Electron's globalShortcut) while they apply.
+ * also registers them OS-wide (Electron's globalShortcut) while they apply, when the person has turned that on.
  *
  * Every one is Control+Shift and a key, on every platform (the Control key on macOS too, not Command): Control+Shift
  * never types a character, in any keyboard layout (unlike Alt and Option, which type letters such as å or µ, and

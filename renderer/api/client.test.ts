@@ -235,4 +235,16 @@ describe('renewSession', () => {
     }
     expect((await renewFailure(() => Promise.reject(new TypeError('Failed to fetch'))))?.message).toBe("Can't reach the server at http://pbx.test.");
   });
+
+  it('gives up after the timeout it is given on a server that does not answer, keeping the session', async () => {
+    // The request is sent and never answered: only its timeout signal ends it.
+    const silent = (_url: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    const error = await renewSession('http://pbx.test', 'token-1', { fetch: silent as typeof fetch, timeoutMs: 20 }).then(
+      () => undefined,
+      (failure: unknown) => failure as RequestError,
+    );
+    expect(error).toBeInstanceOf(RequestError);
+    expect([error?.message, error?.signedOut]).toEqual(['The server at http://pbx.test did not answer in time.', false]);
+  });
 });

@@ -158,6 +158,7 @@ export async function renewSession(serverUrl: string, token: string, options: Cl
     });
   } catch (error) {
     log.warn('renewing the session failed', { server: base, error: error instanceof Error ? error.message : String(error) });
+    if (error instanceof DOMException && error.name === 'TimeoutError') throw new RequestError(`The server at ${base} did not answer in time.`);
     throw new RequestError(`Can't reach the server at ${base}.`);
   }
   const body = await readJson(response);

@@ -12,7 +12,12 @@
  * Among several devices the best response wins (RFC 3261 §16.7 step 6, which a forking proxy follows and the
  * PBX forks the same way): a 6xx at once, else the lowest class; within a class, the first one received,
  * except that a busy device (486) tells the caller more than an unavailable one.
+ *
+ * The reason phrase a device wrote is its own words (any text, in any language, possibly meant to mislead), and the
+ * caller's app would show them as the PBX's: the caller hears the standard phrase of the status instead. The PBX's
+ * own refusals (the dial policy's 403 and the like) never pass through here and keep the sentences it writes itself.
  */
+import { reasonPhrase } from '../sip/syntax/reason-phrases';
 
 export interface FinalResponse {
   status: number;
@@ -24,10 +29,10 @@ const HOP_ONLY = new Set([400, 401, 407, 412, 420, 421, 422, 423, 481, 482, 483,
 
 export const CALLEE_UNREACHABLE: FinalResponse = { status: 480, reason: 'Temporarily Unavailable' };
 
-/** The response a device gave, as the caller should hear it. */
+/** The response a device gave, as the caller should hear it: its status, in the standard phrase. */
 export function forCaller(response: FinalResponse): FinalResponse {
   if ((response.status >= 300 && response.status < 400) || HOP_ONLY.has(response.status)) return CALLEE_UNREACHABLE;
-  return response;
+  return { status: response.status, reason: reasonPhrase(response.status) };
 }
 
 /** The better of two failures for the caller, per RFC 3261 §16.7 step 6; `current` is undefined before the first. */

@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectAccessible } from './support/axe';
-import { alice, bob, useStage } from './support/setup';
+import { alice, bob, carol, useStage } from './support/setup';
 import { WebPhone } from './support/web-phone';
 
 /** The icon the tab shows, as the page links it. */
@@ -70,11 +70,15 @@ describe('alerts, shortcuts and how calls end', () => {
     await expect.poll(() => a.callCards().count(), { timeout: 10_000 }).toBe(0);
   });
 
-  it('moves the focus to Answer when the person is not typing, so Enter answers', async () => {
+  it('moves the focus to Answer when it rests on no control, so Enter answers', async () => {
     const a = await signedIn(0, alice);
     const b = await signedIn(1, bob);
     await b.openSection('Settings');
     await b.page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
+    // The skip link puts the focus on the main region: on no control in particular.
+    await b.page.getByRole('link', { name: 'Skip to main content' }).focus();
+    await b.page.keyboard.press('Enter');
+    expect(await b.page.evaluate(() => document.activeElement?.id)).toBe('main-content');
 
     await a.call(bob.extension);
     const answer = b.incomingCall().getByRole('button', { name: 'Answer' });
@@ -82,6 +86,31 @@ describe('alerts, shortcuts and how calls end', () => {
     await expect.poll(() => answer.evaluate((button) => button === document.activeElement)).toBe(true);
     await b.page.keyboard.press('Enter');
     await b.activeCall().waitFor();
+    await b.hangUp();
+  });
+
+  it('leaves the focus on the control the person is on, and on a call, when a call rings: Enter does not answer it', async () => {
+    const a = await signedIn(0, alice);
+    const b = await signedIn(1, bob);
+    const c = await signedIn(2, carol);
+    // On a control (a link in the navigation), no call yet.
+    await b.openSection('Settings');
+    await a.call(bob.extension);
+    await b.incomingCall().getByRole('button', { name: 'Answer' }).waitFor();
+    const settingsLink = b.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Settings', exact: true });
+    expect(await settingsLink.evaluate((link) => link === document.activeElement)).toBe(true);
+    await b.answer();
+    await b.activeCall().waitFor();
+
+    // On a call, the focus on Hang up: a second call rings (call waiting).
+    const hangUp = b.activeCall().getByRole('button', { name: 'Hang up' });
+    await hangUp.focus();
+    await c.call(bob.extension);
+    await b.incomingCall().getByRole('button', { name: 'Answer' }).waitFor();
+    // Give the card the moment in which it would take the focus, then check it did not.
+    await b.incomingCall().locator('[aria-live="assertive"]').getByText(/Incoming call from/).waitFor();
+    expect(await hangUp.evaluate((button) => button === document.activeElement)).toBe(true);
+    await b.decline();
     await b.hangUp();
   });
 

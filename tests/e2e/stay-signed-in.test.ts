@@ -109,6 +109,29 @@ describe('staying signed in to the web phone', () => {
     }
   });
 
+  it('the server does not answer at start: the sign-in form says so and tries again, instead of a blank window', async () => {
+    const phone = await signedInPhone();
+    try {
+      // The renewal is sent and never answered, as by a server that hangs.
+      const renewals: string[] = [];
+      await phone.page.route('**/api/v1/session/renew', (route) => void renewals.push(route.request().url()));
+      await phone.page.reload();
+      // The first renewal gives up after its short start-up timeout (the client's usual one is 15 s, and says
+      // "Can't reach the server"); the form shows with the notice while the kept session is tried again.
+      const notice = phone.page.getByRole('status').filter({ hasText: 'Trying again in' });
+      await notice.waitFor({ timeout: 10_000 });
+      expect(await notice.textContent()).toMatch(/^The server at .+ did not answer in time\. Trying again in \d+ seconds\.$/);
+      expect(await signInButton(phone).count()).toBe(1);
+
+      // The server answers again: the next try signs Alice back in, with no password typed.
+      await phone.page.unroute('**/api/v1/session/renew');
+      await phone.waitUntilRegistered();
+      expect(renewals.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('Alice signed in in two tabs signs out in one: the other, reloaded, shows the sign-in form', async () => {
     const phone = await signedInPhone();
     const other = await phone.context.newPage();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incomingAnnouncement, isTypingIn } from './incoming-call';
+import { incomingAnnouncement, mayTakeFocusForRinging } from './incoming-call';
 
 /** Just enough of an element for the focus rule. */
 const element = (tagName: string, attributes: Record<string, string> = {}) =>
@@ -13,14 +13,17 @@ describe('an incoming call', () => {
     expect(incomingAnnouncement({ name: ' ', number: '' })).toBe('Incoming call from an unknown caller');
   });
 
-  it('leaves the focus where the person is typing, and takes it from anywhere else', () => {
-    expect(isTypingIn(element('input'))).toBe(true);
-    expect(isTypingIn(element('input', { type: 'search' }))).toBe(true);
-    expect(isTypingIn(element('textarea'))).toBe(true);
-    expect(isTypingIn(element('div', { contenteditable: 'true' }))).toBe(true);
-    expect(isTypingIn(element('input', { type: 'checkbox' }))).toBe(false);
-    expect(isTypingIn(element('button'))).toBe(false);
-    expect(isTypingIn(element('body'))).toBe(false);
-    expect(isTypingIn(null)).toBe(false);
+  it('takes the focus for Answer only when it rests on nothing in particular and no other call is under way', () => {
+    expect(mayTakeFocusForRinging(element('body'), 0)).toBe(true);
+    expect(mayTakeFocusForRinging(null, 0)).toBe(true);
+    expect(mayTakeFocusForRinging(element('main', { id: 'main-content' }), 0)).toBe(true);
+    expect(mayTakeFocusForRinging(element('div', { id: 'app' }), 0)).toBe(true);
+    // On a control: Hang up, a dial pad key, a link in the navigation, a field.
+    expect(mayTakeFocusForRinging(element('button'), 0)).toBe(false);
+    expect(mayTakeFocusForRinging(element('a'), 0)).toBe(false);
+    expect(mayTakeFocusForRinging(element('input'), 0)).toBe(false);
+    // Another call is under way (one on the line, or a first one ringing): never, wherever the focus rests.
+    expect(mayTakeFocusForRinging(element('body'), 1)).toBe(false);
+    expect(mayTakeFocusForRinging(null, 2)).toBe(false);
   });
 });

@@ -6,6 +6,6 @@
  */
 export { useNotificationOfferStore, browserPermissionPort, OFFER_DISMISSED_KEY } from './notification-offer-store';
 export type { NotificationPermissionPort, PermissionState } from './notification-offer-store';
-export { incomingAnnouncement, isTypingIn } from './incoming-call';
+export { incomingAnnouncement, mayTakeFocusForRinging } from './incoming-call';
 export { default as NotificationOffer } from './NotificationOffer.vue';
 export { default as NotificationsSetting } from './NotificationsSetting.vue';

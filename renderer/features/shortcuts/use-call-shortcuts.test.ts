@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { nextTick } from 'vue';
+import { createPinia, setActivePinia } from 'pinia';
+import { nextTick, ref } from 'vue';
+import type { Ref } from 'vue';
 import type { CallShortcutAction } from '../../../shared/call-shortcuts';
 import { signedInPhone } from '../../testing/fake-pbx';
 import { installCallShortcuts } from './use-call-shortcuts';
@@ -65,13 +67,16 @@ describe('call shortcuts in the app', () => {
   let keys: FakeKeys;
   let platform: ReturnType<typeof fakeBridge>;
   let stop: () => void;
+  /** Settings: Use the call shortcuts in other programs. */
+  let elsewhere: Ref<boolean>;
 
   beforeEach(() => {
     vi.useFakeTimers();
     app = signedInPhone();
     keys = new FakeKeys();
     platform = fakeBridge();
-    stop = installCallShortcuts({ keys, phone: app.phone, bridge: platform.bridge });
+    elsewhere = ref(true);
+    stop = installCallShortcuts({ keys, phone: app.phone, bridge: platform.bridge, osWide: () => elsewhere.value });
   });
 
   afterEach(() => {
@@ -133,6 +138,37 @@ describe('call shortcuts in the app', () => {
     app.engine.end(id, 'hung-up-remote');
     await nextTick();
     expect(platform.held.at(-1)).toEqual([]);
+  });
+
+  it('holds nothing OS-wide unless the person turned it on, while the keys still work in the app', async () => {
+    elsewhere.value = false;
+    await nextTick();
+    const id = app.engine.ring({ name: '', number: '101' });
+    await nextTick();
+    expect(platform.held.at(-1)).toEqual([]);
+    platform.pressElsewhere('answer');
+    expect(app.engine.requests.filter((r) => r.startsWith('answer'))).toEqual([]);
+    keys.press('Enter');
+    expect(app.engine.requests).toContain(`answer ${id}`);
+    app.engine.move(id, 'connecting');
+    app.engine.move(id, 'active');
+    elsewhere.value = true;
+    await nextTick();
+    expect(platform.held.at(-1)).toEqual(['mute', 'hold', 'hang-up']);
+    // Turned off during the call: the OS-wide keys are let go at once.
+    elsewhere.value = false;
+    await nextTick();
+    expect(platform.held.at(-1)).toEqual([]);
+  });
+
+  it('is off by default: with no choice saved, the desktop app holds no key of other programs', async () => {
+    stop();
+    setActivePinia(createPinia());
+    const defaults = fakeBridge();
+    stop = installCallShortcuts({ keys, phone: app.phone, bridge: defaults.bridge });
+    app.engine.ring({ name: '', number: '101' });
+    await nextTick();
+    expect(defaults.held.at(-1)).toEqual([]);
   });
 
   it('stops listening when stopped', () => {

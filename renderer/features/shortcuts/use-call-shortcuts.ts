@@ -2,7 +2,8 @@
  * The call shortcuts at work: a key press in the page (Control+Shift and a key, see shared/call-shortcuts.ts), or in
  * the desktop app the same keys pressed in another program (forwarded by main), acts on the call the rules of
  * call-shortcut-targets.ts pick; and the desktop app is told which shortcuts apply, so that it holds only those
- * OS-wide. Keys that apply to no call are left to the page.
+ * OS-wide. OS-wide shortcuts are opt-in (Settings, "Use the call shortcuts in other programs"): the keys are other
+ * programs' too, and an editor's Control+Shift+E must not hang up a call. Keys that apply to no call are left to the page.
  */
 import { watch } from 'vue';
 import type { OffhookBridge } from '../../../shared/bridge';
@@ -10,6 +11,7 @@ import { matchCallShortcut } from '../../../shared/call-shortcuts';
 import type { CallShortcutAction } from '../../../shared/call-shortcuts';
 import { createLogger } from '../../log';
 import type { CallSnapshot } from '../../phone/engine';
+import { useSettingsStore } from '../settings';
 import { applicableActions, commandFor } from './call-shortcut-targets';
 
 const log = createLogger('shortcuts');
@@ -35,7 +37,11 @@ export interface CallShortcutsOptions {
   keys: KeyTarget;
   phone: ShortcutPhone;
   bridge: Pick<OffhookBridge, 'setCallShortcuts' | 'onDidPressCallShortcut'>;
+  /** Whether the shortcuts also work in other programs; by default, the person's setting (off unless turned on). */
+  osWide?: () => boolean;
 }
+
+const osWideSetting = () => useSettingsStore().settings.callShortcutsEverywhere === true;
 
 /** Acts on the call `action` applies to; false when it applies to none. */
 export function runCallShortcut(phone: ShortcutPhone, action: CallShortcutAction): boolean {
@@ -66,7 +72,7 @@ export function runCallShortcut(phone: ShortcutPhone, action: CallShortcutAction
 }
 
 /** Starts listening; returns the function that stops it all. */
-export function installCallShortcuts({ keys, phone, bridge }: CallShortcutsOptions): () => void {
+export function installCallShortcuts({ keys, phone, bridge, osWide = osWideSetting }: CallShortcutsOptions): () => void {
   const onKeyDown = (event: KeyboardEvent) => {
     const action = matchCallShortcut(event);
     // A held-down key repeats: one press, one action (Mute would otherwise flicker).
@@ -78,9 +84,10 @@ export function installCallShortcuts({ keys, phone, bridge }: CallShortcutsOptio
   };
   // Capture: the shortcut acts whichever control has the focus, before that control's own keys.
   keys.addEventListener('keydown', onKeyDown, { capture: true });
-  const stopPresses = bridge.onDidPressCallShortcut((action) => runCallShortcut(phone, action));
+  // A press from another program that comes in just after the setting was turned off is not acted on.
+  const stopPresses = bridge.onDidPressCallShortcut((action) => osWide() && runCallShortcut(phone, action));
   const stopApplicable = watch(
-    () => applicableActions(phone.callList).join(' '),
+    () => (osWide() ? applicableActions(phone.callList).join(' ') : ''),
     (joined) => {
       const actions = joined === '' ? [] : (joined.split(' ') as CallShortcutAction[]);
       void bridge.setCallShortcuts(actions).catch((error: unknown) => log.warn('could not update the OS-wide shortcuts', { error: String(error) }));

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { KeptSession } from '../../../shared/bridge';
 import { RequestError, SESSION_ENDED } from '../../api/client';
 import { ALICE_SESSION } from '../../testing/fake-session';
-import { createResumer, createSessionKeeper, KEEP_ALIVE_MS, resumeRetryDelayMs } from './resume';
+import { createResumer, createSessionKeeper, KEEP_ALIVE_MS, KEPT_SESSION_READ_TIMEOUT_MS, resumeRetryDelayMs, START_RENEW_TIMEOUT_MS } from './resume';
 import type { PhoneStart } from './resume';
 
 const KEPT: KeptSession = { serverUrl: 'http://pbx.test/', token: 'tok-1' };
@@ -33,7 +33,7 @@ function setUp(kept: KeptSession | null = KEPT) {
   const bridge = { getKeptSession: vi.fn(async () => kept), forgetSession: vi.fn(async () => undefined) };
   const starts: PhoneStart[] = [];
   const endings: string[] = [];
-  const renew = vi.fn<(server: string, token: string) => Promise<typeof ALICE_SESSION>>();
+  const renew = vi.fn<(server: string, token: string, options?: { timeoutMs?: number }) => Promise<typeof ALICE_SESSION>>();
   const time = manualClock();
   const resumer = createResumer({ bridge: () => bridge, started: (start) => starts.push(start), ended: (message) => endings.push(message), renew, clock: time.clock });
   return { bridge, starts, endings, renew, time, resumer };
@@ -51,7 +51,7 @@ describe('resuming a kept session', () => {
     const { resumer, renew, starts } = setUp();
     renew.mockResolvedValueOnce(ALICE_SESSION);
     await resumer.resume();
-    expect(renew.mock.calls).toEqual([['http://pbx.test/', 'tok-1']]);
+    expect(renew.mock.calls).toEqual([['http://pbx.test/', 'tok-1', { timeoutMs: START_RENEW_TIMEOUT_MS }]]);
     expect(starts).toEqual([{ session: ALICE_SESSION, serverUrl: 'http://pbx.test', resumed: true }]);
     expect(resumer.resuming.value).toBe(false);
   });
@@ -94,6 +94,28 @@ describe('resuming a kept session', () => {
     time.fire();
     await vi.waitFor(() => expect(starts).toHaveLength(1));
     expect([renew.mock.calls.length, resumer.resuming.value, resumer.notice.value, time.pending()]).toEqual([3, false, '', []]);
+  });
+
+  it('gives the first renewal at start a short timeout, so the sign-in form and its notice show soon; later tries wait as usual', async () => {
+    const { resumer, renew, time } = setUp();
+    renew.mockRejectedValueOnce(new RequestError('The server at http://pbx.test did not answer in time.')).mockResolvedValueOnce(ALICE_SESSION);
+    await resumer.resume();
+    expect(START_RENEW_TIMEOUT_MS).toBeLessThanOrEqual(3_000);
+    expect(renew.mock.calls[0]?.[2]).toEqual({ timeoutMs: START_RENEW_TIMEOUT_MS });
+    expect(resumer.notice.value).toBe('The server at http://pbx.test did not answer in time. Trying again in 2 seconds.');
+    time.fire();
+    await vi.waitFor(() => expect(renew).toHaveBeenCalledTimes(2));
+    expect(renew.mock.calls[1]?.[2]).toEqual({});
+  });
+
+  it('goes on without a kept session when the bridge does not answer in time', async () => {
+    const { bridge, resumer, renew, time } = setUp();
+    bridge.getKeptSession.mockReturnValueOnce(new Promise(() => {}));
+    const first = resumer.resume();
+    await vi.waitFor(() => expect(time.pending()).toEqual([KEPT_SESSION_READ_TIMEOUT_MS]));
+    time.fire();
+    await first;
+    expect([renew.mock.calls.length, resumer.resuming.value, time.pending()]).toEqual([0, false, []]);
   });
 
   it('never waits less than 2 seconds or more than a minute between tries', () => {

@@ -10,7 +10,7 @@
  */
 import { ref } from 'vue';
 import type { SessionResponse } from '../../../shared/api';
-import type { OffhookBridge } from '../../../shared/bridge';
+import type { KeptSession, OffhookBridge } from '../../../shared/bridge';
 import { normalizeServerUrl, renewSession, RequestError } from '../../api/client';
 import { createLogger } from '../../log';
 
@@ -41,6 +41,15 @@ export interface ResumeOptions {
   /** What must be ready before the phone starts (the settings it reads); awaited beside the renewal, not before it. */
   ready?: Promise<unknown>;
 }
+
+/**
+ * How long the first renewal at start may take. The first route waits for it, so the window stays blank meanwhile: a
+ * server that does not answer gets the sign-in form with the notice after this, not after the client's 15 s, and
+ * the retries that follow go on with the usual timeout.
+ */
+export const START_RENEW_TIMEOUT_MS = 3_000;
+/** How long the bridge may take to read the kept session at start before the app goes on without it. */
+export const KEPT_SESSION_READ_TIMEOUT_MS = 3_000;
 
 const FIRST_RETRY_MS = 2_000;
 const LAST_RETRY_MS = 60_000;
@@ -81,13 +90,7 @@ export function createResumer(deps: ResumerDeps) {
     cancel();
     const run = generation;
     firstAttempt = (async () => {
-      const kept = await deps
-        .bridge()
-        .getKeptSession()
-        .catch((error: unknown) => {
-          log.warn('could not read the kept session', { error: String(error) });
-          return null;
-        });
+      const kept = await readKeptSession();
       if (!kept || run !== generation) return;
       resuming.value = true;
       await attempt(kept.serverUrl, kept.token, 1, run, options.ready);
@@ -95,10 +98,33 @@ export function createResumer(deps: ResumerDeps) {
     return firstAttempt;
   }
 
+  /** The kept session, or null when there is none, it cannot be read, or the bridge does not answer in time. */
+  async function readKeptSession(): Promise<KeptSession | null> {
+    let guard: unknown;
+    const tooSlow = new Promise<null>((resolve) => {
+      guard = clock.setTimeout(() => {
+        log.warn('reading the kept session took too long; going on without it');
+        resolve(null);
+      }, KEPT_SESSION_READ_TIMEOUT_MS);
+    });
+    const read = deps
+      .bridge()
+      .getKeptSession()
+      .catch((error: unknown) => {
+        log.warn('could not read the kept session', { error: String(error) });
+        return null;
+      });
+    try {
+      return await Promise.race([read, tooSlow]);
+    } finally {
+      clock.clearTimeout(guard);
+    }
+  }
+
   async function attempt(server: string, token: string, count: number, run: number, ready: Promise<unknown> | undefined): Promise<void> {
     timer = undefined;
     try {
-      const session = await renew(server, token);
+      const session = await renew(server, token, count === 1 ? { timeoutMs: START_RENEW_TIMEOUT_MS } : {});
       await ready;
       if (run !== generation) return;
       resuming.value = false;

@@ -77,6 +77,17 @@ describe('endDetailFor', () => {
     expect(endDetailFor({ event: 'ended', originator: 'remote', cause: 'Terminated', direction: 'outgoing' })).toBeUndefined();
   });
 
+  it('shows words only from a 403, the PBX\'s refusals: any other status may carry a device\'s own words', () => {
+    for (const status of [404, 480, 486, 488, 500, 503, 603]) {
+      expect(endDetailFor({ ...refused, cause: 'Busy', status, reasonPhrase: 'Busy Here - Call +1 900 555 0100 now' })).toBeUndefined();
+    }
+  });
+
+  it('keeps bidi formatting characters off the screen, so the words read in the order they are written', () => {
+    const detail = endDetailFor({ ...refused, reasonPhrase: 'Forbidden - Not allowed \u202Egnp.exe\u202C \u2066x\u2069 \u200F\u0085' });
+    expect(detail).toBe('Not allowed  gnp.exe   x');
+  });
+
   it('keeps control characters and overlong text off the screen', () => {
     const detail = endDetailFor({ ...refused, reasonPhrase: `Forbidden - bad\u0007 ${'x'.repeat(400)}` });
     expect([...(detail ?? '')].some((char) => char.charCodeAt(0) < 0x20)).toBe(false);

@@ -43,9 +43,21 @@ export function messageFacts(message: unknown): Pick<EndFacts, 'status' | 'reaso
   return facts;
 }
 
-function isControl(char: string): boolean {
+/**
+ * Characters that never belong in a sentence on a card: C0 and C1 controls, and the bidirectional formatting
+ * characters (embeddings, overrides, isolates, marks) with which a text can show itself in another order than it reads.
+ */
+function isControlOrBidi(char: string): boolean {
   const code = char.charCodeAt(0);
-  return code < 0x20 || code === 0x7f;
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x061c ||
+    code === 0x200e ||
+    code === 0x200f ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
 }
 
 /** Longest PBX wording shown on a card; a longer one is cut, since it comes from the network. */
@@ -90,15 +102,18 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
 
 /**
  * What the PBX said about a refusal beyond the status: our PBX writes it after " - " in the reason phrase
- * ("Forbidden - Outside calls are not allowed for this extension"). A bare standard phrase says nothing more.
+ * ("Forbidden - Outside calls are not allowed for this extension"). Only a 403 carries the PBX's own words (its
+ * refusals: the dial policy and the like); every other status may have come from a device of the person called, and
+ * the PBX gives those the standard phrase (server/calls/fork-response.ts), so detail in them is not shown either.
+ * A bare standard phrase says nothing more.
  */
 export function endDetailFor({ event, originator, status, reasonPhrase }: EndFacts): string | undefined {
-  if (event !== 'failed' || originator !== 'remote' || status === undefined || status < 400 || !reasonPhrase) return undefined;
+  if (event !== 'failed' || originator !== 'remote' || status !== 403 || !reasonPhrase) return undefined;
   const separator = reasonPhrase.indexOf(' - ');
   if (separator < 0) return undefined;
-  // Control characters never belong on screen, whatever a far device put in its phrase.
+  // Control and bidi characters never belong on screen, whatever came over the network.
   const text = [...reasonPhrase.slice(separator + 3)]
-    .map((char) => (isControl(char) ? ' ' : char))
+    .map((char) => (isControlOrBidi(char) ? ' ' : char))
     .join('')
     .trim();
   if (!text) return undefined;
