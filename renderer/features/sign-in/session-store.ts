@@ -9,8 +9,9 @@ import { splitSignInName } from '../../../shared/api';
 import type { OrganizationChoice, SessionRequest, SessionResponse } from '../../../shared/api';
 import { endSession, SignInError, normalizeServerUrl, signIn as requestSession } from '../../api/client';
 import { getBridge } from '../../bridge';
+// The type only: the module itself is loaded apart (loadPhoneEngine).
+import type * as PhoneEngineModule from '../../phone/jssip';
 import { createLogger } from '../../log';
-import { createJsSipEngine } from '../../phone/jssip';
 import { usePhoneStore } from '../calls';
 import { useEventsStore } from '../events';
 import { useSettingsStore } from '../settings';
@@ -18,6 +19,17 @@ import { createResumer, createSessionKeeper } from './resume';
 import type { PhoneStart } from './resume';
 
 const log = createLogger('session');
+
+/**
+ * The phone engine (JsSIP) is a chunk of its own, loaded apart from the first screen: the sign-in form needs none
+ * of it. It is fetched as soon as the app runs, beside the kept session's renewal, so the phone does not wait for it.
+ */
+let phoneEngineModule: Promise<typeof PhoneEngineModule> | undefined;
+function loadPhoneEngine(): Promise<typeof PhoneEngineModule> {
+  phoneEngineModule ??= import('../../phone/jssip');
+  return phoneEngineModule;
+}
+void loadPhoneEngine().catch((error: unknown) => log.warn('could not load the phone engine yet', { error: String(error) }));
 
 export interface SignInForm {
   serverUrl: string;
@@ -66,13 +78,26 @@ export const useSessionStore = defineStore('session', () => {
    * The one way the phone starts, after a sign-in or a resume: the session, the phone registering with its SIP
    * credentials, the event stream, and then whoever waits on onDidStartPhone.
    */
-  function startPhone(start: PhoneStart): void {
+  async function startPhone(start: PhoneStart): Promise<void> {
     const { session: response, serverUrl: base } = start;
     session.value = response;
     serverUrl.value = base;
     keeper.start(base, response.token);
-    usePhoneStore().start(createJsSipEngine(response.sip));
     useEventsStore().start({ serverUrl: base, token: response.token, userId: response.user.id });
+    let engine: typeof PhoneEngineModule;
+    try {
+      engine = await loadPhoneEngine();
+    } catch (error) {
+      // A failed chunk load (the PBX upgraded under the page) is tried again at the next start.
+      phoneEngineModule = undefined;
+      log.error('could not load the phone engine', { error: error instanceof Error ? error.message : String(error) });
+      signOut();
+      fail('The app could not finish loading. Reload the page and sign in again.');
+      return;
+    }
+    // Signed out, or signed in again, while the engine loaded: that start is no longer wanted.
+    if (session.value !== response) return;
+    usePhoneStore().start(engine.createJsSipEngine(response.sip));
     for (const listener of [...startListeners]) {
       try {
         listener(start);
@@ -104,7 +129,7 @@ export const useSessionStore = defineStore('session', () => {
 
   const resumer = createResumer({
     bridge: () => getBridge(),
-    started: (start) => startPhone(start),
+    started: (start) => void startPhone(start),
     ended: (message) => fail(message),
   });
 
@@ -131,7 +156,7 @@ export const useSessionStore = defineStore('session', () => {
       // A kept session still being retried gives way to the one just opened.
       resumer.cancel();
       log.info('signed in', { server: base, extension: response.user.extension });
-      startPhone({ session: response, serverUrl: base, resumed: false });
+      await startPhone({ session: response, serverUrl: base, resumed: false });
       void getBridge()
         .keepSession({ serverUrl: base, token: response.token })
         .catch((error: unknown) => log.warn('could not keep the session for the next start', { error: String(error) }));
