@@ -39,8 +39,10 @@ async function start(): Promise<void> {
   syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill', useHistoryStore(pinia));
   installCallShortcuts({ keys: window, phone, bridge: getBridge() });
   watchWakeSignals({ window, document, bridge: getBridge() }, (reason) => phone.checkConnection(reason));
-  // On the way out: a call in progress is kept for the page that loads next (a reload rejoins it, kept-calls.ts);
-  // with none, unregister, so the PBX stops ringing a page that is gone.
+  // On the way out, the web phone keeps a call in progress for the page that loads next (a reload rejoins it,
+  // kept-calls.ts); a page cannot tell a close from a reload, so a closed tab leaves the other party on music for the
+  // PBX's grace (15 s). The desktop app hangs up (it cannot rejoin after a quit), and with no call either of them
+  // unregisters, so the PBX stops ringing a page that is gone. `leave()` decides which, from the bridge's shell.
   window.addEventListener('pagehide', () => phone.leave());
 
   const router = createAppRouter();

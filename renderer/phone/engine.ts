@@ -21,6 +21,14 @@ export interface RemoteParty {
   number: string;
 }
 
+/** Whom an engine registers as: the PBX it connects to and the user's SIP address (extension and organization). */
+export interface PhoneAccount {
+  /** The PBX's SIP WebSocket URL. */
+  server: string;
+  /** The user's SIP URI, `sip:<extension>@<organization's domain>`. */
+  uri: string;
+}
+
 /** A copy of one call's state, safe to keep in a reactive store. */
 export interface CallSnapshot {
   id: string;
@@ -70,6 +78,8 @@ export interface PhoneEngineEvents {
 
 export interface PhoneEngine extends Subscribable<PhoneEngineEvents> {
   readonly registration: RegistrationState;
+  /** Whose phone this is; calls kept over a reload are rejoined only by the same account (kept-calls.ts). */
+  readonly account: PhoneAccount;
   /**
    * Connects and registers; keeps the connection alive (keep-alive OPTIONS) and replaces it, with backoff, when
    * it dies. Calls whose media drops are repaired with an ICE restart, or ended when they cannot be.
@@ -82,11 +92,15 @@ export interface PhoneEngine extends Subscribable<PhoneEngineEvents> {
   checkConnection(reason: WakeReason): void;
   /** Ends every call, unregisters and disconnects. The engine cannot be started again. */
   stop(): void;
-  /** The dialogs of the answered calls (on the line or held), as a page that goes away keeps them (kept-calls.ts). */
+  /**
+   * The dialogs of the answered calls (on the line or held, and whether the user holds each), as a page that goes
+   * away keeps them (kept-calls.ts).
+   */
   keptCalls(): KeptCall[];
   /**
    * Takes a call kept by the page before a reload back: an INVITE with Replaces naming its old dialog (RFC 3891),
-   * shown as the same call (party, direction, answer time). Returns the call's id.
+   * shown as the same call (party, direction, answer time). A call kept as held is rejoined held: its INVITE offers
+   * sendonly (RFC 3264 §8.4) and the microphone stays off. Returns the call's id.
    */
   rejoin(call: KeptCall): string;
   /** Places a call to an extension or number; returns the call's id. */

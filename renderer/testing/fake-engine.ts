@@ -18,6 +18,7 @@ import type {
   CallSnapshot,
   DeclineKind,
   PhoneEngine,
+  PhoneAccount,
   PhoneEngineEvents,
   RemoteParty,
 } from '../phone/engine';
@@ -30,6 +31,7 @@ interface FakeCall {
 
 export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneEngine {
   registration: RegistrationState = 'unregistered';
+  account: PhoneAccount = { server: 'wss://pbx.test/sip', uri: 'sip:101@pbx.test' };
   started = false;
   stopped = false;
   readonly requests: string[] = [];
@@ -65,12 +67,13 @@ export class FakePhoneEngine extends TypedEmitter<PhoneEngineEvents> implements 
         direction: snapshot.direction,
         remote: { ...snapshot.remote },
         answeredAt: snapshot.answeredAt ?? this.now,
+        held: snapshot.state === 'held' || snapshot.state === 'holding',
         savedAt: this.now,
       }));
   }
 
   rejoin(kept: KeptCall): string {
-    this.requests.push(`rejoin ${kept.sipCallId}`);
+    this.requests.push(`rejoin ${kept.sipCallId}${kept.held ? ' held' : ''}`);
     const id = this.add(kept.direction, { ...kept.remote });
     this.get(id).snapshot.answeredAt = kept.answeredAt;
     this.move(id, 'dialing');

@@ -2,14 +2,15 @@
  * A call survives a reload of the web phone: Alice (440 Hz) talks to Bob (880 Hz) and reloads her page. Browsers
  * cannot keep a WebRTC session over a page load, so the page keeps the dialog in sessionStorage without hanging
  * up, the PBX plays Bob music on hold meanwhile, and the reloaded page (signed in again by the kept session)
- * rejoins with INVITE and Replaces: her card is back with Bob, and both hear each other. Real PBX process.
+ * rejoins with INVITE and Replaces: her card is back with Bob, and both hear each other. A call she had on hold
+ * comes back held: the held party is never bridged back to her room. Real PBX process.
  */
 import { describe, expect, it } from 'vitest';
-import { alice, bob, useStage } from './support/setup';
+import { alice, bob, carol, useStage } from './support/setup';
 import { expectToHear, WebPhone } from './support/web-phone';
 
 describe('a call and a reload of the web phone', () => {
-  const stage = useStage('call-reload', [440, 880]);
+  const stage = useStage('call-reload', [440, 880, 660]);
 
   it('Alice reloads during a call: the call continues on her reloaded page, with audio both ways', async () => {
     const [browserA, browserB] = stage.browsers;
@@ -41,6 +42,79 @@ describe('a call and a reload of the web phone', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('Alice reloads twice in quick succession, the second time before her call was rejoined: the call continues', async () => {
+    const [browserA, browserB] = stage.browsers;
+    const a = await WebPhone.open(browserA!, stage.pbx.url);
+    const b = await WebPhone.open(browserB!, stage.pbx.url);
+    try {
+      await a.signIn(alice.extension, alice.password);
+      await b.signIn(bob.extension, bob.password);
+      await a.waitUntilRegistered();
+      await b.waitUntilRegistered();
+      await a.call(bob.extension);
+      await b.answer();
+      await a.activeCall().waitFor();
+
+      await a.page.reload();
+      // As soon as the page has loaded: the phone has not registered again yet, so the call waits to be rejoined.
+      await a.page.reload();
+      await a.waitUntilRegistered();
+      await a.activeCall().waitFor({ timeout: 15_000 });
+      await expect(a.activeCall().textContent()).resolves.toMatch(/Bob Brown|102/);
+      await expectToHear(a, 880);
+      await expectToHear(b, 440);
+      await expect(b.callCards().count()).resolves.toBe(1);
+      await a.hangUp();
+      await b.activeCall().waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('Alice reloads while she talks to Carol with Bob held (call waiting): Bob stays held and never hears her, Carol is back on the line', async () => {
+    const [browserA, browserB, browserC] = stage.browsers;
+    const a = await WebPhone.open(browserA!, stage.pbx.url);
+    const b = await WebPhone.open(browserB!, stage.pbx.url);
+    const c = await WebPhone.open(browserC!, stage.pbx.url);
+    try {
+      await a.signIn(alice.extension, alice.password);
+      await b.signIn(bob.extension, bob.password);
+      await c.signIn(carol.extension, carol.password);
+      await a.waitUntilRegistered();
+      await b.waitUntilRegistered();
+      await c.waitUntilRegistered();
+      await a.call(bob.extension);
+      await b.answer();
+      await a.activeCall().waitFor();
+      await expectToHear(b, 440);
+      const [aliceLive] = await b.levelsAt([440]);
+      // Carol calls; answering her puts Bob on hold.
+      await c.call(alice.extension);
+      await a.answer();
+      await a.card('Held call').waitFor({ timeout: 10_000 });
+      await b.activeCall().getByText('On hold by Alice Adams', { exact: true }).waitFor({ timeout: 10_000 });
+      await expectToHear(c, 440);
+
+      await a.page.reload();
+      await a.waitUntilRegistered();
+      await a.activeCall().waitFor({ timeout: 15_000 });
+      await a.card('Held call').waitFor({ timeout: 15_000 });
+      await expect(a.activeCall().textContent()).resolves.toMatch(/Carol|103/);
+      await expect(a.card('Held call').textContent()).resolves.toMatch(/Bob Brown|102/);
+      await expectToHear(c, 440);
+      await expectToHear(a, 660, a.activeCall());
+      // Bob was kept on hold across the reload: still told so, and Alice's voice does not reach him.
+      await b.activeCall().getByText('On hold by Alice Adams', { exact: true }).waitFor({ timeout: 10_000 });
+      const [aliceWhileHeld] = await b.levelsAt([440]);
+      expect(aliceLive! - aliceWhileHeld!, 'Alice’s tone is far quieter for Bob than while he was on the line').toBeGreaterThan(20);
+    } finally {
+      await a.close();
+      await b.close();
+      await c.close();
     }
   });
 });

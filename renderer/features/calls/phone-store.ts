@@ -19,7 +19,7 @@ import { parseDialString } from '../../phone/dial-string';
 import type { DialPadKey } from '../../phone/dial-string';
 import type { WakeReason } from '../../phone/connection-keeper';
 import type { CallSnapshot, PhoneEngine } from '../../phone/engine';
-import { saveKeptCalls, takeKeptCalls } from '../../phone/kept-calls';
+import { clearKeptCalls, saveKeptCalls, takeKeptCalls } from '../../phone/kept-calls';
 import type { KeptCall, KeptCallStorage } from '../../phone/kept-calls';
 import { createWebAudioRinger } from '../../phone/tones';
 import type { Ringer } from '../../phone/tones';
@@ -71,6 +71,8 @@ export const usePhoneStore = defineStore('phone', () => {
   let keptStorage: KeptCallStorage | undefined;
   /** Calls kept by the page before a reload, waiting for the phone to register to be rejoined. */
   let toRejoin: KeptCall[] = [];
+  /** Rejoin INVITEs not answered yet, by call id, with what they rejoin: kept again if the page goes away now. */
+  const rejoining = new Map<string, KeptCall>();
   const removals = new Map<string, ReturnType<typeof setTimeout>>();
   /** The name the person picked for each call they placed, shown until the PBX names the other party itself. */
   const placedNames = new Map<string, string>();
@@ -118,14 +120,16 @@ export const usePhoneStore = defineStore('phone', () => {
     qualityTimer = setInterval(() => void sampleQuality(), QUALITY_INTERVAL_MS);
     registration.value = next.registration;
     keptStorage = options.storage ?? sessionStorageOrNone();
-    // Calls the page before a reload kept: rejoined once the phone is registered again.
-    toRejoin = keptStorage ? takeKeptCalls(keptStorage, Date.now()) : [];
+    // Calls the page before a reload kept, if this account kept them: rejoined once the phone is registered again.
+    toRejoin = keptStorage ? takeKeptCalls(keptStorage, next.account, Date.now()) : [];
     next.start();
   }
 
-  /** Ends every call and forgets them; used on sign-out. */
+  /** Ends every call and forgets them, kept ones too; used on sign-out. */
   function stop(): void {
     toRejoin = [];
+    rejoining.clear();
+    if (keptStorage) clearKeptCalls(keptStorage);
     engine?.stop();
     for (const off of unsubscribe) off();
     unsubscribe = [];
@@ -165,6 +169,8 @@ export const usePhoneStore = defineStore('phone', () => {
     calls.value[call.id] = withPlacedName(call);
     if (call.state === 'ringing-in' && settings.autoAnswer) scheduleAutoAnswer(call.id);
     if (!isEstablished(call.state)) forgetQuality(call.id);
+    // Answered, a rejoined call has a dialog of its own that the engine keeps; ended, there is nothing to keep.
+    if (isEstablished(call.state) || call.state === 'ended') rejoining.delete(call.id);
     if (call.state === 'ended') {
       clearTimeout(autoAnswers.get(call.id));
       autoAnswers.delete(call.id);
@@ -361,25 +367,45 @@ export const usePhoneStore = defineStore('phone', () => {
   }
 
   /**
-   * The page is going away (pagehide). Answered calls are not hung up: their dialogs are kept in the tab's
+   * The web page is going away (pagehide). Answered calls are not hung up: their dialogs are kept in the tab's
    * sessionStorage and the page that loads next rejoins them (kept-calls.ts), while the PBX plays the other party
-   * music on hold. Without such a call the phone stops as on sign-out, unregistering.
+   * music on hold. Calls this page was itself still to rejoin (a second reload soon after the first) are kept
+   * again as they were, under their first dialog and time. Without any such call the phone stops as on sign-out,
+   * unregistering. A page cannot tell a reload from a closed tab, so closing the tab leaves the other party on
+   * music for the PBX's grace (15 s) before the call ends.
+   *
+   * The desktop app hangs up instead, as closing a phone should: it can never rejoin, as Electron's sessionStorage
+   * does not outlive a quit.
    */
   function leave(): void {
-    const kept = engine?.keptCalls() ?? [];
-    if (kept.length === 0 || !keptStorage) {
+    const current = engine;
+    if (!current || !keptStorage || useSettingsStore().isDesktop) {
+      stop();
+      return;
+    }
+    const now = Date.now();
+    const kept = [
+      ...current.keptCalls().map((call) => ({ ...call, savedAt: now })),
+      ...rejoining.values(),
+      ...toRejoin,
+    ];
+    if (kept.length === 0) {
       stop();
       return;
     }
     log.info('keeping calls over the reload', { calls: kept.length });
-    const now = Date.now();
-    saveKeptCalls(keptStorage, kept.map((call) => ({ ...call, savedAt: now })));
+    saveKeptCalls(keptStorage, current.account, kept);
   }
 
+  /** Rejoins the kept calls, held ones held; at most one comes back on the line, the others held too. */
   function rejoinKeptCalls(current: PhoneEngine): void {
+    let lineTaken = activeCall.value !== undefined;
     for (const kept of toRejoin.splice(0)) {
       if (engine !== current) return;
-      current.rejoin(kept);
+      const held = kept.held || lineTaken;
+      lineTaken ||= !held;
+      const id = current.rejoin({ ...kept, held });
+      if (calls.value[id]?.state !== 'ended') rejoining.set(id, { ...kept, held });
     }
   }
 

@@ -28,6 +28,11 @@ export interface CallRecord {
   remoteHold: boolean;
   receivedDigits: string;
   notice?: CallNotice;
+  /**
+   * A call rejoined after a reload that the user had on hold: its INVITE offers sendonly and the microphone stays
+   * off, and once answered it is held without a further re-INVITE. Cleared then.
+   */
+  rejoinHeld?: boolean;
   /** Microphone tracks we captured for a device change; JsSIP stops only the ones it captured itself. */
   ownTracks: MediaStreamTrack[];
   media: MediaWatch;
@@ -66,8 +71,8 @@ export function snapshot(record: CallRecord): CallSnapshot {
   };
 }
 
-/** On hold by our own doing, or on the way back from it. */
+/** On hold by our own doing, or on the way back from it, or being rejoined as held. */
 export function isHeld(record: CallRecord): boolean {
   const state = record.machine.state;
-  return state === 'held' || state === 'resuming';
+  return state === 'held' || state === 'resuming' || record.rejoinHeld === true;
 }

@@ -42,6 +42,15 @@ export function wireSession(host: CallHost, record: CallRecord, session: RTCSess
     if (record.machine.can('connecting')) host.move(record, 'connecting');
     collectReceivers(record);
   });
+  // JsSIP emits 'connecting' once the microphone is on the peer connection and before it makes the offer: the one
+  // moment to make a held call's rejoin INVITE offer sendonly (RFC 3264 §8.4), so the PBX keeps the party on hold.
+  session.on('connecting', () => {
+    if (!record.rejoinHeld) return;
+    for (const transceiver of record.peerConnection?.getTransceivers() ?? []) {
+      if (transceiver.sender.track?.kind === 'audio' && transceiver.direction !== 'stopped') transceiver.direction = 'sendonly';
+    }
+    applyMediaState(record);
+  });
   session.on('confirmed', () => {
     if (record.machine.can('connecting')) host.move(record, 'connecting');
     if (!record.machine.can('active')) return;
@@ -49,6 +58,13 @@ export function wireSession(host: CallHost, record: CallRecord, session: RTCSess
     record.answeredAt ??= host.now();
     collectReceivers(record);
     host.move(record, 'active');
+    if (record.rejoinHeld) {
+      // Its offer already said sendonly: the call is held as it was before the reload, with no re-INVITE.
+      host.move(record, 'holding');
+      host.move(record, 'held');
+      record.rejoinHeld = false;
+      applyMediaState(record);
+    }
   });
   const onEnd = (event: 'ended' | 'failed') => (data: EndEvent) => {
     const facts = { event, originator: String(data.originator), cause: data.cause, direction: record.direction, ...messageFacts(data.message) };

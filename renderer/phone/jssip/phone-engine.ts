@@ -19,7 +19,7 @@ import type { CallState, EndReason } from '../call-state';
 import { ConnectionKeeper } from '../connection-keeper';
 import type { WakeReason } from '../connection-keeper';
 import type { DialPadKey } from '../dial-string';
-import type { CallDevices, CallDirection, DeclineKind, PhoneEngine, PhoneEngineEvents, RemoteParty } from '../engine';
+import type { CallDevices, CallDirection, DeclineKind, PhoneAccount, PhoneEngine, PhoneEngineEvents, RemoteParty } from '../engine';
 import { AudioWarmup } from '../audio-warmup';
 import { GatheringCap } from '../ice-gathering';
 import { MediaWatch } from '../media-watch';
@@ -76,6 +76,10 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
 
   get registration(): RegistrationState {
     return this.state;
+  }
+
+  get account(): PhoneAccount {
+    return { server: this.sip.wsUrl, uri: this.sip.uri };
   }
 
   start(): void {
@@ -174,27 +178,35 @@ class JsSipPhoneEngine extends TypedEmitter<PhoneEngineEvents> implements PhoneE
     for (const record of this.calls.values()) {
       const ids = record.session && isEstablished(record.machine.state) ? dialogIdentifiers(record.session) : undefined;
       if (!ids || record.answeredAt === undefined) continue;
-      kept.push({ ...ids, direction: record.direction, remote: { ...record.remote }, answeredAt: record.answeredAt, savedAt: now });
+      // A hold under way counts as held, a resume under way as on the line: what the user last asked for.
+      const held = record.machine.state === 'held' || record.machine.state === 'holding';
+      kept.push({ ...ids, direction: record.direction, remote: { ...record.remote }, answeredAt: record.answeredAt, held, savedAt: now });
     }
     return kept;
   }
 
   rejoin(kept: KeptCall): string {
-    log.info('rejoining a call kept over a reload', { number: kept.remote.number });
+    log.info('rejoining a call kept over a reload', { number: kept.remote.number, held: kept.held });
     // The PBX takes an INVITE with Replaces before it routes the number: any user part reaches it.
-    return this.place(kept.remote.number || 'rejoin', { direction: kept.direction, remote: kept.remote, answeredAt: kept.answeredAt }, [`Replaces: ${replacesHeader(kept)}`]);
+    const shown = { direction: kept.direction, remote: kept.remote, answeredAt: kept.answeredAt, rejoinHeld: kept.held };
+    return this.place(kept.remote.number || 'rejoin', shown, [`Replaces: ${replacesHeader(kept)}`]);
   }
 
   call(target: string): string {
     return this.place(target, { direction: 'outgoing', remote: { name: '', number: target } });
   }
 
-  private place(target: string, shown: { direction: CallDirection; remote: RemoteParty; answeredAt?: number }, extraHeaders: string[] = []): string {
+  private place(
+    target: string,
+    shown: { direction: CallDirection; remote: RemoteParty; answeredAt?: number; rejoinHeld?: boolean },
+    extraHeaders: string[] = [],
+  ): string {
     const ua = this.ua;
     if (!ua || this.stopped) throw new Error('The phone is not started');
     log.debug('call', { target });
     const record = this.addRecord(shown.direction, shown.remote);
     record.answeredAt = shown.answeredAt;
+    if (shown.rejoinHeld) record.rejoinHeld = true;
     this.move(record, 'dialing');
     this.placing = record;
     try {
