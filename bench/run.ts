@@ -117,8 +117,11 @@ if (!only || only === 'memory') {
 }
 if (!only || only === 'webphone') {
   const figures = await webPhoneBench();
-  process.stdout.write(`\nWeb phone in Chromium over loopback (median; ${figures.loads} page loads, ${figures.calls} calls in a row)\n`);
+  process.stdout.write(
+    `\nWeb phone in Chromium over loopback (medians; ${figures.loads} sign-ins and reloads, first calls of ${figures.sessions} sessions, ${figures.calls} calls in all; BENCH_LOADS, BENCH_SESSIONS, BENCH_WEBPHONE_CALLS)\n`,
+  );
   console.table(webPhoneTable(figures));
+  process.stdout.write(`First screen: ${figures.bundle.firstScreenFiles.join(', ')}; the other panes load when first opened.\n`);
   writeResults('web-phone', { ...figures });
 }
 if (!only || only === 'events') {
