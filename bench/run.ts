@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ruleEvaluationBench } from './answering-rules';
 import { eventLatency, eventLatencyTable } from './events';
 import { runRelay } from './media-relay';
 import { transferLatency, transferTable } from './transfer';
@@ -93,7 +94,7 @@ function writeResults(name: string, figures: Record<string, unknown>): void {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-// BENCH_ONLY=media|mixer|sip|memory|webphone|events|transfer|soak runs one of them.
+// BENCH_ONLY=media|mixer|sip|memory|webphone|events|transfer|rules|soak runs one of them.
 const only = process.env.BENCH_ONLY;
 /** The soak is judged (a crash, a failed call, memory over budget), unlike the measures: the run's exit code says how it went. */
 let soakFailed = false;
@@ -135,6 +136,18 @@ if (!only || only === 'transfer') {
   process.stdout.write(`\nTransfer and merge, the app's commands at the PBX over loopback (median of ${figures.runs} runs; BENCH_TRANSFER_RUNS)\n`);
   console.table(transferTable(figures));
   writeResults('transfer', { ...figures });
+}
+if (!only || only === 'rules') {
+  const figures = ruleEvaluationBench();
+  process.stdout.write(`\nAnswering-rule evaluation per call (${figures.rules} rules, ${figures.timeFrames} weekly frames, America/New_York; median of batches, ${figures.evaluations} evaluations)\n`);
+  console.table([
+    {
+      'ms per evaluation': Number(figures.medianMsPerEvaluation.toFixed(4)),
+      'target ms': figures.targetMs,
+      'compile ms': Number(figures.compileMs.toFixed(3)),
+    },
+  ]);
+  writeResults('answering-rules', { ...figures });
 }
 if (!only || only === 'soak') {
   const result = await soak();
