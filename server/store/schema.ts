@@ -21,6 +21,8 @@ export interface OrganizationTable {
   /** Lower case; also the SIP domain and the digest realm. Unique. */
   domain: string;
   created_at: string;
+  /** IANA time zone in which time frames are read (shared/answering-rules.ts); 'UTC' by default. */
+  time_zone: Generated<string>;
 }
 
 export interface UserTable {
@@ -144,6 +146,34 @@ export interface EventTable {
   published_at: string;
 }
 
+/** A time frame (shared/answering-rules.ts TimeFrameSpec); `user_id` null for the organization's own. */
+export interface TimeFrameTable {
+  id: Generated<number>;
+  organization_id: number;
+  user_id: number | null;
+  name: string;
+  /** TimeFrameSpec as JSON. */
+  spec: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A user's answering rule (shared/answering-rules.ts); priority 1 is the highest. */
+export interface AnsweringRuleTable {
+  id: Generated<number>;
+  organization_id: number;
+  user_id: number;
+  name: string;
+  priority: number;
+  /** 0 or 1. */
+  enabled: number;
+  time_frame_id: number;
+  /** RuleAction as JSON. */
+  action: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -155,6 +185,8 @@ export interface Database {
   heartbeat: HeartbeatTable;
   event_streams: EventStreamTable;
   events: EventTable;
+  time_frames: TimeFrameTable;
+  answering_rules: AnsweringRuleTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -152,6 +152,7 @@ export async function findSessionByToken(db: Kysely<Database>, token: string, no
       'organizations.name as organization_name',
       'organizations.domain as organization_domain',
       'organizations.created_at as organization_created_at',
+      'organizations.time_zone as organization_time_zone',
     ])
     .where('sessions.token_hash', '=', hashToken(token))
     .where('sessions.expires_at', '>', now.toISOString())
@@ -181,6 +182,7 @@ export async function findSessionByToken(db: Kysely<Database>, token: string, no
       name: row.organization_name,
       domain: row.organization_domain,
       created_at: row.organization_created_at,
+      time_zone: row.organization_time_zone,
     },
   };
 }

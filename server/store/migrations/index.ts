@@ -8,10 +8,12 @@ import { initial } from './001_initial';
 import { deviceCredentials } from './002_device_credentials';
 import { durableState } from './003_durable_state';
 import { eventStream } from './004_event_stream';
+import { answeringRules } from './005_answering_rules';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
   '002_device_credentials': deviceCredentials,
   '003_durable_state': durableState,
   '004_event_stream': eventStream,
+  '005_answering_rules': answeringRules,
 };
