@@ -302,3 +302,19 @@ export function findPriorityConflict(
   }
   return undefined;
 }
+
+/** A frame changed in place: its scope stays what it was. */
+export const TimeFrameUpdate = TimeFrameInput.pick({ name: true, spec: true });
+export type TimeFrameUpdate = z.infer<typeof TimeFrameUpdate>;
+
+export interface TimeFrameList {
+  timeFrames: TimeFrame[];
+}
+
+export interface AnsweringRuleList {
+  /** Highest priority first. */
+  rules: AnsweringRule[];
+  /** The rule that applies now (the blue dot), none when no rule's frame matches. */
+  activeRuleId: number | null;
+  timeZone: string;
+}

@@ -22,6 +22,7 @@ import { DEFAULT_HTTP_LIMITS, fastifyTimeouts, httpConnectionQuota, limitConnect
 import type { HttpLimits } from './connection-limits';
 import type { ConnectionQuota } from '../util/connection-quota';
 import { HttpError } from './errors';
+import { registerAnsweringRuleRoutes } from './routes/answering-rules';
 import { registerCallRoutes } from './routes/calls';
 import { registerConferenceRoutes } from './routes/conference';
 import type { ConferenceCommands } from '../features/conference';
@@ -93,6 +94,8 @@ export interface AppOptions {
    * `DELETE /calls/:sipCallId/participants/:extension`; answered 503 when left out.
    */
   conferences?: ConferenceCommands;
+  /** The clock that says which answering rule is active now (routes/answering-rules.ts); Date.now when left out. */
+  now?: () => number;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -162,6 +165,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerCallRoutes(api, { db: options.db, transfers: options.transfers });
       await registerConferenceRoutes(api, { db: options.db, conferences: options.conferences });
       await registerDirectoryRoutes(api, { db: options.db });
+      await registerAnsweringRuleRoutes(api, { db: options.db, now: options.now });
       await registerEventRoutes(api, { db: options.db, hub: events, limits: options.eventStreamLimits });
     },
     { prefix: API_PREFIX },
