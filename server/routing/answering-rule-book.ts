@@ -6,7 +6,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { findPriorityConflict, MAX_RULES_PER_USER, MAX_TIME_FRAMES } from '../../shared/answering-rules';
-import type { AnsweringRule, AnsweringRuleInput, RuleDecision, TimeFrame, TimeFrameInput, TimeFrameUpdate } from '../../shared/answering-rules';
+import type { AnsweringRule, AnsweringRuleInput, Destination, RuleAction, RuleDecision, TimeFrame, TimeFrameInput, TimeFrameUpdate } from '../../shared/answering-rules';
 import { createLogger } from '../log';
 import {
   countTimeFrames,
@@ -26,6 +26,7 @@ import {
 } from '../store/answering-rules';
 import type { RuleOwner } from '../store/answering-rules';
 import type { Database, UserRole } from '../store/schema';
+import { findUserByExtension } from '../store/users';
 import { CompiledAnsweringRules } from './answering-rules';
 
 const log = createLogger('answering-rules');
@@ -103,6 +104,7 @@ export class AnsweringRuleBook {
   }
 
   async createRule(owner: RuleOwner, input: AnsweringRuleInput): Promise<AnsweringRule> {
+    await this.checkDestinations(owner, input.action);
     return this.db.transaction().execute(async (trx) => {
       const rules = await listAnsweringRules(trx, owner);
       if (rules.length >= MAX_RULES_PER_USER) throw new RuleBookError('too_many', `You have ${MAX_RULES_PER_USER} rules already: delete one first.`);
@@ -114,6 +116,7 @@ export class AnsweringRuleBook {
   }
 
   async updateRule(owner: RuleOwner, id: number, input: AnsweringRuleInput): Promise<AnsweringRule> {
+    await this.checkDestinations(owner, input.action);
     return this.db.transaction().execute(async (trx) => {
       const rules = await listAnsweringRules(trx, owner);
       if (!rules.some((rule) => rule.id === id)) throw notFound('rule');
@@ -171,6 +174,26 @@ export class AnsweringRuleBook {
     const frame = await findTimeFrame(trx, owner, id);
     if (!frame) throw new RuleBookError('not_found', `There is no time frame ${id}.`, field);
     return frame;
+  }
+
+  /** Every user a rule sends calls to is one of the organization's, so a typo is caught now, not at the next call. */
+  private async checkDestinations(owner: RuleOwner, action: RuleAction): Promise<void> {
+    const destinations: Array<[string, Destination]> =
+      action.type === 'forward'
+        ? [['action.to', action.to]]
+        : action.type === 'ring'
+          ? [
+              ...action.alsoRing.map((destination, i): [string, Destination] => [`action.alsoRing.${i}`, destination]),
+              ['action.whenBusy', action.whenBusy],
+              ['action.whenNotAnswered', action.whenNotAnswered],
+              ['action.whenUnreachable', action.whenUnreachable],
+            ]
+          : [];
+    for (const [field, destination] of destinations) {
+      if (destination.type === 'user' && !(await findUserByExtension(this.db, owner.organizationId, destination.extension))) {
+        throw new RuleBookError('invalid', `There is no extension ${destination.extension} in your organization.`, `${field}.extension`);
+      }
+    }
   }
 
   private async checkConflicts(trx: Trx, owner: RuleOwner, rules: AnsweringRule[], replaced: TimeFrame[] = []): Promise<void> {

@@ -173,6 +173,14 @@ describe('answering rules on a running PBX', () => {
     expect(await refused(alice, 'PUT', `/answering-rules/${theirRule.id}`, { name: 'x', timeFrameId: mine.id, priority: 50, action })).toMatchObject({ status: 404 });
     expect(await refused(alice, 'DELETE', `/answering-rules/${theirRule.id}`)).toMatchObject({ status: 404 });
     expect(await refused(alice, 'DELETE', '/answering-rules/not-a-number')).toMatchObject({ status: 404 });
+    // Extension 102 of the other organization is no one to Alice's own.
+    const forward = { type: 'forward', to: { type: 'user', extension: '102' } };
+    expect(await refused(stranger, 'POST', '/answering-rules', { name: 'x', timeFrameId: theirs.id, priority: 9, action: forward })).toEqual({
+      status: 400,
+      code: 'invalid',
+      field: 'action.to.extension',
+      message: 'There is no extension 102 in your organization.',
+    });
     expect(await refused(dana, 'PUT', '/answering-rules/order', { ids: [theirRule.id] })).toMatchObject({ status: 404 });
     expect((await ok<AnsweringRuleList>(stranger, 'GET', '/answering-rules')).rules).toEqual([theirRule]);
     expect((await ok<TimeFrameList>(stranger, 'GET', '/time-frames')).timeFrames).toEqual([theirs]);
