@@ -144,6 +144,7 @@ if (!only || only === 'rules') {
     {
       'ms per evaluation': Number(figures.medianMsPerEvaluation.toFixed(4)),
       'target ms': figures.targetMs,
+      'compile ms (first in the zone)': Number(figures.firstCompileMs.toFixed(3)),
       'compile ms': Number(figures.compileMs.toFixed(3)),
     },
   ]);

@@ -91,7 +91,7 @@ export function compileTimeFrame(spec: TimeFrameSpec): Matcher {
 }
 
 interface CompiledRule {
-  rule: RuleDecision['rule'] & object;
+  rule: NonNullable<RuleDecision['rule']>;
   action: AnsweringRule['action'];
   summary: string;
   matches: Matcher;
@@ -119,6 +119,7 @@ export class CompiledAnsweringRules {
         summary: describeAction(rule.action),
         matches: matchers.get(rule.timeFrameId)!,
       }));
+    // Built now, so that a zone Intl does not know fails here, where the rules are loaded, not in a call.
     formatterFor(timeZone);
   }
 
