@@ -3,7 +3,8 @@
  * at the mix rate, whatever the codec's own rate. G.711 runs at 8 kHz and is resampled when the mix is
  * wideband (resample.ts); Opus codes at the mix rate itself (opus-codec.ts).
  */
-import type { NegotiatedCodec } from '../legs/media-leg';
+import { randomUint16, randomUint32 } from '../../util/random-pool';
+import type { NegotiatedCodec, RtpFrame } from '../legs/media-leg';
 import { decodeG711, encodeG711 } from './g711';
 import type { G711Law } from './g711';
 import { OPUS_TICKS_PER_FRAME, OpusFrameDecoder, OpusFrameEncoder } from './opus-codec';
@@ -109,3 +110,38 @@ export function createDecoder(kind: CodecKind, rate: MixRate): FrameDecoder {
 export function createEncoder(kind: CodecKind, rate: MixRate, opus: OpusEncoderOptions = {}): FrameEncoder {
   return kind === 'opus' ? new OpusFrameEncoder(rate, opus) : new G711Encoder(lawOf(kind), rate);
 }
+
+/**
+ * An RTP stream the PBX makes itself (a conference mix, a sound played): SSRC, sequence number and timestamp start
+ * random (RFC 3550 §5.1) and move on one 20 ms frame at a time. The frame's payload starts at 0, which leaves the
+ * leg no room for a header: it builds its own packet (outbound-stream.ts), so a payload shared by many listeners
+ * is never written.
+ */
+export class MadeStream {
+  private readonly ssrc = randomUint32();
+  private sequenceNumber = randomUint16();
+  private timestamp = randomUint32();
+
+  /** The next frame of the stream, carrying `payload`. */
+  frame(payload: Buffer, payloadType: number, kind: CodecKind, marker: boolean): RtpFrame {
+    const frame: RtpFrame = {
+      marker,
+      payloadType,
+      sequenceNumber: this.sequenceNumber,
+      timestamp: this.timestamp,
+      ssrc: this.ssrc,
+      bytes: payload,
+      payloadStart: 0,
+      payloadEnd: payload.length,
+    };
+    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+    this.timestamp = (this.timestamp + ticksPerFrame(kind)) >>> 0;
+    return frame;
+  }
+
+  /** A frame's time passes with nothing sent (a codec the PBX cannot code): `ticks` at the stream's clock rate. */
+  skip(ticks: number): void {
+    this.timestamp = (this.timestamp + ticks) >>> 0;
+  }
+}
+

@@ -9,11 +9,10 @@
  * speaking: only speakers are mixed (what the others send is the room's noise, which summed over ten
  * phones would be loud), and only a speaker needs a mix of its own, the full mix less itself.
  */
-import { randomUint16, randomUint32 } from '../../util/random-pool';
-import type { MediaLeg, NegotiatedCodec, RtpFrame } from '../legs/media-leg';
+import type { MediaLeg, NegotiatedCodec } from '../legs/media-leg';
 import { rtpPayload } from '../legs/media-leg';
 import { holds } from '../sdp/sdp';
-import { codecKind, createDecoder, createEncoder, samplesPerFrame, ticksPerFrame } from './frame-codec';
+import { codecKind, createDecoder, createEncoder, MadeStream, samplesPerFrame } from './frame-codec';
 import type { CodecKind, FrameDecoder, FrameEncoder, MixRate } from './frame-codec';
 import { JitterBuffer } from './jitter-buffer';
 import type { JitterBufferOptions, JitterStats } from './jitter-buffer';
@@ -51,10 +50,8 @@ export class Participant {
   private codec: NegotiatedCodec | undefined;
   private jitter: JitterBuffer;
   private readonly unsubscribe: Array<() => void> = [];
-  /** Our outbound stream (RFC 3550 §5.1): SSRC, sequence number and timestamp start random. */
-  private readonly ssrc = randomUint32();
-  private sequenceNumber = randomUint16();
-  private timestamp = randomUint32();
+  /** Our outbound stream; the leg rewrites the header for its own (outbound-stream.ts). */
+  private readonly stream = new MadeStream();
   private sent = 0;
   /** The leg's codec is one the mixer cannot carry (after a re-INVITE): neither heard nor sent to. */
   private uncarried = false;
@@ -130,22 +127,10 @@ export class Participant {
   /** Sends one frame's payload on our stream; the leg rewrites the header for its own (outbound-stream.ts). */
   send(payload: Buffer): void {
     if (this.uncarried) return;
-    const frame: RtpFrame = {
-      // RFC 3551 §4.1: the first packet of the stream is marked.
-      marker: this.sent === 0,
-      payloadType: this.codec?.payloadType ?? 0,
-      sequenceNumber: this.sequenceNumber,
-      timestamp: this.timestamp,
-      ssrc: this.ssrc,
-      bytes: payload,
-      payloadStart: 0,
-      payloadEnd: payload.length,
-    };
-    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
-    this.timestamp = (this.timestamp + ticksPerFrame(this.kind)) >>> 0;
+    // RFC 3551 §4.1: the first packet of the stream is marked. The payload, shared by every participant who hears
+    // the full mix, is never written (MadeStream).
+    const frame = this.stream.frame(payload, this.codec?.payloadType ?? 0, this.kind, this.sent === 0);
     this.sent++;
-    // A frame whose payload starts at 0 leaves the leg no room for its header, so it builds a new packet and
-    // the payload, shared by every participant who hears the full mix, is never written.
     this.leg.sendRtp(frame);
   }
 

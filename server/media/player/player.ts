@@ -14,12 +14,11 @@
  * far end put the call on hold sends nothing (RFC 3264 §6.1). The player owns its playbacks, never the legs.
  */
 import { createLogger } from '../../log';
-import { randomUint16, randomUint32 } from '../../util/random-pool';
-import { codecKind, FRAME_MS, ticksPerFrame } from '../joins/frame-codec';
+import { codecKind, FRAME_MS, MadeStream } from '../joins/frame-codec';
 import type { CodecKind } from '../joins/frame-codec';
 import { systemClock, Ticker } from '../joins/mix-clock';
 import type { Clock, TickerStats } from '../joins/mix-clock';
-import type { MediaLeg, RtpFrame } from '../legs/media-leg';
+import type { MediaLeg } from '../legs/media-leg';
 import type { Sound } from './sound';
 
 const log = createLogger('player');
@@ -48,10 +47,8 @@ class ActivePlayback implements Playback {
   framesSent = 0;
   ended = false;
   private position = 0;
-  /** RFC 3550 §5.1: our stream's SSRC, sequence number and timestamp start random; the leg re-bases them into its own. */
-  private readonly ssrc = randomUint32();
-  private sequenceNumber = randomUint16();
-  private timestamp = randomUint32();
+  /** Our stream; the leg re-bases its numbering into its own. */
+  private readonly stream = new MadeStream();
   private kind: CodecKind | undefined;
   /** RFC 3551 §4.1: the first packet of the stream, and the first after a codec change, is marked. */
   private markNext = true;
@@ -86,26 +83,14 @@ class ActivePlayback implements Playback {
     }
     if (codec && kind) {
       const payload = this.sound.frame(kind, this.position);
-      const frame: RtpFrame = {
-        marker: this.markNext,
-        payloadType: codec.payloadType,
-        sequenceNumber: this.sequenceNumber,
-        timestamp: this.timestamp,
-        ssrc: this.ssrc,
-        // Starting at 0, the payload leaves the leg no room for a header: it builds its own packet and the
-        // payload, shared by every playback of this sound, is never written.
-        bytes: payload,
-        payloadStart: 0,
-        payloadEnd: payload.length,
-      };
-      this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
-      this.timestamp = (this.timestamp + ticksPerFrame(kind)) >>> 0;
+      // The payload is shared by every playback of this sound; the leg never writes it (MadeStream).
+      const frame = this.stream.frame(payload, codec.payloadType, kind, this.markNext);
       this.framesSent++;
       this.markNext = false;
       leg.sendRtp(frame);
     } else {
       // A codec the player cannot code: the time passes in silence, with the timestamps moving on.
-      this.timestamp = (this.timestamp + (codec ? (codec.clockRate * FRAME_MS) / 1000 : 160)) >>> 0;
+      this.stream.skip(codec ? (codec.clockRate * FRAME_MS) / 1000 : 160);
     }
     this.position++;
     if (this.position >= this.sound.frameCount) {
