@@ -21,13 +21,8 @@ describe('a call and a reload of the web phone', () => {
 
   it('Alice reloads during a call: the call continues on her reloaded page, with audio both ways', async () => {
     const [browserA, browserB] = stage.browsers;
-    const a = await WebPhone.open(browserA!, stage.pbx.url);
-    const b = await WebPhone.open(browserB!, stage.pbx.url);
+    const [a, b] = await Promise.all([WebPhone.signedIn(browserA!, stage.pbx.url, alice), WebPhone.signedIn(browserB!, stage.pbx.url, bob)]);
     try {
-      await a.signIn(alice.extension, alice.password);
-      await b.signIn(bob.extension, bob.password);
-      await a.waitUntilRegistered();
-      await b.waitUntilRegistered();
       await a.call(bob.extension);
       await b.answer();
       await a.activeCall().waitFor();
@@ -54,13 +49,8 @@ describe('a call and a reload of the web phone', () => {
 
   it('Alice reloads twice in quick succession, the second time before her call was rejoined: the call continues', async () => {
     const [browserA, browserB] = stage.browsers;
-    const a = await WebPhone.open(browserA!, stage.pbx.url);
-    const b = await WebPhone.open(browserB!, stage.pbx.url);
+    const [a, b] = await Promise.all([WebPhone.signedIn(browserA!, stage.pbx.url, alice), WebPhone.signedIn(browserB!, stage.pbx.url, bob)]);
     try {
-      await a.signIn(alice.extension, alice.password);
-      await b.signIn(bob.extension, bob.password);
-      await a.waitUntilRegistered();
-      await b.waitUntilRegistered();
       await a.call(bob.extension);
       await b.answer();
       await a.activeCall().waitFor();
@@ -84,16 +74,12 @@ describe('a call and a reload of the web phone', () => {
 
   it('Alice reloads while she talks to Carol with Bob held (call waiting): Bob stays held and never hears her, Carol is back on the line', async () => {
     const [browserA, browserB, browserC] = stage.browsers;
-    const a = await WebPhone.open(browserA!, stage.pbx.url);
-    const b = await WebPhone.open(browserB!, stage.pbx.url);
-    const c = await WebPhone.open(browserC!, stage.pbx.url);
+    const [a, b, c] = await Promise.all([
+      WebPhone.signedIn(browserA!, stage.pbx.url, alice),
+      WebPhone.signedIn(browserB!, stage.pbx.url, bob),
+      WebPhone.signedIn(browserC!, stage.pbx.url, carol),
+    ]);
     try {
-      await a.signIn(alice.extension, alice.password);
-      await b.signIn(bob.extension, bob.password);
-      await c.signIn(carol.extension, carol.password);
-      await a.waitUntilRegistered();
-      await b.waitUntilRegistered();
-      await c.waitUntilRegistered();
       await a.call(bob.extension);
       await b.answer();
       await a.activeCall().waitFor();

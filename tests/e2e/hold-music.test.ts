@@ -19,13 +19,8 @@ describe('music on hold in the web phone', () => {
 
   it('Alice holds: Bob’s card says he is on hold by her and he hears music; Resume brings both back', async () => {
     const [browserA, browserB] = stage.browsers;
-    const a = await WebPhone.open(browserA!, stage.pbx.url);
-    const b = await WebPhone.open(browserB!, stage.pbx.url);
+    const [a, b] = await Promise.all([WebPhone.signedIn(browserA!, stage.pbx.url, alice), WebPhone.signedIn(browserB!, stage.pbx.url, bob)]);
     try {
-      await a.signIn(alice.extension, alice.password);
-      await b.signIn(bob.extension, bob.password);
-      await a.waitUntilRegistered();
-      await b.waitUntilRegistered();
       await a.call(bob.extension);
       await b.answer();
       await b.activeCall().waitFor();

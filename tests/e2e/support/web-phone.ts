@@ -20,6 +20,14 @@ export class WebPhone {
     return new WebPhone(context, page);
   }
 
+  /** Opens the web phone and signs `person` in, once it shows "Registered". */
+  static async signedIn(browser: Browser, url: string, person: { extension: string; password: string }): Promise<WebPhone> {
+    const phone = await WebPhone.open(browser, url);
+    await phone.signIn(person.extension, person.password);
+    await phone.waitUntilRegistered();
+    return phone;
+  }
+
   async signIn(extension: string, password: string): Promise<void> {
     await this.page.getByLabel('Extension').fill(extension);
     await this.page.getByLabel('Password').fill(password);
