@@ -10,6 +10,8 @@
  */
 import { z } from 'zod';
 import { API_PREFIX } from './api';
+import { DoNotDisturbEvent } from './do-not-disturb';
+import { VoicemailEvent } from './voicemail';
 
 export const EVENTS_PATH = `${API_PREFIX}/events`;
 
@@ -104,10 +106,10 @@ export const ResyncEvent = z.object({
 export type ResyncEvent = z.infer<typeof ResyncEvent>;
 
 /** What the PBX stores and publishes (a resync is only ever sent). */
-export const PublishedEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent]);
+export const PublishedEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent, VoicemailEvent, DoNotDisturbEvent]);
 export type PublishedEvent = z.infer<typeof PublishedEvent>;
 
-export const AppEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent, ResyncEvent]);
+export const AppEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent, VoicemailEvent, DoNotDisturbEvent, ResyncEvent]);
 export type AppEvent = z.infer<typeof AppEvent>;
 export type AppEventType = AppEvent['type'];
 
