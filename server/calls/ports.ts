@@ -3,6 +3,7 @@
  * says what a dialled string reaches (routing/dialplan.ts), and the policy for who may dial what
  * (routing/dial-policy.ts). Calls never import those layers.
  */
+import type { MediaLeg } from '../media/legs/media-leg';
 import type { AuthenticatedUser } from '../sip/edge/authenticator';
 
 /** A dial policy's answer: go ahead, or the status and reason phrase to refuse the call with. */
@@ -22,4 +23,57 @@ export type Destination =
 /** What a dialled string means for a caller: the one place that decides it. */
 export interface Dialplan {
   route(caller: AuthenticatedUser, dialled: string): Promise<Destination>;
+}
+
+/**
+ * A call the PBX answered itself to serve the caller (take a message, the mailbox menu): the caller's media leg,
+ * which the service plays into (media/player) and listens to (its `rtp` and `dtmf` events), and how to end it.
+ * The engine answers the caller's INVITE with this leg's SDP, writes the call's record, and tells the service
+ * when the caller hangs up; the service hangs up when it is done.
+ */
+export interface ServiceCall {
+  /** The call's id, as in its record and logs. */
+  readonly id: string;
+  /** The caller's leg, answered by the PBX; it may still be connecting when the service starts (the player waits). */
+  readonly leg: MediaLeg;
+  readonly caller: ServiceCaller;
+  readonly ended: boolean;
+  /** Ends the call: BYE to the caller. Safe to call again. */
+  hangUp(why: string): void;
+  /** Told once when the call ends, by either side; returns a remover. */
+  onEnded(listener: (why: string) => void): () => void;
+}
+
+export interface ServiceCaller {
+  organizationId: number;
+  /** The caller's extension when a user of the organization called, else undefined. */
+  extension: string | undefined;
+  /** The caller's user id when a user of the organization called. */
+  userId: number | undefined;
+  /** The caller as call history would show them (name, or number). */
+  displayName: string;
+  /** What to dial to call back (extension or E.164 number); undefined when withheld. */
+  number: string | undefined;
+}
+
+/** A user of the organization as a service sees them (the mailbox owner, the caller of *97). */
+export interface ServiceUser {
+  organizationId: number;
+  userId: number;
+  extension: string;
+  displayName: string;
+}
+
+/** Why a call went to voicemail. */
+export type VoicemailReason = 'no-answer' | 'busy' | 'unreachable' | 'forwarded' | 'do-not-disturb';
+
+/**
+ * The services the PBX answers calls for, implemented above calls (features/voicemail) and handed to the engine
+ * by the composition root. Each takes charge of the call until it hangs up or the caller does.
+ */
+export interface CallServices {
+  /** Take a message for `mailbox` (greeting, tone, recording). */
+  voicemail(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason): void;
+  /** The caller's own mailbox menu (the feature code *97): PIN, then play, save, delete, next by key presses. */
+  mailboxMenu(call: ServiceCall, user: ServiceUser): void;
 }
