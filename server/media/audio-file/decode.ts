@@ -1,0 +1,52 @@
+/** Any audio file the PBX reads, told apart by its first bytes rather than its name, as 16-bit mono. */
+import { Sound } from '../player/sound';
+import { AudioFileError } from './errors';
+import { decodeOggOpus, isOggOpus } from './ogg-opus';
+import { resample } from './resample';
+import { decodeWav, isWav } from './wav';
+
+export interface DecodedAudio {
+  rate: number;
+  /** Mono. */
+  samples: Int16Array;
+  durationMs: number;
+}
+
+export type AudioFileKind = 'wav' | 'ogg-opus';
+
+/** What kind of audio file the bytes start like, if one the PBX reads. */
+export function audioFileKind(bytes: Buffer): AudioFileKind | undefined {
+  if (isWav(bytes)) return 'wav';
+  if (isOggOpus(bytes)) return 'ogg-opus';
+  return undefined;
+}
+
+/** Decodes a WAV or Ogg Opus file; throws AudioFileError, naming `name`, for anything else or a damaged file. */
+export function decodeAudio(bytes: Buffer, name: string): DecodedAudio {
+  const kind = audioFileKind(bytes);
+  if (kind === 'wav') {
+    const { rate, samples } = decodeWav(bytes, name);
+    return { rate, samples, durationMs: (samples.length * 1000) / rate };
+  }
+  if (kind === 'ogg-opus') {
+    const samples = decodeOggOpus(bytes, name);
+    return { rate: 48000, samples, durationMs: samples.length / 48 };
+  }
+  if (bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'OggS') {
+    throw new AudioFileError(`${name} is an Ogg file but not Ogg Opus, which the PBX does not read: use WAV or Ogg Opus`);
+  }
+  throw new AudioFileError(`${name} is not an audio file the PBX reads: use WAV or Ogg Opus`);
+}
+
+const SOUND_RATES = [8000, 16000, 48000] as const;
+
+/**
+ * Decoded audio as a sound the media player plays: kept at its rate when the player plays that rate, otherwise
+ * converted to the lowest of 8, 16 and 48 kHz that loses nothing (16 kHz for 11.025 kHz, 48 kHz for 44.1 kHz).
+ * Throws the player's SoundError when the audio is empty or too long to play.
+ */
+export function soundFromAudio(decoded: DecodedAudio, name: string): Sound {
+  const rate = SOUND_RATES.find((candidate) => candidate >= decoded.rate) ?? 48000;
+  const samples = rate === decoded.rate ? decoded.samples : resample(decoded.samples, decoded.rate, rate);
+  return new Sound(name, rate, samples);
+}
