@@ -7,6 +7,9 @@
  * keeps them, so a hundred callers on hold cost a hundred packet sends a frame and no coding.
  */
 import { readFileSync } from 'node:fs';
+import { AudioFileError } from '../audio-file/errors';
+import { readWavLayout } from '../audio-file/wav';
+import type { WavLayout } from '../audio-file/wav';
 import { createEncoder, samplesPerFrame } from '../joins/frame-codec';
 import type { CodecKind, FrameEncoder, MixRate } from '../joins/frame-codec';
 
@@ -83,32 +86,18 @@ export class Sound {
 
 /**
  * A WAV file (RIFF, PCM) as a sound: 16-bit, mono or stereo (mixed down), at 8, 16 or 48 kHz. Anything else is
- * refused with a sentence that says what to convert it to.
+ * refused with a sentence that says what to convert it to. The chunks are read by audio-file/wav.ts, whose
+ * decodeAudio takes the other layouts and rates for uploads; music on hold is read as it is, or not at all.
  */
 export function parseWav(bytes: Buffer, name: string): Sound {
-  if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WAVE') {
-    throw new SoundError(`${name}: not a WAV file`);
+  let layout: WavLayout;
+  try {
+    layout = readWavLayout(bytes, name);
+  } catch (error) {
+    throw error instanceof AudioFileError ? new SoundError(error.message) : error;
   }
-  let format: { channels: number; rate: number; bits: number; pcm: boolean } | undefined;
-  let data: Buffer | undefined;
-  let at = 12;
-  while (at + 8 <= bytes.length) {
-    const id = bytes.toString('latin1', at, at + 4);
-    const size = bytes.readUInt32LE(at + 4);
-    const body = bytes.subarray(at + 8, Math.min(at + 8 + size, bytes.length));
-    if (id === 'fmt ' && body.length >= 16) {
-      const tag = body.readUInt16LE(0);
-      // WAVE_FORMAT_EXTENSIBLE names its sample format by a GUID whose first two bytes are the plain tag.
-      const subTag = tag === 0xfffe && body.length >= 26 ? body.readUInt16LE(24) : tag;
-      format = { pcm: subTag === 1, channels: body.readUInt16LE(2), rate: body.readUInt32LE(4), bits: body.readUInt16LE(14) };
-    } else if (id === 'data') {
-      data = body;
-    }
-    // RIFF chunks are padded to an even length.
-    at += 8 + size + (size % 2);
-  }
-  if (!format || !data) throw new SoundError(`${name}: a WAV file without ${format ? 'audio data' : 'a format chunk'}`);
-  const { pcm, channels, rate, bits } = format;
+  const { channels, rate, bits, data } = layout;
+  const pcm = layout.format === 'pcm';
   if (!pcm || bits !== 16) throw new SoundError(`${name}: the PBX plays 16-bit PCM WAV files; convert it (e.g. sox in.wav -b 16 -e signed-integer out.wav)`);
   if (channels !== 1 && channels !== 2) throw new SoundError(`${name}: ${channels} channels; the PBX plays mono or stereo`);
   if (!RATES.includes(rate as MixRate)) throw new SoundError(`${name}: ${rate} Hz; convert it to 8000, 16000 or 48000 Hz (e.g. sox in.wav -r 8000 out.wav)`);
