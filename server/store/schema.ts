@@ -174,6 +174,20 @@ export interface AnsweringRuleTable {
   updated_at: string;
 }
 
+/** A user's greeting (migration 008, shared/greetings.ts); at most one of a user's is active. */
+export interface GreetingTable {
+  id: Generated<number>;
+  organization_id: number;
+  user_id: number;
+  name: string;
+  /** The Ogg Opus file, relative to the data folder. */
+  file: string;
+  duration_ms: number;
+  created_at: string;
+  /** 0 or 1. */
+  active: Generated<number>;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -187,6 +201,7 @@ export interface Database {
   events: EventTable;
   time_frames: TimeFrameTable;
   answering_rules: AnsweringRuleTable;
+  greetings: GreetingTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -9,6 +9,7 @@ import { deviceCredentials } from './002_device_credentials';
 import { durableState } from './003_durable_state';
 import { eventStream } from './004_event_stream';
 import { answeringRules } from './005_answering_rules';
+import { greetings } from './008_greetings';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
@@ -16,4 +17,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '003_durable_state': durableState,
   '004_event_stream': eventStream,
   '005_answering_rules': answeringRules,
+  '008_greetings': greetings,
 };
