@@ -292,3 +292,17 @@ describe('resample and soundFromAudio', () => {
     expect(() => soundFromAudio({ rate: 8000, samples: new Int16Array(0), durationMs: 0 }, 'empty')).toThrow(SoundError);
   });
 });
+
+describe('decoding for playback', () => {
+  it('decodes Ogg Opus made at 8 or 16 kHz at that rate when asked, the same length and tone', () => {
+    for (const rate of [8000, 16000] as const) {
+      const decoded = decodeAudio(encodeOggOpus(silenceThenTone(rate), rate), 'g.opus', { opusAtInputRate: true });
+      expect(decoded.rate).toBe(rate);
+      expect(decoded.samples.length).toBe(rate);
+      expect(decoded.durationMs).toBe(1000);
+      expect(rms(decoded.samples.subarray(0, rate * 0.45))).toBeLessThan(200);
+      expect(Math.sqrt(powerAt(decoded.samples.subarray(rate * 0.55, rate * 0.95), rate, 1000))).toBeGreaterThan(12000 * 0.7);
+    }
+    expect(decodeAudio(encodeOggOpus(tone(48000, 100), 48000), 'g.opus', { opusAtInputRate: true }).rate).toBe(48000);
+  });
+});

@@ -4,7 +4,7 @@
  */
 export { AudioFileError } from './errors';
 export { audioFileKind, decodeAudio, soundFromAudio } from './decode';
-export type { AudioFileKind, DecodedAudio } from './decode';
+export type { AudioFileKind, DecodedAudio, DecodeOptions } from './decode';
 export { decodeOggOpus, encodeOggOpus, OggOpusWriter, OPUS_PRE_SKIP } from './ogg-opus';
 export type { OggOpusRate } from './ogg-opus';
 export { resample } from './resample';

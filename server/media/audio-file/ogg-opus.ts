@@ -25,7 +25,7 @@ const FRAME_MS = 20;
 export const OPUS_PRE_SKIP = 312;
 /** A page carries up to a second of audio, so a reader seeking or a recorder cut off loses little. */
 const PACKETS_PER_PAGE = 50;
-/** The largest a packet can decode to: 120 ms at 48 kHz (RFC 6716 §3.2.5). */
+/** The largest a packet can decode to: 120 ms, at 48 kHz (RFC 6716 §3.2.5). */
 const MAX_PACKET_SAMPLES = 5760;
 const VENDOR = 'Offhook PBX';
 
@@ -158,13 +158,19 @@ export function encodeOggOpus(samples: Int16Array, rate: OggOpusRate, options: O
   return Buffer.concat([writer.write(samples), writer.finish()]);
 }
 
+/** The first page of an Ogg Opus stream holds the 19-byte OpusHead alone, after 27 header bytes and 1 lacing byte. */
+export const OPUS_HEAD_AT = 28;
+
 export function isOggOpus(bytes: Buffer): boolean {
-  // The first page of an Ogg Opus stream holds the 19-byte OpusHead alone: 27 header bytes and 1 lacing byte before it.
-  return bytes.length >= 36 && bytes.toString('latin1', 0, 4) === 'OggS' && bytes.toString('latin1', 28, 36) === 'OpusHead';
+  return bytes.length >= OPUS_HEAD_AT + 19 && bytes.toString('latin1', 0, 4) === 'OggS' && bytes.toString('latin1', OPUS_HEAD_AT, OPUS_HEAD_AT + 8) === 'OpusHead';
 }
 
-/** An Ogg Opus file as mono samples at 48 kHz, the pre-skip and the padding at the end cut off. */
-export function decodeOggOpus(bytes: Buffer, name: string): Int16Array {
+/**
+ * An Ogg Opus file as mono samples, the pre-skip and the padding at the end cut off: at 48 kHz, or with `rate`
+ * at a rate libopus decodes to natively (a file coded at 16 kHz holds nothing above 8 kHz, so decoding it at
+ * 16 kHz keeps a third of the samples and loses nothing).
+ */
+export function decodeOggOpus(bytes: Buffer, name: string, rate: OggOpusRate = 48000): Int16Array {
   const packets = readOggPackets(bytes, name);
   const head = packets[0]?.bytes;
   if (!head || head.length < 19 || head.toString('latin1', 0, 8) !== 'OpusHead') {
@@ -181,8 +187,10 @@ export function decodeOggOpus(bytes: Buffer, name: string): Int16Array {
     throw new AudioFileError(`${name} is damaged: its Opus comment header is missing`);
   }
   // libopus decodes a stereo stream straight to mono when asked for one channel.
-  const decoder = new OpusFrameDecoder(48000);
-  const scratch = new Int16Array(MAX_PACKET_SAMPLES);
+  const decoder = new OpusFrameDecoder(rate);
+  const scratch = new Int16Array((MAX_PACKET_SAMPLES * rate) / GRANULE_RATE);
+  // Pre-skip and granule positions count 48 kHz samples whatever the rate decoded at.
+  const scale = rate / GRANULE_RATE;
   const chunks: Int16Array[] = [];
   let decoded = 0;
   let endGranule: bigint | undefined;
@@ -190,14 +198,14 @@ export function decodeOggOpus(bytes: Buffer, name: string): Int16Array {
     if (packet.bytes.length === 0) continue;
     const count = decoder.decode(packet.bytes, scratch);
     if (count === 0) throw new AudioFileError(`${name} is damaged: an Opus packet does not decode`);
-    const kept = Math.min(count, MAX_PACKET_SAMPLES);
+    const kept = Math.min(count, scratch.length);
     chunks.push(scratch.slice(0, kept));
     decoded += kept;
     if (packet.last && packet.granule >= 0n) endGranule = packet.granule;
   }
   // §4.5: the last page's granule says how many samples (pre-skip included) the stream really holds.
-  const total = endGranule === undefined ? decoded : Math.min(decoded, Math.max(0, Number(endGranule)));
-  const start = Math.min(preSkip, total);
+  const total = endGranule === undefined ? decoded : Math.min(decoded, Math.max(0, Math.round(Number(endGranule) * scale)));
+  const start = Math.min(Math.round(preSkip * scale), total);
   const samples = new Int16Array(total - start);
   let at = 0;
   let position = 0;
