@@ -28,6 +28,7 @@ import { registerConferenceRoutes } from './routes/conference';
 import type { ConferenceCommands } from '../features/conference';
 import type { TransferCommands } from '../features/transfer';
 import { registerDirectoryRoutes } from './routes/directory';
+import { registerGreetingRoutes } from './routes/greetings';
 import { registerEventRoutes } from './routes/events';
 import type { EventStreamLimits } from './routes/events';
 import { registerSessionRoutes } from './routes/session';
@@ -96,6 +97,8 @@ export interface AppOptions {
   conferences?: ConferenceCommands;
   /** The clock that says which answering rule is active now (routes/answering-rules.ts); Date.now when left out. */
   now?: () => number;
+  /** The PBX's data folder, where greetings keep their audio (routes/greetings.ts); those routes answer 503 without it. */
+  dataDir?: string;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -166,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerConferenceRoutes(api, { db: options.db, conferences: options.conferences });
       await registerDirectoryRoutes(api, { db: options.db });
       await registerAnsweringRuleRoutes(api, { db: options.db, now: options.now });
+      await registerGreetingRoutes(api, { db: options.db, dataDir: options.dataDir });
       await registerEventRoutes(api, { db: options.db, hub: events, limits: options.eventStreamLimits });
     },
     { prefix: API_PREFIX },
