@@ -179,7 +179,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   // Each signed-in app hears of its user's calls (call ids for its REST commands) on that stream.
   const callFeed = new CallFeed(db, sip.calls, events);
 
-  const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, conferences: sip.conferences, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections });
+  const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, conferences: sip.conferences, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections, dataDir: config.dataDir });
   await app.listen({ port: config.httpPort, host: config.bind });
 
   // Browsers give the microphone only to secure pages: http://127.0.0.1 counts, a LAN address does not, so
@@ -200,6 +200,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
         https: credentials,
         listOrganizationsAtSignIn: config.listOrganizationsAtSignIn,
         connections: httpConnections,
+        dataDir: config.dataDir,
       });
       await secureApp.listen({ port: config.httpsPort, host: config.bind });
       const secureAddress = secureApp.server.address();
