@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CODECS, FakeClock, FakeLeg, Party, toneFrame } from '../../media/joins/mixer.test-helper';
+import { CODECS, FakeClock, FakeLeg, Party, toneFrame, toneLevel } from '../../media/joins/mixer.test-helper';
 import { MediaPlayer, Sound } from '../../media/player';
 import type { PlaybackEnd } from '../../media/player';
 import { playSequence, PROMPT_TEXTS, Prompts, prompts, runsOf, shippedPromptsFolder } from './prompts';
@@ -67,6 +67,11 @@ describe('voicemail prompts', () => {
     expect(said(shipped.defaultGreeting('201', false))).toEqual(['vm-theperson', 'digits/2', 'digits/0', 'digits/1', 'vm-isunavail', 'vm-intro']);
     expect(said(shipped.defaultGreeting('1009', true))).toEqual(['vm-theperson', 'digits/1', 'digits/0', 'digits/0', 'digits/9', 'vm-isonphone', 'vm-intro']);
     expect(said([shipped.tone])).toEqual(['beep']);
+    expect(said([shipped.mailboxFull])).toEqual(['vm-mailboxfull']);
+    // The tone is its own prompt (700 Hz); the intro ends in speech, so the tone is never heard twice.
+    const tail = (sound: Sound): Int16Array => sound.samples.subarray(sound.samples.length - 2400);
+    expect(toneLevel(shipped.tone.samples, 8000, 700)).toBeGreaterThan(1000);
+    expect(toneLevel(tail(shipped.get('vm-intro')), 8000, 700)).toBeLessThan(100);
   });
 
   it('counts messages in words, singular and plural', () => {

@@ -33,6 +33,7 @@ export const PROMPT_TEXTS = {
   'vm-isonphone': 'is on the phone',
   'vm-intro': 'Please leave your message after the tone. When done, hang up or press the pound key.',
   beep: '(a tone)',
+  'vm-mailboxfull': "Sorry, but the user's mailbox can't accept more messages.",
   'agent-pass': 'Please enter your password followed by the pound key.',
   'auth-incorrect': 'Password incorrect. Please enter your password followed by the pound key.',
   'confbridge-pin-bad': 'You have entered too many invalid personal identification numbers.',
@@ -124,6 +125,11 @@ export class Prompts {
   /** The tone a caller hears before speaking (vm-intro does not end with one). */
   get tone(): Sound {
     return this.get('beep');
+  }
+
+  /** Said to a caller before hanging up when the mailbox holds as many messages as it may. */
+  get mailboxFull(): Sound {
+    return this.get('vm-mailboxfull');
   }
 
   /** `n` spoken as a number ("one hundred twenty three"); from 1000 on, digit by digit. */
