@@ -89,7 +89,7 @@ class FakeMailbox implements MenuMailbox {
   }
 
   async pinHash(owner: MenuOwner): Promise<string | undefined> {
-    expect(owner).toEqual({ organizationId: 1, userId: 7 });
+    expect(owner).toEqual({ organizationId: 1, userId: 7, extension: '201' });
     return this.pin;
   }
 
@@ -334,6 +334,22 @@ describe('the *97 mailbox menu', () => {
     await s.until('ended');
     expect(s.heard()).toEqual([...OPTIONS, 'vm-sorry', ...OPTIONS, 'vm-goodbye']);
     expect(mailbox.calls).toEqual([]);
+  });
+
+  it('a key over the message counts goes to the first message; # there says goodbye', async () => {
+    const mailbox = new FakeMailbox();
+    mailbox.add(4, 'new', '2026-12-07T09:00:00Z');
+    const s = setup({ mailbox });
+    await signIn(s);
+    s.call.leg.press('1');
+    expect(s.menu.state).toBe('loading');
+    await s.until('message');
+    const other = setup({ mailbox });
+    await signIn(other);
+    other.call.leg.press('#');
+    expect(other.menu.state).toBe('goodbye');
+    await other.until('ended');
+    expect(other.player.phrases.at(-1)).toEqual(['vm-goodbye']);
   });
 
   it('a key over a message stops it at once (barge-in)', async () => {

@@ -85,7 +85,7 @@ export interface MailboxMenuDeps {
 }
 
 /** The limiter's account for a mailbox's PIN: apart from the user's SIP and sign-in password. */
-export function mailboxPinAccount(owner: MenuOwner): string {
+export function mailboxPinAccount(owner: Pick<MenuOwner, 'organizationId' | 'userId'>): string {
   return `voicemail-pin ${owner.organizationId} ${owner.userId}`;
 }
 
@@ -117,7 +117,7 @@ export class MailboxMenu {
     user: ServiceUser,
     private readonly deps: Required<Pick<MailboxMenuDeps, 'player' | 'mailbox' | 'attempts' | 'verify'>> & MailboxMenuDeps,
   ) {
-    this.owner = { organizationId: user.organizationId, userId: user.userId };
+    this.owner = { organizationId: user.organizationId, userId: user.userId, extension: user.extension };
     this.timing = { ...DEFAULT_MENU_TIMING, ...deps.timing };
     this.prompts = deps.prompts ?? shippedPrompts();
     this.clock = deps.clock ?? systemClock;

@@ -5,10 +5,11 @@
  */
 import type { Sound } from '../../../media/player';
 
-/** Whose mailbox: a user of an organization. Every call below is scoped to it. */
+/** Whose mailbox: a user of an organization (and the extension its message-waiting lamps watch). Every call below is scoped to it. */
 export interface MenuOwner {
   organizationId: number;
   userId: number;
+  extension: string;
 }
 
 export interface MenuMessage {
