@@ -430,6 +430,19 @@ describe('the *97 mailbox menu', () => {
     expect(s.clock.pending).toBe(0);
   });
 
+  it('a mailbox that fails says goodbye and hangs up rather than leaving the caller in silence', async () => {
+    const mailbox = new FakeMailbox();
+    mailbox.messages = () => {
+      throw new Error('database is locked');
+    };
+    const s = setup({ mailbox });
+    await s.until('pin');
+    s.call.leg.press('1', '2', '3', '4', '#');
+    await s.until('ended');
+    expect(s.heard()).toEqual(['agent-pass', 'vm-goodbye']);
+    expect(s.call.hungUp).toEqual(['mailbox menu ended']);
+  });
+
   it('orders messages new first, then saved, each oldest first', () => {
     const order = listeningOrder([
       { id: 1, status: 'saved', receivedAt: '2026-01-02T00:00:00Z' },

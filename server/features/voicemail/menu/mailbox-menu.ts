@@ -95,6 +95,11 @@ export function listeningOrder(messages: readonly MenuMessage[]): MenuMessage[] 
   return [...messages].sort((a, b) => box(a) - box(b) || a.receivedAt.localeCompare(b.receivedAt) || a.id - b.id);
 }
 
+/** `work`'s promise; a throw before it returns one becomes a rejection, handled where the promise is. */
+function later<T>(work: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve) => resolve(work()));
+}
+
 export class MailboxMenu {
   private current: MenuState = 'opening';
   private readonly owner: MenuOwner;
@@ -140,7 +145,7 @@ export class MailboxMenu {
     }
     this.offs.push(this.call.onEnded(() => this.end()));
     this.offs.push(this.call.leg.on('dtmf', (event) => this.safely(() => this.key(event.digit))));
-    this.deps.mailbox.pinHash(this.owner).then(
+    later(() => this.deps.mailbox.pinHash(this.owner)).then(
       (hash) =>
         this.safely(() => {
           if (this.current !== 'opening') return;
@@ -211,7 +216,7 @@ export class MailboxMenu {
       return;
     }
     const { ticket } = admission;
-    this.deps.verify(pin, this.pinHash).then(
+    later(() => this.deps.verify(pin, this.pinHash)).then(
       (right) =>
         this.safely(() => {
           if (right) attempts.succeeded(ticket);
@@ -235,7 +240,7 @@ export class MailboxMenu {
   }
 
   private open(): void {
-    this.deps.mailbox.messages(this.owner).then(
+    later(() => this.deps.mailbox.messages(this.owner)).then(
       (messages) =>
         this.safely(() => {
           if (this.current !== 'checking') return;
@@ -263,7 +268,7 @@ export class MailboxMenu {
     this.move('loading');
     this.index = index;
     this.sound = undefined;
-    this.deps.mailbox.sound(this.owner, message).then(
+    later(() => this.deps.mailbox.sound(this.owner, message)).then(
       (sound) =>
         this.safely(() => {
           if (this.current !== 'loading' || this.index !== index) return;
@@ -332,8 +337,7 @@ export class MailboxMenu {
     this.move('acting');
     const message = this.messages[this.index]!;
     const { mailbox } = this.deps;
-    const done = change === 'delete' ? mailbox.remove(this.owner, message.id) : mailbox.markSaved(this.owner, message.id);
-    done.then(
+    later(() => (change === 'delete' ? mailbox.remove(this.owner, message.id) : mailbox.markSaved(this.owner, message.id))).then(
       (changed) =>
         this.safely(() => {
           log.info(change === 'delete' ? 'voicemail deleted by phone' : 'voicemail saved by phone', { id: message.id, changed });
