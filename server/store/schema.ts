@@ -188,6 +188,39 @@ export interface GreetingTable {
   active: Generated<number>;
 }
 
+/** Where a voicemail is: not yet heard (`new`) or kept (`saved`). */
+export type VoicemailStatus = 'new' | 'saved';
+
+/** One message left in a user's mailbox (store/voicemails.ts); its audio is `file` under the data folder. */
+export interface VoicemailTable {
+  id: Generated<number>;
+  organization_id: number;
+  /** The mailbox's owner. */
+  user_id: number;
+  caller_name: string;
+  /** What to dial to call back (extension or E.164); null when withheld. */
+  caller_number: string | null;
+  /** The caller's extension when a user of the organization called. */
+  caller_extension: string | null;
+  received_at: string;
+  duration_ms: number;
+  status: Generated<VoicemailStatus>;
+  /** Path of the Ogg Opus file relative to the data folder; unique. */
+  file: string;
+  size_bytes: number;
+  /** 1 when recorded from an Opus leg (wideband), 0 from G.711. */
+  wideband: Generated<number>;
+  /** Why the call went to voicemail (calls/ports.ts VoicemailReason). */
+  reason: string;
+}
+
+/** A user's mailbox settings: the PIN of the phone menu (*97), as a scrypt hash. */
+export interface MailboxTable {
+  user_id: number;
+  pin_hash: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -202,6 +235,8 @@ export interface Database {
   time_frames: TimeFrameTable;
   answering_rules: AnsweringRuleTable;
   greetings: GreetingTable;
+  voicemails: VoicemailTable;
+  mailboxes: MailboxTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
