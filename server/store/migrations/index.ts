@@ -4,12 +4,13 @@
  * released: a database records the names it has run.
  */
 import type { Migration } from 'kysely';
-import { initial } from './001_initial';
+import { answeringRules } from './005_answering_rules';
 import { deviceCredentials } from './002_device_credentials';
 import { durableState } from './003_durable_state';
 import { eventStream } from './004_event_stream';
-import { answeringRules } from './005_answering_rules';
 import { greetings } from './008_greetings';
+import { initial } from './001_initial';
+import { voicemail } from './006_voicemail';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
@@ -17,5 +18,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '003_durable_state': durableState,
   '004_event_stream': eventStream,
   '005_answering_rules': answeringRules,
+  '006_voicemail': voicemail,
   '008_greetings': greetings,
 };
