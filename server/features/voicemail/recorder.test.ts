@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { ULAW_TO_LINEAR } from '../../media/joins/g711';
+import { CODECS, FakeClock, FakeLeg, Party, toneLevel } from '../../media/joins/mixer.test-helper';
+import { dropReason, voicedMs } from './audio-level';
+import { MessageRecorder } from './recorder';
+import type { RecordingEnd } from './recorder';
+
+/** A PCMU frame whose every sample is the byte `value` (so where it landed can be read back). */
+function mark(value: number): Buffer {
+  return Buffer.alloc(160, value);
+}
+
+function recorderOn(leg: FakeLeg, maxMs = 180_000) {
+  const clock = new FakeClock();
+  const recorder = new MessageRecorder(leg, { maxMs, clock });
+  const ends: RecordingEnd[] = [];
+  recorder.onEnded((why) => ends.push(why));
+  return { clock, recorder, ends };
+}
+
+/** The byte each 20 ms stretch of a PCMU recording was made of, or 'silence'. */
+function stretches(samples: Int16Array): Array<number | 'silence'> {
+  const out: Array<number | 'silence'> = [];
+  for (let at = 0; at < samples.length; at += 160) {
+    const value = samples[at]!;
+    out.push(value === 0 ? 'silence' : ULAW_TO_LINEAR.indexOf(value));
+  }
+  return out;
+}
+
+describe('MessageRecorder', () => {
+  it('records a G.711 caller at 8 kHz: the tone they sent, as long as they sent it', () => {
+    const caller = new Party('caller', 'pcmu', 1000);
+    const { recorder } = recorderOn(caller.leg);
+    for (let i = 0; i < 100; i++) caller.speak();
+    recorder.stop();
+    const recording = recorder.recording();
+    expect(recording).toMatchObject({ rate: 8000, wideband: false, durationMs: 2000, end: 'stopped' });
+    expect(toneLevel(recording.samples, 8000, 1000)).toBeGreaterThan(6000);
+    expect(toneLevel(recording.samples, 8000, 1500)).toBeLessThan(500);
+  });
+
+  it('records an Opus caller at 16 kHz, marked wideband', () => {
+    const caller = new Party('caller', 'opus', 1000);
+    const { recorder } = recorderOn(caller.leg);
+    for (let i = 0; i < 100; i++) caller.speak();
+    recorder.stop();
+    const recording = recorder.recording();
+    expect(recording).toMatchObject({ rate: 16000, wideband: true, durationMs: 2000 });
+    // Past the codec's first frames, the tone is all there is.
+    expect(toneLevel(recording.samples.subarray(3200), 16000, 1000)).toBeGreaterThan(5000);
+    expect(toneLevel(recording.samples.subarray(3200), 16000, 1500)).toBeLessThan(500);
+  });
+
+  it('puts frames back in order by timestamp, keeps gaps silent, drops duplicates and frames too late', () => {
+    const leg = new FakeLeg('caller', CODECS.pcmu);
+    const { recorder } = recorderOn(leg);
+    const send = (seq: number, value: number) => leg.deliver(seq, 1000 + seq * 160, mark(value));
+    send(0, 0x10);
+    send(2, 0x12);
+    send(1, 0x11);
+    send(1, 0x55);
+    send(3, 0x13);
+    // 4 and 5 lost
+    send(6, 0x16);
+    send(7, 0x17);
+    send(8, 0x18);
+    send(9, 0x19);
+    // far too late: 0 again, behind everything decoded
+    send(0, 0x66);
+    recorder.stop();
+    expect(stretches(recorder.recording().samples)).toEqual([0x10, 0x11, 0x12, 0x13, 'silence', 'silence', 0x16, 0x17, 0x18, 0x19]);
+  });
+
+  it('follows timestamps across the 32-bit wrap and a new SSRC, and leaves out telephone-events', () => {
+    const leg = new FakeLeg('caller', CODECS.pcmu);
+    const { recorder } = recorderOn(leg);
+    const start = 0xffffffff - 160 * 2 + 1;
+    for (let i = 0; i < 4; i++) leg.deliver(i, (start + i * 160) >>> 0, mark(0x20 + i));
+    // An RFC 4733 event (payload type 101) between them is not audio.
+    leg.emit('rtp', { marker: true, payloadType: 101, sequenceNumber: 4, timestamp: 480, ssrc: 0x1234, bytes: Buffer.from([11, 0x80, 0, 160]), payloadStart: 0, payloadEnd: 4 });
+    for (let i = 0; i < 2; i++) leg.deliver(100 + i, 777 + i * 160, mark(0x30 + i), 0xbeef);
+    recorder.stop();
+    expect(stretches(recorder.recording().samples)).toEqual([0x20, 0x21, 0x22, 0x23, 0x30, 0x31]);
+  });
+
+  it('ends at # and hears nothing after it', () => {
+    const caller = new Party('caller', 'pcmu', 1000);
+    const { recorder, ends } = recorderOn(caller.leg);
+    for (let i = 0; i < 50; i++) caller.speak();
+    caller.leg.emit('dtmf', { digit: '5', durationMs: 100 });
+    expect(ends).toEqual([]);
+    caller.leg.emit('dtmf', { digit: '#', durationMs: 100 });
+    for (let i = 0; i < 50; i++) caller.speak();
+    expect(ends).toEqual(['hash']);
+    expect(recorder.recording()).toMatchObject({ durationMs: 1000, end: 'hash' });
+    expect(caller.leg.hasListeners()).toBe(false);
+  });
+
+  it('ends at the maximum length on the clock, even when the caller sends nothing', () => {
+    const leg = new FakeLeg('caller', CODECS.pcmu);
+    const { clock, recorder, ends } = recorderOn(leg, 3_000);
+    clock.advance(2_999);
+    expect(ends).toEqual([]);
+    clock.advance(1);
+    expect(ends).toEqual(['max-length']);
+    expect(recorder.recording()).toMatchObject({ durationMs: 0, end: 'max-length' });
+    recorder.stop();
+    expect(ends).toEqual(['max-length']);
+  });
+
+  it('ends at the maximum length of audio, never holding more than it', () => {
+    const caller = new Party('caller', 'pcmu', 1000);
+    const { clock, recorder, ends } = recorderOn(caller.leg, 1_000);
+    for (let i = 0; i < 60; i++) caller.speak();
+    expect(ends).toEqual(['max-length']);
+    expect(recorder.recording().samples.length).toBe(8000);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('dropReason', () => {
+  const tone = (ms: number, amplitude: number) => {
+    const samples = new Int16Array(8 * ms);
+    for (let i = 0; i < samples.length; i++) samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * 440 * i) / 8000));
+    return samples;
+  };
+
+  it('keeps a message with sound in it, and drops one too short or silent', () => {
+    expect(dropReason(tone(2_000, 3000), 8000)).toBeUndefined();
+    expect(dropReason(tone(1_400, 3000), 8000)).toBe('too-short');
+    expect(dropReason(new Int16Array(8000 * 10), 8000)).toBe('silent');
+    // a quiet hiss (about -60 dBFS) is silence
+    expect(dropReason(tone(10_000, 40), 8000)).toBe('silent');
+    expect(voicedMs(tone(1_000, 3000), 8000)).toBe(1000);
+  });
+});
