@@ -1,0 +1,197 @@
+/**
+ * Taking a message (`CallServices.voicemail`): the caller, already answered by the PBX, hears the owner's
+ * greeting (or the default one made of recorded prompts), then a tone, and is recorded until they hang up,
+ * press #, or the maximum length passes; then the PBX hangs up.
+ *
+ * Deposit states:   greeting ──► recording ──► storing ──► done
+ *                      │  caller hangs up  │ (#, max length, hang-up)
+ *                      └──────► done (nothing kept)
+ * A mailbox at its limit plays "mailbox full" and hangs up instead.
+ *
+ * What is kept, and in which order, so that nothing acknowledged is lost: the Ogg Opus file is written under a
+ * temporary name, synced and renamed into place (storage.ts); then the row is inserted; only then are the apps
+ * and desk phones told and transcription started. A crash before the row leaves a file no row names, which the
+ * cleanup at start removes. A message too short or with no sound in it (audio-level.ts) is not kept.
+ */
+import type { Kysely } from 'kysely';
+import type { ServiceCall, ServiceUser, VoicemailReason } from '../../calls/ports';
+import type { Clock } from '../../media/joins/mix-clock';
+import type { MediaPlayer, Playback, Sound } from '../../media/player';
+import { createLogger } from '../../log';
+import type { Database } from '../../store/schema';
+import { countVoicemails, insertVoicemail } from '../../store/voicemails';
+import { DEFAULT_KEEP_RULES, dropReason } from './audio-level';
+import type { KeepRules } from './audio-level';
+import type { Mailboxes } from './mailboxes';
+import type { GreetingSource, MessageEncoder, TranscriptionHook, VoicemailPrompts } from './ports';
+import { MessageRecorder } from './recorder';
+import type { Recording } from './recorder';
+import { writeMessageFile } from './storage';
+import { recordTone } from './tone';
+
+const log = createLogger('voicemail');
+
+export interface VoicemailLimits {
+  /** Longest message, in ms (3 minutes). */
+  maxMessageMs: number;
+  /** Messages a mailbox holds, new and saved together, before callers hear "mailbox full". */
+  maxMessages: number;
+  keep: KeepRules;
+}
+
+export const DEFAULT_VOICEMAIL_LIMITS: VoicemailLimits = { maxMessageMs: 180_000, maxMessages: 100, keep: DEFAULT_KEEP_RULES };
+
+export interface DepositOptions {
+  db: Kysely<Database>;
+  mailboxes: Mailboxes;
+  player: MediaPlayer;
+  encode: MessageEncoder;
+  prompts?: VoicemailPrompts;
+  greetings?: GreetingSource;
+  transcription?: TranscriptionHook;
+  limits?: Partial<VoicemailLimits>;
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  now?: () => Date;
+}
+
+/** Why a deposit ended, for logs and tests. */
+export type DepositOutcome =
+  | { kind: 'stored'; voicemailId: number; durationMs: number }
+  | { kind: 'dropped'; why: 'too-short' | 'silent' }
+  | { kind: 'hung-up-before-tone' }
+  | { kind: 'mailbox-full' }
+  | { kind: 'failed'; error: unknown };
+
+export class VoicemailDeposits {
+  private readonly limits: VoicemailLimits;
+  private readonly now: () => Date;
+  private readonly running = new Set<Promise<DepositOutcome>>();
+
+  constructor(private readonly options: DepositOptions) {
+    this.limits = { ...DEFAULT_VOICEMAIL_LIMITS, ...options.limits };
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Deposits under way. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Takes a message from `call` for `mailbox`; the outcome once the call is over and the message stored or not. */
+  take(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason): Promise<DepositOutcome> {
+    const work = this.deposit(call, mailbox, reason).catch((error: unknown): DepositOutcome => {
+      log.error('voicemail deposit failed', { call: call.id, userId: mailbox.userId, error });
+      call.hangUp('voicemail failed');
+      return { kind: 'failed', error };
+    });
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+    return work;
+  }
+
+  /** Waits for the deposits under way (shutdown: their calls are being hung up, their messages stored). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.running]);
+  }
+
+  private async deposit(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason): Promise<DepositOutcome> {
+    const receivedAt = this.now();
+    log.debug('taking a message', { call: call.id, userId: mailbox.userId, reason });
+    const counts = await countVoicemails(this.options.db, mailbox.userId);
+    if (counts.new + counts.saved >= this.limits.maxMessages) {
+      const full = await this.options.prompts?.mailboxFull();
+      await this.play(call, full ? [full] : []);
+      call.hangUp('mailbox full');
+      return { kind: 'mailbox-full' };
+    }
+    const greeting = (await this.options.greetings?.activeGreeting(mailbox)) ?? (await this.options.prompts?.defaultGreeting(mailbox, reason)) ?? [];
+    const heard = await this.play(call, [...(Array.isArray(greeting) ? greeting : [greeting]), recordTone()]);
+    if (!heard) return { kind: 'hung-up-before-tone' };
+
+    const recording = await this.record(call);
+    const dropped = dropReason(recording.samples, recording.rate, this.limits.keep);
+    if (dropped) {
+      log.debug('message not kept', { call: call.id, why: dropped, durationMs: recording.durationMs });
+      return { kind: 'dropped', why: dropped };
+    }
+    const voicemailId = await this.store(call, mailbox, reason, recording, receivedAt);
+    return { kind: 'stored', voicemailId, durationMs: recording.durationMs };
+  }
+
+  /** Plays `sounds` one after the other; true when they all played, false when the call ended first. */
+  private play(call: ServiceCall, sounds: readonly Sound[]): Promise<boolean> {
+    return new Promise((resolve) => {
+      let playback: Playback | undefined;
+      let index = 0;
+      const offEnded = call.onEnded(() => {
+        playback?.stop();
+        resolve(false);
+      });
+      if (call.ended) {
+        offEnded();
+        resolve(false);
+        return;
+      }
+      const next = () => {
+        if (call.ended) return;
+        const sound = sounds[index++];
+        if (!sound) {
+          offEnded();
+          resolve(true);
+          return;
+        }
+        playback = this.options.player.play(call.leg, sound, {
+          onEnded: (why) => {
+            if (why === 'finished') next();
+            else {
+              offEnded();
+              resolve(false);
+            }
+          },
+        });
+      };
+      next();
+    });
+  }
+
+  /** Records until #, the maximum length, or the caller hangs up; hangs up itself in the first two cases. */
+  private record(call: ServiceCall): Promise<Recording> {
+    return new Promise((resolve) => {
+      const recorder = new MessageRecorder(call.leg, { maxMs: this.limits.maxMessageMs, clock: this.options.clock });
+      const offEnded = call.onEnded(() => recorder.stop());
+      recorder.onEnded((why) => {
+        offEnded();
+        if (why !== 'stopped') call.hangUp(why === 'hash' ? 'message left (#)' : 'message at its maximum length');
+        resolve(recorder.recording());
+      });
+      if (call.ended) recorder.stop();
+    });
+  }
+
+  private async store(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason, recording: Recording, receivedAt: Date): Promise<number> {
+    const { db, mailboxes } = this.options;
+    const bytes = await this.options.encode(recording.samples, recording.rate);
+    const file = await writeMessageFile(mailboxes.dataDir, mailbox.userId, receivedAt, bytes);
+    const voicemailId = await insertVoicemail(db, {
+      organizationId: mailbox.organizationId,
+      userId: mailbox.userId,
+      callerName: call.caller.displayName,
+      callerNumber: call.caller.number ?? null,
+      callerExtension: call.caller.extension ?? null,
+      receivedAt: receivedAt.toISOString(),
+      durationMs: recording.durationMs,
+      file: file.relative,
+      sizeBytes: bytes.length,
+      wideband: recording.wideband,
+      reason,
+    });
+    log.info('message stored', { call: call.id, userId: mailbox.userId, voicemailId, durationMs: recording.durationMs });
+    await mailboxes.announce(mailbox, 'added', voicemailId);
+    try {
+      this.options.transcription?.transcribe({ voicemailId, organizationId: mailbox.organizationId, userId: mailbox.userId, file: file.absolute, wideband: recording.wideband });
+    } catch (error) {
+      log.warn('transcription could not be started', { voicemailId, error });
+    }
+    return voicemailId;
+  }
+}

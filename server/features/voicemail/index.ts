@@ -1,0 +1,12 @@
+/**
+ * Voicemail: taking messages for users who do not answer (deposit.ts, the `voicemail` half of the calls layer's
+ * `CallServices`), the mailbox as its owner uses it from the app or a phone (mailboxes.ts), the message files
+ * (storage.ts), and the seams the composition root fills: message-waiting, transcription, greetings, prompts
+ * and the audio encoder (ports.ts).
+ */
+export { VoicemailDeposits, DEFAULT_VOICEMAIL_LIMITS } from './deposit';
+export type { DepositOptions, DepositOutcome, VoicemailLimits } from './deposit';
+export { Mailboxes } from './mailboxes';
+export type { MailboxesOptions, MailboxUser } from './mailboxes';
+export { removeOrphanMessageFiles, writeMessageFile, VOICEMAIL_FOLDER } from './storage';
+export type { GreetingSource, MailboxWatchers, MessageEncoder, StoredMessage, TranscriptionHook, TranscriptReader, VoicemailPrompts } from './ports';
