@@ -32,6 +32,8 @@ import { registerGreetingRoutes } from './routes/greetings';
 import { registerEventRoutes } from './routes/events';
 import type { EventStreamLimits } from './routes/events';
 import { registerSessionRoutes } from './routes/session';
+import { registerVoicemailRoutes } from './routes/voicemails';
+import type { Mailboxes } from '../features/voicemail';
 
 const log = createLogger('http');
 
@@ -95,6 +97,8 @@ export interface AppOptions {
    * `DELETE /calls/:sipCallId/participants/:extension`; answered 503 when left out.
    */
   conferences?: ConferenceCommands;
+  /** The users' mailboxes (features/voicemail), for `/voicemails` and `/voicemail/pin`; answered 503 when left out. */
+  voicemail?: Mailboxes;
   /** The clock that says which answering rule is active now (routes/answering-rules.ts); Date.now when left out. */
   now?: () => number;
   /** The PBX's data folder, where greetings keep their audio (routes/greetings.ts); those routes answer 503 without it. */
@@ -170,6 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerDirectoryRoutes(api, { db: options.db });
       await registerAnsweringRuleRoutes(api, { db: options.db, now: options.now });
       await registerGreetingRoutes(api, { db: options.db, dataDir: options.dataDir });
+      await registerVoicemailRoutes(api, { db: options.db, mailboxes: options.voicemail });
       await registerEventRoutes(api, { db: options.db, hub: events, limits: options.eventStreamLimits });
     },
     { prefix: API_PREFIX },

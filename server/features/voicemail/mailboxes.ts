@@ -68,6 +68,14 @@ export class Mailboxes {
     return getVoicemail(this.db, user, id);
   }
 
+  /** One message as the app shows it, with its transcript; undefined when the owner has no such message. */
+  async item(user: MailboxUser, id: number): Promise<Voicemail | undefined> {
+    const row = await getVoicemail(this.db, user, id);
+    if (!row) return undefined;
+    const transcripts = this.options.transcripts ? await this.options.transcripts.transcripts([id]) : undefined;
+    return toVoicemail(row, transcripts?.get(id) ?? NO_TRANSCRIPT);
+  }
+
   /** The message and the absolute path of its audio; undefined when the owner has no such message. */
   async audio(user: MailboxUser, id: number): Promise<{ message: StoredVoicemail; path: string } | undefined> {
     const message = await getVoicemail(this.db, user, id);
