@@ -36,6 +36,7 @@ import { loadRegistrations, RegistrationWriter } from './store/registrations';
 import type { Database } from './store/schema';
 import { startSessionPurge } from './store/session-purge';
 import { PBX_VERSION } from './version';
+import { Mailboxes, removeOrphanMessageFiles } from './features/voicemail';
 
 const log = createLogger('pbx');
 
@@ -67,6 +68,10 @@ export interface RunningPbx {
   sip: SipService;
   /** The apps' live event streams (server/events): what the call layer and features publish through. */
   events: EventPublisher;
+  /** Users' mailboxes (features/voicemail): what REST and the phone menu change them through. */
+  voicemail: Mailboxes;
+  /** The data folder, under which voicemail files lie. */
+  voicemailDataDir: string;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   const db = openDatabase(join(config.dataDir, 'offhook.db'));
   await migrateToLatest(db);
   if (config.demo) await seedDemo(db);
+  // A message file no row names was left by a stop between writing it and storing its row: nothing acknowledged it.
+  await removeOrphanMessageFiles(db, config.dataDir);
   // What the last run left, read before anything can add to it and before the heartbeat moves: the calls a
   // crash cut off (recorded as ended now) and the registrations still running.
   const crashedCalls = await closeCallsLeftByCrash(db, new Date());
@@ -178,8 +185,10 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   await events.startRetention();
   // Each signed-in app hears of its user's calls (call ids for its REST commands) on that stream.
   const callFeed = new CallFeed(db, sip.calls, events);
+  // Users' mailboxes: changes reach their apps (events) and the desk phones watching the lamp (subscriptions).
+  const voicemail = new Mailboxes({ db, dataDir: config.dataDir, events, watchers: sip.subscriptions });
 
-  const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, conferences: sip.conferences, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections, dataDir: config.dataDir });
+  const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, conferences: sip.conferences, voicemail, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections, dataDir: config.dataDir });
   await app.listen({ port: config.httpPort, host: config.bind });
 
   // Browsers give the microphone only to secure pages: http://127.0.0.1 counts, a LAN address does not, so
@@ -196,6 +205,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
         events,
         transfers: sip.transfers,
         conferences: sip.conferences,
+        voicemail,
         webRoot: config.webRoot,
         https: credentials,
         listOrganizationsAtSignIn: config.listOrganizationsAtSignIn,
@@ -232,6 +242,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
     db,
     sip,
     events,
+    voicemail,
+    voicemailDataDir: config.dataDir,
     async close() {
       if (closed) return;
       closed = true;
