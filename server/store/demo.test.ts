@@ -8,6 +8,9 @@ import type { Database } from './schema';
 import { openTestDatabase, TEST_STORAGES } from './test-support';
 import type { TestDatabase } from './test-support';
 import { authenticateUser, listUsers, setPassword } from './users';
+import { hashPassword, verifyPassword } from '../auth/password';
+import { getMailboxPinHash, setMailboxPinHash } from './voicemails';
+import { DEMO_VOICEMAIL_PIN } from './demo';
 
 describe.each(TEST_STORAGES)('seedDemo (%s)', (storage) => {
   let store: TestDatabase;
@@ -41,6 +44,14 @@ describe.each(TEST_STORAGES)('seedDemo (%s)', (storage) => {
         computeHa1('SHA-256', demo.extension, DEMO_ORGANIZATION.domain, demo.sipPassword),
       ]);
     }
+  });
+
+  it('gives each demo user the demo voicemail PIN, and keeps a PIN a user changed', async () => {
+    const { users } = await seedDemo(db);
+    for (const user of users) expect(await verifyPassword(DEMO_VOICEMAIL_PIN, (await getMailboxPinHash(db, user.id)) ?? '')).toBe(true);
+    await setMailboxPinHash(db, users[1]!.id, await hashPassword('987654'));
+    await seedDemo(db);
+    expect(await verifyPassword('987654', (await getMailboxPinHash(db, users[1]!.id)) ?? '')).toBe(true);
   });
 
   it('can run on every start without duplicating or resetting anyone', async () => {

@@ -8,10 +8,15 @@ import { ensureOrganization } from './organizations';
 import type { Database, Organization, User, UserRole } from './schema';
 import { DEFAULT_DEVICE_LABEL, listDeviceLabels, setDevicePassword } from './device-credentials';
 import { createUser, findUserByExtension } from './users';
+import { hashPassword } from '../auth/password';
+import { getMailboxPinHash, setMailboxPinHash } from './voicemails';
 
 const log = createLogger('store');
 
 export const DEMO_ORGANIZATION = { name: 'Demo Company', domain: 'demo.offhook.test' } as const;
+
+/** Every demo user's voicemail PIN (the *97 menu), until they set their own. */
+export const DEMO_VOICEMAIL_PIN = '1234';
 
 export interface DemoUser {
   extension: string;
@@ -31,7 +36,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
 
 /**
  * Creates the demo organization and whichever demo users are missing, and gives each demo user without a
- * desk-phone password the listed one. Users that exist are left as they are, passwords included, so running
+ * desk-phone password the listed one, and each without a voicemail PIN `DEMO_VOICEMAIL_PIN`. Users that exist are left as they are, passwords included, so running
  * it on every start is safe.
  */
 export async function seedDemo(db: Kysely<Database>): Promise<{ organization: Organization; users: User[] }> {
@@ -50,6 +55,7 @@ export async function seedDemo(db: Kysely<Database>): Promise<{ organization: Or
         role: demo.role,
       }));
     if (!(await listDeviceLabels(db, user.id)).includes(DEFAULT_DEVICE_LABEL)) await setDevicePassword(db, user.id, demo.sipPassword);
+    if ((await getMailboxPinHash(db, user.id)) === undefined) await setMailboxPinHash(db, user.id, await hashPassword(DEMO_VOICEMAIL_PIN));
     users.push(user);
   }
   return { organization, users };
