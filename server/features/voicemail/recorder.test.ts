@@ -112,6 +112,18 @@ describe('MessageRecorder', () => {
     expect(stretches(recorder.recording().samples)).toEqual([0x20, 0x21, 0x22, 0x23, 0x30, 0x31]);
   });
 
+  it('carries on where the audio stands when the timestamps jump by seconds (a clock restarted), rather than ending the message', () => {
+    const leg = new FakeLeg('caller', CODECS.pcmu);
+    const { recorder, ends } = recorderOn(leg);
+    leg.deliver(0, 5_000, mark(0x40));
+    leg.deliver(1, 5_160, mark(0x41));
+    leg.deliver(2, 5_000 + 8000 * 200, mark(0x42));
+    leg.deliver(3, 5_160 + 8000 * 200, mark(0x43));
+    recorder.stop();
+    expect(ends).toEqual(['stopped']);
+    expect(stretches(recorder.recording().samples)).toEqual([0x40, 0x41, 0x42, 0x43]);
+  });
+
   it('ends at # and hears nothing after it', () => {
     const caller = new CallerLeg();
     const { recorder, ends } = recorderOn(caller);

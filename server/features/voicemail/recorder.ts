@@ -4,7 +4,8 @@
  * the time its RTP timestamp says. Frames that arrive out of order within a short window are put back in order
  * before the decoder sees them (Opus keeps state from one frame to the next); a gap in the timestamps (packets
  * lost, the caller's silence suppression) stays silent; a frame later than the window is dropped, as a phone's
- * jitter buffer would. A new SSRC (the caller's device changed its stream) carries on where the audio stands.
+ * jitter buffer would. A new SSRC (the caller's device changed its stream), or a timestamp jump of seconds (its
+ * clock restarted), carries on where the audio stands.
  * Payloads of another type (RFC 4733 telephone-events, comfort noise) are not audio and are left out.
  *
  * It ends when the caller presses # (a `dtmf` event), when the maximum length has passed on the clock, or when
@@ -43,6 +44,8 @@ const REORDER_FRAMES = 3;
 const CHUNK_SECONDS = 1;
 /** Opus frames are at most 120 ms (RFC 6716 §3.1). */
 const MAX_OPUS_FRAME_MS = 120;
+/** A timestamp further than this from the last is taken for a new clock, not for lost audio. */
+const MAX_JUMP_SECONDS = 5;
 
 interface Pending {
   /** Where the frame starts, in samples at the recording's rate from the recording's start. */
@@ -177,15 +180,17 @@ export class MessageRecorder {
   private placeOf(frame: RtpFrame): number {
     const ticksPerSample = this.kind === 'opus' ? 48000 / this.rate : 1;
     const stream = this.stream;
-    if (!stream || stream.ssrc !== frame.ssrc) {
+    // The timestamp's distance from the last one as a signed 32-bit number: it wraps (RFC 3550 §5.1).
+    const delta = stream ? (frame.timestamp - stream.lastTimestamp) | 0 : 0;
+    // A jump of more than a few seconds either way is a device that restarted its clock, not a gap to fill.
+    const jumped = Math.abs(delta / ticksPerSample) > this.rate * MAX_JUMP_SECONDS;
+    if (!stream || stream.ssrc !== frame.ssrc || jumped) {
       // A stream that starts (or starts anew) lands where the audio stands now, after what the last one sent.
       this.flush(0);
       const at = Math.max(this.decodedUpTo, this.tape.length);
       this.stream = { ssrc: frame.ssrc, lastTimestamp: frame.timestamp, lastAt: at };
       return at;
     }
-    // The timestamp's distance from the last one as a signed 32-bit number: it wraps (RFC 3550 §5.1).
-    const delta = (frame.timestamp - stream.lastTimestamp) | 0;
     const at = stream.lastAt + Math.round(delta / ticksPerSample);
     if (delta > 0) {
       stream.lastTimestamp = frame.timestamp;
