@@ -1,8 +1,11 @@
-/** The tone after the greeting that tells the caller to speak: 300 ms of 1 kHz, faded in and out so it does not click. */
+/**
+ * The tone after the greeting that tells the caller to speak: 300 ms of 440 Hz, faded in and out so it does not
+ * click. Not 1 kHz, the test tone phones and tests send, so a recording that caught the beep would show it.
+ */
 import { Sound } from '../../media/player';
 
 const RATE = 8000;
-const HZ = 1000;
+const HZ = 440;
 const DURATION_MS = 300;
 const FADE_MS = 10;
 /** About -12 dBFS: clearly heard, never clipped by G.711. */
