@@ -221,6 +221,18 @@ export interface MailboxTable {
   updated_at: string;
 }
 
+/** A voicemail's transcription (migration 007); `text` is indexed by the FTS5 table voicemail_transcripts_fts. */
+export interface VoicemailTranscriptTable {
+  voicemail_id: number;
+  /** shared/voicemail.ts TranscriptStatus. */
+  status: 'pending' | 'done' | 'failed' | 'narrowband' | 'off';
+  /** Which engine wrote it (`pocketsphinx`, `hosted`); null while pending. */
+  engine: string | null;
+  text: string | null;
+  error: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -237,6 +249,7 @@ export interface Database {
   greetings: GreetingTable;
   voicemails: VoicemailTable;
   mailboxes: MailboxTable;
+  voicemail_transcripts: VoicemailTranscriptTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
