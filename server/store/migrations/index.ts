@@ -4,13 +4,15 @@
  * released: a database records the names it has run.
  */
 import type { Migration } from 'kysely';
-import { answeringRules } from './005_answering_rules';
+import { initial } from './001_initial';
 import { deviceCredentials } from './002_device_credentials';
 import { durableState } from './003_durable_state';
 import { eventStream } from './004_event_stream';
-import { greetings } from './008_greetings';
-import { initial } from './001_initial';
+import { answeringRules } from './005_answering_rules';
+import { answeringRules } from './005_answering_rules';
 import { voicemail } from './006_voicemail';
+import { transcripts } from './007_transcripts';
+import { greetings } from './008_greetings';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
@@ -19,5 +21,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '004_event_stream': eventStream,
   '005_answering_rules': answeringRules,
   '006_voicemail': voicemail,
+  '007_transcripts': transcripts,
   '008_greetings': greetings,
 };
