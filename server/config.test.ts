@@ -147,3 +147,22 @@ describe('guessing, heartbeat and sign-in settings', () => {
     expect(() => parse(['--heartbeat', 'often'])).toThrow(new ConfigError('--heartbeat must be a number of seconds above 0, up to 86400, not "often".'));
   });
 });
+
+describe('transcription settings', () => {
+  it('leave the mode to the PBX unless told, and pick hosted when a service URL is given', () => {
+    expect(parse([])).toMatchObject({ transcription: undefined, transcriptionUrl: undefined, transcriptionKey: undefined });
+    expect(parse(['--transcription', 'off']).transcription).toBe('off');
+    expect(parse([], { OFFHOOK_TRANSCRIPTION: 'local' }).transcription).toBe('local');
+    const hosted = parse([], { OFFHOOK_TRANSCRIPTION_URL: 'https://stt.example/v1', OFFHOOK_TRANSCRIPTION_KEY: 'k' });
+    expect(hosted).toMatchObject({ transcription: 'hosted', transcriptionUrl: 'https://stt.example/v1', transcriptionKey: 'k' });
+    expect(parse(['--transcription', 'local', '--transcription-url', 'http://127.0.0.1:9000/', '--transcription-key', 'k']).transcription).toBe('local');
+  });
+
+  it('refuse an unknown mode, a URL that is not http(s), and hosted without its URL and key', () => {
+    expect(() => parse(['--transcription', 'cloud'])).toThrow('--transcription must be off, local or hosted, not "cloud".');
+    expect(() => parse(['--transcription-url', 'ftp://stt.example/', '--transcription-key', 'k'])).toThrow('--transcription-url must be an http or https URL, not "ftp://stt.example/".');
+    expect(() => parse(['--transcription-url', 'not a url'])).toThrow(/must be an http or https URL/);
+    expect(() => parse(['--transcription', 'hosted'])).toThrow('Hosted transcription needs --transcription-url and --transcription-key (or OFFHOOK_TRANSCRIPTION_URL and OFFHOOK_TRANSCRIPTION_KEY).');
+    expect(() => parse(['--transcription-url', 'https://stt.example/v1'])).toThrow(/needs --transcription-url and --transcription-key/);
+  });
+});

@@ -80,7 +80,18 @@ export interface ServeConfig {
   heartbeatS?: number;
   /** A sign-in that names no organization, on a PBX with several, is answered with their names (sign-in-organization.ts). */
   listOrganizationsAtSignIn?: boolean;
+  /**
+   * Voicemail transcription (features/transcription): the offline engine, a hosted service, or none. Left out:
+   * hosted when a service URL is given, else local when pocketsphinx and its model are installed, else off.
+   */
+  transcription?: TranscriptionMode;
+  /** The hosted speech-to-text service: where audio is POSTed, and the bearer key it is sent with. */
+  transcriptionUrl?: string;
+  transcriptionKey?: string;
 }
+
+export const TRANSCRIPTION_MODES = ['off', 'local', 'hosted'] as const;
+export type TranscriptionMode = (typeof TRANSCRIPTION_MODES)[number];
 
 export const DEFAULT_HTTP_PORT = 8088;
 export const DEFAULT_SIP_PORT = 5060;
@@ -201,6 +212,13 @@ export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'me
     env: 'OFFHOOK_LIST_ORGANIZATIONS_AT_SIGN_IN',
     help: 'on a PBX with several organizations, offer their names at sign-in when the user gives only an extension (default off: the user is asked for their SIP address)',
   },
+  transcription: {
+    flag: '--transcription',
+    env: 'OFFHOOK_TRANSCRIPTION',
+    help: 'voicemail transcription: off, local (pocketsphinx, wideband messages only) or hosted (the service at --transcription-url) (default: hosted when a URL is given, else local when pocketsphinx and its English model are installed, else off)',
+  },
+  transcriptionUrl: { flag: '--transcription-url', env: 'OFFHOOK_TRANSCRIPTION_URL', help: 'http(s) URL of a hosted speech-to-text service: it is POSTed a WAV and answers JSON {"text": "..."}' },
+  transcriptionKey: { flag: '--transcription-key', env: 'OFFHOOK_TRANSCRIPTION_KEY', help: 'key sent to that service as "Authorization: Bearer <key>" (prefer the environment variable: a flag shows in the process list)' },
 };
 
 export class ConfigError extends Error {}
@@ -287,6 +305,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     if (value === undefined) throw new ConfigError(`${setting.flag} must be a number of bytes, such as 4194304, 4096K, 4M or 1G, not "${text}".`);
     return value;
   };
+  const transcription = transcriptionSettings(pick(SETTINGS.transcription), pick(SETTINGS.transcriptionUrl), pick(SETTINGS.transcriptionKey));
   const demoFlag = flags.get(SETTINGS.demo.flag) === true;
   const demoEnv = env[SETTINGS.demo.env];
   const switchedOn = (setting: Setting): boolean => flags.get(setting.flag) === true || env[setting.env] === '1' || env[setting.env] === 'true';
@@ -326,7 +345,30 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     accountDelayMaxS: seconds(SETTINGS.accountDelayMaxS, DEFAULT_ATTEMPT_LIMITS.accountDelayMaxMs),
     heartbeatS: seconds(SETTINGS.heartbeatS, DEFAULT_HEARTBEAT_S * 1000),
     listOrganizationsAtSignIn: switchedOn(SETTINGS.listOrganizationsAtSignIn),
+    ...transcription,
   };
+}
+
+function transcriptionSettings(mode: string | undefined, url: string | undefined, key: string | undefined): Pick<ServeConfig, 'transcription' | 'transcriptionUrl' | 'transcriptionKey'> {
+  if (mode !== undefined && !(TRANSCRIPTION_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`${SETTINGS.transcription.flag} must be off, local or hosted, not "${mode}".`);
+  }
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new ConfigError(`${SETTINGS.transcriptionUrl.flag} must be an http or https URL, not "${url}".`);
+    }
+  }
+  const chosen = mode === undefined && url !== undefined ? 'hosted' : (mode as TranscriptionMode | undefined);
+  if (chosen === 'hosted' && (url === undefined || key === undefined)) {
+    throw new ConfigError(`Hosted transcription needs ${SETTINGS.transcriptionUrl.flag} and ${SETTINGS.transcriptionKey.flag} (or ${SETTINGS.transcriptionUrl.env} and ${SETTINGS.transcriptionKey.env}).`);
+  }
+  return { transcription: chosen, transcriptionUrl: url, transcriptionKey: key };
 }
 
 /** "4194304", "4096K", "4M", "1G" (binary multiples, as memory is counted); undefined for anything else. */
