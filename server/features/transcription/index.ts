@@ -1,0 +1,14 @@
+/**
+ * Voicemail transcription: the one entry point of this feature.
+ *
+ * The composition root chooses the engine from the settings (`chooseEngine`), makes one `Transcriber`, calls
+ * `start()` once the database is open (pending messages are taken up again), hands `transcribe` to the
+ * voicemail feature as its hook, turns `onTranscribed` into the `voicemail` `updated` event, and `close()`s it
+ * at shutdown. The REST list reads transcripts and searches them through server/store/transcripts.ts.
+ */
+export type { SpeechAudio, TranscriptionEngine } from './engine';
+export { TranscriptionError } from './engine';
+export { chooseEngine } from './engine-choice';
+export type { EngineChoice, TranscriptionSettings } from './engine-choice';
+export { Transcriber } from './transcriber';
+export type { TranscriberOptions, TranscriptionJob } from './transcriber';
