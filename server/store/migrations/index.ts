@@ -9,7 +9,6 @@ import { deviceCredentials } from './002_device_credentials';
 import { durableState } from './003_durable_state';
 import { eventStream } from './004_event_stream';
 import { answeringRules } from './005_answering_rules';
-import { answeringRules } from './005_answering_rules';
 import { voicemail } from './006_voicemail';
 import { transcripts } from './007_transcripts';
 import { greetings } from './008_greetings';
