@@ -224,7 +224,9 @@ export class TransferService implements TransferCommands {
       if (transfer.transferor.gone) calls.hangUp(call, 'answered', `transfer failed (${status})`);
     };
     if (destination.kind !== 'user') {
-      fail(destination.status, destination.reason);
+      // Only a user can take a transferred call (not the mailbox menu, which is its caller's own).
+      if (destination.kind === 'refused') fail(destination.status, destination.reason);
+      else fail(404, 'Not Found');
       return;
     }
     const extension = destination.extension;
