@@ -233,6 +233,15 @@ export interface VoicemailTranscriptTable {
   updated_at: string;
 }
 
+/** Do not disturb as a PBX setting (migration 009): a user without a row has it off. */
+export interface DoNotDisturbTable {
+  user_id: number;
+  organization_id: number;
+  /** 0 or 1. */
+  enabled: number;
+  updated_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -250,6 +259,7 @@ export interface Database {
   voicemails: VoicemailTable;
   mailboxes: MailboxTable;
   voicemail_transcripts: VoicemailTranscriptTable;
+  do_not_disturb: DoNotDisturbTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

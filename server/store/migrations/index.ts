@@ -12,6 +12,7 @@ import { answeringRules } from './005_answering_rules';
 import { voicemail } from './006_voicemail';
 import { transcripts } from './007_transcripts';
 import { greetings } from './008_greetings';
+import { doNotDisturb } from './009_do_not_disturb';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
@@ -22,4 +23,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '006_voicemail': voicemail,
   '007_transcripts': transcripts,
   '008_greetings': greetings,
+  '009_do_not_disturb': doNotDisturb,
 };
