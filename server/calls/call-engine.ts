@@ -22,7 +22,7 @@
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
 import { MediaBridge } from '../media/joins/bridge';
-import { answerOffer, chooseBridgeCodecs, createOffer, G711, narrowOffer } from '../media/legs/legs';
+import { narrowOffer } from '../media/legs/legs';
 import { MediaTimeout } from '../media/legs/media-timeout';
 import type { MediaLeg } from '../media/legs/media-leg';
 import type { MediaConfig } from '../media/legs/webrtc-leg';
@@ -32,7 +32,8 @@ import { CallJournal } from '../store/call-journal';
 import type { NewCallRecord } from '../store/call-records';
 import type { Database } from '../store/schema';
 import { TypedEmitter } from '../util/typed-emitter';
-import type { Dialplan } from './ports';
+import type { AnsweringPlanner, CallServices, Dialplan } from './ports';
+import { CallAnswering } from './answering';
 import type { AuthenticatedUser, SipAuthenticator } from '../sip/edge/authenticator';
 import { legOf, legsMoved, markLegs } from './call-recovery';
 import type { SipConnection } from '../sip/transport/connection';
@@ -41,16 +42,14 @@ import type { SipEndpoint } from '../sip/endpoint';
 import { generateTag, parseUri } from '../sip/syntax/message';
 import type { SipRequest } from '../sip/syntax/message';
 import type { ReplacesTarget } from '../sip/dialog/refer';
-import { aorKey } from '../presence/registrar';
 import type { Binding, Registrar } from '../presence/registrar';
 import { negotiateSessionTimer, RFC_MIN_SE_S, sessionTimerResponseHeaders } from '../sip/dialog/session-timer';
 import type { SessionTimerNegotiation, SessionTimerSettings } from '../sip/dialog/session-timer';
 import type { ServerTransaction } from '../sip/transaction/transactions';
-import { Call, legKindFor, lineChange, REJOIN_GRACE_MS, RING_TIMEOUT_MS } from './call';
+import { Call, lineChange, REJOIN_GRACE_MS } from './call';
 import type { Attempt, AttemptHandlers, CallDisposition, CallEngineEvents, Codec, DialogEntry, Fork, Line, LineIdentity, LineState, Party } from './call';
-import { ALLOW, callRecord, isSdp, recordRoute, SUPPORTED } from './call-messages';
+import { ALLOW, callRecord, recordRoute, SUPPORTED } from './call-messages';
 import type { CallControl } from './control';
-import { earlyMediaToCaller, ringCaller } from './caller-progress';
 import { Forking } from './forking';
 import { HoldMusic } from './hold-music';
 import { InDialogRequests } from './in-dialog';
@@ -81,6 +80,12 @@ export interface CallEngineDeps {
   holdMusic?: Sound | null;
   /** How long an app whose connection went away during a call may take to rejoin it (REJOIN_GRACE_MS by default). */
   rejoinGraceMs?: number;
+  /** The services the PBX answers calls for (voicemail, the mailbox menu); without them, calls end as they always did. */
+  services?: CallServices;
+  /** The answering rules of the users called (routing/answering-planner.ts); without it, a call rings 60 s and ends. */
+  planner?: AnsweringPlanner;
+  /** The clock the answering rules are read at (epoch ms); Date.now when left out. */
+  now?: () => number;
 }
 
 /** Takes an INVITE with Replaces (RFC 3891) from an authenticated user: features/pickup. */
@@ -105,6 +110,11 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
   readonly player: MediaPlayer;
   /** How long an app that left an answered call may take to rejoin it (REJOIN_GRACE_MS unless set). */
   rejoinGraceMs: number;
+  /** See CallEngineDeps: settable, so the composition root (and tests) may hand them in once they exist. */
+  services: CallServices | undefined;
+  planner: AnsweringPlanner | undefined;
+  now: () => number;
+  private readonly answering: CallAnswering;
 
   constructor(private readonly deps: CallEngineDeps) {
     super();
@@ -112,6 +122,10 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     this.inDialog = new InDialogRequests(this);
     this.player = deps.player ?? new MediaPlayer();
     this.rejoinGraceMs = deps.rejoinGraceMs ?? REJOIN_GRACE_MS;
+    this.services = deps.services;
+    this.planner = deps.planner;
+    this.now = deps.now ?? Date.now;
+    this.answering = new CallAnswering(this);
     this.holdMusic = new HoldMusic(this.player, deps.holdMusic, (call, line) => this.emit('callStateChanged', lineChange(call, line)));
     this.forking = new Forking({
       endpoint: deps.endpoint,
@@ -146,6 +160,14 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     return this.deps.media;
   }
 
+  get registrar(): Registrar {
+    return this.deps.registrar;
+  }
+
+  get dialplan(): Dialplan {
+    return this.deps.dialplan;
+  }
+
   get activeCallCount(): number {
     return this.calls.size;
   }
@@ -172,74 +194,45 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     const target = parseUri(request.uri).user ?? '';
     const destination = await this.deps.dialplan.route(caller, target);
     if (!tx.pending) return;
-    if (destination.kind !== 'user') {
+    if (destination.kind === 'refused') {
       tx.reply(destination.status, destination.reason);
       return;
     }
-    const calleeName = destination.displayName;
+    if (destination.kind === 'mailbox-menu' && !this.services) {
+      // Nothing serves the mailbox menu here (no CallServices handed in): as any code nobody serves.
+      tx.reply(404, 'Not Found');
+      return;
+    }
     const timer = negotiateSessionTimer(request, this.sessionTimers);
     if (timer.kind === 'reject') {
       tx.reply(422, 'Session Interval Too Small', { headers: [['Min-SE', `${timer.minSe}`]] });
       return;
     }
-    const bindings = this.deps.registrar.lookup(aorKey(caller.organizationId, target));
-    if (bindings.length === 0) {
-      tx.reply(480, 'Temporarily Unavailable');
-      this.writeRecord({ ...callRecord(caller, target, calleeName, request), disposition: 'missed', ended_at: new Date().toISOString(), end_reason: 'unavailable' });
-      return;
-    }
+    if (destination.kind === 'mailbox-menu') await this.answering.mailboxMenu(tx, caller, destination.user, timer);
+    else await this.answering.callUser(tx, caller, destination, timer);
+  }
 
-    const callId = request.headers.get('Call-ID') ?? '';
-    // RFC 3261 §13.2.1 / §13.3.1: an INVITE without SDP (a trunk, click-to-dial) gets our offer in the 2xx and
-    // answers it in the ACK. The offer is G.711, which every device here can be offered too; it is narrowed to
-    // the codec the callee picks before it goes out, and there is no early media (no offer in a 183).
-    const delayedOffer = !isSdp(request);
-    let callerSide: { leg: MediaLeg; sdp: string; codecs: readonly Codec[] };
-    try {
-      if (delayedOffer) {
-        const offer = await createOffer(`${callId}:caller`, 'rtp', this.deps.media, G711);
-        callerSide = { leg: offer.leg, sdp: offer.offerSdp, codecs: G711 };
-      } else {
-        // Relayed without transcoding, so the caller is answered with a codec every device can be offered.
-        const offerSdp = request.body.toString('utf8');
-        const codecs = chooseBridgeCodecs(offerSdp, bindings.map(legKindFor));
-        if (codecs.length === 0) throw new Error('no codec both the caller and the called devices speak');
-        const answer = await answerOffer(`${callId}:caller`, offerSdp, this.deps.media, { allowedCodecs: codecs });
-        const codec = answer.leg.codec;
-        callerSide = { leg: answer.leg, sdp: answer.answerSdp, codecs: codec ? [codec] : [] };
-      }
-    } catch (error) {
-      log.info('caller offer not acceptable', { error: error instanceof Error ? error.message : String(error) });
-      this.refuseOffer(tx);
-      return;
-    }
-    if (!tx.pending) {
-      callerSide.leg.close();
-      return;
-    }
-
+  /**
+   * The caller's party and the call, once its leg is made (answering.ts): tracked, its line trying, its record
+   * begun (a call to `calleeExtension`, shown as `calleeName`).
+   */
+  startCall(tx: ServerTransaction, caller: AuthenticatedUser, callerLeg: { leg: MediaLeg; sdp: string }, calleeExtension: string, calleeName: string, timer: SessionTimerNegotiation, delayedOffer: boolean): Call {
+    const request = tx.request;
     const callerLine: Line = { identity: { extension: caller.extension, displayName: caller.displayName }, direction: 'initiator', state: undefined, remote: undefined };
-    const calleeIdentity: LineIdentity = { extension: target, displayName: calleeName };
     const callerDialog = Dialog.fromRequest(request, generateTag(), tx.connection);
-    const origin = this.newParty(callerDialog, callerSide.leg, callerLine);
-    const call = new Call(caller.organizationId, caller.domain, target, tx, origin, callerSide.sdp, timer, delayedOffer);
+    const origin = this.newParty(callerDialog, callerLeg.leg, callerLine);
+    const call = new Call(caller.organizationId, caller.domain, calleeExtension, tx, origin, callerLeg.sdp, timer, delayedOffer);
     this.calls.add(call);
     this.dialogs.set(callerDialog.callId, { call, party: origin });
     this.byInvite.set(tx, call);
-    this.setLine(call, callerLine, 'trying', calleeIdentity);
-    call.record = callRecord(caller, target, calleeName, request);
+    this.setLine(call, callerLine, 'trying', { extension: calleeExtension, displayName: calleeName });
+    call.record = callRecord(caller, calleeExtension, calleeName, request);
+    return call;
+  }
 
-    call.ringTimer = setTimeout(() => this.onNoAnswer(call), RING_TIMEOUT_MS);
-    call.attempt = this.ring(call, calleeIdentity, callerLine.identity, bindings, callerSide.codecs, {
-      ringing: () => ringCaller(call, this),
-      earlyMedia: (fork) => earlyMediaToCaller(call, fork, this),
-      answered: (fork) => this.connect(call, this.partyFromFork(fork), fork.bridged),
-      failed: (status, reason) => {
-        const disposition: CallDisposition = status === 603 ? 'declined' : status === 486 || status === 600 ? 'busy' : status === 408 ? 'missed' : 'failed';
-        // The caller hears the callee's answer as it was given (busy, declined, unavailable).
-        this.finish(call, status, reason, disposition, `callee answered ${status}`);
-      },
-    });
+  /** The record of a call refused before it began (no device, busy): the caller's INVITE is answered by the caller. */
+  recordRefused(caller: AuthenticatedUser, calleeExtension: string, calleeName: string, request: SipRequest, disposition: CallDisposition, why: string): void {
+    this.writeRecord({ ...callRecord(caller, calleeExtension, calleeName, request), disposition, ended_at: new Date().toISOString(), end_reason: why });
   }
 
   handleCancel(tx: ServerTransaction): void {
@@ -478,7 +471,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
   }
 
   /** Ends a call that was never answered, answering the caller's INVITE with `status`. */
-  private finish(call: Call, status: number, reason: string | undefined, disposition: CallDisposition, why: string): void {
+  finish(call: Call, status: number, reason: string | undefined, disposition: CallDisposition, why: string): void {
     if (call.ended) return;
     if (call.inviteTx.state === 'proceeding') call.inviteTx.reply(status, reason, { toTag: call.origin.dialog.localTag });
     this.endCall(call, disposition, why);
@@ -493,10 +486,6 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     }
     for (const party of call.parties) if (party !== hungUp && !party.gone) this.sendBye(party.dialog);
     this.endCall(call, disposition, why);
-  }
-
-  private onNoAnswer(call: Call): void {
-    if (call.state === 'routing' || call.state === 'ringing') this.finish(call, 480, 'Temporarily Unavailable', 'missed', 'no answer');
   }
 
   endCall(call: Call, disposition: CallDisposition, why: string): void {
@@ -532,8 +521,16 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     log.info('call ended', { call: call.id, disposition, why });
     if (call.record) {
       // An answered call's row in active_calls goes in the transaction that writes its record.
-      this.writeRecord({ ...call.record, ended_at: new Date().toISOString(), end_reason: why, ...(disposition === 'answered' ? {} : { disposition }) }, call.storedLegs ? call.id : undefined);
+      this.writeRecord({ ...call.record, ended_at: new Date().toISOString(), end_reason: call.serviceEndReason ?? why, ...(disposition === 'answered' ? {} : { disposition }) }, call.storedLegs ? call.id : undefined);
     }
+    for (const listener of [...call.endListeners]) {
+      try {
+        listener(why);
+      } catch (error) {
+        log.error('a listener to a call\'s end failed', { call: call.id, error });
+      }
+    }
+    call.endListeners.clear();
   }
 
   /** A party leaves the call: its timer, listeners, media and dialog go with it; the call goes on. */
@@ -563,6 +560,12 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
   }
 
   dropFork(fork: Fork): void {
+    this.forking.dropFork(fork);
+  }
+
+  /** A fork still ringing is cancelled (with an RFC 3326 Reason when given) and let go of. */
+  forkCancelled(fork: Fork, reason?: string): void {
+    this.forking.cancelFork(fork, reason);
     this.forking.dropFork(fork);
   }
 

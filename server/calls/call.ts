@@ -199,6 +199,10 @@ export class Call {
   answering: Party | undefined;
   /** The legs as last stored in active_calls, from the answer on; undefined for a call never answered. */
   storedLegs: StoredLegsMark | undefined;
+  /** A call the PBX answered for a service (voicemail, the mailbox menu): its record's end reason, whoever hangs up. */
+  serviceEndReason: string | undefined;
+  /** Told once when the call ends (a service's ServiceCall.onEnded). */
+  readonly endListeners = new Set<(why: string) => void>();
 
   constructor(
     readonly organizationId: number,

@@ -23,4 +23,18 @@ export { ALLOW, isSdp, recordRoute, sameCodec, SUPPORTED } from './call-messages
 export type { CallControl } from './control';
 export { hangUpCallsLeftByCrash } from './call-recovery';
 export { CallFeed, callEventFor } from './call-feed';
-export type { Destination, DialDecision, Dialplan, DialPolicy } from './ports';
+export type {
+  AnsweringPlan,
+  AnsweringPlanner,
+  CallServices,
+  Destination,
+  DialDecision,
+  Dialplan,
+  DialPolicy,
+  Diversion,
+  ServiceCall,
+  ServiceCaller,
+  ServiceUser,
+  VoicemailReason,
+} from './ports';
+export { VOICEMAIL_END_REASON } from './answering';

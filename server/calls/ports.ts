@@ -17,6 +17,8 @@ export interface DialPolicy {
 /** Where a dialled string goes, as the dialplan decides it; later also feature codes, park spots, queues, voicemail. */
 export type Destination =
   | { kind: 'user'; userId: number; extension: string; displayName: string }
+  /** The caller's own mailbox menu (the feature code *97), answered by CallServices.mailboxMenu. */
+  | { kind: 'mailbox-menu'; user: ServiceUser }
   /** Not reachable: the SIP status and reason phrase the caller is answered with. */
   | { kind: 'refused'; status: number; reason: string };
 
@@ -76,4 +78,33 @@ export interface CallServices {
   voicemail(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason): void;
   /** The caller's own mailbox menu (the feature code *97): PIN, then play, save, delete, next by key presses. */
   mailboxMenu(call: ServiceCall, user: ServiceUser): void;
+}
+
+/**
+ * Where a call to a user goes when the user's devices are not to ring, or did not take it: the user's voicemail,
+ * busy (486), unavailable (what the devices answered, else 480: the PBX without rules), or a dialled string (another
+ * user, an outside number) routed through the dialplan as the user would dial it, so the dial policy holds.
+ */
+export type Diversion = { kind: 'voicemail' } | { kind: 'busy' } | { kind: 'unavailable' } | { kind: 'dial'; dialled: string };
+
+/**
+ * What to do with a call to a user, from the user's active answering rule (routing/answering-planner.ts):
+ * ring the user's devices (and others' at the same time) for `ringMs`, then divert by what happened; or divert at
+ * once (forward always, do not disturb). `ringMs` is also how long a user a call is diverted to may ring.
+ */
+export type AnsweringPlan =
+  | {
+      kind: 'ring';
+      ringMs: number;
+      /** Dialled strings rung at the same time as the user's own devices (other users; outside numbers). */
+      alsoRing: readonly string[];
+      whenBusy: Diversion;
+      whenNotAnswered: Diversion;
+      whenUnreachable: Diversion;
+    }
+  | { kind: 'divert'; ringMs: number; to: Diversion; reason: VoicemailReason };
+
+/** Turns the rules of the user called into a plan for the call, at a moment (epoch ms). */
+export interface AnsweringPlanner {
+  plan(user: ServiceUser, at: number): Promise<AnsweringPlan>;
 }

@@ -42,8 +42,15 @@ describe('OrganizationDialplan', () => {
     expect(await dialplan.route(alice, '')).toMatchObject({ kind: 'refused', status: 484 });
   });
 
-  it('has nowhere yet for a feature code or an allowed outside number: 404', async () => {
-    expect(await dialplan.route(alice, '*97')).toEqual({ kind: 'refused', status: 404, reason: 'Not Found' });
+  it('routes *97 to the caller\'s own mailbox menu', async () => {
+    expect(await dialplan.route(alice, '*97')).toEqual({
+      kind: 'mailbox-menu',
+      user: { organizationId: alice.organizationId, userId: alice.userId, extension: alice.extension, displayName: alice.displayName },
+    });
+  });
+
+  it('has nowhere yet for another feature code or an allowed outside number: 404', async () => {
+    expect(await dialplan.route(alice, '*98')).toEqual({ kind: 'refused', status: 404, reason: 'Not Found' });
     await setCanCallExternal(db, alice.userId, true);
     expect(await dialplan.route(alice, '+15551234567')).toEqual({ kind: 'refused', status: 404, reason: 'Not Found' });
   });
