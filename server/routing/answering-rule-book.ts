@@ -51,11 +51,23 @@ export interface RuleActor extends RuleOwner {
 
 type Trx = Transaction<Database>;
 
+/** Whose compiled rules a change makes stale: one user's, or (no user) everyone's in the organization. */
+export interface RuleChange {
+  organizationId: number;
+  userId?: number;
+}
+
 export class AnsweringRuleBook {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => number = Date.now,
+    /** Told after every change is stored, so compiled rules cached elsewhere (answering-planner.ts) are dropped. */
+    private readonly onChange: (change: RuleChange) => void = () => undefined,
   ) {}
+
+  private changed(organizationId: number, userId?: number): void {
+    this.onChange(userId === undefined ? { organizationId } : { organizationId, userId });
+  }
 
   listTimeFrames(owner: RuleOwner): Promise<TimeFrame[]> {
     return listTimeFrames(this.db, owner);
@@ -63,16 +75,19 @@ export class AnsweringRuleBook {
 
   async createTimeFrame(actor: RuleActor, input: TimeFrameInput): Promise<TimeFrame> {
     if (input.scope === 'organization') this.requireAdmin(actor);
-    return this.db.transaction().execute(async (trx) => {
+    const frame = await this.db.transaction().execute(async (trx) => {
       if ((await countTimeFrames(trx, actor, input.scope)) >= MAX_TIME_FRAMES) {
         throw new RuleBookError('too_many', `There are ${MAX_TIME_FRAMES} time frames already: delete one first.`);
       }
       return insertTimeFrame(trx, actor, input);
     });
+    // No rule uses a new frame yet; told all the same, so nothing cached can outlive a change.
+    this.changed(actor.organizationId, input.scope === 'user' ? actor.userId : undefined);
+    return frame;
   }
 
   async updateTimeFrame(actor: RuleActor, id: number, input: TimeFrameUpdate): Promise<TimeFrame> {
-    return this.db.transaction().execute(async (trx) => {
+    const changed = await this.db.transaction().execute(async (trx) => {
       const frame = await this.visibleFrame(trx, actor, id);
       if (frame.scope === 'organization') this.requireAdmin(actor);
       const changed: TimeFrame = { ...frame, ...input };
@@ -84,6 +99,9 @@ export class AnsweringRuleBook {
       await updateTimeFrame(trx, actor, id, input);
       return changed;
     });
+    // Every user with a rule on the frame: for an organization's frame, anyone in it.
+    this.changed(actor.organizationId, changed.scope === 'user' ? actor.userId : undefined);
+    return changed;
   }
 
   async deleteTimeFrame(actor: RuleActor, id: number): Promise<void> {
@@ -97,6 +115,7 @@ export class AnsweringRuleBook {
       }
       await deleteTimeFrame(trx, actor, id);
     });
+    this.changed(actor.organizationId);
   }
 
   listRules(owner: RuleOwner): Promise<AnsweringRule[]> {
@@ -105,7 +124,7 @@ export class AnsweringRuleBook {
 
   async createRule(owner: RuleOwner, input: AnsweringRuleInput): Promise<AnsweringRule> {
     await this.checkDestinations(owner, input.action);
-    return this.db.transaction().execute(async (trx) => {
+    const rule = await this.db.transaction().execute(async (trx) => {
       const rules = await listAnsweringRules(trx, owner);
       if (rules.length >= MAX_RULES_PER_USER) throw new RuleBookError('too_many', `You have ${MAX_RULES_PER_USER} rules already: delete one first.`);
       await this.visibleFrame(trx, owner, input.timeFrameId, 'timeFrameId');
@@ -113,27 +132,31 @@ export class AnsweringRuleBook {
       log.debug('rule created', { organizationId: owner.organizationId, userId: owner.userId });
       return insertAnsweringRule(trx, owner, input);
     });
+    this.changed(owner.organizationId, owner.userId);
+    return rule;
   }
 
   async updateRule(owner: RuleOwner, id: number, input: AnsweringRuleInput): Promise<AnsweringRule> {
     await this.checkDestinations(owner, input.action);
-    return this.db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       const rules = await listAnsweringRules(trx, owner);
       if (!rules.some((rule) => rule.id === id)) throw notFound('rule');
       await this.visibleFrame(trx, owner, input.timeFrameId, 'timeFrameId');
       await this.checkConflicts(trx, owner, rules.map((rule) => (rule.id === id ? { ...input, id } : rule)));
       await updateAnsweringRule(trx, owner, id, input);
-      return { ...input, id };
     });
+    this.changed(owner.organizationId, owner.userId);
+    return { ...input, id };
   }
 
   async deleteRule(owner: RuleOwner, id: number): Promise<void> {
     if (!(await deleteAnsweringRule(this.db, owner, id))) throw notFound('rule');
+    this.changed(owner.organizationId, owner.userId);
   }
 
   /** Every rule of the user's, highest priority first, becomes priority 1, 2, 3... */
   async reorderRules(owner: RuleOwner, ids: readonly number[]): Promise<AnsweringRule[]> {
-    return this.db.transaction().execute(async (trx) => {
+    const rules = await this.db.transaction().execute(async (trx) => {
       const rules = await listAnsweringRules(trx, owner);
       const known = new Set(rules.map((rule) => rule.id));
       const unknown = ids.find((id) => !known.has(id));
@@ -144,6 +167,8 @@ export class AnsweringRuleBook {
       await setAnsweringRulePriorities(trx, owner, ids.map((id, index) => ({ id, priority: index + 1 })));
       return listAnsweringRules(trx, owner);
     });
+    this.changed(owner.organizationId, owner.userId);
+    return rules;
   }
 
   /** Which rule applies at `at` (epoch ms; now by the book's clock when left out) and what happens. */
@@ -164,6 +189,7 @@ export class AnsweringRuleBook {
   async setTimeZone(actor: RuleActor, timeZone: string): Promise<void> {
     this.requireAdmin(actor);
     await setOrganizationTimeZone(this.db, actor.organizationId, timeZone);
+    this.changed(actor.organizationId);
   }
 
   private requireAdmin(actor: RuleActor): void {
