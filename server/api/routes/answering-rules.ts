@@ -17,7 +17,7 @@ import { AnsweringRuleInput, PreviewQuery, RuleOrderInput, TimeFrameInput, TimeF
 import type { AnsweringRuleList, TimeFrameList } from '../../../shared/answering-rules';
 import { createLogger } from '../../log';
 import { AnsweringRuleBook, RuleBookError } from '../../routing/answering-rule-book';
-import type { RuleActor, RuleBookErrorKind } from '../../routing/answering-rule-book';
+import type { RuleActor, RuleBookErrorKind, RuleChange } from '../../routing/answering-rule-book';
 import type { Database } from '../../store/schema';
 import { HttpError, validationError } from '../errors';
 import { requireSession } from './session';
@@ -50,10 +50,11 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function registerAnsweringRuleRoutes(api: FastifyInstance, options: { db: Kysely<Database>; now?: () => number }): Promise<void> {
+export async function registerAnsweringRuleRoutes(api: FastifyInstance, options: { db: Kysely<Database>; now?: () => number; onChange?: (change: RuleChange) => void }): Promise<void> {
   const { db } = options;
   const now = options.now ?? Date.now;
-  const book = new AnsweringRuleBook(db, now);
+  // Calls read compiled rules (routing/answering-planner.ts); every change here tells them (onChange).
+  const book = new AnsweringRuleBook(db, now, options.onChange);
 
   const actor = async (request: FastifyRequest): Promise<RuleActor> => {
     const { user } = await requireSession(db, request);
