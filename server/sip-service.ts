@@ -20,6 +20,10 @@ import { Registrar } from './presence/registrar';
 import { SipSecurity } from './sip/edge/security';
 import type { SecurityOptions } from './sip/edge/security';
 import { OrganizationDialplan } from './routing/dialplan';
+import { AnsweringRuleBook } from './routing/answering-rule-book';
+import type { RuleChange } from './routing/answering-rule-book';
+import { RuleAnsweringPlanner } from './routing/answering-planner';
+import type { CallServices } from './calls';
 import { OrganizationDialPolicy } from './routing/dial-policy';
 import type { DialPolicy } from './routing/dial-policy';
 import { digestIdentities } from './store/digest-identity';
@@ -47,6 +51,8 @@ export interface SipServiceOptions {
   mediaTimeoutMs?: number;
   /** The endpoint's transaction limits and byte budget; defaults in DEFAULT_TRANSACTION_LIMITS. */
   limits?: Partial<TransactionLimits>;
+  /** The services the PBX answers calls for (features/voicemail); calls end as they always did without them. */
+  services?: CallServices;
 }
 
 export class SipService {
@@ -61,6 +67,8 @@ export class SipService {
   readonly subscriptions: SubscriptionManager;
   readonly messages: MessageRouter;
   readonly dialPolicy: DialPolicy;
+  /** Every call to a user follows the user's active answering rule; the API tells it when rules change. */
+  readonly answeringPlanner: RuleAnsweringPlanner;
 
   constructor(options: SipServiceOptions) {
     // A ban lets requests in the call engine's dialogs through (security.ts); asked only once requests flow.
@@ -71,6 +79,7 @@ export class SipService {
     this.dialPolicy = new OrganizationDialPolicy(options.db);
     this.registrar = new Registrar(authenticator);
     const dialplan = new OrganizationDialplan(options.db, this.dialPolicy);
+    this.answeringPlanner = new RuleAnsweringPlanner(options.db, new AnsweringRuleBook(options.db));
     this.calls = new CallEngine({
       db: options.db,
       endpoint: this.endpoint,
@@ -80,6 +89,8 @@ export class SipService {
       contactHost: options.host,
       dialplan,
       mediaTimeoutMs: options.mediaTimeoutMs ?? 0,
+      planner: this.answeringPlanner,
+      services: options.services,
     });
     this.transfers = new TransferService({ calls: this.calls, db: options.db, registrar: this.registrar, dialplan });
     this.conferences = new ConferenceService(this.calls);
@@ -108,6 +119,11 @@ export class SipService {
         flows.accept(socket, secure ? 'WSS' : 'WS', remoteAddress, remotePort, (data, from) => this.endpoint.receive(data, from))?.id,
       closeAll: () => flows.closeAll(),
     };
+  }
+
+  /** A user's answering rules, frames or their organization's time zone changed (the API's rule book says so). */
+  answeringRulesChanged(change: RuleChange): void {
+    this.answeringPlanner.rulesChanged(change);
   }
 
   shutdown(): void {

@@ -23,6 +23,8 @@ import type { HttpLimits } from './connection-limits';
 import type { ConnectionQuota } from '../util/connection-quota';
 import { HttpError } from './errors';
 import { registerAnsweringRuleRoutes } from './routes/answering-rules';
+import { registerDoNotDisturbRoutes } from './routes/do-not-disturb';
+import type { RuleChange } from '../routing/answering-rule-book';
 import { registerCallRoutes } from './routes/calls';
 import { registerConferenceRoutes } from './routes/conference';
 import type { ConferenceCommands } from '../features/conference';
@@ -57,6 +59,8 @@ export interface SipOverWebSocket {
   readonly security: { readonly attempts: AttemptLimiter };
   /** A set of SIP WebSocket flows for one HTTP server, bounded as the SIP transports bound theirs. */
   openWebSocketFlows(): SipWebSocketFlows;
+  /** Told of every change to answering rules, frames or time zone made through the API: calls follow at once. */
+  answeringRulesChanged?(change: RuleChange): void;
 }
 
 export interface SipWebSocketFlows {
@@ -172,7 +176,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerCallRoutes(api, { db: options.db, transfers: options.transfers });
       await registerConferenceRoutes(api, { db: options.db, conferences: options.conferences });
       await registerDirectoryRoutes(api, { db: options.db });
-      await registerAnsweringRuleRoutes(api, { db: options.db, now: options.now });
+      await registerAnsweringRuleRoutes(api, { db: options.db, now: options.now, onChange: (change) => options.sip?.answeringRulesChanged?.(change) });
+      await registerDoNotDisturbRoutes(api, { db: options.db, events });
       await registerGreetingRoutes(api, { db: options.db, dataDir: options.dataDir });
       await registerVoicemailRoutes(api, { db: options.db, mailboxes: options.voicemail });
       await registerEventRoutes(api, { db: options.db, hub: events, limits: options.eventStreamLimits });
