@@ -1,0 +1,235 @@
+/**
+ * The engine carrying out answering plans, with a real endpoint and transaction layer on short timers, real RTP
+ * legs on loopback, recording flows for the caller's and the called device's wire, and fakes at the ports: a
+ * planner that hands out a fixed plan (recording the moment it was asked at) and CallServices that record.
+ */
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { phoneOffer, until } from '../media/legs/rtp-peer.test-helper';
+import { DEMO_ORGANIZATION, seedDemo } from '../store/demo';
+import type { Database } from '../store/schema';
+import { openTestDatabase } from '../store/test-support';
+import type { TestDatabase } from '../store/test-support';
+import type { AuthenticatedUser, SipAuthenticator } from '../sip/edge/authenticator';
+import { findUserByExtension } from '../store/users';
+import { CallEngine } from './call-engine';
+import { SipEndpoint } from '../sip/endpoint';
+import { createResponse, parseNameAddr } from '../sip/syntax/message';
+import type { SipRequest } from '../sip/syntax/message';
+import type { Binding, Registrar } from '../presence/registrar';
+import { FakeConnection, sipRequest } from '../sip/test-support';
+import { systemClock } from '../sip/transaction/timers';
+import type { AnsweringPlan, CallServices, Dialplan, ServiceCall, ServiceUser, VoicemailReason } from './ports';
+
+const DOMAIN = DEMO_ORGANIZATION.domain;
+const T1_MS = 10;
+const AT = Date.parse('2026-12-07T10:00:00Z');
+
+const RING_THEN_VOICEMAIL: AnsweringPlan = {
+  kind: 'ring',
+  ringMs: 5_000,
+  alsoRing: [],
+  whenBusy: { kind: 'voicemail' },
+  whenNotAnswered: { kind: 'voicemail' },
+  whenUnreachable: { kind: 'voicemail' },
+};
+
+interface Served {
+  call: ServiceCall;
+  user: ServiceUser;
+  reason: VoicemailReason | 'menu';
+}
+
+describe('CallEngine answering plans and services', () => {
+  let store: TestDatabase;
+  let db: Kysely<Database>;
+  let alice: AuthenticatedUser;
+  let organizationId: number;
+
+  beforeAll(async () => {
+    store = await openTestDatabase('memory');
+    db = store.db;
+    const { organization, users } = await seedDemo(db);
+    organizationId = organization.id;
+    const user = users.find((u) => u.extension === '101')!;
+    alice = { userId: user.id, organizationId, extension: '101', displayName: 'Alice Adams', domain: DOMAIN };
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const dialplan: Dialplan = {
+    async route(caller, dialled) {
+      if (dialled === '*97') return { kind: 'mailbox-menu', user: { organizationId: caller.organizationId, userId: caller.userId, extension: caller.extension, displayName: caller.displayName } };
+      const user = await findUserByExtension(db, caller.organizationId, dialled);
+      return user ? { kind: 'user', userId: user.id, extension: user.extension, displayName: user.display_name } : { kind: 'refused', status: 404, reason: 'Not Found' };
+    },
+  };
+
+  /** An engine whose called user (102) has one device, or none; Alice's INVITE (with an offer, unless `delayed`) sent to `target`. */
+  async function call(plan: AnsweringPlan | Error | undefined, options: { devices?: number; services?: boolean; delayed?: boolean; target?: string } = {}) {
+    const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'offhook-test', transactions: { clock: systemClock, timers: { t1: T1_MS, t2: 4 * T1_MS, t4: 5 * T1_MS } } });
+    const bobWire = new FakeConnection('192.0.2.20', 'TCP');
+    const binding: Binding = {
+      aor: `${organizationId}:102`,
+      contact: parseNameAddr('<sip:102@192.0.2.20;transport=tcp>'),
+      path: [],
+      connection: bobWire,
+      callId: 'bob-registration',
+      cseq: 1,
+      expiresAt: Infinity,
+    };
+    const bindings = (options.devices ?? 1) > 0 ? [binding] : [];
+    const registrar = { lookup: () => bindings, connectionFor: () => Promise.resolve(bobWire) } as unknown as Registrar;
+    const authenticator = { authenticate: () => Promise.resolve(alice) } as unknown as SipAuthenticator;
+    const asked: Array<{ user: ServiceUser; at: number }> = [];
+    const planner = {
+      plan: (user: ServiceUser, at: number) => {
+        asked.push({ user, at });
+        return plan instanceof Error ? Promise.reject(plan) : Promise.resolve(plan ?? RING_THEN_VOICEMAIL);
+      },
+    };
+    const served: Served[] = [];
+    const services: CallServices = {
+      voicemail: (serviceCall, mailbox, reason) => served.push({ call: serviceCall, user: mailbox, reason }),
+      mailboxMenu: (serviceCall, user) => served.push({ call: serviceCall, user, reason: 'menu' }),
+    };
+    const engine = new CallEngine({
+      db,
+      endpoint,
+      registrar,
+      authenticator,
+      media: { address: '127.0.0.1' },
+      contactHost: '127.0.0.1',
+      dialplan,
+      planner: plan === undefined ? undefined : planner,
+      services: options.services === false ? undefined : services,
+      now: () => AT,
+    });
+    endpoint.setApplication({
+      onRequest: (tx) => {
+        if (tx.request.method === 'INVITE') void engine.handleInvite(tx);
+        else if (tx.request.method === 'BYE') engine.handleBye(tx);
+        else if (tx.request.method === 'CANCEL') engine.handleCancel(tx);
+      },
+      onAck: (request) => engine.handleAck(request),
+    });
+    const aliceWire = new FakeConnection('192.0.2.10', 'TCP');
+    const target = options.target ?? '102';
+    const invite = sipRequest({
+      method: 'INVITE',
+      uri: `sip:${target}@${DOMAIN}`,
+      from: `<sip:101@${DOMAIN}>;tag=alice`,
+      to: `<sip:${target}@${DOMAIN}>`,
+      headers: [['Contact', '<sip:101@192.0.2.10;transport=tcp>'], ...(options.delayed ? [] : [['Content-Type', 'application/sdp'] as [string, string]])],
+      body: options.delayed ? '' : phoneOffer(40_000),
+    });
+    endpoint.receiveMessage(invite, aliceWire);
+    const forked = async () => {
+      await until(() => bobWire.requests.some((r) => r.method === 'INVITE'));
+      return bobWire.requests.find((r) => r.method === 'INVITE')!;
+    };
+    const bobReplies = async (status: number, reason: string) => endpoint.receiveMessage(createResponse(await forked(), status, reason, { toTag: 'bob' }), bobWire);
+    const finalToAlice = async () => {
+      await until(() => aliceWire.responses.some((r) => r.status >= 200));
+      return aliceWire.responses.find((r) => r.status >= 200)!;
+    };
+    return { engine, endpoint, aliceWire, bobWire, invite, asked, served, forked, bobReplies, finalToAlice };
+  }
+
+  const recordOf = async (engine: CallEngine, invite: SipRequest) => {
+    await engine.flushRecords();
+    return db.selectFrom('call_records').selectAll().where('call_id', '=', invite.headers.get('Call-ID') ?? '').executeTakeFirst();
+  };
+
+  it('asks the planner at the engine\'s clock, for the user called', async () => {
+    const { engine, asked, forked } = await call(RING_THEN_VOICEMAIL);
+    await forked();
+    expect(asked).toEqual([{ user: { organizationId, userId: expect.any(Number), extension: '102', displayName: 'Bob Brown' }, at: AT }]);
+    engine.shutdown();
+  });
+
+  it('answers for voicemail when every device is busy: 200 with an SDP answer, the service told "busy"; its hang-up sends BYE', async () => {
+    const { engine, aliceWire, invite, served, bobReplies, finalToAlice } = await call(RING_THEN_VOICEMAIL);
+    await bobReplies(486, 'Busy Here');
+    const final = await finalToAlice();
+    expect(final.status).toBe(200);
+    expect(final.headers.get('Content-Type')).toBe('application/sdp');
+    expect(final.body.toString()).toContain('m=audio');
+    expect(served.map((s) => [s.user.extension, s.reason])).toEqual([['102', 'busy']]);
+    const ended: string[] = [];
+    served[0]!.call.onEnded((why) => ended.push(why));
+    served[0]!.call.hangUp('message taken');
+    expect(aliceWire.requests.map((r) => r.method)).toEqual(['BYE']);
+    expect(ended).toEqual(['message taken']);
+    expect(engine.activeCallCount).toBe(0);
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'missed', end_reason: 'voicemail', answered_at: null });
+  });
+
+  it('cancels the ringing device when the plan\'s ring time is up, then answers for voicemail (no answer)', async () => {
+    const { engine, bobWire, served, bobReplies, finalToAlice } = await call({ ...RING_THEN_VOICEMAIL, ringMs: 150 });
+    await bobReplies(180, 'Ringing');
+    await until(() => bobWire.requests.some((r) => r.method === 'CANCEL'));
+    expect((await finalToAlice()).status).toBe(200);
+    expect(served.map((s) => s.reason)).toEqual(['no-answer']);
+    engine.shutdown();
+  });
+
+  it('keeps today\'s answers without CallServices: the device\'s busy, and 480 once the ring time is up', async () => {
+    const busy = await call(RING_THEN_VOICEMAIL, { services: false });
+    await busy.bobReplies(486, 'Busy Here');
+    expect((await busy.finalToAlice()).status).toBe(486);
+    expect(await recordOf(busy.engine, busy.invite)).toMatchObject({ disposition: 'busy' });
+
+    const unanswered = await call({ ...RING_THEN_VOICEMAIL, ringMs: 100 }, { services: false });
+    await unanswered.bobReplies(180, 'Ringing');
+    expect((await unanswered.finalToAlice()).status).toBe(480);
+    expect(await recordOf(unanswered.engine, unanswered.invite)).toMatchObject({ disposition: 'missed', end_reason: 'no answer' });
+  });
+
+  it('answers at once for voicemail when the user has no device (unreachable), without ringing anything', async () => {
+    const { engine, bobWire, served, finalToAlice } = await call(RING_THEN_VOICEMAIL, { devices: 0 });
+    expect((await finalToAlice()).status).toBe(200);
+    expect(served.map((s) => s.reason)).toEqual(['unreachable']);
+    expect(bobWire.requests).toEqual([]);
+    engine.shutdown();
+  });
+
+  it('diverts at once: do not disturb to busy answers 486 and rings nothing; to voicemail says why', async () => {
+    const busy = await call({ kind: 'divert', ringMs: 30_000, to: { kind: 'busy' }, reason: 'do-not-disturb' });
+    expect((await busy.finalToAlice()).status).toBe(486);
+    expect(busy.bobWire.requests).toEqual([]);
+    expect(await recordOf(busy.engine, busy.invite)).toMatchObject({ disposition: 'busy' });
+
+    const voicemail = await call({ kind: 'divert', ringMs: 30_000, to: { kind: 'voicemail' }, reason: 'do-not-disturb' });
+    expect((await voicemail.finalToAlice()).status).toBe(200);
+    expect(voicemail.served.map((s) => s.reason)).toEqual(['do-not-disturb']);
+    expect(voicemail.bobWire.requests).toEqual([]);
+    voicemail.engine.shutdown();
+  });
+
+  it('puts our offer in the 200 to a caller that sent none, for a service as for a device', async () => {
+    const { engine, served, finalToAlice } = await call(RING_THEN_VOICEMAIL, { devices: 0, delayed: true });
+    const final = await finalToAlice();
+    expect(final.status).toBe(200);
+    expect(final.body.toString()).toMatch(/RTP\/AVP 0 8/);
+    expect(served).toHaveLength(1);
+    engine.shutdown();
+  });
+
+  it('rings the devices when the rules cannot be read', async () => {
+    const { engine, forked } = await call(new Error('disk gone'));
+    expect((await forked()).method).toBe('INVITE');
+    engine.shutdown();
+  });
+
+  it('answers *97 with the mailbox menu of the caller, and 404 without services', async () => {
+    const menu = await call(undefined, { target: '*97' });
+    expect((await menu.finalToAlice()).status).toBe(200);
+    expect(menu.served.map((s) => [s.user.extension, s.reason])).toEqual([['101', 'menu']]);
+    menu.engine.shutdown();
+
+    const nobody = await call(undefined, { target: '*97', services: false });
+    expect((await nobody.finalToAlice()).status).toBe(404);
+  });
+});
