@@ -9,6 +9,7 @@ import { PhoneView } from './features/dialer';
 import { loadCallHistoryView } from './features/history';
 import { loadSettingsView } from './features/settings';
 import { SignInView, useSessionStore } from './features/sign-in';
+import { loadVoicemailView } from './features/voicemail';
 import { SECTIONS } from './sections';
 
 declare module 'vue-router' {
@@ -27,6 +28,7 @@ declare module 'vue-router' {
 const VIEWS: Record<string, RouteComponent | (() => Promise<{ default: RouteComponent }>)> = {
   phone: PhoneView,
   history: loadCallHistoryView,
+  voicemail: loadVoicemailView,
   settings: loadSettingsView,
 };
 const loadComingSoonView = () => import('./ui/ComingSoonView.vue');

@@ -14,7 +14,7 @@ export const SECTIONS: readonly Section[] = [
   { id: 'phone', title: 'Phone' },
   { id: 'contacts', title: 'Contacts', comingSoon: 'Contacts are coming in a later version of Offhook.' },
   { id: 'history', title: 'Call History' },
-  { id: 'voicemail', title: 'Voicemail', comingSoon: 'Voicemail is coming in a later version of Offhook.' },
+  { id: 'voicemail', title: 'Voicemail' },
   { id: 'chat', title: 'Chat and SMS', comingSoon: 'Chat and SMS are coming in a later version of Offhook.' },
   {
     id: 'answering-rules',
