@@ -255,6 +255,7 @@ describe('voicemail store', () => {
     expect(store.current?.id).toBe(3);
     expect(store.current?.status).toBe('saved');
     expect(store.items.map((m) => m.id)).toEqual([1]);
+    await vi.waitFor(() => expect(store.notice).toBe('Played, so it moved to Saved.'));
   });
 
   it('does not save a saved message again when it plays, and revokes the last audio when another is loaded', async () => {

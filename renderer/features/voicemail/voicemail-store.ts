@@ -209,7 +209,11 @@ export const useVoicemailStore = defineStore('voicemail', () => {
     } finally {
       audioLoading.value = false;
     }
-    if (voicemail.status === 'new') void move(voicemail.id, 'saved');
+    if (voicemail.status === 'new') {
+      void move(voicemail.id, 'saved').then((moved) => {
+        if (moved) notice.value = 'Played, so it moved to Saved.';
+      });
+    }
     return currentUrl.value;
   }
 
