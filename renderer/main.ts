@@ -13,6 +13,7 @@ import { usePhoneStore } from './features/calls';
 import { installCallShortcuts } from './features/shortcuts';
 import { useSettingsStore } from './features/settings';
 import { useSessionStore } from './features/sign-in';
+import { useVoicemailStore } from './features/voicemail';
 import './styles.css';
 
 const log = createLogger('app');
@@ -36,7 +37,7 @@ async function start(): Promise<void> {
 
   const phone = usePhoneStore(pinia);
   const settings = useSettingsStore(pinia);
-  syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill', useHistoryStore(pinia));
+  syncPlatform(getBridge(), phone, () => settings.settings.linkAction ?? 'prefill', useHistoryStore(pinia), useVoicemailStore(pinia));
   installCallShortcuts({ keys: window, phone, bridge: getBridge() });
   watchWakeSignals({ window, document, bridge: getBridge() }, (reason) => phone.checkConnection(reason));
   // On the way out, the web phone keeps a call in progress for the page that loads next (a reload rejoins it,

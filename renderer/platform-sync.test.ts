@@ -133,6 +133,23 @@ describe('syncPlatform', () => {
     expect(counter.unseenMissed).toBe(1);
   });
 
+  it('counts new voicemail on the badge beside missed calls, and follows the mailbox as it changes', async () => {
+    const { bridge, badges } = recordingBridge();
+    const counter = reactive({ unseenMissed: 0, noteMissedCall() { this.unseenMissed += 1; }, refresh: async () => undefined });
+    const mailbox = reactive({ newCount: 0 });
+    syncPlatform(bridge, phone, undefined, counter, mailbox);
+    mailbox.newCount = 2;
+    await nextTick();
+    const id = engine.ring({ name: 'Ada Lovelace', number: '101' });
+    await nextTick();
+    engine.end(id, 'missed');
+    await nextTick();
+    await nextTick();
+    mailbox.newCount = 0;
+    await nextTick();
+    expect(badges).toEqual([2, 3, 1]);
+  });
+
   it('neither notifies nor counts a call the person answered on another of their devices', async () => {
     const { bridge, notifications, badges } = recordingBridge();
     const counter = reactive({ unseenMissed: 0, noteMissedCall() { this.unseenMissed += 1; }, refresh: async () => undefined });

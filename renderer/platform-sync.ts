@@ -22,6 +22,7 @@ export function syncPlatform(
   phone: PhoneStore,
   linkAction: () => 'prefill' | 'call' = () => 'prefill',
   history?: { noteMissedCall(): void; readonly unseenMissed: number; refresh(): Promise<void> },
+  voicemail?: { readonly newCount: number },
 ): () => void {
   const report = (what: string) => (error: unknown) =>
     log.warn(`could not ${what}`, { error: error instanceof Error ? error.message : String(error) });
@@ -61,12 +62,14 @@ export function syncPlatform(
       }
     },
   );
-  const stopBadge = history
-    ? watch(
-        () => history.unseenMissed,
-        (count) => void bridge.setBadgeCount(count).catch(report('show the missed-call count')),
-      )
-    : () => undefined;
+  // The app icon (the tab's title in the web phone) counts what waits for the person: missed calls and new voicemail.
+  const stopBadge =
+    history || voicemail
+      ? watch(
+          () => (history?.unseenMissed ?? 0) + (voicemail?.newCount ?? 0),
+          (count) => void bridge.setBadgeCount(count).catch(report('show the count of missed calls and new voicemail')),
+        )
+      : () => undefined;
 
   // The tray shows the first ringing call; answering or declining it there acts on that call.
   const stopTray = watch(

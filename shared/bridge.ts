@@ -125,7 +125,7 @@ export interface BridgeCalls {
   /** Shown by the tray icon in the desktop app; the web phone shows it in the page title. */
   setRegistrationState(state: RegistrationState): Promise<void>;
   notify(request: NotificationRequest): Promise<void>;
-  /** Unseen missed calls on the app icon (dock/taskbar); 0 clears it. The web phone puts it in the page title. */
+  /** Unseen missed calls and new voicemail on the app icon (dock/taskbar); 0 clears it. The web phone puts it in the page title. */
   setBadgeCount(count: number): Promise<void>;
   /** The tray shows the ringing call, and a click on it answers (desktop; nothing in the web phone). */
   setRingingCall(call: RingingCall): Promise<void>;
