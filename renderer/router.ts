@@ -5,6 +5,7 @@
 import { watch } from 'vue';
 import { createRouter, createWebHashHistory } from 'vue-router';
 import type { RouteComponent, RouteRecordRaw } from 'vue-router';
+import { loadAnsweringRulesView } from './features/answering-rules';
 import { PhoneView } from './features/dialer';
 import { loadCallHistoryView } from './features/history';
 import { loadSettingsView } from './features/settings';
@@ -30,6 +31,7 @@ const VIEWS: Record<string, RouteComponent | (() => Promise<{ default: RouteComp
   history: loadCallHistoryView,
   voicemail: loadVoicemailView,
   settings: loadSettingsView,
+  'answering-rules': loadAnsweringRulesView,
 };
 const loadComingSoonView = () => import('./ui/ComingSoonView.vue');
 
