@@ -5,7 +5,7 @@
  *
  * It also holds the rules of a phone with more than one call: one call is on the line at a time, so answering,
  * placing or resuming a call first puts the one on the line on hold (call waiting, switching). And the rules of
- * the person's settings: do not disturb turns calls away with 486 before they ring, auto-answer picks them up
+ * the person's settings: do not disturb (while the PBX's own setting cannot be read) turns calls away with 486 before they ring, auto-answer picks them up
  * after a short ring, and the ringtone plays while anything rings.
  */
 import { defineStore } from 'pinia';
@@ -23,7 +23,7 @@ import { clearKeptCalls, saveKeptCalls, takeKeptCalls } from '../../phone/kept-c
 import type { KeptCall, KeptCallStorage } from '../../phone/kept-calls';
 import { createWebAudioRinger } from '../../phone/tones';
 import type { Ringer } from '../../phone/tones';
-import { useDevicesStore, useSettingsStore } from '../settings';
+import { useDevicesStore, useDoNotDisturbStore, useSettingsStore } from '../settings';
 import type { MediaDevicesPort } from '../settings';
 
 const log = createLogger('phone-store');
@@ -155,8 +155,9 @@ export const usePhoneStore = defineStore('phone', () => {
 
   function update(call: CallSnapshot): void {
     const settings = useSettingsStore().settings;
-    // A call is judged on arrival: do not disturb switched on while it rings does not end it.
-    if (!calls.value[call.id] && call.direction === 'incoming' && settings.doNotDisturb) silenced.add(call.id);
+    // A call is judged on arrival: do not disturb switched on while it rings does not end it. The PBX keeps do not
+    // disturb itself and rings no device then; the app turns calls away only while the PBX's setting is unknown.
+    if (!calls.value[call.id] && call.direction === 'incoming' && useDoNotDisturbStore().silencesLocally) silenced.add(call.id);
     if (silenced.has(call.id)) {
       if (call.state === 'ringing-in') {
         log.debug('do not disturb: turning the call away', { id: call.id });
