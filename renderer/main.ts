@@ -11,7 +11,7 @@ import { useHistoryStore } from './features/history';
 import { createAppRouter } from './router';
 import { usePhoneStore } from './features/calls';
 import { installCallShortcuts } from './features/shortcuts';
-import { useSettingsStore } from './features/settings';
+import { useDoNotDisturbStore, useSettingsStore } from './features/settings';
 import { useSessionStore } from './features/sign-in';
 import { useVoicemailStore } from './features/voicemail';
 import './styles.css';
@@ -34,6 +34,8 @@ async function start(): Promise<void> {
   // the time from opening the app to "Registered". The phone itself starts once the settings are in.
   void useSessionStore(pinia).resume({ ready: settingsLoaded });
   await settingsLoaded;
+  // Do not disturb is the PBX's setting: read at each sign-in and followed live; the app's own is the fallback.
+  useDoNotDisturbStore(pinia).follow();
 
   const phone = usePhoneStore(pinia);
   const settings = useSettingsStore(pinia);
