@@ -13,11 +13,11 @@ describe.each(TEST_STORAGES)('migration 009_do_not_disturb (%s)', (storage) => {
   let organizationId: number;
   let aliceId: number;
 
-  // A database as 005 left it, with an organization and a user in it.
+  // A database as 008 left it, with an organization and a user in it.
   beforeEach(async () => {
     store = await openTestDatabase(storage, { migrate: false });
     db = store.db;
-    await migrateTo(db, '005_answering_rules');
+    await migrateTo(db, '008_greetings');
     organizationId = (await db.insertInto('organizations').values({ name: 'Demo Company', domain: 'demo.offhook.test', created_at: NOW }).returning('id').executeTakeFirstOrThrow()).id;
     aliceId = (
       await db
@@ -41,7 +41,7 @@ describe.each(TEST_STORAGES)('migration 009_do_not_disturb (%s)', (storage) => {
   });
 
   it('goes back down', async () => {
-    expect(await migrateTo(db, '005_answering_rules')).toEqual(['009_do_not_disturb']);
+    expect(await migrateTo(db, '008_greetings')).toEqual(['009_do_not_disturb']);
     await expect(db.selectFrom('do_not_disturb').selectAll().execute()).rejects.toThrow(/no such table/);
   });
 });
