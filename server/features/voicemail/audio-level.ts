@@ -1,10 +1,10 @@
 /**
  * Whether a recording holds anything worth keeping: how much of it is louder than a silent line. A message is
  * dropped when it is very short or when (almost) nothing in it rises above the threshold: a caller who hung up
- * at the tone, or an open line with nobody speaking.
+ * at the tone, or an open line with nobody speaking. Measured as the audio goes by, 20 ms at a time.
  */
 
-/** 20 ms windows, as the audio arrived. */
+/** 20 ms windows, as the audio arrives. */
 const WINDOW_MS = 20;
 
 /**
@@ -13,17 +13,41 @@ const WINDOW_MS = 20;
  */
 export const SILENCE_RMS = 180;
 
+/** Counts the 20 ms windows of a stream of samples whose RMS is above the silence threshold. */
+export class VoiceMeter {
+  private readonly size: number;
+  private readonly limit: number;
+  private energy = 0;
+  private filled = 0;
+  private voiced = 0;
+
+  constructor(rate: number, threshold = SILENCE_RMS) {
+    this.size = (rate * WINDOW_MS) / 1000;
+    this.limit = threshold * threshold * this.size;
+  }
+
+  add(samples: Int16Array): void {
+    for (let i = 0; i < samples.length; i++) {
+      this.energy += samples[i]! * samples[i]!;
+      if (++this.filled === this.size) {
+        if (this.energy > this.limit) this.voiced++;
+        this.energy = 0;
+        this.filled = 0;
+      }
+    }
+  }
+
+  /** Milliseconds of the audio so far, in whole windows, louder than silence. */
+  get voicedMs(): number {
+    return this.voiced * WINDOW_MS;
+  }
+}
+
 /** Milliseconds of `samples` (mono at `rate`) in 20 ms windows whose RMS is above `threshold`. */
 export function voicedMs(samples: Int16Array, rate: number, threshold = SILENCE_RMS): number {
-  const size = (rate * WINDOW_MS) / 1000;
-  const limit = threshold * threshold * size;
-  let voiced = 0;
-  for (let from = 0; from + size <= samples.length; from += size) {
-    let energy = 0;
-    for (let i = from; i < from + size; i++) energy += samples[i]! * samples[i]!;
-    if (energy > limit) voiced++;
-  }
-  return voiced * WINDOW_MS;
+  const meter = new VoiceMeter(rate, threshold);
+  meter.add(samples);
+  return meter.voicedMs;
 }
 
 export interface KeepRules {
@@ -35,9 +59,9 @@ export interface KeepRules {
 
 export const DEFAULT_KEEP_RULES: KeepRules = { minDurationMs: 1_500, minVoicedMs: 300 };
 
-/** Why a recording is not kept, or undefined when it is. */
-export function dropReason(samples: Int16Array, rate: number, rules: KeepRules = DEFAULT_KEEP_RULES): 'too-short' | 'silent' | undefined {
-  if ((samples.length * 1000) / rate < rules.minDurationMs) return 'too-short';
-  if (voicedMs(samples, rate) < rules.minVoicedMs) return 'silent';
+/** Why a recording of `durationMs` with `voiced` ms of sound is not kept, or undefined when it is. */
+export function dropReason(durationMs: number, voiced: number, rules: KeepRules = DEFAULT_KEEP_RULES): 'too-short' | 'silent' | undefined {
+  if (durationMs < rules.minDurationMs) return 'too-short';
+  if (voiced < rules.minVoicedMs) return 'silent';
   return undefined;
 }

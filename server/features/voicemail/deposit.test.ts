@@ -22,7 +22,7 @@ import { getVoicemail, insertVoicemail } from '../../store/voicemails';
 import { VoicemailDeposits } from './deposit';
 import type { DepositOutcome } from './deposit';
 import { Mailboxes } from './mailboxes';
-import type { StoredMessage } from './ports';
+import type { MessageEncoding, StoredMessage } from './ports';
 import { removeOrphanMessageFiles, writeMessageFile } from './storage';
 
 /** A call the PBX answered, as the engine hands it to a service; `callerHangsUp` is the caller's BYE. */
@@ -61,10 +61,14 @@ class TestCall implements ServiceCall {
 }
 
 /** The stand-in encoder until the Ogg Opus writer is wired: the samples as they are, with their rate first. */
-function rawEncoder(samples: Int16Array, rate: number): Buffer {
+function rawEncoder(rate: number): MessageEncoding {
   const header = Buffer.alloc(4);
   header.writeUInt32LE(rate);
-  return Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)]);
+  const parts: Buffer[] = [header];
+  return {
+    write: (samples) => parts.push(Buffer.from(samples.slice().buffer)),
+    finish: () => Buffer.concat(parts),
+  };
 }
 
 function decodeRaw(bytes: Buffer): { rate: number; samples: Int16Array } {

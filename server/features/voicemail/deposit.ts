@@ -20,12 +20,11 @@ import type { MediaPlayer, Playback, Sound } from '../../media/player';
 import { createLogger } from '../../log';
 import type { Database } from '../../store/schema';
 import { countVoicemails, insertVoicemail } from '../../store/voicemails';
-import { DEFAULT_KEEP_RULES, dropReason } from './audio-level';
+import { DEFAULT_KEEP_RULES, dropReason, VoiceMeter } from './audio-level';
 import type { KeepRules } from './audio-level';
 import type { Mailboxes } from './mailboxes';
-import type { GreetingSource, MessageEncoder, TranscriptionHook, VoicemailPrompts } from './ports';
+import type { GreetingSource, MessageEncoder, MessageEncoding, TranscriptionHook, VoicemailPrompts } from './ports';
 import { MessageRecorder } from './recorder';
-import type { Recording } from './recorder';
 import { writeMessageFile } from './storage';
 import { recordTone } from './tone';
 
@@ -40,6 +39,14 @@ export interface VoicemailLimits {
 }
 
 export const DEFAULT_VOICEMAIL_LIMITS: VoicemailLimits = { maxMessageMs: 180_000, maxMessages: 100, keep: DEFAULT_KEEP_RULES };
+
+/** A recording that ended: how long, how much of it was sound, and its file's bytes (coded when asked). */
+interface Recording {
+  durationMs: number;
+  voicedMs: number;
+  wideband: boolean;
+  finish(): Buffer;
+}
 
 export interface DepositOptions {
   db: Kysely<Database>;
@@ -109,7 +116,7 @@ export class VoicemailDeposits {
     if (!heard) return { kind: 'hung-up-before-tone' };
 
     const recording = await this.record(call);
-    const dropped = dropReason(recording.samples, recording.rate, this.limits.keep);
+    const dropped = dropReason(recording.durationMs, recording.voicedMs, this.limits.keep);
     if (dropped) {
       log.debug('message not kept', { call: call.id, why: dropped, durationMs: recording.durationMs });
       return { kind: 'dropped', why: dropped };
@@ -154,15 +161,35 @@ export class VoicemailDeposits {
     });
   }
 
-  /** Records until #, the maximum length, or the caller hangs up; hangs up itself in the first two cases. */
+  /**
+   * Records until #, the maximum length, or the caller hangs up; hangs up itself in the first two cases. The audio
+   * is coded as it comes and measured for sound on the way.
+   */
   private record(call: ServiceCall): Promise<Recording> {
     return new Promise((resolve) => {
-      const recorder = new MessageRecorder(call.leg, { maxMs: this.limits.maxMessageMs, clock: this.options.clock });
+      let encoding: MessageEncoding | undefined;
+      let meter: VoiceMeter | undefined;
+      const recorder = new MessageRecorder(call.leg, {
+        maxMs: this.limits.maxMessageMs,
+        clock: this.options.clock,
+        open: (rate) => {
+          const started = this.options.encode(rate);
+          const level = new VoiceMeter(rate);
+          encoding = started;
+          meter = level;
+          return {
+            write: (samples) => {
+              level.add(samples);
+              started.write(samples);
+            },
+          };
+        },
+      });
       const offEnded = call.onEnded(() => recorder.stop());
       recorder.onEnded((why) => {
         offEnded();
         if (why !== 'stopped') call.hangUp(why === 'hash' ? 'message left (#)' : 'message at its maximum length');
-        resolve(recorder.recording());
+        resolve({ durationMs: recorder.durationMs, voicedMs: meter?.voicedMs ?? 0, wideband: recorder.wideband, finish: () => encoding!.finish() });
       });
       if (call.ended) recorder.stop();
     });
@@ -170,7 +197,7 @@ export class VoicemailDeposits {
 
   private async store(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason, recording: Recording, receivedAt: Date): Promise<number> {
     const { db, mailboxes } = this.options;
-    const bytes = await this.options.encode(recording.samples, recording.rate);
+    const bytes = recording.finish();
     const file = await writeMessageFile(mailboxes.dataDir, mailbox.userId, receivedAt, bytes);
     const voicemailId = await insertVoicemail(db, {
       organizationId: mailbox.organizationId,

@@ -49,5 +49,12 @@ export interface VoicemailPrompts {
   mailboxFull(): Promise<Sound | undefined>;
 }
 
-/** Compresses a recording for storage: mono samples at `rate` to the bytes of an Ogg Opus file. */
-export type MessageEncoder = (samples: Int16Array, rate: 8000 | 16000) => Promise<Buffer> | Buffer;
+/** A message being compressed as it is recorded: mono samples in, in order; the whole file's bytes at the end. */
+export interface MessageEncoding {
+  /** `samples` may be reused by the caller once this returns. */
+  write(samples: Int16Array): void;
+  finish(): Buffer;
+}
+
+/** Starts compressing a recording at `rate` for storage (Ogg Opus: encoding.ts). */
+export type MessageEncoder = (rate: 8000 | 16000) => MessageEncoding;

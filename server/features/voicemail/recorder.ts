@@ -11,8 +11,9 @@
  * It ends when the caller presses # (a `dtmf` event), when the maximum length has passed on the clock, or when
  * its owner stops it (the caller hung up); `onEnded` is told once with why.
  *
- * Memory grows with what was said, one second at a time, not with the maximum: a hundred callers leaving
- * short messages hold a hundred short buffers.
+ * The audio goes out in order as soon as no earlier frame can still come (an `AudioSink`: the deposit codes it
+ * to Ogg Opus as it goes), so a recording holds a few frames, never the message, and the coding is spread over
+ * the call instead of falling due at its end.
  */
 import { codecKind } from '../../media/joins/frame-codec';
 import type { CodecKind } from '../../media/joins/frame-codec';
@@ -25,23 +26,23 @@ import { rtpPayload } from '../../media/legs/media-leg';
 
 export type RecordingEnd = 'hash' | 'max-length' | 'stopped';
 
-/** What was recorded: mono samples at `rate`; `wideband` when the caller's leg carried Opus. */
-export interface Recording {
-  samples: Int16Array;
-  rate: 8000 | 16000;
-  wideband: boolean;
-  durationMs: number;
-  end: RecordingEnd;
+/** Where recorded audio goes: mono samples at the recording's rate, in order, gaps already filled with silence. */
+export interface AudioSink {
+  /** `samples` is the recorder's own buffer, good only during the call: a sink that keeps it copies it. */
+  write(samples: Int16Array): void;
 }
 
 export interface RecorderOptions {
   maxMs: number;
+  /** The sink for the audio, given the rate it will come at (Opus legs 16 kHz, G.711 8 kHz). */
+  open: (rate: RecordingRate) => AudioSink;
   clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
+export type RecordingRate = 8000 | 16000;
+
 /** Frames held back to put late ones in order: 60 ms, within what a phone's jitter buffer would wait. */
 const REORDER_FRAMES = 3;
-const CHUNK_SECONDS = 1;
 /** Opus frames are at most 120 ms (RFC 6716 §3.1). */
 const MAX_OPUS_FRAME_MS = 120;
 /** A timestamp further than this from the last is taken for a new clock, not for lost audio. */
@@ -53,51 +54,17 @@ interface Pending {
   payload: Buffer;
 }
 
-/** Samples written at any position; unwritten stretches read as silence. Grows a chunk at a time. */
-class SampleTape {
-  private readonly chunks: Int16Array[] = [];
-  private readonly chunkSize: number;
-  /** One past the last sample written. */
-  length = 0;
-
-  constructor(
-    rate: number,
-    private readonly capacity: number,
-  ) {
-    this.chunkSize = rate * CHUNK_SECONDS;
-  }
-
-  write(at: number, samples: Int16Array): void {
-    const end = Math.min(at + samples.length, this.capacity);
-    for (let position = Math.max(0, at); position < end; ) {
-      const index = Math.floor(position / this.chunkSize);
-      const offset = position - index * this.chunkSize;
-      const chunk = (this.chunks[index] ??= new Int16Array(this.chunkSize));
-      const count = Math.min(this.chunkSize - offset, end - position);
-      chunk.set(samples.subarray(position - at, position - at + count), offset);
-      position += count;
-    }
-    this.length = Math.max(this.length, end);
-  }
-
-  read(): Int16Array {
-    const out = new Int16Array(this.length);
-    this.chunks.forEach((chunk, index) => {
-      const from = index * this.chunkSize;
-      if (from < this.length) out.set(chunk.subarray(0, Math.min(this.chunkSize, this.length - from)), from);
-    });
-    return out;
-  }
-}
-
 export class MessageRecorder {
-  private readonly rate: 8000 | 16000;
+  readonly rate: RecordingRate;
+  /** Recorded from an Opus leg (16 kHz audio, which transcription can read). */
+  readonly wideband: boolean;
   private readonly kind: CodecKind | undefined;
   private readonly payloadType: number | undefined;
   private readonly opus: OpusFrameDecoder | undefined;
   private readonly scratch: Int16Array;
-  private readonly tape: SampleTape;
+  private readonly silence: Int16Array;
   private readonly capacity: number;
+  private readonly sink: AudioSink;
   private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   private readonly pending: Pending[] = [];
   private readonly removers: Array<() => void> = [];
@@ -105,22 +72,21 @@ export class MessageRecorder {
   private timer: unknown;
   /** The stream being read: its SSRC, and its latest RTP timestamp with where that lands (samples). */
   private stream: { ssrc: number; lastTimestamp: number; lastAt: number } | undefined;
-  /** Where the next frame in order starts (samples): frames that would start before it are too late. */
-  private decodedUpTo = 0;
+  /** Samples handed to the sink: frames that would start before this are too late. */
+  private written = 0;
   private ended: RecordingEnd | undefined;
 
-  constructor(
-    private readonly leg: MediaLeg,
-    options: RecorderOptions,
-  ) {
+  constructor(leg: MediaLeg, options: RecorderOptions) {
     const codec = leg.codec;
     this.kind = codec ? codecKind(codec) : undefined;
     this.payloadType = codec?.payloadType;
-    this.rate = this.kind === 'opus' ? 16000 : 8000;
-    this.opus = this.kind === 'opus' ? new OpusFrameDecoder(16000) : undefined;
+    this.wideband = this.kind === 'opus';
+    this.rate = this.wideband ? 16000 : 8000;
+    this.opus = this.wideband ? new OpusFrameDecoder(16000) : undefined;
     this.scratch = new Int16Array((this.rate * MAX_OPUS_FRAME_MS) / 1000);
+    this.silence = new Int16Array(this.rate / 10);
     this.capacity = Math.floor((this.rate * options.maxMs) / 1000);
-    this.tape = new SampleTape(this.rate, this.capacity);
+    this.sink = options.open(this.rate);
     this.clock = options.clock ?? systemClock;
     this.removers.push(
       leg.on('rtp', (frame) => this.receive(frame)),
@@ -135,7 +101,17 @@ export class MessageRecorder {
     return this.ended !== undefined;
   }
 
-  /** Told once when recording ends by itself (#, maximum length) or is stopped. */
+  /** Why it ended, once it has. */
+  get end(): RecordingEnd | undefined {
+    return this.ended;
+  }
+
+  /** Length of what was handed to the sink. */
+  get durationMs(): number {
+    return Math.round((this.written * 1000) / this.rate);
+  }
+
+  /** Told once when recording ends by itself (#, maximum length) or is stopped, after the last audio went out. */
   onEnded(listener: (why: RecordingEnd) => void): void {
     this.endListeners.push(listener);
   }
@@ -143,13 +119,6 @@ export class MessageRecorder {
   /** Ends recording now (the caller hung up, the call is going); safe to call again. */
   stop(): void {
     this.finish('stopped');
-  }
-
-  /** What was recorded so far, the frames held for reordering included. */
-  recording(): Recording {
-    this.flush(0);
-    const samples = this.tape.read();
-    return { samples, rate: this.rate, wideband: this.kind === 'opus', durationMs: Math.round((samples.length * 1000) / this.rate), end: this.ended ?? 'stopped' };
   }
 
   private finish(why: RecordingEnd): void {
@@ -164,7 +133,7 @@ export class MessageRecorder {
   private receive(frame: RtpFrame): void {
     if (this.ended || !this.kind || frame.payloadType !== this.payloadType) return;
     const at = this.placeOf(frame);
-    if (at < this.decodedUpTo) return;
+    if (at < this.written) return;
     if (at >= this.capacity) {
       this.finish('max-length');
       return;
@@ -174,6 +143,7 @@ export class MessageRecorder {
     this.pending.push({ at, payload: Buffer.from(rtpPayload(frame)) });
     this.pending.sort((a, b) => a.at - b.at);
     this.flush(REORDER_FRAMES);
+    if (this.written >= this.capacity) this.finish('max-length');
   }
 
   /** Where `frame` starts in the recording, in samples, from its RTP timestamp relative to the stream's last. */
@@ -187,9 +157,8 @@ export class MessageRecorder {
     if (!stream || stream.ssrc !== frame.ssrc || jumped) {
       // A stream that starts (or starts anew) lands where the audio stands now, after what the last one sent.
       this.flush(0);
-      const at = Math.max(this.decodedUpTo, this.tape.length);
-      this.stream = { ssrc: frame.ssrc, lastTimestamp: frame.timestamp, lastAt: at };
-      return at;
+      this.stream = { ssrc: frame.ssrc, lastTimestamp: frame.timestamp, lastAt: this.written };
+      return this.written;
     }
     const at = stream.lastAt + Math.round(delta / ticksPerSample);
     if (delta > 0) {
@@ -203,10 +172,24 @@ export class MessageRecorder {
   private flush(keep: number): void {
     while (this.pending.length > keep) {
       const next = this.pending.shift()!;
+      if (next.at < this.written) continue;
+      this.fillSilenceTo(next.at);
       const count = this.decode(next.payload);
-      if (count > 0) this.tape.write(next.at, this.scratch.subarray(0, count));
-      this.decodedUpTo = next.at + Math.max(count, 1);
+      this.put(this.scratch.subarray(0, count));
     }
+  }
+
+  private fillSilenceTo(at: number): void {
+    while (this.written < Math.min(at, this.capacity)) this.put(this.silence.subarray(0, Math.min(this.silence.length, at - this.written)));
+  }
+
+  /** Hands samples to the sink, never past the maximum length. */
+  private put(samples: Int16Array): void {
+    const room = this.capacity - this.written;
+    if (room <= 0 || samples.length === 0) return;
+    const out = samples.length > room ? samples.subarray(0, room) : samples;
+    this.written += out.length;
+    this.sink.write(out);
   }
 
   private decode(payload: Buffer): number {
