@@ -51,8 +51,10 @@ export interface MailboxCountsByStatus {
 
 export interface VoicemailListOptions {
   box?: VoicemailStatus;
-  /** Words the caller's name, number or extension must contain (case-insensitive). */
+  /** Words the caller's name, number or extension must contain (case-insensitive)... */
   q?: string;
+  /** ...or one of these messages, found by `q` elsewhere (their transcripts: store/transcripts.ts). */
+  alsoMatching?: readonly number[];
   limit: number;
 }
 
@@ -111,14 +113,13 @@ export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/**
- * What `q` matches: today the caller's name, number and extension. Transcription (features/transcription) adds
- * its text here, as one more `or` over its own table keyed by the voicemail's id.
- */
-function searchCondition(eb: ExpressionBuilder<Database, 'voicemails'>, q: string) {
+/** What `q` matches: the caller's name, number and extension, and the messages its transcript search found. */
+function searchCondition(eb: ExpressionBuilder<Database, 'voicemails'>, q: string, alsoMatching: readonly number[]) {
   const pattern = containsPattern(q);
   const like = (column: 'caller_name' | 'caller_number' | 'caller_extension') => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`;
-  return eb.or([like('caller_name'), like('caller_number'), like('caller_extension')]);
+  const conditions = [like('caller_name'), like('caller_number'), like('caller_extension')];
+  if (alsoMatching.length > 0) conditions.push(sql<boolean>`${sql.ref('id')} in (${sql.join([...alsoMatching])})`);
+  return eb.or(conditions);
 }
 
 /** Stores a message whose audio is already on disk; its id. */
@@ -154,7 +155,7 @@ export async function listVoicemails(db: Db, owner: MailboxOwner, options: Voice
     .where('user_id', '=', owner.userId);
   if (options.box) query = query.where('status', '=', options.box);
   const q = options.q?.trim();
-  if (q) query = query.where((eb) => searchCondition(eb, q));
+  if (q) query = query.where((eb) => searchCondition(eb, q, options.alsoMatching ?? []));
   const rows = await query.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
   return rows.map(toVoicemail);
 }

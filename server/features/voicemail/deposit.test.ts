@@ -6,6 +6,7 @@ import { RtpHeader, RtpPacket } from 'werift';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServiceCall, ServiceUser } from '../../calls/ports';
 import { EventHub } from '../../events/event-hub';
+import { decodeAudio } from '../../media/audio-file';
 import { decodeG711, encodeG711 } from '../../media/joins/g711';
 import { toneFrame, toneLevel } from '../../media/joins/mixer.test-helper';
 import type { MediaLeg } from '../../media/legs/media-leg';
@@ -114,15 +115,20 @@ describe('VoicemailDeposits', () => {
 
   const greeting = toneSound(300, 200);
 
-  function deposits(limits = {}) {
+  /** With `encode` null, the deposit codes as the PBX does (Ogg Opus). */
+  function deposits(limits = {}, encode: typeof rawEncoder | null = rawEncoder) {
     const mailboxes = new Mailboxes({ db, dataDir, events: hub, watchers: { mailboxChanged: (org, extension) => lamps.push(`${org}/${extension}`) } });
     const service = new VoicemailDeposits({
       db,
       mailboxes,
       player,
-      encode: rawEncoder,
-      prompts: { defaultGreeting: async () => [greeting], mailboxFull: async () => toneSound(700, 100) },
-      transcription: { transcribe: (message) => transcribed.push(message) },
+      encode: encode ?? undefined,
+      prompts: { defaultGreeting: () => [greeting], mailboxFull: toneSound(700, 100) },
+      transcription: {
+        transcribe: (message) => {
+          transcribed.push(message);
+        },
+      },
       limits,
     });
     return { mailboxes, service };
@@ -188,7 +194,25 @@ describe('VoicemailDeposits', () => {
     expect(lamps).toEqual([`${alice.organizationId}/101`]);
     const events = await readEvents(db, alice.organizationId, alice.userId, 0, 10);
     expect(events.map((event) => JSON.parse(event.body))).toEqual([{ type: 'voicemail', change: 'added', id, counts: { new: 1, saved: 0 } }]);
-    expect(transcribed).toEqual([{ voicemailId: id, organizationId: alice.organizationId, userId: alice.userId, file: join(dataDir, row!.file), wideband: false }]);
+    expect(transcribed).toEqual([{ voicemailId: id, organizationId: alice.organizationId, userId: alice.userId, file: row!.file, wideband: false }]);
+  });
+
+  it('stores the message as Ogg Opus that decodes to what the caller said', async () => {
+    const { service } = deposits({}, null);
+    const { call, phone, pbxPort } = await phoneCall();
+    const outcome = service.take(call, alice, 'no-answer');
+    await pastTheTone(phone);
+    speak(phone, pbxPort, 2_000, 1000);
+    await until(() => call.leg.packetsReceived >= 100);
+    call.callerHangsUp();
+    const result = await outcome;
+    expect(result).toMatchObject({ kind: 'stored', durationMs: 2_000 });
+    const row = await getVoicemail(db, alice, (result as Extract<DepositOutcome, { kind: 'stored' }>).voicemailId);
+    const file = readFileSync(join(dataDir, row!.file));
+    expect(file.subarray(0, 4).toString('latin1')).toBe('OggS');
+    const decoded = decodeAudio(file, row!.file);
+    expect(Math.abs(decoded.durationMs - 2_000)).toBeLessThan(30);
+    expect(toneLevel(decoded.samples.subarray(decoded.rate / 10), decoded.rate, 1000)).toBeGreaterThan(4000);
   });
 
   it('hangs up itself when the caller presses #', async () => {

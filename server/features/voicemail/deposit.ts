@@ -16,14 +16,17 @@
 import type { Kysely } from 'kysely';
 import type { ServiceCall, ServiceUser, VoicemailReason } from '../../calls/ports';
 import type { Clock } from '../../media/joins/mix-clock';
-import type { MediaPlayer, Playback, Sound } from '../../media/player';
+import type { MediaPlayer, Sound } from '../../media/player';
+import { activeGreeting } from '../greetings';
 import { createLogger } from '../../log';
 import type { Database } from '../../store/schema';
 import { countVoicemails, insertVoicemail } from '../../store/voicemails';
 import { DEFAULT_KEEP_RULES, dropReason, VoiceMeter } from './audio-level';
 import type { KeepRules } from './audio-level';
 import type { Mailboxes } from './mailboxes';
-import type { GreetingSource, MessageEncoder, MessageEncoding, TranscriptionHook, VoicemailPrompts } from './ports';
+import { oggOpusEncoder } from './encoding';
+import type { GreetingSource, MessageEncoder, MessageEncoding, StoredMessage, TranscriptionHook, VoicemailPrompts } from './ports';
+import { playSequence, prompts } from './prompts';
 import { MessageRecorder } from './recorder';
 import { writeMessageFile } from './storage';
 import { recordTone } from './tone';
@@ -52,8 +55,11 @@ export interface DepositOptions {
   db: Kysely<Database>;
   mailboxes: Mailboxes;
   player: MediaPlayer;
-  encode: MessageEncoder;
+  /** Ogg Opus (encoding.ts) when left out. */
+  encode?: MessageEncoder;
+  /** The shipped recorded prompts (prompts.ts) when left out. */
   prompts?: VoicemailPrompts;
+  /** The owner's active greeting (features/greetings) when left out. */
   greetings?: GreetingSource;
   transcription?: TranscriptionHook;
   limits?: Partial<VoicemailLimits>;
@@ -72,11 +78,20 @@ export type DepositOutcome =
 export class VoicemailDeposits {
   private readonly limits: VoicemailLimits;
   private readonly now: () => Date;
+  private readonly encode: MessageEncoder;
+  private readonly greetings: GreetingSource;
   private readonly running = new Set<Promise<DepositOutcome>>();
 
   constructor(private readonly options: DepositOptions) {
     this.limits = { ...DEFAULT_VOICEMAIL_LIMITS, ...options.limits };
     this.now = options.now ?? (() => new Date());
+    this.encode = options.encode ?? oggOpusEncoder;
+    const { db, mailboxes } = options;
+    this.greetings = options.greetings ?? { activeGreeting: (mailbox) => activeGreeting(db, mailboxes.dataDir, mailbox.userId) };
+  }
+
+  private get prompts(): VoicemailPrompts {
+    return this.options.prompts ?? prompts();
   }
 
   /** Deposits under way. */
@@ -106,13 +121,13 @@ export class VoicemailDeposits {
     log.debug('taking a message', { call: call.id, userId: mailbox.userId, reason });
     const counts = await countVoicemails(this.options.db, mailbox.userId);
     if (counts.new + counts.saved >= this.limits.maxMessages) {
-      const full = await this.options.prompts?.mailboxFull();
-      await this.play(call, full ? [full] : []);
+      await this.play(call, [this.prompts.mailboxFull]);
       call.hangUp('mailbox full');
       return { kind: 'mailbox-full' };
     }
-    const greeting = (await this.options.greetings?.activeGreeting(mailbox)) ?? (await this.options.prompts?.defaultGreeting(mailbox, reason)) ?? [];
-    const heard = await this.play(call, [...(Array.isArray(greeting) ? greeting : [greeting]), recordTone()]);
+    const own = await this.ownGreeting(mailbox);
+    const greeting = own ? [own] : this.prompts.defaultGreeting(mailbox.extension, reason === 'busy');
+    const heard = await this.play(call, [...greeting, recordTone()]);
     if (!heard) return { kind: 'hung-up-before-tone' };
 
     const recording = await this.record(call);
@@ -125,39 +140,28 @@ export class VoicemailDeposits {
     return { kind: 'stored', voicemailId, durationMs: recording.durationMs };
   }
 
+  /** The owner's greeting; a greeting that cannot be read leaves the default to play, never the caller unanswered. */
+  private async ownGreeting(mailbox: ServiceUser): Promise<Sound | undefined> {
+    try {
+      return await this.greetings.activeGreeting(mailbox);
+    } catch (error) {
+      log.warn('the active greeting cannot be played; the default plays', { userId: mailbox.userId, error });
+      return undefined;
+    }
+  }
+
   /** Plays `sounds` one after the other; true when they all played, false when the call ended first. */
   private play(call: ServiceCall, sounds: readonly Sound[]): Promise<boolean> {
     return new Promise((resolve) => {
-      let playback: Playback | undefined;
-      let index = 0;
-      const offEnded = call.onEnded(() => {
-        playback?.stop();
-        resolve(false);
-      });
       if (call.ended) {
-        offEnded();
         resolve(false);
         return;
       }
-      const next = () => {
-        if (call.ended) return;
-        const sound = sounds[index++];
-        if (!sound) {
-          offEnded();
-          resolve(true);
-          return;
-        }
-        playback = this.options.player.play(call.leg, sound, {
-          onEnded: (why) => {
-            if (why === 'finished') next();
-            else {
-              offEnded();
-              resolve(false);
-            }
-          },
-        });
-      };
-      next();
+      const offEnded = call.onEnded(() => phrase.stop());
+      const phrase = playSequence(this.options.player, call.leg, sounds, (why) => {
+        offEnded();
+        resolve(why === 'finished' && !call.ended);
+      });
     });
   }
 
@@ -173,7 +177,7 @@ export class VoicemailDeposits {
         maxMs: this.limits.maxMessageMs,
         clock: this.options.clock,
         open: (rate) => {
-          const started = this.options.encode(rate);
+          const started = this.encode(rate);
           const level = new VoiceMeter(rate);
           encoding = started;
           meter = level;
@@ -214,11 +218,18 @@ export class VoicemailDeposits {
     });
     log.info('message stored', { call: call.id, userId: mailbox.userId, voicemailId, durationMs: recording.durationMs });
     await mailboxes.announce(mailbox, 'added', voicemailId);
-    try {
-      this.options.transcription?.transcribe({ voicemailId, organizationId: mailbox.organizationId, userId: mailbox.userId, file: file.absolute, wideband: recording.wideband });
-    } catch (error) {
-      log.warn('transcription could not be started', { voicemailId, error });
-    }
+    this.startTranscription({ voicemailId, organizationId: mailbox.organizationId, userId: mailbox.userId, file: file.relative, wideband: recording.wideband });
     return voicemailId;
+  }
+
+  private startTranscription(message: StoredMessage): void {
+    const hook = this.options.transcription;
+    if (!hook) return;
+    const failed = (error: unknown) => log.warn('transcription could not be started', { voicemailId: message.voicemailId, error });
+    try {
+      void Promise.resolve(hook.transcribe(message)).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 }

@@ -10,6 +10,7 @@ import { seedPeople } from '../../store/test-people';
 import { openTestDatabase } from '../../store/test-support';
 import type { TestDatabase } from '../../store/test-support';
 import { getMailboxPinHash, insertVoicemail } from '../../store/voicemails';
+import { putTranscript } from '../../store/transcripts';
 import { Mailboxes } from './mailboxes';
 import type { MailboxUser } from './mailboxes';
 import { writeMessageFile } from './storage';
@@ -60,17 +61,24 @@ describe('Mailboxes', () => {
     expect((await mailboxes.list(alice, { q: 'dan', limit: 100 })).items.map((item) => item.id)).toEqual([second]);
   });
 
-  it('reads transcripts from the reader it is given', async () => {
-    const id = await leave(alice, 'Carol Chen', 1);
-    const withText = new Mailboxes({
-      db,
-      dataDir,
-      events: hub,
-      watchers: { mailboxChanged: () => undefined },
-      transcripts: { transcripts: async (ids) => new Map(ids.map((i) => [i, { status: 'done' as const, text: 'call me back', engine: 'pocketsphinx' }])) },
-    });
-    expect((await withText.list(alice, { limit: 10 })).items[0]!.transcript).toEqual({ status: 'done', text: 'call me back', engine: 'pocketsphinx' });
-    expect(id).toBeGreaterThan(0);
+  it('shows each message with its transcript, and finds messages by their transcript too', async () => {
+    const plain = await leave(alice, 'Carol Chen', 1);
+    const spoken = await leave(alice, 'Dan Dee', 2);
+    await putTranscript(db, spoken, { status: 'done', text: 'please call me back about the invoice', engine: 'pocketsphinx' });
+    await putTranscript(db, plain, { status: 'narrowband' });
+    const list = await mailboxes.list(alice, { limit: 10 });
+    expect(list.items.map((item) => [item.id, item.transcript])).toEqual([
+      [spoken, { status: 'done', text: 'please call me back about the invoice', engine: 'pocketsphinx' }],
+      [plain, { status: 'narrowband' }],
+    ]);
+    expect((await mailboxes.list(alice, { q: 'invoice', limit: 10 })).items.map((item) => item.id)).toEqual([spoken]);
+    expect((await mailboxes.list(alice, { q: 'carol', limit: 10 })).items.map((item) => item.id)).toEqual([plain]);
+    expect((await mailboxes.list(alice, { q: 'invoice OR "', limit: 10 })).items).toEqual([]);
+    expect((await mailboxes.list(bob, { q: 'invoice', limit: 10 })).items).toEqual([]);
+    expect(await mailboxes.item(alice, spoken)).toMatchObject({ id: spoken, transcript: { status: 'done' } });
+    // a deleted message takes its transcript with it
+    expect(await mailboxes.remove(alice, spoken)).toBe(true);
+    expect(await db.selectFrom('voicemail_transcripts').select('voicemail_id').execute()).toEqual([{ voicemail_id: plain }]);
   });
 
   it('marks and deletes only the owner’s messages, announcing each change to apps and desk phones', async () => {

@@ -21,7 +21,8 @@ import {
   setVoicemailStatus,
 } from '../../store/voicemails';
 import type { StoredVoicemail } from '../../store/voicemails';
-import type { MailboxWatchers, TranscriptReader } from './ports';
+import { searchVoicemailIds, transcriptsFor } from '../../store/transcripts';
+import type { MailboxWatchers } from './ports';
 
 const log = createLogger('voicemail');
 
@@ -32,7 +33,7 @@ export interface MailboxUser {
   extension: string;
 }
 
-/** Where a message's transcription stands when no transcription is wired in. */
+/** Where a message's transcription stands when transcription never saw it (none was wired in). */
 const NO_TRANSCRIPT: Transcript = { status: 'off' };
 
 export interface MailboxesOptions {
@@ -41,7 +42,6 @@ export interface MailboxesOptions {
   dataDir: string;
   events: EventPublisher;
   watchers: MailboxWatchers;
-  transcripts?: TranscriptReader;
 }
 
 export class Mailboxes {
@@ -57,10 +57,12 @@ export class Mailboxes {
     return countVoicemails(this.db, user.userId);
   }
 
-  /** The owner's messages, newest first, with their transcripts, and the mailbox's counts. */
+  /** The owner's messages, newest first, with their transcripts, and the mailbox's counts; `q` searches callers and transcripts. */
   async list(user: MailboxUser, query: VoicemailQuery): Promise<VoicemailList> {
-    const rows = await listVoicemails(this.db, user, { box: query.box, q: query.q, limit: query.limit });
-    const transcripts = rows.length > 0 && this.options.transcripts ? await this.options.transcripts.transcripts(rows.map((row) => row.id)) : new Map<number, Transcript>();
+    const q = query.q?.trim();
+    const inTranscripts = q ? await searchVoicemailIds(this.db, user.userId, q) : [];
+    const rows = await listVoicemails(this.db, user, { box: query.box, q, alsoMatching: inTranscripts, limit: query.limit });
+    const transcripts = rows.length > 0 ? await transcriptsFor(this.db, rows.map((row) => row.id)) : new Map<number, Transcript>();
     return { items: rows.map((row) => toVoicemail(row, transcripts.get(row.id) ?? NO_TRANSCRIPT)), counts: await this.counts(user) };
   }
 
@@ -72,8 +74,8 @@ export class Mailboxes {
   async item(user: MailboxUser, id: number): Promise<Voicemail | undefined> {
     const row = await getVoicemail(this.db, user, id);
     if (!row) return undefined;
-    const transcripts = this.options.transcripts ? await this.options.transcripts.transcripts([id]) : undefined;
-    return toVoicemail(row, transcripts?.get(id) ?? NO_TRANSCRIPT);
+    const transcripts = await transcriptsFor(this.db, [id]);
+    return toVoicemail(row, transcripts.get(id) ?? NO_TRANSCRIPT);
   }
 
   /** The message and the absolute path of its audio; undefined when the owner has no such message. */

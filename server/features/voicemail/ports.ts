@@ -1,11 +1,9 @@
 /**
  * What the voicemail feature is handed by the composition root (pbx.ts), as interfaces of its own, so that it
- * never reaches into presence, transcription or greetings beyond what it needs and its tests can stand in for
- * each of them.
+ * never reaches into presence or transcription beyond what it needs, and its tests can stand in for each of them.
  */
-import type { Transcript } from '../../../shared/voicemail';
 import type { Sound } from '../../media/player';
-import type { ServiceUser, VoicemailReason } from '../../calls/ports';
+import type { ServiceUser } from '../../calls/ports';
 
 /** Message-waiting indication to desk phones (presence/subscriptions.ts `mailboxChanged`). */
 export interface MailboxWatchers {
@@ -17,23 +15,19 @@ export interface StoredMessage {
   voicemailId: number;
   organizationId: number;
   userId: number;
-  /** Absolute path of the Ogg Opus file. */
+  /** The Ogg Opus file, relative to the data folder (as its row names it). */
   file: string;
   /** Recorded from an Opus leg (16 kHz); false for G.711 (8 kHz), which the offline engine cannot read well. */
   wideband: boolean;
 }
 
 /**
- * Transcription (features/transcription), told after each message is stored and announced. It works in the
- * background and must not throw; when it has written the text it asks `Mailboxes.announce(…, 'updated', id)`.
+ * Transcription (features/transcription `Transcriber`), told after each message is stored and announced. It works
+ * in the background; when it has written the text, the composition root announces it (`Mailboxes.announce`
+ * with `updated`). A failure to start is logged, never the deposit's.
  */
 export interface TranscriptionHook {
-  transcribe(message: StoredMessage): void;
-}
-
-/** The transcripts of messages, for the list the app shows; without one, every message reads `off`. */
-export interface TranscriptReader {
-  transcripts(voicemailIds: readonly number[]): Promise<ReadonlyMap<number, Transcript>>;
+  transcribe(message: StoredMessage): void | Promise<void>;
 }
 
 /** The mailbox owner's own greeting (features/greetings), as a sound to play; undefined when none is active. */
@@ -41,12 +35,12 @@ export interface GreetingSource {
   activeGreeting(mailbox: ServiceUser): Promise<Sound | undefined>;
 }
 
-/** Recorded prompts (features/voicemail/prompts.ts). */
+/** Recorded prompts (prompts.ts `Prompts`): what the deposit says. */
 export interface VoicemailPrompts {
-  /** "The person at extension 1 0 1 is unavailable" (or "is on the phone" when `reason` is busy). */
-  defaultGreeting(mailbox: ServiceUser, reason: VoicemailReason): Promise<Sound[]>;
-  /** "The mailbox is full", before the caller is hung up; undefined when there is no such prompt. */
-  mailboxFull(): Promise<Sound | undefined>;
+  /** "The person at extension 1 0 1 is unavailable" (or "is on the phone" when busy), "please leave your message…". */
+  defaultGreeting(extension: string, busy: boolean): Sound[];
+  /** "The mailbox is full", before the caller is hung up. */
+  readonly mailboxFull: Sound;
 }
 
 /** A message being compressed as it is recorded: mono samples in, in order; the whole file's bytes at the end. */
