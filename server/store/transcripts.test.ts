@@ -72,16 +72,18 @@ describe.each(TEST_STORAGES)('transcripts (%s)', (storage) => {
     expect((await transcriptsFor(db, ids)).size).toBe(1200);
   });
 
-  it('lists the pending ones with their file and band, oldest first', async () => {
+  it('lists the pending ones and those never noted, with their file and band, oldest first', async () => {
     const one = await voicemail(alice, false);
     const two = await voicemail(bob, true);
     const three = await voicemail(alice);
+    const four = await voicemail(alice);
     await putTranscript(db, two, { status: 'pending' });
     await putTranscript(db, one, { status: 'pending' });
     await putTranscript(db, three, { status: 'done', text: 'x', engine: 'hosted' });
     expect(await pendingTranscriptions(db)).toEqual([
-      { voicemailId: one, file: `voicemail/${one}.ogg`, wideband: false },
-      { voicemailId: two, file: `voicemail/${two}.ogg`, wideband: true },
+      { voicemailId: one, file: `voicemail/${one}.ogg`, wideband: false, noted: true },
+      { voicemailId: two, file: `voicemail/${two}.ogg`, wideband: true, noted: true },
+      { voicemailId: four, file: `voicemail/${four}.ogg`, wideband: true, noted: false },
     ]);
   });
 

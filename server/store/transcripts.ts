@@ -82,16 +82,18 @@ export interface PendingTranscription {
   /** The recording, relative to the data folder. */
   file: string;
   wideband: boolean;
+  /** False for a message the transcriber was never told of (stored just before a crash, or before migration 007). */
+  noted: boolean;
 }
 
-/** Every message still `pending`, oldest first. */
+/** Every message still `pending`, or without a transcript at all, oldest first. */
 export async function pendingTranscriptions(db: Db): Promise<PendingTranscription[]> {
-  const { rows } = await sql<{ id: number; file: string; wideband: number }>`
-    SELECT v.id AS id, v.file AS file, v.wideband AS wideband
-    FROM voicemail_transcripts t JOIN voicemails v ON v.id = t.voicemail_id
-    WHERE t.status = ${'pending' satisfies TranscriptStatus}
+  const { rows } = await sql<{ id: number; file: string; wideband: number; noted: number }>`
+    SELECT v.id AS id, v.file AS file, v.wideband AS wideband, t.voicemail_id IS NOT NULL AS noted
+    FROM voicemails v LEFT JOIN voicemail_transcripts t ON t.voicemail_id = v.id
+    WHERE t.status = ${'pending' satisfies TranscriptStatus} OR t.voicemail_id IS NULL
     ORDER BY v.id`.execute(db);
-  return rows.map((r) => ({ voicemailId: r.id, file: r.file, wideband: r.wideband === 1 }));
+  return rows.map((r) => ({ voicemailId: r.id, file: r.file, wideband: r.wideband === 1, noted: r.noted === 1 }));
 }
 
 /**

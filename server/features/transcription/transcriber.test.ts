@@ -209,6 +209,25 @@ describe('transcriber', () => {
     expect(told.sort()).toEqual([running.voicemailId, queued.voicemailId].sort());
   });
 
+  it('takes up at start a message it was never told of, and notes one told after close for the next start', async () => {
+    const never = await message();
+    const late = await message();
+    const first = make(new ScriptedEngine('pocketsphinx', LOCAL_RATES, [says('unused')]));
+    await first.close();
+    await first.transcribe(late);
+    expect(await transcript(late.voicemailId)).toEqual({ status: 'pending' });
+    expect(await transcript(never.voicemailId)).toBeUndefined();
+    expect(told).toEqual([]);
+
+    const engine = new ScriptedEngine('pocketsphinx', LOCAL_RATES, [says('found')]);
+    const second = make(engine);
+    await second.start();
+    await second.idle();
+    expect(await transcript(never.voicemailId)).toEqual({ status: 'done', engine: 'pocketsphinx', text: 'found' });
+    expect(await transcript(late.voicemailId)).toEqual({ status: 'done', engine: 'pocketsphinx', text: 'found' });
+    expect(engine.calls).toHaveLength(2);
+  });
+
   it('marks what was pending off when started without an engine', async () => {
     const job = await message();
     const first = make(new ScriptedEngine('pocketsphinx', LOCAL_RATES, [hangs()]));

@@ -5,7 +5,8 @@
  * A message's transcript row says where it stands (shared/voicemail.ts TranscriptStatus). The hook
  * (`transcribe`) writes `pending` and queues the message, or at once `off` (no engine) or `narrowband` (an
  * engine that cannot transcribe telephone audio, given a G.711 message). The result replaces `pending` with
- * `done` or `failed`; `start()` queues again whatever a stop or crash left `pending`. Every status other than
+ * `done` or `failed`; `start()` queues again whatever a stop or crash left `pending`, and any message that
+ * has no transcript at all (stored just before a crash, or before transcription existed). Every status other than
  * the first `pending` is told to `onTranscribed`, which the composition root turns into the `voicemail`
  * `updated` event.
  *
@@ -81,13 +82,15 @@ export class Transcriber {
   async start(): Promise<void> {
     const pending = await pendingTranscriptions(this.options.db);
     if (pending.length > 0) log.info('taking up pending transcriptions', { count: pending.length });
-    for (const job of pending) await this.admit(job, false);
+    for (const { noted, ...job } of pending) await this.admit(job, !noted);
   }
 
-  /** The hook: called once a message is stored. Never throws; a failure to note the message is logged. */
+  /**
+   * The hook: called once a message is stored. Never throws; a failure to note the message is logged. Once
+   * closed, the message is only noted `pending`, for the next start.
+   */
   async transcribe(job: TranscriptionJob): Promise<void> {
     log.debug('transcription asked', { voicemailId: job.voicemailId, wideband: job.wideband });
-    if (this.stopping.signal.aborted) return;
     await this.admit(job, true);
   }
 
@@ -118,17 +121,17 @@ export class Transcriber {
     return undefined;
   }
 
-  private async admit(job: TranscriptionJob, fresh: boolean): Promise<void> {
+  private async admit(job: TranscriptionJob, notePending: boolean): Promise<void> {
     if (this.known.has(job.voicemailId)) return;
-    const now = this.immediate(job);
+    const now = this.stopping.signal.aborted ? { status: 'pending' as const } : this.immediate(job);
     if (!now) this.known.add(job.voicemailId);
     try {
       if (now) {
         await putTranscript(this.options.db, job.voicemailId, now);
-        this.tell(job.voicemailId);
+        if (now.status !== 'pending') this.tell(job.voicemailId);
         return;
       }
-      if (fresh) await putTranscript(this.options.db, job.voicemailId, { status: 'pending' });
+      if (notePending) await putTranscript(this.options.db, job.voicemailId, { status: 'pending' });
     } catch (error) {
       this.known.delete(job.voicemailId);
       log.warn('could not note a transcription', { voicemailId: job.voicemailId, reason: error instanceof Error ? error.message : String(error) });
