@@ -15,6 +15,7 @@ import { nativeRelayInUse } from '../server/media/native/rtp-socket';
 import { pbxMemory, sipRates } from './sip-rates';
 import type { BridgeKind, RelayRun } from './media-relay';
 import { soak } from './soak';
+import { transcriptionBench } from './transcription';
 import { webPhoneBench, webPhoneTable } from './web-phone';
 
 const RESULTS = join(import.meta.dirname, 'results');
@@ -94,7 +95,7 @@ function writeResults(name: string, figures: Record<string, unknown>): void {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-// BENCH_ONLY=media|mixer|sip|memory|webphone|events|transfer|rules|soak runs one of them.
+// BENCH_ONLY=media|mixer|sip|memory|webphone|events|transfer|rules|transcription|soak runs one of them.
 const only = process.env.BENCH_ONLY;
 /** The soak is judged (a crash, a failed call, memory over budget), unlike the measures: the run's exit code says how it went. */
 let soakFailed = false;
@@ -149,6 +150,17 @@ if (!only || only === 'rules') {
     },
   ]);
   writeResults('answering-rules', { ...figures });
+}
+if (!only || only === 'transcription') {
+  const figures = await transcriptionBench();
+  process.stdout.write('\nVoicemail transcription on the speech fixtures (tests/fixtures/speech), one message at a time (one core); real-time factor = wall-clock or CPU time over audio time, median of BENCH_REPEATS runs a file\n');
+  console.table(figures.rows);
+  console.table(figures.files.filter((f) => f.engine !== 'hosted').map((f) => ({ file: f.file, 'WER %': Number(((f.errors / f.words) * 100).toFixed(0)), heard: f.hypothesis })));
+  process.stdout.write(
+    `The wideband set is synthetic speech (flite): no recorded wideband English speech is available offline. The hosted row is measured against a fake service on 127.0.0.1 that answers at once: only the adapter's overhead. Decoding the stored Ogg Opus in the PBX's thread: ${figures.decodeMsPerMinute.toFixed(1)} ms per minute of audio.\n`,
+  );
+  for (const reason of figures.skipped) process.stdout.write(`skipped ${reason}\n`);
+  writeResults('transcription', { ...figures });
 }
 if (!only || only === 'soak') {
   const result = await soak();
