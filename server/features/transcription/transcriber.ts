@@ -74,10 +74,6 @@ export class Transcriber {
     this.retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
   }
 
-  get engineName(): string | undefined {
-    return this.options.engine?.name;
-  }
-
   /** Takes up what a stop or a crash left `pending`. */
   async start(): Promise<void> {
     const pending = await pendingTranscriptions(this.options.db);
