@@ -102,6 +102,21 @@ describe('transcriber', () => {
     expect(engine.calls.map((audio) => [audio.rate, audio.samples.length])).toEqual([[16_000, 160]]);
   });
 
+  it('reads transcripts for the list, a message not yet noted as pending, or off without an engine', async () => {
+    const noted = await message();
+    const unnoted = await message();
+    const t = make(new ScriptedEngine('pocketsphinx', LOCAL_RATES, [hangs()]));
+    await t.transcribe(noted);
+    expect(await t.transcripts([noted.voicemailId, unnoted.voicemailId])).toEqual(
+      new Map([
+        [noted.voicemailId, { status: 'pending' }],
+        [unnoted.voicemailId, { status: 'pending' }],
+      ]),
+    );
+    await t.close();
+    expect((await make(undefined).transcripts([unnoted.voicemailId])).get(unnoted.voicemailId)).toEqual({ status: 'off' });
+  });
+
   it('marks a narrowband message for an engine that cannot take it, without running it', async () => {
     const engine = new ScriptedEngine('pocketsphinx', LOCAL_RATES, [says('garbage')]);
     const t = make(engine);

@@ -2,6 +2,8 @@
  * Transcribes voicemails in the background, after they are stored: a queue in front of one engine, a few
  * messages at a time, its state in the database so that a restart loses nothing.
  *
+ * It is both the voicemail feature's transcription hook (`transcribe`) and its transcript reader (`transcripts`).
+ *
  * A message's transcript row says where it stands (shared/voicemail.ts TranscriptStatus). The hook
  * (`transcribe`) writes `pending` and queues the message, or at once `off` (no engine) or `narrowband` (an
  * engine that cannot transcribe telephone audio, given a G.711 message). The result replaces `pending` with
@@ -20,7 +22,7 @@ import type { Kysely } from 'kysely';
 import type { Transcript } from '../../../shared/voicemail';
 import { createLogger } from '../../log';
 import type { Database } from '../../store/schema';
-import { finishTranscript, pendingTranscriptions, putTranscript } from '../../store/transcripts';
+import { finishTranscript, pendingTranscriptions, putTranscript, transcriptsFor } from '../../store/transcripts';
 import { TranscriptionError } from './engine';
 import type { SpeechAudio, TranscriptionEngine } from './engine';
 
@@ -88,6 +90,17 @@ export class Transcriber {
   async transcribe(job: TranscriptionJob): Promise<void> {
     log.debug('transcription asked', { voicemailId: job.voicemailId, wideband: job.wideband });
     await this.admit(job, true);
+  }
+
+  /**
+   * The transcripts of these messages for the list the app shows. A message the hook has not noted yet (it is
+   * told just after the message is announced) reads `pending`, or `off` when there is no engine.
+   */
+  async transcripts(voicemailIds: readonly number[]): Promise<Map<number, Transcript>> {
+    const found = await transcriptsFor(this.options.db, voicemailIds);
+    const unnoted: Transcript = this.options.engine ? { status: 'pending' } : { status: 'off' };
+    for (const id of voicemailIds) if (!found.has(id)) found.set(id, unnoted);
+    return found;
   }
 
   /** Resolves once nothing is queued, running or waiting to be tried again. */
