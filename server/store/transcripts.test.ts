@@ -81,9 +81,9 @@ describe.each(TEST_STORAGES)('transcripts (%s)', (storage) => {
     await putTranscript(db, one, { status: 'pending' });
     await putTranscript(db, three, { status: 'done', text: 'x', engine: 'hosted' });
     expect(await pendingTranscriptions(db)).toEqual([
-      { voicemailId: one, file: `voicemail/${one}.ogg`, wideband: false, noted: true },
-      { voicemailId: two, file: `voicemail/${two}.ogg`, wideband: true, noted: true },
-      { voicemailId: four, file: `voicemail/${four}.ogg`, wideband: true, noted: false },
+      { voicemailId: one, organizationId, userId: alice, file: `voicemail/${one}.ogg`, wideband: false, noted: true },
+      { voicemailId: two, organizationId, userId: bob, file: `voicemail/${two}.ogg`, wideband: true, noted: true },
+      { voicemailId: four, organizationId, userId: alice, file: `voicemail/${four}.ogg`, wideband: true, noted: false },
     ]);
   });
 

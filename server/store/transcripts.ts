@@ -79,6 +79,8 @@ export async function transcriptsFor(db: Db, ids: readonly number[]): Promise<Ma
 /** A message whose transcription a restart interrupted: what the transcriber needs to start it again. */
 export interface PendingTranscription {
   voicemailId: number;
+  organizationId: number;
+  userId: number;
   /** The recording, relative to the data folder. */
   file: string;
   wideband: boolean;
@@ -88,12 +90,12 @@ export interface PendingTranscription {
 
 /** Every message still `pending`, or without a transcript at all, oldest first. */
 export async function pendingTranscriptions(db: Db): Promise<PendingTranscription[]> {
-  const { rows } = await sql<{ id: number; file: string; wideband: number; noted: number }>`
-    SELECT v.id AS id, v.file AS file, v.wideband AS wideband, t.voicemail_id IS NOT NULL AS noted
+  const { rows } = await sql<{ id: number; organization_id: number; user_id: number; file: string; wideband: number; noted: number }>`
+    SELECT v.id AS id, v.organization_id AS organization_id, v.user_id AS user_id, v.file AS file, v.wideband AS wideband, t.voicemail_id IS NOT NULL AS noted
     FROM voicemails v LEFT JOIN voicemail_transcripts t ON t.voicemail_id = v.id
     WHERE t.status = ${'pending' satisfies TranscriptStatus} OR t.voicemail_id IS NULL
     ORDER BY v.id`.execute(db);
-  return rows.map((r) => ({ voicemailId: r.id, file: r.file, wideband: r.wideband === 1, noted: r.noted === 1 }));
+  return rows.map((r) => ({ voicemailId: r.id, organizationId: r.organization_id, userId: r.user_id, file: r.file, wideband: r.wideband === 1, noted: r.noted === 1 }));
 }
 
 /**

@@ -56,7 +56,7 @@ describe('pocketsphinx transcription of stored voicemails', () => {
     const wideband = fixture.band === 'wideband';
     const voicemailId = await insertTestVoicemail(db, { organizationId, userId, wideband });
     copyFileSync(join(SPEECH_FIXTURES_DIR, fixture.file), join(dataDir, 'voicemail', `${voicemailId}.ogg`));
-    return { job: { voicemailId, file: `voicemail/${voicemailId}.ogg`, wideband }, fixture };
+    return { job: { voicemailId, organizationId, userId, file: join(dataDir, 'voicemail', `${voicemailId}.ogg`), wideband }, fixture };
   };
 
   it.skipIf(missing !== undefined)(`transcribes a wideband message well enough to read and search${skipped}`, async () => {

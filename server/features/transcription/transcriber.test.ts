@@ -48,6 +48,7 @@ describe('transcriber', () => {
   let organizationId: number;
   let userId: number;
   let told: number[];
+  let owners: { organizationId: number; userId: number }[];
   let resampled: [number, number][];
   let transcriber: Transcriber | undefined;
 
@@ -58,6 +59,7 @@ describe('transcriber', () => {
     organizationId = people.organizationId;
     userId = people.userIds[0]!;
     told = [];
+    owners = [];
     resampled = [];
     transcriber = undefined;
   });
@@ -68,7 +70,7 @@ describe('transcriber', () => {
 
   const message = async (wideband = true) => {
     const voicemailId = await insertTestVoicemail(db, { organizationId, userId, wideband });
-    return { voicemailId, file: `voicemail/${voicemailId}.ogg`, wideband };
+    return { voicemailId, organizationId, userId, file: `voicemail/${voicemailId}.ogg`, wideband };
   };
   const make = (engine: TranscriptionEngine | undefined, options: Partial<TranscriberOptions> = {}) => {
     transcriber = new Transcriber({
@@ -80,7 +82,10 @@ describe('transcriber', () => {
         resampled.push([from, to]);
         return new Int16Array((samples.length * to) / from);
       },
-      onTranscribed: (id) => told.push(id),
+      onTranscribed: (id, owner) => {
+        told.push(id);
+        owners.push(owner);
+      },
       retryDelayMs: 1,
       ...options,
     });
@@ -91,13 +96,16 @@ describe('transcriber', () => {
   it('writes pending, then the text at the rate the engine wants, and tells the listener once', async () => {
     const engine = new ScriptedEngine('pocketsphinx', LOCAL_RATES, [says('call me back')]);
     const t = make(engine);
-    const job = await message();
+    const stored = await message();
+    // As the voicemail feature hands it over: the file's absolute path inside the data folder.
+    const job = { ...stored, file: `/data/${stored.file}` };
     await t.transcribe(job);
     expect(await transcript(job.voicemailId)).toEqual({ status: 'pending' });
     expect(told).toEqual([]);
     await t.idle();
     expect(await transcript(job.voicemailId)).toEqual({ status: 'done', engine: 'pocketsphinx', text: 'call me back' });
     expect(told).toEqual([job.voicemailId]);
+    expect(owners).toEqual([{ organizationId, userId }]);
     expect(resampled).toEqual([[48_000, 16_000]]);
     expect(engine.calls.map((audio) => [audio.rate, audio.samples.length])).toEqual([[16_000, 160]]);
   });
@@ -186,9 +194,12 @@ describe('transcriber', () => {
     await t.transcribe({ ...lost, file: 'elsewhere/gone.ogg' });
     const escaping = await message();
     await t.transcribe({ ...escaping, file: '../etc/passwd' });
+    const absolute = await message();
+    await t.transcribe({ ...absolute, file: '/etc/passwd' });
     await t.idle();
     expect(await transcript(lost.voicemailId)).toMatchObject({ status: 'failed', error: 'the recording is missing' });
     expect(await transcript(escaping.voicemailId)).toMatchObject({ status: 'failed', error: 'the recording is not in the data folder' });
+    expect(await transcript(absolute.voicemailId)).toMatchObject({ status: 'failed', error: 'the recording is not in the data folder' });
     expect(engine.calls).toHaveLength(0);
   });
 
@@ -277,7 +288,7 @@ describe('transcriber', () => {
 
   it('does not throw from the hook for a message that does not exist', async () => {
     const t = make(new ScriptedEngine('pocketsphinx', LOCAL_RATES, [says('x')]));
-    await expect(t.transcribe({ voicemailId: 999, file: 'voicemail/999.ogg', wideband: true })).resolves.toBeUndefined();
+    await expect(t.transcribe({ voicemailId: 999, organizationId, userId, file: 'voicemail/999.ogg', wideband: true })).resolves.toBeUndefined();
     await t.idle();
   });
 });

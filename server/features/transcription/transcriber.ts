@@ -31,7 +31,10 @@ const log = createLogger('transcription');
 /** What the voicemail feature hands over once a message is stored. */
 export interface TranscriptionJob {
   voicemailId: number;
-  /** The recording, relative to the data folder. */
+  /** The mailbox's owner, handed back to `onTranscribed`. */
+  organizationId: number;
+  userId: number;
+  /** The recording: relative to the data folder, or an absolute path inside it. */
   file: string;
   /** Recorded from an Opus leg (16 kHz or more); false for G.711 (8 kHz). */
   wideband: boolean;
@@ -52,7 +55,7 @@ export interface TranscriberOptions {
   /** The pause before the second try; doubles after (default 30 s). */
   retryDelayMs?: number;
   /** A message's transcript changed (to anything but the first `pending`). */
-  onTranscribed?(voicemailId: number): void;
+  onTranscribed?(voicemailId: number, owner: { organizationId: number; userId: number }): void;
 }
 
 const DEFAULT_ATTEMPTS = 3;
@@ -137,7 +140,7 @@ export class Transcriber {
     try {
       if (now) {
         await putTranscript(this.options.db, job.voicemailId, now);
-        if (now.status !== 'pending') this.tell(job.voicemailId);
+        if (now.status !== 'pending') this.tell(job);
         return;
       }
       if (notePending) await putTranscript(this.options.db, job.voicemailId, { status: 'pending' });
@@ -189,7 +192,7 @@ export class Transcriber {
       result = { status: 'failed', engine: engine.name, error: message };
     }
     try {
-      if (await finishTranscript(this.options.db, job.voicemailId, result)) this.tell(job.voicemailId);
+      if (await finishTranscript(this.options.db, job.voicemailId, result)) this.tell(job);
     } catch (error) {
       log.error('could not store a transcript', { voicemailId: job.voicemailId, reason: error instanceof Error ? error.message : String(error) });
     } finally {
@@ -215,9 +218,9 @@ export class Transcriber {
     return { samples, rate };
   }
 
-  private tell(voicemailId: number): void {
+  private tell({ voicemailId, organizationId, userId }: TranscriptionJob): void {
     try {
-      this.options.onTranscribed?.(voicemailId);
+      this.options.onTranscribed?.(voicemailId, { organizationId, userId });
     } catch (error) {
       log.error('a transcription listener failed', { voicemailId, reason: error instanceof Error ? error.message : String(error) });
     }
