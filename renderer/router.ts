@@ -7,6 +7,7 @@ import { createRouter, createWebHashHistory } from 'vue-router';
 import type { RouteComponent, RouteRecordRaw } from 'vue-router';
 import { loadAnsweringRulesView } from './features/answering-rules';
 import { PhoneView } from './features/dialer';
+import { loadGreetingsView } from './features/greetings';
 import { loadCallHistoryView } from './features/history';
 import { loadSettingsView } from './features/settings';
 import { SignInView, useSessionStore } from './features/sign-in';
@@ -30,6 +31,7 @@ const VIEWS: Record<string, RouteComponent | (() => Promise<{ default: RouteComp
   phone: PhoneView,
   history: loadCallHistoryView,
   voicemail: loadVoicemailView,
+  greetings: loadGreetingsView,
   settings: loadSettingsView,
   'answering-rules': loadAnsweringRulesView,
 };

@@ -17,7 +17,7 @@ export const SECTIONS: readonly Section[] = [
   { id: 'voicemail', title: 'Voicemail' },
   { id: 'chat', title: 'Chat and SMS', comingSoon: 'Chat and SMS are coming in a later version of Offhook.' },
   { id: 'answering-rules', title: 'Answering Rules' },
-  { id: 'greetings', title: 'Greetings', comingSoon: 'Greetings are coming in a later version of Offhook.' },
+  { id: 'greetings', title: 'Greetings' },
   { id: 'park', title: 'Call Park', comingSoon: 'Call park is coming in a later version of Offhook.' },
   { id: 'call-center', title: 'Call Center', comingSoon: 'Call center is coming in a later version of Offhook.' },
   { id: 'settings', title: 'Settings' },
