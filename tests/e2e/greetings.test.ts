@@ -1,7 +1,8 @@
 /**
  * Greetings in the web phone: Alice records a greeting with her microphone (a fake one playing 1 kHz), listens
- * back (the recording holds her tone), saves it with a name, plays the stored copy the PBX made, and makes it
- * active; the list says "Active" in words and the PBX has it as the greeting her callers will hear. Real PBX process, Chromium.
+ * back (the recording holds her tone), saves it with a name, plays the stored copy the PBX made, makes it active
+ * (the list says "Active" in words, and the PBX has it as the greeting her callers hear), renames it and deletes
+ * it after being asked. Uploads the PBX refuses show its sentence. Real PBX process, Chromium.
  */
 import { describe, expect, it } from 'vitest';
 import type { SessionResponse } from '../../shared/api';
@@ -27,7 +28,7 @@ describe('greetings in the web phone', () => {
     return ((await list.json()) as GreetingList).greetings;
   }
 
-  it('records, listens back, saves, plays and makes a greeting active', async () => {
+  it('records, listens back, saves, plays, makes active, renames and deletes a greeting', async () => {
     const a = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, alice);
     try {
       await a.openSection('Greetings');
@@ -92,12 +93,27 @@ describe('greetings in the web phone', () => {
       expect(stored).toHaveLength(1);
       expect(stored[0]).toMatchObject({ name: 'Office hours', active: true });
       expect(stored[0]!.durationMs).toBeGreaterThan(1500);
+
+      await item.getByRole('button', { name: 'Rename', exact: true }).click();
+      await item.getByRole('textbox', { name: 'New name' }).fill('Front desk');
+      await item.getByRole('button', { name: 'Save', exact: true }).click();
+      const renamed = list.getByRole('listitem').filter({ hasText: 'Front desk' });
+      await renamed.getByText('Active', { exact: true }).waitFor({ timeout: 10_000 });
+
+      // Delete asks first; Cancel keeps it, Delete in the question removes it and the default greeting is back.
+      await renamed.getByRole('button', { name: 'Delete', exact: true }).click();
+      const question = renamed.getByRole('group', { name: 'Delete Front desk?' });
+      await question.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await renamed.getByRole('button', { name: 'Delete', exact: true }).click();
+      await question.getByRole('button', { name: 'Delete', exact: true }).click();
+      await page.getByText('You have no greetings yet.').waitFor({ timeout: 10_000 });
+      expect(await greetingsOnPbx()).toEqual([]);
     } finally {
       await a.close();
     }
   });
 
-  it("shows the PBX's sentence when an upload is refused, and keeps nothing", async () => {
+  it("says why an upload cannot be a greeting (the PBX's sentence, or its length checked first) and keeps nothing", async () => {
     const a = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, alice);
     try {
       await a.openSection('Greetings');
@@ -113,6 +129,26 @@ describe('greetings in the web phone', () => {
       await page.getByRole('alert').filter({ hasText: 'The file is not an audio file the PBX reads: use WAV or Ogg Opus' }).waitFor({ timeout: 10_000 });
       await draft.getByRole('button', { name: 'Discard', exact: true }).click();
       await draft.waitFor({ state: 'detached' });
+
+      // A sound the browser decodes is checked here first: too short, and Save waits for a longer one.
+      const rate = 16000;
+      const short = Buffer.alloc(44 + rate);
+      short.write('RIFF', 0, 'latin1');
+      short.writeUInt32LE(36 + rate, 4);
+      short.write('WAVEfmt ', 8, 'latin1');
+      short.writeUInt32LE(16, 16);
+      short.writeUInt16LE(1, 20);
+      short.writeUInt16LE(1, 22);
+      short.writeUInt32LE(rate, 24);
+      short.writeUInt32LE(rate * 2, 28);
+      short.writeUInt16LE(2, 32);
+      short.writeUInt16LE(16, 34);
+      short.write('data', 36, 'latin1');
+      short.writeUInt32LE(rate, 40);
+      await page.locator('input[type="file"]').setInputFiles({ name: 'blip.wav', mimeType: 'audio/wav', buffer: short });
+      await draft.getByRole('alert').filter({ hasText: 'A greeting must be at least 1 second long; this one is 0.5 s.' }).waitFor({ timeout: 10_000 });
+      await expect(draft.getByRole('button', { name: 'Save', exact: true }).isDisabled()).resolves.toBe(true);
+      await draft.getByRole('button', { name: 'Discard', exact: true }).click();
       expect((await greetingsOnPbx()).map((g) => g.name)).toEqual(before);
     } finally {
       await a.close();

@@ -48,15 +48,15 @@ export function useGreetingRecorder(microphoneId: () => string | undefined) {
     draft.value = undefined;
   }
 
-  async function finish(audio: Blob, suggestedName: string, keepUndecodable: boolean): Promise<void> {
+  async function finish(audio: Blob, suggestedName: string, recording: boolean): Promise<void> {
     state.value = 'processing';
     try {
-      const { wav, durationMs } = await audioToWav(audio);
+      const { wav, durationMs } = await audioToWav(audio, recording ? GREETING_MAX_MS : undefined);
       discard();
       draft.value = { audio: wav, url: URL.createObjectURL(wav), durationMs, suggestedName };
     } catch (failure) {
       log.warn('could not decode the audio', { error: String(failure) });
-      if (keepUndecodable) {
+      if (!recording) {
         discard();
         draft.value = { audio, url: URL.createObjectURL(audio), durationMs: undefined, suggestedName };
       } else {
@@ -89,7 +89,7 @@ export function useGreetingRecorder(microphoneId: () => string | undefined) {
     };
     active.onstop = () => {
       release();
-      void finish(new Blob(chunks, { type: active.mimeType }), '', false);
+      void finish(new Blob(chunks, { type: active.mimeType }), '', true);
     };
     active.start(250);
     startedAt = performance.now();
@@ -112,7 +112,7 @@ export function useGreetingRecorder(microphoneId: () => string | undefined) {
     if (state.value !== 'idle') return;
     error.value = '';
     const name = file.name.replace(/\.[^.]*$/, '').trim().slice(0, 60);
-    await finish(file, name, true);
+    await finish(file, name, false);
   }
 
   onScopeDispose(() => {

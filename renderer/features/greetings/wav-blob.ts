@@ -49,11 +49,15 @@ export interface WavAudio {
   durationMs: number;
 }
 
-/** Any audio file or recording the browser can decode, as a 16 kHz mono WAV; rejects when it cannot be decoded. */
-export async function audioToWav(audio: Blob): Promise<WavAudio> {
+/**
+ * Any audio file or recording the browser can decode, as a 16 kHz mono WAV, cut to `maxMs` when given (a recording
+ * stopped at the limit runs a few milliseconds past it); rejects when it cannot be decoded.
+ */
+export async function audioToWav(audio: Blob, maxMs?: number): Promise<WavAudio> {
   const context = new OfflineAudioContext(1, 1, GREETING_RATE);
   const decoded = await context.decodeAudioData(await audio.arrayBuffer());
-  const samples = await toMono16k(decoded);
+  const mono = await toMono16k(decoded);
+  const samples = maxMs === undefined ? mono : mono.subarray(0, Math.floor((maxMs * GREETING_RATE) / 1000));
   const bytes = encodeWav(samples, GREETING_RATE);
   return { wav: new Blob([bytes.buffer as ArrayBuffer], { type: 'audio/wav' }), durationMs: Math.round((samples.length * 1000) / GREETING_RATE) };
 }
