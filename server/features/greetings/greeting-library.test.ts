@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeAudio, encodeOggOpus, encodeWav } from '../../media/audio-file';
+import type { ServiceUser } from '../../calls/ports';
 import type { GreetingOwner } from '../../store/greetings';
+import type { GreetingSource } from '../voicemail';
 import { seedPeople } from '../../store/test-people';
 import { openTestDatabase } from '../../store/test-support';
 import type { TestDatabase } from '../../store/test-support';
-import { activeGreeting, GreetingError, GreetingLibrary } from './index';
+import { activeGreeting, GreetingError, GreetingLibrary, greetingSource } from './index';
 
 function tone(rate: number, ms: number): Int16Array {
   const samples = new Int16Array(Math.round((rate * ms) / 1000));
@@ -112,6 +114,10 @@ describe('greeting library', () => {
       ['Front desk', false],
     ]);
     expect((await activeGreeting(store.db, dataDir, alice.userId))?.rate).toBe(8000);
+    // Voicemail's port, given the mailbox's owner.
+    const source: GreetingSource = greetingSource(store.db, dataDir);
+    const mailbox: ServiceUser = { ...alice, extension: '101', displayName: 'Alice' };
+    expect((await source.activeGreeting(mailbox))?.durationMs).toBe(1000);
     expect(await activeGreeting(store.db, dataDir, bob.userId)).toBeUndefined();
     await library.update(alice, holidays.id, { active: false });
     expect(await activeGreeting(store.db, dataDir, alice.userId)).toBeUndefined();

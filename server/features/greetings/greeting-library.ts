@@ -210,3 +210,12 @@ export function activeGreeting(db: Kysely<Database>, dataDir: string, userId: nu
   return new GreetingLibrary(db, dataDir).activeSound(userId);
 }
 
+
+/**
+ * What voicemail's deposit asks for (its `GreetingSource` port, features/voicemail/ports.ts): the active greeting
+ * of a mailbox's owner, or undefined for its default greeting. One library for the PBX, so one sound cache.
+ */
+export function greetingSource(db: Kysely<Database>, dataDir: string): { activeGreeting(mailbox: { userId: number }): Promise<Sound | undefined> } {
+  const library = new GreetingLibrary(db, dataDir);
+  return { activeGreeting: (mailbox) => library.activeSound(mailbox.userId) };
+}

@@ -1,4 +1,4 @@
 /** Greetings (issue #17): a user's recorded or uploaded greetings, and the one callers hear before a voicemail. */
-export { activeGreeting, GreetingError, GreetingLibrary, GREETINGS_FOLDER } from './greeting-library';
+export { activeGreeting, GreetingError, GreetingLibrary, GREETINGS_FOLDER, greetingSource } from './greeting-library';
 export type { GreetingErrorKind } from './greeting-library';
 export type { GreetingOwner } from '../../store/greetings';
