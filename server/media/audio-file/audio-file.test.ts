@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SoundError } from '../player/sound';
 import { AudioFileError, decodeAudio, encodeOggOpus, encodeWav, OggOpusWriter, OPUS_PRE_SKIP, resample, soundFromAudio } from './index';
-import { FLAG_FIRST, FLAG_LAST, oggCrc, readOggPackets } from './ogg';
+import { FLAG_FIRST, FLAG_LAST, oggCrc, readOggPackets, writePage } from './ogg';
 
 function tone(rate: number, ms: number, hz = 1000, amplitude = 12000): Int16Array {
   const samples = new Int16Array((rate * ms) / 1000);
@@ -304,5 +304,56 @@ describe('decoding for playback', () => {
       expect(Math.sqrt(powerAt(decoded.samples.subarray(rate * 0.55, rate * 0.95), rate, 1000))).toBeGreaterThan(12000 * 0.7);
     }
     expect(decodeAudio(encodeOggOpus(tone(48000, 100), 48000), 'g.opus', { opusAtInputRate: true }).rate).toBe(48000);
+  });
+});
+
+describe('decoding up to a limit', () => {
+  /** An Ogg Opus file of `count` two-byte packets that each stand for 120 ms (six empty 20 ms frames). */
+  function tinyPacketsClaimingHours(count: number, endGranule: bigint): Buffer {
+    const head = Buffer.alloc(19);
+    head.write('OpusHead', 0, 'latin1');
+    head[8] = 1;
+    head[9] = 1;
+    head.writeUInt16LE(312, 10);
+    head.writeUInt32LE(48000, 12);
+    const tags = Buffer.concat([Buffer.from('OpusTags', 'latin1'), Buffer.alloc(8)]);
+    const pagesOut = [writePage({ flags: FLAG_FIRST, granule: 0n, serial: 1, sequence: 0 }, [head]), writePage({ flags: 0, granule: 0n, serial: 1, sequence: 1 }, [tags])];
+    const packet = Buffer.from([(31 << 3) | 3, 6]);
+    let sequence = 2;
+    for (let left = count; left > 0; left -= 200) {
+      const last = left <= 200;
+      pagesOut.push(writePage({ flags: last ? FLAG_LAST : 0, granule: last ? endGranule : 0n, serial: 1, sequence: sequence++ }, new Array<Buffer>(Math.min(left, 200)).fill(packet)));
+    }
+    return Buffer.concat(pagesOut);
+  }
+
+  it('stops a file of tiny packets claiming hours a little past the limit, and says how long it claims to be', () => {
+    // 100 000 packets of 120 ms: over three hours in 210 KB.
+    const file = tinyPacketsClaimingHours(100_000, BigInt(312 + 100_000 * 5760));
+    const started = performance.now();
+    const decoded = decodeAudio(file, 'hours.opus', { maxMs: 120_000 });
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(decoded.complete).toBe(false);
+    expect(decoded.samples.length).toBeLessThanOrEqual(48 * 121_000);
+    expect(decoded.durationMs).toBe(100_000 * 120);
+  });
+
+  it('a file within the limit decodes whole, as without one', () => {
+    const decoded = decodeAudio(encodeOggOpus(tone(16000, 1500), 16000), 'ok.opus', { maxMs: 120_000 });
+    expect(decoded.complete).toBeUndefined();
+    expect(decoded.durationMs).toBe(1500);
+  });
+
+  it('a file that holds more packets than its end says is decoded only to the limit, and is as long as its end says (RFC 7845 §4.5)', () => {
+    const decoded = decodeAudio(tinyPacketsClaimingHours(5_000, 312n + 48_000n), 'padded.opus', { maxMs: 10_000 });
+    expect(decoded.complete).toBeUndefined();
+    expect([decoded.durationMs, decoded.samples.length]).toEqual([1000, 48_000]);
+  });
+
+  it('a file whose end is missing is stopped at the limit and reads as longer than it', () => {
+    const file = tinyPacketsClaimingHours(5_000, -1n);
+    const decoded = decodeAudio(file, 'endless.opus', { maxMs: 10_000 });
+    expect(decoded.complete).toBe(false);
+    expect(decoded.durationMs).toBeGreaterThan(10_000);
   });
 });

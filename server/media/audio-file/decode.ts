@@ -1,7 +1,7 @@
 /** Any audio file the PBX reads, told apart by its first bytes rather than its name, as 16-bit mono. */
 import { Sound } from '../player/sound';
 import { AudioFileError } from './errors';
-import { decodeOggOpus, isOggOpus, OPUS_HEAD_AT } from './ogg-opus';
+import { decodeOggOpusUpTo, isOggOpus, OPUS_HEAD_AT } from './ogg-opus';
 import { resample } from './resample';
 import { decodeWav, isWav } from './wav';
 
@@ -10,6 +10,8 @@ export interface DecodedAudio {
   /** Mono. */
   samples: Int16Array;
   durationMs: number;
+  /** False when decoding stopped at DecodeOptions.maxMs: `samples` hold only the start. */
+  complete?: boolean;
 }
 
 export type AudioFileKind = 'wav' | 'ogg-opus';
@@ -27,6 +29,12 @@ export interface DecodeOptions {
    * 48 kHz: the same sound in a third or a sixth of the memory, for sounds that are kept to be played.
    */
   opusAtInputRate?: boolean;
+  /**
+   * Stop decoding Ogg Opus past this length: the samples then stop a little after it, `complete` is false and
+   * `durationMs` says how long the audio is (as far as the file tells). For checking uploads against a limit
+   * without decoding whatever a small file may claim. WAV is always read whole (its length is its size).
+   */
+  maxMs?: number;
 }
 
 /** Decodes a WAV or Ogg Opus file; throws AudioFileError, naming `name`, for anything else or a damaged file. */
@@ -39,8 +47,8 @@ export function decodeAudio(bytes: Buffer, name: string, options: DecodeOptions 
   if (kind === 'ogg-opus') {
     const inputRate = bytes.readUInt32LE(OPUS_HEAD_AT + 12);
     const rate = options.opusAtInputRate && (inputRate === 8000 || inputRate === 16000) ? inputRate : 48000;
-    const samples = decodeOggOpus(bytes, name, rate);
-    return { rate, samples, durationMs: (samples.length * 1000) / rate };
+    const { samples, durationMs, complete } = decodeOggOpusUpTo(bytes, name, rate, options.maxMs);
+    return complete ? { rate, samples, durationMs } : { rate, samples, durationMs, complete };
   }
   if (bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'OggS') {
     throw new AudioFileError(`${name} is an Ogg file but not Ogg Opus, which the PBX does not read: use WAV or Ogg Opus`);

@@ -171,6 +171,22 @@ export function isOggOpus(bytes: Buffer): boolean {
  * 16 kHz keeps a third of the samples and loses nothing).
  */
 export function decodeOggOpus(bytes: Buffer, name: string, rate: OggOpusRate = 48000): Int16Array {
+  return decodeOggOpusUpTo(bytes, name, rate).samples;
+}
+
+export interface LimitedDecode {
+  samples: Int16Array;
+  /** How long the audio is: what was decoded, or when decoding stopped at the limit, what the file says it holds if more. */
+  durationMs: number;
+  /** False when decoding stopped at `maxMs`. */
+  complete: boolean;
+}
+
+/**
+ * As decodeOggOpus, stopping once more than `maxMs` is decoded. A few bytes of Opus can stand for 120 ms of sound
+ * (a packet of empty frames), so a 10 MB upload could otherwise decode to hours and gigabytes of samples.
+ */
+export function decodeOggOpusUpTo(bytes: Buffer, name: string, rate: OggOpusRate = 48000, maxMs = Number.POSITIVE_INFINITY): LimitedDecode {
   const packets = readOggPackets(bytes, name);
   const head = packets[0]?.bytes;
   if (!head || head.length < 19 || head.toString('latin1', 0, 8) !== 'OpusHead') {
@@ -193,24 +209,33 @@ export function decodeOggOpus(bytes: Buffer, name: string, rate: OggOpusRate = 4
   const scale = rate / GRANULE_RATE;
   const chunks: Int16Array[] = [];
   let decoded = 0;
-  let endGranule: bigint | undefined;
+  // §4.5: the last page's granule says how many samples (pre-skip included) the stream really holds.
+  const end = packets.findLast((packet) => packet.last && packet.granule >= 0n)?.granule;
+  const endGranule = end === undefined ? undefined : Math.max(0, Math.round(Number(end) * scale));
+  const start = Math.round(preSkip * scale);
+  const limit = start + (maxMs * rate) / 1000;
+  let complete = true;
   for (const packet of packets.slice(2)) {
     if (packet.bytes.length === 0) continue;
+    if (decoded > limit) {
+      complete = false;
+      break;
+    }
     const count = decoder.decode(packet.bytes, scratch);
     if (count === 0) throw new AudioFileError(`${name} is damaged: an Opus packet does not decode`);
     const kept = Math.min(count, scratch.length);
     chunks.push(scratch.slice(0, kept));
     decoded += kept;
-    if (packet.last && packet.granule >= 0n) endGranule = packet.granule;
   }
-  // §4.5: the last page's granule says how many samples (pre-skip included) the stream really holds.
-  const total = endGranule === undefined ? decoded : Math.min(decoded, Math.max(0, Math.round(Number(endGranule) * scale)));
-  const start = Math.min(Math.round(preSkip * scale), total);
-  const samples = new Int16Array(total - start);
+  // Stopped, but past where the file says its audio ends: nothing of the audio is missing.
+  if (!complete && endGranule !== undefined && decoded >= endGranule) complete = true;
+  const total = endGranule === undefined ? decoded : Math.min(decoded, endGranule);
+  const first = Math.min(start, total);
+  const samples = new Int16Array(total - first);
   let at = 0;
   let position = 0;
   for (const chunk of chunks) {
-    const from = Math.max(start - position, 0);
+    const from = Math.max(first - position, 0);
     const to = Math.min(chunk.length, total - position);
     if (to > from) {
       samples.set(chunk.subarray(from, to), at);
@@ -219,5 +244,7 @@ export function decodeOggOpus(bytes: Buffer, name: string, rate: OggOpusRate = 4
     position += chunk.length;
     if (position >= total) break;
   }
-  return samples;
+  const decodedMs = (samples.length * 1000) / rate;
+  const declaredMs = endGranule === undefined ? 0 : (Math.max(0, endGranule - start) * 1000) / rate;
+  return { samples, durationMs: complete ? decodedMs : Math.max(decodedMs, declaredMs), complete };
 }
