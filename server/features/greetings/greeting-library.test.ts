@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeAudio, encodeOggOpus, encodeWav } from '../../media/audio-file';
+import { FLAG_FIRST, FLAG_LAST, writePage } from '../../media/audio-file/ogg';
 import type { ServiceUser } from '../../calls/ports';
 import type { GreetingOwner } from '../../store/greetings';
 import type { GreetingSource } from '../voicemail';
@@ -90,6 +91,20 @@ describe('greeting library', () => {
       message: 'A greeting can be at most 2 minutes; this one is 3 min 5 s.',
     });
     expect((await refusal(library.add(alice, 'Big', Buffer.alloc(10 * 1024 * 1024 + 1)))).kind).toBe('too_large');
+    // Ten minutes of sound in a few KB (5 000 packets of 120 ms, each two bytes): refused without decoding it all.
+    const head = Buffer.alloc(19);
+    head.write('OpusHead', 0, 'latin1');
+    head[8] = 1;
+    head[9] = 1;
+    head.writeUInt32LE(48000, 12);
+    const tags = Buffer.concat([Buffer.from('OpusTags', 'latin1'), Buffer.alloc(8)]);
+    const packets = new Array<Buffer>(200).fill(Buffer.from([(31 << 3) | 3, 6]));
+    const pages = [writePage({ flags: FLAG_FIRST, granule: 0n, serial: 9, sequence: 0 }, [head]), writePage({ flags: 0, granule: 0n, serial: 9, sequence: 1 }, [tags])];
+    for (let i = 0; i < 25; i++) pages.push(writePage({ flags: i === 24 ? FLAG_LAST : 0, granule: BigInt((i + 1) * 200 * 5760), serial: 9, sequence: 2 + i }, packets));
+    expect(await refusal(library.add(alice, 'Claims ten minutes', Buffer.concat(pages)))).toEqual({
+      kind: 'bad_length',
+      message: 'A greeting can be at most 2 minutes; this one is 10 min.',
+    });
     expect(await library.list(alice)).toEqual([]);
     expect(filesUnder(dataDir)).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
-import { greetingLengthProblem, greetingSizeProblem, MAX_GREETINGS_PER_USER } from '../../../shared/greetings';
+import { GREETING_MAX_MS, greetingLengthProblem, greetingSizeProblem, MAX_GREETINGS_PER_USER } from '../../../shared/greetings';
 import type { Greeting, GreetingUpdate } from '../../../shared/greetings';
 import { createLogger } from '../../log';
 import { AudioFileError, decodeAudio, OggOpusWriter, resample, soundFromAudio } from '../../media/audio-file';
@@ -79,7 +79,8 @@ export class GreetingLibrary {
     }
     let decoded;
     try {
-      decoded = decodeAudio(bytes, 'The file');
+      // Decoded no further than the limit: a few bytes of Opus can claim minutes of sound.
+      decoded = decodeAudio(bytes, 'The file', { maxMs: GREETING_MAX_MS });
     } catch (error) {
       if (error instanceof AudioFileError) throw new GreetingError('not_audio', error.message);
       throw error;
