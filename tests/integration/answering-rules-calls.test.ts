@@ -222,6 +222,57 @@ describe('calls decided by answering rules', () => {
     carol.reply(await carol.request('BYE'), 200, 'OK');
   });
 
+  it('rings others with the user (also ring): the first to answer wins, the rest are cancelled; an outside number with no carrier is skipped', async () => {
+    await rule('102', 'Ring Carol too', { type: 'always' }, 1, { type: 'ring', ringSeconds: 20, alsoRing: [{ type: 'user', extension: '103' }, { type: 'number', number: '+15551234567' }] });
+    const caller = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const calling = caller.invite('102', deskPassword('101'));
+    const [bobInvite, carolInvite] = await Promise.all([bob.request('INVITE'), carol.request('INVITE')]);
+    bob.reply(bobInvite, 180, 'Ringing', { toTag: 'bobdesk', headers: { Contact: bob.contact } });
+    carol.answer(carolInvite);
+    const cancel = await bob.request('CANCEL');
+    expect(cancel.header('Reason')).toBe('SIP;cause=200;text="Call completed elsewhere"');
+    bob.reply(cancel, 200, 'OK');
+    bob.reply(bobInvite, 487, 'Request Terminated', { toTag: 'bobdesk' });
+    const { final, dialog } = await calling;
+    expect(final.status).toBe(200);
+    caller.bye(dialog);
+    expect((await caller.response('BYE')).status).toBe(200);
+    carol.reply(await carol.request('BYE'), 200, 'OK');
+  });
+
+  it('follows one forward only: two users forwarding to each other ring the second\'s devices, not back and forth', async () => {
+    await rule('102', 'Bob to Carol', { type: 'always' }, 1, { type: 'forward', to: { type: 'user', extension: '103' } });
+    const carolToken = await fetch(`${suite.pbx.httpUrl}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ extension: '103', password: 'carol-103', organization: DOMAIN }),
+    });
+    tokens['103'] = ((await carolToken.json()) as SessionResponse).token;
+    await rule('103', 'Carol to Bob', { type: 'always' }, 1, { type: 'forward', to: { type: 'user', extension: '102' } });
+    const caller = await phone('101');
+    const bob = await phone('102');
+    const carol = await phone('103');
+    const calling = caller.invite('102', deskPassword('101'));
+    carol.answer(await carol.request('INVITE'));
+    const { final, dialog } = await calling;
+    expect(final.status).toBe(200);
+    await expect(bob.request('INVITE', 300)).rejects.toThrow(/no matching SIP message/);
+    caller.bye(dialog);
+    expect((await caller.response('BYE')).status).toBe(200);
+    carol.reply(await carol.request('BYE'), 200, 'OK');
+  });
+
+  it('forwards to an outside number as the user would dial it: refused here (no outside calls, no carrier), the caller hears 480 and nothing rings', async () => {
+    await rule('102', 'To my mobile', { type: 'always' }, 1, { type: 'forward', to: { type: 'number', number: '+15551234567' } });
+    const caller = await phone('101');
+    const bob = await phone('102');
+    const { final } = await caller.invite('102', deskPassword('101'));
+    expect(final.status).toBe(480);
+    await expect(bob.request('INVITE', 300)).rejects.toThrow(/no matching SIP message/);
+  });
+
   it('answers *97 with the caller\'s own mailbox menu', async () => {
     withServices();
     const caller = await phone('101');
