@@ -89,16 +89,25 @@ describe('the Answering Rules pane', () => {
 
       await newFrame(frames, 'All the time', 'Always');
       await frameList.getByText('All the time').waitFor({ timeout: 10_000 });
+      await frames.getByRole('button', { name: 'Close' }).click();
+
+      // Two rules: the holiday's frame, made from the rule's form, does not match now, so the rule for all the
+      // time is the active one.
+      await page.getByRole('button', { name: 'New rule', exact: true }).click();
+      const holiday = page.getByRole('region', { name: 'New rule' });
+      await holiday.getByLabel('Name', { exact: true }).fill('Holiday');
+      await holiday.getByRole('button', { name: 'Time frames' }).click();
       await newFrame(frames, 'New Year 2030', 'Dates', async (dates) => {
         await dates.getByLabel('From', { exact: true }).fill('2030-01-01');
         await dates.getByLabel('To', { exact: true }).fill('2030-01-01');
       });
       await frameList.getByText('New Year 2030').waitFor({ timeout: 10_000 });
-      await expectAccessible(page, 'Time frames listed');
+      await expectAccessible(page, 'Time frames listed beside a new rule');
+      await expect.poll(() => holiday.getByLabel('Time frame').evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent)).toBe('New Year 2030');
       await frames.getByRole('button', { name: 'Close' }).click();
-
-      // Two rules: the holiday's frame does not match now, so the rule for all the time is the active one.
-      await newRule(page, { name: 'Holiday', frame: 'New Year 2030', priority: 1, action: 'Do not disturb' });
+      await holiday.getByLabel('Priority').fill('1');
+      await holiday.getByRole('radio', { name: 'Do not disturb' }).check();
+      await holiday.getByRole('button', { name: 'Save' }).click();
       await ruleItem(page, 'Holiday').waitFor({ timeout: 10_000 });
       await newRule(page, { name: 'Every day', frame: 'All the time', priority: 2, action: 'Ring my devices' }, async (editor) => {
         await editor.getByLabel('Ring for (seconds)').fill('20');
@@ -166,4 +175,5 @@ describe('the Answering Rules pane', () => {
       await a.close();
     }
   });
+
 });
