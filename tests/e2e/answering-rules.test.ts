@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { expectAccessible } from './support/axe';
+import { DEMO_USERS } from '../../server/store/demo';
 import { alice, useStage } from './support/setup';
 import { WebPhone } from './support/web-phone';
 
@@ -55,6 +56,8 @@ async function expectPreview(page: Page, date: string, time: string, expected: s
   await expect.poll(text, { timeout: 10_000 }).toContain(expected);
 }
 
+const dana = DEMO_USERS.find((user) => user.role === 'admin')!;
+
 describe('the Answering Rules pane', () => {
   const stage = useStage('answering-rules', [440]);
 
@@ -66,6 +69,7 @@ describe('the Answering Rules pane', () => {
       await page.getByRole('heading', { name: 'Answering Rules', level: 1 }).waitFor();
       await page.getByText('You have no answering rules').waitFor({ timeout: 10_000 });
       await expectAccessible(page, 'Answering Rules with no rules');
+      expect(await page.getByLabel('Organization time zone').count(), 'only administrators set the time zone').toBe(0);
 
       // A weekly range that ends before it starts: the PBX's sentence beside that range's End.
       await page.getByRole('button', { name: 'Time frames' }).click();
@@ -176,4 +180,22 @@ describe('the Answering Rules pane', () => {
     }
   });
 
+  it("an administrator sets the organization's time zone, which the frames and the preview then speak in", async () => {
+    const admin = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, dana);
+    const { page } = admin;
+    try {
+      await admin.openSection('Answering Rules');
+      const zone = page.getByLabel('Organization time zone');
+      await zone.waitFor({ timeout: 10_000 });
+      await zone.selectOption('Europe/Berlin');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved: time zone Europe/Berlin.' }).waitFor({ timeout: 10_000 });
+      await page.getByText("Times are in your organization's time zone, Europe/Berlin.").waitFor();
+      await expectPreview(page, '2030-07-01', '10:00', 'no rule applies');
+      expect(await page.getByRole('region', { name: 'If someone calls at…' }).getByRole('status').innerText()).toContain('(Europe/Berlin)');
+      await expectAccessible(page, 'Answering Rules for an administrator');
+    } finally {
+      await admin.close();
+    }
+  });
 });

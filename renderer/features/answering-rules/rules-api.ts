@@ -129,3 +129,7 @@ export const deleteTimeFrame = (account: RulesAccount, id: number): Promise<void
 /** Which rule applies at `at` (an instant) and what happens then. */
 export const previewAt = (account: RulesAccount, at: Date): Promise<RuleDecision> =>
   request(account, 'GET', `/answering-rules/preview?at=${encodeURIComponent(at.toISOString())}`, DecisionOut);
+
+/** Changes the zone the organization's frames are read in (administrators only; others are refused with 403). */
+export const setTimeZone = (account: RulesAccount, timeZone: string): Promise<{ timeZone: string }> =>
+  request(account, 'PUT', '/organization/time-zone', z.object({ timeZone: z.string() }), { timeZone });

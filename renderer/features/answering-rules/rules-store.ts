@@ -32,6 +32,8 @@ export const useAnsweringRulesStore = defineStore('answering-rules', () => {
   /** What the live region says after a move ("Night moved to position 1 of 3."). */
   const announcement = ref('');
 
+  /** Administrators also set the organization's time zone. */
+  const isAdmin = computed(() => useSessionStore().user?.role === 'admin');
   const frameById = computed(() => new Map(frames.value.map((frame) => [frame.id, frame])));
 
   function account(): RulesAccount | undefined {
@@ -156,6 +158,16 @@ export const useAnsweringRulesStore = defineStore('answering-rules', () => {
     }
   }
 
+  /** Sets the organization's time zone (administrators); throws the PBX's refusal. */
+  async function saveTimeZone(zone: string): Promise<void> {
+    try {
+      timeZone.value = (await api.setTimeZone(need(), zone)).timeZone;
+      await load();
+    } catch (failure) {
+      throw noticed(failure);
+    }
+  }
+
   function frameName(id: number): string {
     return frameById.value.get(id)?.name ?? 'a time frame that is gone';
   }
@@ -182,6 +194,7 @@ export const useAnsweringRulesStore = defineStore('answering-rules', () => {
     loaded,
     error,
     announcement,
+    isAdmin,
     load,
     saveRule,
     removeRule,
@@ -190,6 +203,7 @@ export const useAnsweringRulesStore = defineStore('answering-rules', () => {
     saveFrame,
     removeFrame,
     preview,
+    saveTimeZone,
     frameName,
     summaryOf,
     reset,
