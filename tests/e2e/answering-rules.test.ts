@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { expectAccessible } from './support/axe';
 import { DEMO_USERS } from '../../server/store/demo';
-import { alice, useStage } from './support/setup';
+import { alice, bob, useStage } from './support/setup';
 import { WebPhone } from './support/web-phone';
 
 /** The rules' names, in the order the list shows them. */
@@ -177,6 +177,36 @@ describe('the Answering Rules pane', () => {
       await expect.poll(() => ruleNames(page), { timeout: 10_000 }).toEqual(['Every day']);
     } finally {
       await a.close();
+    }
+  });
+
+  it('do not disturb is the PBX setting: turned on in one app, a second app of the same person shows it, and back', async () => {
+    const first = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, bob);
+    const second = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, bob);
+    const chip = (phone: WebPhone, pressed: boolean) =>
+      phone.page.getByRole('group', { name: 'Call handling' }).getByRole('button', { name: 'Do not disturb', pressed });
+    try {
+      await chip(second, false).waitFor();
+      await first.toggle('Do not disturb');
+      await chip(first, true).waitFor({ timeout: 10_000 });
+      await chip(second, true).waitFor({ timeout: 5_000 });
+      await second.openSection('Settings');
+      const checkbox = second.page.getByRole('checkbox', { name: 'Do not disturb' });
+      await expect.poll(() => checkbox.isChecked(), { timeout: 10_000 }).toBe(true);
+      await checkbox.uncheck();
+      await chip(first, false).waitFor({ timeout: 5_000 });
+      // A third app signed in later reads it from the PBX.
+      await first.toggle('Do not disturb');
+      await chip(second, true).waitFor({ timeout: 5_000 });
+      const third = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, bob);
+      try {
+        await chip(third, true).waitFor({ timeout: 10_000 });
+      } finally {
+        await third.close();
+      }
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 
