@@ -210,7 +210,7 @@ describe('the Answering Rules pane', () => {
     }
   });
 
-  it("an administrator sets the organization's time zone, which the frames and the preview then speak in", async () => {
+  it("an administrator sets the organization's time zone and makes a frame everyone shares", async () => {
     const admin = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, dana);
     const { page } = admin;
     try {
@@ -224,6 +224,26 @@ describe('the Answering Rules pane', () => {
       await expectPreview(page, '2030-07-01', '10:00', 'no rule applies');
       expect(await page.getByRole('region', { name: 'If someone calls at…' }).getByRole('status').innerText()).toContain('(Europe/Berlin)');
       await expectAccessible(page, 'Answering Rules for an administrator');
+
+      // A frame shared with everyone: business hours, which Alice then sees and may use, but not change.
+      await page.getByRole('button', { name: 'Time frames' }).click();
+      const frames = page.getByRole('region', { name: 'Time frames' });
+      await newFrame(frames, 'Business hours', 'Days of the week', async (form) => {
+        await form.getByRole('checkbox', { name: 'Share with everyone in the organization' }).check();
+      });
+      const shared = frames.getByRole('list', { name: 'Time frames' }).getByRole('listitem').filter({ hasText: 'Business hours (organization)' });
+      await shared.waitFor({ timeout: 10_000 });
+      expect(await shared.getByRole('button', { name: 'Edit' }).count(), 'an administrator changes shared frames').toBe(1);
+      const a = await WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, alice);
+      try {
+        await a.openSection('Answering Rules');
+        await a.page.getByRole('button', { name: 'Time frames' }).click();
+        const seen = a.page.getByRole('region', { name: 'Time frames' }).getByRole('listitem').filter({ hasText: 'Business hours (organization)' });
+        await seen.waitFor({ timeout: 10_000 });
+        expect(await seen.getByRole('button').count(), 'only administrators change shared frames').toBe(0);
+      } finally {
+        await a.close();
+      }
     } finally {
       await admin.close();
     }

@@ -118,8 +118,9 @@ export const deleteRule = (account: RulesAccount, id: number): Promise<void> => 
 export const orderRules = (account: RulesAccount, ids: readonly number[]): Promise<{ rules: AnsweringRule[] }> =>
   request(account, 'PUT', '/answering-rules/order', z.object({ rules: z.array(AnsweringRuleOut) }), { ids });
 
-export const createTimeFrame = (account: RulesAccount, input: TimeFrameUpdate): Promise<TimeFrame> =>
-  request(account, 'POST', '/time-frames', TimeFrameOut, { ...input, scope: 'user' });
+/** A frame of the user's own, or with `organization` one shared by everyone in it (administrators only). */
+export const createTimeFrame = (account: RulesAccount, input: TimeFrameUpdate, scope: TimeFrame['scope'] = 'user'): Promise<TimeFrame> =>
+  request(account, 'POST', '/time-frames', TimeFrameOut, { ...input, scope });
 
 export const updateTimeFrame = (account: RulesAccount, id: number, input: TimeFrameUpdate): Promise<TimeFrame> =>
   request(account, 'PUT', `/time-frames/${id}`, TimeFrameOut, input);

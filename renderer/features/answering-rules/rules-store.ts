@@ -127,9 +127,10 @@ export const useAnsweringRulesStore = defineStore('answering-rules', () => {
 
   const move = (id: number, delta: -1 | 1) => moveTo(id, rules.value.findIndex((rule) => rule.id === id) + delta);
 
-  async function saveFrame(id: number | undefined, input: TimeFrameUpdate): Promise<TimeFrame> {
+  /** Creates (no id; `scope` organization for administrators) or changes a frame; throws the PBX's refusal. */
+  async function saveFrame(id: number | undefined, input: TimeFrameUpdate, scope: TimeFrame['scope'] = 'user'): Promise<TimeFrame> {
     try {
-      const saved = id === undefined ? await api.createTimeFrame(need(), input) : await api.updateTimeFrame(need(), id, input);
+      const saved = id === undefined ? await api.createTimeFrame(need(), input, scope) : await api.updateTimeFrame(need(), id, input);
       await load();
       return saved;
     } catch (failure) {
