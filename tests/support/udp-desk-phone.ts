@@ -213,6 +213,12 @@ export class UdpDeskPhone {
     this.rtp.send(packet.serialize(), to.port, to.address);
   }
 
+  /** Sends one PCMU packet with `payload` (a 20 ms frame of 160 µ-law bytes, such as a tone) to an RTP destination. */
+  sendPayload(payload: Buffer, seq: number, to: { address: string; port: number }): void {
+    const packet = new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0xdecb }), payload);
+    this.rtp.send(packet.serialize(), to.port, to.address);
+  }
+
   next(match: (m: SipText) => boolean, timeoutMs = 8_000): Promise<SipText> {
     const at = this.inbox.findIndex(match);
     if (at >= 0) return Promise.resolve(this.inbox.splice(at, 1)[0]!);

@@ -14,6 +14,8 @@ export interface PbxProcess {
   url: string;
   /** The HTTP port it listens on (also the SIP over WebSocket port). */
   port: number;
+  /** Its SIP over UDP port, for desk phones. */
+  sipUdpPort: number;
   dataDir: string;
   output(): string;
   /**
@@ -73,9 +75,11 @@ export async function startPbxProcess(options: PbxProcessOptions = {}): Promise<
     return exited;
   };
   const port = Number(new URL(url).port);
+  const sipUdpPort = Number(/SIP over UDP\s+sip:\S+?:(\d+);/.exec(out)?.[1] ?? 0);
   return {
     url,
     port,
+    sipUdpPort,
     dataDir,
     output: () => out,
     stop,

@@ -1,0 +1,189 @@
+/**
+ * Voicemail end to end, on the built PBX process with the demo organization: Bob's answering rule rings his devices
+ * for 5 s and then sends callers to voicemail.
+ * - Alice calls from the web phone (her microphone plays 1.2 kHz) and Bob does not answer: she hears the default
+ *   greeting, leaves a message, and the stored recording holds her tone, not the greeting or the record tone. Bob's
+ *   desk phone, subscribed to message-summary, sees its lamp light (1 new), and his app's Voicemail badge says 1.
+ * - Carol calls from a desk phone (G.711, a 1 kHz tone): a second message holds her tone, and the lamp says 2 new.
+ * - Bob uploads a greeting (a 600 Hz sound) and makes it active: the next caller hears it, and hanging up before the
+ *   tone leaves no message.
+ * Real PBX process, real Chromium, a desk phone over UDP; the clock is the machine's.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AnsweringRule, TimeFrame } from '../../shared/answering-rules';
+import type { SessionResponse } from '../../shared/api';
+import type { VoicemailList } from '../../shared/voicemail';
+import { decodeAudio, encodeWav } from '../../server/media/audio-file';
+import { DEMO_ORGANIZATION } from '../../server/store/demo';
+import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
+import type { SipText } from '../support/sip-phone';
+import { alice, bob, carol, useStage } from './support/setup';
+import { expectToHear, WebPhone } from './support/web-phone';
+
+const ALICE_HZ = 1_200;
+const CAROL_HZ = 1_000;
+const GREETING_HZ = 600;
+/** The record tone the PBX plays before recording (features/voicemail/tone.ts); it must not be in a message. */
+const RECORD_TONE_HZ = 440;
+
+/** Power of `hz` in `samples` (Goertzel), per sample. */
+function powerAt(samples: Int16Array, rate: number, hz: number): number {
+  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / rate);
+  let previous = 0;
+  let beforePrevious = 0;
+  for (const sample of samples) {
+    const next = sample / 32768 + coefficient * previous - beforePrevious;
+    beforePrevious = previous;
+    previous = next;
+  }
+  return (previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious) / samples.length;
+}
+
+/** µ-law of one 16-bit sample (ITU-T G.711). */
+function ulaw(sample: number): number {
+  const sign = sample < 0 ? 0x80 : 0;
+  let magnitude = Math.min(Math.abs(sample), 32635) + 0x84;
+  let exponent = 7;
+  for (let mask = 0x4000; (magnitude & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (magnitude >> (exponent + 3)) & 0x0f;
+  magnitude = 0;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
+/** 20 ms of a tone at 8 kHz as a PCMU payload, frame `index` of a continuous tone. */
+function toneFrame(hz: number, index: number): Buffer {
+  const frame = Buffer.alloc(160);
+  for (let i = 0; i < 160; i++) frame[i] = ulaw(Math.round(8000 * Math.sin((2 * Math.PI * hz * (index * 160 + i)) / 8000)));
+  return frame;
+}
+
+describe('voicemail end to end', () => {
+  const stage = useStage('voicemail', [ALICE_HZ, 440]);
+
+  async function tokenOf(person: { extension: string; password: string }): Promise<string> {
+    const response = await fetch(`${stage.pbx.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ extension: person.extension, password: person.password }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as SessionResponse).token;
+  }
+
+  async function api<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${stage.pbx.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    expect(response.ok, `${method} ${path}: ${response.status} ${text}`).toBe(true);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function newMessages(token: string, count: number): Promise<VoicemailList['items']> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const list = await api<VoicemailList>(token, 'GET', '/voicemails?box=new');
+      if (list.items.length >= count || Date.now() > deadline) return list.items;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** The message's recording, decoded, with how strongly each frequency of interest is in it. */
+  async function recording(token: string, id: number): Promise<{ durationMs: number; power: (hz: number) => number }> {
+    const response = await fetch(`${stage.pbx.url}/api/v1/voicemails/${id}/audio`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^audio\/ogg/);
+    const audio = decodeAudio(Buffer.from(await response.arrayBuffer()), `voicemail ${id}`);
+    return { durationMs: audio.durationMs, power: (hz) => powerAt(audio.samples, audio.rate, hz) };
+  }
+
+  /** Waits for a NOTIFY of the message-waiting lamp whose body matches, and answers it. */
+  async function lamp(desk: UdpDeskPhone, body: RegExp): Promise<SipText> {
+    const notify = await desk.next((m) => m.kind === 'request' && m.method === 'NOTIFY' && body.test(m.body), 10_000);
+    desk.reply(notify, 200, 'OK');
+    return notify;
+  }
+
+  it('keeps unanswered calls from the web phone and from a desk phone, lights the lamp and the badge, and plays the active greeting', async () => {
+    const bobToken = await tokenOf(bob);
+    const frame = await api<TimeFrame>(bobToken, 'POST', '/time-frames', { name: 'Any time', spec: { type: 'always' } });
+    await api<AnsweringRule>(bobToken, 'POST', '/answering-rules', {
+      name: 'Ring briefly, then voicemail',
+      timeFrameId: frame.id,
+      priority: 1,
+      action: { type: 'ring', ringSeconds: 5, whenNotAnswered: { type: 'voicemail' } },
+    });
+
+    // Bob's desk phone watches his mailbox: dark to begin with.
+    const desk = await UdpDeskPhone.registered(stage.pbx.sipUdpPort, bob.extension, DEMO_ORGANIZATION.domain, bob.sipPassword);
+    const carolDesk = await UdpDeskPhone.registered(stage.pbx.sipUdpPort, carol.extension, DEMO_ORGANIZATION.domain, carol.sipPassword);
+    const [a, b] = await Promise.all([WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, alice), WebPhone.signedIn(stage.browsers[1]!, stage.pbx.url, bob)]);
+    try {
+      const subscribed = await desk.authenticated('SUBSCRIBE', bob.extension, bob.sipPassword, { Event: 'message-summary', Accept: 'application/simple-message-summary', Expires: '600' });
+      expect(subscribed.status).toBeLessThan(300);
+      await lamp(desk, /Messages-Waiting:\s*no/i);
+
+      // Alice calls; Bob's app rings and nobody answers; after 5 s the PBX answers for his voicemail.
+      await a.call(bob.extension);
+      await b.incomingCall().waitFor({ timeout: 10_000 });
+      await a.activeCall().waitFor({ timeout: 20_000 });
+      expect(await a.level(), 'Alice hears the default greeting').toBeGreaterThan(-50);
+      // The default greeting and the tone take a few seconds; then she speaks (her tone) for a few more.
+      await a.page.waitForTimeout(14_000);
+      await a.hangUp();
+
+      await lamp(desk, /Voice-Message:\s*1\/0/i);
+      await b.page.getByRole('navigation', { name: 'Sections' }).getByRole('status').filter({ hasText: /^\s*1\s*$/ }).waitFor({ timeout: 5_000 });
+      const [fromAlice] = await newMessages(bobToken, 1);
+      expect(fromAlice?.callerName).toBe(alice.displayName);
+      const aliceAudio = await recording(bobToken, fromAlice!.id);
+      expect(aliceAudio.durationMs).toBeGreaterThan(1_500);
+      expect(aliceAudio.power(ALICE_HZ), 'Alice’s tone is in her message').toBeGreaterThan(1e-4);
+      expect(aliceAudio.power(ALICE_HZ)).toBeGreaterThan(50 * aliceAudio.power(RECORD_TONE_HZ));
+
+      // Carol calls from her desk phone and speaks a 1 kHz tone once the PBX answers.
+      const { final, dialog } = await carolDesk.invite(bob.extension, carol.sipPassword);
+      expect(final.status).toBe(200);
+      const media = audioDestination(final.body);
+      for (let seq = 0; seq < 700; seq++) {
+        carolDesk.sendPayload(toneFrame(CAROL_HZ, seq), seq, media);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      carolDesk.bye(dialog);
+      await lamp(desk, /Voice-Message:\s*2\/0/i);
+      const messages = await newMessages(bobToken, 2);
+      const fromCarol = messages.find((m) => m.callerName === carol.displayName || m.callerNumber === carol.extension);
+      expect(fromCarol, JSON.stringify(messages)).toBeDefined();
+      const carolAudio = await recording(bobToken, fromCarol!.id);
+      expect(carolAudio.power(CAROL_HZ), 'Carol’s tone is in her message').toBeGreaterThan(1e-4);
+      expect(carolAudio.power(CAROL_HZ)).toBeGreaterThan(50 * carolAudio.power(ALICE_HZ));
+      expect(fromCarol!.transcript.status, 'a desk phone’s narrowband audio is not guessed at').toBe('narrowband');
+
+      // Bob's own greeting: a 600 Hz sound, uploaded and made active; Alice's next call hears it.
+      const samples = new Int16Array(16_000 * 3).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * GREETING_HZ * i) / 16_000)));
+      const upload = await fetch(`${stage.pbx.url}/api/v1/greetings?name=${encodeURIComponent('Tone greeting')}`, {
+        method: 'POST',
+        headers: { 'authorization': `Bearer ${bobToken}`, 'content-type': 'audio/wav' },
+        body: new Uint8Array(encodeWav(samples, 16_000)),
+      });
+      const uploadText = await upload.text();
+      expect(upload.status, uploadText).toBe(201);
+      const greeting = JSON.parse(uploadText) as { id: number };
+      await api(bobToken, 'PATCH', `/greetings/${greeting.id}`, { active: true });
+      await a.call(bob.extension);
+      await a.activeCall().waitFor({ timeout: 20_000 });
+      await expectToHear(a, GREETING_HZ);
+      await a.hangUp();
+      // Hung up during the greeting: nothing is kept.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await newMessages(bobToken, 3)).toHaveLength(2);
+    } finally {
+      await a.close();
+      await b.close();
+      desk.close();
+      carolDesk.close();
+    }
+  });
+});
