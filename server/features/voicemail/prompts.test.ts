@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CODECS, FakeClock, FakeLeg, Party, toneFrame, toneLevel } from '../../media/joins/mixer.test-helper';
 import { MediaPlayer, Sound } from '../../media/player';
 import type { PlaybackEnd } from '../../media/player';
-import { depositPrompts, playSequence, PROMPT_TEXTS, Prompts, prompts, runsOf, shippedPromptsFolder } from './prompts';
+import { playSequence, PROMPT_TEXTS, Prompts, prompts, runsOf, shippedPromptsFolder } from './prompts';
 
 /** What a phrase says, by prompt file name ("vm-youhave", "digits/3"). */
 function said(sounds: readonly Sound[]): string[] {
@@ -72,16 +72,6 @@ describe('voicemail prompts', () => {
     const tail = (sound: Sound): Int16Array => sound.samples.subarray(sound.samples.length - 2400);
     expect(toneLevel(shipped.tone.samples, 8000, 700)).toBeGreaterThan(1000);
     expect(toneLevel(tail(shipped.get('vm-intro')), 8000, 700)).toBeLessThan(100);
-  });
-
-  it('gives the deposit its greeting by extension, busy or not, and the full-mailbox notice', async () => {
-    const deposit = depositPrompts();
-    const mailbox = { organizationId: 1, userId: 7, extension: '305', displayName: 'Dora' };
-    expect(said(await deposit.defaultGreeting(mailbox, 'busy'))).toEqual(['vm-theperson', 'digits/3', 'digits/0', 'digits/5', 'vm-isonphone', 'vm-intro']);
-    for (const reason of ['no-answer', 'unreachable', 'do-not-disturb', 'forwarded'] as const) {
-      expect(said(await deposit.defaultGreeting(mailbox, reason))).toContain('vm-isunavail');
-    }
-    expect(said([(await deposit.mailboxFull())!])).toEqual(['vm-mailboxfull']);
   });
 
   it('counts messages in words, singular and plural', () => {

@@ -21,7 +21,6 @@ import { createLogger } from '../../log';
 import { loadSound, MAX_SOUND_SECONDS, Sound } from '../../media/player';
 import type { MediaPlayer, Playback, PlaybackEnd } from '../../media/player';
 import type { MediaLeg } from '../../media/legs/media-leg';
-import type { VoicemailPrompts } from './ports';
 
 const log = createLogger('voicemail');
 
@@ -195,14 +194,6 @@ let shipped: Prompts | undefined;
 export function prompts(): Prompts {
   shipped ??= Prompts.load(shippedPromptsFolder());
   return shipped;
-}
-
-/** The deposit's prompts (ports.ts): the default greeting by extension, "is on the phone" when the call found them busy. */
-export function depositPrompts(source: () => Prompts = prompts): VoicemailPrompts {
-  return {
-    defaultGreeting: async (mailbox, reason) => source().defaultGreeting(mailbox.extension, reason === 'busy'),
-    mailboxFull: async () => source().mailboxFull,
-  };
 }
 
 /** A phrase playing: stop it (a key pressed over a prompt) and nothing more of it plays. */
