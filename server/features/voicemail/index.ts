@@ -11,7 +11,7 @@ export type { MailboxesOptions, MailboxUser } from './mailboxes';
 export { removeOrphanMessageFiles, writeMessageFile, VOICEMAIL_FOLDER } from './storage';
 export type { GreetingSource, MailboxWatchers, MessageEncoder, MessageEncoding, StoredMessage, TranscriptionHook, VoicemailPrompts } from './ports';
 export { oggOpusEncoder } from './encoding';
-export { depositPrompts, playSequence, prompts, Prompts } from './prompts';
+export { playSequence, prompts, Prompts } from './prompts';
 export type { PromptName, SequencePlayback } from './prompts';
 export { MailboxMenuService, StoredMailbox } from './menu';
 export type { MailboxMenuDeps, MenuTiming } from './menu';
