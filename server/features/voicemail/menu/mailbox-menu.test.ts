@@ -129,6 +129,7 @@ class FakeMailbox implements MenuMailbox {
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 interface Setup {
+  service: MailboxMenuService;
   clock: FakeClock;
   player: RecordingPlayer;
   mailbox: FakeMailbox;
@@ -183,7 +184,7 @@ function setup(
     seen = said.length;
     return since;
   };
-  return { clock, player, mailbox, call, menu, attempts, until, pass, heard };
+  return { service, clock, player, mailbox, call, menu, attempts, until, pass, heard };
 }
 
 const OPTIONS = ['vm-repeat', 'vm-next', 'vm-delete', 'vm-savemessage', 'vm-helpexit'];
@@ -405,7 +406,14 @@ describe('the *97 mailbox menu', () => {
     s.call.finish('caller hung up');
     expect(s.menu.state).toBe('ended');
     const phrases = s.player.phrases.length;
+    // The service waits for the change at shutdown, though its call is over.
+    let settled = false;
+    void s.service.settled().then(() => (settled = true));
+    await flush();
+    expect(settled).toBe(false);
     for (const resume of mailbox.hold.splice(0)) resume();
+    await flush();
+    expect(settled).toBe(true);
     await s.pass(5000);
     expect(mailbox.calls).toEqual(['delete 4']);
     expect(mailbox.rows.find((row) => row.id === 4)!.deleted).toBe(true);

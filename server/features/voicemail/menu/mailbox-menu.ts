@@ -82,6 +82,8 @@ export interface MailboxMenuDeps {
   attempts?: AttemptLimiter;
   verify?: PasswordVerifier;
   timing?: Partial<MenuTiming>;
+  /** Told of each change to the mailbox as it starts (the service waits for them at shutdown). */
+  track?: (change: Promise<unknown>) => void;
 }
 
 /** The limiter's account for a mailbox's PIN: apart from the user's SIP and sign-in password. */
@@ -337,7 +339,9 @@ export class MailboxMenu {
     this.move('acting');
     const message = this.messages[this.index]!;
     const { mailbox } = this.deps;
-    later(() => (change === 'delete' ? mailbox.remove(this.owner, message.id) : mailbox.markSaved(this.owner, message.id))).then(
+    const changing = later(() => (change === 'delete' ? mailbox.remove(this.owner, message.id) : mailbox.markSaved(this.owner, message.id)));
+    this.deps.track?.(changing);
+    changing.then(
       (changed) =>
         this.safely(() => {
           log.info(change === 'delete' ? 'voicemail deleted by phone' : 'voicemail saved by phone', { id: message.id, changed });
@@ -431,9 +435,21 @@ export class MailboxMenu {
 /** The *97 service: one menu per call, sharing the player, the mailbox, the prompts and the PIN limiter. */
 export class MailboxMenuService {
   private readonly deps: Required<Pick<MailboxMenuDeps, 'player' | 'mailbox' | 'attempts' | 'verify'>> & MailboxMenuDeps;
+  /** Saves and deletes under way, whose calls may have ended already. */
+  private readonly changing = new Set<Promise<unknown>>();
 
   constructor(deps: MailboxMenuDeps) {
-    this.deps = { ...deps, attempts: deps.attempts ?? new AttemptLimiter(), verify: deps.verify ?? verifyPassword };
+    const track = (change: Promise<unknown>): void => {
+      this.changing.add(change);
+      const done = (): void => void this.changing.delete(change);
+      change.then(done, done);
+    };
+    this.deps = { ...deps, attempts: deps.attempts ?? new AttemptLimiter(), verify: deps.verify ?? verifyPassword, track };
+  }
+
+  /** Resolves once every save and delete started by a key press is stored (or failed): before the store closes. */
+  async settled(): Promise<void> {
+    while (this.changing.size > 0) await Promise.allSettled([...this.changing]);
   }
 
   start(call: ServiceCall, user: ServiceUser): MailboxMenu {
