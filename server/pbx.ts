@@ -36,7 +36,7 @@ import { loadRegistrations, RegistrationWriter } from './store/registrations';
 import type { Database } from './store/schema';
 import { startSessionPurge } from './store/session-purge';
 import { PBX_VERSION } from './version';
-import { Mailboxes, removeOrphanMessageFiles } from './features/voicemail';
+import { Mailboxes, removeOrphanMessageFiles, VoicemailDeposits } from './features/voicemail';
 
 const log = createLogger('pbx');
 
@@ -187,6 +187,12 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   const callFeed = new CallFeed(db, sip.calls, events);
   // Users' mailboxes: changes reach their apps (events) and the desk phones watching the lamp (subscriptions).
   const voicemail = new Mailboxes({ db, dataDir: config.dataDir, events, watchers: sip.subscriptions });
+  // Calls the PBX answers itself: a message taken for a user (greeting, tone, recording), the *97 menu.
+  const deposits = new VoicemailDeposits({ db, mailboxes: voicemail, player: sip.calls.player });
+  sip.calls.services = {
+    voicemail: (call, mailbox, reason) => void deposits.take(call, mailbox, reason),
+    mailboxMenu: (call) => call.hangUp('the mailbox menu is not available yet'),
+  };
 
   const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, conferences: sip.conferences, voicemail, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections, dataDir: config.dataDir });
   await app.listen({ port: config.httpPort, host: config.bind });
@@ -251,6 +257,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
       // The BYEs (and final NOTIFYs) are answered, or resent over UDP until the grace runs out, before the sockets go.
       await sip.endpoint.settled(SHUTDOWN_GRACE_MS);
       await sip.calls.flushRecords();
+      // Messages being left when their calls were hung up are stored (and announced) before the store closes.
+      await deposits.settled();
       sip.endpoint.faults.report();
       await registrations.flush();
       await heartbeat.stop();
