@@ -17,7 +17,7 @@ import type { Kysely } from 'kysely';
 import type { ServiceCall, ServiceUser, VoicemailReason } from '../../calls/ports';
 import type { Clock } from '../../media/joins/mix-clock';
 import type { MediaPlayer, Sound } from '../../media/player';
-import { activeGreeting } from '../greetings';
+import { greetingSource } from '../greetings';
 import { createLogger } from '../../log';
 import type { Database } from '../../store/schema';
 import { countVoicemails, insertVoicemail } from '../../store/voicemails';
@@ -86,8 +86,7 @@ export class VoicemailDeposits {
     this.limits = { ...DEFAULT_VOICEMAIL_LIMITS, ...options.limits };
     this.now = options.now ?? (() => new Date());
     this.encode = options.encode ?? oggOpusEncoder;
-    const { db, mailboxes } = options;
-    this.greetings = options.greetings ?? { activeGreeting: (mailbox) => activeGreeting(db, mailboxes.dataDir, mailbox.userId) };
+    this.greetings = options.greetings ?? greetingSource(options.db, options.mailboxes.dataDir);
   }
 
   private get prompts(): VoicemailPrompts {
