@@ -36,7 +36,7 @@ import { loadRegistrations, RegistrationWriter } from './store/registrations';
 import type { Database } from './store/schema';
 import { startSessionPurge } from './store/session-purge';
 import { PBX_VERSION } from './version';
-import { Mailboxes, removeOrphanMessageFiles, VoicemailDeposits } from './features/voicemail';
+import { MailboxMenuService, Mailboxes, removeOrphanMessageFiles, StoredMailbox, VoicemailDeposits } from './features/voicemail';
 
 const log = createLogger('pbx');
 
@@ -189,9 +189,11 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   const voicemail = new Mailboxes({ db, dataDir: config.dataDir, events, watchers: sip.subscriptions });
   // Calls the PBX answers itself: a message taken for a user (greeting, tone, recording), the *97 menu.
   const deposits = new VoicemailDeposits({ db, mailboxes: voicemail, player: sip.calls.player });
+  // PIN guesses at the *97 menu count in the limiter that SIP digest and sign-in share.
+  const mailboxMenu = new MailboxMenuService({ player: sip.calls.player, mailbox: new StoredMailbox(db, voicemail), attempts: sip.security.attempts });
   sip.calls.services = {
     voicemail: (call, mailbox, reason) => void deposits.take(call, mailbox, reason),
-    mailboxMenu: (call) => call.hangUp('the mailbox menu is not available yet'),
+    mailboxMenu: (call, user) => void mailboxMenu.start(call, user),
   };
 
   const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, conferences: sip.conferences, voicemail, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections, dataDir: config.dataDir });
