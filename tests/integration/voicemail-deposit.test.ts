@@ -120,6 +120,19 @@ describe('leaving a voicemail from a desk phone', () => {
     expect(toneLevel(middle, decoded.rate, 440)).toBeLessThan(500);
   });
 
+  it('answers *97 with the mailbox menu, which speaks', async () => {
+    // Carol's desk phone: registering it would ring it for calls to her, and 101 is called above and below.
+    const carol = await suite.deskPhone('103');
+    const phone = await media();
+    const { final, dialog } = await carol.invite('*97', deskPassword('103'), {}, phoneOffer(phone.port));
+    expect(final.status).toBe(200);
+    await until(() => phone.received.length >= 25, 10_000);
+    const said = lastHeard(phone, 25);
+    expect(Math.sqrt(said.reduce((sum, s) => sum + s * s, 0) / said.length)).toBeGreaterThan(100);
+    carol.bye(dialog);
+    expect((await carol.response('BYE')).status).toBe(200);
+  });
+
   it('keeps nothing from a caller who hangs up during the greeting', async () => {
     const before = (await suite.pbx.db.selectFrom('voicemails').select('id').execute()).length;
     const bob = await suite.deskPhone('102');
