@@ -1,7 +1,8 @@
 /** Any audio file the PBX reads, told apart by its first bytes rather than its name, as 16-bit mono. */
 import { Sound } from '../player/sound';
 import { AudioFileError } from './errors';
-import { decodeOggOpusUpTo, isOggOpus, OPUS_HEAD_AT } from './ogg-opus';
+import { decodeOggOpusInTurns, decodeOggOpusUpTo, isOggOpus, OPUS_HEAD_AT } from './ogg-opus';
+import type { OggOpusRate } from './ogg-opus';
 import { resample } from './resample';
 import { decodeWav, isWav } from './wav';
 
@@ -45,8 +46,7 @@ export function decodeAudio(bytes: Buffer, name: string, options: DecodeOptions 
     return { rate, samples, durationMs: (samples.length * 1000) / rate };
   }
   if (kind === 'ogg-opus') {
-    const inputRate = bytes.readUInt32LE(OPUS_HEAD_AT + 12);
-    const rate = options.opusAtInputRate && (inputRate === 8000 || inputRate === 16000) ? inputRate : 48000;
+    const rate = opusDecodeRate(bytes, options);
     const { samples, durationMs, complete } = decodeOggOpusUpTo(bytes, name, rate, options.maxMs);
     return complete ? { rate, samples, durationMs } : { rate, samples, durationMs, complete };
   }
@@ -54,6 +54,22 @@ export function decodeAudio(bytes: Buffer, name: string, options: DecodeOptions 
     throw new AudioFileError(`${name} is an Ogg file but not Ogg Opus, which the PBX does not read: use WAV or Ogg Opus`);
   }
   throw new AudioFileError(`${name} is not an audio file the PBX reads: use WAV or Ogg Opus`);
+}
+
+function opusDecodeRate(bytes: Buffer, options: DecodeOptions): OggOpusRate {
+  const inputRate = bytes.readUInt32LE(OPUS_HEAD_AT + 12);
+  return options.opusAtInputRate && (inputRate === 8000 || inputRate === 16000) ? inputRate : 48000;
+}
+
+/**
+ * decodeAudio for work in the background: Ogg Opus is decoded a few seconds of audio at a time, letting the
+ * event loop (and the calls' media) run in between (ogg-opus.ts decodeOggOpusInTurns); WAV needs no decoding.
+ */
+export async function decodeAudioInTurns(bytes: Buffer, name: string, options: DecodeOptions = {}): Promise<DecodedAudio> {
+  if (audioFileKind(bytes) !== 'ogg-opus') return decodeAudio(bytes, name, options);
+  const rate = opusDecodeRate(bytes, options);
+  const { samples, durationMs, complete } = await decodeOggOpusInTurns(bytes, name, rate, options.maxMs);
+  return complete ? { rate, samples, durationMs } : { rate, samples, durationMs, complete };
 }
 
 const SOUND_RATES = [8000, 16000, 48000] as const;
