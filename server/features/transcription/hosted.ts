@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { createLogger } from '../../log';
 import { TranscriptionError } from './engine';
 import type { SpeechAudio, TranscriptionEngine } from './engine';
-import { encodeWav } from './wav';
+import { encodeWav } from '../../media/audio-file';
 
 const log = createLogger('transcription');
 

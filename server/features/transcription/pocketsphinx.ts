@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../log';
 import { TranscriptionError } from './engine';
 import type { SpeechAudio, TranscriptionEngine } from './engine';
-import { encodeWav } from './wav';
+import { encodeWav } from '../../media/audio-file';
 
 const log = createLogger('transcription');
 
