@@ -22,12 +22,12 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { HostedEngine } from '../server/features/transcription/hosted';
 import { DEBIAN_POCKETSPHINX, pocketsphinxMissing, PocketsphinxEngine, POCKETSPHINX_RATE } from '../server/features/transcription/pocketsphinx';
 import type { SpeechAudio, TranscriptionEngine } from '../server/features/transcription/engine';
 import { wordErrors } from '../server/features/transcription/word-error-rate';
-import { decodeAudio, resample } from '../server/media/audio-file';
+import { decodeAudio, decodeAudioInTurns, encodeOggOpus, resample } from '../server/media/audio-file';
 import { SPEECH_FIXTURES_DIR, speechFixtures } from '../tests/fixtures/speech/manifest';
 import type { SpeechFixture } from '../tests/fixtures/speech/manifest';
 
@@ -60,6 +60,10 @@ export interface TranscriptionFigures {
   files: FileResult[];
   /** Decoding stored Ogg Opus, ms per minute of audio, in the PBX's thread. */
   decodeMsPerMinute: number;
+  /** The longest the event loop waited while a 3-minute 16 kHz message was decoded in turns, in ms... */
+  decodeLongestStallMs: number;
+  /** ...and, for reference, for as long with nothing to do (the machine's own scheduling noise). */
+  idleLongestStallMs: number;
   skipped: string[];
 }
 
@@ -180,7 +184,7 @@ export async function transcriptionBench(): Promise<TranscriptionFigures> {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-  return { rows, files, decodeMsPerMinute, skipped };
+  return { rows, files, decodeMsPerMinute, ...(await longestStallDecodingInTurns()), skipped };
 }
 
 /**
@@ -206,4 +210,22 @@ function measuredPocketsphinx(): { engine: PocketsphinxEngine; cpuOfLastRun: () 
     },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A 3-minute wideband message (the voicemail maximum) decoded as the transcriber does: the event loop's longest wait. */
+async function longestStallDecodingInTurns(): Promise<{ decodeLongestStallMs: number; idleLongestStallMs: number }> {
+  const rate = 16_000;
+  const speechLike = Int16Array.from({ length: rate * 180 }, (_, i) => Math.round(6000 * Math.sin(i / 7) + 2000 * Math.sin(i / 3.1)));
+  const ogg = encodeOggOpus(speechLike, rate);
+  const longestWait = async (work: () => Promise<unknown>) => {
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const started = performance.now();
+    await work();
+    delay.disable();
+    return { ms: delay.max / 1e6, took: performance.now() - started };
+  };
+  const decoding = await longestWait(() => decodeAudioInTurns(ogg, 'three-minutes.ogg', { opusAtInputRate: true }));
+  const idle = await longestWait(() => new Promise((resolve) => setTimeout(resolve, decoding.took)));
+  return { decodeLongestStallMs: decoding.ms, idleLongestStallMs: idle.ms };
 }
