@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SoundError } from '../player/sound';
-import { AudioFileError, decodeAudio, encodeOggOpus, encodeWav, OggOpusWriter, OPUS_PRE_SKIP, resample, soundFromAudio } from './index';
+import { Upsampler } from '../joins/resample';
+import { AudioFileError, decodeAudio, decodeAudioAsync, encodeOggOpus, encodeWav, OggOpusWriter, OPUS_PRE_SKIP, resample, resampleAsync, soundFromAudio } from './index';
 import { FLAG_FIRST, FLAG_LAST, oggCrc, readOggPackets, writePage } from './ogg';
 
 function tone(rate: number, ms: number, hz = 1000, amplitude = 12000): Int16Array {
@@ -355,5 +356,33 @@ describe('decoding up to a limit', () => {
     const decoded = decodeAudio(file, 'endless.opus', { maxMs: 10_000 });
     expect(decoded.complete).toBe(false);
     expect(decoded.durationMs).toBeGreaterThan(10_000);
+  });
+});
+
+describe('the forms that let the event loop turn', () => {
+  it.each([
+    [44100, 48000],
+    [8000, 48000],
+    [48000, 8000],
+    [16000, 8000],
+  ])('resampleAsync from %i Hz to %i Hz gives what resample gives, piece by piece without seams', async (from, to) => {
+    const input = tone(from, 2500, 700);
+    expect(Array.from(await resampleAsync(input, from, to))).toEqual(Array.from(resample(input, from, to)));
+  });
+
+  it('the one-shot converters match a single pass of the mixer converters', async () => {
+    // Seams would show as a difference from converting the whole input in one call.
+    const input = tone(8000, 2500, 700);
+    const whole = new Int16Array(input.length * 2);
+    new Upsampler(2).process(input, whole);
+    expect(Array.from(resample(input, 8000, 16000))).toEqual(Array.from(whole));
+  });
+
+  it('decodeAudioAsync gives what decodeAudio gives, limit and all', async () => {
+    const file = encodeOggOpus(silenceThenTone(16000), 16000);
+    expect(await decodeAudioAsync(file, 'a.opus', { opusAtInputRate: true })).toEqual(decodeAudio(file, 'a.opus', { opusAtInputRate: true }));
+    const wav = encodeWav(tone(8000, 300), 8000);
+    expect(await decodeAudioAsync(wav, 'a.wav')).toEqual(decodeAudio(wav, 'a.wav'));
+    await expect(decodeAudioAsync(Buffer.from('nope'), 'n')).rejects.toThrow('n is not an audio file the PBX reads');
   });
 });

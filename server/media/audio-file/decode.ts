@@ -1,7 +1,8 @@
 /** Any audio file the PBX reads, told apart by its first bytes rather than its name, as 16-bit mono. */
 import { Sound } from '../player/sound';
 import { AudioFileError } from './errors';
-import { decodeOggOpusInTurns, decodeOggOpusUpTo, isOggOpus, OPUS_HEAD_AT } from './ogg-opus';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { decodeOggOpusUpTo, decodeSteps, isOggOpus, OPUS_HEAD_AT } from './ogg-opus';
 import type { OggOpusRate } from './ogg-opus';
 import { resample } from './resample';
 import { decodeWav, isWav } from './wav';
@@ -41,35 +42,52 @@ export interface DecodeOptions {
 /** Decodes a WAV or Ogg Opus file; throws AudioFileError, naming `name`, for anything else or a damaged file. */
 export function decodeAudio(bytes: Buffer, name: string, options: DecodeOptions = {}): DecodedAudio {
   const kind = audioFileKind(bytes);
-  if (kind === 'wav') {
-    const { rate, samples } = decodeWav(bytes, name);
-    return { rate, samples, durationMs: (samples.length * 1000) / rate };
-  }
+  if (kind === 'wav') return fromWav(bytes, name);
   if (kind === 'ogg-opus') {
-    const rate = opusDecodeRate(bytes, options);
-    const { samples, durationMs, complete } = decodeOggOpusUpTo(bytes, name, rate, options.maxMs);
-    return complete ? { rate, samples, durationMs } : { rate, samples, durationMs, complete };
+    const rate = opusRate(bytes, options);
+    return fromOpus(rate, decodeOggOpusUpTo(bytes, name, rate, options.maxMs));
   }
-  if (bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'OggS') {
-    throw new AudioFileError(`${name} is an Ogg file but not Ogg Opus, which the PBX does not read: use WAV or Ogg Opus`);
-  }
-  throw new AudioFileError(`${name} is not an audio file the PBX reads: use WAV or Ogg Opus`);
+  return notAudio(bytes, name);
 }
 
-function opusDecodeRate(bytes: Buffer, options: DecodeOptions): OggOpusRate {
+/**
+ * As decodeAudio, letting the event loop turn after each second of Opus decoded: what the PBX uses while calls
+ * run, since a two-minute file takes a few hundred milliseconds to decode, many 20 ms media ticks.
+ */
+export async function decodeAudioAsync(bytes: Buffer, name: string, options: DecodeOptions = {}): Promise<DecodedAudio> {
+  const kind = audioFileKind(bytes);
+  if (kind === 'wav') return fromWav(bytes, name);
+  if (kind === 'ogg-opus') {
+    const rate = opusRate(bytes, options);
+    const steps = decodeSteps(bytes, name, rate, options.maxMs ?? Number.POSITIVE_INFINITY);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return fromOpus(rate, step.value);
+      await nextTurn();
+    }
+  }
+  return notAudio(bytes, name);
+}
+
+function fromWav(bytes: Buffer, name: string): DecodedAudio {
+  const { rate, samples } = decodeWav(bytes, name);
+  return { rate, samples, durationMs: (samples.length * 1000) / rate };
+}
+
+function opusRate(bytes: Buffer, options: DecodeOptions): OggOpusRate {
   const inputRate = bytes.readUInt32LE(OPUS_HEAD_AT + 12);
   return options.opusAtInputRate && (inputRate === 8000 || inputRate === 16000) ? inputRate : 48000;
 }
 
-/**
- * decodeAudio for work in the background: Ogg Opus is decoded a few seconds of audio at a time, letting the
- * event loop (and the calls' media) run in between (ogg-opus.ts decodeOggOpusInTurns); WAV needs no decoding.
- */
-export async function decodeAudioInTurns(bytes: Buffer, name: string, options: DecodeOptions = {}): Promise<DecodedAudio> {
-  if (audioFileKind(bytes) !== 'ogg-opus') return decodeAudio(bytes, name, options);
-  const rate = opusDecodeRate(bytes, options);
-  const { samples, durationMs, complete } = await decodeOggOpusInTurns(bytes, name, rate, options.maxMs);
+function fromOpus(rate: number, { samples, durationMs, complete }: { samples: Int16Array; durationMs: number; complete: boolean }): DecodedAudio {
   return complete ? { rate, samples, durationMs } : { rate, samples, durationMs, complete };
+}
+
+function notAudio(bytes: Buffer, name: string): never {
+  if (bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'OggS') {
+    throw new AudioFileError(`${name} is an Ogg file but not Ogg Opus, which the PBX does not read: use WAV or Ogg Opus`);
+  }
+  throw new AudioFileError(`${name} is not an audio file the PBX reads: use WAV or Ogg Opus`);
 }
 
 const SOUND_RATES = [8000, 16000, 48000] as const;

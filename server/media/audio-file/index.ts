@@ -3,10 +3,10 @@
  * stores speech (a minute of voice in about 240 KB, and browsers play it); WAV and Ogg Opus are what it reads.
  */
 export { AudioFileError } from './errors';
-export { audioFileKind, decodeAudio, decodeAudioInTurns, soundFromAudio } from './decode';
+export { audioFileKind, decodeAudio, decodeAudioAsync, soundFromAudio } from './decode';
 export type { AudioFileKind, DecodedAudio, DecodeOptions } from './decode';
-export { decodeOggOpus, decodeOggOpusInTurns, encodeOggOpus, OggOpusWriter, OPUS_PRE_SKIP } from './ogg-opus';
+export { decodeOggOpus, encodeOggOpus, OggOpusWriter, OPUS_PRE_SKIP } from './ogg-opus';
 export type { OggOpusRate } from './ogg-opus';
-export { resample } from './resample';
+export { resample, resampleAsync } from './resample';
 export { decodeWav, encodeWav, readWavLayout } from './wav';
 export type { WavLayout } from './wav';

@@ -187,29 +187,21 @@ export interface LimitedDecode {
  * (a packet of empty frames), so a 10 MB upload could otherwise decode to hours and gigabytes of samples.
  */
 export function decodeOggOpusUpTo(bytes: Buffer, name: string, rate: OggOpusRate = 48000, maxMs = Number.POSITIVE_INFINITY): LimitedDecode {
-  const steps = decodingSteps(bytes, name, rate, maxMs, Number.POSITIVE_INFINITY);
-  let step = steps.next();
-  while (!step.done) step = steps.next();
-  return step.value;
+  const steps = decodeSteps(bytes, name, rate, maxMs);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
+
+/** Packets decoded between two steps of `decodeSteps`: a second of 20 ms packets. */
+const PACKETS_PER_STEP = 50;
 
 /**
- * As decodeOggOpusUpTo, `packetsPerTurn` packets at a time with the event loop let run in between: a long message
- * decoded in one go holds up every call's media in the process for a good part of a second (a 3-minute message
- * is 9,000 packets). For work in the background, such as transcription.
+ * The decoding as steps, each a second or so of packets, so that a caller on the PBX's event loop can let the
+ * calls' media run between them (decode.ts, decodeAudioAsync).
  */
-export async function decodeOggOpusInTurns(bytes: Buffer, name: string, rate: OggOpusRate = 48000, maxMs = Number.POSITIVE_INFINITY, packetsPerTurn = 250): Promise<LimitedDecode> {
-  const steps = decodingSteps(bytes, name, rate, maxMs, packetsPerTurn);
-  let step = steps.next();
-  while (!step.done) {
-    await new Promise((resolve) => setImmediate(resolve));
-    step = steps.next();
-  }
-  return step.value;
-}
-
-/** The decoding, pausing (yielding) after every `packetsPerStep` packets decoded. */
-function* decodingSteps(bytes: Buffer, name: string, rate: OggOpusRate, maxMs: number, packetsPerStep: number): Generator<void, LimitedDecode> {
+export function* decodeSteps(bytes: Buffer, name: string, rate: OggOpusRate, maxMs: number): Generator<void, LimitedDecode> {
   const packets = readOggPackets(bytes, name);
   const head = packets[0]?.bytes;
   if (!head || head.length < 19 || head.toString('latin1', 0, 8) !== 'OpusHead') {
@@ -238,8 +230,13 @@ function* decodingSteps(bytes: Buffer, name: string, rate: OggOpusRate, maxMs: n
   const start = Math.round(preSkip * scale);
   const limit = start + (maxMs * rate) / 1000;
   let complete = true;
+  let sinceStep = 0;
   for (const packet of packets.slice(2)) {
     if (packet.bytes.length === 0) continue;
+    if (++sinceStep === PACKETS_PER_STEP) {
+      sinceStep = 0;
+      yield;
+    }
     if (decoded > limit) {
       complete = false;
       break;
@@ -249,7 +246,6 @@ function* decodingSteps(bytes: Buffer, name: string, rate: OggOpusRate, maxMs: n
     const kept = Math.min(count, scratch.length);
     chunks.push(scratch.slice(0, kept));
     decoded += kept;
-    if (chunks.length % packetsPerStep === 0) yield;
   }
   // Stopped, but past where the file says its audio ends: nothing of the audio is missing.
   if (!complete && endGranule !== undefined && decoded >= endGranule) complete = true;

@@ -6,6 +6,7 @@
  * through a band-limited interpolator: each output sample is the input under a Blackman-windowed sinc cut at
  * 90 % of the lower rate's Nyquist frequency, 16 zero crossings wide.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Downsampler, Upsampler } from '../joins/resample';
 
 const HALF_WIDTH = 8;
@@ -17,21 +18,54 @@ function saturate(value: number): number {
 
 /** `samples` at `fromRate` converted to `toRate`: round(length × toRate / fromRate) samples. */
 export function resample(samples: Int16Array, fromRate: number, toRate: number): Int16Array {
+  const steps = resampleSteps(samples, fromRate, toRate);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * As resample, letting the event loop turn after each second of output: two minutes at 44.1 kHz take over a
+ * second to convert, which the calls' 20 ms media ticks must not wait for.
+ */
+export async function resampleAsync(samples: Int16Array, fromRate: number, toRate: number): Promise<Int16Array> {
+  const steps = resampleSteps(samples, fromRate, toRate);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+  }
+}
+
+/** The conversion a second of output at a time: the FIR converters keep their history from one piece to the next. */
+function* resampleSteps(samples: Int16Array, fromRate: number, toRate: number): Generator<void, Int16Array> {
   if (!(fromRate > 0 && toRate > 0)) throw new RangeError(`cannot resample from ${fromRate} Hz to ${toRate} Hz`);
   if (fromRate === toRate) return samples.slice();
   if (fromRate === 8000 && toRate % 8000 === 0) {
-    const out = new Int16Array(samples.length * (toRate / 8000));
-    new Upsampler(toRate / 8000).process(samples, out);
+    const factor = toRate / 8000;
+    const out = new Int16Array(samples.length * factor);
+    const up = new Upsampler(factor);
+    for (let at = 0; at < samples.length; at += 8000) {
+      const piece = samples.subarray(at, at + 8000);
+      up.process(piece, out.subarray(at * factor, (at + piece.length) * factor));
+      yield;
+    }
     return out;
   }
   if (toRate === 8000 && fromRate % 8000 === 0) {
     const factor = fromRate / 8000;
     const whole = samples.length - (samples.length % factor);
     const out = new Int16Array(whole / factor);
-    new Downsampler(factor).process(samples.subarray(0, whole), out);
+    const down = new Downsampler(factor);
+    for (let at = 0; at < whole; at += fromRate) {
+      const end = Math.min(at + fromRate, whole);
+      down.process(samples.subarray(at, end), out.subarray(at / factor, end / factor));
+      yield;
+    }
     return out;
   }
-  return interpolate(samples, fromRate, toRate);
+  return yield* interpolate(samples, fromRate, toRate);
 }
 
 /** Table steps per input sample; the kernel is read from the table with linear interpolation. */
@@ -51,7 +85,7 @@ function kernelTable(cutoff: number, reach: number): Float64Array {
   return table;
 }
 
-function interpolate(samples: Int16Array, fromRate: number, toRate: number): Int16Array {
+function* interpolate(samples: Int16Array, fromRate: number, toRate: number): Generator<void, Int16Array> {
   const outLength = Math.round((samples.length * toRate) / fromRate);
   const out = new Int16Array(outLength);
   const step = fromRate / toRate;
@@ -61,6 +95,7 @@ function interpolate(samples: Int16Array, fromRate: number, toRate: number): Int
   const reach = HALF_WIDTH / (2 * cutoff);
   const table = kernelTable(cutoff, reach);
   for (let j = 0; j < outLength; j++) {
+    if (j % toRate === toRate - 1) yield;
     const t = j * step;
     const first = Math.max(0, Math.ceil(t - reach));
     const last = Math.min(samples.length - 1, Math.floor(t + reach));
