@@ -27,7 +27,7 @@ import { HostedEngine } from '../server/features/transcription/hosted';
 import { DEBIAN_POCKETSPHINX, pocketsphinxMissing, PocketsphinxEngine, POCKETSPHINX_RATE } from '../server/features/transcription/pocketsphinx';
 import type { SpeechAudio, TranscriptionEngine } from '../server/features/transcription/engine';
 import { wordErrors } from '../server/features/transcription/word-error-rate';
-import { decodeAudio, decodeAudioInTurns, encodeOggOpus, resample } from '../server/media/audio-file';
+import { decodeAudio, decodeAudioAsync, encodeOggOpus, resample } from '../server/media/audio-file';
 import { SPEECH_FIXTURES_DIR, speechFixtures } from '../tests/fixtures/speech/manifest';
 import type { SpeechFixture } from '../tests/fixtures/speech/manifest';
 
@@ -184,7 +184,7 @@ export async function transcriptionBench(): Promise<TranscriptionFigures> {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-  return { rows, files, decodeMsPerMinute, ...(await longestStallDecodingInTurns()), skipped };
+  return { rows, files, decodeMsPerMinute, ...(await longestStallDecodingAsync()), skipped };
 }
 
 /**
@@ -213,7 +213,7 @@ function measuredPocketsphinx(): { engine: PocketsphinxEngine; cpuOfLastRun: () 
 }
 
 /** A 3-minute wideband message (the voicemail maximum) decoded as the transcriber does: the event loop's longest wait. */
-async function longestStallDecodingInTurns(): Promise<{ decodeLongestStallMs: number; idleLongestStallMs: number }> {
+async function longestStallDecodingAsync(): Promise<{ decodeLongestStallMs: number; idleLongestStallMs: number }> {
   const rate = 16_000;
   const speechLike = Int16Array.from({ length: rate * 180 }, (_, i) => Math.round(6000 * Math.sin(i / 7) + 2000 * Math.sin(i / 3.1)));
   const ogg = encodeOggOpus(speechLike, rate);
@@ -225,7 +225,7 @@ async function longestStallDecodingInTurns(): Promise<{ decodeLongestStallMs: nu
     delay.disable();
     return { ms: delay.max / 1e6, took: performance.now() - started };
   };
-  const decoding = await longestWait(() => decodeAudioInTurns(ogg, 'three-minutes.ogg', { opusAtInputRate: true }));
+  const decoding = await longestWait(() => decodeAudioAsync(ogg, 'three-minutes.ogg', { opusAtInputRate: true }));
   const idle = await longestWait(() => new Promise((resolve) => setTimeout(resolve, decoding.took)));
   return { decodeLongestStallMs: decoding.ms, idleLongestStallMs: idle.ms };
 }

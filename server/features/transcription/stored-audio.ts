@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { decodeAudioInTurns } from '../../media/audio-file';
+import { decodeAudioAsync } from '../../media/audio-file';
 import type { SpeechAudio } from './engine';
 
 export async function readStoredAudio(path: string): Promise<SpeechAudio> {
-  const decoded = await decodeAudioInTurns(await readFile(path), basename(path), { opusAtInputRate: true });
+  const decoded = await decodeAudioAsync(await readFile(path), basename(path), { opusAtInputRate: true });
   return { samples: decoded.samples, rate: decoded.rate };
 }
