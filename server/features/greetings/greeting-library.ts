@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import { GREETING_MAX_MS, greetingLengthProblem, greetingSizeProblem, MAX_GREETINGS_PER_USER } from '../../../shared/greetings';
 import type { Greeting, GreetingUpdate } from '../../../shared/greetings';
 import { createLogger } from '../../log';
-import { AudioFileError, decodeAudio, OggOpusWriter, resample, soundFromAudio } from '../../media/audio-file';
+import { AudioFileError, decodeAudioAsync, OggOpusWriter, resampleAsync, soundFromAudio } from '../../media/audio-file';
 import type { OggOpusRate } from '../../media/audio-file';
 import type { Sound } from '../../media/player';
 import { countGreetings, deleteGreeting, findActiveGreeting, findGreeting, insertGreeting, listGreetings, renameGreeting, setGreetingActive } from '../../store/greetings';
@@ -80,7 +80,7 @@ export class GreetingLibrary {
     let decoded;
     try {
       // Decoded no further than the limit: a few bytes of Opus can claim minutes of sound.
-      decoded = decodeAudio(bytes, 'The file', { maxMs: GREETING_MAX_MS });
+      decoded = await decodeAudioAsync(bytes, 'The file', { maxMs: GREETING_MAX_MS });
     } catch (error) {
       if (error instanceof AudioFileError) throw new GreetingError('not_audio', error.message);
       throw error;
@@ -173,17 +173,21 @@ export class GreetingLibrary {
 
   private async load(path: string, name: string): Promise<Sound | undefined> {
     try {
-      return soundFromAudio(decodeAudio(await readFile(path), name, { opusAtInputRate: true }), name);
+      return soundFromAudio(await decodeAudioAsync(await readFile(path), name, { opusAtInputRate: true }), name);
     } catch (error) {
       log.warn('cannot play a greeting; the default plays instead', { path, error });
       return undefined;
     }
   }
 
-  /** Ogg Opus at the audio's own rate when Opus and the player share it, else converted up to the next one. */
+  /**
+   * Ogg Opus at the audio's own rate when Opus and the player share it, else converted up to the next one. Every
+   * step (decoding above, converting, coding) lets the event loop turn each second of audio: a two-minute upload
+   * costs seconds of CPU, which the calls' 20 ms media ticks must not wait for.
+   */
   private async encode(samples: Int16Array, rate: number): Promise<Buffer> {
     const target = STORED_RATES.find((candidate) => candidate >= rate) ?? 48000;
-    const pcm = target === rate ? samples : resample(samples, rate, target);
+    const pcm = target === rate ? samples : await resampleAsync(samples, rate, target);
     const writer = new OggOpusWriter(target);
     const parts: Buffer[] = [];
     const step = (target * SAMPLES_PER_TURN_MS) / 1000;
