@@ -131,3 +131,9 @@ export async function deleteGreeting(db: Db, owner: GreetingOwner, id: number): 
     .executeTakeFirst();
   return row ? toGreeting(row) : undefined;
 }
+
+/** Every greeting file a row names, across organizations: what the start-up sweep keeps. */
+export async function listGreetingFiles(db: Db): Promise<Set<string>> {
+  const rows = await db.selectFrom('greetings').select('file').execute();
+  return new Set(rows.map((row) => row.file));
+}

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { GreetingSource } from '../voicemail';
 import { seedPeople } from '../../store/test-people';
 import { openTestDatabase } from '../../store/test-support';
 import type { TestDatabase } from '../../store/test-support';
-import { activeGreeting, GreetingError, GreetingLibrary, greetingSource } from './index';
+import { activeGreeting, GreetingError, GreetingLibrary, greetingSource, removeOrphanGreetingFiles } from './index';
 
 function tone(rate: number, ms: number): Int16Array {
   const samples = new Int16Array(Math.round((rate * ms) / 1000));
@@ -162,5 +162,28 @@ describe('greeting library', () => {
     unlinkSync(join(dataDir, filesUnder(dataDir)[0]!));
     expect(await activeGreeting(store.db, dataDir, alice.userId)).toBeUndefined();
     expect((await refusal(library.audio(alice, office.id))).message).toContain('audio is missing');
+  });
+});
+
+describe('the start-up sweep of greeting files', () => {
+  it('removes files no greeting names (a crashed upload, finished or not) and keeps every greeting', async () => {
+    const store = await openTestDatabase('memory');
+    const dataDir = mkdtempSync(join(tmpdir(), 'offhook-greetings-'));
+    try {
+      const demo = await seedPeople(store.db, 'demo.test', ['101']);
+      const owner = { organizationId: demo.organizationId, userId: demo.userIds[0]! };
+      const library = new GreetingLibrary(store.db, dataDir);
+      await library.add(owner, 'Kept', encodeWav(tone(8000, 1000), 8000));
+      const folder = join(dataDir, 'greetings', String(owner.organizationId), String(owner.userId));
+      writeFileSync(join(folder, 'abc.opus'), 'finished, but the row was never written');
+      writeFileSync(join(folder, 'def.opus.part'), 'cut off');
+      expect(await removeOrphanGreetingFiles(store.db, dataDir)).toBe(2);
+      expect(filesUnder(dataDir)).toHaveLength(1);
+      expect((await library.audio(owner, (await library.list(owner))[0]!.id)).toString('latin1', 0, 4)).toBe('OggS');
+      expect(await removeOrphanGreetingFiles(store.db, join(dataDir, 'nowhere'))).toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
