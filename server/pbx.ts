@@ -37,6 +37,7 @@ import type { Database } from './store/schema';
 import { startSessionPurge } from './store/session-purge';
 import { PBX_VERSION } from './version';
 import { MailboxMenuService, Mailboxes, removeOrphanMessageFiles, StoredMailbox, VoicemailDeposits } from './features/voicemail';
+import { removeOrphanGreetingFiles } from './features/greetings';
 
 const log = createLogger('pbx');
 
@@ -95,6 +96,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   if (config.demo) await seedDemo(db);
   // A message file no row names was left by a stop between writing it and storing its row: nothing acknowledged it.
   await removeOrphanMessageFiles(db, config.dataDir);
+  // Likewise a greeting upload cut off before its row was stored (or its file finished).
+  await removeOrphanGreetingFiles(db, config.dataDir);
   // What the last run left, read before anything can add to it and before the heartbeat moves: the calls a
   // crash cut off (recorded as ended now) and the registrations still running.
   const crashedCalls = await closeCallsLeftByCrash(db, new Date());
