@@ -9,6 +9,7 @@
  * forward to each other cannot loop; one diversion per call (MAX_DIVERSIONS) keeps it that way.
  */
 import { createLogger } from '../log';
+import { codecKind } from '../media/joins/frame-codec';
 import { answerOffer, chooseBridgeCodecs, createOffer, G711 } from '../media/legs/legs';
 import type { MediaLeg } from '../media/legs/media-leg';
 import { aorKey } from '../presence/registrar';
@@ -261,7 +262,7 @@ export class CallAnswering {
       return;
     }
     if (to.kind === 'voicemail') {
-      if (this.engine.services) this.serve(call, caller, 'voicemail', routing.owner, reason);
+      if (this.engine.services && serviceCanHear(call)) this.serve(call, caller, 'voicemail', routing.owner, reason);
       else giveUp();
       return;
     }
@@ -352,6 +353,15 @@ export class CallAnswering {
       },
     };
   }
+}
+
+/**
+ * Whether a service can play to and hear the caller's leg: a codec the PBX decodes itself (Opus, PCMU, PCMA; all
+ * it offers today), or none yet when our offer went in the 2xx (G.711 only, answered in the ACK).
+ */
+function serviceCanHear(call: Call): boolean {
+  const codec = call.origin.media.codec;
+  return codec === undefined || codecKind(codec) !== undefined;
 }
 
 /** Read after every await: the call may have been answered or ended meanwhile. */
