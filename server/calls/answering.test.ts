@@ -175,6 +175,14 @@ describe('CallEngine answering plans and services', () => {
     engine.shutdown();
   });
 
+  it('takes a device that answers unavailable as no device: voicemail for "unreachable"', async () => {
+    const { engine, served, bobReplies, finalToAlice } = await call(RING_THEN_VOICEMAIL);
+    await bobReplies(480, 'Temporarily Unavailable');
+    expect((await finalToAlice()).status).toBe(200);
+    expect(served.map((s) => s.reason)).toEqual(['unreachable']);
+    engine.shutdown();
+  });
+
   it('keeps today\'s answers without CallServices: the device\'s busy, and 480 once the ring time is up', async () => {
     const busy = await call(RING_THEN_VOICEMAIL, { services: false });
     await busy.bobReplies(486, 'Busy Here');

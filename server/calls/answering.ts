@@ -195,6 +195,11 @@ export class CallAnswering {
           void this.divert(call, caller, routing, plan.whenBusy, 'busy', { status, reason });
           return;
         }
+        // No device could take it (none reachable, or each said unavailable or timed out): as if none were registered.
+        if (plan && (status === 480 || status === 408)) {
+          void this.divert(call, caller, routing, plan.whenUnreachable, 'unreachable', { status, reason });
+          return;
+        }
         // The caller hears the callee's answer as it was given (busy, declined, unavailable).
         this.engine.finish(call, status, reason, dispositionFor(status), `callee answered ${status}`);
       },
