@@ -111,6 +111,7 @@ describe('CallEngine answering plans and services', () => {
         if (tx.request.method === 'INVITE') void engine.handleInvite(tx);
         else if (tx.request.method === 'BYE') engine.handleBye(tx);
         else if (tx.request.method === 'CANCEL') engine.handleCancel(tx);
+        else if (tx.request.method === 'INFO') engine.handleInfo(tx);
       },
       onAck: (request) => engine.handleAck(request),
     });
@@ -172,6 +173,28 @@ describe('CallEngine answering plans and services', () => {
     await until(() => bobWire.requests.some((r) => r.method === 'CANCEL'));
     expect((await finalToAlice()).status).toBe(200);
     expect(served.map((s) => s.reason)).toEqual(['no-answer']);
+    engine.shutdown();
+  });
+
+  it('gives the service the caller\'s key presses sent in SIP INFO as its leg\'s dtmf events', async () => {
+    const { engine, endpoint, aliceWire, invite, served, finalToAlice } = await call(RING_THEN_VOICEMAIL, { devices: 0 });
+    const ok = await finalToAlice();
+    const keys: string[] = [];
+    served[0]!.call.leg.on('dtmf', (event) => keys.push(event.digit));
+    const info = sipRequest({
+      method: 'INFO',
+      uri: 'sip:pbx@127.0.0.1;transport=tcp',
+      from: invite.headers.get('From') ?? '',
+      to: ok.headers.get('To') ?? '',
+      callId: invite.headers.get('Call-ID') ?? '',
+      cseq: 2,
+      headers: [['Content-Type', 'application/dtmf-relay']],
+      body: 'Signal=7\r\nDuration=160\r\n',
+    });
+    endpoint.receiveMessage(info, aliceWire);
+    await until(() => aliceWire.responses.some((r) => r.headers.get('CSeq') === '2 INFO'));
+    expect(aliceWire.responses.find((r) => r.headers.get('CSeq') === '2 INFO')?.status).toBe(200);
+    expect(keys).toEqual(['7']);
     engine.shutdown();
   });
 

@@ -24,6 +24,7 @@ import type { CallEngine } from './call-engine';
 import { ALLOW, isSdp, recordRoute, SUPPORTED } from './call-messages';
 import { earlyMediaToCaller, ringCaller } from './caller-progress';
 import { COMPLETED_ELSEWHERE } from './forking';
+import { legWithInfoKeys } from './info-keys';
 import type { AnsweringPlan, Destination, Diversion, ServiceCall, ServiceUser, VoicemailReason } from './ports';
 
 const log = createLogger('calls');
@@ -342,7 +343,7 @@ export class CallAnswering {
     const engine = this.engine;
     return {
       id: call.id,
-      leg: call.origin.media,
+      leg: legWithInfoKeys(call.origin.media, call.infoKeyListeners),
       caller: { organizationId: caller.organizationId, extension: caller.extension, userId: caller.userId, displayName: caller.displayName, number: caller.extension },
       get ended() {
         return call.ended;

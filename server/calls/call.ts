@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MediaBridge } from '../media/joins/bridge';
-import type { LegKind, MediaLeg } from '../media/legs/media-leg';
+import type { DtmfEvent, LegKind, MediaLeg } from '../media/legs/media-leg';
 import type { Playback } from '../media/player';
 import type { NewCallRecord } from '../store/call-records';
 import type { Binding } from '../presence/registrar';
@@ -203,6 +203,8 @@ export class Call {
   serviceEndReason: string | undefined;
   /** Told once when the call ends (a service's ServiceCall.onEnded). */
   readonly endListeners = new Set<(why: string) => void>();
+  /** A service's listeners to the caller's key presses sent in SIP INFO (info-keys.ts). */
+  readonly infoKeyListeners = new Set<(event: DtmfEvent) => void>();
 
   constructor(
     readonly organizationId: number,

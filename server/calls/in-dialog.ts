@@ -18,6 +18,7 @@ import { ownUtf8 } from '../util/unshared';
 import type { Call, LineIdentity, Party } from './call';
 import { ALLOW, isSdp, SUPPORTED } from './call-messages';
 import type { CallControl } from './control';
+import { keyFromInfo } from './info-keys';
 
 const log = createLogger('calls');
 
@@ -210,6 +211,13 @@ export class InDialogRequests {
       return;
     }
     const other = entry.party ? entry.call.other(entry.party) : undefined;
+    if (!other && entry.call.state === 'answered' && entry.call.infoKeyListeners.size > 0) {
+      // A call the PBX answered for a service: a key press is the service's (info-keys.ts).
+      const key = keyFromInfo(tx.request.headers.get('Content-Type'), tx.request.body.toString('utf8'));
+      tx.reply(200, 'OK');
+      if (key) for (const listener of [...entry.call.infoKeyListeners]) listener(key);
+      return;
+    }
     if (!other || !other.dialog.connection.isOpen || entry.call.state !== 'answered') {
       tx.reply(200, 'OK');
       return;
