@@ -4,9 +4,11 @@
  * planner that hands out a fixed plan (recording the moment it was asked at) and CallServices that record.
  */
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { phoneOffer, until } from '../media/legs/rtp-peer.test-helper';
 import { DEMO_ORGANIZATION, seedDemo } from '../store/demo';
+import type { ActiveCall } from '../store/active-calls';
+import { CallJournal } from '../store/call-journal';
 import type { Database } from '../store/schema';
 import { openTestDatabase } from '../store/test-support';
 import type { TestDatabase } from '../store/test-support';
@@ -196,6 +198,29 @@ describe('CallEngine answering plans and services', () => {
     expect(aliceWire.responses.find((r) => r.headers.get('CSeq') === '2 INFO')?.status).toBe(200);
     expect(keys).toEqual(['7']);
     engine.shutdown();
+  });
+
+  it('lets an answer being stored win over the ring time running out: the caller gets the device, not voicemail', async () => {
+    const store = CallJournal.prototype.answered;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(CallJournal.prototype, 'answered').mockImplementation(function (this: CallJournal, active: ActiveCall) {
+      const written = store.call(this, active);
+      return held.then(() => written);
+    });
+    const { engine, endpoint, bobWire, served, forked, finalToAlice } = await call({ ...RING_THEN_VOICEMAIL, ringMs: 100 });
+    const invite = await forked();
+    endpoint.receiveMessage(
+      createResponse(invite, 200, 'OK', { toTag: 'bob', headers: [['Contact', '<sip:102@192.0.2.20;transport=tcp>']], contentType: 'application/sdp', body: Buffer.from(phoneOffer(40_002)) }),
+      bobWire,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    expect((await finalToAlice()).status).toBe(200);
+    expect(served).toEqual([]);
+    expect(bobWire.requests.map((r) => r.method)).toEqual(['INVITE', 'ACK']);
+    engine.shutdown();
+    vi.restoreAllMocks();
   });
 
   it('takes a device that answers unavailable as no device: voicemail for "unreachable"', async () => {

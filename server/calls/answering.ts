@@ -370,9 +370,12 @@ function serviceCanHear(call: Call): boolean {
   return codec === undefined || codecKind(codec) !== undefined;
 }
 
-/** Read after every await: the call may have been answered or ended meanwhile. */
+/**
+ * Read after every await and in every timer: the call may have been answered or ended meanwhile, or a device's
+ * answer may be being stored (the caller hears of it then: CallEngine.connect), which nothing may divert.
+ */
 function ringing(call: Call): boolean {
-  return call.state === 'routing' || call.state === 'ringing';
+  return (call.state === 'routing' || call.state === 'ringing') && !call.answering;
 }
 
 function unavailable(): FirstStep {
