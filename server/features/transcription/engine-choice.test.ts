@@ -36,6 +36,9 @@ describe('choosing the transcription engine', () => {
     expect(hosted.engine?.name).toBe('hosted');
     expect(hosted.description).toBe('hosted, at https://stt.example');
     expect(chooseEngine({ url: 'https://stt.example/v1', key: 'k' }, installed).engine?.name).toBe('hosted');
+    expect(chooseEngine({ url: 'http://stt.example/v1', key: 'k' }, installed).description).toBe('hosted, at http://stt.example (plain HTTP: the key and the messages cross the network unencrypted; use https)');
+    expect(chooseEngine({ url: 'http://127.0.0.1:9000/v1', key: 'k' }, installed).description).toBe('hosted, at http://127.0.0.1:9000');
+    expect(chooseEngine({ url: 'http://[::1]:9000/v1', key: 'k' }, installed).description).toBe('hosted, at http://[::1]:9000');
     expect(() => chooseEngine({ mode: 'local' }, absent)).toThrow(`Local transcription cannot run: ${absent.binary} is not installed (Debian package pocketsphinx).`);
     expect(() => chooseEngine({ mode: 'hosted' }, installed)).toThrow('Hosted transcription needs a service URL and key.');
   });

@@ -10,6 +10,9 @@ import type { PocketsphinxInstall } from './pocketsphinx';
 
 const log = createLogger('transcription');
 
+/** Where plain HTTP never leaves the machine (URL.hostname keeps an IPv6 address's brackets). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 export interface TranscriptionSettings {
   /** Undefined: hosted when a URL is given, else local when pocketsphinx is installed, else off. */
   mode?: 'off' | 'local' | 'hosted';
@@ -31,7 +34,12 @@ export function chooseEngine(settings: TranscriptionSettings, install: Pocketsph
     choice = { engine: undefined, description: 'off (--transcription off)' };
   } else if (mode === 'hosted') {
     if (settings.url === undefined || settings.key === undefined) throw new Error('Hosted transcription needs a service URL and key.');
-    choice = { engine: new HostedEngine({ url: settings.url, key: settings.key }), description: `hosted, at ${new URL(settings.url).origin}` };
+    const url = new URL(settings.url);
+    const exposed = url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname);
+    choice = {
+      engine: new HostedEngine({ url: settings.url, key: settings.key }),
+      description: `hosted, at ${url.origin}${exposed ? ' (plain HTTP: the key and the messages cross the network unencrypted; use https)' : ''}`,
+    };
   } else {
     const missing = pocketsphinxMissing(install);
     if (missing !== undefined && mode === 'local') throw new Error(`Local transcription cannot run: ${missing}.`);
@@ -40,6 +48,7 @@ export function chooseEngine(settings: TranscriptionSettings, install: Pocketsph
         ? { engine: new PocketsphinxEngine(install), description: 'local (pocketsphinx; wideband messages only, narrowband ones are marked so)' }
         : { engine: undefined, description: `off: ${missing}` };
   }
-  log.info(`voicemail transcription ${choice.description}`);
+  if (choice.description.includes('plain HTTP')) log.warn(`voicemail transcription ${choice.description}`);
+  else log.info(`voicemail transcription ${choice.description}`);
   return choice;
 }
