@@ -157,7 +157,7 @@ if (!only || only === 'transcription') {
   console.table(figures.rows);
   console.table(figures.files.filter((f) => f.engine !== 'hosted').map((f) => ({ file: f.file, 'WER %': Number(((f.errors / f.words) * 100).toFixed(0)), heard: f.hypothesis })));
   process.stdout.write(
-    `The wideband set is synthetic speech (flite): no recorded wideband English speech is available offline. The hosted row is measured against a fake service on 127.0.0.1 that answers at once: only the adapter's overhead. Decoding the stored Ogg Opus in the PBX's thread: ${figures.decodeMsPerMinute.toFixed(1)} ms per minute of audio, a second of audio at a time (decodeAudioAsync): the longest wait of the event loop while a 3-minute message was decoded was ${figures.decodeLongestStallMs.toFixed(1)} ms (${figures.idleLongestStallMs.toFixed(1)} ms for as long with nothing to do).\n`,
+    `The wideband set is synthetic speech (flite): no recorded wideband English speech is available offline. The hosted row is measured against a fake service on 127.0.0.1 that answers at once: only the adapter's overhead. Decoding the stored Ogg Opus in the PBX's thread: ${figures.decodeMsPerMinute.toFixed(1)} ms per minute of audio, in turns of 1 s of audio: the longest wait of the event loop while a 3-minute message was decoded was ${figures.decodeLongestStallMs.toFixed(1)} ms (${figures.idleLongestStallMs.toFixed(1)} ms for as long with nothing to do).\n`,
   );
   for (const reason of figures.skipped) process.stdout.write(`skipped ${reason}\n`);
   writeResults('transcription', { ...figures });

@@ -7,7 +7,7 @@
  * and `close()`s it at shutdown. The REST list reads transcripts and searches them through
  * server/store/transcripts.ts (a message without a transcript row yet is `pending`).
  */
-import { resample } from '../../media/audio-file';
+import { resampleAsync } from '../../media/audio-file';
 import { readStoredAudio } from './stored-audio';
 import { Transcriber } from './transcriber';
 import type { TranscriberOptions } from './transcriber';
@@ -21,5 +21,5 @@ export type { TranscriberOptions, TranscriptionJob } from './transcriber';
 
 /** A transcriber that reads the stored recordings (Ogg Opus or WAV) and converts their rate with the media layer. */
 export function createTranscriber(options: Omit<TranscriberOptions, 'readAudio' | 'resample'>): Transcriber {
-  return new Transcriber({ readAudio: readStoredAudio, resample, ...options });
+  return new Transcriber({ readAudio: readStoredAudio, resample: resampleAsync, ...options });
 }

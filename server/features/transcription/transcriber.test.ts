@@ -39,8 +39,13 @@ const LOCAL_RATES = { wideband: 16_000, narrowband: undefined };
 const HOSTED_RATES = { wideband: 16_000, narrowband: 8_000 };
 const says = (text: string) => () => new Promise<string>((resolve) => setTimeout(() => resolve(text), 5));
 const fails = (message: string, retryable: boolean) => () => Promise.reject(new TranscriptionError(message, retryable));
+/** Runs until stopped, as the real engines do (an engine handed a signal already aborted stops at once). */
 const hangs = () => (_audio: SpeechAudio, signal: AbortSignal) =>
-  new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(new TranscriptionError('stopped', true))));
+  new Promise<string>((_resolve, reject) => {
+    const stop = () => reject(new TranscriptionError('stopped', true));
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop);
+  });
 
 describe('transcriber', () => {
   let store: TestDatabase;

@@ -47,7 +47,8 @@ export interface TranscriberOptions {
   engine: TranscriptionEngine | undefined;
   /** Reads and decodes a stored recording: mono samples at the rate the file holds. */
   readAudio(path: string): Promise<SpeechAudio>;
-  resample(samples: Int16Array, fromRate: number, toRate: number): Int16Array;
+  /** Converts between rates; may take its time (the media layer's resampleAsync lets the event loop turn). */
+  resample(samples: Int16Array, fromRate: number, toRate: number): Int16Array | Promise<Int16Array>;
   /** Messages transcribed at once (default: one per core but one, at least one). */
   concurrency?: number;
   /** Tries of a message whose failures are retryable, the first included (default 3). */
@@ -171,7 +172,10 @@ export class Transcriber {
     let result: Transcript;
     try {
       const started = performance.now();
-      const text = await engine.transcribe(await this.audioFor(job, engine), signal);
+      const audio = await this.audioFor(job, engine);
+      // Closed while the audio was read: leave the message pending rather than start an engine now.
+      if (signal.aborted) return;
+      const text = await engine.transcribe(audio, signal);
       log.info('transcribed', { voicemailId: job.voicemailId, engine: engine.name, ms: Math.round(performance.now() - started), words: text === '' ? 0 : text.split(' ').length });
       result = { status: 'done', engine: engine.name, text };
     } catch (error) {
@@ -214,7 +218,7 @@ export class Transcriber {
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
       throw new TranscriptionError(missing ? 'the recording is missing' : `the recording could not be read: ${error instanceof Error ? error.message : String(error)}`, false, { cause: error });
     }
-    const samples = audio.rate === rate ? audio.samples : this.options.resample(audio.samples, audio.rate, rate);
+    const samples = audio.rate === rate ? audio.samples : await this.options.resample(audio.samples, audio.rate, rate);
     return { samples, rate };
   }
 
