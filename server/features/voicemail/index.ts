@@ -9,7 +9,7 @@ export type { DepositOptions, DepositOutcome, VoicemailLimits } from './deposit'
 export { Mailboxes } from './mailboxes';
 export type { MailboxesOptions, MailboxUser } from './mailboxes';
 export { removeOrphanMessageFiles, writeMessageFile, VOICEMAIL_FOLDER } from './storage';
-export type { GreetingSource, MailboxWatchers, MessageEncoder, MessageEncoding, StoredMessage, TranscriptionHook, VoicemailPrompts } from './ports';
+export type { GreetingSource, MailboxWatchers, MessageEncoder, MessageEncoding, StoredMessage, TranscriptionHook, TranscriptReader, VoicemailPrompts } from './ports';
 export { oggOpusEncoder } from './encoding';
 export { playSequence, prompts, Prompts } from './prompts';
 export type { PromptName, SequencePlayback } from './prompts';

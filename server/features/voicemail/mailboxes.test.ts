@@ -102,6 +102,23 @@ describe('Mailboxes', () => {
     expect(await events(bob)).toEqual([]);
   });
 
+  it('reads transcripts through the reader it is given, and announces a finished transcript to the owner', async () => {
+    const id = await leave(alice, 'Carol Chen', 1);
+    const reading = new Mailboxes({
+      db,
+      dataDir,
+      events: hub,
+      watchers: { mailboxChanged: (_org, extension) => lamps.push(extension) },
+      transcripts: { transcripts: async (ids) => new Map(ids.map((i) => [i, { status: 'pending' as const }])) },
+    });
+    expect((await reading.list(alice, { limit: 10 })).items[0]!.transcript).toEqual({ status: 'pending' });
+    await reading.announceTranscribed(id, { organizationId: alice.organizationId, userId: alice.userId });
+    expect(await events(alice)).toEqual([{ type: 'voicemail', change: 'updated', id, counts: { new: 1, saved: 0 } }]);
+    // an owner of another organization than the one named is nobody to tell
+    await reading.announceTranscribed(id, { organizationId: alice.organizationId + 1, userId: alice.userId });
+    expect(await events(alice)).toHaveLength(1);
+  });
+
   it('keeps the PIN as a hash and checks it', async () => {
     expect(await mailboxes.checkPin(alice, '1234')).toBe(false);
     await mailboxes.setPin(alice, '4711');

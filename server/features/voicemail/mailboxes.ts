@@ -22,7 +22,8 @@ import {
 } from '../../store/voicemails';
 import type { StoredVoicemail } from '../../store/voicemails';
 import { searchVoicemailIds, transcriptsFor } from '../../store/transcripts';
-import type { MailboxWatchers } from './ports';
+import type { MailboxWatchers, TranscriptReader } from './ports';
+import { getUserById } from '../../store/users';
 
 const log = createLogger('voicemail');
 
@@ -42,6 +43,11 @@ export interface MailboxesOptions {
   dataDir: string;
   events: EventPublisher;
   watchers: MailboxWatchers;
+  /**
+   * The transcripts of messages (features/transcription `Transcriber`, which knows whether an engine runs); the
+   * stored ones when left out, and `off` for a message with none.
+   */
+  transcripts?: TranscriptReader;
 }
 
 export class Mailboxes {
@@ -62,7 +68,7 @@ export class Mailboxes {
     const q = query.q?.trim();
     const inTranscripts = q ? await searchVoicemailIds(this.db, user.userId, q) : [];
     const rows = await listVoicemails(this.db, user, { box: query.box, q, alsoMatching: inTranscripts, limit: query.limit });
-    const transcripts = rows.length > 0 ? await transcriptsFor(this.db, rows.map((row) => row.id)) : new Map<number, Transcript>();
+    const transcripts = rows.length > 0 ? await this.transcripts(rows.map((row) => row.id)) : new Map<number, Transcript>();
     return { items: rows.map((row) => toVoicemail(row, transcripts.get(row.id) ?? NO_TRANSCRIPT)), counts: await this.counts(user) };
   }
 
@@ -74,7 +80,7 @@ export class Mailboxes {
   async item(user: MailboxUser, id: number): Promise<Voicemail | undefined> {
     const row = await getVoicemail(this.db, user, id);
     if (!row) return undefined;
-    const transcripts = await transcriptsFor(this.db, [id]);
+    const transcripts = await this.transcripts([id]);
     return toVoicemail(row, transcripts.get(id) ?? NO_TRANSCRIPT);
   }
 
@@ -101,6 +107,13 @@ export class Mailboxes {
     return true;
   }
 
+  /** A message's transcript changed (transcription is done): its owner's apps are told, found by the owner's id. */
+  async announceTranscribed(voicemailId: number, owner: { organizationId: number; userId: number }): Promise<void> {
+    const user = await getUserById(this.db, owner.userId);
+    if (!user || user.organization_id !== owner.organizationId) return;
+    await this.announce({ organizationId: owner.organizationId, userId: owner.userId, extension: user.extension }, 'updated', voicemailId);
+  }
+
   async setPin(user: MailboxUser, pin: string): Promise<void> {
     await setMailboxPinHash(this.db, user.userId, await hashPassword(pin));
   }
@@ -124,6 +137,10 @@ export class Mailboxes {
     } catch (error) {
       log.warn('could not announce a mailbox change', { userId: user.userId, change, id, error });
     }
+  }
+
+  private transcripts(ids: readonly number[]): Promise<ReadonlyMap<number, Transcript>> {
+    return this.options.transcripts ? this.options.transcripts.transcripts(ids) : transcriptsFor(this.db, ids);
   }
 }
 

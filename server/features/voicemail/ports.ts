@@ -2,6 +2,7 @@
  * What the voicemail feature is handed by the composition root (pbx.ts), as interfaces of its own, so that it
  * never reaches into presence or transcription beyond what it needs, and its tests can stand in for each of them.
  */
+import type { Transcript } from '../../../shared/voicemail';
 import type { Sound } from '../../media/player';
 import type { ServiceUser } from '../../calls/ports';
 
@@ -28,6 +29,11 @@ export interface StoredMessage {
  */
 export interface TranscriptionHook {
   transcribe(message: StoredMessage): void | Promise<void>;
+}
+
+/** The transcripts of messages, for the list the app shows. */
+export interface TranscriptReader {
+  transcripts(voicemailIds: readonly number[]): Promise<ReadonlyMap<number, Transcript>>;
 }
 
 /** The mailbox owner's own greeting (features/greetings), as a sound to play; undefined when none is active. */
