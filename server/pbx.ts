@@ -38,6 +38,7 @@ import { startSessionPurge } from './store/session-purge';
 import { PBX_VERSION } from './version';
 import { MailboxMenuService, Mailboxes, removeOrphanMessageFiles, StoredMailbox, VoicemailDeposits } from './features/voicemail';
 import { removeOrphanGreetingFiles } from './features/greetings';
+import { chooseEngine, createTranscriber } from './features/transcription';
 
 const log = createLogger('pbx');
 
@@ -90,6 +91,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   // TCP and TLS draw on one pool of descriptors, as do HTTP and HTTPS: one quota each.
   const sipConnections = new ConnectionQuota('SIP TCP/TLS', limits.sipConnections);
   const httpConnections = { limits: limits.http, quota: httpConnectionQuota(limits.http) };
+  // Asked for by name and unable to run (pocketsphinx missing, a hosted URL without its key): refused before anything opens.
+  const transcription = chooseEngine({ mode: config.transcription, url: config.transcriptionUrl, key: config.transcriptionKey });
   mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(join(config.dataDir, 'offhook.db'));
   await migrateToLatest(db);
@@ -189,9 +192,17 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   // Each signed-in app hears of its user's calls (call ids for its REST commands) on that stream.
   const callFeed = new CallFeed(db, sip.calls, events);
   // Users' mailboxes: changes reach their apps (events) and the desk phones watching the lamp (subscriptions).
-  const voicemail = new Mailboxes({ db, dataDir: config.dataDir, events, watchers: sip.subscriptions });
+  // Messages are transcribed in the background; a finished transcript reaches the owner's apps as `updated`.
+  const transcriber = createTranscriber({
+    db,
+    dataDir: config.dataDir,
+    engine: transcription.engine,
+    onTranscribed: (voicemailId, owner) => void voicemail.announceTranscribed(voicemailId, owner),
+  });
+  const voicemail = new Mailboxes({ db, dataDir: config.dataDir, events, watchers: sip.subscriptions, transcripts: transcriber });
+  await transcriber.start();
   // Calls the PBX answers itself: a message taken for a user (greeting, tone, recording), the *97 menu.
-  const deposits = new VoicemailDeposits({ db, mailboxes: voicemail, player: sip.calls.player });
+  const deposits = new VoicemailDeposits({ db, mailboxes: voicemail, player: sip.calls.player, transcription: transcriber });
   // PIN guesses at the *97 menu count in the limiter that SIP digest and sign-in share.
   const mailboxMenu = new MailboxMenuService({ player: sip.calls.player, mailbox: new StoredMailbox(db, voicemail), attempts: sip.security.attempts });
   sip.calls.services = {
@@ -264,6 +275,7 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
       await sip.calls.flushRecords();
       // Messages being left when their calls were hung up are stored (and announced) before the store closes.
       await deposits.settled();
+      await transcriber.close();
       sip.endpoint.faults.report();
       await registrations.flush();
       await heartbeat.stop();
