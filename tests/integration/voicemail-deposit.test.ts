@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { RtpHeader, RtpPacket } from 'werift';
 import { describe, expect, it } from 'vitest';
 import type { SessionResponse } from '../../shared/api';
+import type { VoicemailList } from '../../shared/voicemail';
+import { chooseEngine } from '../../server/features/transcription';
 import { decodeAudio } from '../../server/media/audio-file';
 import { decodeG711, encodeG711 } from '../../server/media/joins/g711';
 import { toneFrame, toneLevel } from '../../server/media/joins/mixer.test-helper';
@@ -73,7 +75,8 @@ describe('leaving a voicemail from a desk phone', () => {
   it('stores what the caller said, lights the lamp and tells the app', async () => {
     const watcher = await lamp();
     expect(await watcher.next()).toContain('Voice-Message: 0/0');
-    const stream = await TestEventStream.open(suite.pbx.httpUrl, await signIn('101', 'alice-101'));
+    const token = await signIn('101', 'alice-101');
+    const stream = await TestEventStream.open(suite.pbx.httpUrl, token);
     suite.cleanups.push(() => stream.close());
     await stream.ready();
 
@@ -118,6 +121,16 @@ describe('leaving a voicemail from a desk phone', () => {
     const middle = decoded.samples.subarray(Math.floor(decoded.samples.length / 4), Math.floor((decoded.samples.length * 3) / 4));
     expect(toneLevel(middle, decoded.rate, 1000)).toBeGreaterThan(3000);
     expect(toneLevel(middle, decoded.rate, 440)).toBeLessThan(500);
+
+    // In Alice's list, a desk phone's narrowband message says so rather than carrying a poor transcript (or
+    // says transcription is off, on a machine without the offline engine).
+    const expected = chooseEngine({}).engine ? 'narrowband' : 'off';
+    await expect
+      .poll(async () => {
+        const response = await fetch(`${suite.pbx.httpUrl}/api/v1/voicemails`, { headers: { authorization: `Bearer ${token}` } });
+        return ((await response.json()) as VoicemailList).items.map((item) => [item.id, item.callerName, item.transcript.status]);
+      })
+      .toEqual([[row.id, 'Bob Brown', expected]]);
   });
 
   it('answers *97 with the mailbox menu, which speaks', async () => {
