@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
-import { decodeAudio, soundFromAudio } from '../../../media/audio-file';
+import { decodeAudioAsync, soundFromAudio } from '../../../media/audio-file';
 import type { Sound } from '../../../media/player';
 import type { Database } from '../../../store/schema';
 import { getMailboxPinHash, listVoicemails } from '../../../store/voicemails';
@@ -32,14 +32,15 @@ export class StoredMailbox implements MenuMailbox {
   }
 
   /**
-   * Decoded at the rate it was recorded at (8 or 16 kHz): a minute of message is 2 MB at 16 kHz. Decoding is
-   * done at once on this thread, about 2 ms a second of message here.
+   * Decoded at the rate it was recorded at (8 or 16 kHz: a minute of message is 2 MB at 16 kHz), a second at a
+   * time with the event loop turning between (a 3-minute message takes some 0.4 s to decode, twenty media ticks
+   * every other call would otherwise miss).
    */
   async sound(owner: MenuOwner, message: MenuMessage): Promise<Sound> {
     const found = await this.mailboxes.audio(owner, message.id);
     if (!found) throw new Error(`voicemail ${message.id} is no longer in the mailbox`);
     const bytes = await readFile(found.path);
-    return soundFromAudio(decodeAudio(bytes, found.path, { opusAtInputRate: true }), `voicemail ${message.id}`);
+    return soundFromAudio(await decodeAudioAsync(bytes, found.path, { opusAtInputRate: true }), `voicemail ${message.id}`);
   }
 
   markSaved(owner: MenuOwner, id: number): Promise<boolean> {
