@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { RtpHeader, RtpPacket } from 'werift';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../server/auth/password';
-import { MailboxMenuService, StoredMailbox } from '../../server/features/voicemail';
 import { encodeOggOpus } from '../../server/media/audio-file';
 import { createDecoder } from '../../server/media/joins/frame-codec';
 import { toneFrame, toneLevel } from '../../server/media/joins/mixer.test-helper';
@@ -117,13 +116,6 @@ describe('the *97 mailbox menu from a desk phone', () => {
   const cleanups: Array<() => unknown> = [];
   beforeAll(async () => {
     ({ pbx, dataDir } = await startUdpPbx('mailbox-menu'));
-    // The menu on the running PBX's own pieces: its player, its users' mailboxes, its password-guessing limiter.
-    const menus = new MailboxMenuService({ player: pbx.sip.calls.player, mailbox: new StoredMailbox(pbx.db, pbx.voicemail), attempts: pbx.sip.security.attempts });
-    const deposits = pbx.sip.calls.services;
-    pbx.sip.calls.services = {
-      voicemail: (call, mailbox, reason) => deposits?.voicemail(call, mailbox, reason) ?? call.hangUp('no voicemail'),
-      mailboxMenu: (call, user) => void menus.start(call, user),
-    };
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
