@@ -275,6 +275,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
       await sip.calls.flushRecords();
       // Messages being left when their calls were hung up are stored (and announced) before the store closes.
       await deposits.settled();
+      // Saves and deletes keyed at the *97 menu before its calls ended reach the store too.
+      await mailboxMenu.settled();
       await transcriber.close();
       sip.endpoint.faults.report();
       await registrations.flush();
