@@ -9,9 +9,10 @@
  * anchored: each party's leg terminates at the PBX (`server/media`) and a join relays audio between them.
  *
  * Within a dialog the engine answers re-INVITE and UPDATE (hold, resume, session refresh), ACK and INFO, and
- * runs session timers (RFC 4028): in-dialog.ts. Ringing devices is forking.ts; what the caller hears meanwhile,
- * caller-progress.ts; music on hold and who holds a call, hold-music.ts; an app that reloads during a call and
- * comes back, rejoin-grace.ts. Features built on calls (transfer, pickup, conference) act through CallControl
+ * runs session timers (RFC 4028): in-dialog.ts. What a call to a user does by the user's answering plan, and
+ * calls the PBX answers itself for services (voicemail, *97), answering.ts. Ringing devices is forking.ts; what
+ * the caller hears meanwhile, caller-progress.ts; music on hold and who holds a call, hold-music.ts; an app that
+ * reloads during a call and comes back, rejoin-grace.ts. Features built on calls (transfer, pickup, conference) act through CallControl
  * (control.ts), which the engine implements; the composition root hands them the SIP requests that are theirs
  * (REFER, INVITE with Replaces) and the app's REST commands.
  *
