@@ -23,7 +23,7 @@ import { getVoicemail, insertVoicemail } from '../../store/voicemails';
 import { VoicemailDeposits } from './deposit';
 import type { DepositOutcome } from './deposit';
 import { Mailboxes } from './mailboxes';
-import type { MessageEncoding, StoredMessage } from './ports';
+import type { GreetingSource, MessageEncoding, StoredMessage } from './ports';
 import { removeOrphanMessageFiles, writeMessageFile } from './storage';
 
 /** A call the PBX answered, as the engine hands it to a service; `callerHangsUp` is the caller's BYE. */
@@ -116,7 +116,7 @@ describe('VoicemailDeposits', () => {
   const greeting = toneSound(300, 200);
 
   /** With `encode` null, the deposit codes as the PBX does (Ogg Opus). */
-  function deposits(limits = {}, encode: typeof rawEncoder | null = rawEncoder) {
+  function deposits(limits = {}, encode: typeof rawEncoder | null = rawEncoder, greetings?: GreetingSource) {
     const mailboxes = new Mailboxes({ db, dataDir, events: hub, watchers: { mailboxChanged: (org, extension) => lamps.push(`${org}/${extension}`) } });
     const service = new VoicemailDeposits({
       db,
@@ -130,6 +130,7 @@ describe('VoicemailDeposits', () => {
         },
       },
       limits,
+      greetings,
     });
     return { mailboxes, service };
   }
@@ -213,6 +214,27 @@ describe('VoicemailDeposits', () => {
     const decoded = decodeAudio(file, row!.file);
     expect(Math.abs(decoded.durationMs - 2_000)).toBeLessThan(30);
     expect(toneLevel(decoded.samples.subarray(decoded.rate / 10), decoded.rate, 1000)).toBeGreaterThan(4000);
+  });
+
+  it("plays the owner's own greeting instead of the default, and the default when the greeting cannot be read", async () => {
+    const own = toneSound(500, 200);
+    const first = await phoneCall();
+    const withOwn = deposits({}, rawEncoder, { activeGreeting: async (mailbox) => (mailbox.userId === alice.userId ? own : undefined) });
+    const taking = withOwn.service.take(first.call, alice, 'no-answer');
+    await pastTheTone(first.phone);
+    const sound = heard(first.phone);
+    expect(toneLevel(sound.subarray(0, 1600), 8000, 500)).toBeGreaterThan(5000);
+    expect(toneLevel(sound.subarray(0, 1600), 8000, 300)).toBeLessThan(500);
+    first.call.callerHangsUp();
+    expect(await taking).toEqual({ kind: 'dropped', why: 'too-short' });
+
+    const second = await phoneCall();
+    const broken = deposits({}, rawEncoder, { activeGreeting: async () => Promise.reject(new Error('unreadable file')) });
+    const fallback = broken.service.take(second.call, alice, 'no-answer');
+    await pastTheTone(second.phone);
+    expect(toneLevel(heard(second.phone).subarray(0, 1600), 8000, 300)).toBeGreaterThan(5000);
+    second.call.callerHangsUp();
+    await fallback;
   });
 
   it('hangs up itself when the caller presses #', async () => {
