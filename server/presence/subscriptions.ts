@@ -6,9 +6,8 @@
  * SIP-specific event notification (RFC 6665): the PBX as notifier for the packages a desk phone asks for.
  *
  * - `message-summary` (RFC 3842): a user's own mailbox, for the message-waiting lamp. Counts come from a
- *   `VoicemailCounter`; voicemail is not built yet, so today every mailbox honestly reads
- *   "Messages-Waiting: no" and "Voice-Message: 0/0" (see server/store/voicemail-counts.ts).
- *   `mailboxChanged` sends fresh counts when voicemail lands.
+ *   `VoicemailCounter` (server/store/voicemail-counts.ts: new messages as new, saved ones as old);
+ *   `mailboxChanged` sends fresh counts when a message lands, is marked or is deleted (features/voicemail).
  * - `dialog` (RFC 4235): the lines of any extension of the subscriber's organization, for busy lamps,
  *   fed by the call engine's `callStateChanged` events (`DialogStateSource`).
  *
