@@ -114,6 +114,8 @@ describe('Mailboxes', () => {
     expect((await reading.list(alice, { limit: 10 })).items[0]!.transcript).toEqual({ status: 'pending' });
     await reading.announceTranscribed(id, { organizationId: alice.organizationId, userId: alice.userId });
     expect(await events(alice)).toEqual([{ type: 'voicemail', change: 'updated', id, counts: { new: 1, saved: 0 } }]);
+    // a transcript changes no count: no lamp is sent anything
+    expect(lamps).toEqual([]);
     // an owner of another organization than the one named is nobody to tell
     await reading.announceTranscribed(id, { organizationId: alice.organizationId + 1, userId: alice.userId });
     expect(await events(alice)).toHaveLength(1);

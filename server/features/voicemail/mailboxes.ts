@@ -111,7 +111,8 @@ export class Mailboxes {
   async announceTranscribed(voicemailId: number, owner: { organizationId: number; userId: number }): Promise<void> {
     const user = await getUserById(this.db, owner.userId);
     if (!user || user.organization_id !== owner.organizationId) return;
-    await this.announce({ organizationId: owner.organizationId, userId: owner.userId, extension: user.extension }, 'updated', voicemailId);
+    // The counts did not change: the desk phones' lamps are left alone.
+    await this.announce({ organizationId: owner.organizationId, userId: owner.userId, extension: user.extension }, 'updated', voicemailId, { lamps: false });
   }
 
   async setPin(user: MailboxUser, pin: string): Promise<void> {
@@ -125,13 +126,14 @@ export class Mailboxes {
   }
 
   /**
-   * Tells the owner's apps (the `voicemail` event, with the counts after the change) and the desk phones watching
-   * the mailbox. For changes made here, by the deposit, and by transcription (`updated` when a text is written).
-   * Never throws: the change is stored already, and an app that missed the event catches up from the list.
+   * Tells the owner's apps (the `voicemail` event, with the counts after the change) and, unless `lamps` is false
+   * (nothing they show changed), the desk phones watching the mailbox. For changes made here, by the deposit, and
+   * by transcription (`updated` when a text is written). Never throws: the change is stored already, and an app
+   * that missed the event catches up from the list.
    */
-  async announce(user: MailboxUser, change: VoicemailEvent['change'], id: number): Promise<void> {
+  async announce(user: MailboxUser, change: VoicemailEvent['change'], id: number, options: { lamps?: boolean } = {}): Promise<void> {
     try {
-      this.options.watchers.mailboxChanged(user.organizationId, user.extension);
+      if (options.lamps !== false) this.options.watchers.mailboxChanged(user.organizationId, user.extension);
       const event: VoicemailEvent = { type: 'voicemail', change, id, counts: await this.counts(user) };
       await this.options.events.publish(user.organizationId, [user.userId], event);
     } catch (error) {
