@@ -166,3 +166,17 @@ describe('transcription settings', () => {
     expect(() => parse(['--transcription-url', 'https://stt.example/v1'])).toThrow(/needs --transcription-url and --transcription-key/);
   });
 });
+
+describe('voicemail limits', () => {
+  it('default to 3 minutes and 100 messages, and come from the flags or the environment', () => {
+    expect(parse([])).toMatchObject({ voicemailMaxSeconds: 180, voicemailMaxMessages: 100 });
+    expect(parse(['--voicemail-max-seconds', '60', '--voicemail-max-messages', '5'])).toMatchObject({ voicemailMaxSeconds: 60, voicemailMaxMessages: 5 });
+    expect(parse([], { OFFHOOK_VOICEMAIL_MAX_SECONDS: '300' }).voicemailMaxSeconds).toBe(300);
+  });
+
+  it('refuse what is not a sensible length or count, with a sentence naming the flag', () => {
+    expect(() => parse(['--voicemail-max-seconds', '2'])).toThrow(new ConfigError('--voicemail-max-seconds must be a whole number of seconds from 5 to 3600, not "2".'));
+    expect(() => parse(['--voicemail-max-seconds', 'long'])).toThrow(ConfigError);
+    expect(() => parse(['--voicemail-max-messages', '0'])).toThrow(ConfigError);
+  });
+});

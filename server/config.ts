@@ -88,7 +88,14 @@ export interface ServeConfig {
   /** The hosted speech-to-text service: where audio is POSTed, and the bearer key it is sent with. */
   transcriptionUrl?: string;
   transcriptionKey?: string;
+  /** The longest voicemail message, in seconds; the caller is hung up when it is reached. Left out: 180. */
+  voicemailMaxSeconds?: number;
+  /** Messages a mailbox holds (new and saved) before callers hear "mailbox full". Left out: 100. */
+  voicemailMaxMessages?: number;
 }
+
+export const DEFAULT_VOICEMAIL_MAX_SECONDS = 180;
+export const DEFAULT_VOICEMAIL_MAX_MESSAGES = 100;
 
 export const TRANSCRIPTION_MODES = ['off', 'local', 'hosted'] as const;
 export type TranscriptionMode = (typeof TRANSCRIPTION_MODES)[number];
@@ -218,6 +225,8 @@ export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'me
     help: 'voicemail transcription: off, local (pocketsphinx, wideband messages only) or hosted (the service at --transcription-url) (default: hosted when a URL is given, else local when pocketsphinx and its English model are installed, else off)',
   },
   transcriptionUrl: { flag: '--transcription-url', env: 'OFFHOOK_TRANSCRIPTION_URL', help: 'http(s) URL of a hosted speech-to-text service: it is POSTed a WAV and answers JSON {"text": "..."}' },
+  voicemailMaxSeconds: { flag: '--voicemail-max-seconds', env: 'OFFHOOK_VOICEMAIL_MAX_SECONDS', help: `longest voicemail message in seconds, 5 to 3600 (default ${DEFAULT_VOICEMAIL_MAX_SECONDS})` },
+  voicemailMaxMessages: { flag: '--voicemail-max-messages', env: 'OFFHOOK_VOICEMAIL_MAX_MESSAGES', help: `messages a mailbox holds before callers hear "mailbox full" (default ${DEFAULT_VOICEMAIL_MAX_MESSAGES})` },
   transcriptionKey: { flag: '--transcription-key', env: 'OFFHOOK_TRANSCRIPTION_KEY', help: 'key sent to that service as "Authorization: Bearer <key>" (prefer the environment variable: a flag shows in the process list)' },
 };
 
@@ -286,6 +295,11 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!/^\d+(\.\d+)?$/.test(timeoutText) || mediaTimeoutS > 86_400) {
     throw new ConfigError(`${SETTINGS.mediaTimeoutS.flag} must be a number of seconds from 0 to 86400, not "${timeoutText}".`);
   }
+  const voicemailText = pick(SETTINGS.voicemailMaxSeconds) ?? `${DEFAULT_VOICEMAIL_MAX_SECONDS}`;
+  const voicemailMaxSeconds = Number(voicemailText);
+  if (!/^\d+$/.test(voicemailText) || voicemailMaxSeconds < 5 || voicemailMaxSeconds > 3600) {
+    throw new ConfigError(`${SETTINGS.voicemailMaxSeconds.flag} must be a whole number of seconds from 5 to 3600, not "${voicemailText}".`);
+  }
   const count = (setting: Setting, fallback: number, min: number): number => {
     const text = pick(setting) ?? `${fallback}`;
     const value = Number(text);
@@ -346,6 +360,8 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     heartbeatS: seconds(SETTINGS.heartbeatS, DEFAULT_HEARTBEAT_S * 1000),
     listOrganizationsAtSignIn: switchedOn(SETTINGS.listOrganizationsAtSignIn),
     ...transcription,
+    voicemailMaxSeconds,
+    voicemailMaxMessages: count(SETTINGS.voicemailMaxMessages, DEFAULT_VOICEMAIL_MAX_MESSAGES, 1),
   };
 }
 
