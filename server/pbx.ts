@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { buildApp } from './api/app';
-import { DEFAULT_MEDIA_TIMEOUT_S } from './config';
+import { DEFAULT_MEDIA_TIMEOUT_S, DEFAULT_VOICEMAIL_MAX_MESSAGES, DEFAULT_VOICEMAIL_MAX_SECONDS } from './config';
 import type { ServeConfig } from './config';
 import { EventHub } from './events/event-hub';
 import type { EventPublisher } from './events/event-hub';
@@ -202,7 +202,16 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   const voicemail = new Mailboxes({ db, dataDir: config.dataDir, events, watchers: sip.subscriptions, transcripts: transcriber });
   await transcriber.start();
   // Calls the PBX answers itself: a message taken for a user (greeting, tone, recording), the *97 menu.
-  const deposits = new VoicemailDeposits({ db, mailboxes: voicemail, player: sip.calls.player, transcription: transcriber });
+  const deposits = new VoicemailDeposits({
+    db,
+    mailboxes: voicemail,
+    player: sip.calls.player,
+    transcription: transcriber,
+    limits: {
+      maxMessageMs: (config.voicemailMaxSeconds ?? DEFAULT_VOICEMAIL_MAX_SECONDS) * 1000,
+      maxMessages: config.voicemailMaxMessages ?? DEFAULT_VOICEMAIL_MAX_MESSAGES,
+    },
+  });
   // PIN guesses at the *97 menu count in the limiter that SIP digest and sign-in share.
   const mailboxMenu = new MailboxMenuService({ player: sip.calls.player, mailbox: new StoredMailbox(db, voicemail), attempts: sip.security.attempts });
   sip.calls.services = {
