@@ -16,6 +16,7 @@ import { pbxMemory, sipRates } from './sip-rates';
 import type { BridgeKind, RelayRun } from './media-relay';
 import { soak } from './soak';
 import { transcriptionBench } from './transcription';
+import { voicemailBench } from './voicemail';
 import { webPhoneBench, webPhoneTable } from './web-phone';
 
 const RESULTS = join(import.meta.dirname, 'results');
@@ -95,7 +96,7 @@ function writeResults(name: string, figures: Record<string, unknown>): void {
   process.stdout.write(`figures written to ${file}\n`);
 }
 
-// BENCH_ONLY=media|mixer|sip|memory|webphone|events|transfer|rules|transcription|soak runs one of them.
+// BENCH_ONLY=media|mixer|sip|memory|webphone|events|transfer|rules|voicemail|transcription|soak runs one of them.
 const only = process.env.BENCH_ONLY;
 /** The soak is judged (a crash, a failed call, memory over budget), unlike the measures: the run's exit code says how it went. */
 let soakFailed = false;
@@ -150,6 +151,15 @@ if (!only || only === 'rules') {
     },
   ]);
   writeResults('answering-rules', { ...figures });
+}
+if (!only || only === 'voicemail') {
+  const figures = await voicemailBench();
+  process.stdout.write(
+    '\nVoicemail deposits at once (default greeting, record tone, a G.711 caller recorded to Ogg Opus, stored at hang-up; median of BENCH_REPEATS runs; CPU ms per deposit-second over callers sending to a sink)\n',
+  );
+  console.table(figures.rows);
+  process.stdout.write('Deposits per core: 1000 ms over the CPU a deposit-second adds to the reference; a run counts when every message was stored.\n');
+  writeResults('voicemail', figures);
 }
 if (!only || only === 'transcription') {
   const figures = await transcriptionBench();

@@ -138,7 +138,6 @@ export async function runDeposits(mode: 'direct' | 'deposit', deposits: number, 
   }
   for (const call of calls) call.callerHangsUp();
   const results = await Promise.all(outcomes);
-  if (process.env.BENCH_DEBUG) console.log(results.slice(0, 2));
   await service.settled();
   const cpu = process.cpuUsage(cpuBefore);
 
