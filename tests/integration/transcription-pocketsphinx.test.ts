@@ -75,9 +75,9 @@ describe('pocketsphinx transcription of stored voicemails', () => {
     transcriber = createTranscriber({ db, dataDir, engine: new PocketsphinxEngine(), onTranscribed: (id) => told.push(id) });
     const { job } = await store('nb-ss-noservice.ogg');
     await transcriber.transcribe(job);
-    await transcriber.idle();
     expect((await transcriptsFor(db, [job.voicemailId])).get(job.voicemailId)).toEqual({ status: 'narrowband', engine: 'pocketsphinx' });
-    expect(told).toEqual([job.voicemailId]);
+    // Written when the hook returned, before the message is announced: nothing later to tell.
+    expect(told).toEqual([]);
   });
 
   it.skipIf(missing !== undefined)(`takes up a message left pending by a stop at the next start${skipped}`, async () => {

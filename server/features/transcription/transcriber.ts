@@ -8,9 +8,9 @@
  * (`transcribe`) writes `pending` and queues the message, or at once `off` (no engine) or `narrowband` (an
  * engine that cannot transcribe telephone audio, given a G.711 message). The result replaces `pending` with
  * `done` or `failed`; `start()` queues again whatever a stop or crash left `pending`, and any message that
- * has no transcript at all (stored just before a crash, or before transcription existed). Every status other than
- * the first `pending` is told to `onTranscribed`, which the composition root turns into the `voicemail`
- * `updated` event.
+ * has no transcript at all (stored just before a crash, or before transcription existed). The hook is called
+ * before the message is announced, so the state it writes first needs no telling; every later one is told to
+ * `onTranscribed`, which the composition root turns into the `voicemail` `updated` event.
  *
  * A failure the engine calls retryable (a timeout, a service that is down) is tried again later, a few times,
  * with doubling pauses; any other fails the message with the engine's sentence. Shutting down stops the
@@ -84,16 +84,18 @@ export class Transcriber {
   async start(): Promise<void> {
     const pending = await pendingTranscriptions(this.options.db);
     if (pending.length > 0) log.info('taking up pending transcriptions', { count: pending.length });
-    for (const { noted, ...job } of pending) await this.admit(job, !noted);
+    // These messages were announced long ago: a status they get now is news.
+    for (const { noted, ...job } of pending) await this.admit(job, { notePending: !noted, tellImmediate: true });
   }
 
   /**
-   * The hook: called once a message is stored. Never throws; a failure to note the message is logged. Once
-   * closed, the message is only noted `pending`, for the next start.
+   * The hook: called once a message is stored, before it is announced; settles once its first state is written
+   * (which is therefore not told to `onTranscribed`: the announcement carries it). Never throws; a failure to
+   * note the message is logged. Once closed, the message is only noted `pending`, for the next start.
    */
   async transcribe(job: TranscriptionJob): Promise<void> {
     log.debug('transcription asked', { voicemailId: job.voicemailId, wideband: job.wideband });
-    await this.admit(job, true);
+    await this.admit(job, { notePending: true, tellImmediate: false });
   }
 
   /**
@@ -134,14 +136,14 @@ export class Transcriber {
     return undefined;
   }
 
-  private async admit(job: TranscriptionJob, notePending: boolean): Promise<void> {
+  private async admit(job: TranscriptionJob, { notePending, tellImmediate }: { notePending: boolean; tellImmediate: boolean }): Promise<void> {
     if (this.known.has(job.voicemailId)) return;
     const now = this.stopping.signal.aborted ? { status: 'pending' as const } : this.immediate(job);
     if (!now) this.known.add(job.voicemailId);
     try {
       if (now) {
         await putTranscript(this.options.db, job.voicemailId, now);
-        if (now.status !== 'pending') this.tell(job);
+        if (now.status !== 'pending' && tellImmediate) this.tell(job);
         return;
       }
       if (notePending) await putTranscript(this.options.db, job.voicemailId, { status: 'pending' });
