@@ -9,8 +9,8 @@
  * A mailbox at its limit plays "mailbox full" and hangs up instead.
  *
  * What is kept, and in which order, so that nothing acknowledged is lost: the Ogg Opus file is written under a
- * temporary name, synced and renamed into place (storage.ts); then the row is inserted; only then are the apps
- * and desk phones told and transcription started. A crash before the row leaves a file no row names, which the
+ * temporary name, synced and renamed into place (storage.ts); then the row is inserted; then transcription is
+ * started (its first state written) and only then are the apps and desk phones told. A crash before the row leaves a file no row names, which the
  * cleanup at start removes. A message too short or with no sound in it (audio-level.ts) is not kept.
  */
 import type { Kysely } from 'kysely';
@@ -216,19 +216,19 @@ export class VoicemailDeposits {
       reason,
     });
     log.info('message stored', { call: call.id, userId: mailbox.userId, voicemailId, durationMs: recording.durationMs });
+    // The transcript's first state is written before anyone is told, so the first read of the list shows it.
+    await this.startTranscription({ voicemailId, organizationId: mailbox.organizationId, userId: mailbox.userId, file: file.relative, wideband: recording.wideband });
     await mailboxes.announce(mailbox, 'added', voicemailId);
-    this.startTranscription({ voicemailId, organizationId: mailbox.organizationId, userId: mailbox.userId, file: file.relative, wideband: recording.wideband });
     return voicemailId;
   }
 
-  private startTranscription(message: StoredMessage): void {
+  private async startTranscription(message: StoredMessage): Promise<void> {
     const hook = this.options.transcription;
     if (!hook) return;
-    const failed = (error: unknown) => log.warn('transcription could not be started', { voicemailId: message.voicemailId, error });
     try {
-      void Promise.resolve(hook.transcribe(message)).catch(failed);
+      await hook.transcribe(message);
     } catch (error) {
-      failed(error);
+      log.warn('transcription could not be started', { voicemailId: message.voicemailId, error });
     }
   }
 }

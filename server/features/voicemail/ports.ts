@@ -23,9 +23,11 @@ export interface StoredMessage {
 }
 
 /**
- * Transcription (features/transcription `Transcriber`), told after each message is stored and announced. It works
- * in the background; when it has written the text, the composition root announces it (`Mailboxes.announce`
- * with `updated`). A failure to start is logged, never the deposit's.
+ * Transcription (features/transcription `Transcriber`), told after each message is stored and before it is
+ * announced: the promise settles once the message's first transcript state is written (`pending`, or at once
+ * `narrowband` or `off`), so the app's first read of the list already shows it. The text itself is written in
+ * the background and announced by the composition root (`Mailboxes.announce` with `updated`). A failure is
+ * logged, never the deposit's.
  */
 export interface TranscriptionHook {
   transcribe(message: StoredMessage): void | Promise<void>;
