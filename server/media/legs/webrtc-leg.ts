@@ -104,8 +104,11 @@ interface Negotiated {
   audio: NegotiatedCodec | undefined;
   /** telephone-event at the audio codec's clock rate, if the far end accepted one. */
   telephoneEvent: NegotiatedCodec | undefined;
-  /** Every negotiated telephone-event, whatever its clock: none is audio. */
-  eventPayloadTypes: ReadonlySet<number>;
+  /**
+   * Every negotiated telephone-event, by payload type, with its clock: none is audio, and each is a key press.
+   * A browser sending Opus may send its events at 8000 Hz (Chrome does, when both were negotiated).
+   */
+  eventClocks: ReadonlyMap<number, number>;
 }
 
 export class WebRtcLeg extends LegBase implements MediaLeg {
@@ -320,7 +323,7 @@ export class WebRtcLeg extends LegBase implements MediaLeg {
     this.negotiatedCache = {
       audio,
       telephoneEvent: audio && codecs.find((c) => isTelephoneEvent(c) && c.clockRate === audio.clockRate),
-      eventPayloadTypes: new Set(codecs.filter(isTelephoneEvent).map((c) => c.payloadType)),
+      eventClocks: new Map(codecs.filter(isTelephoneEvent).map((c) => [c.payloadType, c.clockRate])),
     };
     return this.negotiatedCache;
   }
@@ -478,17 +481,17 @@ export class WebRtcLeg extends LegBase implements MediaLeg {
 
   private receiveFrame(frame: RtpFrame): void {
     this.received++;
-    const event = this.telephoneEvent;
-    if (event && frame.payloadType === event.payloadType) {
-      if (this.dtmfReceiver?.clockRate !== event.clockRate) this.dtmfReceiver = new DtmfReceiver(event.clockRate);
+    // Any negotiated telephone-event, whatever its clock, is a key press and never audio for the other leg:
+    // Chrome sending Opus sends its events at 8000 Hz when telephone-event/8000 was negotiated beside /48000.
+    const clockRate = this.negotiated()?.eventClocks.get(frame.payloadType);
+    if (clockRate !== undefined) {
+      if (this.dtmfReceiver?.clockRate !== clockRate) this.dtmfReceiver = new DtmfReceiver(clockRate);
       for (const dtmf of this.dtmfReceiver.push(frame.timestamp, rtpPayload(frame))) {
         log.debug('dtmf received', { leg: this.id, digit: dtmf.digit });
         this.emit('dtmf', dtmf);
       }
       return;
     }
-    // Any telephone-event (whatever its clock) is signalling, never audio for the other leg.
-    if (this.negotiated()?.eventPayloadTypes.has(frame.payloadType)) return;
     this.emit('rtp', frame);
   }
 
