@@ -5,7 +5,8 @@
  * under New, and Play plays Bob's tone (read by an analyser on the pane's own audio element). Playing saves it:
  * it leaves New for Saved, and Alice's other window drops its badge on the live event; Mark as new brings the
  * badge back there; Download saves the Ogg file; Delete (after asking) removes it. The tab's title counts new
- * messages. axe checks the pane in each state. Real PBX, two Chromiums.
+ * messages. axe checks the pane in each state. And the Voicemail PIN in Settings, refused and then saved by the PBX.
+ * Real PBX, two Chromiums.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
@@ -180,6 +181,26 @@ describe('the Voicemail pane', () => {
     } finally {
       await a.close();
       await other.close();
+    }
+  });
+
+  it('sets the Voicemail PIN in Settings: too short is refused with a sentence, 4 to 10 digits are saved', async () => {
+    const a = await WebPhone.signedIn(stage.browsers[1]!, stage.pbx.url, alice);
+    try {
+      await a.openSection('Settings');
+      const setting = a.page.getByRole('group', { name: 'Voicemail PIN' });
+      const field = setting.getByRole('textbox', { name: 'New PIN' });
+      await field.fill('12');
+      await setting.getByRole('button', { name: 'Set PIN', exact: true }).click();
+      await setting.getByRole('alert').filter({ hasText: 'The PIN must be 4 to 10 digits.' }).waitFor();
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      await field.fill('482913');
+      await field.press('Enter');
+      await setting.getByRole('status').filter({ hasText: 'Voicemail PIN saved.' }).waitFor({ timeout: 5_000 });
+      await expect(field.inputValue()).resolves.toBe('');
+      await expectAccessible(a.page, 'Settings, Voicemail PIN saved', { themes: 'current' });
+    } finally {
+      await a.close();
     }
   });
 });
