@@ -12,33 +12,21 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import { AnsweringRuleInput, PreviewQuery, RuleOrderInput, TimeFrameInput, TimeFrameUpdate, TimeZoneInput } from '../../../shared/answering-rules';
 import type { AnsweringRuleList, TimeFrameList } from '../../../shared/answering-rules';
 import { createLogger } from '../../log';
 import { AnsweringRuleBook, RuleBookError } from '../../routing/answering-rule-book';
 import type { RuleActor, RuleBookErrorKind, RuleChange } from '../../routing/answering-rule-book';
 import type { Database } from '../../store/schema';
-import { HttpError, validationError } from '../errors';
+import { HttpError } from '../errors';
+import { parseInput, pathId } from '../route-input';
 import { requireSession } from './session';
 
 const log = createLogger('answering-rules');
 
 const STATUS: Record<RuleBookErrorKind, number> = { not_found: 404, priority_conflict: 409, in_use: 409, too_many: 400, forbidden: 403, invalid: 400 };
 
-const IdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) throw validationError(parsed.error);
-  return parsed.data;
-}
-
-function idOf(request: FastifyRequest): number {
-  const parsed = IdParams.safeParse(request.params);
-  if (!parsed.success) throw new HttpError(404, 'not_found', 'There is no such rule or time frame.');
-  return parsed.data.id;
-}
+const idOf = (request: FastifyRequest): number => pathId(request, 'There is no such rule or time frame.');
 
 /** The book's refusals as API errors; anything else is the server's own failure. */
 async function answer<T>(work: () => Promise<T>): Promise<T> {
@@ -69,7 +57,7 @@ export async function registerAnsweringRuleRoutes(api: FastifyInstance, options:
 
   api.post('/time-frames', async (request, reply) => {
     const owner = await actor(request);
-    const input = parse(TimeFrameInput, request.body);
+    const input = parseInput(TimeFrameInput, request.body);
     log.debug('create time frame', { organizationId: owner.organizationId, scope: input.scope });
     return reply.code(201).send(await answer(() => book.createTimeFrame(owner, input)));
   });
@@ -77,7 +65,7 @@ export async function registerAnsweringRuleRoutes(api: FastifyInstance, options:
   api.put('/time-frames/:id', async (request) => {
     const owner = await actor(request);
     const id = idOf(request);
-    const input = parse(TimeFrameUpdate, request.body);
+    const input = parseInput(TimeFrameUpdate, request.body);
     return answer(() => book.updateTimeFrame(owner, id, input));
   });
 
@@ -97,26 +85,26 @@ export async function registerAnsweringRuleRoutes(api: FastifyInstance, options:
 
   api.post('/answering-rules', async (request, reply) => {
     const owner = await actor(request);
-    const input = parse(AnsweringRuleInput, request.body);
+    const input = parseInput(AnsweringRuleInput, request.body);
     return reply.code(201).send(await answer(() => book.createRule(owner, input)));
   });
 
   api.put('/answering-rules/order', async (request) => {
     const owner = await actor(request);
-    const { ids } = parse(RuleOrderInput, request.body);
+    const { ids } = parseInput(RuleOrderInput, request.body);
     return { rules: await answer(() => book.reorderRules(owner, ids)) };
   });
 
   api.get('/answering-rules/preview', async (request) => {
     const owner = await actor(request);
-    const { at } = parse(PreviewQuery, request.query);
+    const { at } = parseInput(PreviewQuery, request.query);
     return book.decide(owner, Date.parse(at));
   });
 
   api.put('/answering-rules/:id', async (request) => {
     const owner = await actor(request);
     const id = idOf(request);
-    const input = parse(AnsweringRuleInput, request.body);
+    const input = parseInput(AnsweringRuleInput, request.body);
     return answer(() => book.updateRule(owner, id, input));
   });
 
@@ -134,7 +122,7 @@ export async function registerAnsweringRuleRoutes(api: FastifyInstance, options:
 
   api.put('/organization/time-zone', async (request) => {
     const owner = await actor(request);
-    const { timeZone } = parse(TimeZoneInput, request.body);
+    const { timeZone } = parseInput(TimeZoneInput, request.body);
     await answer(() => book.setTimeZone(owner, timeZone));
     return { timeZone };
   });

@@ -13,30 +13,18 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import { GREETING_AUDIO_TYPE, GREETING_MAX_BYTES, GreetingUpdate, GreetingUploadQuery, greetingSizeProblem } from '../../../shared/greetings';
 import type { GreetingList } from '../../../shared/greetings';
 import { GreetingError, GreetingLibrary } from '../../features/greetings';
 import type { GreetingErrorKind, GreetingOwner } from '../../features/greetings';
 import type { Database } from '../../store/schema';
-import { HttpError, validationError } from '../errors';
+import { HttpError } from '../errors';
+import { parseInput, pathId } from '../route-input';
 import { requireSession } from './session';
 
 const STATUS: Record<GreetingErrorKind, number> = { not_found: 404, not_audio: 415, bad_length: 400, too_large: 413, too_many: 409 };
 
-const IdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) throw validationError(parsed.error);
-  return parsed.data;
-}
-
-function idOf(request: FastifyRequest): number {
-  const parsed = IdParams.safeParse(request.params);
-  if (!parsed.success) throw new HttpError(404, 'not_found', 'There is no such greeting.');
-  return parsed.data.id;
-}
+const idOf = (request: FastifyRequest): number => pathId(request, 'There is no such greeting.');
 
 async function answer<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -124,7 +112,7 @@ export async function registerGreetingRoutes(api: FastifyInstance, options: Gree
       },
       async (request, reply) => {
         const owner = await ownerOf(request);
-        const { name } = parse(GreetingUploadQuery, request.query);
+        const { name } = parseInput(GreetingUploadQuery, request.query);
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const greeting = await answer(() => open().add(owner, name, body));
         return reply.code(201).send(greeting);
@@ -135,7 +123,7 @@ export async function registerGreetingRoutes(api: FastifyInstance, options: Gree
   api.patch('/greetings/:id', async (request) => {
     const owner = await ownerOf(request);
     const id = idOf(request);
-    const update = parse(GreetingUpdate, request.body);
+    const update = parseInput(GreetingUpdate, request.body);
     return answer(() => open().update(owner, id, update));
   });
 

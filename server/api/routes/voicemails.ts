@@ -14,31 +14,19 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import { VOICEMAIL_AUDIO_TYPE, VoicemailPin, VoicemailQuery, VoicemailUpdate } from '../../../shared/voicemail';
 import type { Mailboxes, MailboxUser } from '../../features/voicemail';
 import { createLogger } from '../../log';
 import type { Database } from '../../store/schema';
-import { HttpError, validationError } from '../errors';
+import { HttpError } from '../errors';
+import { parseInput, pathId } from '../route-input';
 import { requireSession } from './session';
 
 const log = createLogger('voicemail-api');
 
-const IdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) throw validationError(parsed.error);
-  return parsed.data;
-}
-
 const notFound = () => new HttpError(404, 'not_found', 'There is no such voicemail.');
 
-function idOf(request: FastifyRequest): number {
-  const parsed = IdParams.safeParse(request.params);
-  if (!parsed.success) throw notFound();
-  return parsed.data.id;
-}
+const idOf = (request: FastifyRequest): number => pathId(request, 'There is no such voicemail.');
 
 /** A satisfiable byte range of a file: first and last byte, inclusive. */
 export interface ByteRange {
@@ -80,7 +68,7 @@ export async function registerVoicemailRoutes(api: FastifyInstance, options: { d
 
   api.get('/voicemails', async (request) => {
     const { user, mailboxes } = await owner(request);
-    return mailboxes.list(user, parse(VoicemailQuery, request.query));
+    return mailboxes.list(user, parseInput(VoicemailQuery, request.query));
   });
 
   api.get('/voicemails/:id/audio', async (request, reply) => {
@@ -110,7 +98,7 @@ export async function registerVoicemailRoutes(api: FastifyInstance, options: { d
   api.patch('/voicemails/:id', async (request) => {
     const { user, mailboxes } = await owner(request);
     const id = idOf(request);
-    const { status } = parse(VoicemailUpdate, request.body);
+    const { status } = parseInput(VoicemailUpdate, request.body);
     if (!(await mailboxes.mark(user, id, status))) throw notFound();
     const item = await mailboxes.item(user, id);
     if (!item) throw notFound();
@@ -125,7 +113,7 @@ export async function registerVoicemailRoutes(api: FastifyInstance, options: { d
 
   api.put('/voicemail/pin', async (request, reply) => {
     const { user, mailboxes } = await owner(request);
-    const { pin } = parse(VoicemailPin, request.body);
+    const { pin } = parseInput(VoicemailPin, request.body);
     await mailboxes.setPin(user, pin);
     return reply.code(204).send();
   });
