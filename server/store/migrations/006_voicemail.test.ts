@@ -2,10 +2,11 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateTo } from '../migrate';
 import type { Database } from '../schema';
-import { openTestDatabase, TEST_STORAGES } from '../test-support';
+import { TEST_STORAGES } from '../test-support';
 import type { TestDatabase } from '../test-support';
+import { databaseBefore, MIGRATION_TEST_NOW } from './test-before';
 
-const NOW = '2026-12-08T10:00:00.000Z';
+const NOW = MIGRATION_TEST_NOW;
 
 describe.each(TEST_STORAGES)('migration 006_voicemail (%s)', (storage) => {
   let store: TestDatabase;
@@ -15,17 +16,7 @@ describe.each(TEST_STORAGES)('migration 006_voicemail (%s)', (storage) => {
 
   // A database as 005 left it, with an organization, a user and a time frame in it.
   beforeEach(async () => {
-    store = await openTestDatabase(storage, { migrate: false });
-    db = store.db;
-    await migrateTo(db, '005_answering_rules');
-    organizationId = (await db.insertInto('organizations').values({ name: 'Demo Company', domain: 'demo.offhook.test', created_at: NOW }).returning('id').executeTakeFirstOrThrow()).id;
-    aliceId = (
-      await db
-        .insertInto('users')
-        .values({ organization_id: organizationId, extension: '101', display_name: 'Alice Adams', role: 'user', password_hash: 'scrypt$x', created_at: NOW, updated_at: NOW })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    ({ store, db, organizationId, aliceId } = await databaseBefore(storage, '006_voicemail'));
     await db.insertInto('time_frames').values({ organization_id: organizationId, user_id: aliceId, name: 'Always', spec: '{"type":"always"}', created_at: NOW, updated_at: NOW }).execute();
     expect(await migrateTo(db, '006_voicemail')).toEqual(['006_voicemail']);
   });

@@ -3,10 +3,11 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateTo } from '../migrate';
 import type { Database } from '../schema';
-import { openTestDatabase, TEST_STORAGES } from '../test-support';
+import { TEST_STORAGES } from '../test-support';
 import type { TestDatabase } from '../test-support';
+import { databaseBefore, MIGRATION_TEST_NOW } from './test-before';
 
-const NOW = '2026-12-08T10:00:00.000Z';
+const NOW = MIGRATION_TEST_NOW;
 
 describe.each(TEST_STORAGES)('migration 007_transcripts (%s)', (storage) => {
   let store: TestDatabase;
@@ -15,17 +16,9 @@ describe.each(TEST_STORAGES)('migration 007_transcripts (%s)', (storage) => {
 
   // A database as 006 left it, with a user and a voicemail in it.
   beforeEach(async () => {
-    store = await openTestDatabase(storage, { migrate: false });
-    db = store.db;
-    await migrateTo(db, '006_voicemail');
-    const organizationId = (await db.insertInto('organizations').values({ name: 'Demo Company', domain: 'demo.offhook.test', created_at: NOW }).returning('id').executeTakeFirstOrThrow()).id;
-    const userId = (
-      await db
-        .insertInto('users')
-        .values({ organization_id: organizationId, extension: '101', display_name: 'Alice Adams', role: 'user', password_hash: 'scrypt$x', created_at: NOW, updated_at: NOW })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    let organizationId: number;
+    let userId: number;
+    ({ store, db, organizationId, aliceId: userId } = await databaseBefore(storage, '007_transcripts'));
     voicemailId = (
       await db
         .insertInto('voicemails')

@@ -2,13 +2,11 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateTo } from '../migrate';
 import type { Database } from '../schema';
-import { openTestDatabase, TEST_STORAGES } from '../test-support';
+import { TEST_STORAGES } from '../test-support';
 import type { TestDatabase } from '../test-support';
-import { MIGRATIONS } from './index';
+import { databaseBefore, migrationBefore, MIGRATION_TEST_NOW } from './test-before';
 
-const NOW = '2026-12-08T10:00:00.000Z';
-/** The migration run before this one, whichever that is as others are added. */
-const PREVIOUS = Object.keys(MIGRATIONS).sort()[Object.keys(MIGRATIONS).sort().indexOf('008_greetings') - 1]!;
+const NOW = MIGRATION_TEST_NOW;
 
 describe.each(TEST_STORAGES)('migration 008_greetings (%s)', (storage) => {
   let store: TestDatabase;
@@ -18,17 +16,7 @@ describe.each(TEST_STORAGES)('migration 008_greetings (%s)', (storage) => {
 
   // A database as the migration before left it, with an organization and a user in it.
   beforeEach(async () => {
-    store = await openTestDatabase(storage, { migrate: false });
-    db = store.db;
-    await migrateTo(db, PREVIOUS);
-    organizationId = (await db.insertInto('organizations').values({ name: 'Demo Company', domain: 'demo.offhook.test', created_at: NOW }).returning('id').executeTakeFirstOrThrow()).id;
-    aliceId = (
-      await db
-        .insertInto('users')
-        .values({ organization_id: organizationId, extension: '101', display_name: 'Alice Adams', role: 'user', password_hash: 'scrypt$x', created_at: NOW, updated_at: NOW })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    ({ store, db, organizationId, aliceId } = await databaseBefore(storage, '008_greetings'));
     expect(await migrateTo(db, '008_greetings')).toEqual(['008_greetings']);
   });
   afterEach(async () => {
@@ -52,7 +40,7 @@ describe.each(TEST_STORAGES)('migration 008_greetings (%s)', (storage) => {
 
   it('rolls back with the rows before it still there', async () => {
     await db.insertInto('greetings').values(greeting('greetings/a.opus', 1)).execute();
-    await migrateTo(db, PREVIOUS);
+    await migrateTo(db, migrationBefore('008_greetings'));
     expect((await db.introspection.getTables()).map((table) => table.name)).not.toContain('greetings');
     expect(await db.selectFrom('users').select('extension').execute()).toEqual([{ extension: '101' }]);
   });

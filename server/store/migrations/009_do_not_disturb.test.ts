@@ -1,17 +1,12 @@
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateTo } from '../migrate';
-import { MIGRATIONS } from './index';
 import type { Database } from '../schema';
-import { openTestDatabase, TEST_STORAGES } from '../test-support';
+import { TEST_STORAGES } from '../test-support';
 import type { TestDatabase } from '../test-support';
+import { databaseBefore, migrationBefore, MIGRATION_TEST_NOW } from './test-before';
 
-const NOW = '2026-12-08T10:00:00.000Z';
-/** The migration that runs just before this one, whichever others have landed meanwhile. */
-const BEFORE = Object.keys(MIGRATIONS)
-  .filter((name) => name < '009_do_not_disturb')
-  .sort()
-  .at(-1)!;
+const NOW = MIGRATION_TEST_NOW;
 
 describe.each(TEST_STORAGES)('migration 009_do_not_disturb (%s)', (storage) => {
   let store: TestDatabase;
@@ -21,17 +16,7 @@ describe.each(TEST_STORAGES)('migration 009_do_not_disturb (%s)', (storage) => {
 
   // A database as the migration before left it, with an organization and a user in it.
   beforeEach(async () => {
-    store = await openTestDatabase(storage, { migrate: false });
-    db = store.db;
-    await migrateTo(db, BEFORE);
-    organizationId = (await db.insertInto('organizations').values({ name: 'Demo Company', domain: 'demo.offhook.test', created_at: NOW }).returning('id').executeTakeFirstOrThrow()).id;
-    aliceId = (
-      await db
-        .insertInto('users')
-        .values({ organization_id: organizationId, extension: '101', display_name: 'Alice Adams', role: 'user', password_hash: 'scrypt$x', created_at: NOW, updated_at: NOW })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    ({ store, db, organizationId, aliceId } = await databaseBefore(storage, '009_do_not_disturb'));
     expect(await migrateTo(db, '009_do_not_disturb')).toEqual(['009_do_not_disturb']);
   });
   afterEach(async () => {
@@ -47,7 +32,7 @@ describe.each(TEST_STORAGES)('migration 009_do_not_disturb (%s)', (storage) => {
   });
 
   it('goes back down', async () => {
-    expect(await migrateTo(db, BEFORE)).toEqual(['009_do_not_disturb']);
+    expect(await migrateTo(db, migrationBefore('009_do_not_disturb'))).toEqual(['009_do_not_disturb']);
     await expect(db.selectFrom('do_not_disturb').selectAll().execute()).rejects.toThrow(/no such table/);
   });
 });
