@@ -34,6 +34,8 @@ export function useGreetingRecorder(microphoneId: () => string | undefined) {
   let stream: MediaStream | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let startedAt = 0;
+  /** Set when the pane is left: what the browser answers after that (a microphone, a decoded file) is let go. */
+  let disposed = false;
 
   function release(): void {
     clearInterval(timer);
@@ -52,10 +54,12 @@ export function useGreetingRecorder(microphoneId: () => string | undefined) {
     state.value = 'processing';
     try {
       const { wav, durationMs } = await audioToWav(audio, recording ? GREETING_MAX_MS : undefined);
+      if (disposed) return;
       discard();
       draft.value = { audio: wav, url: URL.createObjectURL(wav), durationMs, suggestedName };
     } catch (failure) {
       log.warn('could not decode the audio', { error: String(failure) });
+      if (disposed) return;
       if (!recording) {
         discard();
         draft.value = { audio, url: URL.createObjectURL(audio), durationMs: undefined, suggestedName };
@@ -75,6 +79,11 @@ export function useGreetingRecorder(microphoneId: () => string | undefined) {
     try {
       const id = microphoneId();
       stream = await navigator.mediaDevices.getUserMedia({ audio: id ? { deviceId: { exact: id } } : true, video: false });
+      // Left while the browser was asking: the cleanup ran before there was a stream to stop.
+      if (disposed) {
+        release();
+        return;
+      }
     } catch (failure) {
       log.warn('no microphone', { error: String(failure) });
       error.value = 'Offhook may not use the microphone. Allow it in the browser, then try again.';
@@ -116,6 +125,7 @@ export function useGreetingRecorder(microphoneId: () => string | undefined) {
   }
 
   onScopeDispose(() => {
+    disposed = true;
     if (recorder && recorder.state !== 'inactive') {
       recorder.onstop = null;
       recorder.stop();
