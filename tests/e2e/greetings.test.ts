@@ -4,6 +4,7 @@
  * (the list says "Active" in words, and the PBX has it as the greeting her callers hear), renames it and deletes
  * it after being asked. Uploads the PBX refuses show its sentence. Real PBX process, Chromium.
  */
+import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { SessionResponse } from '../../shared/api';
 import type { GreetingList } from '../../shared/greetings';
@@ -35,13 +36,19 @@ describe('greetings in the web phone', () => {
       const page = a.page;
       await page.getByText('You have no greetings yet.').waitFor();
 
-      await page.getByRole('button', { name: 'Record', exact: true }).click();
+      // By keyboard: Record gives way to Stop, which takes the focus, so Enter again stops; then the new greeting's
+      // Name field has it.
+      const focused = (control: Locator) => control.evaluate((element) => element === document.activeElement);
+      await page.getByRole('button', { name: 'Record', exact: true }).focus();
+      await page.keyboard.press('Enter');
       const timer = page.getByRole('timer');
       await timer.filter({ hasText: 'Recording 00:02' }).waitFor({ timeout: 10_000 });
-      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+      await expect.poll(() => focused(page.getByRole('button', { name: 'Stop', exact: true }))).toBe(true);
+      await page.keyboard.press('Enter');
 
       const draft = page.getByRole('region', { name: 'New greeting' });
       await draft.waitFor({ timeout: 10_000 });
+      await expect.poll(() => focused(draft.getByRole('textbox', { name: 'Name' }))).toBe(true);
       await expectAccessible(page, 'Greetings with a new recording');
       // Listen back: the audio element plays the recording, and what it holds is Alice's tone.
       // (The page's content security policy lets media, not fetch, read blob: URLs: the tone is measured as it plays.)
