@@ -69,7 +69,7 @@ describe('CallEngine answering plans and services', () => {
   };
 
   /** An engine whose called user (102) has one device, or none; Alice's INVITE (with an offer, unless `delayed`) sent to `target`. */
-  async function call(plan: AnsweringPlan | Error | undefined, options: { devices?: number; services?: boolean; delayed?: boolean; target?: string } = {}) {
+  async function call(plan: AnsweringPlan | Error | undefined, options: { devices?: number; services?: boolean; delayed?: boolean; target?: string; dialplan?: Dialplan } = {}) {
     const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'offhook-test', transactions: { clock: systemClock, timers: { t1: T1_MS, t2: 4 * T1_MS, t4: 5 * T1_MS } } });
     const bobWire = new FakeConnection('192.0.2.20', 'TCP');
     const binding: Binding = {
@@ -103,7 +103,7 @@ describe('CallEngine answering plans and services', () => {
       authenticator,
       media: { address: '127.0.0.1' },
       contactHost: '127.0.0.1',
-      dialplan,
+      dialplan: options.dialplan ?? dialplan,
       planner: plan === undefined ? undefined : planner,
       services: options.services === false ? undefined : services,
       now: () => AT,
@@ -276,6 +276,30 @@ describe('CallEngine answering plans and services', () => {
   it('rings the devices when the rules cannot be read', async () => {
     const { engine, forked } = await call(new Error('disk gone'));
     expect((await forked()).method).toBe('INVITE');
+    engine.shutdown();
+  });
+
+  /** The test's dialplan, but a lookup of 103 fails as a database gone away would. */
+  const failingFor103: Dialplan = {
+    route: (caller, dialled) => (dialled === '103' ? Promise.reject(new Error('database is locked')) : dialplan.route(caller, dialled)),
+  };
+
+  it('ends a call whose diversion cannot be looked up: 480, a missed call, "diversion failed"', async () => {
+    const plan: AnsweringPlan = { ...RING_THEN_VOICEMAIL, ringMs: 100, whenNotAnswered: { kind: 'dial', dialled: '103' } };
+    const { engine, invite, served, bobReplies, finalToAlice } = await call(plan, { dialplan: failingFor103 });
+    await bobReplies(180, 'Ringing');
+    expect((await finalToAlice()).status).toBe(480);
+    expect(served).toEqual([]);
+    expect(engine.activeCallCount).toBe(0);
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'missed', end_reason: 'diversion failed' });
+  });
+
+  it('skips an also-ring target that cannot be looked up: the owner\'s devices ring on, then the plan goes on', async () => {
+    const plan: AnsweringPlan = { ...RING_THEN_VOICEMAIL, ringMs: 150, alsoRing: ['103'] };
+    const { engine, served, bobReplies, finalToAlice } = await call(plan, { dialplan: failingFor103 });
+    await bobReplies(180, 'Ringing');
+    expect((await finalToAlice()).status).toBe(200);
+    expect(served.map((s) => s.reason)).toEqual(['no-answer']);
     engine.shutdown();
   });
 

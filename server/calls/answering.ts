@@ -52,6 +52,12 @@ interface Routing {
   diversions: number;
 }
 
+/** A user a call is diverted to, with the devices to ring. */
+interface DivertTarget {
+  identity: LineIdentity;
+  bindings: Binding[];
+}
+
 /** What happens first to a call to a user, before any leg is made. */
 type FirstStep =
   | { kind: 'ring'; identity: LineIdentity; bindings: Binding[]; own: boolean }
@@ -128,7 +134,7 @@ export class CallAnswering {
   }
 
   /** The user a diversion dials, with their devices; undefined when it reaches nobody who can ring. */
-  private async divertedTo(caller: AuthenticatedUser, routing: Routing, dialled: string): Promise<{ identity: LineIdentity; bindings: Binding[] } | undefined> {
+  private async divertedTo(caller: AuthenticatedUser, routing: Routing, dialled: string): Promise<DivertTarget | undefined> {
     if (routing.diversions >= MAX_DIVERSIONS) {
       log.info('diversion not followed: the call was diverted already', { extension: routing.owner.extension });
       return undefined;
@@ -205,7 +211,10 @@ export class CallAnswering {
         this.engine.finish(call, status, reason, dispositionFor(status), `callee answered ${status}`);
       },
     });
-    for (const dialled of plan?.alsoRing ?? []) void this.alsoRing(call, routing, dialled, codecs);
+    for (const dialled of plan?.alsoRing ?? []) {
+      // The owner's devices and the ring timer carry the call on; a target that cannot be looked up is skipped.
+      this.alsoRing(call, routing, dialled, codecs).catch((error: unknown) => log.error('could not look up an also-ring target; skipped', { call: call.id, extension: routing.owner.extension, error }));
+    }
   }
 
   /** Ringing, early media and the answer, alike for every attempt of a call: the first to answer wins. */
@@ -276,7 +285,15 @@ export class CallAnswering {
       giveUp();
       return;
     }
-    const target = await this.divertedTo(caller, routing, to.dialled);
+    let target: DivertTarget | undefined;
+    try {
+      target = await this.divertedTo(caller, routing, to.dialled);
+    } catch (error) {
+      // The ring timer is cleared and the attempts stopped: without this the call would ring on forever.
+      log.error('could not look up where the call is diverted; ending it', { call: call.id, extension: routing.owner.extension, error });
+      if (ringing(call)) this.engine.finish(call, 480, 'Temporarily Unavailable', 'missed', 'diversion failed');
+      return;
+    }
     if (!ringing(call)) return;
     if (!target) {
       giveUp();
