@@ -90,6 +90,7 @@ describe('CallEngine answering plans and services', () => {
         asked.push({ user, at });
         return plan instanceof Error ? Promise.reject(plan) : Promise.resolve(plan ?? RING_THEN_VOICEMAIL);
       },
+      doNotDisturb: () => Promise.resolve(false),
     };
     const served: Served[] = [];
     const services: CallServices = {

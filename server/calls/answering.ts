@@ -6,7 +6,8 @@
  * and the service a ServiceCall (ports.ts) over it.
  *
  * A call diverted to another user rings that user's devices only, never by their rules, so two users who
- * forward to each other cannot loop; one diversion per call (MAX_DIVERSIONS) keeps it that way.
+ * forward to each other cannot loop; one diversion per call (MAX_DIVERSIONS) keeps it that way. Their do not
+ * disturb does hold: a user with it on is unavailable to a diversion (480) and skipped by also ring.
  */
 import { createLogger } from '../log';
 import { codecKind } from '../media/joins/frame-codec';
@@ -133,6 +134,11 @@ export class CallAnswering {
     return { kind: 'ring', identity: target.identity, bindings: target.bindings, own: false };
   }
 
+  /** Whether a user a call reaches other than dialled has do not disturb on; never without a planner (no settings). */
+  private async doNotDisturb(organizationId: number, userId: number): Promise<boolean> {
+    return (await this.engine.planner?.doNotDisturb({ organizationId, userId })) ?? false;
+  }
+
   /** The user a diversion dials, with their devices; undefined when it reaches nobody who can ring. */
   private async divertedTo(caller: AuthenticatedUser, routing: Routing, dialled: string): Promise<DivertTarget | undefined> {
     if (routing.diversions >= MAX_DIVERSIONS) {
@@ -144,6 +150,10 @@ export class CallAnswering {
     if (destination.kind !== 'user') {
       if (destination.kind === 'refused' && destination.status === 404) log.info('diversion skipped: nothing here reaches that number (no carrier)', { extension: routing.owner.extension });
       else log.info('diversion refused', { extension: routing.owner.extension, destination: destination.kind === 'refused' ? destination.status : destination.kind });
+      return undefined;
+    }
+    if (await this.doNotDisturb(routing.owner.organizationId, destination.userId)) {
+      log.info('diversion not followed: the user diverted to has do not disturb on', { extension: routing.owner.extension, to: destination.extension });
       return undefined;
     }
     const bindings = this.engine.registrar.lookup(aorKey(routing.owner.organizationId, destination.extension));
@@ -240,6 +250,11 @@ export class CallAnswering {
       return;
     }
     if (destination.extension === routing.owner.extension) return;
+    if (await this.doNotDisturb(routing.owner.organizationId, destination.userId)) {
+      log.info('also-ring skipped: that user has do not disturb on', { extension: routing.owner.extension, to: destination.extension });
+      return;
+    }
+    if (!ringing(call)) return;
     const bindings = this.engine.registrar.lookup(aorKey(routing.owner.organizationId, destination.extension));
     if (bindings.length === 0) return;
     this.engine.ring(call, { extension: destination.extension, displayName: destination.displayName }, call.origin.line.identity, bindings, codecs, {

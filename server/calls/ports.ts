@@ -107,4 +107,9 @@ export type AnsweringPlan =
 /** Turns the rules of the user called into a plan for the call, at a moment (epoch ms). */
 export interface AnsweringPlanner {
   plan(user: ServiceUser, at: number): Promise<AnsweringPlan>;
+  /**
+   * Whether the user has do not disturb on. A call that reaches them other than dialled (diverted to them, or
+   * rung with another) does not ring their devices then: they are unavailable.
+   */
+  doNotDisturb(user: { organizationId: number; userId: number }): Promise<boolean>;
 }

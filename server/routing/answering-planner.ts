@@ -69,6 +69,10 @@ export class RuleAnsweringPlanner implements AnsweringPlanner {
     return planFor(decision.action, doNotDisturb);
   }
 
+  doNotDisturb(user: { organizationId: number; userId: number }): Promise<boolean> {
+    return getDoNotDisturb(this.db, user);
+  }
+
   /** Drops what a change made stale: one user's compiled rules, or everyone's in the organization. */
   rulesChanged(change: RuleChange): void {
     if (change.userId !== undefined) {

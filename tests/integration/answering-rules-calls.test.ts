@@ -76,7 +76,7 @@ describe('calls decided by answering rules', () => {
   }
 
   beforeAll(async () => {
-    for (const [extension, password] of [['101', 'alice-101'], ['102', 'bob-102']]) {
+    for (const [extension, password] of [['101', 'alice-101'], ['102', 'bob-102'], ['103', 'carol-103']]) {
       const response = await fetch(`${suite.pbx.httpUrl}/api/v1/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -271,6 +271,60 @@ describe('calls decided by answering rules', () => {
     const { final } = await caller.invite('102', deskPassword('101'));
     expect(final.status).toBe(480);
     await expect(bob.request('INVITE', 300)).rejects.toThrow(/no matching SIP message/);
+  });
+
+  /** Do not disturb on for the user, through their app's API; off again after the test. */
+  async function doNotDisturb(extension: string): Promise<void> {
+    expect((await api(extension, 'PUT', '/me/do-not-disturb', { enabled: true })).status).toBe(200);
+    suite.cleanups.push(async () => {
+      await api(extension, 'PUT', '/me/do-not-disturb', { enabled: false });
+    });
+  }
+
+  it('does not ring a user with do not disturb on when another\'s rule forwards to them: the caller hears 480', async () => {
+    await rule('101', 'Alice to Bob', { type: 'always' }, 1, { type: 'forward', to: { type: 'user', extension: '102' } });
+    await doNotDisturb('102');
+    const caller = await phone('103');
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const { final, dialog } = await caller.invite('101', deskPassword('103'));
+    expect(final.status).toBe(480);
+    await expect(bob.request('INVITE', 300)).rejects.toThrow(/no matching SIP message/);
+    await expect(alice.request('INVITE', 100)).rejects.toThrow(/no matching SIP message/);
+    expect(await record(dialog.callId)).toMatchObject({ disposition: 'missed', callee_extension: '101' });
+  });
+
+  it('does not ring a user with do not disturb on when another\'s rule diverts to them after ringing (not answered)', async () => {
+    await rule('101', 'Unanswered to Bob', { type: 'always' }, 1, { type: 'ring', ringSeconds: 5, whenNotAnswered: { type: 'user', extension: '102' } });
+    await doNotDisturb('102');
+    const caller = await phone('103');
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const calling = caller.invite('101', deskPassword('103'));
+    const invite = await alice.request('INVITE');
+    alice.reply(invite, 180, 'Ringing', { toTag: 'alicedesk', headers: { Contact: alice.contact } });
+    const cancel = await alice.request('CANCEL', 10_000);
+    alice.reply(cancel, 200, 'OK');
+    alice.reply(invite, 487, 'Request Terminated', { toTag: 'alicedesk' });
+    const { final } = await calling;
+    expect(final.status).toBe(480);
+    await expect(bob.request('INVITE', 300)).rejects.toThrow(/no matching SIP message/);
+  }, 20_000);
+
+  it('skips a user with do not disturb on whom another\'s rule also rings: only the owner\'s device rings', async () => {
+    await rule('101', 'Ring Bob too', { type: 'always' }, 1, { type: 'ring', ringSeconds: 20, alsoRing: [{ type: 'user', extension: '102' }] });
+    await doNotDisturb('102');
+    const caller = await phone('103');
+    const alice = await phone('101');
+    const bob = await phone('102');
+    const calling = caller.invite('101', deskPassword('103'));
+    alice.answer(await alice.request('INVITE'));
+    const { final, dialog } = await calling;
+    expect(final.status).toBe(200);
+    await expect(bob.request('INVITE', 300)).rejects.toThrow(/no matching SIP message/);
+    caller.bye(dialog);
+    expect((await caller.response('BYE')).status).toBe(200);
+    alice.reply(await alice.request('BYE'), 200, 'OK');
   });
 
   it('answers *97 with the caller\'s own mailbox menu', async () => {
