@@ -4,7 +4,8 @@
  * Two front doors, one feature: a desk phone's REFER (RFC 3515, `handleRefer`) and the app's REST command
  * (`transfer`, api/routes/calls.ts). Either way the PBX does the work, since media is anchored here:
  * - blind: the target's devices ring on the transferee's behalf; the one that answers takes the transferor's
- *   place in the call and the transferor gets a BYE. If nobody answers, the call carries on as it was.
+ *   place in the call and the transferor gets a BYE. If nobody answers, the call carries on as it was; a target
+ *   with do not disturb on is not rung, unavailable (480) as with no device.
  * - attended: the transferor talks to the transferee in one call and to the target in another; the two remote
  *   parties are joined in the first call, and both of the transferor's dialogs end.
  * A REFER's transferor hears of the progress in NOTIFYs (RFC 3515 §2.4.4); the app's in the outcome and in its
@@ -22,6 +23,7 @@ import type { ReplacesTarget } from '../../sip/dialog/refer';
 import type { AuthenticatedUser } from '../../sip/edge/authenticator';
 import { formatNameAddr, formatUri, parseCSeq, parseUri } from '../../sip/syntax/message';
 import type { ServerTransaction } from '../../sip/transaction/transactions';
+import { getDoNotDisturb } from '../../store/do-not-disturb';
 import type { Database } from '../../store/schema';
 import { findUserByExtension } from '../../store/users';
 import { isExtension } from '../../../shared/extensions';
@@ -230,6 +232,20 @@ export class TransferService implements TransferCommands {
       return;
     }
     const extension = destination.extension;
+    // A target with do not disturb on is not rung: unavailable, as with no device.
+    let doNotDisturb: boolean;
+    try {
+      doNotDisturb = await getDoNotDisturb(this.deps.db, { organizationId: call.organizationId, userId: destination.userId });
+    } catch (error) {
+      log.error('could not read the transfer target\'s do not disturb', { call: call.id, error });
+      doNotDisturb = true;
+    }
+    if (call.ended || call.transfer !== transfer) return;
+    if (doNotDisturb) {
+      log.info('transfer target has do not disturb on', { call: call.id, to: extension });
+      fail(480, 'Temporarily Unavailable');
+      return;
+    }
     const bindings = this.deps.registrar.lookup(aorKey(call.organizationId, extension));
     if (bindings.length === 0) {
       fail(480, 'Temporarily Unavailable');
