@@ -145,7 +145,14 @@ interface Setup {
 }
 
 function setup(
-  options: { mailbox?: FakeMailbox; attempts?: AttemptLimiter; clock?: FakeClock; timing?: Partial<MenuTiming>; realPins?: boolean } = {},
+  options: {
+    mailbox?: FakeMailbox;
+    attempts?: AttemptLimiter;
+    clock?: FakeClock;
+    timing?: Partial<MenuTiming>;
+    realPins?: boolean;
+    verify?: (pin: string, hash: string) => Promise<boolean>;
+  } = {},
 ): Setup {
   const clock = options.clock ?? new FakeClock();
   const player = new RecordingPlayer({ clock });
@@ -158,7 +165,7 @@ function setup(
     attempts,
     prompts: prompts(),
     timing: options.timing,
-    verify: options.realPins ? undefined : async (pin, hash) => hash === `hash:${pin}`,
+    verify: options.realPins ? undefined : (options.verify ?? (async (pin, hash) => hash === `hash:${pin}`)),
   });
   const call = new FakeCall(new KeyLeg('caller', CODECS.pcmu));
   const menu = service.start(call, user);
@@ -236,6 +243,26 @@ describe('the *97 mailbox menu', () => {
     expect(attempts.admit({ source: 'elsewhere', account: mailboxPinAccount(user) }).admitted).toBe(false);
     // Another user's mailbox is not held.
     expect(attempts.admit({ source: 'elsewhere', account: mailboxPinAccount({ organizationId: 1, userId: 8 }) }).admitted).toBe(true);
+  });
+
+  it('settles the PIN check of a caller who hung up while it ran, so the mailbox is not held for good', async () => {
+    const clock = new FakeClock();
+    const attempts = new AttemptLimiter({ now: () => clock.now() });
+    // A verifier that takes a while, as scrypt does: the test lets each check finish after the hang-up.
+    const checks: Array<() => void> = [];
+    const verify = (pin: string, hash: string): Promise<boolean> => new Promise((resolve) => checks.push(() => resolve(hash === `hash:${pin}`)));
+    for (let i = 0; i < 6; i++) {
+      const s = setup({ clock, attempts, verify });
+      await s.until('pin');
+      s.call.leg.press('0', '0', '0', '0', '#');
+      s.call.finish('caller hung up');
+      for (const check of checks.splice(0)) check();
+      await s.pass(0);
+    }
+    // The wrong PINs count against the mailbox for a while, but none stays in progress for ever.
+    expect(attempts.admit({ source: 'elsewhere', account: mailboxPinAccount(user) }).admitted).toBe(false);
+    clock.advance(3 * 3_600_000);
+    expect(attempts.admit({ source: 'elsewhere', account: mailboxPinAccount(user) }).admitted).toBe(true);
   });
 
   it('takes the PIN ended by a pause as by #, and a * starts the entry again', async () => {

@@ -219,14 +219,17 @@ export class MailboxMenu {
     }
     const { ticket } = admission;
     later(() => this.deps.verify(pin, this.pinHash)).then(
-      (right) =>
+      (right) => {
+        // Settled even when the caller has hung up meanwhile: the guess was made, and a ticket left open
+        // holds one of the mailbox's places for checks in progress until the PBX restarts.
+        if (right) attempts.succeeded(ticket);
+        else attempts.failed(ticket);
         this.safely(() => {
-          if (right) attempts.succeeded(ticket);
-          else attempts.failed(ticket);
           if (this.current !== 'checking') return;
           if (right) this.open();
           else this.wrongPin();
-        }),
+        });
+      },
       (error: unknown) => {
         attempts.abandoned(ticket);
         this.failed('checking the mailbox PIN', error);
