@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { RtpHeader, RtpPacket } from 'werift';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -295,16 +295,22 @@ describe('VoicemailDeposits', () => {
     expect(await db.selectFrom('voicemails').select('id').execute()).toHaveLength(1);
   });
 
-  it('at start, removes files no message names and half-written ones, keeping the others', async () => {
+  it('at start, removes half-written files and moves complete ones no message names to voicemail/unlisted, keeping the others', async () => {
     const kept = await writeMessageFile(dataDir, alice.userId, new Date(), Buffer.from('kept'));
     await insertVoicemail(db, { ...alice, callerName: 'x', callerNumber: null, callerExtension: null, receivedAt: new Date().toISOString(), durationMs: 2000, file: kept.relative, sizeBytes: 4, wideband: false, reason: 'busy' });
-    const orphan = await writeMessageFile(dataDir, alice.userId, new Date(), Buffer.from('orphan'));
+    // Its row lost (a power cut undid the commit): the audio is kept aside, not deleted.
+    const unnamed = await writeMessageFile(dataDir, alice.userId, new Date(), Buffer.from('unnamed'));
     mkdirSync(join(dataDir, 'voicemail', '77'), { recursive: true });
     writeFileSync(join(dataDir, 'voicemail', '77', 'x.opus.part'), 'half');
-    expect(await removeOrphanMessageFiles(db, dataDir)).toBe(2);
+    expect(await removeOrphanMessageFiles(db, dataDir)).toEqual({ removed: 1, unlisted: 1 });
     expect(existsSync(kept.absolute)).toBe(true);
-    expect(existsSync(orphan.absolute)).toBe(false);
+    expect(existsSync(unnamed.absolute)).toBe(false);
+    const aside = join(dataDir, 'voicemail', 'unlisted', String(alice.userId), basename(unnamed.absolute));
+    expect(readFileSync(aside, 'utf8')).toBe('unnamed');
     expect(readdirSync(join(dataDir, 'voicemail', '77'))).toEqual([]);
-    expect(await removeOrphanMessageFiles(db, join(dataDir, 'nothing-here'))).toBe(0);
+    // The next start leaves what was set aside where it is.
+    expect(await removeOrphanMessageFiles(db, dataDir)).toEqual({ removed: 0, unlisted: 0 });
+    expect(existsSync(aside)).toBe(true);
+    expect(await removeOrphanMessageFiles(db, join(dataDir, 'nothing-here'))).toEqual({ removed: 0, unlisted: 0 });
   });
 });
