@@ -295,6 +295,27 @@ describe('VoicemailDeposits', () => {
     expect(await db.selectFrom('voicemails').select('id').execute()).toHaveLength(1);
   });
 
+  it('keeps the limit when callers leave messages at once: the message that would go over it is dropped', async () => {
+    const { service, mailboxes } = deposits({ maxMessages: 1 });
+    const first = await phoneCall();
+    const second = await phoneCall();
+    // Both find the mailbox empty as they start.
+    const outcomes = [service.take(first.call, alice, 'no-answer'), service.take(second.call, alice, 'busy')];
+    await Promise.all([pastTheTone(first.phone), pastTheTone(second.phone)]);
+    speak(first.phone, first.pbxPort, 2_000, 1000);
+    speak(second.phone, second.pbxPort, 2_000, 1000);
+    await until(() => first.call.leg.packetsReceived >= 100 && second.call.leg.packetsReceived >= 100);
+    first.call.callerHangsUp();
+    second.call.callerHangsUp();
+    const kinds = (await Promise.all(outcomes)).map((outcome) => outcome.kind).sort();
+    expect(kinds).toEqual(['mailbox-full', 'stored']);
+    const rows = await db.selectFrom('voicemails').select('file').execute();
+    expect(rows).toHaveLength(1);
+    // No file is left behind for the dropped message.
+    expect(readdirSync(join(mailboxes.dataDir, 'voicemail', String(alice.userId)))).toEqual([basename(rows[0]!.file)]);
+    expect(lamps).toHaveLength(1);
+  });
+
   it('at start, removes half-written files and moves complete ones no message names to voicemail/unlisted, keeping the others', async () => {
     const kept = await writeMessageFile(dataDir, alice.userId, new Date(), Buffer.from('kept'));
     await insertVoicemail(db, { ...alice, callerName: 'x', callerNumber: null, callerExtension: null, receivedAt: new Date().toISOString(), durationMs: 2000, file: kept.relative, sizeBytes: 4, wideband: false, reason: 'busy' });

@@ -6,7 +6,9 @@
  * Deposit states:   greeting ──► recording ──► storing ──► done
  *                      │  caller hangs up  │ (#, max length, hang-up)
  *                      └──────► done (nothing kept)
- * A mailbox at its limit plays "mailbox full" and hangs up instead.
+ * A mailbox at its limit plays "mailbox full" and hangs up instead. Messages for one mailbox are stored one at a
+ * time and the limit counted again before each: one that would go over it (other callers filled the mailbox while
+ * this one spoke) is dropped and logged, its caller gone by then.
  *
  * What is kept, and in which order, so that nothing acknowledged is lost: the Ogg Opus file is written under a
  * temporary name, synced and renamed into place (storage.ts); then the row is inserted; then transcription is
@@ -81,6 +83,8 @@ export class VoicemailDeposits {
   private readonly encode: MessageEncoder;
   private readonly greetings: GreetingSource;
   private readonly running = new Set<Promise<DepositOutcome>>();
+  /** Per mailbox (user id), the last message being stored: the next waits for it, so each counts the one before. */
+  private readonly storing = new Map<number, Promise<unknown>>();
 
   constructor(private readonly options: DepositOptions) {
     this.limits = { ...DEFAULT_VOICEMAIL_LIMITS, ...options.limits };
@@ -135,8 +139,20 @@ export class VoicemailDeposits {
       log.debug('message not kept', { call: call.id, why: dropped, durationMs: recording.durationMs });
       return { kind: 'dropped', why: dropped };
     }
-    const voicemailId = await this.store(call, mailbox, reason, recording, receivedAt);
+    const voicemailId = await this.inTurn(mailbox.userId, () => this.store(call, mailbox, reason, recording, receivedAt));
+    if (voicemailId === undefined) return { kind: 'mailbox-full' };
     return { kind: 'stored', voicemailId, durationMs: recording.durationMs };
+  }
+
+  /** Runs `work` once the mailbox's earlier stores are done, whether they worked or not. */
+  private inTurn<T>(userId: number, work: () => Promise<T>): Promise<T> {
+    const turn = (this.storing.get(userId) ?? Promise.resolve()).then(work, work);
+    const settled = turn.catch(() => undefined);
+    this.storing.set(userId, settled);
+    void settled.then(() => {
+      if (this.storing.get(userId) === settled) this.storing.delete(userId);
+    });
+    return turn;
   }
 
   /** The owner's greeting; a greeting that cannot be read leaves the default to play, never the caller unanswered. */
@@ -198,8 +214,15 @@ export class VoicemailDeposits {
     });
   }
 
-  private async store(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason, recording: Recording, receivedAt: Date): Promise<number> {
+  /** Stores the message; undefined, with nothing written, when the mailbox filled up while the caller spoke. */
+  private async store(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason, recording: Recording, receivedAt: Date): Promise<number | undefined> {
     const { db, mailboxes } = this.options;
+    // Counted again: the count at the call's start does not see the messages other callers left meanwhile.
+    const counts = await countVoicemails(db, mailbox.userId);
+    if (counts.new + counts.saved >= this.limits.maxMessages) {
+      log.warn('message dropped: the mailbox filled up while it was being left', { call: call.id, userId: mailbox.userId, durationMs: recording.durationMs });
+      return undefined;
+    }
     const bytes = recording.finish();
     const file = await writeMessageFile(mailboxes.dataDir, mailbox.userId, receivedAt, bytes);
     const voicemailId = await insertVoicemail(db, {
