@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { closeDatabase, openDatabase } from './db';
+import { closeDatabase, openDatabase, syncCommitted } from './db';
 import { migrateToLatest } from './migrate';
 import { ensureOrganization, listOrganizations } from './organizations';
 
@@ -70,6 +70,20 @@ describe('openDatabase', () => {
     expect(await migrateToLatest(second)).toEqual([]);
     expect((await listOrganizations(second)).map((org) => org.domain)).toEqual(['demo.offhook.test']);
     await closeDatabase(second);
+  });
+
+  it('syncs the WAL file that holds the commits so far, for writes a power cut must not undo', async () => {
+    const file = join(dir, 'offhook.db');
+    const db = openDatabase(file);
+    await migrateToLatest(db);
+    await ensureOrganization(db, { name: 'Demo Company', domain: 'demo.offhook.test' });
+    expect(await syncCommitted(db)).toBe(`${file}-wal`);
+    await closeDatabase(db);
+    // Nothing to sync once closed (SQLite checkpointed and removed the WAL), nor in memory.
+    expect(await syncCommitted(db)).toBeUndefined();
+    const memory = openDatabase(':memory:');
+    expect(await syncCommitted(memory)).toBeUndefined();
+    await closeDatabase(memory);
   });
 
   it('closes the SQLite handle even when no query ran, which Kysely alone would not', async () => {

@@ -2,6 +2,7 @@
  * Opens the PBX's SQLite database (a file in the data directory, or ':memory:' for tests) as a typed
  * Kysely instance.
  */
+import { open } from 'node:fs/promises';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { KyselyPlugin, OperationNode, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
@@ -127,6 +128,34 @@ function withStatementCache(sqlite: SqliteDatabase.Database): { close(): void; p
 export function sqliteHandle(db: Kysely<Database>): SqliteDatabase.Database | undefined {
   const sqlite = handles.get(db);
   return sqlite?.open ? sqlite : undefined;
+}
+
+/**
+ * Makes every commit so far through `db` survive an OS crash or power cut, for the few writes a restart must
+ * not lose even then (a voicemail row whose message was announced, a mailbox PIN the owner was told is set).
+ * Under synchronous=NORMAL a WAL commit is written to the -wal file but synced only at the next checkpoint,
+ * and a checkpoint syncs the WAL before copying it and the database after; so syncing the -wal file now
+ * settles every committed frame, whichever side of a checkpoint it lies. The file synced, or undefined for
+ * a database with no WAL (in memory, closed, or not opened by openDatabase).
+ */
+export async function syncCommitted(db: Kysely<Database>): Promise<string | undefined> {
+  const sqlite = handles.get(db);
+  if (!sqlite?.open || sqlite.memory) return undefined;
+  const wal = `${sqlite.name}-wal`;
+  let handle;
+  try {
+    handle = await open(wal, 'r');
+  } catch (error) {
+    // No WAL file: nothing was written since the last checkpoint deleted it, which synced the database.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return wal;
 }
 
 export async function closeDatabase(db: Kysely<Database>): Promise<void> {
