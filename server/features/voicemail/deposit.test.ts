@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { RtpHeader, RtpPacket } from 'werift';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceCall, ServiceUser } from '../../calls/ports';
 import { EventHub } from '../../events/event-hub';
 import { decodeAudio } from '../../media/audio-file';
@@ -14,6 +14,7 @@ import { RtpLeg } from '../../media/legs/rtp-leg';
 import { phoneOffer, rtpPeer, until } from '../../media/legs/rtp-peer.test-helper';
 import type { RtpPeer } from '../../media/legs/rtp-peer.test-helper';
 import { MediaPlayer, Sound } from '../../media/player';
+import * as database from '../../store/db';
 import { readEvents } from '../../store/events';
 import type { Database } from '../../store/schema';
 import { seedPeople } from '../../store/test-people';
@@ -25,6 +26,12 @@ import type { DepositOutcome } from './deposit';
 import { Mailboxes } from './mailboxes';
 import type { GreetingSource, MessageEncoding, StoredMessage } from './ports';
 import { removeOrphanMessageFiles, writeMessageFile } from './storage';
+
+// The real syncCommitted, watched: a stored message must be synced to disk before it is announced.
+vi.mock('../../store/db', async (importOriginal) => {
+  const actual = await importOriginal<typeof database>();
+  return { ...actual, syncCommitted: vi.fn(actual.syncCommitted) };
+});
 
 /** A call the PBX answered, as the engine hands it to a service; `callerHangsUp` is the caller's BYE. */
 class TestCall implements ServiceCall {
@@ -196,6 +203,26 @@ describe('VoicemailDeposits', () => {
     const events = await readEvents(db, alice.organizationId, alice.userId, 0, 10);
     expect(events.map((event) => JSON.parse(event.body))).toEqual([{ type: 'voicemail', change: 'added', id, counts: { new: 1, saved: 0 } }]);
     expect(transcribed).toEqual([{ voicemailId: id, organizationId: alice.organizationId, userId: alice.userId, file: row!.file, wideband: false }]);
+  });
+
+  it('syncs the committed row to disk before anyone hears of the message', async () => {
+    const { service } = deposits();
+    const seen: Array<{ rows: number; lamps: number; wal: string | undefined }> = [];
+    const { syncCommitted } = await vi.importActual<typeof database>('../../store/db');
+    vi.mocked(database.syncCommitted).mockImplementationOnce(async (db) => {
+      const wal = await syncCommitted(db);
+      seen.push({ rows: (await db.selectFrom('voicemails').select('id').execute()).length, lamps: lamps.length, wal });
+      return wal;
+    });
+    const { call, phone, pbxPort } = await phoneCall();
+    const outcome = service.take(call, alice, 'no-answer');
+    await pastTheTone(phone);
+    speak(phone, pbxPort, 2_000, 1000);
+    await until(() => call.leg.packetsReceived >= 100);
+    call.callerHangsUp();
+    expect(await outcome).toMatchObject({ kind: 'stored' });
+    expect(seen).toEqual([{ rows: 1, lamps: 0, wal: expect.stringMatching(/-wal$/) }]);
+    expect(lamps).toHaveLength(1);
   });
 
   it('stores the message as Ogg Opus that decodes to what the caller said', async () => {

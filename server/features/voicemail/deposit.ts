@@ -11,9 +11,10 @@
  * this one spoke) is dropped and logged, its caller gone by then.
  *
  * What is kept, and in which order, so that nothing acknowledged is lost: the Ogg Opus file is written under a
- * temporary name, synced and renamed into place (storage.ts); then the row is inserted; then transcription is
- * started (its first state written) and only then are the apps and desk phones told. A crash before the row leaves a file no row names, which the
- * cleanup at start removes. A message too short or with no sound in it (audio-level.ts) is not kept.
+ * temporary name, synced and renamed into place (storage.ts); then the row is inserted and synced (a power cut
+ * must not undo it); then transcription is started (its first state written) and only then are the apps and desk
+ * phones told. A crash before the row leaves a file no row names, which the sweep at start moves aside. A message
+ * too short or with no sound in it (audio-level.ts) is not kept.
  */
 import type { Kysely } from 'kysely';
 import type { ServiceCall, ServiceUser, VoicemailReason } from '../../calls/ports';
@@ -21,6 +22,7 @@ import type { Clock } from '../../media/joins/mix-clock';
 import type { MediaPlayer, Sound } from '../../media/player';
 import { greetingSource } from '../greetings';
 import { createLogger } from '../../log';
+import { syncCommitted } from '../../store/db';
 import type { Database } from '../../store/schema';
 import { countVoicemails, insertVoicemail } from '../../store/voicemails';
 import { DEFAULT_KEEP_RULES, dropReason, VoiceMeter } from './audio-level';
@@ -238,6 +240,8 @@ export class VoicemailDeposits {
       wideband: recording.wideband,
       reason,
     });
+    // On disk before anyone is told: a row a power cut undid would leave an announced message missing.
+    await syncCommitted(db);
     log.info('message stored', { call: call.id, userId: mailbox.userId, voicemailId, durationMs: recording.durationMs });
     // The transcript's first state is written before anyone is told, so the first read of the list shows it.
     await this.startTranscription({ voicemailId, organizationId: mailbox.organizationId, userId: mailbox.userId, file: file.relative, wideband: recording.wideband });

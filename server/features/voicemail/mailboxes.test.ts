@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventHub } from '../../events/event-hub';
+import * as database from '../../store/db';
 import { readEvents } from '../../store/events';
 import type { Database } from '../../store/schema';
 import { seedPeople } from '../../store/test-people';
@@ -14,6 +15,12 @@ import { putTranscript } from '../../store/transcripts';
 import { Mailboxes } from './mailboxes';
 import type { MailboxUser } from './mailboxes';
 import { writeMessageFile } from './storage';
+
+// Watched: a PIN the owner was told is set must be synced to disk first.
+vi.mock('../../store/db', async (importOriginal) => {
+  const actual = await importOriginal<typeof database>();
+  return { ...actual, syncCommitted: vi.fn(actual.syncCommitted) };
+});
 
 describe('Mailboxes', () => {
   let store: TestDatabase;
@@ -128,5 +135,16 @@ describe('Mailboxes', () => {
     expect(await mailboxes.checkPin(alice, '4711')).toBe(true);
     expect(await mailboxes.checkPin(alice, '4712')).toBe(false);
     expect(await mailboxes.checkPin(bob, '4711')).toBe(false);
+  });
+
+  it('syncs the PIN to disk before saying it is set', async () => {
+    const hashes: Array<string | undefined> = [];
+    vi.mocked(database.syncCommitted).mockImplementationOnce(async (synced) => {
+      expect(synced).toBe(db);
+      hashes.push(await getMailboxPinHash(db, alice.userId));
+      return undefined;
+    });
+    await mailboxes.setPin(alice, '4711');
+    expect(hashes).toEqual([expect.stringMatching(/^scrypt\$/)]);
   });
 });

@@ -10,6 +10,7 @@ import type { Transcript, Voicemail, VoicemailCounts, VoicemailEvent, VoicemailL
 import { hashPassword, verifyPassword } from '../../auth/password';
 import type { EventPublisher } from '../../events/event-hub';
 import { createLogger } from '../../log';
+import { syncCommitted } from '../../store/db';
 import type { Database, VoicemailStatus } from '../../store/schema';
 import {
   countVoicemails,
@@ -117,6 +118,8 @@ export class Mailboxes {
 
   async setPin(user: MailboxUser, pin: string): Promise<void> {
     await setMailboxPinHash(this.db, user.userId, await hashPassword(pin));
+    // The owner is told it is set: a power cut must not bring back the old PIN (or none).
+    await syncCommitted(this.db);
   }
 
   /** Whether `pin` opens the user's mailbox: false when it does not or no PIN is set. */
