@@ -3,7 +3,7 @@
  * closes (the caller is hung up, what they said is kept), and at the next start a message file no row names
  * (left by a stop between writing the file and storing its row) is removed while the stored ones stay.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RtpHeader, RtpPacket } from 'werift';
@@ -31,7 +31,7 @@ describe('voicemail across a stop of the PBX', () => {
     return pbx;
   }
 
-  it('stores the message being left when the PBX stops, and sweeps only orphan files at the next start', async () => {
+  it('stores the message being left when the PBX stops; at the next start moves unnamed files aside and removes half-written ones', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'offhook-int-vm-durable-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const first = await start(dataDir);
@@ -57,10 +57,12 @@ describe('voicemail across a stop of the PBX', () => {
     const byeToCaller = await bob.request('BYE', 2_000);
     expect(byeToCaller.header('Call-ID')).toBe(final.header('Call-ID'));
 
-    // A stray file, as a stop between writing a message and storing its row would leave.
+    // A stray file, as a stop between writing a message and storing its row would leave, and a half-written one.
     const orphan = join(dataDir, 'voicemail', '2', 'left-by-a-crash.opus');
+    const partial = join(dataDir, 'voicemail', '2', 'cut-short.opus.part');
     mkdirSync(join(dataDir, 'voicemail', '2'), { recursive: true });
     writeFileSync(orphan, 'OggS');
+    writeFileSync(partial, 'Og');
     const second = await start(dataDir);
     const rows = await second.db.selectFrom('voicemails').selectAll().execute();
     expect(rows).toHaveLength(1);
@@ -68,5 +70,7 @@ describe('voicemail across a stop of the PBX', () => {
     expect(rows[0]!.duration_ms).toBeGreaterThan(1_500);
     expect(existsSync(join(dataDir, rows[0]!.file))).toBe(true);
     expect(existsSync(orphan)).toBe(false);
+    expect(readFileSync(join(dataDir, 'voicemail', 'unlisted', '2', 'left-by-a-crash.opus'), 'utf8')).toBe('OggS');
+    expect(existsSync(partial)).toBe(false);
   });
 });
