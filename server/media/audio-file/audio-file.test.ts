@@ -308,26 +308,26 @@ describe('decoding for playback', () => {
   });
 });
 
-describe('decoding up to a limit', () => {
-  /** An Ogg Opus file of `count` two-byte packets that each stand for 120 ms (six empty 20 ms frames). */
-  function tinyPacketsClaimingHours(count: number, endGranule: bigint): Buffer {
-    const head = Buffer.alloc(19);
-    head.write('OpusHead', 0, 'latin1');
-    head[8] = 1;
-    head[9] = 1;
-    head.writeUInt16LE(312, 10);
-    head.writeUInt32LE(48000, 12);
-    const tags = Buffer.concat([Buffer.from('OpusTags', 'latin1'), Buffer.alloc(8)]);
-    const pagesOut = [writePage({ flags: FLAG_FIRST, granule: 0n, serial: 1, sequence: 0 }, [head]), writePage({ flags: 0, granule: 0n, serial: 1, sequence: 1 }, [tags])];
-    const packet = Buffer.from([(31 << 3) | 3, 6]);
-    let sequence = 2;
-    for (let left = count; left > 0; left -= 200) {
-      const last = left <= 200;
-      pagesOut.push(writePage({ flags: last ? FLAG_LAST : 0, granule: last ? endGranule : 0n, serial: 1, sequence: sequence++ }, new Array<Buffer>(Math.min(left, 200)).fill(packet)));
-    }
-    return Buffer.concat(pagesOut);
+/** An Ogg Opus file of `count` two-byte packets that each stand for 120 ms (six empty 20 ms frames). */
+function tinyPacketsClaimingHours(count: number, endGranule: bigint): Buffer {
+  const head = Buffer.alloc(19);
+  head.write('OpusHead', 0, 'latin1');
+  head[8] = 1;
+  head[9] = 1;
+  head.writeUInt16LE(312, 10);
+  head.writeUInt32LE(48000, 12);
+  const tags = Buffer.concat([Buffer.from('OpusTags', 'latin1'), Buffer.alloc(8)]);
+  const pagesOut = [writePage({ flags: FLAG_FIRST, granule: 0n, serial: 1, sequence: 0 }, [head]), writePage({ flags: 0, granule: 0n, serial: 1, sequence: 1 }, [tags])];
+  const packet = Buffer.from([(31 << 3) | 3, 6]);
+  let sequence = 2;
+  for (let left = count; left > 0; left -= 200) {
+    const last = left <= 200;
+    pagesOut.push(writePage({ flags: last ? FLAG_LAST : 0, granule: last ? endGranule : 0n, serial: 1, sequence: sequence++ }, new Array<Buffer>(Math.min(left, 200)).fill(packet)));
   }
+  return Buffer.concat(pagesOut);
+}
 
+describe('decoding up to a limit', () => {
   it('stops a file of tiny packets claiming hours a little past the limit, and says how long it claims to be', () => {
     // 100 000 packets of 120 ms: over three hours in 210 KB.
     const file = tinyPacketsClaimingHours(100_000, BigInt(312 + 100_000 * 5760));
@@ -356,6 +356,50 @@ describe('decoding up to a limit', () => {
     const decoded = decodeAudio(file, 'endless.opus', { maxMs: 10_000 });
     expect(decoded.complete).toBe(false);
     expect(decoded.durationMs).toBeGreaterThan(10_000);
+  });
+});
+
+describe('files made of nothing', () => {
+  /** A second of real Ogg Opus, its two header pages only, then `pages` pages each holding `packetsPerPage` empty packets. */
+  function emptyPacketBomb(pages: number, packetsPerPage: number): Buffer {
+    const valid = encodeOggOpus(new Int16Array(48000), 48000);
+    const pageLength = (at: number) => 27 + valid[at + 26]! + valid.subarray(at + 27, at + 27 + valid[at + 26]!).reduce((sum, size) => sum + size, 0);
+    const headers = pageLength(0) + pageLength(pageLength(0));
+    const serial = valid.readUInt32LE(14);
+    const empties = new Array<Buffer>(packetsPerPage).fill(Buffer.alloc(0));
+    const out = [valid.subarray(0, headers)];
+    for (let sequence = 2; sequence < pages + 2; sequence++) out.push(writePage({ flags: 0, granule: -1n, serial, sequence }, empties));
+    return Buffer.concat(out);
+  }
+
+  it('refuses a file of empty packets (RFC 6716 §3.4: a packet is at least one byte) once it holds more than the limit allows, without reading on', async () => {
+    // 2000 pages of 255 empty packets: 510 000 packets in half a megabyte; a 2.5 ms packet is the shortest,
+    // so two minutes never need more than 48 000. The page at the end is damaged: reading never gets there.
+    const bomb = emptyPacketBomb(2000, 255);
+    bomb[bomb.length - 1] = bomb[bomb.length - 1]! ^ 0xff;
+    await expect(decodeAudioAsync(bomb, 'The file', { maxMs: 120_000 })).rejects.toThrow(AudioFileError);
+    await expect(decodeAudioAsync(bomb, 'The file', { maxMs: 120_000 })).rejects.toThrow('The file is damaged: it holds more Opus packets than 120 seconds of audio can');
+    expect(() => decodeAudio(bomb, 'The file', { maxMs: 120_000 })).toThrow('more Opus packets than 120 seconds');
+  });
+
+  it('refuses a file of pages that end no packet the same way', async () => {
+    const bomb = emptyPacketBomb(60_000, 0);
+    await expect(decodeAudioAsync(bomb, 'The file', { maxMs: 120_000 })).rejects.toThrow('The file is damaged: it holds more Opus packets than 120 seconds of audio can');
+  });
+
+  it('a few empty packets among the audio are skipped', () => {
+    const decoded = decodeAudio(emptyPacketBomb(3, 10), 'a.opus', { maxMs: 120_000 });
+    expect(decoded.samples.length).toBe(0);
+    expect(decoded.complete).toBeUndefined();
+  });
+
+  it('reads a file only as far as the limit: a damaged page past it is never reached', () => {
+    const file = Buffer.from(tinyPacketsClaimingHours(100_000, BigInt(312 + 100_000 * 5760)));
+    file[file.length - 1] = file[file.length - 1]! ^ 0xff;
+    const decoded = decodeAudio(file, 'hours.opus', { maxMs: 120_000 });
+    expect(decoded.complete).toBe(false);
+    expect(decoded.samples.length).toBeLessThanOrEqual(48 * 121_000);
+    expect(decoded.durationMs).toBe(100_000 * 120);
   });
 });
 

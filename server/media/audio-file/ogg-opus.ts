@@ -12,7 +12,7 @@ import { randomUint32 } from '../../util/random-pool';
 import { OpusFrameDecoder, OpusFrameEncoder } from '../joins/opus-codec';
 import type { OpusEncoderOptions } from '../joins/opus-codec';
 import { AudioFileError } from './errors';
-import { FLAG_FIRST, FLAG_LAST, MAX_SEGMENTS, readOggPackets, segmentsFor, writePage } from './ogg';
+import { declaredEndGranule, FLAG_FIRST, FLAG_LAST, MAX_SEGMENTS, readOggPackets, segmentsFor, writePage } from './ogg';
 
 export type OggOpusRate = 8000 | 16000 | 48000;
 
@@ -196,14 +196,26 @@ export function decodeOggOpusUpTo(bytes: Buffer, name: string, rate: OggOpusRate
 
 /** Packets decoded between two steps of `decodeSteps`: a second of 20 ms packets. */
 const PACKETS_PER_STEP = 50;
+/** The shortest an Opus packet lasts (RFC 6716 §3.1: a 2.5 ms frame). */
+const MIN_PACKET_MS = 2.5;
+/**
+ * Packets a file may hold beyond its limit's worth: the pre-skip (at most 65535 samples, 546 packets of 2.5 ms)
+ * decoded before the limit counts, and a few empty ones a muxer let through.
+ */
+const PACKET_SLACK = 600;
 
 /**
  * The decoding as steps, each a second or so of packets, so that a caller on the PBX's event loop can let the
  * calls' media run between them (decode.ts, decodeAudioAsync).
  */
 export function* decodeSteps(bytes: Buffer, name: string, rate: OggOpusRate, maxMs: number): Generator<void, LimitedDecode> {
-  const packets = readOggPackets(bytes, name);
-  const head = packets[0]?.bytes;
+  // Every packet that decodes holds at least 2.5 ms, so decoding reaches the limit within this many.
+  const maxPackets = Math.ceil(maxMs / MIN_PACKET_MS) + PACKET_SLACK;
+  const packets = readOggPackets(bytes, name, {
+    maxPackets,
+    message: `${name} is damaged: it holds more Opus packets than ${Math.round(maxMs / 1000)} seconds of audio can`,
+  });
+  const head = packets.next().value?.bytes;
   if (!head || head.length < 19 || head.toString('latin1', 0, 8) !== 'OpusHead') {
     throw new AudioFileError(`${name} is an Ogg file without Opus audio; the PBX reads Ogg Opus`);
   }
@@ -214,7 +226,7 @@ export function* decodeSteps(bytes: Buffer, name: string, rate: OggOpusRate, max
   if (mapping !== 0 || channels < 1 || channels > 2) {
     throw new AudioFileError(`${name} has ${channels} channels in Opus's surround layout; the PBX reads mono or stereo`);
   }
-  if (packets.length < 2 || packets[1]!.bytes.toString('latin1', 0, 8) !== 'OpusTags') {
+  if (packets.next().value?.bytes.toString('latin1', 0, 8) !== 'OpusTags') {
     throw new AudioFileError(`${name} is damaged: its Opus comment header is missing`);
   }
   // libopus decodes a stereo stream straight to mono when asked for one channel.
@@ -224,21 +236,24 @@ export function* decodeSteps(bytes: Buffer, name: string, rate: OggOpusRate, max
   const scale = rate / GRANULE_RATE;
   const chunks: Int16Array[] = [];
   let decoded = 0;
-  // §4.5: the last page's granule says how many samples (pre-skip included) the stream really holds.
-  const end = packets.findLast((packet) => packet.last && packet.granule >= 0n)?.granule;
-  const endGranule = end === undefined ? undefined : Math.max(0, Math.round(Number(end) * scale));
   const start = Math.round(preSkip * scale);
   const limit = start + (maxMs * rate) / 1000;
+  let end: bigint | undefined;
   let complete = true;
   let sinceStep = 0;
-  for (const packet of packets.slice(2)) {
-    if (packet.bytes.length === 0) continue;
+  for (const packet of packets) {
+    if (packet.last && packet.granule >= 0n) end = packet.granule;
     if (++sinceStep === PACKETS_PER_STEP) {
       sinceStep = 0;
       yield;
     }
+    // RFC 6716 §3.4 (R1): an Opus packet is at least one byte, so an empty one holds no audio and no length.
+    // It is skipped; a file of nothing else runs into the reader's limit.
+    if (packet.bytes.length === 0) continue;
     if (decoded > limit) {
       complete = false;
+      // Stopped before the last page: what it says the stream holds, read from the page headers.
+      end = declaredEndGranule(bytes);
       break;
     }
     const count = decoder.decode(packet.bytes, scratch);
@@ -247,6 +262,8 @@ export function* decodeSteps(bytes: Buffer, name: string, rate: OggOpusRate, max
     chunks.push(scratch.slice(0, kept));
     decoded += kept;
   }
+  // §4.5: the last page's granule says how many samples (pre-skip included) the stream really holds.
+  const endGranule = end === undefined ? undefined : Math.max(0, Math.round(Number(end) * scale));
   // Stopped, but past where the file says its audio ends: nothing of the audio is missing.
   if (!complete && endGranule !== undefined && decoded >= endGranule) complete = true;
   const total = endGranule === undefined ? decoded : Math.min(decoded, endGranule);

@@ -84,16 +84,24 @@ export interface OggPacket {
   last: boolean;
 }
 
+/** What a zero-length packet reads as: no bytes, so nothing is allocated for one. */
+const NO_BYTES = Buffer.alloc(0);
+
 /**
  * The packets of the first logical stream in `bytes` (pages of other streams, as in a multiplexed file, are
- * skipped). Throws AudioFileError when the file is not Ogg, is cut short, or a page fails its checksum.
+ * skipped), read as they are asked for: a caller that stops early reads no further. Throws AudioFileError when
+ * the file is not Ogg, is cut short, or a page fails its checksum, once reading reaches the fault.
+ *
+ * With `limit`, throws AudioFileError with its message once more than `maxPackets` packets have been read, a
+ * page that ends none counting as one: empty packets and empty pages cost nothing to write but time to read.
  */
-export function readOggPackets(bytes: Buffer, name: string): OggPacket[] {
+export function* readOggPackets(bytes: Buffer, name: string, limit?: { maxPackets: number; message: string }): Generator<OggPacket, void> {
   if (bytes.length < 4 || !bytes.subarray(0, 4).equals(CAPTURE)) throw new AudioFileError(`${name} is not an Ogg file`);
-  const packets: OggPacket[] = [];
   let serial: number | undefined;
   let expectedSequence = 0;
   let pending: Buffer[] = [];
+  let read = 0;
+  let pagesEndingNone = 0;
   let at = 0;
   let sawLast = false;
   while (at < bytes.length) {
@@ -122,26 +130,57 @@ export function readOggPackets(bytes: Buffer, name: string): OggPacket[] {
     if (sequence !== expectedSequence) throw new AudioFileError(`${name} is damaged: Ogg page ${expectedSequence} is missing`);
     expectedSequence++;
     if (!(flags & FLAG_CONTINUED) && pending.length > 0) throw new AudioFileError(`${name} is damaged: a packet breaks off between two Ogg pages`);
-    if (flags & FLAG_CONTINUED && pending.length === 0 && packets.length === 0) {
+    if (flags & FLAG_CONTINUED && pending.length === 0 && read === 0) {
       throw new AudioFileError(`${name} is damaged: its first Ogg page continues a packet`);
     }
-    let offset = bodyStart;
-    let lastEnding = -1;
-    const ended: Buffer[] = [];
-    for (const size of lacing) {
-      pending.push(bytes.subarray(offset, offset + size));
-      offset += size;
-      if (size < 255) {
-        ended.push(Buffer.concat(pending));
-        pending = [];
-        lastEnding = ended.length - 1;
-      }
-    }
     sawLast = (flags & FLAG_LAST) !== 0;
-    ended.forEach((packet, index) => {
-      packets.push({ bytes: packet, granule: index === lastEnding ? granule : -1n, last: sawLast });
-    });
+    // The page's granule belongs to the last packet that ends on it.
+    let lastEnding = -1;
+    for (let i = 0; i < lacing.length; i++) if (lacing[i]! < 255) lastEnding = i;
+    if (lastEnding === -1) pagesEndingNone++;
+    if (limit && read + pagesEndingNone > limit.maxPackets) throw new AudioFileError(limit.message);
+    let offset = bodyStart;
+    for (let i = 0; i < lacing.length; i++) {
+      const size = lacing[i]!;
+      const from = offset;
+      offset += size;
+      if (size === 255) {
+        pending.push(bytes.subarray(from, offset));
+        continue;
+      }
+      // A packet within one segment is a view of the file; only one spread over several is copied together.
+      let packet: Buffer = NO_BYTES;
+      if (pending.length > 0) packet = Buffer.concat([...pending, bytes.subarray(from, offset)]);
+      else if (size > 0) packet = bytes.subarray(from, offset);
+      pending = [];
+      read++;
+      if (limit && read + pagesEndingNone > limit.maxPackets) throw new AudioFileError(limit.message);
+      yield { bytes: packet, granule: i === lastEnding ? granule : -1n, last: sawLast };
+    }
   }
   if (pending.length > 0) throw new AudioFileError(`${name} is cut short: its last packet breaks off`);
-  return packets;
+}
+
+/**
+ * The granule position of the first logical stream's last page (RFC 3533 §6, flag 0x04) when it ends a packet,
+ * found from the page headers alone: how long a file says it is without reading its packets. Undefined when the
+ * file has no such page or its pages cannot be followed to it.
+ */
+export function declaredEndGranule(bytes: Buffer): bigint | undefined {
+  let serial: number | undefined;
+  for (let at = 0; at + HEADER_BYTES <= bytes.length; ) {
+    if (!bytes.subarray(at, at + 4).equals(CAPTURE)) return undefined;
+    const segmentCount = bytes[at + 26]!;
+    const bodyStart = at + HEADER_BYTES + segmentCount;
+    if (bodyStart > bytes.length) return undefined;
+    const lacing = bytes.subarray(at + HEADER_BYTES, bodyStart);
+    const pageSerial = bytes.readUInt32LE(at + 14);
+    serial ??= pageSerial;
+    if (pageSerial === serial && bytes[at + 5]! & FLAG_LAST) {
+      const granule = bytes.readBigInt64LE(at + 6);
+      return granule >= 0n && lacing.some((size) => size < 255) ? granule : undefined;
+    }
+    at = bodyStart + lacing.reduce((sum, size) => sum + size, 0);
+  }
+  return undefined;
 }
