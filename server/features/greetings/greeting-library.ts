@@ -2,11 +2,12 @@
  * A user's greetings: uploads checked and converted to Ogg Opus in the data folder, renamed, made active,
  * deleted, listened to; and the sound the PBX plays to a caller before a voicemail (`activeGreeting`).
  *
- * An upload is all or nothing: the audio is written to a file of its own name first and renamed into place, the
- * row is inserted after, and when anything fails on the way no file and no row is left. Deleting removes the
- * row first, then the file, so a greeting is never listed without its audio.
+ * An upload is all or nothing: the audio is written to a file of its own name first, synced and renamed into
+ * place, new folders synced too (util/durable-file.ts); the row is inserted after, and when anything fails on the
+ * way no file and no row is left. Deleting removes the row first, then the file, so a greeting is never listed
+ * without its audio.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
@@ -19,6 +20,7 @@ import type { Sound } from '../../media/player';
 import { countGreetings, deleteGreeting, findActiveGreeting, findGreeting, insertGreeting, listGreetings, renameGreeting, setGreetingActive } from '../../store/greetings';
 import type { GreetingOwner, StoredGreeting } from '../../store/greetings';
 import type { Database } from '../../store/schema';
+import { makeFolder, writeFileDurably } from '../../util/durable-file';
 import { LruMap } from '../../util/lru-map';
 import { randomHex } from '../../util/random-pool';
 
@@ -91,11 +93,9 @@ export class GreetingLibrary {
 
     const file = [GREETINGS_FOLDER, String(owner.organizationId), String(owner.userId), `${randomHex(12)}.opus`].join('/');
     const path = this.pathOf(file);
-    const partial = `${path}.part`;
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder(dirname(path));
     try {
-      await writeFile(partial, ogg, { flag: 'wx' });
-      await rename(partial, path);
+      await writeFileDurably(path, ogg);
       const stored = await this.db.transaction().execute(async (trx) => {
         // Counted again inside the transaction: two uploads at once cannot both take the last place.
         if ((await countGreetings(trx, owner)) >= MAX_GREETINGS_PER_USER) {
@@ -106,7 +106,6 @@ export class GreetingLibrary {
       log.debug('greeting added', { userId: owner.userId, id: stored.id, durationMs: stored.durationMs, bytes: ogg.length });
       return toGreeting(stored);
     } catch (error) {
-      await rm(partial, { force: true });
       await rm(path, { force: true });
       throw error;
     }

@@ -8,17 +8,17 @@
  * deleted, for an administrator to look at.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { createLogger } from '../../log';
 import type { Database } from '../../store/schema';
 import { listVoicemailFiles } from '../../store/voicemails';
+import { makeFolder, PARTIAL_SUFFIX, syncFolder, writeFileDurably } from '../../util/durable-file';
 
 const log = createLogger('voicemail');
 
 export const VOICEMAIL_FOLDER = 'voicemail';
-const PARTIAL_SUFFIX = '.part';
 /** Under the voicemail folder: complete message files no row named at start. */
 export const UNLISTED_FOLDER = 'unlisted';
 
@@ -28,44 +28,13 @@ export interface MessageFile {
   absolute: string;
 }
 
-async function syncFolder(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Makes `path` and any folder above it that is missing; syncs the folder holding each new one, so that a
- * file synced in `path` cannot be lost with a folder entry that never reached the disk.
- */
-async function makeFolder(path: string): Promise<void> {
-  const first = await mkdir(path, { recursive: true });
-  if (first === undefined) return;
-  for (let made = path; made.length >= first.length; made = dirname(made)) await syncFolder(dirname(made));
-}
-
 /** Writes a message's audio durably under the data folder; where it lies. */
 export async function writeMessageFile(dataDir: string, userId: number, receivedAt: Date, bytes: Buffer): Promise<MessageFile> {
   const folder = join(dataDir, VOICEMAIL_FOLDER, String(userId));
   await makeFolder(folder);
   const name = `${receivedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.opus`;
   const absolute = join(folder, name);
-  const partial = absolute + PARTIAL_SUFFIX;
-  const handle = await open(partial, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(partial).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  await rename(partial, absolute);
-  await syncFolder(folder);
+  await writeFileDurably(absolute, bytes);
   return { relative: `${VOICEMAIL_FOLDER}/${userId}/${name}`, absolute };
 }
 
