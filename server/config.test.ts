@@ -175,7 +175,10 @@ describe('voicemail limits', () => {
   });
 
   it('refuse what is not a sensible length or count, with a sentence naming the flag', () => {
-    expect(() => parse(['--voicemail-max-seconds', '2'])).toThrow(new ConfigError('--voicemail-max-seconds must be a whole number of seconds from 5 to 3600, not "2".'));
+    expect(() => parse(['--voicemail-max-seconds', '2'])).toThrow(new ConfigError('--voicemail-max-seconds must be a whole number of seconds from 5 to 600, not "2".'));
+    // The player plays up to ten minutes: a longer message could not be listened to at *97.
+    expect(() => parse(['--voicemail-max-seconds', '601'])).toThrow(new ConfigError('--voicemail-max-seconds must be a whole number of seconds from 5 to 600, not "601".'));
+    expect(parse(['--voicemail-max-seconds', '600'])).toMatchObject({ voicemailMaxSeconds: 600 });
     expect(() => parse(['--voicemail-max-seconds', 'long'])).toThrow(ConfigError);
     expect(() => parse(['--voicemail-max-messages', '0'])).toThrow(ConfigError);
   });

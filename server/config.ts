@@ -9,6 +9,7 @@ import { DEFAULT_HTTP_LIMITS } from './api/connection-limits';
 import { DEFAULT_ATTEMPT_LIMITS } from './auth/attempt-limiter';
 import { DEFAULT_SECURITY_OPTIONS } from './sip/edge/security';
 import { DEFAULT_HEARTBEAT_S } from './store/heartbeat';
+import { MAX_SOUND_SECONDS } from './media/player';
 import { DEFAULT_OPEN_FILES_RESERVE } from './open-file-limit';
 import { DEFAULT_HELD_BYTES_LIMITS } from './sip/transport/held-bytes';
 import { DEFAULT_STREAM_QUOTA, DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS } from './sip/transport/stream-transport';
@@ -225,7 +226,7 @@ export const SETTINGS: Record<Exclude<keyof ServeConfig, 'mediaPortRange'> | 'me
     help: 'voicemail transcription: off, local (pocketsphinx, wideband messages only) or hosted (the service at --transcription-url) (default: hosted when a URL is given, else local when pocketsphinx and its English model are installed, else off)',
   },
   transcriptionUrl: { flag: '--transcription-url', env: 'OFFHOOK_TRANSCRIPTION_URL', help: 'http(s) URL of a hosted speech-to-text service: it is POSTed a WAV and answers JSON {"text": "..."}' },
-  voicemailMaxSeconds: { flag: '--voicemail-max-seconds', env: 'OFFHOOK_VOICEMAIL_MAX_SECONDS', help: `longest voicemail message in seconds, 5 to 3600 (default ${DEFAULT_VOICEMAIL_MAX_SECONDS})` },
+  voicemailMaxSeconds: { flag: '--voicemail-max-seconds', env: 'OFFHOOK_VOICEMAIL_MAX_SECONDS', help: `longest voicemail message in seconds, 5 to ${MAX_SOUND_SECONDS} (default ${DEFAULT_VOICEMAIL_MAX_SECONDS})` },
   voicemailMaxMessages: { flag: '--voicemail-max-messages', env: 'OFFHOOK_VOICEMAIL_MAX_MESSAGES', help: `messages a mailbox holds before callers hear "mailbox full" (default ${DEFAULT_VOICEMAIL_MAX_MESSAGES})` },
   transcriptionKey: { flag: '--transcription-key', env: 'OFFHOOK_TRANSCRIPTION_KEY', help: 'key sent to that service as "Authorization: Bearer <key>" (prefer the environment variable: a flag shows in the process list)' },
 };
@@ -297,8 +298,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const voicemailText = pick(SETTINGS.voicemailMaxSeconds) ?? `${DEFAULT_VOICEMAIL_MAX_SECONDS}`;
   const voicemailMaxSeconds = Number(voicemailText);
-  if (!/^\d+$/.test(voicemailText) || voicemailMaxSeconds < 5 || voicemailMaxSeconds > 3600) {
-    throw new ConfigError(`${SETTINGS.voicemailMaxSeconds.flag} must be a whole number of seconds from 5 to 3600, not "${voicemailText}".`);
+  // No longer than the player plays (media/player/sound.ts), or a message could not be listened to at *97.
+  if (!/^\d+$/.test(voicemailText) || voicemailMaxSeconds < 5 || voicemailMaxSeconds > MAX_SOUND_SECONDS) {
+    throw new ConfigError(`${SETTINGS.voicemailMaxSeconds.flag} must be a whole number of seconds from 5 to ${MAX_SOUND_SECONDS}, not "${voicemailText}".`);
   }
   const count = (setting: Setting, fallback: number, min: number): number => {
     const text = pick(setting) ?? `${fallback}`;
