@@ -1,19 +1,32 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeWav } from '../../media/audio-file';
 import { openTestApi } from '../test-support';
-import { byteRange } from './greetings';
 
 describe('greeting routes', () => {
-  it('reads one byte range, and refuses one past the end', () => {
-    expect(byteRange(undefined, 100)).toBeUndefined();
-    expect(byteRange('bytes=0-9', 100)).toEqual({ start: 0, end: 9 });
-    expect(byteRange('bytes=90-', 100)).toEqual({ start: 90, end: 99 });
-    expect(byteRange('bytes=-10', 100)).toEqual({ start: 90, end: 99 });
-    expect(byteRange('bytes=50-500', 100)).toEqual({ start: 50, end: 99 });
-    expect(byteRange('bytes=100-', 100)).toBe('unsatisfiable');
-    expect(byteRange('bytes=9-3', 100)).toBe('unsatisfiable');
-    // Several ranges, or none, and the file is sent whole.
-    expect(byteRange('bytes=0-1,5-6', 100)).toBeUndefined();
-    expect(byteRange('bytes=-', 100)).toBeUndefined();
+  it('serves the audio whole, one byte range of it, 416 past its end, and whole again for a backwards range (RFC 9110 §14.1.1)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'offhook-greeting-routes-'));
+    const api = await openTestApi({ dataDir });
+    try {
+      const token = await api.tokenFor('101', 'alice-101');
+      const headers = { authorization: `Bearer ${token}` };
+      const upload = await api.app.inject({ method: 'POST', url: '/api/v1/greetings?name=Office', payload: encodeWav(new Int16Array(8000).fill(1000), 8000), headers: { ...headers, 'content-type': 'audio/wav' } });
+      expect(upload.statusCode).toBe(201);
+      const url = `/api/v1/greetings/${(upload.json() as { id: number }).id}/audio`;
+      const whole = (await api.app.inject({ method: 'GET', url, headers })).rawPayload;
+      expect(whole.toString('latin1', 0, 4)).toBe('OggS');
+      const part = await api.app.inject({ method: 'GET', url, headers: { ...headers, range: 'bytes=0-9' } });
+      expect([part.statusCode, part.headers['content-range'], part.rawPayload]).toEqual([206, `bytes 0-9/${whole.length}`, whole.subarray(0, 10)]);
+      const past = await api.app.inject({ method: 'GET', url, headers: { ...headers, range: `bytes=${whole.length}-` } });
+      expect([past.statusCode, past.headers['content-range']]).toEqual([416, `bytes */${whole.length}`]);
+      const backwards = await api.app.inject({ method: 'GET', url, headers: { ...headers, range: 'bytes=5-3' } });
+      expect([backwards.statusCode, backwards.rawPayload]).toEqual([200, whole]);
+    } finally {
+      await api.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('answers 503 with a sentence where the PBX has no data folder', async () => {

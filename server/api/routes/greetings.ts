@@ -18,6 +18,7 @@ import type { GreetingList } from '../../../shared/greetings';
 import { GreetingError, GreetingLibrary } from '../../features/greetings';
 import type { GreetingErrorKind, GreetingOwner } from '../../features/greetings';
 import type { Database } from '../../store/schema';
+import { requestedRange } from '../byte-range';
 import { HttpError } from '../errors';
 import { parseInput, pathId } from '../route-input';
 import { requireSession } from './session';
@@ -35,26 +36,9 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** One range of `bytes=a-b`, `bytes=a-` or `bytes=-n` within `size`; 'unsatisfiable' when it lies outside; undefined to send it all. */
-export function byteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
-  const match = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return { start, end };
-}
-
 function sendAudio(request: FastifyRequest, reply: FastifyReply, audio: Buffer): FastifyReply {
   reply.header('Accept-Ranges', 'bytes').type(GREETING_AUDIO_TYPE);
-  const range = byteRange(request.headers.range, audio.length);
+  const range = requestedRange(request.headers.range, audio.length);
   if (range === 'unsatisfiable') return reply.code(416).header('Content-Range', `bytes */${audio.length}`).send();
   if (!range) return reply.send(audio);
   return reply

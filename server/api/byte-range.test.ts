@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestedRange } from './voicemails';
+import { requestedRange } from './byte-range';
 
 describe('requestedRange', () => {
   it('reads the one byte range a player asks for, bounded by the file', () => {
