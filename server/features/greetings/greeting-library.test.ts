@@ -105,6 +105,14 @@ describe('greeting library', () => {
       kind: 'bad_length',
       message: 'A greeting can be at most 2 minutes; this one is 10 min.',
     });
+    // Millions of empty packets in a few megabytes (255 to a page): refused once past two minutes' worth.
+    const empties = new Array<Buffer>(255).fill(Buffer.alloc(0));
+    const bomb = pages.slice(0, 2);
+    for (let i = 0; i < 2000; i++) bomb.push(writePage({ flags: 0, granule: -1n, serial: 9, sequence: 2 + i }, empties));
+    expect(await refusal(library.add(alice, 'Empty packets', Buffer.concat(bomb)))).toEqual({
+      kind: 'not_audio',
+      message: 'The file is damaged: it holds more Opus packets than 120 seconds of audio can',
+    });
     expect(await library.list(alice)).toEqual([]);
     expect(filesUnder(dataDir)).toEqual([]);
   });
