@@ -3,7 +3,7 @@
  * phones and trunks send inside and around a call when it is not the usual INVITE/BYE.
  */
 import { createSocket } from 'node:dgram';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PhoneDialog, SipText } from '../support/sip-phone';
 import { audioDestination } from '../support/udp-desk-phone';
 import type { UdpDeskPhone } from '../support/udp-desk-phone';
@@ -12,6 +12,12 @@ import { deskPassword, DOMAIN, udpPbxSuite } from '../support/udp-pbx';
 describe('desk phones in a call: the less usual requests', () => {
   const suite = udpPbxSuite('desk-dialogs');
   const { cleanups, deskPhone } = suite;
+  // These tests are about the SIP exchange itself: a device's refusal (busy, unavailable, a challenge) reaches the
+  // caller as it was given. With the PBX's services, such a call goes to voicemail instead, which the voicemail and
+  // answering-rules tests cover; here the engine runs without them.
+  beforeAll(() => {
+    suite.pbx.sip.calls.services = undefined;
+  });
 
   /** The callee answers the INVITE it was sent; once the caller has the 200, the callee hangs up. */
   async function answerThenHangUp(caller: UdpDeskPhone, callee: UdpDeskPhone, invite: SipText, calling: Promise<{ final: SipText }>): Promise<void> {
