@@ -10,7 +10,7 @@ import { alice, bob, carol, useStage } from './support/setup';
 import { expectToHear, WebPhone } from './support/web-phone';
 
 /** Dana (100) exists but never signs in here, so her extension has no registered device. */
-const DANA = { extension: '100', suggestion: 'Dana Admin 100' };
+const DANA = { extension: '100', password: 'dana-100', suggestion: 'Dana Admin 100' };
 /** Carol as the name search suggests her. */
 const CAROL = 'Carol Chen 103';
 /** No one in the demo organization has this extension. */
@@ -136,13 +136,23 @@ describe('transfer through the PBX', () => {
     await expectToHear(a, 880);
   });
 
-  it('Consult to a phone that is not registered fails: Bob is taken off hold and Alice is told why', async () => {
+  it('Consult to someone who turns calls away fails: Bob is taken off hold and Alice is told why', async () => {
+    // Dana's answering rule is do not disturb, answering busy (with voicemail, the PBX would take a message instead).
+    const api = async (token: string, path: string, body: unknown) => {
+      const response = await fetch(`${stage.pbx.url}/api/v1${path}`, { method: 'POST', headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.ok, `${path}: ${response.status}`).toBe(true);
+      return (await response.json()) as { id: number; token: string };
+    };
+    const { token } = await api('', '/session', { extension: DANA.extension, password: DANA.password });
+    const frame = await api(token, '/time-frames', { name: 'Any time', spec: { type: 'always' } });
+    await api(token, '/answering-rules', { name: 'Busy', timeFrameId: frame.id, priority: 1, action: { type: 'do-not-disturb', then: 'busy' } });
+
     const { a, b } = await aliceTalksToBob();
     const panel = await transferPanel(a, DANA.extension, DANA.suggestion);
     await panel.getByRole('button', { name: 'Consult', exact: true }).click();
 
     // The consult call fails, and Bob's call comes back to the line with the reason on its card.
-    await a.page.getByText(`Couldn't transfer the call. ${DANA.extension} is not available.`).waitFor({ timeout: 15_000 });
+    await a.page.getByText(`Couldn't transfer the call. ${DANA.extension} is busy.`).waitFor({ timeout: 15_000 });
     await a.activeCall().waitFor({ timeout: 10_000 });
     await expect.poll(() => a.activeCall().textContent()).toContain(bob.extension);
     await expectToHear(b, 440);
