@@ -69,7 +69,7 @@ for (const transport of ['udp', 'tcp'] as const satisfies readonly SipTransport[
       expectAllSucceeded(await register(BOB, bobPort));
       const bobRun = startSipp({ scenario: answerer, transport, localPort: bobPort, keys: { domain: DOMAIN }, timeoutS: 20 });
       try {
-        await waitUntilBound(bobPort, transport);
+        await waitUntilBound(bobPort, transport, 5_000, bobRun.exited);
         const alice = await runSipp({
           scenario: caller,
           transport,

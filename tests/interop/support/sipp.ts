@@ -58,6 +58,8 @@ export interface SippResult {
 export interface SippRun {
   done: Promise<SippResult>;
   kill(): void;
+  /** Undefined while SIPp runs; after it exits, its exit code and the end of what it printed. */
+  exited(): string | undefined;
 }
 
 export function startSipp(options: SippOptions): SippRun {
@@ -89,9 +91,11 @@ export function startSipp(options: SippOptions): SippRun {
   child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   const killer = setTimeout(() => child.kill('SIGKILL'), (options.timeoutS + 5) * 1000);
 
+  let exitedWith: string | undefined;
   const done = new Promise<SippResult>((resolveDone) => {
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(killer);
+      exitedWith = `exit ${code ?? signal}; ${output.slice(-2_000)}`;
       const result: SippResult = {
         exitCode: code,
         stats: readStats(join(work, 'stats.csv')),
@@ -103,7 +107,7 @@ export function startSipp(options: SippOptions): SippRun {
       resolveDone(result);
     });
   });
-  return { done, kill: () => child.kill('SIGTERM') };
+  return { done, kill: () => child.kill('SIGTERM'), exited: () => exitedWith };
 }
 
 export async function runSipp(options: SippOptions): Promise<SippResult> {
