@@ -37,6 +37,7 @@ import type { Database } from './store/schema';
 import { startSessionPurge } from './store/session-purge';
 import { PBX_VERSION } from './version';
 import { MailboxMenuService, Mailboxes, removeOrphanMessageFiles, StoredMailbox, VoicemailDeposits } from './features/voicemail';
+import { CallScreener } from './features/screening';
 import { removeOrphanGreetingFiles } from './features/greetings';
 import { chooseEngine, createTranscriber } from './features/transcription';
 
@@ -201,7 +202,8 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   });
   const voicemail = new Mailboxes({ db, dataDir: config.dataDir, events, watchers: sip.subscriptions, transcripts: transcriber });
   await transcriber.start();
-  // Calls the PBX answers itself: a message taken for a user (greeting, tone, recording), the *97 menu.
+  // Calls the PBX answers itself: a message taken for a user (greeting, tone, recording), the *97 menu, a caller
+  // screened (asked their name before the user's phones ring).
   const deposits = new VoicemailDeposits({
     db,
     mailboxes: voicemail,
@@ -214,9 +216,11 @@ export async function startPbx(config: ServeConfig & InternalSettings): Promise<
   });
   // PIN guesses at the *97 menu count in the limiter that SIP digest and sign-in share.
   const mailboxMenu = new MailboxMenuService({ player: sip.calls.player, mailbox: new StoredMailbox(db, voicemail), attempts: sip.security.attempts });
+  const screener = new CallScreener({ player: sip.calls.player });
   sip.calls.services = {
     voicemail: (call, mailbox, reason) => void deposits.take(call, mailbox, reason),
     mailboxMenu: (call, user) => void mailboxMenu.start(call, user),
+    screen: (call) => screener.screen(call),
   };
 
   const app = await buildApp({ db, version: PBX_VERSION, sip, events, transfers: sip.transfers, conferences: sip.conferences, voicemail, webRoot: config.webRoot, listOrganizationsAtSignIn: config.listOrganizationsAtSignIn, connections: httpConnections, dataDir: config.dataDir });

@@ -21,7 +21,8 @@ import type { SipRequest } from '../sip/syntax/message';
 import type { Binding, Registrar } from '../presence/registrar';
 import { FakeConnection, sipRequest } from '../sip/test-support';
 import { systemClock } from '../sip/transaction/timers';
-import type { AnsweringPlan, CallServices, Dialplan, ServiceCall, ServiceUser, VoicemailReason } from './ports';
+import type { MediaLeg } from '../media/legs/media-leg';
+import type { AnsweringPlan, CallServices, Dialplan, ScreenedCaller, ServiceCall, ServiceUser, VoicemailReason } from './ports';
 
 const DOMAIN = DEMO_ORGANIZATION.domain;
 const T1_MS = 10;
@@ -34,6 +35,7 @@ const RING_THEN_VOICEMAIL: AnsweringPlan = {
   whenBusy: { kind: 'voicemail' },
   whenNotAnswered: { kind: 'voicemail' },
   whenUnreachable: { kind: 'voicemail' },
+  screen: false,
 };
 
 interface Served {
@@ -69,7 +71,10 @@ describe('CallEngine answering plans and services', () => {
   };
 
   /** An engine whose called user (102) has one device, or none; Alice's INVITE (with an offer, unless `delayed`) sent to `target`. */
-  async function call(plan: AnsweringPlan | Error | undefined, options: { devices?: number; services?: boolean; delayed?: boolean; target?: string; dialplan?: Dialplan } = {}) {
+  async function call(
+    plan: AnsweringPlan | Error | undefined,
+    options: { devices?: number; services?: boolean; delayed?: boolean; target?: string; dialplan?: Dialplan; screen?: CallServices['screen'] } = {},
+  ) {
     const endpoint = new SipEndpoint({ viaHost: '127.0.0.1', userAgent: 'offhook-test', transactions: { clock: systemClock, timers: { t1: T1_MS, t2: 4 * T1_MS, t4: 5 * T1_MS } } });
     const bobWire = new FakeConnection('192.0.2.20', 'TCP');
     const binding: Binding = {
@@ -96,6 +101,7 @@ describe('CallEngine answering plans and services', () => {
     const services: CallServices = {
       voicemail: (serviceCall, mailbox, reason) => served.push({ call: serviceCall, user: mailbox, reason }),
       mailboxMenu: (serviceCall, user) => served.push({ call: serviceCall, user, reason: 'menu' }),
+      screen: options.screen ?? (() => Promise.resolve(undefined)),
     };
     const engine = new CallEngine({
       db,
@@ -312,5 +318,135 @@ describe('CallEngine answering plans and services', () => {
 
     const nobody = await call(undefined, { target: '*97', services: false });
     expect((await nobody.finalToAlice()).status).toBe(404);
+  });
+  /** A screening service at the edge: names every caller at once, and lets the test choose for the user who answers. */
+  function screeningService() {
+    const log: string[] = [];
+    const offered: MediaLeg[] = [];
+    let choose: (choice: 'accept' | 'decline') => void = () => undefined;
+    const screened: ScreenedCaller = {
+      ringback: () => {
+        log.push('ringback');
+        return () => log.push('ringback stopped');
+      },
+      offerTo: (leg) => {
+        offered.push(leg);
+        return new Promise((resolve) => (choose = resolve));
+      },
+    };
+    const screen: CallServices['screen'] = (serviceCall) => {
+      log.push(`asked ${serviceCall.caller.extension ?? ''}`);
+      return Promise.resolve(screened);
+    };
+    return { log, offered, screen, choose: (choice: 'accept' | 'decline') => choose(choice) };
+  }
+
+  const SCREENED: AnsweringPlan = { ...RING_THEN_VOICEMAIL, screen: true };
+
+  async function bobAnswers(endpoint: SipEndpoint, bobWire: FakeConnection, forked: () => Promise<SipRequest>): Promise<void> {
+    const invite = await forked();
+    endpoint.receiveMessage(
+      createResponse(invite, 200, 'OK', { toTag: 'bob', headers: [['Contact', '<sip:102@192.0.2.20;transport=tcp>']], contentType: 'application/sdp', body: Buffer.from(phoneOffer(40_002)) }),
+      bobWire,
+    );
+  }
+
+  it('screens: answers the caller and asks their name before any device rings; 1 from the user who answers joins them', async () => {
+    const screening = screeningService();
+    const { engine, endpoint, bobWire, invite, served, forked, finalToAlice } = await call(SCREENED, { screen: screening.screen });
+    expect((await finalToAlice()).status).toBe(200);
+    await until(() => screening.log.includes('ringback'));
+    expect(screening.log.slice(0, 2)).toEqual(['asked 101', 'ringback']);
+    await bobAnswers(endpoint, bobWire, forked);
+    await until(() => screening.offered.length === 1);
+    // The user is choosing: the caller still hears ringback, and the call is not answered yet.
+    expect(screening.log).not.toContain('ringback stopped');
+    screening.choose('accept');
+    await until(() => screening.log.includes('ringback stopped'));
+    await until(() => engine.activeCallCount === 1 && bobWire.requests.every((r) => r.method !== 'BYE'));
+    expect(served).toEqual([]);
+    engine.shutdown();
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'answered', answered_at: expect.any(String) });
+  });
+
+  it('sends a screened call the user declines (2) where the rule sends an unanswered one: BYE to the device, voicemail for the caller', async () => {
+    const screening = screeningService();
+    const { engine, endpoint, bobWire, invite, served, forked, finalToAlice } = await call(SCREENED, { screen: screening.screen });
+    expect((await finalToAlice()).status).toBe(200);
+    await bobAnswers(endpoint, bobWire, forked);
+    await until(() => screening.offered.length === 1);
+    screening.choose('decline');
+    await until(() => served.length === 1);
+    expect(served.map((s) => [s.user.extension, s.reason])).toEqual([['102', 'no-answer']]);
+    expect(bobWire.requests.map((r) => r.method)).toEqual(['INVITE', 'ACK', 'BYE']);
+    served[0]!.call.hangUp('message taken');
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'missed', end_reason: 'voicemail', answered_at: null });
+  });
+
+  it('sends a screened call on when the ring time passes: the device is cancelled, voicemail takes it (no answer)', async () => {
+    const screening = screeningService();
+    const { engine, bobWire, served, bobReplies, finalToAlice } = await call({ ...SCREENED, ringMs: 150 }, { screen: screening.screen });
+    expect((await finalToAlice()).status).toBe(200);
+    await bobReplies(180, 'Ringing');
+    await until(() => bobWire.requests.some((r) => r.method === 'CANCEL'));
+    await until(() => served.length === 1);
+    expect(served[0]!.reason).toBe('no-answer');
+    expect(screening.log).toContain('ringback stopped');
+    engine.shutdown();
+  });
+
+  it('hangs up on the user still choosing when the screened caller hangs up', async () => {
+    const screening = screeningService();
+    const { engine, endpoint, aliceWire, bobWire, invite, forked, finalToAlice } = await call(SCREENED, { screen: screening.screen });
+    const ok = await finalToAlice();
+    await bobAnswers(endpoint, bobWire, forked);
+    await until(() => screening.offered.length === 1);
+    const bye = sipRequest({
+      method: 'BYE',
+      uri: 'sip:pbx@127.0.0.1;transport=tcp',
+      from: invite.headers.get('From') ?? '',
+      to: ok.headers.get('To') ?? '',
+      callId: invite.headers.get('Call-ID') ?? '',
+      cseq: 2,
+    });
+    endpoint.receiveMessage(bye, aliceWire);
+    await until(() => bobWire.requests.some((r) => r.method === 'BYE'));
+    expect(engine.activeCallCount).toBe(0);
+    screening.choose('accept');
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'missed', answered_at: null });
+  });
+
+  it('hands the user who is choosing their key presses sent in SIP INFO', async () => {
+    const screening = screeningService();
+    const { engine, endpoint, bobWire, forked, finalToAlice } = await call(SCREENED, { screen: screening.screen });
+    await finalToAlice();
+    await bobAnswers(endpoint, bobWire, forked);
+    await until(() => screening.offered.length === 1);
+    const keys: string[] = [];
+    screening.offered[0]!.on('dtmf', (event) => keys.push(event.digit));
+    const bobInvite = await forked();
+    const info = sipRequest({
+      method: 'INFO',
+      uri: 'sip:pbx@127.0.0.1;transport=tcp',
+      from: `${bobInvite.headers.get('To') ?? ''};tag=bob`,
+      to: bobInvite.headers.get('From') ?? '',
+      callId: bobInvite.headers.get('Call-ID') ?? '',
+      cseq: 7,
+      headers: [['Content-Type', 'application/dtmf-relay']],
+      body: 'Signal=1\r\nDuration=160\r\n',
+    });
+    endpoint.receiveMessage(info, bobWire);
+    await until(() => keys.length === 1);
+    expect(keys).toEqual(['1']);
+    engine.shutdown();
+  });
+
+  it('does not screen without a screening service answer: a caller the service cannot name is hung up, not left in silence', async () => {
+    const { engine, aliceWire, invite, bobWire, finalToAlice } = await call(SCREENED);
+    expect((await finalToAlice()).status).toBe(200);
+    await until(() => aliceWire.requests.some((r) => r.method === 'BYE'));
+    expect(bobWire.requests.some((r) => r.method === 'INVITE')).toBe(false);
+    expect(engine.activeCallCount).toBe(0);
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'missed', end_reason: 'screening failed' });
   });
 });

@@ -16,16 +16,17 @@ import type { MediaLeg } from '../media/legs/media-leg';
 import { aorKey } from '../presence/registrar';
 import type { Binding } from '../presence/registrar';
 import type { AuthenticatedUser } from '../sip/edge/authenticator';
-import { sessionTimerResponseHeaders } from '../sip/dialog/session-timer';
 import type { SessionTimerNegotiation } from '../sip/dialog/session-timer';
 import type { ServerTransaction } from '../sip/transaction/transactions';
 import { legKindFor, RING_TIMEOUT_MS } from './call';
 import type { Attempt, AttemptHandlers, Call, CallDisposition, Codec, LineIdentity } from './call';
 import type { CallEngine } from './call-engine';
-import { ALLOW, isSdp, recordRoute, SUPPORTED } from './call-messages';
+import { isSdp } from './call-messages';
 import { earlyMediaToCaller, ringCaller } from './caller-progress';
 import { COMPLETED_ELSEWHERE } from './forking';
+import { answerInvite } from './answers';
 import { legWithInfoKeys } from './info-keys';
+import { CallScreening } from './screening';
 import type { AnsweringPlan, Destination, Diversion, ServiceCall, ServiceUser, VoicemailReason } from './ports';
 
 const log = createLogger('calls');
@@ -47,14 +48,14 @@ export function dispositionFor(status: number): CallDisposition {
 type UserDestination = Extract<Destination, { kind: 'user' }>;
 
 /** One call to a user: whose rules rule it, and how far it has been diverted. */
-interface Routing {
+export interface Routing {
   owner: ServiceUser;
   plan: AnsweringPlan | undefined;
   diversions: number;
 }
 
 /** A user a call is diverted to, with the devices to ring. */
-interface DivertTarget {
+export interface DivertTarget {
   identity: LineIdentity;
   bindings: Binding[];
 }
@@ -66,7 +67,11 @@ type FirstStep =
   | { kind: 'refuse'; status: number; reason: string; disposition: CallDisposition; why: string };
 
 export class CallAnswering {
-  constructor(private readonly engine: CallEngine) {}
+  private readonly screening: CallScreening;
+
+  constructor(private readonly engine: CallEngine) {
+    this.screening = new CallScreening(engine, this);
+  }
 
   /** A call to a user of the organization, by the user's answering plan. */
   async callUser(tx: ServerTransaction, caller: AuthenticatedUser, user: UserDestination, timer: SessionTimerNegotiation): Promise<void> {
@@ -87,6 +92,11 @@ export class CallAnswering {
     const call = this.engine.startCall(tx, caller, callerLeg, user.extension, user.displayName, timer, callerLeg.delayedOffer);
     if (first.kind === 'voicemail') {
       this.serve(call, caller, 'voicemail', owner, first.reason);
+      return;
+    }
+    const plan = routing.plan;
+    if (first.own && plan?.kind === 'ring' && plan.screen && this.engine.services && serviceCanHear(call)) {
+      void this.screening.start(call, caller, routing, plan, first.identity, first.bindings);
       return;
     }
     this.ringUser(call, caller, routing, first.identity, first.bindings, callerLeg.codecs, first.own);
@@ -140,7 +150,7 @@ export class CallAnswering {
   }
 
   /** The user a diversion dials, with their devices; undefined when it reaches nobody who can ring. */
-  private async divertedTo(caller: AuthenticatedUser, routing: Routing, dialled: string): Promise<DivertTarget | undefined> {
+  async divertedTo(caller: AuthenticatedUser, routing: Routing, dialled: string): Promise<DivertTarget | undefined> {
     if (routing.diversions >= MAX_DIVERSIONS) {
       log.info('diversion not followed: the call was diverted already', { extension: routing.owner.extension });
       return undefined;
@@ -223,7 +233,7 @@ export class CallAnswering {
     });
     for (const dialled of plan?.alsoRing ?? []) {
       // The owner's devices and the ring timer carry the call on; a target that cannot be looked up is skipped.
-      this.alsoRing(call, routing, dialled, codecs).catch((error: unknown) => log.error('could not look up an also-ring target; skipped', { call: call.id, extension: routing.owner.extension, error }));
+      this.alsoRing(call, routing, dialled, codecs, this.handlers(call), () => ringing(call)).catch((error: unknown) => log.error('could not look up an also-ring target; skipped', { call: call.id, extension: routing.owner.extension, error }));
     }
   }
 
@@ -240,10 +250,14 @@ export class CallAnswering {
     };
   }
 
-  /** Another user rung at the same time as the owner's devices; an outside number with nowhere to go is skipped. */
-  private async alsoRing(call: Call, routing: Routing, dialled: string, codecs: readonly Codec[]): Promise<void> {
+  /**
+   * Another user rung at the same time as the owner's devices, with `handlers` (the first to answer wins, however
+   * the call answers: handlers()); an outside number with nowhere to go is skipped. `stillRinging` is read after
+   * every await.
+   */
+  async alsoRing(call: Call, routing: Routing, dialled: string, codecs: readonly Codec[], handlers: Omit<AttemptHandlers, 'failed'>, stillRinging: () => boolean): Promise<void> {
     const destination = await this.engine.dialplan.route(asCaller(routing.owner, call.domain), dialled);
-    if (!ringing(call)) return;
+    if (!stillRinging()) return;
     if (destination.kind !== 'user') {
       const status = destination.kind === 'refused' ? destination.status : undefined;
       log.info(status === 404 ? 'also-ring skipped: nothing here reaches that number (no carrier)' : 'also-ring refused', { extension: routing.owner.extension, status });
@@ -254,18 +268,18 @@ export class CallAnswering {
       log.info('also-ring skipped: that user has do not disturb on', { extension: routing.owner.extension, to: destination.extension });
       return;
     }
-    if (!ringing(call)) return;
+    if (!stillRinging()) return;
     const bindings = this.engine.registrar.lookup(aorKey(routing.owner.organizationId, destination.extension));
     if (bindings.length === 0) return;
     this.engine.ring(call, { extension: destination.extension, displayName: destination.displayName }, call.origin.line.identity, bindings, codecs, {
-      ...this.handlers(call),
+      ...handlers,
       // The owner's devices and the ring timer decide what happens next; one other who cannot take the call does not.
       failed: (status) => log.debug('also-ring target did not take the call', { call: call.id, status }),
     });
   }
 
   /** Stops every attempt of the call still ringing but `keep`: its forks cancelled, its line ended. */
-  private stopAttempts(call: Call, keep: Attempt | undefined, reason?: string): void {
+  stopAttempts(call: Call, keep: Attempt | undefined, reason?: string): void {
     for (const attempt of call.attempts) {
       if (attempt === keep) continue;
       attempt.done = true;
@@ -324,11 +338,19 @@ export class CallAnswering {
    * the caller gets our 200 with its leg's SDP, and the service gets the call until either side hangs up.
    */
   private serve(call: Call, caller: AuthenticatedUser, service: 'voicemail' | 'mailbox-menu', user: ServiceUser, reason: VoicemailReason | undefined): void {
-    const services = this.engine.services;
-    if (!services || call.ended) return;
+    if (!this.engine.services || call.ended) return;
+    this.answerCaller(call, service === 'voicemail' ? voicemailIdentity(user) : VOICEMAIL_IDENTITY);
+    this.startService(call, caller, service, user, reason);
+  }
+
+  /**
+   * The PBX answers the caller itself (a service, or screening): the ring timer and every attempt stop, early
+   * media stops, and the caller gets our 200 with its leg's SDP; their line shows `remote`.
+   */
+  answerCaller(call: Call, remote: LineIdentity): void {
     if (call.ringTimer) clearTimeout(call.ringTimer);
     this.stopAttempts(call, undefined);
-    // Early media relayed a device's audio to the caller's leg; the leg is the service's now, and stays open.
+    // Early media relayed a device's audio to the caller's leg; the leg is the PBX's now, and stays open.
     for (const bridge of call.bridges.splice(0)) bridge.detach();
     call.transition('answered');
     const origin = call.origin;
@@ -336,23 +358,14 @@ export class CallAnswering {
       origin.dialog.localOfferPending = true;
       origin.awaitingAnswer = true;
     }
-    origin.dialog.localSdp = call.originSdp;
-    call.inviteTx.reply(200, 'OK', {
-      toTag: origin.dialog.localTag,
-      headers: [
-        ...recordRoute(call.inviteTx.request),
-        ['Contact', this.engine.contact(origin.dialog.connection)],
-        ['Allow', ALLOW],
-        ['Supported', SUPPORTED],
-        ...sessionTimerResponseHeaders(call.originTimer),
-      ],
-      contentType: 'application/sdp',
-      body: Buffer.from(call.originSdp, 'utf8'),
-    });
-    origin.dialog.transition('confirmed');
-    this.engine.hangUpUnlessAcknowledged(call.inviteTx, origin);
-    this.engine.applySessionTimer(origin, call.originTimer);
-    this.engine.setLine(call, origin.line, 'confirmed', service === 'voicemail' ? { extension: user.extension, displayName: `Voicemail of ${user.displayName}` } : VOICEMAIL_IDENTITY);
+    answerInvite(this.engine, call);
+    this.engine.setLine(call, origin.line, 'confirmed', remote);
+  }
+
+  /** A service takes a call the PBX has answered (answerCaller), until it or the caller hangs up. */
+  startService(call: Call, caller: AuthenticatedUser, service: 'voicemail' | 'mailbox-menu', user: ServiceUser, reason: VoicemailReason | undefined): void {
+    const services = this.engine.services;
+    if (!services || call.ended) return;
     // A call that went to voicemail stays a missed call in history, its end reason saying where it went.
     const disposition: CallDisposition = service === 'voicemail' ? 'missed' : 'answered';
     if (service === 'voicemail') call.serviceEndReason = VOICEMAIL_END_REASON;
@@ -371,7 +384,7 @@ export class CallAnswering {
     }
   }
 
-  private serviceCall(call: Call, caller: AuthenticatedUser, disposition: CallDisposition): ServiceCall {
+  serviceCall(call: Call, caller: AuthenticatedUser, disposition: CallDisposition): ServiceCall {
     const engine = this.engine;
     return {
       id: call.id,
@@ -397,7 +410,7 @@ export class CallAnswering {
  * Whether a service can play to and hear the caller's leg: a codec the PBX decodes itself (Opus, PCMU, PCMA; all
  * it offers today), or none yet when our offer went in the 2xx (G.711 only, answered in the ACK).
  */
-function serviceCanHear(call: Call): boolean {
+export function serviceCanHear(call: Call): boolean {
   const codec = call.origin.media.codec;
   return codec === undefined || codecKind(codec) !== undefined;
 }
@@ -408,6 +421,11 @@ function serviceCanHear(call: Call): boolean {
  */
 function ringing(call: Call): boolean {
   return (call.state === 'routing' || call.state === 'ringing') && !call.answering;
+}
+
+/** What the caller's line shows while voicemail takes their message. */
+export function voicemailIdentity(user: ServiceUser): LineIdentity {
+  return { extension: user.extension, displayName: `Voicemail of ${user.displayName}` };
 }
 
 function unavailable(): FirstStep {

@@ -10,7 +10,8 @@
  *
  * Within a dialog the engine answers re-INVITE and UPDATE (hold, resume, session refresh), ACK and INFO, and
  * runs session timers (RFC 4028): in-dialog.ts. What a call to a user does by the user's answering plan, and
- * calls the PBX answers itself for services (voicemail, *97), answering.ts. Ringing devices is forking.ts; what
+ * calls the PBX answers itself for services (voicemail, *97), answering.ts; callers screened (asked their name
+ * before the user's devices ring), screening.ts; an answer stored and relayed to the caller, answers.ts. Ringing devices is forking.ts; what
  * the caller hears meanwhile, caller-progress.ts; music on hold and who holds a call, hold-music.ts; an app that
  * reloads during a call and comes back, rejoin-grace.ts. Features built on calls (transfer, pickup, conference) act through CallControl
  * (control.ts), which the engine implements; the composition root hands them the SIP requests that are theirs
@@ -22,8 +23,6 @@
  */
 import type { Kysely } from 'kysely';
 import { createLogger } from '../log';
-import { MediaBridge } from '../media/joins/bridge';
-import { narrowOffer } from '../media/legs/legs';
 import { MediaTimeout } from '../media/legs/media-timeout';
 import type { MediaLeg } from '../media/legs/media-leg';
 import type { MediaConfig } from '../media/legs/webrtc-leg';
@@ -35,6 +34,7 @@ import type { Database } from '../store/schema';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { AnsweringPlanner, CallServices, Dialplan } from './ports';
 import { CallAnswering } from './answering';
+import { CallAnswers } from './answers';
 import type { AuthenticatedUser, SipAuthenticator } from '../sip/edge/authenticator';
 import { legOf, legsMoved, markLegs } from './call-recovery';
 import type { SipConnection } from '../sip/transport/connection';
@@ -44,12 +44,12 @@ import { generateTag, parseUri } from '../sip/syntax/message';
 import type { SipRequest } from '../sip/syntax/message';
 import type { ReplacesTarget } from '../sip/dialog/refer';
 import type { Binding, Registrar } from '../presence/registrar';
-import { negotiateSessionTimer, RFC_MIN_SE_S, sessionTimerResponseHeaders } from '../sip/dialog/session-timer';
+import { negotiateSessionTimer, RFC_MIN_SE_S } from '../sip/dialog/session-timer';
 import type { SessionTimerNegotiation, SessionTimerSettings } from '../sip/dialog/session-timer';
 import type { ServerTransaction } from '../sip/transaction/transactions';
 import { Call, lineChange, REJOIN_GRACE_MS } from './call';
 import type { Attempt, AttemptHandlers, CallDisposition, CallEngineEvents, Codec, DialogEntry, Fork, Line, LineIdentity, LineState, Party } from './call';
-import { ALLOW, callRecord, recordRoute, SUPPORTED } from './call-messages';
+import { callRecord } from './call-messages';
 import type { CallControl } from './control';
 import { Forking } from './forking';
 import { HoldMusic } from './hold-music';
@@ -116,6 +116,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
   planner: AnsweringPlanner | undefined;
   now: () => number;
   private readonly answering: CallAnswering;
+  private readonly answers: CallAnswers;
 
   constructor(private readonly deps: CallEngineDeps) {
     super();
@@ -127,6 +128,7 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
     this.planner = deps.planner;
     this.now = deps.now ?? Date.now;
     this.answering = new CallAnswering(this);
+    this.answers = new CallAnswers(this, this.journal);
     this.holdMusic = new HoldMusic(this.player, deps.holdMusic, (call, line) => this.emit('callStateChanged', lineChange(call, line)));
     this.forking = new Forking({
       endpoint: deps.endpoint,
@@ -305,79 +307,14 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
 
   // ── The first call: caller, ringing, answer ─────────────────────────────────────────────────────────
 
-  /**
-   * The caller's INVITE is answered: `party` (a device that answered, or one that picked the call up) joins it.
-   * What a user would miss after a crash is stored before it is acknowledged: the caller hears the 200 once the
-   * answered call is in active_calls (group-committed), so a crash from then on leaves its record and its legs
-   * to hang up. Meanwhile the call may end (CANCEL, the ring timer, shutdown: endCall hangs the party up) or
-   * the party may leave (onPartyGone); the caller then hears that instead.
-   */
+  /** The caller's INVITE is answered: `party` joins it, stored first (answers.ts). */
   connect(call: Call, party: Party, bridged = false): void {
-    if (call.ended) return;
-    if (call.answering) {
-      // Another answer holds the call already (the attempt is done once one answers, so not expected): hang this one up.
-      this.sendBye(party.dialog);
-      this.dropParty(call, party);
-      return;
-    }
-    const record = call.record;
-    if (!record) {
-      this.relayAnswer(call, party, bridged);
-      return;
-    }
-    call.answering = party;
-    const dialogs = [call.origin.dialog, party.dialog];
-    call.storedLegs = markLegs(dialogs);
-    this.journal
-      .answered({ id: call.id, record, answeredAt: new Date().toISOString(), legs: dialogs.map(legOf) })
-      .catch((error: unknown) => log.error('could not store an answered call; it goes on, but a crash would lose it', { call: call.id, error }))
-      .then(() => {
-        if (call.answering !== party) return;
-        call.answering = undefined;
-        if (party.gone) this.finish(call, 480, 'Temporarily Unavailable', 'failed', 'callee left before the answer reached the caller');
-        else this.relayAnswer(call, party, bridged);
-      })
-      .catch((error: unknown) => log.error('could not relay an answer', { call: call.id, error }));
+    this.answers.connect(call, party, bridged);
   }
 
-  /** Relays a stored answer to the caller: `party` joins the call and the caller gets its 200. */
-  private relayAnswer(call: Call, party: Party, bridged: boolean): void {
-    if (call.ended) return;
-    call.parties.push(party);
-    call.transition('answered');
-    if (call.ringTimer) clearTimeout(call.ringTimer);
-    const origin = call.origin;
-    if (call.delayedOffer) {
-      // Our offer goes in the 2xx with the one codec the callee answered; the caller answers in its ACK.
-      const codec = party.media.codec;
-      if (codec) call.originSdp = narrowOffer(origin.media, codec);
-      origin.dialog.localOfferPending = true;
-      origin.awaitingAnswer = true;
-    }
-    if (!bridged) call.bridges.push(new MediaBridge(call.origin.media, party.media));
-    origin.dialog.localSdp = call.originSdp;
-    call.inviteTx.reply(200, 'OK', {
-      toTag: origin.dialog.localTag,
-      headers: [
-        ...recordRoute(call.inviteTx.request),
-        ['Contact', this.contact(origin.dialog.connection)],
-        ['Allow', ALLOW],
-        ['Supported', SUPPORTED],
-        ...sessionTimerResponseHeaders(call.originTimer),
-      ],
-      contentType: 'application/sdp',
-      body: Buffer.from(call.originSdp, 'utf8'),
-    });
-    origin.dialog.transition('confirmed');
-    this.hangUpUnlessAcknowledged(call.inviteTx, origin);
-    this.applySessionTimer(origin, call.originTimer);
-    this.setLine(call, origin.line, 'confirmed', party.line.identity);
-    this.setLine(call, party.line, 'confirmed', origin.line.identity);
-    if (call.record) {
-      call.record.answered_at = new Date().toISOString();
-      call.record.disposition = 'answered';
-    }
-    log.info('call answered', { call: call.id, caller: origin.line.identity.extension, callee: party.line.identity.extension });
+  /** `party` joins a call whose caller the PBX answered already (a screened call the user accepted; answers.ts). */
+  joinAnswered(call: Call, party: Party): void {
+    this.answers.joinAnswered(call, party);
   }
 
   hangUpUnlessAcknowledged(tx: ServerTransaction, party: Party): void {
@@ -457,6 +394,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
       this.dropParty(call, party);
       return;
     }
+    if (call.screening?.party === party) {
+      // The user hung up while hearing who calls: the caller goes on (screening.ts sends the call on).
+      log.info('the user left while a screened call was offered', { call: call.id, why });
+      if (!sentBye) this.sendBye(party.dialog);
+      this.dropParty(call, party);
+      return;
+    }
     if (call.state !== 'answered') {
       if (party === call.origin) this.finish(call, 487, 'Request Terminated', 'cancelled', why);
       return;
@@ -503,6 +447,13 @@ export class CallEngine extends TypedEmitter<CallEngineEvents> implements CallCo
       call.answering = undefined;
       this.sendBye(answering.dialog);
       this.dropParty(call, answering);
+    }
+    const screening = call.screening;
+    if (screening) {
+      // The user was hearing who called when the caller hung up.
+      call.screening = undefined;
+      if (!screening.party.gone) this.sendBye(screening.party.dialog);
+      this.dropParty(call, screening.party);
     }
     for (const attempt of call.attempts) {
       attempt.done = true;

@@ -205,6 +205,11 @@ export class Call {
   readonly endListeners = new Set<(why: string) => void>();
   /** A service's listeners to the caller's key presses sent in SIP INFO (info-keys.ts). */
   readonly infoKeyListeners = new Set<(event: DtmfEvent) => void>();
+  /**
+   * A screened call (screening.ts): the user who answered, while they hear who calls and choose. Not yet one of
+   * the call's parties; its key presses sent in SIP INFO go to `keys`.
+   */
+  screening: { party: Party; keys: Set<(event: DtmfEvent) => void> } | undefined;
 
   constructor(
     readonly organizationId: number,

@@ -210,6 +210,14 @@ export class InDialogRequests {
       tx.reply(500, 'Server Internal Error - CSeq out of order');
       return;
     }
+    const screening = entry.call.screening;
+    if (screening && entry.party === screening.party) {
+      // The user hearing who calls (screening.ts): a key press is their choice.
+      const key = keyFromInfo(tx.request.headers.get('Content-Type'), tx.request.body.toString('utf8'));
+      tx.reply(200, 'OK');
+      if (key) for (const listener of [...screening.keys]) listener(key);
+      return;
+    }
     const other = entry.party ? entry.call.other(entry.party) : undefined;
     if (!other && entry.call.state === 'answered' && entry.call.infoKeyListeners.size > 0) {
       // A call the PBX answered for a service: a key press is the service's (info-keys.ts).

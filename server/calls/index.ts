@@ -32,6 +32,7 @@ export type {
   Dialplan,
   DialPolicy,
   Diversion,
+  ScreenedCaller,
   ServiceCall,
   ServiceCaller,
   ServiceUser,

@@ -78,6 +78,25 @@ export interface CallServices {
   voicemail(call: ServiceCall, mailbox: ServiceUser, reason: VoicemailReason): void;
   /** The caller's own mailbox menu (the feature code *97): PIN, then play, save, delete, next by key presses. */
   mailboxMenu(call: ServiceCall, user: ServiceUser): void;
+  /**
+   * Call screening, for a user whose rule asks callers their name first: asks the caller of `call` (answered by
+   * the PBX) to say their name and records it; undefined when the call ended meanwhile. The engine then rings the
+   * user's devices and lets the one who answers hear the name and choose (ScreenedCaller).
+   */
+  screen(call: ServiceCall): Promise<ScreenedCaller | undefined>;
+}
+
+/** A caller who has said their name, while the user's devices ring for them. */
+export interface ScreenedCaller {
+  /** Ringback to the caller while the devices ring; the function returned stops it. */
+  ringback(): () => void;
+  /**
+   * Says to the user who answered on `leg` who is calling ("I have a caller waiting, who introduces themselves
+   * as" and the name), then "press 1 to accept this call, or 2 to reject it", and waits for the key: 'accept' on 1;
+   * 'decline' on 2, on no key in time, or when the leg closes. The leg's `dtmf` events carry the user's key
+   * presses whether their phone sends them in RFC 4733 or in SIP INFO.
+   */
+  offerTo(leg: MediaLeg): Promise<'accept' | 'decline'>;
 }
 
 /**
@@ -101,6 +120,8 @@ export type AnsweringPlan =
       whenBusy: Diversion;
       whenNotAnswered: Diversion;
       whenUnreachable: Diversion;
+      /** Ask callers their name first, and let the user who answers accept the call or send it on (CallServices.screen). */
+      screen: boolean;
     }
   | { kind: 'divert'; ringMs: number; to: Diversion; reason: VoicemailReason };
 

@@ -33,7 +33,9 @@ describe('planFor', () => {
       whenBusy: { kind: 'dial', dialled: '104' },
       whenNotAnswered: { kind: 'voicemail' },
       whenUnreachable: { kind: 'dial', dialled: '+15550000000' },
+      screen: false,
     });
+    expect(planFor({ ...action, screen: true }, false)).toMatchObject({ kind: 'ring', screen: true });
   });
 
   it('rings 30 s then voicemail by default', () => {

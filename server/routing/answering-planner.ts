@@ -5,7 +5,8 @@
  * do not disturb, a PBX setting of its own, is read for every call and wins over every rule.
  *
  * Do not disturb on: the call goes where the active rule's do-not-disturb says (voicemail or busy) when the
- * active rule is one, else to voicemail. Screening (`screen`) is stored with a rule but not acted on yet.
+ * active rule is one, else to voicemail. A ring rule's screening (`screen`) goes into its plan: the engine asks
+ * callers their name before the devices ring (calls/screening.ts).
  */
 import { DEFAULT_RING_SECONDS } from '../../shared/answering-rules';
 import type { Destination as RuleDestination, RuleAction } from '../../shared/answering-rules';
@@ -45,6 +46,7 @@ export function planFor(action: RuleAction, doNotDisturb: boolean): AnsweringPla
     whenBusy: diversionTo(action.whenBusy),
     whenNotAnswered: diversionTo(action.whenNotAnswered),
     whenUnreachable: diversionTo(action.whenUnreachable),
+    screen: action.screen,
   };
 }
 

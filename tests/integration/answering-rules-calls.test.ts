@@ -7,7 +7,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AnsweringRule, TimeFrame } from '../../shared/answering-rules';
 import type { SessionResponse } from '../../shared/api';
-import type { CallServices, ServiceCall, ServiceUser, VoicemailReason } from '../../server/calls';
+import type { CallServices, ScreenedCaller, ServiceCall, ServiceUser, VoicemailReason } from '../../server/calls';
 import type { SipText } from '../support/sip-phone';
 import { audioDestination } from '../support/udp-desk-phone';
 import type { UdpDeskPhone } from '../support/udp-desk-phone';
@@ -35,6 +35,10 @@ class RecordingServices implements CallServices {
 
   mailboxMenu(call: ServiceCall, user: ServiceUser): void {
     this.take({ service: 'mailbox-menu', call, user, reason: undefined, endedWith: [] });
+  }
+
+  screen(): Promise<ScreenedCaller | undefined> {
+    return Promise.resolve(undefined);
   }
 
   next(): Promise<Served> {

@@ -50,6 +50,7 @@ describe('do not disturb', () => {
     const services: CallServices = {
       voicemail: (call, mailbox, reason) => served.push({ call, mailbox: mailbox.extension, reason }),
       mailboxMenu: () => undefined,
+      screen: () => Promise.resolve(undefined),
     };
     suite.pbx.sip.calls.services = services;
     suite.cleanups.push(() => {

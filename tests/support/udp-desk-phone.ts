@@ -255,7 +255,7 @@ export class UdpDeskPhone {
       `Via: SIP/2.0/UDP 127.0.0.1:${this.sipPort};branch=${branch};rport`,
       ...('Max-Forwards' in headers ? [] : ['Max-Forwards: 70']),
       ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-      ...(body ? ['Content-Type: application/sdp'] : []),
+      ...(body && !('Content-Type' in headers) ? ['Content-Type: application/sdp'] : []),
       `Content-Length: ${Buffer.byteLength(body)}`,
       '',
       body,

@@ -12,6 +12,10 @@ export { removeOrphanMessageFiles, writeMessageFile, VOICEMAIL_FOLDER } from './
 export type { GreetingSource, MailboxWatchers, MessageEncoder, MessageEncoding, StoredMessage, TranscriptionHook, TranscriptReader, VoicemailPrompts } from './ports';
 export { oggOpusEncoder } from './encoding';
 export { playSequence, prompts, Prompts } from './prompts';
+export { MessageRecorder } from './recorder';
+export type { AudioSink, RecordingEnd } from './recorder';
+export { VoiceMeter } from './audio-level';
+export { recordTone } from './tone';
 export type { PromptName, SequencePlayback } from './prompts';
 export { MailboxMenuService, StoredMailbox } from './menu';
 export type { MailboxMenuDeps, MenuTiming } from './menu';

@@ -41,12 +41,19 @@ describe('voicemail prompts', () => {
       expect(Math.max(...sound.samples.map(Math.abs)), name).toBeGreaterThan(3000);
     }
     expect(shipped.get('vm-intro').durationMs).toBeGreaterThan(4000);
+    const names = Object.keys(PROMPT_TEXTS);
     const top = readdirSync(folder!).filter((file) => file.endsWith('.wav')).map((file) => basename(file, '.wav'));
-    expect(top.sort()).toEqual(Object.keys(PROMPT_TEXTS).sort());
+    expect(top.sort()).toEqual(names.filter((name) => !name.includes('/')).sort());
+    // Prompts kept in a folder of the package's (followme/) are there too, and alone there.
+    const nested = names.filter((name) => name.includes('/'));
+    for (const folderName of new Set(nested.map((name) => name.split('/')[0]!))) {
+      const inFolder = readdirSync(join(folder!, folderName)).map((file) => `${folderName}/${basename(file, '.wav')}`);
+      expect(inFolder.sort()).toEqual(nested.filter((name) => name.startsWith(`${folderName}/`)).sort());
+    }
     expect(readdirSync(join(folder!, 'digits')).length).toBe(29);
     // The README lists each file it ships.
     const readme = readFileSync(join(folder!, 'README.md'), 'utf8');
-    for (const name of top) expect(readme, name).toContain(`${name}.wav`);
+    for (const name of names) expect(readme, name).toContain(`${name}.wav`);
   });
 
   it('says numbers from the recorded words', () => {

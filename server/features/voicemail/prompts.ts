@@ -1,6 +1,6 @@
 /**
- * The recorded prompts voicemail speaks (the default greeting, the mailbox menu), and how a phrase made of
- * several of them is played.
+ * The recorded prompts the PBX speaks (voicemail's default greeting, the mailbox menu, call screening), and how
+ * a phrase made of several of them is played.
  *
  * The prompts are Allison Smith's recordings from the Asterisk core sounds (CC BY-SA 3.0; see
  * resources/sounds/prompts/README.md), converted to 8 kHz 16-bit mono WAV and shipped in resources/, so a
@@ -55,6 +55,11 @@ export const PROMPT_TEXTS = {
   'vm-msgsaved': 'Your message has been saved.',
   'vm-nomore': 'No more messages.',
   'vm-sorry': 'I am sorry, I did not understand your response.',
+  // Call screening (features/screening).
+  'priv-recordintro': 'At the tone, please say your name.',
+  'priv-introsaved': 'Thank you. Please hold, while I attempt to connect you with your party!',
+  'priv-callpending': 'I have a caller waiting, who introduces themselves as:',
+  'followme/options': 'press 1 to accept this call, or 2 to reject it',
 } as const;
 
 export type PromptName = keyof typeof PROMPT_TEXTS;

@@ -1,73 +1,15 @@
-import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AttemptLimiter } from '../../../auth/attempt-limiter';
 import { hashPassword } from '../../../auth/password';
-import type { ServiceCall, ServiceCaller, ServiceUser } from '../../../calls/ports';
-import { CODECS, FakeClock, FakeLeg, toneFrame } from '../../../media/joins/mixer.test-helper';
-import { MediaPlayer, Sound } from '../../../media/player';
-import type { Playback, PlayOptions } from '../../../media/player';
-import type { MediaLeg } from '../../../media/legs/media-leg';
+import type { ServiceUser } from '../../../calls/ports';
+import { FakeServiceCall, KeyLeg } from '../../../calls/service-call.test-helper';
+import { CODECS, FakeClock, toneFrame } from '../../../media/joins/mixer.test-helper';
+import { Sound } from '../../../media/player';
+import { RecordingPlayer } from '../../../media/player/player.test-helper';
 import { prompts } from '../prompts';
 import { listeningOrder, MailboxMenuService, mailboxPinAccount } from './mailbox-menu';
 import type { MailboxMenu, MenuState, MenuTiming } from './mailbox-menu';
 import type { MenuMailbox, MenuMessage, MenuOwner } from './mailbox-port';
-
-/** A leg whose far end presses keys. */
-class KeyLeg extends FakeLeg {
-  press(...digits: string[]): void {
-    for (const digit of digits) this.emit('dtmf', { digit, durationMs: 100 });
-  }
-}
-
-/** The caller's side of a call the PBX answered. */
-class FakeCall implements ServiceCall {
-  readonly id = 'call-97';
-  ended = false;
-  readonly hungUp: string[] = [];
-  readonly caller: ServiceCaller = { organizationId: 1, extension: '201', userId: 7, displayName: 'Alice', number: '201' };
-  private readonly listeners = new Set<(why: string) => void>();
-
-  constructor(readonly leg: KeyLeg) {}
-
-  hangUp(why: string): void {
-    if (this.ended) return;
-    this.hungUp.push(why);
-    this.finish(why);
-  }
-
-  onEnded(listener: (why: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Either side ended it (the caller hanging up, or `hangUp`). */
-  finish(why: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.leg.close();
-    for (const listener of [...this.listeners]) listener(why);
-  }
-}
-
-/** Records what was played, phrase by phrase, as prompt names ("vm-youhave", "digits/2") or sound names. */
-class RecordingPlayer extends MediaPlayer {
-  readonly phrases: string[][] = [];
-
-  override play(leg: MediaLeg, sound: Sound, options?: PlayOptions): Playback {
-    this.phrases.push(
-      sound.name.split(' + ').map((name) => {
-        const file = name.replace(/\\/g, '/');
-        if (!file.endsWith('.wav')) return name;
-        return file.includes('/digits/') ? `digits/${basename(file, '.wav')}` : basename(file, '.wav');
-      }),
-    );
-    return super.play(leg, sound, options);
-  }
-
-  get said(): string[] {
-    return this.phrases.flat();
-  }
-}
 
 const user: ServiceUser = { organizationId: 1, userId: 7, extension: '201', displayName: 'Alice' };
 
@@ -133,7 +75,7 @@ interface Setup {
   clock: FakeClock;
   player: RecordingPlayer;
   mailbox: FakeMailbox;
-  call: FakeCall;
+  call: FakeServiceCall;
   menu: MailboxMenu;
   attempts: AttemptLimiter;
   /** Moves time on 20 ms at a time, letting promises settle, until `state` (or fails after `maxMs`). */
@@ -167,7 +109,7 @@ function setup(
     timing: options.timing,
     verify: options.realPins ? undefined : (options.verify ?? (async (pin, hash) => hash === `hash:${pin}`)),
   });
-  const call = new FakeCall(new KeyLeg('caller', CODECS.pcmu));
+  const call = new FakeServiceCall(new KeyLeg('caller', CODECS.pcmu), { organizationId: 1, extension: '201', userId: 7, displayName: 'Alice', number: '201' }, 'call-97');
   const menu = service.start(call, user);
   let seen = 0;
   const pass = async (ms: number): Promise<void> => {
