@@ -331,7 +331,11 @@ describe('CallEngine answering plans and services', () => {
       },
       offerTo: (leg) => {
         offered.push(leg);
-        return new Promise((resolve) => (choose = resolve));
+        return new Promise((resolve) => {
+          choose = resolve;
+          // As the real screener: a user who hangs up has declined.
+          leg.on('stateChanged', (state) => state === 'closed' && resolve('decline'));
+        });
       },
     };
     const screen: CallServices['screen'] = (serviceCall) => {
@@ -413,7 +417,7 @@ describe('CallEngine answering plans and services', () => {
     await until(() => bobWire.requests.some((r) => r.method === 'BYE'));
     expect(engine.activeCallCount).toBe(0);
     screening.choose('accept');
-    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'missed', answered_at: null });
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'cancelled', answered_at: null });
   });
 
   it('hands the user who is choosing their key presses sent in SIP INFO', async () => {
@@ -441,12 +445,66 @@ describe('CallEngine answering plans and services', () => {
     engine.shutdown();
   });
 
-  it('does not screen without a screening service answer: a caller the service cannot name is hung up, not left in silence', async () => {
-    const { engine, aliceWire, invite, bobWire, finalToAlice } = await call(SCREENED);
+  it('rings unscreened when the screening service fails, and joins whoever answers at once', async () => {
+    const { engine, endpoint, bobWire, invite, served, forked, finalToAlice } = await call(SCREENED, { screen: () => Promise.reject(new Error('no prompts')) });
     expect((await finalToAlice()).status).toBe(200);
-    await until(() => aliceWire.requests.some((r) => r.method === 'BYE'));
-    expect(bobWire.requests.some((r) => r.method === 'INVITE')).toBe(false);
-    expect(engine.activeCallCount).toBe(0);
-    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'missed', end_reason: 'screening failed' });
+    await bobAnswers(endpoint, bobWire, forked);
+    // Joined once the answer is stored: the call's legs are in active_calls.
+    const callId = invite.headers.get('Call-ID') ?? '';
+    for (let tries = 0; !(await db.selectFrom('active_calls').select('id').where('call_id', '=', callId).executeTakeFirst()); tries++) {
+      expect(tries).toBeLessThan(100);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(served).toEqual([]);
+    engine.shutdown();
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'answered', answered_at: expect.any(String) });
+  });
+
+  it('sends a screened call on when the user hangs up while hearing who calls', async () => {
+    const screening = screeningService();
+    const { engine, endpoint, bobWire, served, forked, finalToAlice } = await call(SCREENED, { screen: screening.screen });
+    await finalToAlice();
+    await bobAnswers(endpoint, bobWire, forked);
+    await until(() => screening.offered.length === 1);
+    const bobInvite = await forked();
+    const bye = sipRequest({
+      method: 'BYE',
+      uri: 'sip:pbx@127.0.0.1;transport=tcp',
+      from: `${bobInvite.headers.get('To') ?? ''};tag=bob`,
+      to: bobInvite.headers.get('From') ?? '',
+      callId: bobInvite.headers.get('Call-ID') ?? '',
+      cseq: 9,
+    });
+    endpoint.receiveMessage(bye, bobWire);
+    await until(() => served.length === 1);
+    expect(served[0]!.reason).toBe('no-answer');
+    expect(bobWire.responses.find((r) => r.headers.get('CSeq') === '9 BYE')?.status).toBe(200);
+    engine.shutdown();
+  });
+
+  it('sends a screened call the devices refuse as busy where the rule sends busy calls', async () => {
+    const screening = screeningService();
+    const { engine, served, bobReplies, finalToAlice } = await call(SCREENED, { screen: screening.screen });
+    await finalToAlice();
+    await until(() => screening.log.includes('ringback'));
+    await bobReplies(486, 'Busy Here');
+    await until(() => served.length === 1);
+    expect(served[0]!.reason).toBe('busy');
+    expect(screening.log).toContain('ringback stopped');
+    engine.shutdown();
+  });
+
+  it('records a screened caller who hangs up before the user takes the call as cancelled', async () => {
+    const screening = screeningService();
+    const { engine, endpoint, aliceWire, invite, finalToAlice } = await call(SCREENED, { screen: screening.screen });
+    const ok = await finalToAlice();
+    await until(() => screening.log.includes('ringback'));
+    endpoint.receiveMessage(
+      sipRequest({ method: 'BYE', uri: 'sip:pbx@127.0.0.1;transport=tcp', from: invite.headers.get('From') ?? '', to: ok.headers.get('To') ?? '', callId: invite.headers.get('Call-ID') ?? '', cseq: 2 }),
+      aliceWire,
+    );
+    await until(() => engine.activeCallCount === 0);
+    expect(await recordOf(engine, invite)).toMatchObject({ disposition: 'cancelled', answered_at: null });
   });
 });

@@ -96,7 +96,7 @@ export class CallAnswering {
     }
     const plan = routing.plan;
     if (first.own && plan?.kind === 'ring' && plan.screen && this.engine.services && serviceCanHear(call)) {
-      void this.screening.start(call, caller, routing, plan, first.identity, first.bindings);
+      void this.screening.start(call, caller, routing, plan, first.identity);
       return;
     }
     this.ringUser(call, caller, routing, first.identity, first.bindings, callerLeg.codecs, first.own);

@@ -88,8 +88,11 @@ export interface CallServices {
 
 /** A caller who has said their name, while the user's devices ring for them. */
 export interface ScreenedCaller {
-  /** Ringback to the caller while the devices ring; the function returned stops it. */
-  ringback(): () => void;
+  /**
+   * Ringback to the caller while the devices ring, after "Thank you. Please hold…" unless `thanks` is false (a
+   * second round of ringing, to another user); the function returned stops it.
+   */
+  ringback(options?: { thanks?: boolean }): () => void;
   /**
    * Says to the user who answered on `leg` who is calling ("I have a caller waiting, who introduces themselves
    * as" and the name), then "press 1 to accept this call, or 2 to reject it", and waits for the key: 'accept' on 1;

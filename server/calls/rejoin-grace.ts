@@ -18,7 +18,7 @@ const log = createLogger('calls');
  * treats it as gone). `gone` is called with the reason once the grace has run out.
  */
 export function awaitRejoin(call: Call, party: Party, graceMs: number, gone: (why: string) => void): boolean {
-  const mayRejoin = party.media.kind === 'webrtc' && call.state === 'answered' && !call.answering && !call.conference && !call.transfer && call.other(party) !== undefined;
+  const mayRejoin = party.media.kind === 'webrtc' && call.state === 'answered' && !call.answering && !call.screening && !call.conference && !call.transfer && call.other(party) !== undefined;
   if (!mayRejoin || party.away) return false;
   log.info('an app left a call; waiting for it to rejoin', { call: call.id, extension: party.line.identity.extension, graceMs });
   party.away = {

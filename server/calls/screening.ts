@@ -17,12 +17,14 @@ import { createLogger } from '../log';
 import type { Binding } from '../presence/registrar';
 import type { AuthenticatedUser } from '../sip/edge/authenticator';
 import type { CallAnswering, Routing } from './answering';
-import { serviceCanHear } from './answering';
-import type { AttemptHandlers, Call, Codec, Fork, LineIdentity, Party } from './call';
+import { dispositionFor, serviceCanHear } from './answering';
+import type { AttemptHandlers, Call, CallDisposition, Codec, Fork, LineIdentity, Party } from './call';
 import type { CallEngine } from './call-engine';
 import { COMPLETED_ELSEWHERE } from './forking';
 import { legWithInfoKeys } from './info-keys';
 import type { AnsweringPlan, Diversion, ScreenedCaller, VoicemailReason } from './ports';
+import type { DtmfEvent } from '../media/legs/media-leg';
+import { aorKey } from '../presence/registrar';
 
 const log = createLogger('calls');
 
@@ -34,11 +36,14 @@ interface Screening {
   caller: AuthenticatedUser;
   routing: Routing;
   plan: RingPlan;
-  screened: ScreenedCaller;
+  /** Undefined when the caller could not be screened (the service failed): their call rings unscreened. */
+  screened: ScreenedCaller | undefined;
   stopRingback: () => void;
   /** Set once a device answered (its user is choosing) or the call was sent on: no other device may take it. */
   settled: boolean;
 }
+
+const NOTHING = (): void => undefined;
 
 export class CallScreening {
   constructor(
@@ -46,26 +51,30 @@ export class CallScreening {
     private readonly answering: CallAnswering,
   ) {}
 
-  /** Answers the caller, asks their name, then rings `identity`'s devices (and the plan's others). */
-  async start(call: Call, caller: AuthenticatedUser, routing: Routing, plan: RingPlan, identity: LineIdentity, bindings: Binding[]): Promise<void> {
+  /** Answers the caller, asks their name, then rings the owner's devices (and the plan's others). */
+  async start(call: Call, caller: AuthenticatedUser, routing: Routing, plan: RingPlan, identity: LineIdentity): Promise<void> {
     const services = this.engine.services;
     if (!services || call.ended) return;
     this.answering.answerCaller(call, identity);
-    // Until the user takes the call it is a missed one; its end reason says how it ended.
-    if (call.record) call.record.disposition = 'missed';
+    // A caller who hangs up before the user takes the call cancelled it, as one who hangs up while it rings.
+    if (call.record) call.record.disposition = 'cancelled';
     log.info('call answered to screen the caller', { call: call.id, extension: routing.owner.extension });
     let screened: ScreenedCaller | undefined;
     try {
-      screened = await services.screen(this.answering.serviceCall(call, caller, 'missed'));
+      screened = await services.screen(this.answering.serviceCall(call, caller, 'cancelled'));
     } catch (error) {
-      log.error('could not screen the caller; ringing without it', { call: call.id, error });
+      log.error('could not screen the caller; ringing without screening', { call: call.id, error });
     }
     if (call.ended) return;
-    if (!screened) {
-      this.engine.hangUp(call, 'missed', 'screening failed');
+    if (!screened) log.warn('the caller was not screened; ringing without screening', { call: call.id });
+    const screening: Screening = { call, caller, routing, plan, screened, stopRingback: NOTHING, settled: false };
+    this.ringback(screening, true);
+    // The name took seconds: the devices to ring are the ones registered now.
+    const bindings = this.engine.registrar.lookup(aorKey(routing.owner.organizationId, routing.owner.extension));
+    if (bindings.length === 0) {
+      await this.sendOn(screening, plan.whenUnreachable, 'unreachable');
       return;
     }
-    const screening: Screening = { call, caller, routing, plan, screened, stopRingback: screened.ringback(), settled: false };
     const codec = call.origin.media.codec;
     const codecs: readonly Codec[] = codec ? [codec] : [];
     call.ringTimer = setTimeout(() => void this.sendOn(screening, plan.whenNotAnswered, 'no-answer'), plan.ringMs);
@@ -85,17 +94,30 @@ export class CallScreening {
     }
   }
 
-  /** The caller hears ringback; a device that answers hears who calls. */
+  /** Ringback to the caller (after "please hold" when `thanks`); a screener that fails to play it costs no call. */
+  private ringback(screening: Screening, thanks: boolean): void {
+    try {
+      screening.stopRingback = screening.screened?.ringback({ thanks }) ?? NOTHING;
+    } catch (error) {
+      log.error('could not play ringback to a screened caller', { call: screening.call.id, error });
+      screening.stopRingback = NOTHING;
+    }
+  }
+
+  /** The caller hears ringback; a device that answers hears who calls (or, unscreened, is joined at once). */
   private handlers(screening: Screening): Omit<AttemptHandlers, 'failed'> {
     return {
       ringing: () => undefined,
       earlyMedia: () => undefined,
-      answered: (fork) => void this.offer(screening, fork),
+      answered: (fork) => {
+        if (screening.screened) void this.offer(screening, screening.screened, fork);
+        else this.joinAtOnce(screening, fork, () => this.answering.stopAttempts(screening.call, fork.attempt, COMPLETED_ELSEWHERE));
+      },
     };
   }
 
   /** A device answered: its user hears who calls and chooses. */
-  private async offer(screening: Screening, fork: Fork): Promise<void> {
+  private async offer(screening: Screening, screened: ScreenedCaller, fork: Fork): Promise<void> {
     const { call } = screening;
     if (screening.settled || call.ended) {
       this.engine.sendBye(fork.dialog);
@@ -107,13 +129,13 @@ export class CallScreening {
     this.answering.stopAttempts(call, fork.attempt, COMPLETED_ELSEWHERE);
     call.attempt = fork.attempt;
     const party = this.engine.partyFromFork(fork);
-    const keys = new Set<(event: { digit: string; durationMs: number }) => void>();
+    const keys = new Set<(event: DtmfEvent) => void>();
     call.screening = { party, keys };
     this.engine.setLine(call, party.line, 'confirmed', call.origin.line.identity);
     log.info('screened call offered to the user', { call: call.id, callee: party.line.identity.extension });
     let choice: 'accept' | 'decline' = 'decline';
     try {
-      choice = await screening.screened.offerTo(legWithInfoKeys(party.media, keys));
+      choice = await screened.offerTo(legWithInfoKeys(party.media, keys));
     } catch (error) {
       log.error('could not offer a screened call; sending it on', { call: call.id, error });
     }
@@ -131,6 +153,23 @@ export class CallScreening {
     await this.sendOn(screening, screening.plan.whenNotAnswered, 'no-answer', true);
   }
 
+  /** A device answered a call that is not offered first (unscreened, or diverted): joined to the caller at once. */
+  private joinAtOnce(screening: Screening, fork: Fork, stopOthers: () => void): void {
+    const { call } = screening;
+    if (screening.settled || call.ended) {
+      this.engine.sendBye(fork.dialog);
+      this.engine.dropFork(fork);
+      return;
+    }
+    screening.settled = true;
+    if (call.ringTimer) clearTimeout(call.ringTimer);
+    stopOthers();
+    call.attempt = fork.attempt;
+    screening.stopRingback();
+    const party: Party = this.engine.partyFromFork(fork);
+    this.engine.joinAnswered(call, party);
+  }
+
   /** The user did not take the call: where their rule sends it, the caller being answered already. */
   private async sendOn(screening: Screening, to: Diversion, reason: VoicemailReason, offered = false): Promise<void> {
     const { call, caller, routing } = screening;
@@ -140,17 +179,14 @@ export class CallScreening {
     this.answering.stopAttempts(call, undefined);
     screening.stopRingback();
     log.info('screened call sent on', { call: call.id, extension: routing.owner.extension, reason, to: to.kind });
+    const why = reason === 'no-answer' ? 'no answer' : reason;
     if (to.kind === 'voicemail') {
       if (this.engine.services && serviceCanHear(call)) this.answering.startService(call, caller, 'voicemail', routing.owner, reason);
-      else this.engine.hangUp(call, 'missed', reason);
+      else this.engine.hangUp(call, 'missed', why);
       return;
     }
-    if (to.kind === 'busy') {
-      this.engine.hangUp(call, 'busy', reason);
-      return;
-    }
-    if (to.kind === 'unavailable') {
-      this.engine.hangUp(call, 'missed', reason === 'no-answer' ? 'no answer' : reason);
+    if (to.kind === 'busy' || to.kind === 'unavailable') {
+      this.engine.hangUp(call, to.kind === 'busy' ? 'busy' : 'missed', why);
       return;
     }
     let target;
@@ -170,33 +206,23 @@ export class CallScreening {
   /** The user a screened call is diverted to: their devices ring while the caller hears ringback; who answers is joined. */
   private ringDiverted(screening: Screening, identity: LineIdentity, bindings: Binding[]): void {
     const { call, plan } = screening;
-    screening.stopRingback = screening.screened.ringback();
+    // A round of ringing of its own: settled again once someone answers or it gives up.
+    screening.settled = false;
+    this.ringback(screening, false);
     const codec = call.origin.media.codec;
-    let done = false;
-    const giveUp = (why: string) => {
-      if (done || call.ended) return;
-      done = true;
+    const giveUp = (disposition: CallDisposition, why: string) => {
+      if (screening.settled || call.ended) return;
+      screening.settled = true;
       screening.stopRingback();
       this.answering.stopAttempts(call, undefined);
-      this.engine.hangUp(call, 'missed', why);
+      this.engine.hangUp(call, disposition, why);
     };
-    call.ringTimer = setTimeout(() => giveUp('no answer'), plan.ringMs);
+    call.ringTimer = setTimeout(() => giveUp('missed', 'no answer'), plan.ringMs);
     call.attempt = this.engine.ring(call, identity, call.origin.line.identity, bindings, codec ? [codec] : [], {
       ringing: () => undefined,
       earlyMedia: () => undefined,
-      answered: (fork) => {
-        if (done || call.ended) {
-          this.engine.sendBye(fork.dialog);
-          this.engine.dropFork(fork);
-          return;
-        }
-        done = true;
-        if (call.ringTimer) clearTimeout(call.ringTimer);
-        screening.stopRingback();
-        const party: Party = this.engine.partyFromFork(fork);
-        this.engine.joinAnswered(call, party);
-      },
-      failed: (status) => giveUp(`callee answered ${status}`),
+      answered: (fork) => this.joinAtOnce(screening, fork, () => undefined),
+      failed: (status) => giveUp(dispositionFor(status), `callee answered ${status}`),
     });
   }
 }

@@ -133,6 +133,10 @@ describe('call screening with desk phones', () => {
   it('sends the call to voicemail when the user presses 2: the caller hears the greeting', async () => {
     const { bob, carol, carolDialog, bobDialog, heardBefore, final } = await screenedCall();
     await until(() => bob.heard.length - heardBefore >= 50, 15_000);
+    // While he chooses the call is not his yet: it cannot be transferred.
+    bobDialog.cseq += 1;
+    bob.send('REFER', bobDialog.remoteTarget, { 'From': bobDialog.local, 'To': bobDialog.remote, 'Call-ID': bobDialog.callId, 'CSeq': `${bobDialog.cseq} REFER`, 'Refer-To': `<sip:101@${DOMAIN}>`, 'Contact': `<sip:102@127.0.0.1>` });
+    expect((await bob.response('REFER')).status).toBe(403);
     pressKey(bob, bobDialog, '2');
     expect((await bob.response('INFO')).status).toBe(200);
     await bob.request('BYE');

@@ -63,7 +63,7 @@ export class ConferenceService implements ConferenceCommands {
     if (!host || !other) return { ok: false, status: 404, reason: 'That call is not one of yours' };
     if (host.call === other.call) return { ok: false, status: 409, reason: 'Those are the same call' };
     for (const { call } of [host, other]) {
-      if (call.state !== 'answered') return { ok: false, status: 409, reason: 'Only answered calls can be merged' };
+      if (call.state !== 'answered' || call.screening) return { ok: false, status: 409, reason: 'Only answered calls can be merged' };
       if (call.transfer) return { ok: false, status: 409, reason: 'A transfer of this call is under way' };
     }
     const joining = other.call.parties.filter((p) => p !== other.party && !p.gone);

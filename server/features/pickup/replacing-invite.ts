@@ -46,6 +46,12 @@ export class ReplacingInvites {
       tx.reply(481, 'Call/Transaction Does Not Exist');
       return;
     }
+    // A screened call (calls/screening.ts) rings for a caller the PBX answered, and its user hears who calls before
+    // it is joined: neither can be picked up or moved to another device until then.
+    if (call.screening || (pickup && call.state === 'answered')) {
+      tx.reply(486, 'Busy Here');
+      return;
+    }
     if (takeover && replaces.earlyOnly) {
       tx.reply(486, 'Busy Here');
       return;

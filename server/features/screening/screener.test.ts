@@ -19,11 +19,11 @@ function setup() {
   let frame = 0;
   let seen = 0;
   /** Lets `ms` pass, 20 ms at a time; the caller sends a frame of `hz` (0: silence) each tick. */
-  const pass = async (ms: number, hz = 0): Promise<void> => {
+  const pass = async (ms: number, hz = 0, send = true): Promise<void> => {
     for (let t = 0; t < ms; t += 20) {
       await flush();
       const samples = hz ? toneFrame(hz, 8000, frame) : new Int16Array(160);
-      call.leg.deliver(frame, frame * 160, encodeG711('ulaw', samples));
+      if (send) call.leg.deliver(frame, frame * 160, encodeG711('ulaw', samples));
       frame++;
       clock.advance(20);
     }
@@ -59,7 +59,7 @@ describe('call screening', () => {
 
     const user = new KeyLeg('user', CODECS.pcmu);
     const choice = screened!.offerTo(user);
-    await s.pass(200);
+    await s.pass(8_000);
     expect(s.heard()).toEqual(['priv-callpending', 'the name of caller Alice', 'followme/options']);
     user.press('1');
     expect(await choice).toBe('accept');
@@ -87,7 +87,7 @@ describe('call screening', () => {
     expect(screened).toBeDefined();
     s.heard();
     const choice = screened!.offerTo(new KeyLeg('user', CODECS.pcmu));
-    await s.pass(100);
+    await s.pass(9_000);
     expect(s.heard()).toEqual(['priv-callpending', 'digits/2', 'digits/0', 'digits/1', 'followme/options']);
     void choice;
   });
@@ -112,6 +112,21 @@ describe('call screening', () => {
     await s.pass(500);
     user.close();
     expect(await choice).toBe('decline');
+  });
+
+  it('ends the name on the clock when the caller’s phone goes quiet and sends nothing', async () => {
+    const s = setup();
+    const screened = s.screener.screen(s.call);
+    let result: unknown = 'pending';
+    void screened.then((value) => (result = value));
+    await s.pass(2_700);
+    await s.pass(800, NAME_HZ);
+    // Silence suppressed: no packets at all.
+    for (let t = 0; t < 3_000 && result === 'pending'; t += 100) await s.pass(100, 0, false);
+    expect(result).toBeDefined();
+    expect(result).not.toBe('pending');
+    // A second or so after the voice, not the 4 s at most.
+    expect(s.clock.now()).toBeLessThan(2_700 + 800 + 1_600);
   });
 
   it('gives up when the caller hangs up while asked their name', async () => {

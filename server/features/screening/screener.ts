@@ -1,8 +1,8 @@
 /**
  * Call screening, the `screen` service of the calls layer (calls/ports.ts CallServices): a caller to a user whose
  * rule asks callers their name hears "At the tone, please say your name.", the tone, and is recorded until they
- * stop speaking (a second of silence after their voice), press #, or four seconds pass. What they said is kept in
- * memory for this call only, never stored. While the user's phones ring, the caller hears "Thank you. Please
+ * stop speaking (a second of silence after their voice), press #, or four seconds pass. What they said, trimmed to
+ * their voice, is kept in memory for this call only, never stored. While the user's phones ring, the caller hears "Thank you. Please
  * hold…" and ringback.
  *
  * The user who answers hears "I have a caller waiting, who introduces themselves as:", the name (or, when the
@@ -35,8 +35,10 @@ export const DEFAULT_SCREENING_TIMING: ScreeningTiming = { nameMaxMs: 4_000, end
 
 /** Less voice than this in what the caller said counts as no name: their number is said instead. */
 const MIN_NAME_VOICE_MS = 200;
-/** Kept after the caller's last voiced moment, so the name does not end clipped. */
-const NAME_TAIL_MS = 200;
+/** Kept around the caller's voice. */
+const NAME_MARGIN_MS = 200;
+/** How often the end of the name is looked for. */
+const SILENCE_CHECK_MS = 100;
 
 export interface CallScreenerOptions {
   player: MediaPlayer;
@@ -73,15 +75,22 @@ export class CallScreener {
     });
   }
 
-  /** What the caller says, up to the end of their voice; undefined when they said nothing (or hung up). */
+  /**
+   * What the caller says, from their voice's start to its end; undefined when they said nothing (or hung up).
+   * The end is a second of silence after their voice, counted on the clock: a phone that sends nothing while its
+   * user is silent (silence suppression, Opus DTX) writes no samples to count.
+   */
   private recordName(call: ServiceCall): Promise<Sound | undefined> {
     return new Promise((resolve) => {
       const chunks: Int16Array[] = [];
       let rate = 8000;
       let meter = new VoiceMeter(rate);
       let length = 0;
+      /** Samples up to the first and the last voiced window; when the clock last saw voice. */
+      let voicedFrom = -1;
       let voicedUntil = 0;
-      let stopping = false;
+      let lastVoiceAt = 0;
+      let elapsed = 0;
       const recorder = new MessageRecorder(call.leg, {
         maxMs: this.timing.nameMaxMs,
         clock: this.clock,
@@ -91,39 +100,56 @@ export class CallScreener {
           return {
             write: (samples) => {
               chunks.push(Int16Array.from(samples));
-              length += samples.length;
               const before = meter.voicedMs;
               meter.add(samples);
-              if (meter.voicedMs > before) voicedUntil = length;
-              const silentMs = ((length - voicedUntil) * 1000) / rate;
-              if (!stopping && meter.voicedMs >= MIN_NAME_VOICE_MS && silentMs >= this.timing.endSilenceMs) {
-                // Not from inside the recorder's own write: it ends once this audio is handed over.
-                stopping = true;
-                queueMicrotask(() => recorder.stop());
+              length += samples.length;
+              if (meter.voicedMs > before) {
+                if (voicedFrom < 0) voicedFrom = length - samples.length;
+                voicedUntil = length;
+                lastVoiceAt = elapsed;
               }
             },
           };
         },
       });
+      const watch = (): void => {
+        if (recorder.done) return;
+        elapsed += SILENCE_CHECK_MS;
+        if (meter.voicedMs >= MIN_NAME_VOICE_MS && elapsed - lastVoiceAt >= this.timing.endSilenceMs) recorder.stop();
+        else timer = this.clock.setTimeout(watch, SILENCE_CHECK_MS);
+      };
+      let timer = this.clock.setTimeout(watch, SILENCE_CHECK_MS);
       const offEnded = call.onEnded(() => recorder.stop());
       recorder.onEnded(() => {
         offEnded();
+        this.clock.clearTimeout(timer);
         if (call.ended || meter.voicedMs < MIN_NAME_VOICE_MS) {
           resolve(undefined);
           return;
         }
-        const keep = Math.min(length, voicedUntil + (rate * NAME_TAIL_MS) / 1000);
-        const samples = new Int16Array(keep);
-        let at = 0;
-        for (const chunk of chunks) {
-          if (at >= keep) break;
-          samples.set(chunk.subarray(0, keep - at), at);
-          at += chunk.length;
-        }
-        resolve(new Sound(`the name of caller ${call.caller.displayName}`, rate as 8000 | 16000, samples));
+        resolve(new Sound(`the name of caller ${call.caller.displayName}`, rate as 8000 | 16000, trimmed(chunks, Math.max(0, voicedFrom - margin(rate)), Math.min(length, voicedUntil + margin(rate)))));
       });
     });
   }
+}
+
+/** Kept before the caller's first voiced moment and after their last, so the name is not clipped. */
+function margin(rate: number): number {
+  return (rate * NAME_MARGIN_MS) / 1000;
+}
+
+/** Samples `from` to `to` of the chunks, as one array. */
+function trimmed(chunks: readonly Int16Array[], from: number, to: number): Int16Array {
+  const out = new Int16Array(Math.max(0, to - from));
+  let at = 0;
+  for (const chunk of chunks) {
+    const start = Math.max(from - at, 0);
+    const end = Math.min(to - at, chunk.length);
+    if (end > start) out.set(chunk.subarray(start, end), at + start - from);
+    at += chunk.length;
+    if (at >= to) break;
+  }
+  return out;
 }
 
 /** A caller who has said their name (ScreenedCaller). */
@@ -137,22 +163,26 @@ class Screened implements ScreenedCaller {
     private readonly name: Sound[],
   ) {}
 
-  ringback(): () => void {
+  ringback(options: { thanks?: boolean } = {}): () => void {
     let stopped = false;
     let tone: Playback | undefined;
-    const thanks = playSequence(this.player, this.call.leg, [prompts().get('priv-introsaved')], (why) => {
-      if (why === 'finished' && !stopped) tone = this.player.play(this.call.leg, ringbackTone(), { loop: true });
-    });
+    const ring = (): void => {
+      if (!stopped) tone = this.player.play(this.call.leg, ringbackTone(), { loop: true });
+    };
+    const thanks = options.thanks === false ? undefined : playSequence(this.player, this.call.leg, [prompts().get('priv-introsaved')], (why) => why === 'finished' && ring());
+    if (!thanks) ring();
     return () => {
       stopped = true;
-      thanks.stop();
+      thanks?.stop();
       tone?.stop();
     };
   }
 
   offerTo(leg: MediaLeg): Promise<'accept' | 'decline'> {
     const said = prompts();
-    const introduction = [said.get('priv-callpending'), ...this.name, said.get('followme/options')];
+    // Three phrases, never joined into one: a phrase of prompts is kept for the next caller (prompts.ts), and the
+    // caller's name is theirs and this call's only.
+    const introduction = [[said.get('priv-callpending')], this.name, [said.get('followme/options')]];
     return new Promise((resolve) => {
       let phrase: SequencePlayback | undefined;
       let timer: unknown;
@@ -173,18 +203,20 @@ class Screened implements ScreenedCaller {
       const offState = leg.on('stateChanged', (state) => {
         if (state === 'closed') finish('decline');
       });
-      const round = (count: number): void => {
-        phrase = playSequence(this.player, leg, introduction, (why) => {
+      const say = (round: number, part: number): void => {
+        const sounds = introduction[part];
+        if (!sounds) {
+          timer = this.clock.setTimeout(() => (round < this.timing.rounds ? say(round + 1, 0) : finish('decline')), this.timing.choiceWaitMs);
+          return;
+        }
+        phrase = playSequence(this.player, leg, sounds, (why) => {
           if (done) return;
-          if (why !== 'finished') {
-            if (why !== 'stopped') finish('decline');
-            return;
-          }
-          timer = this.clock.setTimeout(() => (count < this.timing.rounds ? round(count + 1) : finish('decline')), this.timing.choiceWaitMs);
+          if (why === 'finished') say(round, part + 1);
+          else if (why !== 'stopped') finish('decline');
         });
       };
       if (leg.state === 'closed') finish('decline');
-      else round(1);
+      else say(1, 0);
     });
   }
 }

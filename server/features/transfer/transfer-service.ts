@@ -97,7 +97,8 @@ export class TransferService implements TransferCommands {
       return;
     }
     const { call, party } = entry;
-    if (!party || call.state !== 'answered' || party.gone) {
+    // A screened call whose user is still choosing (calls/screening.ts) is not answered yet.
+    if (!party || call.state !== 'answered' || party.gone || call.screening) {
       tx.reply(403, 'Forbidden - Only an answered call can be transferred');
       return;
     }
@@ -164,7 +165,7 @@ export class TransferService implements TransferCommands {
       return { ok: false, status: 404, reason: 'That call is not one of yours' };
     }
     const call = entry.call;
-    if (call.state !== 'answered') return { ok: false, status: 409, reason: 'Only an answered call can be transferred' };
+    if (call.state !== 'answered' || call.screening) return { ok: false, status: 409, reason: 'Only an answered call can be transferred' };
     if (call.transfer) return { ok: false, status: 409, reason: 'A transfer of this call is already under way' };
     if (call.conference) return { ok: false, status: 409, reason: 'A conference cannot be transferred' };
     const transferee = call.other(party);
