@@ -263,18 +263,20 @@ describe('the *97 mailbox menu', () => {
     ]);
     await s.until('options');
     expect(s.heard()).toEqual(OPTIONS);
+    // Heard to its end: saved already, as key 9 would.
+    expect(mailbox.calls).toEqual(['save 3']);
 
     s.call.leg.press('9');
     expect(s.menu.state).toBe('acting');
     await s.until('message');
-    expect(mailbox.calls).toEqual(['save 3']);
+    expect(mailbox.calls).toEqual(['save 3', 'save 3']);
     expect(mailbox.rows.find((row) => row.id === 3)!.status).toBe('saved');
     expect(s.heard()).toEqual(['vm-msgsaved', 'vm-message', 'digits/2', 'message 2']);
 
     // Deleted over the message, without waiting for the options.
     s.call.leg.press('7');
     await s.until('message');
-    expect(mailbox.calls).toEqual(['save 3', 'delete 2']);
+    expect(mailbox.calls).toEqual(['save 3', 'save 3', 'delete 2']);
     expect(mailbox.rows.find((row) => row.id === 2)!.deleted).toBe(true);
     expect(s.heard()).toEqual(['vm-deleted', 'vm-message', 'digits/3', 'message 1']);
 
@@ -284,6 +286,70 @@ describe('the *97 mailbox menu', () => {
     expect(s.heard()).toEqual([...OPTIONS, 'vm-nomore', 'vm-goodbye']);
     expect(mailbox.rows.find((row) => row.id === 1)).toEqual({ id: 1, status: 'saved', receivedAt: '2026-12-01T10:00:00Z' });
     expect(s.call.hungUp).toEqual(['mailbox menu ended']);
+  });
+
+  it('saves a new message heard to its end, once, saying nothing of it; one cut short by a key stays new', async () => {
+    const mailbox = new FakeMailbox();
+    mailbox.add(4, 'new', '2026-12-07T09:00:00Z');
+    mailbox.add(5, 'new', '2026-12-07T10:00:00Z');
+    mailbox.add(6, 'saved', '2026-12-01T10:00:00Z');
+    const s = setup({ mailbox });
+    await signIn(s);
+    await s.until('message');
+    // Cut short: the caller goes on to the next before the end.
+    await s.pass(200);
+    s.call.leg.press('6');
+    await s.until('message');
+    expect(s.menu.position.index).toBe(1);
+    s.heard();
+    await s.until('options');
+    expect(s.heard()).toEqual(OPTIONS);
+    expect(mailbox.calls).toEqual(['save 5']);
+    expect(mailbox.rows.map((row) => row.status)).toEqual(['new', 'saved', 'saved']);
+
+    // Heard again to its end (key 5): not saved a second time.
+    s.call.leg.press('5');
+    await s.until('options');
+    // A saved message heard to its end is left as it is.
+    s.call.leg.press('6');
+    await s.until('message');
+    expect(s.menu.position.index).toBe(2);
+    await s.until('options');
+    expect(mailbox.calls).toEqual(['save 5']);
+    s.call.leg.press('#');
+    await s.until('ended');
+    expect(mailbox.rows.map((row) => row.status)).toEqual(['new', 'saved', 'saved']);
+  });
+
+  it('a save on hearing a message that fails leaves the caller in the menu, and a hang-up just after it leaves it made', async () => {
+    const failing = new FakeMailbox();
+    failing.add(4, 'new', '2026-12-07T09:00:00Z');
+    failing.markSaved = () => Promise.reject(new Error('database is locked'));
+    const s = setup({ mailbox: failing });
+    await signIn(s);
+    await s.until('options');
+    await s.pass(500);
+    expect(s.menu.state).toBe('options');
+    expect(s.call.hungUp).toEqual([]);
+    expect(failing.rows[0]!.status).toBe('new');
+
+    const mailbox = new FakeMailbox();
+    mailbox.add(4, 'new', '2026-12-07T09:00:00Z');
+    const t = setup({ mailbox });
+    await signIn(t);
+    await t.until('message');
+    mailbox.hold = [];
+    await t.until('options');
+    t.call.finish('caller hung up');
+    let settled = false;
+    void t.service.settled().then(() => (settled = true));
+    await flush();
+    expect(settled).toBe(false);
+    for (const resume of mailbox.hold.splice(0)) resume();
+    await flush();
+    expect(settled).toBe(true);
+    expect(mailbox.calls).toEqual(['save 4']);
+    expect(mailbox.rows[0]!.status).toBe('saved');
   });
 
   it('5 repeats the message, * says the options, another key is not understood, # says goodbye', async () => {
@@ -303,7 +369,8 @@ describe('the *97 mailbox menu', () => {
     s.call.leg.press('#');
     await s.until('ended');
     expect(s.heard()).toEqual([...OPTIONS, 'vm-sorry', ...OPTIONS, 'vm-goodbye']);
-    expect(mailbox.calls).toEqual([]);
+    // Saved once, when first heard to its end.
+    expect(mailbox.calls).toEqual(['save 4']);
   });
 
   it('a key over the message counts goes to the first message; # there says goodbye', async () => {
@@ -384,7 +451,8 @@ describe('the *97 mailbox menu', () => {
     await flush();
     expect(settled).toBe(true);
     await s.pass(5000);
-    expect(mailbox.calls).toEqual(['delete 4']);
+    // Saved on being heard to its end, then deleted by key.
+    expect(mailbox.calls).toEqual(['save 4', 'delete 4']);
     expect(mailbox.rows.find((row) => row.id === 4)!.deleted).toBe(true);
     expect(mailbox.rows.find((row) => row.id === 5)!.deleted).toBeUndefined();
     expect(s.player.phrases).toHaveLength(phrases);

@@ -14,6 +14,7 @@
  *
  * Keys, as the recorded prompts say them: 5 repeats the message, 6 goes to the next, 7 deletes it, 9 saves it,
  * * says the options again, # says goodbye. Messages play new first, then saved, each box oldest first.
+ * A new message heard to its end is saved (heard), as playing it in the app does; one cut short by a key stays new.
  *
  * PIN guesses: three wrong tries end the call, and every check goes through the PBX's attempt limiter keyed by
  * mailbox (auth/attempt-limiter.ts), so after a few failures each further guess at that mailbox waits longer,
@@ -293,7 +294,28 @@ export class MailboxMenu {
     this.clearTimer();
     this.stopPhrase();
     this.move('message');
-    this.say([...this.prompts.messageNumber(this.index + 1), this.sound!], () => this.offerOptions());
+    this.say([...this.prompts.messageNumber(this.index + 1), this.sound!], () => {
+      this.markHeard(this.index);
+      this.offerOptions();
+    });
+  }
+
+  /**
+   * A new message played to its end is saved, without a word said about it (the caller hears the options at
+   * once); the owner's lamps and apps follow as for key 9. A failure is logged, not the caller's concern: the
+   * message stays new.
+   */
+  private markHeard(index: number): void {
+    const message = this.messages[index]!;
+    if (message.status !== 'new') return;
+    // Heard again (key 5) before the store answers, it is not saved twice.
+    this.messages[index] = { ...message, status: 'saved' };
+    const marking = later(() => this.deps.mailbox.markSaved(this.owner, message.id));
+    this.deps.track?.(marking);
+    marking.then(
+      (changed) => log.info('voicemail heard to its end by phone: saved', { id: message.id, changed }),
+      (error: unknown) => log.warn('a voicemail heard by phone could not be saved', { id: message.id, error: error instanceof Error ? error.message : String(error) }),
+    );
   }
 
   private offerOptions(lead: Sound[] = []): void {
