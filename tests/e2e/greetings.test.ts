@@ -1,8 +1,8 @@
 /**
  * Greetings in the web phone: Alice records a greeting with her microphone (a fake one playing 1 kHz), listens
  * back (the recording holds her tone), saves it with a name, plays the stored copy the PBX made, makes it active
- * (the list says "Active" in words, and the PBX has it as the greeting her callers hear), renames it and deletes
- * it after being asked. Uploads the PBX refuses show its sentence. Real PBX process, Chromium.
+ * (the list says "Active" in words, and the PBX has it as the greeting her callers hear), goes back to the default
+ * greeting and makes hers active again, renames it and deletes it after being asked. Uploads the PBX refuses show its sentence. Real PBX process, Chromium.
  */
 import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +100,17 @@ describe('greetings in the web phone', () => {
       expect(stored).toHaveLength(1);
       expect(stored[0]).toMatchObject({ name: 'Office hours', active: true });
       expect(stored[0]!.durationMs).toBeGreaterThan(1500);
+
+      // Back to the default greeting by keyboard, keeping hers: focus goes to Make active, in the pressed button's place.
+      await item.getByRole('button', { name: 'Use default greeting', exact: true }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByText('Callers hear the default greeting.').waitFor({ timeout: 10_000 });
+      await expect(item.getByText('Active', { exact: true }).count()).resolves.toBe(0);
+      await expect.poll(() => focused(item.getByRole('button', { name: 'Make active', exact: true }))).toBe(true);
+      expect((await greetingsOnPbx()).map((g) => g.active)).toEqual([false]);
+      await page.keyboard.press('Enter');
+      await item.getByText('Active', { exact: true }).waitFor({ timeout: 10_000 });
+      await expect(page.getByText('Callers hear the default greeting.').count()).resolves.toBe(0);
 
       await item.getByRole('button', { name: 'Rename', exact: true }).click();
       await item.getByRole('textbox', { name: 'New name' }).fill('Front desk');

@@ -20,7 +20,8 @@ function fakePbx() {
     if (path === '/api/v1/greetings') return json(200, { greetings: list });
     if (init.method === 'POST') return json(400, { error: { code: 'bad_length', message: 'A greeting can be at most 2 minutes; this one is 3 min 5 s.' } });
     if (init.method === 'PATCH' && path === '/api/v1/greetings/1') {
-      list = list.map((g) => ({ ...g, active: g.id === 1 }));
+      const active = (JSON.parse(body) as { active?: boolean }).active;
+      list = list.map((g) => ({ ...g, active: active ? g.id === 1 : g.active && g.id !== 1 }));
       return json(200, list.find((g) => g.id === 1));
     }
     return json(404, { error: { code: 'not_found', message: 'There is no such greeting.' } });
@@ -51,6 +52,25 @@ describe('greetings store', () => {
     expect(store.greetings.map((g) => [g.name, g.active])).toEqual([
       ['Away', false],
       ['Office', true],
+    ]);
+  });
+
+  it('goes back to the default greeting by making the active one inactive, keeping it in the list', async () => {
+    const store = useGreetingsStore();
+    await store.refresh();
+    // None active: nothing to change, nothing asked.
+    expect(store.active).toBeUndefined();
+    expect(await store.switchToDefault()).toBe(true);
+    expect(pbx.requests).toEqual(['GET /api/v1/greetings']);
+
+    await store.makeActive(1);
+    expect(store.active?.name).toBe('Office');
+    expect(await store.switchToDefault()).toBe(true);
+    expect(pbx.requests.slice(-2)).toEqual(['PATCH /api/v1/greetings/1 {"active":false}', 'GET /api/v1/greetings']);
+    expect(store.active).toBeUndefined();
+    expect(store.greetings.map((g) => [g.name, g.active])).toEqual([
+      ['Away', false],
+      ['Office', false],
     ]);
   });
 

@@ -1,10 +1,11 @@
 /**
  * The signed-in user's greetings as the PBX lists them, and what the pane asks of them: save a new one (a WAV
- * the app made, or a file as it is), rename, make active, delete, fetch the audio to play. After each change the
- * list is the PBX's answer, so the one active greeting is always the one the PBX will play.
+ * the app made, or a file as it is), rename, make active, go back to the default greeting, delete, fetch the audio
+ * to play. After each change the list is the PBX's answer, so the one active greeting is always the one the PBX
+ * will play, and with none active callers hear the PBX's default greeting.
  */
 import { defineStore } from 'pinia';
-import { ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import type { Greeting } from '../../../shared/greetings';
 import { RequestError } from '../../api/client';
 import { createLogger } from '../../log';
@@ -23,6 +24,8 @@ export const useGreetingsStore = defineStore('greetings', () => {
   const error = ref('');
   /** A change is on its way to the PBX (buttons wait for it). */
   const busy = ref(false);
+  /** The greeting callers hear; undefined when they hear the default greeting. */
+  const active = computed(() => greetings.value.find((greeting) => greeting.active));
 
   function account(): GreetingsAccount | undefined {
     const session = useSessionStore();
@@ -83,6 +86,13 @@ export const useGreetingsStore = defineStore('greetings', () => {
     return change('make the greeting active', (a) => updateGreeting(a, id, { active: true }));
   }
 
+  /** Makes no greeting active, keeping them all: callers hear the default greeting. */
+  async function switchToDefault(): Promise<boolean> {
+    const current = active.value;
+    if (!current) return true;
+    return change('use the default greeting', (a) => updateGreeting(a, current.id, { active: false }));
+  }
+
   function remove(id: number): Promise<boolean> {
     return change('delete the greeting', (a) => deleteGreeting(a, id));
   }
@@ -95,5 +105,5 @@ export const useGreetingsStore = defineStore('greetings', () => {
     error.value = '';
   }
 
-  return { greetings, loading, loaded, error, busy, refresh, save, rename, makeActive, remove, audio, clearError };
+  return { greetings, active, loading, loaded, error, busy, refresh, save, rename, makeActive, switchToDefault, remove, audio, clearError };
 });
