@@ -14,6 +14,26 @@ import { WebPhone } from './support/web-phone';
 
 const TONE_HZ = 1000;
 
+/** A WAV file of `ms` of silence, 16-bit mono at 16 kHz. */
+function silence(ms: number): Buffer {
+  const rate = 16000;
+  const bytes = (rate * 2 * ms) / 1000;
+  const wav = Buffer.alloc(44 + bytes);
+  wav.write('RIFF', 0, 'latin1');
+  wav.writeUInt32LE(36 + bytes, 4);
+  wav.write('WAVEfmt ', 8, 'latin1');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36, 'latin1');
+  wav.writeUInt32LE(bytes, 40);
+  return wav;
+}
+
 describe('greetings in the web phone', () => {
   const stage = useStage('greetings', [TONE_HZ]);
 
@@ -78,6 +98,9 @@ describe('greetings in the web phone', () => {
       await draft.getByRole('textbox', { name: 'Name' }).fill('Office hours');
       await draft.getByRole('button', { name: 'Save', exact: true }).click();
       await draft.waitFor({ state: 'detached', timeout: 15_000 });
+      const record = page.getByRole('button', { name: 'Record', exact: true });
+      // Record has the focus the saved draft took away.
+      await expect.poll(() => focused(record)).toBe(true);
 
       const list = page.getByRole('list', { name: 'Your greetings' });
       const item = list.getByRole('listitem').filter({ hasText: 'Office hours' });
@@ -118,13 +141,31 @@ describe('greetings in the web phone', () => {
       const renamed = list.getByRole('listitem').filter({ hasText: 'Front desk' });
       await renamed.getByText('Active', { exact: true }).waitFor({ timeout: 10_000 });
 
-      // Delete asks first; Cancel keeps it, Delete in the question removes it and the default greeting is back.
+      // A second greeting, uploaded: listed first, as the newest.
+      await page.locator('input[type="file"]').setInputFiles({ name: 'Lunch.wav', mimeType: 'audio/wav', buffer: silence(2000) });
+      await draft.getByRole('textbox', { name: 'Name' }).waitFor({ timeout: 10_000 });
+      await draft.getByRole('textbox', { name: 'Name' }).press('Enter');
+      await draft.waitFor({ state: 'detached', timeout: 15_000 });
+      await expect.poll(() => focused(record)).toBe(true);
+      const lunch = list.getByRole('listitem').filter({ hasText: 'Lunch' });
+      await expect(list.getByRole('listitem').allInnerTexts()).resolves.toEqual([expect.stringContaining('Lunch'), expect.stringContaining('Front desk')]);
+
+      // Delete asks first; Cancel keeps it, Delete in the question removes it, and focus goes to the row left.
       await renamed.getByRole('button', { name: 'Delete', exact: true }).click();
       const question = renamed.getByRole('group', { name: 'Delete Front desk?' });
       await question.getByRole('button', { name: 'Cancel', exact: true }).click();
       await renamed.getByRole('button', { name: 'Delete', exact: true }).click();
       await question.getByRole('button', { name: 'Delete', exact: true }).click();
+      await renamed.waitFor({ state: 'detached', timeout: 10_000 });
+      await page.getByText('Callers hear the default greeting.').waitFor();
+      await expect.poll(() => focused(lunch.getByRole('button', { name: 'Play', exact: true }))).toBe(true);
+
+      // The last one deleted by keyboard: the default greeting is back, and Record has the focus.
+      await lunch.getByRole('button', { name: 'Delete', exact: true }).focus();
+      await page.keyboard.press('Enter');
+      await lunch.getByRole('group', { name: 'Delete Lunch?' }).getByRole('button', { name: 'Delete', exact: true }).click();
       await page.getByText('You have no greetings yet.').waitFor({ timeout: 10_000 });
+      await expect.poll(() => focused(record)).toBe(true);
       expect(await greetingsOnPbx()).toEqual([]);
     } finally {
       await a.close();
@@ -147,23 +188,11 @@ describe('greetings in the web phone', () => {
       await page.getByRole('alert').filter({ hasText: 'The file is not an audio file the PBX reads: use WAV or Ogg Opus' }).waitFor({ timeout: 10_000 });
       await draft.getByRole('button', { name: 'Discard', exact: true }).click();
       await draft.waitFor({ state: 'detached' });
+      // Record has the focus Discard took away.
+      await expect.poll(() => page.getByRole('button', { name: 'Record', exact: true }).evaluate((element) => element === document.activeElement)).toBe(true);
 
       // A sound the browser decodes is checked here first: too short, and Save waits for a longer one.
-      const rate = 16000;
-      const short = Buffer.alloc(44 + rate);
-      short.write('RIFF', 0, 'latin1');
-      short.writeUInt32LE(36 + rate, 4);
-      short.write('WAVEfmt ', 8, 'latin1');
-      short.writeUInt32LE(16, 16);
-      short.writeUInt16LE(1, 20);
-      short.writeUInt16LE(1, 22);
-      short.writeUInt32LE(rate, 24);
-      short.writeUInt32LE(rate * 2, 28);
-      short.writeUInt16LE(2, 32);
-      short.writeUInt16LE(16, 34);
-      short.write('data', 36, 'latin1');
-      short.writeUInt32LE(rate, 40);
-      await page.locator('input[type="file"]').setInputFiles({ name: 'blip.wav', mimeType: 'audio/wav', buffer: short });
+      await page.locator('input[type="file"]').setInputFiles({ name: 'blip.wav', mimeType: 'audio/wav', buffer: silence(500) });
       await draft.getByRole('alert').filter({ hasText: 'A greeting must be at least 1 second long; this one is 0.5 s.' }).waitFor({ timeout: 10_000 });
       await expect(draft.getByRole('button', { name: 'Save', exact: true }).isDisabled()).resolves.toBe(true);
       await draft.getByRole('button', { name: 'Discard', exact: true }).click();
