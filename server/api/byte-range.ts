@@ -1,4 +1,5 @@
 /** The byte ranges the API serves of a file (voicemail and greeting audio), so a player can seek. */
+import { HttpError } from './errors';
 
 /** A satisfiable byte range of a file: first and last byte, inclusive. */
 export interface ByteRange {
@@ -27,4 +28,15 @@ export function requestedRange(header: string | undefined, size: number): ByteRa
   if (last !== '' && Number(last) < start) return undefined;
   if (start >= size) return 'unsatisfiable';
   return { start, end };
+}
+
+/**
+ * The range a route serves of `what` (a file of `size` bytes, named as people say it: "recording", "greeting"):
+ * the whole file when undefined. A range wholly past the end is refused: 416 with a Content-Range giving the size
+ * (RFC 9110 §15.5.17), and a sentence, as every API error has.
+ */
+export function servedRange(header: string | undefined, size: number, what: string): ByteRange | undefined {
+  const range = requestedRange(header, size);
+  if (range !== 'unsatisfiable') return range;
+  throw new HttpError(416, 'range_not_satisfiable', `The ${what} is ${size} bytes long; ask for a range within it.`, undefined, { 'Content-Range': `bytes */${size}` });
 }

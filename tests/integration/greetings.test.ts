@@ -111,6 +111,11 @@ describe('greetings on a running PBX', () => {
     expect(Buffer.from(await part.arrayBuffer())).toEqual(whole.subarray(0, 100));
     const tail = await fetch(`${pbx.httpUrl}/api/v1/greetings/${office.id}/audio`, { headers: { authorization: `Bearer ${alice}`, range: `bytes=${whole.length}-` } });
     expect(tail.status).toBe(416);
+    expect(tail.headers.get('content-range')).toBe(`bytes */${whole.length}`);
+    expect(((await tail.json()) as ApiError).error).toEqual({
+      code: 'range_not_satisfiable',
+      message: `The greeting is ${whole.length} bytes long; ask for a range within it.`,
+    });
 
     expect(await ok<Greeting>(send(alice, 'PATCH', `/greetings/${office.id}`, { name: '  Front desk ' }))).toMatchObject({ name: 'Front desk', active: false });
     expect(await ok<Greeting>(send(alice, 'PATCH', `/greetings/${office.id}`, { active: true }))).toMatchObject({ active: true });

@@ -18,7 +18,7 @@ import type { GreetingList } from '../../../shared/greetings';
 import { GreetingError, GreetingLibrary } from '../../features/greetings';
 import type { GreetingErrorKind, GreetingOwner } from '../../features/greetings';
 import type { Database } from '../../store/schema';
-import { requestedRange } from '../byte-range';
+import { servedRange } from '../byte-range';
 import { HttpError } from '../errors';
 import { parseInput, pathId } from '../route-input';
 import { requireSession } from './session';
@@ -37,9 +37,9 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
 }
 
 function sendAudio(request: FastifyRequest, reply: FastifyReply, audio: Buffer): FastifyReply {
+  // Read first: a range refused is answered as JSON, as every API error is.
+  const range = servedRange(request.headers.range, audio.length, 'greeting');
   reply.header('Accept-Ranges', 'bytes').type(GREETING_AUDIO_TYPE);
-  const range = requestedRange(request.headers.range, audio.length);
-  if (range === 'unsatisfiable') return reply.code(416).header('Content-Range', `bytes */${audio.length}`).send();
   if (!range) return reply.send(audio);
   return reply
     .code(206)

@@ -18,7 +18,7 @@ import { VOICEMAIL_AUDIO_TYPE, VoicemailPin, VoicemailQuery, VoicemailUpdate } f
 import type { Mailboxes, MailboxUser } from '../../features/voicemail';
 import { createLogger } from '../../log';
 import type { Database } from '../../store/schema';
-import { requestedRange } from '../byte-range';
+import { servedRange } from '../byte-range';
 import { HttpError } from '../errors';
 import { parseInput, pathId } from '../route-input';
 import { requireSession } from './session';
@@ -54,10 +54,7 @@ export async function registerVoicemailRoutes(api: FastifyInstance, options: { d
       log.error('a voicemail has no audio file', { id: found.message.id, file: found.message.file, error });
       throw new HttpError(404, 'not_found', "This voicemail's audio is missing.");
     }
-    const range = requestedRange(request.headers.range, size);
-    if (range === 'unsatisfiable') {
-      throw new HttpError(416, 'range_not_satisfiable', `The recording is ${size} bytes long; ask for a range within it.`, undefined, { 'Content-Range': `bytes */${size}` });
-    }
+    const range = servedRange(request.headers.range, size, 'recording');
     reply.header('Content-Type', VOICEMAIL_AUDIO_TYPE).header('Accept-Ranges', 'bytes');
     if (!range) return reply.header('Content-Length', size).send(createReadStream(found.path));
     return reply
