@@ -318,3 +318,11 @@ export interface AnsweringRuleList {
   activeRuleId: number | null;
   timeZone: string;
 }
+
+/**
+ * The `answering-rules` live event: what a user's rules decide may have changed (their rules, a time frame they can
+ * use, the organization's time zone), from whatever device; the app reads the list again. It carries nothing: the
+ * list is the PBX's to tell.
+ */
+export const AnsweringRulesEvent = z.object({ type: z.literal('answering-rules') });
+export type AnsweringRulesEvent = z.infer<typeof AnsweringRulesEvent>;

@@ -9,6 +9,7 @@
  * asks for is no longer kept (or was never written), the PBX sends a `resync` instead, and the app reloads state.
  */
 import { z } from 'zod';
+import { AnsweringRulesEvent } from './answering-rules';
 import { API_PREFIX } from './api';
 import { DoNotDisturbEvent } from './do-not-disturb';
 import { VoicemailEvent } from './voicemail';
@@ -106,10 +107,10 @@ export const ResyncEvent = z.object({
 export type ResyncEvent = z.infer<typeof ResyncEvent>;
 
 /** What the PBX stores and publishes (a resync is only ever sent). */
-export const PublishedEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent, VoicemailEvent, DoNotDisturbEvent]);
+export const PublishedEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent, VoicemailEvent, DoNotDisturbEvent, AnsweringRulesEvent]);
 export type PublishedEvent = z.infer<typeof PublishedEvent>;
 
-export const AppEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent, VoicemailEvent, DoNotDisturbEvent, ResyncEvent]);
+export const AppEvent = z.discriminatedUnion('type', [CallEvent, RegistrationEvent, VoicemailEvent, DoNotDisturbEvent, AnsweringRulesEvent, ResyncEvent]);
 export type AppEvent = z.infer<typeof AppEvent>;
 export type AppEventType = AppEvent['type'];
 
