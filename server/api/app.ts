@@ -176,7 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await registerCallRoutes(api, { db: options.db, transfers: options.transfers });
       await registerConferenceRoutes(api, { db: options.db, conferences: options.conferences });
       await registerDirectoryRoutes(api, { db: options.db });
-      await registerAnsweringRuleRoutes(api, { db: options.db, now: options.now, onChange: (change) => options.sip?.answeringRulesChanged?.(change) });
+      await registerAnsweringRuleRoutes(api, { db: options.db, now: options.now, onChange: (change) => options.sip?.answeringRulesChanged?.(change), events });
       await registerDoNotDisturbRoutes(api, { db: options.db, events });
       await registerGreetingRoutes(api, { db: options.db, dataDir: options.dataDir });
       await registerVoicemailRoutes(api, { db: options.db, mailboxes: options.voicemail });

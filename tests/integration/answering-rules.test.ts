@@ -2,7 +2,7 @@
  * Answering rules and time frames over the running PBX's REST API: what a user and an admin can set, the
  * preview at any moment in the organization's zone, and bad input refused with a clear error while nothing
  * stored is lost: a range that ends before it starts, rules of equal priority that can match the same moment,
- * another organization's ids.
+ * another organization's ids. Each change is told to the apps it concerns as the `answering-rules` event.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { startPbx } from '../../server/pbx';
 import type { RunningPbx } from '../../server/pbx';
 import { ensureOrganization } from '../../server/store/organizations';
 import { createUser } from '../../server/store/users';
+import { TestEventStream } from '../support/events-client';
 
 const DEMO = 'demo.offhook.test';
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri'];
@@ -185,6 +186,40 @@ describe('answering rules on a running PBX', () => {
     expect((await ok<AnsweringRuleList>(stranger, 'GET', '/answering-rules')).rules).toEqual([theirRule]);
     expect((await ok<TimeFrameList>(stranger, 'GET', '/time-frames')).timeFrames).toEqual([theirs]);
     expect((await ok<RuleDecision>(stranger, 'GET', '/answering-rules/preview?at=2026-12-10T14:30:00Z')).timeZone).toBe('UTC');
+  });
+
+  it("tells the user's apps of each change to their rules and frames, and every app of the organization of its own", async () => {
+    const streams = await Promise.all([alice, bob, dana, stranger].map((token) => TestEventStream.open(pbx.httpUrl, token)));
+    try {
+      await Promise.all(streams.map((stream) => stream.ready()));
+      const [aliceApp, bobApp, danaApp, strangerApp] = streams as [TestEventStream, TestEventStream, TestEventStream, TestEventStream];
+      const told = (app: TestEventStream) => app.events().filter((m) => m.event.type === 'answering-rules').length;
+      const until = (app: TestEventStream, count: number) => app.until(() => told(app) >= count, `${count} answering-rules events`);
+
+      // Alice's own: a frame, a rule, its edit, a move, its deletion; a refusal changes nothing and tells nobody.
+      const lunch = await frame(alice, 'Lunch', { type: 'weekly', ranges: [{ days: WEEKDAYS, start: '12:00', end: '13:00' }] });
+      const away = await rule(alice, 'Away at lunch', lunch.id, 40, { type: 'forward', to: { type: 'voicemail' } });
+      expect(await refused(alice, 'POST', '/answering-rules', { name: 'Clash', timeFrameId: lunch.id, priority: 40, action: { type: 'forward', to: { type: 'voicemail' } } })).toMatchObject({ status: 409 });
+      await ok(alice, 'PUT', `/answering-rules/${away.id}`, { name: 'Away at lunch', timeFrameId: lunch.id, priority: 41, action: { type: 'forward', to: { type: 'voicemail' } } });
+      const order = (await ok<AnsweringRuleList>(alice, 'GET', '/answering-rules')).rules.map((r) => r.id);
+      await ok(alice, 'PUT', '/answering-rules/order', { ids: [away.id, ...order.filter((id) => id !== away.id)] });
+      expect((await call(alice, 'DELETE', `/answering-rules/${away.id}`)).status).toBe(204);
+      await until(aliceApp, 5);
+      // Told before the change was answered: nothing more is on its way.
+      expect(told(aliceApp)).toBe(5);
+
+      // The organization's zone and frames: every user of it, nobody else.
+      await ok(dana, 'PUT', '/organization/time-zone', { timeZone: 'Europe/Berlin' });
+      const closing = await frame(dana, 'Closing', { type: 'dates', ranges: [{ start: '2026-12-31', end: '2026-12-31' }] }, 'organization');
+      await Promise.all([until(aliceApp, 7), until(bobApp, 2), until(danaApp, 2)]);
+      expect(aliceApp.events().at(-1)?.event).toEqual({ type: 'answering-rules' });
+      expect([told(aliceApp), told(bobApp), told(danaApp), told(strangerApp)]).toEqual([7, 2, 2, 0]);
+      expect((await call(dana, 'DELETE', `/time-frames/${closing.id}`)).status).toBe(204);
+      await Promise.all([until(aliceApp, 8), until(bobApp, 3), until(danaApp, 3)]);
+      expect(told(strangerApp)).toBe(0);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
   });
 
   it('refuses a preview without a time, and everything without a session', async () => {
