@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AnsweringRule } from '../../../shared/answering-rules';
+import { streamFromFakePbx } from '../../testing/fake-event-socket';
 import { refusal, signedInPhone } from '../../testing/fake-pbx';
 import type { fakePbx } from '../../testing/fake-pbx';
+import { useEventsStore } from '../events';
 import { useSessionStore } from '../sign-in';
-import { useAnsweringRulesStore } from './rules-store';
+import { RELOAD_DELAY_MS, useAnsweringRulesStore } from './rules-store';
 
 const rule = (id: number, priority: number, name: string): AnsweringRule => ({
   id,
@@ -25,6 +27,7 @@ describe('answering rules store', () => {
     ({ pbx, stop } = signedInPhone());
   });
   afterEach(() => {
+    useEventsStore().stop();
     stop();
     vi.useRealTimers();
   });
@@ -93,6 +96,42 @@ describe('answering rules store', () => {
     pbx.answers.push({ status: 200, body: { rule: null, action: { type: 'do-not-disturb', then: 'voicemail' }, summary: 'x', localTime: '2026-12-24T09:30', timeZone: 'Europe/Berlin' } });
     await store.preview('2026-12-24', '09:30');
     expect(pbx.requests[0]?.url).toBe('http://pbx.test/api/v1/answering-rules/preview?at=2026-12-24T08%3A30%3A00.000Z');
+  });
+
+  it('reads the list again when the PBX says it changed elsewhere, once a burst, while a pane follows and is not busy', async () => {
+    const store = await loaded([rule(1, 1, 'Night')], 1);
+    const stream = streamFromFakePbx();
+    const fresh = () => pbx.answers.push({ status: 200, body: { rules: [rule(1, 1, 'Night'), rule(2, 2, 'Day')], activeRuleId: 2, timeZone: 'Europe/Berlin' } }, { status: 200, body: frames });
+    const asked = () => pbx.requests.map((request) => `${request.method} ${request.url}`);
+
+    // No pane open: nothing is read (opening one reads the list anyway).
+    stream.publish({ type: 'answering-rules' });
+    await vi.advanceTimersByTimeAsync(RELOAD_DELAY_MS * 2);
+    expect(pbx.requests).toEqual([]);
+
+    let dragging = true;
+    const unfollow = store.follow(() => dragging);
+    fresh();
+    stream.publish({ type: 'answering-rules' });
+    stream.publish({ type: 'answering-rules' });
+    // A rule is being dragged: the read waits for the drop.
+    await vi.advanceTimersByTimeAsync(RELOAD_DELAY_MS * 3);
+    expect(pbx.requests).toEqual([]);
+    dragging = false;
+    await vi.advanceTimersByTimeAsync(RELOAD_DELAY_MS);
+    expect(asked()).toEqual(['GET http://pbx.test/api/v1/answering-rules', 'GET http://pbx.test/api/v1/time-frames']);
+    expect(store.rules.map((r) => r.name)).toEqual(['Night', 'Day']);
+    expect(store.activeRuleId).toBe(2);
+
+    // A resync reads it too; after the pane closes, nothing more.
+    fresh();
+    stream.publish({ type: 'resync', reason: 'expired' });
+    await vi.advanceTimersByTimeAsync(RELOAD_DELAY_MS);
+    expect(pbx.requests).toHaveLength(4);
+    unfollow();
+    stream.publish({ type: 'answering-rules' });
+    await vi.advanceTimersByTimeAsync(RELOAD_DELAY_MS * 2);
+    expect(pbx.requests).toHaveLength(4);
   });
 
   it('ends the session when the PBX says it is over', async () => {

@@ -4,13 +4,16 @@
  * the field at fault), priority changed by moving a rule, and the preview at any moment.
  *
  * The PBX is the source of truth: after each change the list is read again, since one change can move the
- * active rule (a frame edited, a rule moved above the one that applied).
+ * active rule (a frame edited, a rule moved above the one that applied). While a pane follows the list
+ * (`follow`), a change made elsewhere (another device, an administrator's frame or time zone) is read too: the
+ * PBX's `answering-rules` event, or a `resync`, reloads it once the pane is not in the middle of something.
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { describeAction } from '../../../shared/answering-rules';
 import type { AnsweringRule, AnsweringRuleInput, RuleDecision, TimeFrame, TimeFrameUpdate } from '../../../shared/answering-rules';
 import { createLogger } from '../../log';
+import { useEventsStore } from '../events';
 import { useSessionStore } from '../sign-in';
 import * as api from './rules-api';
 import { RulesApiError } from './rules-api';
@@ -18,6 +21,9 @@ import type { RulesAccount } from './rules-api';
 import { instantOfWallClock } from './wall-clock';
 
 const log = createLogger('answering-rules');
+
+/** Events come in bursts (a change made here is told back too): one read a burst. */
+export const RELOAD_DELAY_MS = 150;
 
 export const useAnsweringRulesStore = defineStore('answering-rules', () => {
   /** Highest priority first. */
@@ -169,6 +175,39 @@ export const useAnsweringRulesStore = defineStore('answering-rules', () => {
     }
   }
 
+  /** The panes following the list, each with what makes it wait (a rule being dragged). */
+  const followers = new Set<() => boolean>();
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function reloadSoon(): void {
+    if (followers.size === 0) return;
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => {
+      reloadTimer = undefined;
+      if ([...followers].some((busy) => busy())) reloadSoon();
+      else void load();
+    }, RELOAD_DELAY_MS);
+  }
+
+  /**
+   * Reads the list again whenever the PBX says it changed, from now until the function returned is called, waiting
+   * while `busy()` says so. A pane calls it when it opens (and loads the list then, so nothing missed matters).
+   */
+  function follow(busy: () => boolean = () => false): () => void {
+    followers.add(busy);
+    return () => {
+      followers.delete(busy);
+      if (followers.size === 0) {
+        clearTimeout(reloadTimer);
+        reloadTimer = undefined;
+      }
+    };
+  }
+
+  const events = useEventsStore();
+  events.on('answering-rules', () => reloadSoon());
+  events.on('resync', () => reloadSoon());
+
   function frameName(id: number): string {
     return frameById.value.get(id)?.name ?? 'a time frame that is gone';
   }
@@ -205,6 +244,7 @@ export const useAnsweringRulesStore = defineStore('answering-rules', () => {
     removeFrame,
     preview,
     saveTimeZone,
+    follow,
     frameName,
     summaryOf,
     reset,
