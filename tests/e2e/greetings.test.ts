@@ -117,6 +117,8 @@ describe('greetings in the web phone', () => {
       await page.keyboard.press('Enter');
       await item.getByText('Active', { exact: true }).waitFor({ timeout: 10_000 });
       await expect(item.getByRole('button', { name: 'Make active', exact: true }).count()).resolves.toBe(0);
+      // The button in its place, which undoes it, has the focus.
+      await expect.poll(() => focused(item.getByRole('button', { name: 'Use default greeting', exact: true }))).toBe(true);
       await expectAccessible(page, 'Greetings with an active greeting');
 
       const stored = await greetingsOnPbx();
@@ -134,6 +136,7 @@ describe('greetings in the web phone', () => {
       await page.keyboard.press('Enter');
       await item.getByText('Active', { exact: true }).waitFor({ timeout: 10_000 });
       await expect(page.getByText('Callers hear the default greeting.').count()).resolves.toBe(0);
+      await expect.poll(() => focused(item.getByRole('button', { name: 'Use default greeting', exact: true }))).toBe(true);
 
       await item.getByRole('button', { name: 'Rename', exact: true }).click();
       await item.getByRole('textbox', { name: 'New name' }).fill('Front desk');
