@@ -12,7 +12,7 @@ import type { VoicemailList } from '../../shared/voicemail';
 import { DEMO_ORGANIZATION } from '../../server/store/demo';
 import { audioDestination, UdpDeskPhone } from '../support/udp-desk-phone';
 import { alice, carol, useStage } from './support/setup';
-import { WebPhone } from './support/web-phone';
+import { waitToHear, WebPhone } from './support/web-phone';
 
 const MESSAGE_HZ = 1_000;
 
@@ -48,18 +48,6 @@ describe('the *97 mailbox menu end to end', () => {
     return ((await response.json()) as VoicemailList).items;
   }
 
-  /** Waits (up to `ms`) until Alice hears a tone near `hz` on her call. */
-  async function hears(phone: WebPhone, hz: number, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    let last = { hz: 0, db: -Infinity };
-    while (Date.now() < deadline) {
-      last = await phone.dominantFrequency().catch(() => last);
-      if (Math.abs(last.hz - hz) <= 15 && last.db > -80) return;
-      await phone.page.waitForTimeout(100);
-    }
-    expect(last.hz, `expected ${hz} Hz, heard ${last.hz.toFixed(1)} Hz at ${last.db.toFixed(1)} dB`).toBeCloseTo(hz, -2);
-  }
-
   it('plays a message to its owner from the web phone and saves it by key press', async () => {
     // Alice has no device yet: Carol's call goes straight to voicemail, and she speaks a 1 kHz tone for 20 s.
     const carolDesk = await UdpDeskPhone.registered(stage.pbx.sipUdpPort, carol.extension, DEMO_ORGANIZATION.domain, carol.sipPassword);
@@ -87,7 +75,7 @@ describe('the *97 mailbox menu end to end', () => {
       await phone.press('Dial pad');
       await phone.pressKeys('1234#');
       // "You have one new message", "message one", and the message: Carol's tone.
-      await hears(phone, MESSAGE_HZ, 30_000);
+      await waitToHear(phone, MESSAGE_HZ, 30_000);
       await phone.pressKeys('9');
       // "Your message has been saved", "No more messages", "Goodbye", and the PBX hangs up.
       await phone.activeCall().waitFor({ state: 'detached', timeout: 30_000 });

@@ -246,6 +246,18 @@ export async function expectToHear(phone: WebPhone, hz: number, card?: Locator):
   expect(last.db, 'the tone is clearly above silence').toBeGreaterThan(-80);
 }
 
+/** Waits (up to `ms`) until the person hears a tone near `hz`: for sound that comes later (a prompt, then a recording). */
+export async function waitToHear(phone: WebPhone, hz: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last = { hz: 0, db: -Infinity };
+  while (Date.now() < deadline) {
+    last = await phone.dominantFrequency().catch(() => last);
+    if (Math.abs(last.hz - hz) <= 15 && last.db > -80) return;
+    await phone.page.waitForTimeout(100);
+  }
+  expect(last.hz, `expected ${hz} Hz, heard ${last.hz.toFixed(1)} Hz at ${last.db.toFixed(1)} dB`).toBeCloseTo(hz, -2);
+}
+
 /** Waits until what the person hears from `card` is silent (at least 30 dB below a tone), or fails. */
 export async function expectSilence(phone: WebPhone, card?: Locator): Promise<void> {
   let level = 0;
