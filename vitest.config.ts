@@ -33,7 +33,9 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 90_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
+          // Two files at a time: each starts its own PBX and browsers on ports and folders of its own, and most
+          // of their time is spent waiting for sound to play out in real time, not on the CPU.
+          maxWorkers: 2,
         },
       },
       {
