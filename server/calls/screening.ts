@@ -116,19 +116,29 @@ export class CallScreening {
     };
   }
 
-  /** A device answered: its user hears who calls and chooses. */
-  private async offer(screening: Screening, screened: ScreenedCaller, fork: Fork): Promise<void> {
+  /**
+   * The first device to answer takes the call (the others stop ringing through `stopOthers`) and becomes a party;
+   * one that answers later is hung up, and undefined returned.
+   */
+  private take(screening: Screening, fork: Fork, stopOthers: () => void): Party | undefined {
     const { call } = screening;
     if (screening.settled || call.ended) {
       this.engine.sendBye(fork.dialog);
       this.engine.dropFork(fork);
-      return;
+      return undefined;
     }
     screening.settled = true;
     if (call.ringTimer) clearTimeout(call.ringTimer);
-    this.answering.stopAttempts(call, fork.attempt, COMPLETED_ELSEWHERE);
+    stopOthers();
     call.attempt = fork.attempt;
-    const party = this.engine.partyFromFork(fork);
+    return this.engine.partyFromFork(fork);
+  }
+
+  /** A device answered: its user hears who calls and chooses. */
+  private async offer(screening: Screening, screened: ScreenedCaller, fork: Fork): Promise<void> {
+    const { call } = screening;
+    const party = this.take(screening, fork, () => this.answering.stopAttempts(call, fork.attempt, COMPLETED_ELSEWHERE));
+    if (!party) return;
     const keys = new Set<(event: DtmfEvent) => void>();
     call.screening = { party, keys };
     this.engine.setLine(call, party.line, 'confirmed', call.origin.line.identity);
@@ -155,19 +165,10 @@ export class CallScreening {
 
   /** A device answered a call that is not offered first (unscreened, or diverted): joined to the caller at once. */
   private joinAtOnce(screening: Screening, fork: Fork, stopOthers: () => void): void {
-    const { call } = screening;
-    if (screening.settled || call.ended) {
-      this.engine.sendBye(fork.dialog);
-      this.engine.dropFork(fork);
-      return;
-    }
-    screening.settled = true;
-    if (call.ringTimer) clearTimeout(call.ringTimer);
-    stopOthers();
-    call.attempt = fork.attempt;
+    const party = this.take(screening, fork, stopOthers);
+    if (!party) return;
     screening.stopRingback();
-    const party: Party = this.engine.partyFromFork(fork);
-    this.engine.joinAnswered(call, party);
+    this.engine.joinAnswered(screening.call, party);
   }
 
   /** The user did not take the call: where their rule sends it, the caller being answered already. */
