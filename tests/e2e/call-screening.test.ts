@@ -8,8 +8,7 @@
  * Real PBX process, real Chromium on both sides; the clock is the machine's.
  */
 import { describe, expect, it } from 'vitest';
-import type { AnsweringRule, TimeFrame } from '../../shared/answering-rules';
-import type { SessionResponse } from '../../shared/api';
+import { addAlwaysRule } from '../support/answering-rule';
 import { alice, bob, useStage } from './support/setup';
 import { waitToHear, WebPhone } from './support/web-phone';
 
@@ -19,34 +18,8 @@ const BOB_HZ = 600;
 describe('call screening end to end', () => {
   const stage = useStage('call-screening', [ALICE_HZ, BOB_HZ]);
 
-  async function screenBobsCallers(): Promise<void> {
-    const session = await fetch(`${stage.pbx.url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ extension: bob.extension, password: bob.password }),
-    });
-    const { token } = (await session.json()) as SessionResponse;
-    const post = async <T>(path: string, body: unknown): Promise<T> => {
-      const response = await fetch(`${stage.pbx.url}/api/v1${path}`, {
-        method: 'POST',
-        headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const text = await response.text();
-      expect(response.status, text).toBe(201);
-      return JSON.parse(text) as T;
-    };
-    const frame = await post<TimeFrame>('/time-frames', { name: 'Any time', spec: { type: 'always' } });
-    await post<AnsweringRule>('/answering-rules', {
-      name: 'Screen callers',
-      timeFrameId: frame.id,
-      priority: 1,
-      action: { type: 'ring', ringSeconds: 30, screen: true, whenNotAnswered: { type: 'voicemail' } },
-    });
-  }
-
   it('asks the caller their name; the user who answers hears it and takes the call with 1', async () => {
-    await screenBobsCallers();
+    await addAlwaysRule(stage.pbx.url, bob, 'Screen callers', { type: 'ring', ringSeconds: 30, screen: true, whenNotAnswered: { type: 'voicemail' } });
     const [a, b] = await Promise.all([WebPhone.signedIn(stage.browsers[0]!, stage.pbx.url, alice), WebPhone.signedIn(stage.browsers[1]!, stage.pbx.url, bob)]);
     try {
       await a.call(bob.extension);

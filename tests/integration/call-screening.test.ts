@@ -7,10 +7,9 @@
  * Real PBX, real prompts, the real screening service; the phones are UDP desk phones in this process.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AnsweringRule, TimeFrame } from '../../shared/answering-rules';
-import type { SessionResponse } from '../../shared/api';
 import { decodeG711, encodeG711 } from '../../server/media/joins/g711';
 import { toneFrame, toneLevel } from '../../server/media/joins/mixer.test-helper';
+import { addAlwaysRule } from '../support/answering-rule';
 import type { PhoneDialog, SipText } from '../support/sip-phone';
 import { audioDestination } from '../support/udp-desk-phone';
 import type { UdpDeskPhone } from '../support/udp-desk-phone';
@@ -26,34 +25,9 @@ describe('call screening with desk phones', () => {
   const suite = udpPbxSuite('int-screening');
 
   beforeAll(async () => {
-    await screenedRule();
+    const action = { type: 'ring', ringSeconds: 30, screen: true, whenNotAnswered: { type: 'voicemail' } };
+    await addAlwaysRule(suite.pbx.httpUrl, { extension: '102', password: 'bob-102' }, 'Screen callers', action, DOMAIN);
   });
-
-  async function screenedRule(): Promise<void> {
-    const response = await fetch(`${suite.pbx.httpUrl}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ extension: '102', password: 'bob-102', organization: DOMAIN }),
-    });
-    const { token } = (await response.json()) as SessionResponse;
-    const post = async <T>(path: string, body: unknown): Promise<T> => {
-      const created = await fetch(`${suite.pbx.httpUrl}/api/v1${path}`, {
-        method: 'POST',
-        headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const text = await created.text();
-      expect(created.status, text).toBe(201);
-      return JSON.parse(text) as T;
-    };
-    const frame = await post<TimeFrame>('/time-frames', { name: 'Any time', spec: { type: 'always' } });
-    await post<AnsweringRule>('/answering-rules', {
-      name: 'Screen callers',
-      timeFrameId: frame.id,
-      priority: 1,
-      action: { type: 'ring', ringSeconds: 30, screen: true, whenNotAnswered: { type: 'voicemail' } },
-    });
-  }
 
   /** What `phone` heard from index `from` on, decoded. */
   function heardSince(phone: UdpDeskPhone, from: number): Int16Array {
