@@ -14,6 +14,9 @@ export default defineConfig({
           name: 'unit',
           include: ['shared/**/*.test.ts', 'server/**/*.test.ts', 'main/**/*.test.ts', 'preload/**/*.test.ts', 'renderer/**/*.test.ts'],
           environment: 'node',
+          // Vitest's default is one worker fewer than the cores: one, on the two-core machines CI runs on.
+          maxWorkers: 2,
+          setupFiles: ['tests/hashing-cost.setup.ts'],
         },
       },
       {
@@ -23,6 +26,10 @@ export default defineConfig({
           include: ['tests/integration/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          // Three files at a time: each runs a PBX of its own (own ports, own data folder), and most of their time
+          // is spent waiting on the network and timers, not on the CPU.
+          maxWorkers: 3,
+          setupFiles: ['tests/hashing-cost.setup.ts'],
         },
       },
       {
@@ -33,9 +40,9 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 90_000,
           hookTimeout: 60_000,
-          // Two files at a time: each starts its own PBX and browsers on ports and folders of its own, and most
-          // of their time is spent waiting for sound to play out in real time, not on the CPU.
-          maxWorkers: 2,
+          // One file at a time: each runs the PBX and two or three Chromiums, which fill two cores by themselves
+          // (two files at once took longer in all: 893 s against about 700 s).
+          fileParallelism: false,
         },
       },
       {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from './password';
+import { hashPassword, setHashingCostForTests, verifyPassword } from './password';
+import { TEST_HASHING_COST } from '../../tests/hashing-cost.setup';
 
 describe('hashPassword', () => {
-  it('encodes scrypt parameters, a 16-byte salt and a 32-byte key', async () => {
-    const encoded = await hashPassword('alice-101');
+  it('encodes scrypt parameters, a 16-byte salt and a 32-byte key: the real cost, N = 2^15', async () => {
+    setHashingCostForTests(2 ** 15);
+    const encoded = await hashPassword('alice-101').finally(() => setHashingCostForTests(TEST_HASHING_COST));
     const parts = encoded.split('$');
     expect(parts.slice(0, 4)).toEqual(['scrypt', '32768', '8', '1']);
     expect(Buffer.from(parts[4] ?? '', 'base64')).toHaveLength(16);

@@ -12,6 +12,16 @@ const log = createLogger('auth');
 
 const SCHEME = 'scrypt';
 const COST = 2 ** 15;
+/**
+ * The cost new hashes are made with: COST, unless tests lowered it (tests/hashing-cost.setup.ts) to spend less
+ * CPU on the thousands of hashes their seeding makes. A hash names its own cost, so every hash verifies either way.
+ */
+let hashingCost = COST;
+
+/** Makes new hashes at `cost` (a power of two); for tests only, whose hashes protect nothing. */
+export function setHashingCostForTests(cost: number): void {
+  hashingCost = cost;
+}
 const BLOCK_SIZE = 8;
 const PARALLELISM = 1;
 const SALT_BYTES = 16;
@@ -39,8 +49,8 @@ function scryptOptions(N: number, r: number, p: number): ScryptOptions {
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const key = await deriveKey(password, salt, KEY_BYTES, scryptOptions(COST, BLOCK_SIZE, PARALLELISM));
-  return [SCHEME, COST, BLOCK_SIZE, PARALLELISM, salt.toString('base64'), key.toString('base64')].join('$');
+  const key = await deriveKey(password, salt, KEY_BYTES, scryptOptions(hashingCost, BLOCK_SIZE, PARALLELISM));
+  return [SCHEME, hashingCost, BLOCK_SIZE, PARALLELISM, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
 interface ParsedHash {
