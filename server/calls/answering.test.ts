@@ -1,4 +1,7 @@
 /**
+ * Why past 500 lines: every answering plan, service and screening case drives the one engine set up by `call()`
+ * below (endpoint, legs, the caller's and the device's wires), which the cases share rather than repeat.
+ *
  * The engine carrying out answering plans, with a real endpoint and transaction layer on short timers, real RTP
  * legs on loopback, recording flows for the caller's and the called device's wire, and fakes at the ports: a
  * planner that hands out a fixed plan (recording the moment it was asked at) and CallServices that record.
