@@ -1,7 +1,7 @@
 // `npm test`: every check, in order (the interop tests beside the integration tests), stopping at the first that
 // fails. Exit codes pass through unchanged.
 // Each Vitest project also writes a JSON report, so the run ends with one line counting every test.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +61,11 @@ for (const [name, command, args, options] of steps) {
   if (runHere) {
     process.stdout.write(`\n▶ ${name}\n`);
     const started = Date.now();
-    const result = spawnSync(command, args, { stdio: 'inherit' });
+    // Not spawnSync: the event loop must stay free to read what the step beside this one prints, or that step
+    // stalls once its pipe is full.
+    const result = await new Promise((resolve) => {
+      spawn(command, args, { stdio: 'inherit' }).on('close', (status, signal) => resolve({ status, signal }));
+    });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (result.status !== 0) {
       process.stdout.write(`\n✖ ${name} failed after ${seconds} s (exit ${result.status ?? result.signal})\n`);
