@@ -1,12 +1,11 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SessionResponse } from '../../../shared/api';
-import type { ServerMessage } from '../../../shared/events';
 import type { Voicemail, VoicemailCounts, VoicemailEvent } from '../../../shared/voicemail';
 import { createWebBridge } from '../../bridge/web-bridge';
 import { useEventsStore } from '../events';
-import type { EventsStartOptions } from '../events';
 import { useSessionStore } from '../sign-in';
+import { FakeEventSocket } from '../../testing/fake-event-socket';
 import { useVoicemailStore } from './voicemail-store';
 
 const SERVER = 'http://127.0.0.1:8088';
@@ -87,23 +86,9 @@ class FakeMailbox {
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-type StreamSocket = ReturnType<NonNullable<EventsStartOptions['socket']>>;
-
-/** The event stream's socket, driven by the test as the PBX would. */
-class FakeSocket implements StreamSocket {
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  close(): void {}
-  deliver(message: ServerMessage): void {
-    this.onmessage?.({ data: JSON.stringify(message) });
-  }
-}
-
 describe('voicemail store', () => {
   let mailbox: FakeMailbox;
-  let socket: FakeSocket;
+  let socket: FakeEventSocket;
   let seq: number;
 
   function publish(event: VoicemailEvent | { type: 'resync'; reason: 'expired' }): void {
@@ -123,7 +108,7 @@ describe('voicemail store', () => {
     mailbox = new FakeMailbox();
     mailbox.messages = [message(1, 'new', 1), message(2, 'saved', 2), message(3, 'new', 3)];
     vi.stubGlobal('fetch', mailbox.fetch);
-    socket = new FakeSocket();
+    socket = new FakeEventSocket();
     seq = 0;
     useEventsStore().start({ serverUrl: SERVER, token: SESSION.token, userId: SESSION.user.id }, { socket: () => socket });
     socket.onopen?.({});
